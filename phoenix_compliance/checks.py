@@ -1,0 +1,80 @@
+"""A check's metadata, declared beside the check itself.
+
+    @check("PHX-1.07", phase="1", severity="critical",
+           title="Podman runs rootless",
+           remediation="...")
+    def test_rootless(facts): ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pytest
+
+PHASES = ("1", "2", "3", "security")
+SEVERITIES = ("critical", "high", "medium", "low")
+# Severities that block a phase gate; medium and low are findings only.
+BLOCKING = ("critical", "high")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    phase: str
+    severity: str
+    title: str
+    remediation: str
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity in BLOCKING
+
+
+CATALOGUE: dict[str, CheckSpec] = {}
+
+
+def check(id: str, *, phase: str, severity: str, title: str, remediation: str) -> Callable[[F], F]:
+    """Declare a test function as a compliance check."""
+    if phase not in PHASES:
+        raise ValueError(f"{id}: phase {phase!r} is not one of {', '.join(PHASES)}")
+    if severity not in SEVERITIES:
+        raise ValueError(f"{id}: severity {severity!r} is not one of {', '.join(SEVERITIES)}")
+    spec = CheckSpec(id, phase, severity, title, remediation.strip())
+    known = CATALOGUE.get(id)
+    if known is not None and known != spec:
+        raise ValueError(f"check id {id} is declared twice with different metadata")
+    CATALOGUE[id] = spec
+
+    def decorate(function: F) -> F:
+        marked: F = pytest.mark.check(spec)(function)
+        return marked
+
+    return decorate
+
+
+def spec_of(item: pytest.Item) -> CheckSpec | None:
+    marker = item.get_closest_marker("check")
+    if marker is None or not marker.args or not isinstance(marker.args[0], CheckSpec):
+        return None
+    return marker.args[0]
+
+
+def parse_phases(value: str) -> tuple[str, ...]:
+    """`--phase` value to phases; raise ValueError naming the allowed values."""
+    chosen: list[str] = []
+    for part in (p.strip() for p in value.split(",")):
+        if part == "all":
+            return PHASES
+        if part not in PHASES:
+            raise ValueError(
+                f"--phase: {part!r} is not a phase; use 1, 2, 3, security or all,"
+                " or a comma-separated list such as 1,2"
+            )
+        if part not in chosen:
+            chosen.append(part)
+    return tuple(p for p in PHASES if p in chosen)

@@ -1,0 +1,223 @@
+"""The stack manifest: what the suite expects to find on a migrated host.
+
+A plain module (no pytest): the plugin turns ManifestError into a usage error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from phoenix_compliance import yamlmarks
+from phoenix_compliance.yamlmarks import MarkedDict, MarkedList
+
+
+class ManifestError(ValueError):
+    """A manifest that cannot be used, with file and line."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Port:
+    host: int
+    container: int
+    protocol: str = "tcp"
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    image: str | None
+    ports: tuple[Port, ...] = ()
+    healthcheck: bool = False
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    service: str
+    url: str
+    status: int | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: Path
+    name: str
+    pod: str | None
+    target: str
+    quadlet_dir: str
+    pod_unit: str | None
+    project_dir: str
+    compose_file: str
+    services: tuple[Service, ...]
+    endpoints: tuple[Endpoint, ...]
+    cap_allow: tuple[str, ...] = field(default=())
+
+    @property
+    def min_podman_version(self) -> tuple[int, int]:
+        """Quadlet arrived in 4.4; .pod units need 5.0."""
+        return (5, 0) if self.pod_unit else (4, 4)
+
+    def service_names(self) -> list[str]:
+        return [service.name for service in self.services]
+
+
+class _Reader:
+    """Typed access to a marked mapping that fails with file:line."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def error(self, line: int, message: str) -> ManifestError:
+        return ManifestError(self.path, line, message)
+
+    def mapping(self, value: Any, line: int, what: str) -> MarkedDict:
+        if not isinstance(value, MarkedDict):
+            raise self.error(line, f"{what}: expected a mapping, got {_kind(value)}")
+        return value
+
+    def text(self, parent: MarkedDict, key: str, what: str, required: bool = True) -> str | None:
+        if key not in parent or parent[key] is None:
+            if required:
+                raise self.error(parent.line, f"{what}: missing required key '{key}'")
+            return None
+        value = parent[key]
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(
+                parent.line_of(key), f"{what}.{key}: expected a non-empty string, got {_kind(value)}"
+            )
+        return value
+
+    def sequence(self, parent: MarkedDict, key: str, what: str, required: bool) -> MarkedList:
+        if key not in parent or parent[key] is None:
+            if required:
+                raise self.error(parent.line, f"{what}: missing required key '{key}'")
+            empty = MarkedList()
+            empty.line = parent.line
+            empty.item_lines = []
+            return empty
+        value = parent[key]
+        if not isinstance(value, MarkedList):
+            raise self.error(parent.line_of(key), f"{what}.{key}: expected a list, got {_kind(value)}")
+        return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _port(reader: _Reader, raw: Any, line: int, what: str) -> Port:
+    text = str(raw)
+    spec, _, protocol = text.partition("/")
+    host, sep, container = spec.rpartition(":")
+    if not sep:
+        host = container
+    try:
+        return Port(int(host.rpartition(":")[2]), int(container), protocol or "tcp")
+    except ValueError:
+        raise reader.error(line, f"{what}: expected 'HOST:CONTAINER[/proto]', got {text!r}") from None
+
+
+def parse(text: str, path: str) -> Manifest:
+    """Parse manifest text; raise ManifestError naming path and line."""
+    try:
+        document = yamlmarks.loads(text, path)
+    except yamlmarks.YamlError as exc:
+        raise ManifestError(exc.path, exc.line, exc.message) from None
+    reader = _Reader(path)
+    top = reader.mapping(document, 1, "manifest")
+    known = {
+        "name", "pod", "target", "quadlet", "project_dir", "compose_file",
+        "services", "endpoints", "capabilities_allowed",
+    }
+    for key in top:
+        if key not in known:
+            raise reader.error(
+                top.line_of(key), f"unknown key '{key}' (known: {', '.join(sorted(known))})"
+            )
+    name = reader.text(top, "name", "manifest")
+    target = reader.text(top, "target", "manifest")
+    quadlet = reader.mapping(top.get("quadlet"), top.line_of("quadlet"), "quadlet")
+    quadlet_dir = reader.text(quadlet, "dir", "quadlet")
+    pod_unit = reader.text(quadlet, "pod_unit", "quadlet", required=False)
+
+    services: list[Service] = []
+    raw_services = reader.sequence(top, "services", "manifest", required=True)
+    if not raw_services:
+        raise reader.error(raw_services.line, "services: the stack needs at least one service")
+    for index, raw in enumerate(raw_services):
+        what = f"services[{index}]"
+        entry = reader.mapping(raw, raw_services.line_of(index), what)
+        service_name = reader.text(entry, "name", what)
+        ports = reader.sequence(entry, "ports", what, required=False)
+        healthcheck = entry.get("healthcheck", False)
+        if not isinstance(healthcheck, bool):
+            raise reader.error(entry.line_of("healthcheck"), f"{what}.healthcheck: expected true or false")
+        services.append(
+            Service(
+                name=str(service_name),
+                image=reader.text(entry, "image", what, required=False),
+                ports=tuple(
+                    _port(reader, port, ports.line_of(i), f"{what}.ports[{i}]")
+                    for i, port in enumerate(ports)
+                ),
+                healthcheck=healthcheck,
+            )
+        )
+    names = [service.name for service in services]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise reader.error(raw_services.line, f"services: duplicate names {', '.join(duplicates)}")
+
+    endpoints: list[Endpoint] = []
+    raw_endpoints = reader.sequence(top, "endpoints", "manifest", required=False)
+    for index, raw in enumerate(raw_endpoints):
+        what = f"endpoints[{index}]"
+        entry = reader.mapping(raw, raw_endpoints.line_of(index), what)
+        service_name = str(reader.text(entry, "service", what))
+        if service_name not in names:
+            raise reader.error(
+                entry.line_of("service"), f"{what}.service: '{service_name}' is not a declared service"
+            )
+        url = str(reader.text(entry, "url", what))
+        if not url.startswith(("http://", "https://")):
+            raise reader.error(entry.line_of("url"), f"{what}.url: expected an http(s) URL, got {url!r}")
+        status = entry.get("status")
+        if status is not None and not isinstance(status, int):
+            raise reader.error(entry.line_of("status"), f"{what}.status: expected an HTTP status code")
+        endpoints.append(Endpoint(service_name, url, status))
+
+    caps = reader.sequence(top, "capabilities_allowed", "manifest", required=False)
+    return Manifest(
+        path=Path(path),
+        name=str(name),
+        pod=reader.text(top, "pod", "manifest", required=False),
+        target=str(target),
+        quadlet_dir=str(quadlet_dir),
+        pod_unit=pod_unit,
+        project_dir=reader.text(top, "project_dir", "manifest", required=False) or "~",
+        compose_file=reader.text(top, "compose_file", "manifest", required=False)
+        or "infra/podman/compose.yaml",
+        services=tuple(services),
+        endpoints=tuple(endpoints),
+        cap_allow=tuple(str(cap) for cap in caps),
+    )
+
+
+def load(path: Path) -> Manifest:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(str(path), 1, f"cannot read the stack manifest: {exc}") from None
+    return parse(text, str(path))

@@ -1,0 +1,347 @@
+"""The pytest plugin: options, check selection, shared host facts, the report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from phoenix_compliance import manifest as manifest_module
+from phoenix_compliance.checks import CheckSpec, parse_phases, spec_of
+from phoenix_compliance.facts import HostFacts
+from phoenix_compliance.manifest import Manifest
+from phoenix_compliance.probe import HostRunner, HostUnreachable
+from phoenix_compliance.report.model import ERROR, FAILED, PASSED, SKIPPED, CheckResult, RunReport
+from phoenix_compliance.report.render import readiness_section
+
+DEFAULT_STACK = Path("fixtures/stacks/phoenix-hydra.yaml")
+_REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class RunState:
+    manifest: Manifest
+    phases: tuple[str, ...]
+    podman_user: str | None
+    probe_timeout: float
+    report: RunReport
+    html_path: Path | None
+    xml_path: Path | None
+    facts: dict[str, HostFacts] = field(default_factory=dict)
+
+
+STATE = pytest.StashKey[RunState]()
+OBSERVED = pytest.StashKey[list[str]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("phoenix", "Phoenix Hydra migration compliance")
+    group.addoption(
+        "--phase",
+        dest="phx_phase",
+        default="all",
+        metavar="PHASES",
+        help="phases to check: 1, 2, 3, security or all, or a comma-separated list (default: all)",
+    )
+    group.addoption(
+        "--stack",
+        dest="phx_stack",
+        default=None,
+        metavar="PATH",
+        help=f"stack manifest (YAML) describing what to expect (default: {DEFAULT_STACK})",
+    )
+    group.addoption(
+        "--podman-user",
+        dest="phx_podman_user",
+        default=None,
+        metavar="NAME",
+        help="rootless account to check (default: the connecting user)",
+    )
+    group.addoption(
+        "--reports-dir",
+        dest="phx_reports_dir",
+        default="reports",
+        metavar="DIR",
+        help="where the HTML readiness report and JUnit XML are written (default: reports)",
+    )
+    group.addoption(
+        "--probe-timeout",
+        dest="phx_probe_timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="bound on each probe of a host, connection included (default: 30)",
+    )
+
+
+def _resolve_stack(config: pytest.Config) -> Path:
+    given = config.option.phx_stack
+    if given:
+        return Path(given)
+    for base in (config.rootpath, _REPO):
+        candidate = base / DEFAULT_STACK
+        if candidate.exists():
+            return candidate
+    return config.rootpath / DEFAULT_STACK
+
+
+def _hosts_slug(config: pytest.Config) -> str:
+    hosts = [h for h in (config.option.hosts or "").split(",") if h]
+    if not hosts:
+        return "local"
+    first = re.sub(r"^[a-z+-]+://", "", hosts[0])
+    first = re.sub(r"[^A-Za-z0-9.-]+", "_", first).strip("_") or "host"
+    return first if len(hosts) == 1 else f"{first}-and-{len(hosts) - 1}-more"
+
+
+def _suite_version() -> str:
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(_REPO), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return result.stdout.strip() or "unknown"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        phases = parse_phases(config.option.phx_phase)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if config.option.phx_probe_timeout <= 0:
+        raise pytest.UsageError("--probe-timeout must be a positive number of seconds")
+    stack_path = _resolve_stack(config)
+    try:
+        manifest = manifest_module.load(stack_path)
+    except manifest_module.ManifestError as exc:
+        raise pytest.UsageError(f"--stack: {exc}") from None
+
+    now = dt.datetime.now().astimezone()
+    html_path = xml_path = None
+    if not hasattr(config, "workerinput"):
+        reports = Path(config.option.phx_reports_dir)
+        if not reports.is_absolute():
+            reports = config.invocation_params.dir / reports
+        base = f"readiness-{_hosts_slug(config)}-{now:%Y%m%dT%H%M%S}"
+        if getattr(config.option, "htmlpath", "unset") is None:
+            config.option.htmlpath = str(reports / f"{base}.html")
+            config.option.self_contained_html = True
+        if config.option.xmlpath is None:
+            config.option.xmlpath = str(reports / f"{base}.xml")
+        reports.mkdir(parents=True, exist_ok=True)
+        html_path = Path(config.option.htmlpath) if getattr(config.option, "htmlpath", None) else None
+        xml_path = Path(config.option.xmlpath)
+
+    state = RunState(
+        manifest=manifest,
+        phases=phases,
+        podman_user=config.option.phx_podman_user,
+        probe_timeout=config.option.phx_probe_timeout,
+        report=RunReport(
+            started=now.isoformat(timespec="seconds"),
+            phases=phases,
+            stack=str(stack_path),
+            suite_version=_suite_version(),
+        ),
+        html_path=html_path,
+        xml_path=xml_path,
+    )
+    config.stash[STATE] = state
+    if config.pluginmanager.hasplugin("html"):
+        config.pluginmanager.register(HtmlReportHooks(state), "phoenix-html")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    state = config.stash[STATE]
+    return [
+        f"phoenix: stack {state.report.stack}, phases {','.join(state.phases)},"
+        f" hosts {config.option.hosts or 'local'}"
+    ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    phases = config.stash[STATE].phases
+    selected: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
+    for item in items:
+        spec = spec_of(item)
+        (deselected if spec is not None and spec.phase not in phases else selected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+@pytest.fixture(scope="session")
+def stack(pytestconfig: pytest.Config) -> Manifest:
+    """The stack manifest chosen with --stack."""
+    return pytestconfig.stash[STATE].manifest
+
+
+def _host_id(host: Any) -> str:
+    return str(host.backend.get_pytest_id())
+
+
+@pytest.fixture
+def facts(host: Any, pytestconfig: pytest.Config) -> HostFacts:
+    """The host's facts, probed once per run and shared by every check."""
+    state = pytestconfig.stash[STATE]
+    host_id = _host_id(host)
+    if host_id not in state.facts:
+        runner = HostRunner(host, host_id, state.podman_user, state.probe_timeout)
+        state.facts[host_id] = HostFacts(runner, state.manifest, host.backend)
+    return state.facts[host_id]
+
+
+@pytest.fixture
+def observed(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Record what a check saw, shown as its evidence when it passes."""
+    notes = request.node.stash.setdefault(OBSERVED, [])
+    return notes.append
+
+
+def _item_host(item: pytest.Item) -> str:
+    callspec = getattr(item, "callspec", None)
+    host = callspec.params.get("_testinfra_host") if callspec is not None else None
+    return _host_id(host) if host is not None else "local"
+
+
+def _failure_text(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    text = str(excinfo.value)
+    # Drop pytest's re-written assertion detail; the message is the evidence.
+    text = text.split("\nassert ", 1)[0]
+    return text.strip() or excinfo.typename
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    spec = spec_of(item)
+    if spec is None:
+        return report
+    host_id = _item_host(item)
+    if call.when == "setup":
+        report.user_properties.extend(
+            [("check_id", spec.id), ("phase", spec.phase), ("severity", spec.severity),
+             ("host", host_id)]
+        )
+    if call.when == "call" or (call.when == "setup" and not report.passed):
+        _record(item, call, report, spec, host_id)
+    return report
+
+
+def _record(
+    item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport,
+    spec: CheckSpec, host_id: str,
+) -> None:
+    state = item.config.stash[STATE]
+    host_report = state.report.host(host_id)
+    excinfo = call.excinfo
+    if report.passed:
+        outcome, evidence = PASSED, "\n".join(item.stash.get(OBSERVED, []))
+    elif report.skipped:
+        outcome = SKIPPED
+        evidence = str(excinfo.value) if excinfo is not None else "skipped"
+        evidence = evidence.removeprefix("Skipped: ")
+    elif excinfo is not None and isinstance(excinfo.value, HostUnreachable):
+        outcome, evidence = ERROR, str(excinfo.value)
+        host_report.unreachable = excinfo.value.reason
+        # One line per check, never a traceback: the host is the problem, not the check.
+        report.longrepr = f"{spec.id} {evidence}"
+    elif excinfo is not None and excinfo.errisinstance((AssertionError, pytest.fail.Exception)):
+        outcome, evidence = FAILED, _failure_text(excinfo)
+        report.longrepr = (
+            f"{spec.id} [{spec.severity}] {spec.title}\n"
+            f"  {evidence}\n  remediation: {spec.remediation}"
+        )
+    else:
+        outcome = ERROR if call.when == "setup" else FAILED
+        evidence = _failure_text(excinfo) if excinfo is not None else "failed"
+    report.user_properties.append(("evidence", evidence))
+    host_report.results.append(
+        CheckResult(
+            host=host_id,
+            check_id=spec.id,
+            phase=spec.phase,
+            severity=spec.severity,
+            title=spec.title,
+            outcome=outcome,
+            evidence=evidence,
+            remediation=spec.remediation,
+            nodeid=item.nodeid,
+            duration=report.duration,
+        )
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    state = session.config.stash.get(STATE, None)
+    if state is None:
+        return
+    for host_id, host_facts in state.facts.items():
+        host_report = state.report.host(host_id)
+        host_report.facts = host_facts.summary()
+        host_report.commands_run = host_facts.runner.commands_run
+        host_facts.close()
+    state.report.finished = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is None or not state.report.hosts:
+        return
+    terminalreporter.section("migration readiness")
+    phases = state.report.shown_phases
+    for host in state.report.hosts.values():
+        verdicts = host.verdicts(phases)
+        cells = ", ".join(f"phase {p}: {v}" for p, v in verdicts.items() if v != "NOT RUN")
+        terminalreporter.write_line(f"{host.host}: {cells}")
+        if host.unreachable:
+            terminalreporter.write_line(f"  unreachable: {host.unreachable}")
+        for result in host.results:
+            if result.failed and not host.unreachable:
+                terminalreporter.write_line(
+                    f"  {result.check_id} [{result.severity}] {result.title}: {result.outcome}"
+                )
+                terminalreporter.write_line(f"    fix: {result.remediation}")
+    for path in (state.html_path, state.xml_path):
+        if path is not None:
+            terminalreporter.write_line(f"report: {path}")
+
+
+class HtmlReportHooks:
+    """pytest-html hooks, registered only when pytest-html is active."""
+
+    def __init__(self, state: RunState) -> None:
+        self.state = state
+
+    def pytest_html_report_title(self, report: Any) -> None:
+        report.title = f"{self.state.manifest.name} migration readiness"
+
+    def pytest_html_results_summary(
+        self, prefix: list[str], summary: list[str], postfix: list[str]
+    ) -> None:
+        prefix.append(readiness_section(self.state.report))
+
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells.insert(1, '<th class="sortable" data-column-type="check">Check</th>')
+        cells.insert(2, '<th class="sortable" data-column-type="severity">Severity</th>')
+
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        properties = dict(report.user_properties)
+        cells.insert(1, f'<td class="col-check">{properties.get("check_id", "")}</td>')
+        cells.insert(2, f'<td class="col-severity">{properties.get("severity", "")}</td>')

@@ -1,0 +1,191 @@
+"""Reaching a host's rootless Podman API socket from the machine running the suite.
+
+Local hosts are reached on their socket directly. Remote hosts are reached on
+*their* socket through an SSH-forwarded unix socket, opened once per host and
+run, so a local socket is never mistaken for the remote one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import subprocess
+import tempfile
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+import requests_unixsocket
+
+
+class ApiUnavailable(Exception):
+    """The API socket could not be reached; the message says why and where."""
+
+
+@dataclass
+class SshTarget:
+    """What is needed to open a second SSH channel to a testinfra ssh host."""
+
+    hostname: str
+    user: str | None
+    port: str | None
+    ssh_config: str | None
+    identity_file: str | None
+    extra_args: str | None
+    connect_timeout: int
+
+    @classmethod
+    def from_backend(cls, backend: Any) -> SshTarget:
+        return cls(
+            hostname=backend.host.name,
+            user=backend.host.user,
+            port=backend.host.port,
+            ssh_config=backend.ssh_config,
+            identity_file=backend.ssh_identity_file,
+            extra_args=backend.ssh_extra_args,
+            connect_timeout=int(getattr(backend, "timeout", 10)),
+        )
+
+    def forward_argv(self, local: Path, remote: str) -> list[str]:
+        argv = ["ssh"]
+        if self.extra_args:
+            argv += shlex.split(self.extra_args)
+        if self.ssh_config:
+            argv += ["-F", self.ssh_config]
+        if self.user:
+            argv += ["-o", f"User={self.user}"]
+        if self.port:
+            argv += ["-o", f"Port={self.port}"]
+        if self.identity_file:
+            argv += ["-i", self.identity_file]
+        argv += [
+            "-o", f"ConnectTimeout={self.connect_timeout}",
+            "-o", "ExitOnForwardFailure=yes",
+            "-o", "ServerAliveInterval=5",
+            "-o", "BatchMode=yes",
+            # A forward of its own: a shared master would outlive this process.
+            "-o", "ControlMaster=no",
+            "-o", "ControlPath=none",
+            "-N", "-L", f"{local}:{remote}", self.hostname,
+        ]
+        return argv
+
+
+class SocketForward:
+    """An `ssh -N -L local.sock:remote.sock` process, kept for the whole run."""
+
+    def __init__(self, target: SshTarget, remote_socket: str, wait: float) -> None:
+        self._dir = tempfile.mkdtemp(prefix="phx-api-")
+        self.local = Path(self._dir) / "podman.sock"
+        self.argv = target.forward_argv(self.local, remote_socket)
+        self._process = subprocess.Popen(
+            self.argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + wait
+        while not self.local.exists():
+            if self._process.poll() is not None:
+                stderr = (self._process.stderr.read() if self._process.stderr else "").strip()
+                self.close()
+                raise ApiUnavailable(
+                    f"ssh forward to {remote_socket} failed: {stderr or 'ssh exited'}"
+                )
+            if time.monotonic() > deadline:
+                self.close()
+                raise ApiUnavailable(f"ssh forward to {remote_socket} not ready within {wait:g}s")
+            time.sleep(0.02)
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            self._process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout=5)
+            if self._process.poll() is None:
+                self._process.kill()
+        if self._process.stderr:
+            self._process.stderr.close()
+        with contextlib.suppress(OSError):
+            self.local.unlink()
+        with contextlib.suppress(OSError):
+            os.rmdir(self._dir)
+
+
+@dataclass(frozen=True)
+class ApiFacts:
+    """What the API answered, read once per host."""
+
+    where: str
+    ping: str | None
+    ping_error: str | None
+    podman_py_ping: bool | None
+    podman_py_error: str | None
+    info: dict[str, Any] | None
+    info_error: str | None
+
+    @property
+    def rootless(self) -> bool | None:
+        if self.info is None:
+            return None
+        value = self.info.get("host", {}).get("security", {}).get("rootless")
+        return value if isinstance(value, bool) else None
+
+
+def _url(socket_path: Path, path: str) -> str:
+    return f"http+unix://{urllib.parse.quote(str(socket_path), safe='')}{path}"
+
+
+def query(socket_path: Path, where: str, timeout: float) -> ApiFacts:
+    """Ping the socket with requests-unixsocket and podman-py, and read libpod info."""
+    ping: str | None = None
+    ping_error: str | None = None
+    info: dict[str, Any] | None = None
+    info_error: str | None = None
+    with requests_unixsocket.Session() as session:
+        try:
+            response = session.get(_url(socket_path, "/_ping"), timeout=timeout)
+            ping = response.text.strip()
+            if response.status_code != 200:
+                ping_error = f"HTTP {response.status_code}"
+        except requests.RequestException as exc:
+            ping_error = _short(exc)
+        if ping_error is None:
+            try:
+                response = session.get(_url(socket_path, "/v4.0.0/libpod/info"), timeout=timeout)
+                response.raise_for_status()
+                payload = response.json()
+                info = payload if isinstance(payload, dict) else None
+            except (requests.RequestException, ValueError) as exc:
+                info_error = _short(exc)
+        else:
+            info_error = "not asked: _ping failed"
+    podman_py_ping, podman_py_error = _podman_py_ping(socket_path, timeout)
+    return ApiFacts(where, ping, ping_error, podman_py_ping, podman_py_error, info, info_error)
+
+
+def _podman_py_ping(socket_path: Path, timeout: float) -> tuple[bool | None, str | None]:
+    # Imported here: podman-py is only needed once a host's API is actually probed.
+    from podman import PodmanClient
+
+    try:
+        with PodmanClient(base_url=f"unix://{socket_path}", timeout=timeout) as client:
+            return bool(client.ping()), None
+    except Exception as exc:  # noqa: BLE001 - podman-py raises many unrelated types
+        return None, _short(exc)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    reason = text[-1] if text else type(exc).__name__
+    # requests wraps socket errors in long reprs; keep what a reader can act on.
+    for marker in ("No such file or directory", "Connection refused", "Permission denied",
+                   "timed out", "Connection reset"):
+        if marker in str(exc):
+            return marker
+    return reason[:200]

@@ -1,0 +1,143 @@
+"""Running commands on a checked host: one bounded command per fact group.
+
+Checks never run commands themselves; they read HostFacts, which runs each
+probe once per host and run. Every command is bounded twice: timeout(1) on
+the host ends the probed program, and a wait bound here ends our wait when
+the transport itself hangs.
+"""
+
+from __future__ import annotations
+
+import base64
+import concurrent.futures
+import shlex
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Protocol
+
+
+class HostUnreachable(Exception):
+    """The host could not be reached at all; every check of it is moot."""
+
+    def __init__(self, host_id: str, reason: str) -> None:
+        super().__init__(f"{host_id} unreachable: {reason}")
+        self.host_id = host_id
+        self.reason = reason
+
+
+class _CommandResult(Protocol):
+    rc: int
+    stdout: str
+    stderr: str
+
+
+class _Host(Protocol):
+    backend: Any
+
+    def run(self, command: str, *args: str, **kwargs: Any) -> _CommandResult: ...
+
+
+@dataclass(frozen=True)
+class Section:
+    """One probed program's outcome."""
+
+    name: str
+    rc: int
+    out: str
+    err: str
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0
+
+    @property
+    def timed_out(self) -> bool:
+        return self.rc == 124
+
+    def describe_failure(self) -> str:
+        if self.timed_out:
+            return "timed out"
+        if self.rc == 127:
+            return "command not found"
+        message = (self.err or self.out).strip().splitlines()
+        return f"exit {self.rc}: {message[-1] if message else 'no output'}"
+
+
+def script(name: str) -> str:
+    return resources.files("phoenix_compliance.resources").joinpath(name).read_text("utf-8")
+
+
+def parse_sections(stdout: str) -> dict[str, Section]:
+    sections: dict[str, Section] = {}
+    for line in stdout.splitlines():
+        fields = line.split(" ")
+        if len(fields) != 5 or fields[0] != "@@PHX":
+            continue
+        _, name, rc, out, err = fields
+        sections[name] = Section(
+            name=name,
+            rc=int(rc),
+            out=base64.b64decode(out).decode("utf-8", "replace"),
+            err=base64.b64decode(err).decode("utf-8", "replace"),
+        )
+    return sections
+
+
+class HostRunner:
+    """Runs probe scripts on one testinfra host, as the checked account."""
+
+    def __init__(self, host: _Host, host_id: str, podman_user: str | None, timeout: float) -> None:
+        self.host = host
+        self.host_id = host_id
+        self.podman_user = podman_user
+        self.timeout = timeout
+        self.commands_run = 0
+
+    def _as_podman_user(self, command: str) -> str:
+        if not self.podman_user:
+            return command
+        user = shlex.quote(self.podman_user)
+        inner = shlex.quote(command)
+        # An administrator may connect as root or a sudoer and check a service account.
+        return (
+            f'if [ "$(id -un)" = {user} ]; then sh -c {inner}; '
+            f'elif [ "$(id -u)" = 0 ]; then runuser -u {user} -- sh -c {inner}; '
+            f"else sudo -n -u {user} -- sh -c {inner}; fi"
+        )
+
+    def run_script(self, name: str, env: dict[str, str]) -> dict[str, Section]:
+        """Run a probe script once; return its sections by name."""
+        assignments = " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items())
+        per_program = max(1, int(self.timeout / 2))
+        command = self._as_podman_user(
+            f"PHX_TIMEOUT={per_program} {assignments} sh -c {shlex.quote(script(name))}"
+        )
+        self.commands_run += 1
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        try:
+            future = pool.submit(self.host.run, command)
+            result = future.result(timeout=self.timeout)
+        except concurrent.futures.TimeoutError:
+            raise HostUnreachable(
+                self.host_id, f"no answer within {self.timeout:g}s (probe {name})"
+            ) from None
+        except Exception as exc:  # noqa: BLE001 - any transport failure means unreachable
+            raise HostUnreachable(self.host_id, _transport_error(exc)) from None
+        finally:
+            # Never wait for a hung transport; its thread dies with the process.
+            pool.shutdown(wait=False)
+        sections = parse_sections(result.stdout)
+        if not sections:
+            detail = (result.stderr or result.stdout).strip().splitlines()
+            reason = detail[-1] if detail else f"exit {result.rc}, no output"
+            raise HostUnreachable(self.host_id, f"probe {name} could not run: {reason}")
+        return sections
+
+
+def _transport_error(exc: BaseException) -> str:
+    # testinfra's ssh backend raises RuntimeError(CommandResult) on ssh's exit 255.
+    result = exc.args[0] if exc.args else None
+    stderr = getattr(result, "stderr", None)
+    if isinstance(stderr, str) and stderr.strip():
+        return stderr.strip().splitlines()[-1]
+    return str(exc) or type(exc).__name__

@@ -1,0 +1,229 @@
+"""Phase 1 of the guide (section 3): Podman installed and running rootless,
+the user's API socket, the Quadlet folder, linger and cgroup v2."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from phoenix_compliance.checks import check
+from phoenix_compliance.facts import HostFacts
+from phoenix_compliance.manifest import Manifest
+
+Observed = Callable[[str], None]
+INSTALL = (
+    "sudo dnf install -y podman podman-docker podman-compose fuse-overlayfs slirp4netns"
+    "  # Debian/Ubuntu: sudo apt-get install -y podman podman-compose passt uidmap"
+)
+MIN_SUBIDS = 65536
+
+
+@check(
+    "PHX-1.01", phase="1", severity="critical",
+    title="Podman is installed and new enough for Quadlet",
+    remediation=INSTALL + "  # Quadlet needs Podman 4.4 or later, .pod units need 5.0",
+)
+def test_podman_version(facts: HostFacts, stack: Manifest, observed: Observed) -> None:
+    required = ".".join(map(str, stack.min_podman_version))
+    why = f"for {stack.pod_unit}" if stack.pod_unit else "for Quadlet"
+    where = facts.where("podman version")
+    version = facts.podman_version
+    assert version is not None, (
+        f"expected podman >= {required}, got {facts.section('podman_version').describe_failure()}"
+        f" ({where})"
+    )
+    observed(f"podman {facts.podman_version_text} ({where})")
+    assert version[:2] >= stack.min_podman_version, (
+        f"expected podman >= {required} {why}, got {facts.podman_version_text} ({where})"
+    )
+
+
+@check(
+    "PHX-1.02", phase="1", severity="high",
+    title="podman-compose is installed",
+    remediation="sudo dnf install -y podman-compose  # or: pip install --user podman-compose",
+)
+def test_podman_compose_installed(facts: HostFacts, observed: Observed) -> None:
+    path = facts.tools.get("podman-compose")
+    where = facts.where("command -v podman-compose")
+    assert path, f"expected podman-compose on PATH, got none ({where})"
+    observed(f"{path} ({where})")
+
+
+@check(
+    "PHX-1.03", phase="1", severity="critical",
+    title="A rootless network helper (pasta or slirp4netns) is installed",
+    remediation="sudo dnf install -y passt slirp4netns  # Debian/Ubuntu: sudo apt-get install -y passt",
+)
+def test_rootless_network_helper(facts: HostFacts, observed: Observed) -> None:
+    # Podman 5.1+ says which helper it uses; older ones default to slirp4netns (4.x) or pasta (5.0).
+    configured = facts.info_value("host", "rootlessNetworkCmd")
+    wanted = [configured] if isinstance(configured, str) and configured else ["pasta", "slirp4netns"]
+    found = {tool: facts.tools[tool] for tool in wanted if tool in facts.tools}
+    where = facts.where("command -v " + " ".join(wanted))
+    assert found, f"expected {' or '.join(wanted)} installed, got none ({where})"
+    observed(", ".join(f"{tool}: {path}" for tool, path in found.items()) + f" ({where})")
+
+
+@check(
+    "PHX-1.04", phase="1", severity="critical",
+    title="newuidmap and newgidmap are installed",
+    remediation="sudo dnf install -y shadow-utils  # Debian/Ubuntu: sudo apt-get install -y uidmap",
+)
+def test_idmap_helpers(facts: HostFacts, observed: Observed) -> None:
+    missing = [tool for tool in ("newuidmap", "newgidmap") if tool not in facts.tools]
+    where = facts.where("command -v newuidmap newgidmap")
+    assert not missing, f"expected newuidmap and newgidmap, got {', '.join(missing)} missing ({where})"
+    observed(f"{facts.tools['newuidmap']}, {facts.tools['newgidmap']} ({where})")
+
+
+@check(
+    "PHX-1.05", phase="1", severity="medium",
+    title="fuse-overlayfs is installed where the storage driver needs it",
+    remediation="sudo dnf install -y fuse-overlayfs  # Debian/Ubuntu: sudo apt-get install -y fuse-overlayfs",
+)
+def test_fuse_overlayfs_when_needed(facts: HostFacts, observed: Observed) -> None:
+    where = facts.where("podman info (store)")
+    driver = facts.info_value("store", "graphDriverName")
+    assert driver is not None, f"expected podman info to name the storage driver, got none ({where})"
+    mount_program = facts.info_value("store", "graphOptions", "overlay.mount_program")
+    if driver != "overlay" or not mount_program:
+        observed(f"not needed: storage driver {driver} without a mount program ({where})")
+        return
+    executable = mount_program.get("Executable", "") if isinstance(mount_program, dict) else ""
+    found = facts.tools.get("fuse-overlayfs")
+    assert found, (
+        f"expected fuse-overlayfs, the overlay mount program {executable or ''}, got none installed"
+        f" ({where})"
+    )
+    observed(f"overlay with mount program {executable or found} ({where})")
+
+
+@pytest.mark.parametrize("id_file", ["subuid", "subgid"])
+@check(
+    "PHX-1.06", phase="1", severity="critical",
+    title="The user has at least 65,536 subordinate ids",
+    remediation="sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER"
+    " && podman system migrate",
+)
+def test_subordinate_ids(facts: HostFacts, id_file: str, observed: Observed) -> None:
+    ranges = facts.id_ranges(id_file)
+    total = sum(entry.count for entry in ranges)
+    where = f"/etc/{id_file} on {facts.host_id}"
+    lines = ", ".join(f"line {r.line}: {r.owner}:{r.start}:{r.count}" for r in ranges)
+    assert total >= MIN_SUBIDS, (
+        f"expected at least {MIN_SUBIDS} ids for {facts.user}, got {total}"
+        f" ({lines or 'no line for the user'}; {where})"
+    )
+    observed(f"{total} ids ({lines}; {where})")
+
+
+@check(
+    "PHX-1.07", phase="1", severity="critical",
+    title="Podman runs rootless",
+    remediation="Run Podman as the unprivileged user, not with sudo or as root:"
+    " podman info --format '{{.Host.Security.Rootless}}' must print true",
+)
+def test_rootless(facts: HostFacts, observed: Observed) -> None:
+    where = facts.where("podman info")
+    rootless = facts.info_value("host", "security", "rootless")
+    assert facts.podman_info is not None, (
+        f"expected rootless=true, got no answer: {facts.section('podman_info').describe_failure()}"
+        f" ({where})"
+    )
+    assert rootless is True, f"expected rootless=true, got {str(rootless).lower()} ({where})"
+    api = facts.api
+    if api.rootless is None:
+        # Reaching the API is its own check (PHX-1.09); podman info is enough here.
+        observed(f"rootless=true ({where}); API not asked: {api.info_error}")
+        return
+    assert api.rootless is True, (
+        f"expected rootless=true from the API too, got {str(api.rootless).lower()} ({api.where})"
+    )
+    observed(f"rootless=true ({where}) and host.security.rootless=true ({api.where})")
+
+
+@check(
+    "PHX-1.08", phase="1", severity="high",
+    title="podman.socket is enabled and active in the user's systemd",
+    remediation="systemctl --user enable --now podman.socket",
+)
+def test_podman_socket_unit(facts: HostFacts, observed: Observed) -> None:
+    enabled = facts.section("socket_enabled")
+    active = facts.section("socket_active")
+    state = f"enabled={enabled.out.strip() or enabled.err.strip()}, active={active.out.strip() or active.err.strip()}"
+    where = facts.where("systemctl --user is-enabled/is-active podman.socket")
+    assert enabled.ok and active.ok, f"expected enabled=enabled, active=active, got {state} ({where})"
+    observed(f"{state} ({where})")
+
+
+@check(
+    "PHX-1.09", phase="1", severity="high",
+    title="The user's Podman API socket answers _ping",
+    remediation="systemctl --user enable --now podman.socket"
+    " && curl --unix-socket $XDG_RUNTIME_DIR/podman/podman.sock http://localhost/_ping",
+)
+def test_api_ping(facts: HostFacts, observed: Observed) -> None:
+    api = facts.api
+    got = api.ping if api.ping_error is None else f"error: {api.ping_error}"
+    assert api.ping == "OK" and api.ping_error is None, (
+        f"expected _ping=OK via requests-unixsocket, got {got} ({api.where})"
+    )
+    assert api.podman_py_ping is True, (
+        f"expected podman-py ping()=True to agree, got {api.podman_py_error or api.podman_py_ping}"
+        f" ({api.where})"
+    )
+    observed(f"_ping=OK (requests-unixsocket), ping()=True (podman-py) ({api.where})")
+
+
+@check(
+    "PHX-1.10", phase="1", severity="high",
+    title="The Quadlet folder exists and belongs to the user",
+    remediation="mkdir -p ~/.config/containers/systemd",
+)
+def test_quadlet_dir(facts: HostFacts, observed: Observed) -> None:
+    where = f"{facts.quadlet_dir} on {facts.host_id}"
+    stat = facts.stat("quadlet_dir")
+    assert stat is not None, (
+        f"expected a directory owned by {facts.user}, got"
+        f" {facts.section('quadlet_dir').describe_failure()} ({where})"
+    )
+    assert stat.kind == "directory" and stat.uid == facts.uid, (
+        f"expected a directory owned by {facts.user}, got a {stat.kind} owned by {stat.owner} ({where})"
+    )
+    observed(f"directory owned by {stat.owner}, mode {stat.mode:o} ({where})")
+
+
+@check(
+    "PHX-1.11", phase="1", severity="high",
+    title="Linger is enabled so the stack survives logout and starts at boot",
+    remediation="loginctl enable-linger $USER",
+)
+def test_linger(facts: HostFacts, observed: Observed) -> None:
+    linger_file = f"/var/lib/systemd/linger/{facts.user}"
+    has_file = facts.section("linger_file").ok
+    loginctl = facts.section("linger_loginctl")
+    said = loginctl.out.strip() if loginctl.ok else loginctl.describe_failure()
+    where = f"{linger_file} and loginctl show-user on {facts.host_id}"
+    got = f"file {'present' if has_file else 'absent'}, loginctl {said}"
+    assert has_file and said == "Linger=yes", f"expected file present, Linger=yes, got {got} ({where})"
+    observed(f"{got} ({where})")
+
+
+@check(
+    "PHX-1.12", phase="1", severity="high",
+    title="cgroup v2 with the systemd cgroup manager (Quadlet needs it)",
+    remediation="Boot with the unified cgroup hierarchy (systemd.unified_cgroup_hierarchy=1)"
+    " and run Podman in a systemd user session: loginctl enable-linger $USER;"
+    " cgroup_manager = \"systemd\" in ~/.config/containers/containers.conf",
+)
+def test_cgroup_v2_systemd(facts: HostFacts, observed: Observed) -> None:
+    where = facts.where("podman info")
+    version = facts.info_value("host", "cgroupVersion")
+    manager = facts.info_value("host", "cgroupManager")
+    got = f"cgroupVersion={version}, cgroupManager={manager}"
+    assert version == "v2" and manager == "systemd", (
+        f"expected cgroupVersion=v2, cgroupManager=systemd, got {got} ({where})"
+    )
+    observed(f"{got} ({where})")
