@@ -61,16 +61,18 @@ class HostReport:
 
     def verdicts(self, phases: tuple[str, ...]) -> dict[str, str]:
         """Phase N is READY when every critical and high check of it passed and
-        the phase before it (when it was run) is READY too."""
+        the phase before it (when it was run) is READY too; security stands alone."""
         verdicts: dict[str, str] = {}
         previous: str | None = None
         for phase in phases:
             results = [r for r in self.results if r.phase == phase]
-            if self.unreachable is not None:
-                verdicts[phase] = UNREACHABLE
-            elif not results:
+            if not results:
                 verdicts[phase] = NOT_RUN
-            elif any(r.blocking for r in results) or previous == NOT_READY:
+            elif self.unreachable is not None:
+                verdicts[phase] = UNREACHABLE
+            elif any(r.blocking for r in results) or (
+                phase != "security" and previous == NOT_READY
+            ):
                 verdicts[phase] = NOT_READY
             else:
                 verdicts[phase] = READY
