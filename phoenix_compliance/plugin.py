@@ -234,10 +234,11 @@ def pytest_runtest_makereport(
         return report
     host_id = _item_host(item)
     if call.when == "setup":
-        report.user_properties.extend(
-            [("check_id", spec.id), ("phase", spec.phase), ("severity", spec.severity),
-             ("host", host_id)]
-        )
+        # On the item, so that every later report (JUnit reads teardown's) carries them.
+        metadata = [("check_id", spec.id), ("phase", spec.phase), ("severity", spec.severity),
+                    ("host", host_id)]
+        item.user_properties.extend(metadata)
+        report.user_properties.extend(metadata)
     if call.when == "call" or (call.when == "setup" and not report.passed):
         _record(item, call, report, spec, host_id)
     return report
@@ -270,7 +271,7 @@ def _record(
     else:
         outcome = ERROR if call.when == "setup" else FAILED
         evidence = _failure_text(excinfo) if excinfo is not None else "failed"
-    report.user_properties.append(("evidence", evidence))
+    item.user_properties.append(("evidence", evidence))
     host_report.results.append(
         CheckResult(
             host=host_id,

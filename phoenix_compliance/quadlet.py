@@ -1,0 +1,278 @@
+"""Reading systemd and Quadlet unit files without losing where things are.
+
+Quadlet stops at the first problem of a file and names no line for most of
+them; a migration review needs every problem with its file and line. This
+module parses the systemd syntax (systemd.syntax(7)) into entries that keep
+their 1-based line, and records malformed lines as problems instead of
+raising, so a linter can report them next to everything else.
+
+Syntax followed, and where Quadlet's own parser
+(podman ``pkg/systemd/parser/unitfile.go``) differs:
+
+- each physical line is stripped of surrounding whitespace; empty lines and
+  lines starting with ``#`` or ``;`` are comments;
+- ``[Name]`` opens a section; only blanks may follow the ``]``; a section
+  that appears twice is merged into one, as both systemd and Quadlet do;
+- ``Key=Value``: whitespace around the first ``=`` is dropped; the key must
+  not be empty;
+- a line ending in an odd number of backslashes continues on the next line,
+  the backslash becoming a space (systemd); comment lines inside a
+  continuation are skipped. Quadlet joins without the space, which only
+  changes whitespace inside a value;
+- a key before the first section, and a line that is neither comment,
+  section nor ``Key=Value``, are problems (Quadlet rejects the whole file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# File types the Quadlet generator turns into services, with the suffix its
+# GetUnitServiceName() adds to the base name (pkg/systemd/quadlet/quadlet.go).
+QUADLET_SERVICE_SUFFIXES: dict[str, str] = {
+    "container": "",
+    "kube": "",
+    "pod": "-pod",
+    "volume": "-volume",
+    "network": "-network",
+    "image": "-image",
+    "build": "-build",
+    "artifact": "-artifact",
+}
+
+# The section a Quadlet file type is configured in, e.g. [Container].
+QUADLET_MAIN_SECTIONS: dict[str, str] = {kind: kind.capitalize() for kind in QUADLET_SERVICE_SUFFIXES}
+
+# ServiceName= arrived in Podman 5.3; older generators reject the key.
+SERVICE_NAME_SINCE: tuple[int, ...] = (5, 3)
+
+_COMMENT_STARTS = ("#", ";")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One ``Key=Value`` assignment and the line its key is written on."""
+
+    section: str
+    key: str
+    value: str
+    line: int
+
+
+@dataclass
+class Section:
+    """A section with its entries in file order; repeated headers are merged."""
+
+    name: str
+    line: int
+    entries: list[Entry] = field(default_factory=list)
+    header_lines: list[int] = field(default_factory=list)
+
+    def values(self, key: str) -> list[str]:
+        return [entry.value for entry in self.entries if entry.key == key]
+
+    def entries_for(self, key: str) -> list[Entry]:
+        return [entry for entry in self.entries if entry.key == key]
+
+
+@dataclass(frozen=True)
+class ParseProblem:
+    """A line the parser could not use, kept so the caller can report it."""
+
+    line: int
+    kind: str  # "outside-section", "not-an-assignment", "bad-section-name", "eof-continuation"
+    text: str
+    message: str
+
+
+@dataclass
+class UnitFile:
+    """A parsed unit file: ``kind`` is its suffix ('container', 'pod', 'target', ...)."""
+
+    path: Path
+    kind: str
+    sections: list[Section] = field(default_factory=list)
+    problems: list[ParseProblem] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def is_quadlet(self) -> bool:
+        return self.kind in QUADLET_SERVICE_SUFFIXES
+
+    @property
+    def main_section_name(self) -> str | None:
+        """The Quadlet section of this file type, e.g. 'Container'; None for plain units."""
+        return QUADLET_MAIN_SECTIONS.get(self.kind)
+
+    def section(self, name: str) -> Section | None:
+        for section in self.sections:
+            if section.name == name:
+                return section
+        return None
+
+    def entries(self) -> Iterator[Entry]:
+        """Every entry of the file, in line order."""
+        everything = [entry for section in self.sections for entry in section.entries]
+        yield from sorted(everything, key=lambda entry: entry.line)
+
+    def entries_for(self, section: str, key: str) -> list[Entry]:
+        found = self.section(section)
+        return found.entries_for(key) if found else []
+
+    def values(self, section: str, key: str) -> list[str]:
+        """All values of a key in a section, in order (repeated keys accumulate)."""
+        return [entry.value for entry in self.entries_for(section, key)]
+
+    def last(self, section: str, key: str) -> Entry | None:
+        """The entry that wins for single-valued keys: systemd and Quadlet use the last one."""
+        found = self.entries_for(section, key)
+        return found[-1] if found else None
+
+
+def kind_of(path: Path) -> str:
+    """The unit kind from the file suffix: 'foo.container' -> 'container'."""
+    return path.suffix.lstrip(".").lower()
+
+
+def _ends_with_continuation(line: str) -> bool:
+    # An even run of backslashes is escaped backslashes, not a continuation.
+    trailing = len(line) - len(line.rstrip("\\"))
+    return trailing % 2 == 1
+
+
+def _is_section_header(line: str) -> bool:
+    if not line.startswith("["):
+        return False
+    end = line.find("]")
+    return end != -1 and line[end + 1 :].strip(" \t") == ""
+
+
+def _section_name_is_valid(name: str) -> bool:
+    return bool(name) and not any(c in "[]" or ord(c) < 32 or ord(c) == 127 for c in name)
+
+
+def parse_text(text: str, path: Path | str = "<string>", kind: str | None = None) -> UnitFile:
+    """Parse unit-file text; never raises on malformed content."""
+    path = Path(path)
+    unit = UnitFile(path=path, kind=kind if kind is not None else kind_of(path))
+    by_name: dict[str, Section] = {}
+    current: Section | None = None
+
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    physical = text.split("\n")
+    if physical and physical[-1] == "":
+        physical.pop()
+
+    pending = ""  # a logical line being continued
+    pending_start = 0
+
+    def take(logical: str, line_nr: int) -> None:
+        nonlocal current
+        if _is_section_header(logical):
+            name = logical[1 : logical.find("]")]
+            if not _section_name_is_valid(name):
+                unit.problems.append(
+                    ParseProblem(line_nr, "bad-section-name", logical, f"invalid section name {name!r}")
+                )
+                current = None
+                return
+            section = by_name.get(name)
+            if section is None:
+                section = Section(name=name, line=line_nr)
+                by_name[name] = section
+                unit.sections.append(section)
+            section.header_lines.append(line_nr)
+            current = section
+            return
+        equals = logical.find("=")
+        if equals <= 0 or not logical[:equals].strip():
+            unit.problems.append(
+                ParseProblem(
+                    line_nr,
+                    "not-an-assignment",
+                    logical,
+                    "line is not a section header, a Key=Value assignment or a comment",
+                )
+            )
+            return
+        key = logical[:equals].rstrip()
+        value = logical[equals + 1 :].strip()
+        if current is None:
+            unit.problems.append(
+                ParseProblem(line_nr, "outside-section", logical, "assignment before the first [Section] header")
+            )
+            return
+        current.entries.append(Entry(section=current.name, key=key, value=value, line=line_nr))
+
+    for index, raw in enumerate(physical):
+        line_nr = index + 1
+        line = raw.strip()
+        if pending:
+            if line.startswith(_COMMENT_STARTS):
+                continue  # comments inside a continuation are skipped, as in systemd
+            line = pending + line
+            line_nr = pending_start
+            pending = ""
+        elif not line or line.startswith(_COMMENT_STARTS):
+            continue
+        if _ends_with_continuation(line):
+            if not pending:
+                pending_start = line_nr
+            pending = line[:-1] + " "
+            continue
+        take(line, line_nr)
+
+    if pending:
+        # systemd warns and still uses what it has; do the same but say so.
+        unit.problems.append(
+            ParseProblem(
+                pending_start,
+                "eof-continuation",
+                pending.rstrip(),
+                "file ends inside a line continuation (last line ends with a backslash)",
+            )
+        )
+        take(pending.rstrip(), pending_start)
+    return unit
+
+
+def parse_file(path: Path | str) -> UnitFile:
+    """Parse a unit file from disk (UTF-8); OSError and UnicodeDecodeError propagate."""
+    path = Path(path)
+    return parse_text(path.read_text(encoding="utf-8"), path=path)
+
+
+def strip_matching_quotes(value: str) -> str:
+    """Drop one pair of surrounding double quotes, as Quadlet's Lookup() does."""
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
+def service_name(unit: UnitFile, podman_version: tuple[int, ...] = (5, 4, 2)) -> str | None:
+    """The systemd service Quadlet generates for a file, or None for plain systemd units.
+
+    foo.container and foo.kube give foo.service, foo.pod gives foo-pod.service,
+    foo.volume gives foo-volume.service (likewise .network, .image, .build,
+    .artifact). From Podman 5.3 ServiceName= in the main section overrides it.
+    """
+    suffix = QUADLET_SERVICE_SUFFIXES.get(unit.kind)
+    main = unit.main_section_name
+    if suffix is None or main is None:
+        return None
+    if tuple(podman_version) >= SERVICE_NAME_SINCE:
+        override = unit.last(main, "ServiceName")
+        if override is not None and override.value:
+            return f"{strip_matching_quotes(override.value)}.service"
+    # removeExtension() cuts at the last dot of the file name.
+    base = unit.name
+    dot = base.rfind(".")
+    if dot > 0:
+        base = base[:dot]
+    return f"{base}{suffix}.service"
