@@ -43,7 +43,9 @@ QUADLET_SERVICE_SUFFIXES: dict[str, str] = {
 }
 
 # The section a Quadlet file type is configured in, e.g. [Container].
-QUADLET_MAIN_SECTIONS: dict[str, str] = {kind: kind.capitalize() for kind in QUADLET_SERVICE_SUFFIXES}
+QUADLET_MAIN_SECTIONS: dict[str, str] = {
+    kind: kind.capitalize() for kind in QUADLET_SERVICE_SUFFIXES
+}
 
 # ServiceName= arrived in Podman 5.3; older generators reject the key.
 SERVICE_NAME_SINCE: tuple[int, ...] = (5, 3)
@@ -177,9 +179,8 @@ def parse_text(text: str, path: Path | str = "<string>", kind: str | None = None
         if _is_section_header(logical):
             name = logical[1 : logical.find("]")]
             if not _section_name_is_valid(name):
-                unit.problems.append(
-                    ParseProblem(line_nr, "bad-section-name", logical, f"invalid section name {name!r}")
-                )
+                message = f"invalid section name {name!r}"
+                unit.problems.append(ParseProblem(line_nr, "bad-section-name", logical, message))
                 current = None
                 return
             section = by_name.get(name)
@@ -204,9 +205,8 @@ def parse_text(text: str, path: Path | str = "<string>", kind: str | None = None
         key = logical[:equals].rstrip()
         value = logical[equals + 1 :].strip()
         if current is None:
-            unit.problems.append(
-                ParseProblem(line_nr, "outside-section", logical, "assignment before the first [Section] header")
-            )
+            message = "assignment before the first [Section] header"
+            unit.problems.append(ParseProblem(line_nr, "outside-section", logical, message))
             return
         current.entries.append(Entry(section=current.name, key=key, value=value, line=line_nr))
 

@@ -34,7 +34,6 @@ from phoenix_compliance.quadlet import (
     Entry,
     ParseProblem,
     UnitFile,
-    kind_of,
     parse_file,
     service_name,
     strip_matching_quotes,
@@ -135,6 +134,11 @@ FILE_TYPE_SINCE: dict[str, Version] = {
 }
 
 
+def _keyset(names: str) -> frozenset[str]:
+    """Key lists are written as whitespace-separated words to keep the tables readable."""
+    return frozenset(names.split())
+
+
 def _since(table: dict[Version, str]) -> dict[str, Version]:
     keys: dict[str, Version] = {}
     for version, names in table.items():
@@ -190,7 +194,8 @@ QUADLET_KEYS: dict[str, dict[str, Version]] = {
     ),
     "Network": _since(
         {
-            (4, 4): "DisableDNS Driver Gateway IPAMDriver IPRange IPv6 Internal Label Options Subnet",
+            (4, 4): """DisableDNS Driver Gateway IPAMDriver IPRange IPv6 Internal Label
+                Options Subnet""",
             (4, 6): "NetworkName PodmanArgs",
             (4, 7): "DNS",
             (4, 8): "ContainersConfModule GlobalArgs",
@@ -201,7 +206,8 @@ QUADLET_KEYS: dict[str, dict[str, Version]] = {
     ),
     "Kube": _since(
         {
-            (4, 4): "ConfigMap Network PublishPort RemapGid RemapUid RemapUidSize RemapUsers UserNS Yaml",
+            (4, 4): """ConfigMap Network PublishPort RemapGid RemapUid RemapUidSize RemapUsers
+                UserNS Yaml""",
             (4, 5): "LogDriver",
             (4, 6): "ExitCodePropagation PodmanArgs SetWorkingDirectory",
             (4, 7): "AutoUpdate",
@@ -239,9 +245,9 @@ UNJUDGED_SECTIONS = frozenset({"Artifact"})
 
 # Quadlet's single-valued keys: Lookup() takes the last value, so a repeat is
 # almost always a leftover (Image=, Pod= or Exec= written twice).
-SINGLE_VALUED_KEYS = frozenset(
+SINGLE_VALUED_KEYS = _keyset(
     """ContainerName Entrypoint Exec Group HostName Image NetworkName Notify Pod PodName
-    Rootfs ServiceName StartWithPod Timezone User VolumeName WorkingDir Yaml""".split()
+    Rootfs ServiceName StartWithPod Timezone User VolumeName WorkingDir Yaml"""
 )
 
 # systemd sections and some of their keys, enough to say where a stray
@@ -249,7 +255,7 @@ SINGLE_VALUED_KEYS = frozenset(
 # systemd.kill(5), systemd.resource-control(5)). Not a full catalogue: keys
 # absent here are never reported as unknown in these sections.
 SYSTEMD_KEYS: dict[str, frozenset[str]] = {
-    "Unit": frozenset(
+    "Unit": _keyset(
         """Description Documentation Wants Requires Requisite BindsTo PartOf Upholds
         Conflicts Before After OnFailure OnSuccess PropagatesReloadTo ReloadPropagatedFrom
         PropagatesStopTo StopPropagatedFrom JoinsNamespaceOf RequiresMountsFor
@@ -258,9 +264,9 @@ SYSTEMD_KEYS: dict[str, frozenset[str]] = {
         CollectMode FailureAction SuccessAction FailureActionExitStatus
         SuccessActionExitStatus JobTimeoutSec JobRunningTimeoutSec JobTimeoutAction
         JobTimeoutRebootArgument StartLimitIntervalSec StartLimitBurst StartLimitAction
-        RebootArgument SourcePath""".split()
+        RebootArgument SourcePath"""
     ),
-    "Service": frozenset(
+    "Service": _keyset(
         """Type ExitType RemainAfterExit GuessMainPID PIDFile BusName ExecStart
         ExecStartPre ExecStartPost ExecCondition ExecReload ExecStop ExecStopPost
         RestartSec RestartSteps RestartMaxDelaySec TimeoutStartSec TimeoutStopSec
@@ -281,9 +287,9 @@ SYSTEMD_KEYS: dict[str, frozenset[str]] = {
         ProtectSystem ProtectHome ReadWritePaths ReadOnlyPaths InaccessiblePaths
         StateDirectory RuntimeDirectory CacheDirectory LogsDirectory ConfigurationDirectory
         CPUQuota CPUWeight MemoryMax MemoryHigh MemoryLow MemoryMin MemorySwapMax
-        TasksMax IOWeight Delegate Slice OOMScoreAdjust""".split()
+        TasksMax IOWeight Delegate Slice OOMScoreAdjust"""
     ),
-    "Install": frozenset("Alias WantedBy RequiredBy UpheldBy Also DefaultInstance".split()),
+    "Install": _keyset("Alias WantedBy RequiredBy UpheldBy Also DefaultInstance"),
 }
 
 # Quadlet's enableServiceFile() creates links only for these; Also= and
@@ -378,8 +384,15 @@ def lint_paths(
             units.append(parse_file(path))
         except (OSError, UnicodeDecodeError) as error:
             findings.append(
-                Finding("QL000", "error", str(path), 1, None, f"cannot read the file: {error}",
-                        "make the file readable UTF-8 text")
+                Finding(
+                    "QL000",
+                    "error",
+                    str(path),
+                    1,
+                    None,
+                    f"cannot read the file: {error}",
+                    "make the file readable UTF-8 text",
+                )
             )
     findings.extend(lint_units(units, version, stack))
     return sorted(findings, key=lambda f: (f.path, f.line, f.rule_id, f.key or ""))
@@ -436,21 +449,37 @@ def _syntax_finding(problem: ParseProblem) -> tuple[str, int, str | None, str, s
     shown = problem.text if len(problem.text) <= 60 else problem.text[:57] + "..."
     if problem.kind == "outside-section":
         key = problem.text.split("=", 1)[0].strip()
-        return ("QL002", problem.line, key,
-                f"'{shown}' comes before any [Section] header; Quadlet rejects the file "
-                "('key file does not start with a group')",
-                f"put {key}= under its section header")
+        return (
+            "QL002",
+            problem.line,
+            key,
+            f"'{shown}' comes before any [Section] header; Quadlet rejects the file "
+            "('key file does not start with a group')",
+            f"put {key}= under its section header",
+        )
     if problem.kind == "eof-continuation":
-        return ("QL003", problem.line, None,
-                "the last line ends with a backslash, so the value continues into nothing",
-                "remove the trailing backslash")
+        return (
+            "QL003",
+            problem.line,
+            None,
+            "the last line ends with a backslash, so the value continues into nothing",
+            "remove the trailing backslash",
+        )
     if problem.kind == "bad-section-name":
-        return ("QL001", problem.line, None, f"'{shown}' is not a valid section header",
-                "write the header as [Name] with a non-empty name")
-    return ("QL001", problem.line, None,
-            f"'{shown}' is neither [Section], Key=Value nor a comment; Quadlet rejects "
-            "the whole file",
-            "add the missing '=' (Key=Value), or comment the line out with '#'")
+        return (
+            "QL001",
+            problem.line,
+            None,
+            f"'{shown}' is not a valid section header",
+            "write the header as [Name] with a non-empty name",
+        )
+    return (
+        "QL001",
+        problem.line,
+        None,
+        f"'{shown}' is neither [Section], Key=Value nor a comment; Quadlet rejects the whole file",
+        "add the missing '=' (Key=Value), or comment the line out with '#'",
+    )
 
 
 def _file_type(out: _Collector, version: Version) -> bool:
@@ -458,11 +487,15 @@ def _file_type(out: _Collector, version: Version) -> bool:
     since = FILE_TYPE_SINCE.get(out.unit.kind)
     if since is None or since <= version:
         return True
-    out.add("QL010", 1, None,
-            f".{out.unit.kind} files are read by Quadlet from Podman {format_version(since)}; "
-            f"Podman {format_version(version)} skips this file, so no service is generated",
-            f"upgrade Podman to {format_version(since)} or later, or express the unit "
-            "in a file type this version supports")
+    out.add(
+        "QL010",
+        1,
+        None,
+        f".{out.unit.kind} files are read by Quadlet from Podman {format_version(since)}; "
+        f"Podman {format_version(version)} skips this file, so no service is generated",
+        f"upgrade Podman to {format_version(since)} or later, or express the unit "
+        "in a file type this version supports",
+    )
     return False
 
 
@@ -479,22 +512,32 @@ def _sections(out: _Collector) -> None:
     for section in unit.sections:
         if section.name in allowed or section.name.startswith("X-"):
             continue
-        owner = next((kind for kind, name in QUADLET_MAIN_SECTIONS.items() if name == section.name), None)
+        owner = next(
+            (kind for kind, name in QUADLET_MAIN_SECTIONS.items() if name == section.name), None
+        )
         if owner is not None:
-            why = (f"[{section.name}] configures .{owner} files; in a .{unit.kind} file it is "
-                   "passed to systemd, which ignores it")
+            why = (
+                f"[{section.name}] configures .{owner} files; in a .{unit.kind} file it is "
+                "passed to systemd, which ignores it"
+            )
             fix = f"move these settings into the matching .{owner} file, or rename the section"
         else:
             close = difflib.get_close_matches(section.name, sorted(allowed), n=1)
             hint = f" (did you mean [{close[0]}]?)" if close else ""
-            why = (f"[{section.name}] is not a section of a .{unit.kind} unit{hint}; "
-                   f"systemd ignores it with every setting in it")
-            fix = (f"rename it to [{close[0]}]" if close
-                   else f"use one of {', '.join(f'[{s}]' for s in sorted(allowed))}, or prefix it with X-")
+            why = (
+                f"[{section.name}] is not a section of a .{unit.kind} unit{hint}; "
+                f"systemd ignores it with every setting in it"
+            )
+            choices = ", ".join(f"[{name}]" for name in sorted(allowed))
+            fix = (
+                f"rename it to [{close[0]}]"
+                if close
+                else f"use one of {choices}, or prefix it with X-"
+            )
         out.add("QL011", section.line, None, why, fix)
 
 
-def _home_of(key: str, version: Version, unit: UnitFile, exclude: str) -> str | None:
+def _home_of(key: str, unit: UnitFile, exclude: str) -> str | None:
     """The section a stray key belongs in, judged by systemd's and Quadlet's key lists."""
     for name in ("Unit", "Service", "Install"):
         if name != exclude and key in SYSTEMD_KEYS[name]:
@@ -519,15 +562,16 @@ def _keys(out: _Collector, version: Version, judge_versions: bool) -> None:
             for entry in section.entries:
                 if entry.key in SYSTEMD_KEYS[name]:
                     continue
-                home = _home_of(entry.key, version, unit, exclude=name)
+                home = _home_of(entry.key, unit, exclude=name)
                 if home is not None:
                     _misplaced(out, entry, home)
 
 
 def _misplaced(out: _Collector, entry: Entry, home: str) -> None:
     if home in SYSTEMD_KEYS:
-        why = (f"{entry.key}= is a systemd [{home}] setting; under [{entry.section}] "
-               f"{'Quadlet rejects the file' if entry.section in QUADLET_KEYS else 'systemd ignores it'}")
+        rejected = entry.section in QUADLET_KEYS
+        effect = "Quadlet rejects the file" if rejected else "systemd ignores it"
+        why = f"{entry.key}= is a systemd [{home}] setting; under [{entry.section}] {effect}"
     else:
         why = f"{entry.key}= is a Quadlet [{home}] key; under [{entry.section}] systemd ignores it"
     out.add("QL014", entry.line, entry.key, why, f"move {entry.key}= to [{home}]")
@@ -541,14 +585,18 @@ def _quadlet_section_keys(
         since = table.get(entry.key)
         if since is not None:
             if judge_versions and since > version:
-                out.add("QL012", entry.line, entry.key,
-                        f"{entry.key}= in [{section}] needs Podman {format_version(since)}; "
-                        f"Podman {format_version(version)} rejects the file "
-                        f"(\"unsupported key '{entry.key}' in group '{section}'\")",
-                        f"upgrade Podman to {format_version(since)} or later, or pass the "
-                        "equivalent podman flag through PodmanArgs=")
+                out.add(
+                    "QL012",
+                    entry.line,
+                    entry.key,
+                    f"{entry.key}= in [{section}] needs Podman {format_version(since)}; "
+                    f"Podman {format_version(version)} rejects the file "
+                    f"(\"unsupported key '{entry.key}' in group '{section}'\")",
+                    f"upgrade Podman to {format_version(since)} or later, or pass the "
+                    "equivalent podman flag through PodmanArgs=",
+                )
             continue
-        home = _home_of(entry.key, version, out.unit, exclude=section)
+        home = _home_of(entry.key, out.unit, exclude=section)
         if home is not None:
             _misplaced(out, entry, home)
             continue
@@ -556,11 +604,16 @@ def _quadlet_section_keys(
         exact_case = [k for k in known if k.lower() == entry.key.lower()]
         close = exact_case or difflib.get_close_matches(entry.key, known, n=1, cutoff=0.75)
         hint = f"; did you mean {close[0]}=?" if close else ""
-        out.add("QL013", entry.line, entry.key,
-                f"{entry.key}= is not a [{section}] key in any Podman release{hint} "
-                f"(Quadlet: \"unsupported key '{entry.key}' in group '{section}'\")",
-                f"rename it to {close[0]}=" if close
-                else "remove it, or pass the podman flag through PodmanArgs=")
+        out.add(
+            "QL013",
+            entry.line,
+            entry.key,
+            f"{entry.key}= is not a [{section}] key in any Podman release{hint} "
+            f"(Quadlet: \"unsupported key '{entry.key}' in group '{section}'\")",
+            f"rename it to {close[0]}="
+            if close
+            else "remove it, or pass the podman flag through PodmanArgs=",
+        )
 
 
 def _install(out: _Collector) -> None:
@@ -570,10 +623,14 @@ def _install(out: _Collector) -> None:
     for entry in section.entries:
         if entry.key in QUADLET_INSTALL_KEYS or entry.key not in SYSTEMD_KEYS["Install"]:
             continue
-        out.add("QL015", entry.line, entry.key,
-                f"Quadlet only creates links for Alias=, WantedBy=, RequiredBy= and UpheldBy=; "
-                f"{entry.key}= is ignored because generated units cannot be 'systemctl enable'd",
-                f"remove {entry.key}= and use WantedBy=/RequiredBy= instead")
+        out.add(
+            "QL015",
+            entry.line,
+            entry.key,
+            f"Quadlet only creates links for Alias=, WantedBy=, RequiredBy= and UpheldBy=; "
+            f"{entry.key}= is ignored because generated units cannot be 'systemctl enable'd",
+            f"remove {entry.key}= and use WantedBy=/RequiredBy= instead",
+        )
 
 
 def _single_valued(out: _Collector) -> None:
@@ -587,10 +644,14 @@ def _single_valued(out: _Collector) -> None:
             continue
         first = seen.setdefault(entry.key, entry)
         if first is not entry:
-            out.add("QL016", entry.line, entry.key,
-                    f"{entry.key}= is set again (first on line {first.line}); Quadlet uses "
-                    "only the last value",
-                    f"keep a single {entry.key}= line")
+            out.add(
+                "QL016",
+                entry.line,
+                entry.key,
+                f"{entry.key}= is set again (first on line {first.line}); Quadlet uses "
+                "only the last value",
+                f"keep a single {entry.key}= line",
+            )
 
 
 def _required(out: _Collector, version: Version) -> None:
@@ -608,32 +669,61 @@ def _required(out: _Collector, version: Version) -> None:
     if unit.kind == "container":
         image, rootfs = value("Image"), value("Rootfs")
         if not image and not rootfs:
-            out.add("QL020", at, "Image",
-                    "a .container needs Image= (or Rootfs=) in [Container]; Quadlet: "
-                    "\"no Image or Rootfs key specified\"",
-                    "add Image=<image reference> under [Container]")
+            out.add(
+                "QL020",
+                at,
+                "Image",
+                "a .container needs Image= (or Rootfs=) in [Container]; Quadlet: "
+                '"no Image or Rootfs key specified"',
+                "add Image=<image reference> under [Container]",
+            )
         elif image and rootfs:
             entry = unit.last(main, "Rootfs")
-            out.add("QL021", entry.line if entry else at, "Rootfs",
-                    "Image= and Rootfs= are both set; Quadlet refuses the combination",
-                    "keep either Image= or Rootfs=")
+            out.add(
+                "QL021",
+                entry.line if entry else at,
+                "Rootfs",
+                "Image= and Rootfs= are both set; Quadlet refuses the combination",
+                "keep either Image= or Rootfs=",
+            )
     elif unit.kind == "kube" and not value("Yaml"):
-        out.add("QL020", at, "Yaml", "a .kube needs Yaml= in [Kube]",
-                "add Yaml=<path to the Kubernetes YAML>")
+        out.add(
+            "QL020",
+            at,
+            "Yaml",
+            "a .kube needs Yaml= in [Kube]",
+            "add Yaml=<path to the Kubernetes YAML>",
+        )
     elif unit.kind == "image" and not value("Image"):
-        out.add("QL020", at, "Image", "a .image needs Image= in [Image]",
-                "add Image=<image reference to pull>")
+        out.add(
+            "QL020",
+            at,
+            "Image",
+            "a .image needs Image= in [Image]",
+            "add Image=<image reference to pull>",
+        )
     elif unit.kind == "build":
         if not value("ImageTag"):
-            out.add("QL020", at, "ImageTag", "a .build needs ImageTag= in [Build]",
-                    "add ImageTag=<name:tag> for the built image")
-        has_context = value("File") or value("SetWorkingDirectory") or (
-            unit.last("Service", "WorkingDirectory") is not None
+            out.add(
+                "QL020",
+                at,
+                "ImageTag",
+                "a .build needs ImageTag= in [Build]",
+                "add ImageTag=<name:tag> for the built image",
+            )
+        has_context = (
+            value("File")
+            or value("SetWorkingDirectory")
+            or (unit.last("Service", "WorkingDirectory") is not None)
         )
         if not has_context:
-            out.add("QL020", at, "File",
-                    "a .build needs File= or SetWorkingDirectory= to know what to build",
-                    "add File=<Containerfile> or SetWorkingDirectory=<context>")
+            out.add(
+                "QL020",
+                at,
+                "File",
+                "a .build needs File= or SetWorkingDirectory= to know what to build",
+                "add File=<Containerfile> or SetWorkingDirectory=<context>",
+            )
 
 
 def _reference_present(unit: UnitFile, name: str, present: set[str]) -> bool:
@@ -649,19 +739,31 @@ def _pod(out: _Collector, present: set[str]) -> None:
         return
     pod = strip_matching_quotes(pod_entry.value)
     if not pod.endswith(".pod"):
-        out.add("QL030", pod_entry.line, "Pod",
-                f"Pod={pod} names a pod, not a .pod unit; Quadlet: \"pod {pod} is not Quadlet based\"",
-                f"write Pod={pod}.pod and add a {pod}.pod file (PodName={pod} keeps the pod's name)")
+        out.add(
+            "QL030",
+            pod_entry.line,
+            "Pod",
+            f'Pod={pod} names a pod, not a .pod unit; Quadlet: "pod {pod} is not Quadlet based"',
+            f"write Pod={pod}.pod and add a {pod}.pod file (PodName={pod} keeps the pod's name)",
+        )
     elif not _reference_present(unit, pod, present):
-        out.add("QL031", pod_entry.line, "Pod",
-                f"Pod={pod}: there is no {pod} beside this file; Quadlet: "
-                f"\"quadlet pod unit {pod} does not exist\"",
-                f"add {pod} next to {unit.name}, or correct the name")
+        out.add(
+            "QL031",
+            pod_entry.line,
+            "Pod",
+            f"Pod={pod}: there is no {pod} beside this file; Quadlet: "
+            f'"quadlet pod unit {pod} does not exist"',
+            f"add {pod} next to {unit.name}, or correct the name",
+        )
     for entry in unit.entries_for("Container", "PublishPort"):
-        out.add("QL032", entry.line, "PublishPort",
-                f"this container joins {pod}, and a pod's containers share its network; "
-                "podman refuses ports on them",
-                f"move PublishPort={entry.value} to [Pod] in {pod}")
+        out.add(
+            "QL032",
+            entry.line,
+            "PublishPort",
+            f"this container joins {pod}, and a pod's containers share its network; "
+            "podman refuses ports on them",
+            f"move PublishPort={entry.value} to [Pod] in {pod}",
+        )
 
 
 def _volume_sections(unit: UnitFile) -> list[str]:
@@ -693,38 +795,58 @@ def _is_bind_source(source: str) -> bool:
 def _volume(out: _Collector, entry: Entry, present: set[str]) -> None:
     value = strip_matching_quotes(entry.value)
     if _WINDOWS_PATH.match(value):
-        out.add("QL040", entry.line, "Volume",
-                f"Volume={value}: '{value[:2]}' is a Windows drive; Quadlet splits at ':' and "
-                f"would mount a volume named '{value[0]}'",
-                "use an absolute Linux path or %h/..., e.g. Volume=%h/data:/data:Z")
+        out.add(
+            "QL040",
+            entry.line,
+            "Volume",
+            f"Volume={value}: '{value[:2]}' is a Windows drive; Quadlet splits at ':' and "
+            f"would mount a volume named '{value[0]}'",
+            "use an absolute Linux path or %h/..., e.g. Volume=%h/data:/data:Z",
+        )
         return
     source, dest, _options = _split_volume(value)
     if source:
         if source.startswith("."):
-            out.add("QL041", entry.line, "Volume",
-                    f"Volume={value}: relative source '{source}' is resolved against the unit "
-                    "file's directory (~/.config/containers/systemd once installed), not the "
-                    "compose project",
-                    f"use an absolute path or a specifier, e.g. %h/{source.lstrip('./') or 'data'}")
-        elif source.startswith("%") and not _is_bind_source(source):
-            pass  # e.g. %N-data: a volume name built by systemd; nothing to judge before expansion
-        elif _is_bind_source(source):
+            out.add(
+                "QL041",
+                entry.line,
+                "Volume",
+                f"Volume={value}: relative source '{source}' is resolved against the unit "
+                "file's directory (~/.config/containers/systemd once installed), not the "
+                "compose project",
+                f"use an absolute path or a specifier, e.g. %h/{source.lstrip('./') or 'data'}",
+            )
+        elif source.startswith(("/", "%")):
+            # Absolute, or a specifier: %h/data is a path once systemd expands it,
+            # %N-data a volume name; neither can be judged further before expansion.
             pass
         elif source.endswith(".volume"):
             if not _reference_present(out.unit, source, present):
-                out.add("QL031", entry.line, "Volume",
-                        f"Volume={value}: there is no {source} beside this file; Quadlet: "
-                        f"\"requested Quadlet source {source} was not found\"",
-                        f"add {source} next to {out.unit.name}, or use a plain volume name")
+                out.add(
+                    "QL031",
+                    entry.line,
+                    "Volume",
+                    f"Volume={value}: there is no {source} beside this file; Quadlet: "
+                    f'"requested Quadlet source {source} was not found"',
+                    f"add {source} next to {out.unit.name}, or use a plain volume name",
+                )
         elif not _VOLUME_NAME.match(source):
-            out.add("QL042", entry.line, "Volume",
-                    f"Volume={value}: '{source}' is neither an absolute path nor a valid volume "
-                    "name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)",
-                    "use an absolute path, %h/..., a volume name, or a .volume unit")
+            out.add(
+                "QL042",
+                entry.line,
+                "Volume",
+                f"Volume={value}: '{source}' is neither an absolute path nor a valid volume "
+                "name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)",
+                "use an absolute path, %h/..., a volume name, or a .volume unit",
+            )
     if not dest.startswith("/"):
-        out.add("QL043", entry.line, "Volume",
-                f"Volume={value}: the container path '{dest}' is not absolute",
-                "write the container path from the root, e.g. :/data")
+        out.add(
+            "QL043",
+            entry.line,
+            "Volume",
+            f"Volume={value}: the container path '{dest}' is not absolute",
+            "write the container path from the root, e.g. :/data",
+        )
 
 
 def _networks(out: _Collector, present: set[str]) -> None:
@@ -734,11 +856,16 @@ def _networks(out: _Collector, present: set[str]) -> None:
         return
     for entry in unit.entries_for(main, "Network"):
         target = strip_matching_quotes(entry.value).split(":", 1)[0]
-        if target.endswith((".network", ".container")) and not _reference_present(unit, target, present):
-            out.add("QL031", entry.line, "Network",
-                    f"Network={entry.value}: there is no {target} beside this file; Quadlet: "
-                    f"\"requested Quadlet unit {target} was not found\"",
-                    f"add {target} next to {unit.name}, or name an existing network")
+        is_unit = target.endswith((".network", ".container"))
+        if is_unit and not _reference_present(unit, target, present):
+            out.add(
+                "QL031",
+                entry.line,
+                "Network",
+                f"Network={entry.value}: there is no {target} beside this file; Quadlet: "
+                f'"requested Quadlet unit {target} was not found"',
+                f"add {target} next to {unit.name}, or name an existing network",
+            )
 
 
 def _duplicate_services(units: Sequence[UnitFile], version: Version) -> list[Finding]:
@@ -753,10 +880,16 @@ def _duplicate_services(units: Sequence[UnitFile], version: Version) -> list[Fin
         first = owners.setdefault(service, unit)
         if first is not unit and first.path.resolve() != unit.path.resolve():
             findings.append(
-                Finding("QL033", RULES["QL033"].severity, str(unit.path), 1, None,
-                        f"{unit.name} generates {service}, as {first.path} does; one overwrites "
-                        "the other",
-                        "rename one file, or set ServiceName= (Podman 5.3+)")
+                Finding(
+                    "QL033",
+                    RULES["QL033"].severity,
+                    str(unit.path),
+                    1,
+                    None,
+                    f"{unit.name} generates {service}, as {first.path} does; one overwrites "
+                    "the other",
+                    "rename one file, or set ServiceName= (Podman 5.3+)",
+                )
             )
     return findings
 
@@ -770,15 +903,23 @@ def _stack(out: _Collector, stack: StackRules) -> None:
     target = stack.target
     if target not in _words(unit.values("Install", "WantedBy")):
         section = unit.section("Install")
-        out.add("QL050", section.line if section else 1, "WantedBy",
-                f"{unit.name} is not wanted by {target}, so starting the stack does not start it",
-                f"add WantedBy={target} under [Install]")
+        out.add(
+            "QL050",
+            section.line if section else 1,
+            "WantedBy",
+            f"{unit.name} is not wanted by {target}, so starting the stack does not start it",
+            f"add WantedBy={target} under [Install]",
+        )
     if target not in _words(unit.values("Unit", "PartOf")):
         section = unit.section("Unit")
-        out.add("QL051", section.line if section else 1, "PartOf",
-                f"{unit.name} is not PartOf={target}, so stopping or restarting the stack "
-                "leaves it running",
-                f"add PartOf={target} under [Unit]")
+        out.add(
+            "QL051",
+            section.line if section else 1,
+            "PartOf",
+            f"{unit.name} is not PartOf={target}, so stopping or restarting the stack "
+            "leaves it running",
+            f"add PartOf={target} under [Unit]",
+        )
     if stack.require_selinux_relabel:
         _relabel(out)
 
@@ -793,21 +934,29 @@ def _relabel(out: _Collector) -> None:
                 continue
             if {"z", "Z"} & set(options.split(",")):
                 continue
-            out.add("QL052", entry.line, "Volume",
-                    f"bind mount {source} has no :Z or :z, so on an SELinux host the "
-                    "container cannot use it",
-                    f"append :Z (private) or :z (shared): Volume={source}:{_dest}:"
-                    f"{options + ',' if options else ''}Z")
+            out.add(
+                "QL052",
+                entry.line,
+                "Volume",
+                f"bind mount {source} has no :Z or :z, so on an SELinux host the "
+                "container cannot use it",
+                f"append :Z (private) or :z (shared): Volume={source}:{_dest}:"
+                f"{options + ',' if options else ''}Z",
+            )
         for entry in unit.entries_for(section, "Mount"):
             tokens = [t.strip() for t in strip_matching_quotes(entry.value).split(",")]
             if "type=bind" not in tokens:
                 continue
             if {"relabel=private", "relabel=shared", "z", "Z"} & set(tokens):
                 continue
-            out.add("QL052", entry.line, "Mount",
-                    "bind mount has no relabel option, so on an SELinux host the container "
-                    "cannot use it",
-                    "add relabel=private (like :Z) or relabel=shared (like :z)")
+            out.add(
+                "QL052",
+                entry.line,
+                "Mount",
+                "bind mount has no relabel option, so on an SELinux host the container "
+                "cannot use it",
+                "add relabel=private (like :Z) or relabel=shared (like :z)",
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -825,7 +974,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             paths.append(arg)
     if not paths:
-        print("usage: quadlet_lint [--podman VERSION] [--target NAME.target] PATH...", file=sys.stderr)
+        usage = "usage: quadlet_lint [--podman VERSION] [--target NAME.target] PATH..."
+        print(usage, file=sys.stderr)
         return 2
     findings = lint_paths(paths, version, stack)
     for finding in findings:
