@@ -1,0 +1,35 @@
+"""The reference host: a Debian trixie guest under systemd-nspawn with systemd, a
+lingering rootless user ``phoenix``, Podman 5 with Quadlet and sshd on 127.0.0.1.
+
+The compliance suite reaches it over ssh (``ssh_config_text``); selftests apply
+drifts inside it with ``run_in_guest`` and get a clean guest back from ``down`` and
+``up``. The command line is ``phoenix-refhost`` (``refhost.cli``).
+"""
+
+from __future__ import annotations
+
+from ._util import RefhostError
+from .guest import (
+    GuestState,
+    down,
+    is_up,
+    run_in_guest,
+    ssh_config_text,
+    state,
+    up,
+    write_ssh_config,
+)
+from .rootfs import build
+
+__all__ = [
+    "GuestState",
+    "RefhostError",
+    "build",
+    "down",
+    "is_up",
+    "run_in_guest",
+    "ssh_config_text",
+    "state",
+    "up",
+    "write_ssh_config",
+]
