@@ -1,0 +1,126 @@
+"""Phase 1 against real hosts: the reference host (compliant, then drifted one way
+at a time) and this machine's stock Podman 4.3 (an unmigrated host)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from conftest import REPO
+
+pytestmark = pytest.mark.refhost
+HOST = "ssh://refhost"
+QUADLET_DIR = "/home/phoenix/.config/containers/systemd"
+
+
+@dataclass
+class Run:
+    returncode: int
+    output: str
+    failed: set[str]
+    passed: set[str]
+    html: BeautifulSoup
+
+
+def run_suite(reports: Path, *args: str) -> Run:
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/phase1", f"--reports-dir={reports}", *args],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+    )
+    xml = ET.parse(next(reports.glob("readiness-*.xml")))
+    failed, passed = set(), set()
+    for case in xml.iter("testcase"):
+        bad = case.find("failure") is not None or case.find("error") is not None
+        (failed if bad else passed).add(case.get("name", ""))
+    html = BeautifulSoup(next(reports.glob("readiness-*.html")).read_text(), "html.parser")
+    return Run(completed.returncode, completed.stdout + completed.stderr, failed, passed, html)
+
+
+def verdict(page: BeautifulSoup) -> list[str]:
+    matrix = page.select_one("#readiness table.matrix")
+    assert matrix is not None
+    return [td.get_text(strip=True) for td in matrix.find_all("tr")[1].find_all("td")]
+
+
+class TestReferenceHostPhase1:
+    def test_every_phase1_check_passes_and_the_report_says_ready(
+        self, refhost_ssh_config: Path, tmp_path: Path
+    ) -> None:
+        result = run_suite(tmp_path, f"--hosts={HOST}", f"--ssh-config={refhost_ssh_config}",
+                           "--phase=1")
+        assert result.returncode == 0, result.output
+        assert not result.failed
+        assert len(result.passed) == 13
+        assert verdict(result.html) == [HOST, "READY"]
+        facts = result.html.select_one("#readiness table.facts")
+        assert facts is not None
+        text = facts.get_text(" ", strip=True)
+        assert "Podman 5." in text and "User phoenix" in text and "trixie" in text
+
+
+@dataclass(frozen=True)
+class Drift:
+    apply: list[str]
+    revert: list[str]
+    user: str | None
+    failing: set[str]
+    remediation: str
+
+
+DRIFTS = {
+    "linger-disabled": Drift(
+        ["loginctl", "disable-linger", "phoenix"], ["loginctl", "enable-linger", "phoenix"],
+        None, {f"test_linger[{HOST}]"}, "loginctl enable-linger $USER",
+    ),
+    "socket-stopped-and-disabled": Drift(
+        ["systemctl", "--user", "disable", "--now", "podman.socket"],
+        ["systemctl", "--user", "enable", "--now", "podman.socket"],
+        "phoenix", {f"test_podman_socket_unit[{HOST}]", f"test_api_ping[{HOST}]"},
+        "systemctl --user enable --now podman.socket",
+    ),
+    "quadlet-dir-removed": Drift(
+        ["mv", QUADLET_DIR, QUADLET_DIR + ".drift"], ["mv", QUADLET_DIR + ".drift", QUADLET_DIR],
+        None, {f"test_quadlet_dir[{HOST}]"}, "mkdir -p ~/.config/containers/systemd",
+    ),
+    "subuid-line-removed": Drift(
+        ["sh", "-c", "cp -p /etc/subuid /etc/subuid.drift && sed -i '/^phoenix:/d' /etc/subuid"],
+        ["mv", "/etc/subuid.drift", "/etc/subuid"],
+        None, {f"test_subordinate_ids[{HOST}-subuid]"}, "usermod --add-subuids",
+    ),
+}
+
+
+class TestReferenceHostDrifts:
+    @pytest.mark.parametrize("name", sorted(DRIFTS))
+    def test_a_drift_fails_exactly_its_checks(
+        self, name: str, refhost_ssh_config: Path, tmp_path: Path
+    ) -> None:
+        from phoenix_compliance import refhost
+
+        drift = DRIFTS[name]
+        applied = refhost.run_in_guest(drift.apply, user=drift.user)
+        assert applied.returncode == 0, applied.stderr
+        try:
+            result = run_suite(tmp_path, f"--hosts={HOST}", f"--ssh-config={refhost_ssh_config}",
+                               "--phase=1")
+        finally:
+            reverted = refhost.run_in_guest(drift.revert, user=drift.user)
+        assert reverted.returncode == 0, reverted.stderr
+        assert result.failed == drift.failing, result.output
+        assert drift.remediation in result.output
+        assert "Traceback" not in result.output
+        assert verdict(result.html) == [HOST, "NOT READY"]
+
+
+class TestUnmigratedHost:
+    def test_stock_podman_43_is_not_ready_for_quadlet(self, plain_user: str, tmp_path: Path) -> None:
+        result = run_suite(tmp_path, f"--podman-user={plain_user}", "--phase=1")
+        assert result.returncode == 1
+        assert "test_podman_version[local]" in result.failed
+        assert "expected podman >= 5.0 for phoenix-hydra.pod, got 4.3" in result.output
+        assert verdict(result.html) == ["local", "NOT READY"]
