@@ -207,7 +207,7 @@ def facts(host: Any, pytestconfig: pytest.Config) -> HostFacts:
 @pytest.fixture
 def observed(request: pytest.FixtureRequest) -> Callable[[str], None]:
     """Record what a check saw, shown as its evidence when it passes."""
-    notes = request.node.stash.setdefault(OBSERVED, [])
+    notes: list[str] = request.node.stash.setdefault(OBSERVED, [])
     return notes.append
 
 
@@ -252,7 +252,8 @@ def _record(
     host_report = state.report.host(host_id)
     excinfo = call.excinfo
     if report.passed:
-        outcome, evidence = PASSED, "\n".join(item.stash.get(OBSERVED, []))
+        notes: list[str] = item.stash.get(OBSERVED, [])
+        outcome, evidence = PASSED, "\n".join(notes)
     elif report.skipped:
         outcome = SKIPPED
         evidence = str(excinfo.value) if excinfo is not None else "skipped"
