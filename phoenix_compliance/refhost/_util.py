@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO
@@ -27,8 +28,7 @@ def say(message: str) -> None:
 def require_root(action: str) -> None:
     if os.geteuid() != 0:
         raise RefhostError(
-            f"{action} needs root (it mounts overlays, runs debootstrap and systemd-nspawn); "
-            f"run it with sudo"
+            f"{action} needs root (it mounts overlays, runs debootstrap and systemd-nspawn); run it with sudo"
         )
 
 
@@ -195,8 +195,20 @@ def remove_cgroup(path: Path) -> None:
     """rmdir a cgroup and its (emptied) children, deepest first; cgroupfs refuses rm -r."""
     if not path.is_dir():
         return
+    # Killed tasks leave the cgroup a moment after the kill; rmdir fails until then.
+    events = path / "cgroup.events"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and "populated 1" in _read(events):
+        time.sleep(0.1)
     for sub in sorted((p for p in path.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
         with contextlib.suppress(OSError):
             sub.rmdir()
     with contextlib.suppress(OSError):
         path.rmdir()
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""

@@ -9,31 +9,31 @@ from collections.abc import Sequence
 
 from . import paths
 from ._util import RefhostError, require_root, run
-from .guest import down, guest_argv, ssh_config_text, state, up, write_ssh_config
+from .guest import down, guest_argv, ssh_config_text, state, up, up_hint, write_ssh_config
 from .rootfs import build
 
 EXIT_DOWN = 3  # like `systemctl status` of a stopped unit
 
 
 def _parser() -> argparse.ArgumentParser:
+    name_help = f"guest name (default {paths.DEFAULT_GUEST})"
     parser = argparse.ArgumentParser(
         prog=paths.PROG,
         description="The reference host: a Debian trixie guest (systemd-nspawn) with "
         "rootless Podman 5, Quadlet and sshd on 127.0.0.1. State in $PHOENIX_REFHOST_HOME "
         f"(default {paths.DEFAULT_STATE}).",
     )
-    parser.add_argument(
-        "--name",
-        default=paths.DEFAULT_GUEST,
-        metavar="GUEST",
-        help=f"guest name (default {paths.DEFAULT_GUEST})",
-    )
+    # --name is accepted before or after the subcommand; the subcommand's copy
+    # defaults to SUPPRESS so it never overwrites one given before it.
+    parser.add_argument("--name", default=paths.DEFAULT_GUEST, metavar="GUEST", help=name_help)
+    named = argparse.ArgumentParser(add_help=False)
+    named.add_argument("--name", default=argparse.SUPPRESS, metavar="GUEST", help=name_help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("build", help="debootstrap and provision the cached base (once)")
     p.add_argument("--force", action="store_true", help="rebuild even if the base is complete")
 
-    p = sub.add_parser("up", help="boot the guest from a clean overlay and wait until ready")
+    p = sub.add_parser("up", parents=[named], help="boot the guest from a clean overlay and wait until ready")
     p.add_argument(
         "--timeout",
         type=float,
@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f"sshd port on 127.0.0.1 (default {paths.DEFAULT_SSH_PORT})",
     )
 
-    p = sub.add_parser("down", help="power the guest off and drop its changes")
+    p = sub.add_parser("down", parents=[named], help="power the guest off and drop its changes")
     p.add_argument(
         "--timeout",
         type=float,
@@ -58,9 +58,9 @@ def _parser() -> argparse.ArgumentParser:
         help="how long to wait for poweroff before killing it (default 30)",
     )
 
-    sub.add_parser("status", help="say whether the guest is up (exit 0) or down (exit 3)")
+    sub.add_parser("status", parents=[named], help="say whether the guest is up (exit 0) or down (exit 3)")
 
-    p = sub.add_parser("exec", help="run a command inside the guest: exec [--user U] -- CMD")
+    p = sub.add_parser("exec", parents=[named], help="run a command inside the guest: exec [--user U] -- CMD")
     p.add_argument(
         "--user",
         default=None,
@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("argv", nargs=argparse.REMAINDER, metavar="CMD")
 
-    p = sub.add_parser("ssh-config", help="print an OpenSSH client config for the guest")
+    p = sub.add_parser("ssh-config", parents=[named], help="print an OpenSSH client config for the guest")
     p.add_argument("--write", default=None, metavar="FILE", help="write it to FILE instead")
     return parser
 
@@ -89,7 +89,7 @@ def _exec(name: str, user: str | None, argv: list[str], timeout: float) -> int:
         raise RefhostError("exec needs a command: exec [--user USER] -- CMD ...")
     st = state(name)
     if st is None:
-        raise RefhostError(f"{name} is down; run `{paths.PROG} up` first")
+        raise RefhostError(f"{name} is down; run `{up_hint(name)}` first")
     # Pass a piped stdin through; a terminal is not handed over, since the command
     # runs in its own process group (so a timeout can kill all of it).
     stdin = None if not sys.stdin.isatty() else subprocess.DEVNULL

@@ -94,6 +94,11 @@ def state(name: str = paths.DEFAULT_GUEST) -> GuestState | None:
     return recorded if recorded is not None and recorded.running else None
 
 
+def up_hint(name: str) -> str:
+    """The command that boots this guest, for error messages."""
+    return f"{paths.PROG} up" if name == paths.DEFAULT_GUEST else f"{paths.PROG} --name {name} up"
+
+
 def is_up(name: str = paths.DEFAULT_GUEST) -> bool:
     return state(name) is not None
 
@@ -162,7 +167,7 @@ def run_in_guest(
     require_root("running a command in the guest")
     st = state(name)
     if st is None:
-        raise RefhostError(f"{name} is down; run `{paths.PROG} up` first")
+        raise RefhostError(f"{name} is down; run `{up_hint(name)}` first")
     return run(guest_argv(st, argv, user), timeout=timeout)
 
 
@@ -211,13 +216,11 @@ def up(
             _wait_ready(st, started + timeout, timeout)
         except BaseException:
             _stop(st, 10)
+            _reap(st.pid)
             _teardown(guest)
             raise
         st.save(guest.state)
-        say(
-            f"{name} is up in {time.monotonic() - started:.1f} s "
-            f"(pid {st.pid}, ssh 127.0.0.1:{port})"
-        )
+        say(f"{name} is up in {time.monotonic() - started:.1f} s (pid {st.pid}, ssh 127.0.0.1:{port})")
         return st
 
 
@@ -285,9 +288,7 @@ def _spawn(guest: paths.GuestLayout, port: int) -> GuestState:
                 preexec_fn=enter_cgroup,
             )
         except FileNotFoundError as exc:
-            raise RefhostError(
-                "systemd-nspawn not found; apt-get install systemd-container"
-            ) from exc
+            raise RefhostError("systemd-nspawn not found; apt-get install systemd-container") from exc
     stat = proc_stat(proc.pid)
     return GuestState(
         name=guest.name,
@@ -373,6 +374,7 @@ def down(name: str = paths.DEFAULT_GUEST, *, timeout: float = 30) -> bool:
             return False
         started = time.monotonic()
         _stop(st, timeout)
+        _reap(st.pid)
         _teardown(guest)
         say(f"{name} is down in {time.monotonic() - started:.1f} s")
         return True
@@ -386,6 +388,11 @@ def _stop(st: GuestState, timeout: float) -> None:
         # The guest may be dying already; the wait below decides either way.
         with contextlib.suppress(RefhostError):
             run(guest_argv(st, ["systemctl", "poweroff", "--no-block"]), timeout=10)
+    else:
+        # No systemd to ask yet (a boot that just failed): nspawn turns SIGTERM into
+        # an orderly shutdown signal for the guest's init.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(st.pid, signal.SIGTERM)
     while alive(st.pid, st.starttime) and time.monotonic() < deadline:
         time.sleep(POLL)
     if not alive(st.pid, st.starttime):
@@ -404,6 +411,13 @@ def _stop(st: GuestState, timeout: float) -> None:
         time.sleep(0.1)
     if alive(st.pid, st.starttime):
         raise RefhostError(f"systemd-nspawn pid {st.pid} survived SIGKILL; check {st.log}")
+
+
+def _reap(pid: int) -> None:
+    """Collect nspawn's exit status if this process started it (API use: up then down
+    in one pytest session); a zombie would keep its cgroup from being removed."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
 
 
 def _descendants(pid: int) -> list[int]:
