@@ -43,9 +43,7 @@ QUADLET_SERVICE_SUFFIXES: dict[str, str] = {
 }
 
 # The section a Quadlet file type is configured in, e.g. [Container].
-QUADLET_MAIN_SECTIONS: dict[str, str] = {
-    kind: kind.capitalize() for kind in QUADLET_SERVICE_SUFFIXES
-}
+QUADLET_MAIN_SECTIONS: dict[str, str] = {kind: kind.capitalize() for kind in QUADLET_SERVICE_SUFFIXES}
 
 # ServiceName= arrived in Podman 5.3; older generators reject the key.
 SERVICE_NAME_SINCE: tuple[int, ...] = (5, 3)

@@ -354,9 +354,7 @@ class _Collector:
 
     def add(self, rule_id: str, line: int, key: str | None, message: str, fix: str) -> None:
         rule = RULES[rule_id]
-        self.findings.append(
-            Finding(rule_id, rule.severity, str(self.unit.path), line, key, message, fix)
-        )
+        self.findings.append(Finding(rule_id, rule.severity, str(self.unit.path), line, key, message, fix))
 
 
 def lint_paths(
@@ -493,8 +491,7 @@ def _file_type(out: _Collector, version: Version) -> bool:
         None,
         f".{out.unit.kind} files are read by Quadlet from Podman {format_version(since)}; "
         f"Podman {format_version(version)} skips this file, so no service is generated",
-        f"upgrade Podman to {format_version(since)} or later, or express the unit "
-        "in a file type this version supports",
+        f"upgrade Podman to {format_version(since)} or later, or express the unit in a file type this version supports",
     )
     return False
 
@@ -512,9 +509,7 @@ def _sections(out: _Collector) -> None:
     for section in unit.sections:
         if section.name in allowed or section.name.startswith("X-"):
             continue
-        owner = next(
-            (kind for kind, name in QUADLET_MAIN_SECTIONS.items() if name == section.name), None
-        )
+        owner = next((kind for kind, name in QUADLET_MAIN_SECTIONS.items() if name == section.name), None)
         if owner is not None:
             why = (
                 f"[{section.name}] configures .{owner} files; in a .{unit.kind} file it is "
@@ -529,11 +524,7 @@ def _sections(out: _Collector) -> None:
                 f"systemd ignores it with every setting in it"
             )
             choices = ", ".join(f"[{name}]" for name in sorted(allowed))
-            fix = (
-                f"rename it to [{close[0]}]"
-                if close
-                else f"use one of {choices}, or prefix it with X-"
-            )
+            fix = f"rename it to [{close[0]}]" if close else f"use one of {choices}, or prefix it with X-"
         out.add("QL011", section.line, None, why, fix)
 
 
@@ -610,9 +601,7 @@ def _quadlet_section_keys(
             entry.key,
             f"{entry.key}= is not a [{section}] key in any Podman release{hint} "
             f"(Quadlet: \"unsupported key '{entry.key}' in group '{section}'\")",
-            f"rename it to {close[0]}="
-            if close
-            else "remove it, or pass the podman flag through PodmanArgs=",
+            f"rename it to {close[0]}=" if close else "remove it, or pass the podman flag through PodmanArgs=",
         )
 
 
@@ -648,8 +637,7 @@ def _single_valued(out: _Collector) -> None:
                 "QL016",
                 entry.line,
                 entry.key,
-                f"{entry.key}= is set again (first on line {first.line}); Quadlet uses "
-                "only the last value",
+                f"{entry.key}= is set again (first on line {first.line}); Quadlet uses only the last value",
                 f"keep a single {entry.key}= line",
             )
 
@@ -673,8 +661,7 @@ def _required(out: _Collector, version: Version) -> None:
                 "QL020",
                 at,
                 "Image",
-                "a .container needs Image= (or Rootfs=) in [Container]; Quadlet: "
-                '"no Image or Rootfs key specified"',
+                'a .container needs Image= (or Rootfs=) in [Container]; Quadlet: "no Image or Rootfs key specified"',
                 "add Image=<image reference> under [Container]",
             )
         elif image and rootfs:
@@ -712,9 +699,7 @@ def _required(out: _Collector, version: Version) -> None:
                 "add ImageTag=<name:tag> for the built image",
             )
         has_context = (
-            value("File")
-            or value("SetWorkingDirectory")
-            or (unit.last("Service", "WorkingDirectory") is not None)
+            value("File") or value("SetWorkingDirectory") or (unit.last("Service", "WorkingDirectory") is not None)
         )
         if not has_context:
             out.add(
@@ -751,8 +736,7 @@ def _pod(out: _Collector, present: set[str]) -> None:
             "QL031",
             pod_entry.line,
             "Pod",
-            f"Pod={pod}: there is no {pod} beside this file; Quadlet: "
-            f'"quadlet pod unit {pod} does not exist"',
+            f'Pod={pod}: there is no {pod} beside this file; Quadlet: "quadlet pod unit {pod} does not exist"',
             f"add {pod} next to {unit.name}, or correct the name",
         )
     for entry in unit.entries_for("Container", "PublishPort"):
@@ -760,8 +744,7 @@ def _pod(out: _Collector, present: set[str]) -> None:
             "QL032",
             entry.line,
             "PublishPort",
-            f"this container joins {pod}, and a pod's containers share its network; "
-            "podman refuses ports on them",
+            f"this container joins {pod}, and a pod's containers share its network; podman refuses ports on them",
             f"move PublishPort={entry.value} to [Pod] in {pod}",
         )
 
@@ -787,9 +770,7 @@ def _split_volume(value: str) -> tuple[str, str, str]:
 
 
 def _is_bind_source(source: str) -> bool:
-    return source.startswith(("/", ".")) or (
-        len(source) > 1 and source[0] == "%" and source[1] in _PATH_SPECIFIERS
-    )
+    return source.startswith(("/", ".")) or (len(source) > 1 and source[0] == "%" and source[1] in _PATH_SPECIFIERS)
 
 
 def _volume(out: _Collector, entry: Entry, present: set[str]) -> None:
@@ -886,8 +867,7 @@ def _duplicate_services(units: Sequence[UnitFile], version: Version) -> list[Fin
                     str(unit.path),
                     1,
                     None,
-                    f"{unit.name} generates {service}, as {first.path} does; one overwrites "
-                    "the other",
+                    f"{unit.name} generates {service}, as {first.path} does; one overwrites the other",
                     "rename one file, or set ServiceName= (Podman 5.3+)",
                 )
             )
@@ -916,8 +896,7 @@ def _stack(out: _Collector, stack: StackRules) -> None:
             "QL051",
             section.line if section else 1,
             "PartOf",
-            f"{unit.name} is not PartOf={target}, so stopping or restarting the stack "
-            "leaves it running",
+            f"{unit.name} is not PartOf={target}, so stopping or restarting the stack leaves it running",
             f"add PartOf={target} under [Unit]",
         )
     if stack.require_selinux_relabel:
@@ -938,10 +917,8 @@ def _relabel(out: _Collector) -> None:
                 "QL052",
                 entry.line,
                 "Volume",
-                f"bind mount {source} has no :Z or :z, so on an SELinux host the "
-                "container cannot use it",
-                f"append :Z (private) or :z (shared): Volume={source}:{_dest}:"
-                f"{options + ',' if options else ''}Z",
+                f"bind mount {source} has no :Z or :z, so on an SELinux host the container cannot use it",
+                f"append :Z (private) or :z (shared): Volume={source}:{_dest}:{options + ',' if options else ''}Z",
             )
         for entry in unit.entries_for(section, "Mount"):
             tokens = [t.strip() for t in strip_matching_quotes(entry.value).split(",")]
@@ -953,8 +930,7 @@ def _relabel(out: _Collector) -> None:
                 "QL052",
                 entry.line,
                 "Mount",
-                "bind mount has no relabel option, so on an SELinux host the container "
-                "cannot use it",
+                "bind mount has no relabel option, so on an SELinux host the container cannot use it",
                 "add relabel=private (like :Z) or relabel=shared (like :z)",
             )
 

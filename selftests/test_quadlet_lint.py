@@ -1,0 +1,624 @@
+"""Selftests for the unit-file parser (phoenix_compliance.quadlet) and the Quadlet linter."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pytest
+
+from phoenix_compliance.quadlet import parse_file, parse_text, service_name
+from phoenix_compliance.quadlet_lint import (
+    QUADLET_KEYS,
+    RULES,
+    Finding,
+    StackRules,
+    Version,
+    keys_for,
+    lint_paths,
+    main,
+    parse_version,
+)
+
+REFERENCE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "infra" / "podman" / "systemd"
+PODMAN_5_4: Version = (5, 4, 2)
+PODMAN_4_4: Version = (4, 4, 0)
+
+GOOD_CONTAINER = """\
+[Unit]
+Description=demo
+
+[Container]
+Image=localhost/demo:1.0
+"""
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def lint(*paths: Path, version: Version = PODMAN_5_4, stack: StackRules | None = None) -> list[Finding]:
+    return lint_paths(paths, version, stack)
+
+
+def hits(findings: Iterable[Finding]) -> set[tuple[str, int]]:
+    """(rule id, line) of each finding: what the tests compare."""
+    return {(finding.rule_id, finding.line) for finding in findings}
+
+
+def only(findings: Sequence[Finding], rule_id: str) -> list[Finding]:
+    return [finding for finding in findings if finding.rule_id == rule_id]
+
+
+def line_of(path: Path, prefix: str) -> int:
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if text.startswith(prefix):
+            return number
+    raise AssertionError(f"{prefix!r} not in {path}")
+
+
+class TestParser:
+    def test_entries_keep_section_key_value_and_line(self) -> None:
+        unit = parse_text("# c\n[Unit]\nDescription=demo\n\n[Container]\nImage=busybox\n", "x.container")
+        entries = list(unit.entries())
+        assert [(e.section, e.key, e.value, e.line) for e in entries] == [
+            ("Unit", "Description", "demo", 3),
+            ("Container", "Image", "busybox", 6),
+        ]
+        assert unit.kind == "container"
+        assert unit.problems == []
+
+    def test_repeated_keys_are_kept_in_order(self) -> None:
+        text = "[Pod]\nPublishPort=1:1\nPodName=p\nPublishPort=2:2\nPublishPort=3:3\n"
+        unit = parse_text(text, "p.pod")
+        assert unit.values("Pod", "PublishPort") == ["1:1", "2:2", "3:3"]
+        assert [e.line for e in unit.entries_for("Pod", "PublishPort")] == [2, 4, 5]
+
+    def test_last_wins_for_single_values(self) -> None:
+        unit = parse_text("[Container]\nImage=a\nImage=b\n", "x.container")
+        last = unit.last("Container", "Image")
+        assert last is not None
+        assert (last.value, last.line) == ("b", 3)
+        assert unit.last("Container", "Pod") is None
+        assert unit.values("Service", "Restart") == []
+
+    def test_continuation_joins_lines_with_a_space_and_keeps_the_first_line(self) -> None:
+        text = "[Container]\nExec=httpd \\\n   -f \\\n   -p 8080\nImage=x\n"
+        unit = parse_text(text, "x.container")
+        exec_entry = unit.last("Container", "Exec")
+        assert exec_entry is not None
+        assert exec_entry.value.split() == ["httpd", "-f", "-p", "8080"]
+        assert exec_entry.line == 2
+        image = unit.last("Container", "Image")
+        assert image is not None and image.line == 5
+
+    def test_backslash_becomes_a_space_as_in_systemd(self) -> None:
+        unit = parse_text("[Container]\nExec=a\\\nb\n", "x.container")
+        assert unit.values("Container", "Exec") == ["a b"]
+
+    def test_comment_lines_inside_a_continuation_are_skipped(self) -> None:
+        text = "[Container]\nExec=httpd \\\n# not part of it\n; nor this\n  -f\n"
+        unit = parse_text(text, "x.container")
+        assert unit.values("Container", "Exec")[0].split() == ["httpd", "-f"]
+
+    def test_an_escaped_backslash_does_not_continue(self) -> None:
+        unit = parse_text("[Container]\nLabel=path=C:\\\\\nImage=x\n", "x.container")
+        assert unit.values("Container", "Label") == ["path=C:\\\\"]
+        assert unit.values("Container", "Image") == ["x"]
+
+    def test_comments_and_blank_lines_are_ignored(self) -> None:
+        unit = parse_text("#a\n;b\n\n   \n[Unit]\n  # indented comment\nDescription=x\n", "t.target")
+        assert [(e.key, e.line) for e in unit.entries()] == [("Description", 7)]
+
+    def test_whitespace_around_the_equals_sign_is_dropped(self) -> None:
+        unit = parse_text("[Container]\n  Image =   busybox:1  \nLabel= a=b\n", "x.container")
+        assert unit.values("Container", "Image") == ["busybox:1"]
+        assert unit.values("Container", "Label") == ["a=b"]
+
+    def test_a_repeated_section_header_is_merged(self) -> None:
+        unit = parse_text("[Unit]\nA=1\n[Container]\nImage=x\n[Unit]\nB=2\n", "x.container")
+        assert [s.name for s in unit.sections] == ["Unit", "Container"]
+        unit_section = unit.section("Unit")
+        assert unit_section is not None
+        assert unit_section.header_lines == [1, 5]
+        assert [(e.key, e.line) for e in unit_section.entries] == [("A", 2), ("B", 6)]
+
+    def test_a_line_outside_any_section_is_a_problem_not_an_exception(self) -> None:
+        unit = parse_text("Image=x\n[Container]\nImage=y\n", "x.container")
+        assert [(p.kind, p.line) for p in unit.problems] == [("outside-section", 1)]
+        assert unit.values("Container", "Image") == ["y"]
+
+    def test_an_unfinished_line_is_a_problem_and_parsing_goes_on(self) -> None:
+        unit = parse_text("[Container]\nImage\nExec=true\n[Sevice\n", "x.container")
+        assert [(p.kind, p.line) for p in unit.problems] == [
+            ("not-an-assignment", 2),
+            ("not-an-assignment", 4),
+        ]
+        assert unit.values("Container", "Exec") == ["true"]
+
+    def test_an_empty_section_name_is_a_problem(self) -> None:
+        unit = parse_text("[]\nA=1\n", "x.container")
+        assert [p.kind for p in unit.problems] == ["bad-section-name", "outside-section"]
+
+    def test_a_continuation_at_end_of_file_is_kept_and_reported(self) -> None:
+        unit = parse_text("[Container]\nImage=x\nExec=true \\", "x.container")
+        assert unit.values("Container", "Exec") == ["true"]
+        assert [(p.kind, p.line) for p in unit.problems] == [("eof-continuation", 3)]
+
+    def test_a_byte_order_mark_is_skipped(self) -> None:
+        unit = parse_text("\ufeff[Unit]\nDescription=x\n", "t.target")
+        assert unit.problems == []
+        assert unit.values("Unit", "Description") == ["x"]
+
+    def test_parse_file_reads_from_disk(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER)
+        unit = parse_file(path)
+        assert (unit.path, unit.name, unit.kind) == (path, "web.container", "container")
+
+
+class TestServiceName:
+    @pytest.mark.parametrize(
+        ("file_name", "expected"),
+        [
+            ("web.container", "web.service"),
+            ("web.kube", "web.service"),
+            ("phoenix-hydra.pod", "phoenix-hydra-pod.service"),
+            ("data.volume", "data-volume.service"),
+            ("net.network", "net-network.service"),
+            ("base.image", "base-image.service"),
+            ("app.build", "app-build.service"),
+            ("phoenix.target", None),
+        ],
+    )
+    def test_generated_name_follows_the_file_type(self, file_name: str, expected: str | None) -> None:
+        assert service_name(parse_text("", file_name)) == expected
+
+    def test_service_name_key_overrides_from_5_3(self) -> None:
+        unit = parse_text("[Pod]\nServiceName=hydra\n", "phoenix-hydra.pod")
+        assert service_name(unit, (5, 3, 0)) == "hydra.service"
+        assert service_name(unit, (5, 2, 0)) == "phoenix-hydra-pod.service"
+
+
+class TestSyntaxRules:
+    def test_unfinished_line(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "Exec\n")
+        assert hits(lint(path)) == {("QL001", 6)}
+
+    def test_assignment_outside_a_section(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", "Description=early\n" + GOOD_CONTAINER)
+        findings = lint(path)
+        assert hits(findings) == {("QL002", 1)}
+        assert findings[0].key == "Description"
+
+    def test_file_ending_in_a_continuation(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "Exec=true \\")
+        findings = lint(path)
+        assert hits(findings) == {("QL003", 6)}
+        assert findings[0].severity == "warning"
+
+    def test_unreadable_file_is_reported_not_raised(self, tmp_path: Path) -> None:
+        path = tmp_path / "bad.container"
+        path.write_bytes(b"[Container]\nImage=\xff\n")
+        assert hits(lint(path)) == {("QL000", 1)}
+
+
+class TestFileTypeVersions:
+    @pytest.mark.parametrize(
+        ("file_name", "too_old", "first"),
+        [
+            ("hydra.pod", (4, 9, 3), (5, 0, 0)),
+            ("app.build", (5, 1, 0), (5, 2, 0)),
+            ("base.image", (4, 7, 0), (4, 8, 0)),
+        ],
+    )
+    def test_a_file_type_is_unknown_before_its_release(
+        self, tmp_path: Path, file_name: str, too_old: Version, first: Version
+    ) -> None:
+        body = {
+            "hydra.pod": "[Pod]\nPodName=hydra\n",
+            "app.build": "[Build]\nImageTag=localhost/app:1\nFile=Containerfile\n",
+            "base.image": "[Image]\nImage=docker.io/library/busybox:1\n",
+        }[file_name]
+        path = write(tmp_path, file_name, body)
+        old = lint(path, version=too_old)
+        assert hits(old) == {("QL010", 1)}
+        assert "no service is generated" in old[0].message
+        assert lint(path, version=first) == []
+
+    def test_keys_of_an_unread_file_are_not_judged_by_version(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "hydra.pod", "[Pod]\nPodName=hydra\nShmSize=1g\n")
+        assert hits(lint(path, version=PODMAN_4_4)) == {("QL010", 1)}
+
+
+class TestKeyVersions:
+    def test_pod_key_is_unknown_in_4_4_and_fine_in_5_4(self, tmp_path: Path) -> None:
+        write(tmp_path, "hydra.pod", "[Pod]\nPodName=hydra\n")
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "Pod=hydra.pod\n")
+        old = only(lint(path, version=PODMAN_4_4), "QL012")
+        assert hits(old) == {("QL012", 6)}
+        assert old[0].key == "Pod"
+        assert "needs Podman 5.0" in old[0].message
+        assert lint(path, version=PODMAN_5_4) == []
+
+    def test_a_key_newer_than_5_4_is_flagged_against_5_4(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "Memory=512m\n")
+        findings = lint(path, version=PODMAN_5_4)
+        assert hits(findings) == {("QL012", 6)}
+        assert "needs Podman 5.5" in findings[0].message
+        assert lint(path, version=(5, 5, 0)) == []
+
+    @pytest.mark.parametrize(
+        ("file_name", "body", "before", "since"),
+        [
+            ("web.container", GOOD_CONTAINER + "StartWithPod=false\n", (5, 2, 1), (5, 3, 0)),
+            ("web.container", GOOD_CONTAINER + "HealthCmd=true\n", (4, 4, 2), (4, 5, 0)),
+            ("hydra.pod", "[Pod]\nPodName=hydra\nShmSize=1g\n", (5, 3, 1), (5, 4, 0)),
+            ("hydra.pod", "[Pod]\nPodName=hydra\nHostName=hydra\n", (5, 4, 2), (5, 5, 0)),
+        ],
+    )
+    def test_key_boundaries(self, tmp_path: Path, file_name: str, body: str, before: Version, since: Version) -> None:
+        path = write(tmp_path, file_name, body)
+        assert {f.rule_id for f in lint(path, version=before)} == {"QL012"}
+        assert lint(path, version=since) == []
+
+    def test_tables_only_grow(self) -> None:
+        for section in QUADLET_KEYS:
+            assert keys_for(section, (4, 4)) <= keys_for(section, PODMAN_5_4)
+        assert "Pod" in keys_for("Container", (5, 0)) - keys_for("Container", (4, 9))
+
+    def test_unknown_key_with_a_suggestion(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "ContainerNmae=web\nimage=x\n")
+        findings = lint(path)
+        assert hits(findings) == {("QL013", 6), ("QL013", 7)}
+        assert "did you mean ContainerName=" in findings[0].message
+        assert findings[1].fix == "rename it to Image="
+
+
+class TestMisplacedSettings:
+    @pytest.mark.parametrize(
+        ("section", "line_text", "home"),
+        [
+            ("Container", "Restart=always", "Service"),
+            ("Container", "WantedBy=default.target", "Install"),
+            ("Container", "After=network-online.target", "Unit"),
+            ("Unit", "Restart=always", "Service"),
+            ("Unit", "WantedBy=phoenix.target", "Install"),
+            ("Service", "PartOf=phoenix.target", "Unit"),
+            ("Install", "Requires=db.service", "Unit"),
+            ("Service", "Image=busybox", "Container"),
+            ("Unit", "PublishPort=80:80", "Container"),
+        ],
+    )
+    def test_setting_in_the_wrong_section(self, tmp_path: Path, section: str, line_text: str, home: str) -> None:
+        text = f"[Container]\nImage=x\n\n[{section}]\n{line_text}\n"
+        path = write(tmp_path, "web.container", text)
+        findings = lint(path)
+        key = line_text.split("=", 1)[0]
+        assert hits(findings) == {("QL014", 5)}
+        assert findings[0].fix == f"move {key}= to [{home}]"
+
+    def test_keys_valid_in_both_are_left_alone(self, tmp_path: Path) -> None:
+        text = GOOD_CONTAINER + "\n[Service]\nEnvironment=A=1\nUser=1000\nTimeoutStartSec=900\n"
+        assert lint(write(tmp_path, "web.container", text)) == []
+
+    def test_plain_target_units_are_checked_too(self, tmp_path: Path) -> None:
+        text = "[Unit]\nDescription=x\nWantedBy=default.target\n\n[Install]\nAlso=x.service\n"
+        findings = lint(write(tmp_path, "stack.target", text))
+        assert hits(findings) == {("QL014", 3)}
+
+
+class TestSections:
+    def test_misspelt_section(self, tmp_path: Path) -> None:
+        text = GOOD_CONTAINER + "\n[Instal]\nWantedBy=default.target\n"
+        findings = lint(write(tmp_path, "web.container", text))
+        assert hits(findings) == {("QL011", 7)}
+        assert findings[0].fix == "rename it to [Install]"
+
+    def test_a_section_of_another_quadlet_type(self, tmp_path: Path) -> None:
+        text = GOOD_CONTAINER + "\n[Pod]\nPodName=x\n"
+        findings = lint(write(tmp_path, "web.container", text))
+        assert hits(findings) == {("QL011", 7)}
+        assert ".pod" in findings[0].message
+
+    def test_service_section_in_a_target(self, tmp_path: Path) -> None:
+        text = "[Unit]\nDescription=x\n\n[Service]\nRestart=always\n"
+        assert hits(lint(write(tmp_path, "stack.target", text))) == {("QL011", 4)}
+
+    def test_x_sections_are_allowed(self, tmp_path: Path) -> None:
+        text = GOOD_CONTAINER + "\n[X-Phoenix]\nOwner=ops\n"
+        assert lint(write(tmp_path, "web.container", text)) == []
+
+
+class TestInstall:
+    def test_install_keys_quadlet_ignores(self, tmp_path: Path) -> None:
+        text = GOOD_CONTAINER + "\n[Install]\nWantedBy=default.target\nAlso=other.service\n"
+        findings = lint(write(tmp_path, "web.container", text))
+        assert hits(findings) == {("QL015", 9)}
+        assert findings[0].severity == "warning"
+
+
+class TestSingleValuedKeys:
+    def test_a_repeated_image_is_a_warning_on_the_repeat(self, tmp_path: Path) -> None:
+        findings = lint(write(tmp_path, "web.container", GOOD_CONTAINER + "Image=other:2\n"))
+        assert hits(findings) == {("QL016", 6)}
+        assert "first on line 5" in findings[0].message
+
+
+class TestRequiredKeys:
+    def test_container_without_image(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", "[Unit]\nDescription=x\n\n[Container]\nExec=true\n")
+        findings = lint(path)
+        assert hits(findings) == {("QL020", 4)}
+        assert findings[0].key == "Image"
+
+    def test_container_without_any_container_section(self, tmp_path: Path) -> None:
+        assert hits(lint(write(tmp_path, "web.container", "[Unit]\nDescription=x\n"))) == {("QL020", 1)}
+
+    def test_rootfs_replaces_image(self, tmp_path: Path) -> None:
+        assert lint(write(tmp_path, "web.container", "[Container]\nRootfs=/srv/root\n")) == []
+
+    def test_image_and_rootfs_conflict(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", "[Container]\nImage=x\nRootfs=/srv/root\n")
+        assert hits(lint(path)) == {("QL021", 3)}
+
+    @pytest.mark.parametrize(
+        ("file_name", "body", "keys"),
+        [
+            ("app.kube", "[Kube]\nNetwork=host\n", {"Yaml"}),
+            ("base.image", "[Image]\nArch=amd64\n", {"Image"}),
+            ("app.build", "[Build]\nArch=amd64\n", {"ImageTag", "File"}),
+        ],
+    )
+    def test_other_types(self, tmp_path: Path, file_name: str, body: str, keys: set[str]) -> None:
+        findings = lint(write(tmp_path, file_name, body))
+        assert {f.rule_id for f in findings} == {"QL020"}
+        assert {f.key for f in findings} == keys
+        assert {f.line for f in findings} == {1}
+
+
+class TestPodRules:
+    def test_pod_without_the_pod_suffix(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "Pod=phoenix-hydra\n")
+        findings = lint(path)
+        assert hits(findings) == {("QL030", 6)}
+        assert "Pod=phoenix-hydra.pod" in findings[0].fix
+
+    def test_pod_file_missing_beside_the_unit(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "Pod=phoenix-hydra.pod\n")
+        assert hits(lint(path)) == {("QL031", 6)}
+
+    def test_pod_file_linted_in_the_same_run_counts(self, tmp_path: Path) -> None:
+        pods = tmp_path / "pods"
+        pods.mkdir()
+        pod = write(pods, "phoenix-hydra.pod", "[Pod]\nPodName=phoenix-hydra\n")
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "Pod=phoenix-hydra.pod\n")
+        assert lint(path, pod) == []
+
+    def test_published_ports_on_a_pod_member(self, tmp_path: Path) -> None:
+        write(tmp_path, "hydra.pod", "[Pod]\nPodName=hydra\n")
+        text = GOOD_CONTAINER + "Pod=hydra.pod\nPublishPort=8080:8080\nPublishPort=9090:9090\n"
+        findings = lint(write(tmp_path, "web.container", text))
+        assert hits(findings) == {("QL032", 7), ("QL032", 8)}
+        assert findings[0].fix == "move PublishPort=8080:8080 to [Pod] in hydra.pod"
+
+    def test_published_ports_without_a_pod_are_fine(self, tmp_path: Path) -> None:
+        assert lint(write(tmp_path, "web.container", GOOD_CONTAINER + "PublishPort=80:80\n")) == []
+
+    def test_two_files_generating_one_service(self, tmp_path: Path) -> None:
+        first = write(tmp_path, "web.container", GOOD_CONTAINER)
+        second = write(tmp_path, "web.kube", "[Kube]\nYaml=web.yaml\n")
+        assert hits(lint(first, second)) == {("QL033", 1)}
+
+
+class TestVolumeRules:
+    @pytest.mark.parametrize(
+        ("volume", "rules"),
+        [
+            ("C:/data:/www:Z", {"QL040"}),
+            ("C:\\data:/www", {"QL040"}),
+            ("./data:/www:Z", {"QL041"}),
+            ("../data:/www", {"QL041"}),
+            ("data/sub:/www", {"QL042"}),
+            ("/srv/data:www:Z", {"QL043"}),
+            ("cache", {"QL043"}),
+            ("missing.volume:/var/lib/db", {"QL031"}),
+            ("%h/phoenix/data:/www:Z", set()),
+            ("%t/sockets:/run/sockets", set()),
+            ("/srv/data:/www:Z", set()),
+            ("appdata:/www", set()),
+            ("%N-data:/data", set()),
+            ("/cache", set()),
+            ('"/srv/quoted:/www:Z"', set()),
+        ],
+    )
+    def test_volume_sources_and_targets(self, tmp_path: Path, volume: str, rules: set[str]) -> None:
+        findings = lint(write(tmp_path, "web.container", GOOD_CONTAINER + f"Volume={volume}\n"))
+        assert {f.rule_id for f in findings} == rules
+        assert {f.line for f in findings} <= {6}
+
+    def test_a_volume_unit_beside_the_file_is_found(self, tmp_path: Path) -> None:
+        write(tmp_path, "db.volume", "[Volume]\nVolumeName=db\n")
+        text = GOOD_CONTAINER + "Volume=db.volume:/var/lib/db\n"
+        assert lint(write(tmp_path, "web.container", text)) == []
+
+    def test_pod_volumes_are_checked_as_well(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "hydra.pod", "[Pod]\nPodName=hydra\nVolume=./shared:/shared\n")
+        assert hits(lint(path)) == {("QL041", 3)}
+
+    def test_network_unit_reference_missing(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "Network=backend.network\n")
+        assert hits(lint(path)) == {("QL031", 6)}
+
+
+class TestStackRules:
+    STACK = StackRules(target="phoenix.target")
+
+    def test_rules_apply_only_when_a_stack_is_given(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "Volume=/srv/www:/www\n")
+        assert lint(path) == []
+        assert {f.rule_id for f in lint(path, stack=self.STACK)} == {"QL050", "QL051", "QL052"}
+
+    def test_missing_wanted_by_and_part_of(self, tmp_path: Path) -> None:
+        text = (
+            "[Unit]\nDescription=x\nPartOf=other.target\n\n[Container]\nImage=x\n\n[Install]\nWantedBy=default.target\n"
+        )
+        findings = lint(write(tmp_path, "web.container", text), stack=self.STACK)
+        assert hits(findings) == {("QL050", 8), ("QL051", 1)}
+        assert {f.fix for f in findings} == {
+            "add WantedBy=phoenix.target under [Install]",
+            "add PartOf=phoenix.target under [Unit]",
+        }
+
+    def test_target_among_several_words_counts(self, tmp_path: Path) -> None:
+        text = (
+            "[Unit]\nPartOf=a.target phoenix.target\n\n[Pod]\nPodName=p\n\n"
+            "[Install]\nWantedBy=default.target phoenix.target\n"
+        )
+        assert lint(write(tmp_path, "p.pod", text), stack=self.STACK) == []
+
+    @pytest.mark.parametrize(
+        ("volume", "flagged"),
+        [
+            ("%h/data:/www", True),
+            ("/srv/data:/www:ro", True),
+            ("/srv/data:/www:ro,Z", False),
+            ("/srv/data:/www:z", False),
+            ("named:/www", False),
+            ("/anonymous", False),
+        ],
+    )
+    def test_bind_mounts_need_a_relabel(self, tmp_path: Path, volume: str, flagged: bool) -> None:
+        text = (
+            "[Unit]\nPartOf=phoenix.target\n\n[Container]\nImage=x\n"
+            f"Volume={volume}\n\n[Install]\nWantedBy=phoenix.target\n"
+        )
+        findings = lint(write(tmp_path, "web.container", text), stack=self.STACK)
+        assert hits(findings) == ({("QL052", 6)} if flagged else set())
+
+    def test_mount_bind_needs_relabel_too(self, tmp_path: Path) -> None:
+        text = (
+            "[Unit]\nPartOf=phoenix.target\n\n[Container]\nImage=x\n"
+            "Mount=type=bind,source=/srv/a,destination=/a\n"
+            "Mount=type=bind,source=/srv/b,destination=/b,relabel=private\n"
+            "\n[Install]\nWantedBy=phoenix.target\n"
+        )
+        findings = lint(write(tmp_path, "web.container", text), stack=self.STACK)
+        assert hits(findings) == {("QL052", 6)}
+
+    def test_volumes_and_targets_are_not_stack_members(self, tmp_path: Path) -> None:
+        volume = write(tmp_path, "data.volume", "[Volume]\nVolumeName=data\n")
+        target = write(tmp_path, "phoenix.target", "[Unit]\nDescription=x\n")
+        assert lint(volume, target, stack=self.STACK) == []
+
+
+class TestReferenceUnits:
+    def test_reference_units_lint_clean_against_5_4_with_stack_rules(self) -> None:
+        assert lint(REFERENCE_DIR, version=PODMAN_5_4, stack=StackRules("phoenix.target")) == []
+
+    def test_the_expected_files_are_there(self) -> None:
+        names = sorted(path.name for path in REFERENCE_DIR.iterdir())
+        assert names == [
+            "n8n-phoenix.container",
+            "nca-toolkit.container",
+            "phoenix-core.container",
+            "phoenix-hydra.pod",
+            "phoenix.target",
+            "revenue-db.container",
+            "windmill-phoenix.container",
+        ]
+
+    def test_against_4_4_the_pod_is_skipped_and_pod_keys_rejected(self) -> None:
+        findings = lint(REFERENCE_DIR, version=PODMAN_4_4)
+        pod_file = REFERENCE_DIR / "phoenix-hydra.pod"
+        assert ("QL010", 1) in {(f.rule_id, f.line) for f in findings if f.path == str(pod_file)}
+        for container in sorted(REFERENCE_DIR.glob("*.container")):
+            mine = [f for f in findings if f.path == str(container)]
+            assert ("QL012", line_of(container, "Pod=")) in hits(mine)
+            assert ("QL012", line_of(container, "HealthCmd=")) in hits(mine)
+
+    def test_the_pod_publishes_every_port_a_container_serves(self) -> None:
+        pod = parse_file(REFERENCE_DIR / "phoenix-hydra.pod")
+        published = {value.split(":")[-1] for value in pod.values("Pod", "PublishPort")}
+        served = set()
+        for container in REFERENCE_DIR.glob("*.container"):
+            unit = parse_file(container)
+            words = unit.values("Container", "Exec")[0].split()
+            served.add(words[words.index("-p") + 1])
+            assert unit.values("Container", "ContainerName") == [container.stem]
+            assert unit.values("Container", "Pod") == ["phoenix-hydra.pod"]
+        assert served == published == {"8080", "5678", "8000", "8081", "5432"}
+
+    def test_generated_service_names(self) -> None:
+        assert service_name(parse_file(REFERENCE_DIR / "phoenix-hydra.pod")) == ("phoenix-hydra-pod.service")
+        assert service_name(parse_file(REFERENCE_DIR / "phoenix-core.container")) == ("phoenix-core.service")
+
+
+class TestReportsEverything:
+    def test_every_problem_of_every_file_at_once(self, tmp_path: Path) -> None:
+        broken = write(
+            tmp_path,
+            "web.container",
+            """\
+            [Unit]
+            Restart=always
+
+            [Container]
+            Pod=hydra
+            Volume=C:/data:/www
+            Volume=./data:/www
+            Sysctl
+            Bogus=1
+
+            [Instal]
+            WantedBy=default.target
+            """,
+        )
+        other = write(tmp_path, "db.kube", "[Kube]\nPublishPort=5432:5432\nRestart=always\n")
+        findings = lint(broken, other)
+        assert hits(f for f in findings if f.path == str(broken)) == {
+            ("QL014", 2),
+            ("QL020", 4),
+            ("QL030", 5),
+            ("QL040", 6),
+            ("QL041", 7),
+            ("QL001", 8),
+            ("QL013", 9),
+            ("QL011", 11),
+        }
+        assert hits(f for f in findings if f.path == str(other)) == {("QL020", 1), ("QL014", 3)}
+        assert findings == sorted(findings, key=lambda f: (f.path, f.line, f.rule_id, f.key or ""))
+
+    def test_every_finding_names_place_reason_and_fix(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "Restart=always\n")
+        (finding,) = lint(path)
+        assert finding.severity == RULES[finding.rule_id].severity == "error"
+        assert finding.location == f"{path}:6"
+        assert str(finding).startswith(f"{path}:6: QL014 error: Restart= is a systemd [Service]")
+        assert str(finding).endswith("Fix: move Restart= to [Service]")
+
+
+class TestVersionsAndCli:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [("5.4.2", (5, 4, 2)), ("v4.4.0-dev", (4, 4, 0)), ("5.0", (5, 0))],
+    )
+    def test_parse_version(self, text: str, expected: Version) -> None:
+        assert parse_version(text) == expected
+
+    def test_a_string_version_is_accepted_by_lint_paths(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "Pod=x.pod\n")
+        assert {f.rule_id for f in lint_paths([path], "4.4.0")} == {"QL012", "QL031"}
+
+    def test_parse_version_rejects_nonsense(self) -> None:
+        with pytest.raises(ValueError, match="not a Podman version"):
+            parse_version("latest")
+
+    def test_cli_exit_codes(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["--podman", "5.4.2", "--target", "phoenix.target", str(REFERENCE_DIR)]) == 0
+        broken = write(tmp_path, "web.container", GOOD_CONTAINER + "Restart=always\n")
+        assert main([str(broken)]) == 1
+        assert "QL014" in capsys.readouterr().out
+        assert main([]) == 2
