@@ -40,13 +40,21 @@ def run(
     stdin: int | IO[str] | None = subprocess.DEVNULL,
     stdout: int | IO[str] | None = subprocess.PIPE,
     stderr: int | IO[str] | None = subprocess.PIPE,
+    cgroup: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run argv with a hard time limit.
+    """Run argv with a hard time limit, optionally inside cgroup (a v2 directory).
 
     The child gets its own process group so that a timeout kills everything it
     started: nsenter forks to enter a PID namespace, and killing only nsenter
     would leave the command running inside the guest.
     """
+    procs = None if cgroup is None else str(cgroup / "cgroup.procs")
+
+    def enter_cgroup() -> None:
+        if procs is not None:
+            with open(procs, "w") as handle:
+                handle.write("0")  # "0" is the writing process itself
+
     try:
         proc = subprocess.Popen(
             list(argv),
@@ -56,6 +64,7 @@ def run(
             env=None if env is None else dict(env),
             text=True,
             process_group=0,
+            preexec_fn=enter_cgroup if procs is not None else None,
         )
     except FileNotFoundError as exc:
         raise RefhostError(f"{argv[0]} not found; install it (apt-get install ...)") from exc

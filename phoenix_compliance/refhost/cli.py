@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 from . import paths
-from ._util import RefhostError, require_root, run
-from .guest import down, guest_argv, ssh_config_text, state, up, up_hint, write_ssh_config
+from ._util import RefhostError, require_root
+from .guest import down, guest_run, ssh_config_text, state, up, up_hint, write_ssh_config
 from .rootfs import build
 
 EXIT_DOWN = 3  # like `systemctl status` of a stopped unit
@@ -93,12 +95,19 @@ def _exec(name: str, user: str | None, argv: list[str], timeout: float) -> int:
     # Pass a piped stdin through; a terminal is not handed over, since the command
     # runs in its own process group (so a timeout can kill all of it).
     stdin = None if not sys.stdin.isatty() else subprocess.DEVNULL
-    result = run(guest_argv(st, argv, user), timeout=timeout, stdin=stdin, stdout=None, stderr=None)
+    result = guest_run(st, argv, user, timeout=timeout, stdin=stdin, stdout=None, stderr=None)
     return result.returncode
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    # Turn SIGTERM into the KeyboardInterrupt path, so the running child's process
+    # group (debootstrap, nsenter) is killed rather than orphaned.
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         if args.command == "build":
             build(force=args.force)

@@ -18,6 +18,7 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import IO
 
 from . import paths
 from ._util import (
@@ -157,6 +158,35 @@ def guest_argv(st: GuestState, argv: list[str], user: str | None = None) -> list
     return ["nsenter", "-t", str(sd), "-a", "--", *prefix, "env", "-i", "-C", home, *env, *argv]
 
 
+def guest_run(
+    st: GuestState,
+    argv: list[str],
+    user: str | None = None,
+    *,
+    timeout: float,
+    stdin: int | IO[str] | None = subprocess.DEVNULL,
+    stdout: int | IO[str] | None = subprocess.PIPE,
+    stderr: int | IO[str] | None = subprocess.PIPE,
+) -> subprocess.CompletedProcess[str]:
+    """Run argv inside the guest, from within the guest's own cgroup tree.
+
+    nsenter does not change cgroups: a command left in the machine's cgroup sees
+    a path like /../.. in /proc/self/cgroup, and logind then refuses it
+    (`loginctl enable-linger`: "Protocol driver not attached"). The guest's
+    init.scope is where a process started by its PID 1 would sit.
+    """
+    cgroup = _cgroup(st.name)
+    scope = None if cgroup is None else cgroup / "payload" / "init.scope"
+    return run(
+        guest_argv(st, argv, user),
+        timeout=timeout,
+        stdin=stdin,
+        stdout=stdout,
+        stderr=stderr,
+        cgroup=scope if scope is not None and scope.is_dir() else None,
+    )
+
+
 def run_in_guest(
     argv: list[str],
     user: str | None = None,
@@ -168,7 +198,7 @@ def run_in_guest(
     st = state(name)
     if st is None:
         raise RefhostError(f"{name} is down; run `{up_hint(name)}` first")
-    return run(guest_argv(st, argv, user), timeout=timeout)
+    return guest_run(st, argv, user, timeout=timeout)
 
 
 # --- up ----------------------------------------------------------------------------
@@ -329,8 +359,9 @@ def _wait_ready(st: GuestState, deadline: float, timeout: float) -> None:
                 st.systemd_pid, st.systemd_starttime = sd, stat[3] if stat else None
                 passed = 1
         if passed == 1:
-            result = run(
-                guest_argv(st, ["systemctl", "is-active", f"user@{paths.UID}.service"]),
+            result = guest_run(
+                st,
+                ["systemctl", "is-active", f"user@{paths.UID}.service"],
                 timeout=min(left, 10),
             )
             if result.stdout.strip() == "active":
@@ -338,13 +369,11 @@ def _wait_ready(st: GuestState, deadline: float, timeout: float) -> None:
         if passed == 2 and _ssh_banner(st.port, min(left, 2)) is not None:
             passed = 3
         if passed == 3:
-            result = run(
-                guest_argv(
-                    st,
-                    ["curl", "-s", "--max-time", "5", "--unix-socket",
-                     f"/run/user/{paths.UID}/podman/podman.sock", "http://localhost/_ping"],
-                    user=paths.USER,
-                ),
+            result = guest_run(
+                st,
+                ["curl", "-s", "--max-time", "5", "--unix-socket",
+                 f"/run/user/{paths.UID}/podman/podman.sock", "http://localhost/_ping"],
+                user=paths.USER,
                 timeout=min(left, 10),
             )  # fmt: skip
             if result.stdout.strip() == "OK":
@@ -387,7 +416,7 @@ def _stop(st: GuestState, timeout: float) -> None:
     if guest_systemd(st) is not None:
         # The guest may be dying already; the wait below decides either way.
         with contextlib.suppress(RefhostError):
-            run(guest_argv(st, ["systemctl", "poweroff", "--no-block"]), timeout=10)
+            guest_run(st, ["systemctl", "poweroff", "--no-block"], timeout=10)
     else:
         # No systemd to ask yet (a boot that just failed): nspawn turns SIGTERM into
         # an orderly shutdown signal for the guest's init.
