@@ -57,9 +57,7 @@ def apt_mirror(deb822: Path = DEBIAN_SOURCES, one_line: Path = SOURCES_LIST) -> 
                     words.pop(0)
             if len(words) >= 3 and not words[2].endswith("-security"):
                 return words[1]
-    raise RefhostError(
-        f"no Debian mirror found in {deb822} or {one_line}; set PHOENIX_REFHOST_MIRROR"
-    )
+    raise RefhostError(f"no Debian mirror found in {deb822} or {one_line}; set PHOENIX_REFHOST_MIRROR")
 
 
 def _deb822_stanzas(text: str) -> list[dict[str, str]]:
@@ -85,11 +83,7 @@ def _deb822_stanzas(text: str) -> list[dict[str, str]]:
 
 
 def provision_script() -> bytes:
-    return (
-        resources.files("phoenix_compliance.refhost")
-        .joinpath("resources/provision.sh")
-        .read_bytes()
-    )
+    return resources.files("phoenix_compliance.refhost").joinpath("resources/provision.sh").read_bytes()
 
 
 def ensure_key(layout: paths.Layout) -> str:
@@ -155,10 +149,7 @@ def build(force: bool = False) -> Path:
             say(f"base {layout.base} is complete, skipping build (build --force to redo it)")
             return layout.base
         if layout.stamp.exists() and not force:
-            say(
-                "cached base was built from other inputs (packages, provision script or key); "
-                "rebuilding it"
-            )
+            say("cached base was built from other inputs (packages, provision script or key); rebuilding it")
         elif layout.base.exists() and not force:
             say("cached base is incomplete (no stamp); rebuilding it")
         _refuse_if_in_use(layout)
@@ -194,8 +185,7 @@ def _refuse_if_in_use(layout: paths.Layout) -> None:
     busy = [g.name for g in layout.guests.iterdir() if is_mountpoint(g / "merged")]
     if busy:
         raise RefhostError(
-            f"cannot rebuild the base while guests use it: {', '.join(busy)}; "
-            f"run `{paths.PROG} down` first"
+            f"cannot rebuild the base while guests use it: {', '.join(busy)}; run `{paths.PROG} down` first"
         )
 
 
@@ -203,10 +193,7 @@ def _debootstrap(layout: paths.Layout) -> None:
     mirror = apt_mirror()
     remove_tree(layout.base_new)
     layout.deb_cache.mkdir(parents=True, exist_ok=True)
-    say(
-        f"debootstrap {paths.SUITE} into {layout.base_new} "
-        f"(about 1-3 min; log in {layout.build_log})"
-    )
+    say(f"debootstrap {paths.SUITE} into {layout.base_new} (about 1-3 min; log in {layout.build_log})")
     with open(layout.build_log, "w") as log:
         result = run(
             [
