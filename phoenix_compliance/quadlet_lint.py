@@ -14,10 +14,12 @@ Where the key tables come from (trust these over memory; re-check on change):
   Podman's RELEASE_NOTES (5.6 additions) and the project notes
   (``shared/notes/podman-facts.md`` section 4: file types by release,
   StartWithPod/CgroupsMode/ServiceName in 5.3);
-- what the table says about 5.4.2 is meant to be confirmed with the real
-  generator (``/usr/libexec/podman/quadlet -dryrun -user``) on the reference
-  host; a key whose release is uncertain is listed at the later candidate,
-  so the linter errs towards asking rather than passing.
+- the 5.4.2 boundary is confirmed against the real generator
+  (``/usr/libexec/podman/quadlet -dryrun -user`` on the reference host, one
+  file per key): it accepts every key listed up to 5.4 and rejects exactly
+  those listed later. Releases before 5.4 rest on the sources above; where
+  they disagreed the later candidate is listed, so the linter errs towards
+  asking rather than passing.
 """
 
 from __future__ import annotations
@@ -236,8 +238,9 @@ QUADLET_KEYS: dict[str, dict[str, Version]] = {
             (5, 5): "Retry RetryDelay",
         }
     ),
-    # The [Quadlet] section (generator options, not podman flags).
-    "Quadlet": _since({(5, 5): "DefaultDependencies"}),
+    # The [Quadlet] section (generator options, not podman flags). The 5.4.2
+    # generator already knows it; earlier releases were not checked.
+    "Quadlet": _since({(5, 4): "DefaultDependencies"}),
 }
 
 # Release notes list no per-key history for .artifact yet; its keys are not judged.

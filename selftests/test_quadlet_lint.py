@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from phoenix_compliance.quadlet_lint import (
     Finding,
     StackRules,
     Version,
+    format_version,
     keys_for,
     lint_paths,
     main,
@@ -263,6 +265,33 @@ class TestKeyVersions:
         path = write(tmp_path, file_name, body)
         assert {f.rule_id for f in lint(path, version=before)} == {"QL012"}
         assert lint(path, version=since) == []
+
+    def test_keys_after_5_4_2_are_those_the_real_5_4_2_generator_rejects(self) -> None:
+        # Observed on the reference host (Podman 5.4.2): one file per table key,
+        # these 15 gave "unsupported key", every other key was accepted.
+        newer = {
+            (section, key)
+            for section, table in QUADLET_KEYS.items()
+            for key, since in table.items()
+            if since > PODMAN_5_4
+        }
+        assert newer == {
+            ("Container", "Memory"),
+            ("Container", "ReloadCmd"),
+            ("Container", "ReloadSignal"),
+            ("Container", "Retry"),
+            ("Container", "RetryDelay"),
+            ("Image", "Policy"),
+            ("Image", "Retry"),
+            ("Image", "RetryDelay"),
+            ("Build", "Retry"),
+            ("Build", "RetryDelay"),
+            ("Network", "InterfaceName"),
+            ("Network", "NetworkDeleteOnStop"),
+            ("Pod", "ExitPolicy"),
+            ("Pod", "HostName"),
+            ("Pod", "Label"),
+        }
 
     def test_tables_only_grow(self) -> None:
         for section in QUADLET_KEYS:
@@ -622,3 +651,64 @@ class TestVersionsAndCli:
         assert main([str(broken)]) == 1
         assert "QL014" in capsys.readouterr().out
         assert main([]) == 2
+
+
+def _dry_run_script(files: dict[str, str]) -> str:
+    """Shell that writes files into a fresh temp dir, dry-runs Quadlet on it and removes it."""
+    lines = ["d=$(mktemp -d)", "trap 'rm -rf \"$d\"' EXIT"]
+    for number, (name, text) in enumerate(files.items()):
+        lines.append(f"cat > \"$d/{name}\" <<'QL_EOF_{number}'\n{text.rstrip()}\nQL_EOF_{number}")
+    lines.append('QUADLET_UNIT_DIRS="$d" /usr/libexec/podman/quadlet -dryrun -user 2>&1')
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def guest() -> None:
+    """The reference host, if it is up; these comparisons never boot it."""
+    from phoenix_compliance import refhost
+
+    if not refhost.is_up():
+        pytest.skip("the reference host is down; run `phoenix-refhost up` to compare with the real generator")
+
+
+@pytest.mark.refhost
+class TestRealGenerator:
+    """Compare with the Quadlet generator of the reference host; nothing stays in the guest."""
+
+    def run(self, files: dict[str, str]) -> tuple[int, str]:
+        from phoenix_compliance import refhost
+
+        done = refhost.run_in_guest(["sh", "-c", _dry_run_script(files)], user="phoenix", timeout=120)
+        return done.returncode, done.stdout + done.stderr
+
+    def guest_version(self) -> Version:
+        from phoenix_compliance import refhost
+
+        done = refhost.run_in_guest(["podman", "--version"], user="phoenix", timeout=60)
+        return parse_version(done.stdout.split()[-1])
+
+    def test_reference_units_pass_the_real_generator(self, guest: None) -> None:
+        units = [*sorted(REFERENCE_DIR.glob("*.container")), REFERENCE_DIR / "phoenix-hydra.pod"]
+        code, output = self.run({path.name: path.read_text(encoding="utf-8") for path in units})
+        assert code == 0, output
+        generated = {line.strip("-") for line in output.splitlines() if line.startswith("---")}
+        assert generated == {service_name(parse_file(path)) for path in units}
+        assert "unsupported" not in output and "warning" not in output.lower(), output
+
+    def test_key_table_matches_the_real_generator(self, guest: None) -> None:
+        version = self.guest_version()
+        base = {"Container": "Image=localhost/x:1\n", "Kube": "Yaml=/dev/null\n", "Image": "Image=localhost/x:1\n"}
+        base["Build"] = "ImageTag=localhost/x:1\nFile=/dev/null\n"
+        files: dict[str, str] = {}
+        expected_rejected: set[str] = set()
+        for section, table in QUADLET_KEYS.items():
+            if section == "Quadlet":
+                continue  # not rejected when unknown: an unknown [Quadlet] is passed on to systemd
+            for key, since in table.items():
+                name = f"probe-{section}-{key}.{section.lower()}"
+                files[name] = f"[{section}]\n{base.get(section, '')}{key}=1\n"
+                if since > version:
+                    expected_rejected.add(name)
+        _code, output = self.run(files)
+        rejected = set(re.findall(r'converting "([^"]+)": unsupported key', output))
+        assert rejected == expected_rejected, f"Podman {format_version(version)} disagrees with the table"
