@@ -1,0 +1,311 @@
+"""Selftests for the compose parser (phoenix_compliance.compose)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from phoenix_compliance.compose import ComposeFile, ComposeProblem, PortMapping, load, parse
+
+CLEAN = """\
+name: phoenix
+services:
+  web:
+    image: docker.io/library/nginx:1.27
+    container_name: phoenix-web
+    restart: unless-stopped
+    ports:
+      - "127.0.0.1:8080:80"
+    volumes:
+      - ./www:/usr/share/nginx/html:ro,Z
+    environment:
+      - TZ=UTC
+    healthcheck:
+      test: ["CMD", "curl", "-f", "http://localhost/"]
+  worker:
+    build: ./worker
+    cap_add: [NET_BIND_SERVICE]
+    network_mode: host
+    pid: host
+    privileged: true
+volumes:
+  data: {}
+x-podman:
+  in_pod: false
+"""
+
+
+def compose(text: str) -> ComposeFile:
+    return parse(textwrap.dedent(text), "compose.yml")
+
+
+def service_yaml(body: str) -> str:
+    """A one-service file; `body` lines start at line 4."""
+    return "services:\n  web:\n    image: nginx\n" + textwrap.indent(textwrap.dedent(body), "    ")
+
+
+def problems(result: ComposeFile) -> list[tuple[int, str]]:
+    return [(problem.line, problem.message) for problem in result.problems]
+
+
+class TestServices:
+    def test_clean_file_has_no_problems(self) -> None:
+        result = compose(CLEAN)
+        assert result.ok, result.problems
+        assert result.project_name == "phoenix"
+        assert list(result.services) == ["web", "worker"]
+
+    def test_service_fields(self) -> None:
+        web = compose(CLEAN).services["web"]
+        assert (web.line, web.image, web.has_build) == (3, "docker.io/library/nginx:1.27", False)
+        assert (web.container_name, web.restart, web.healthcheck) == ("phoenix-web", "unless-stopped", True)
+        assert web.line_of("ports") == 7
+        assert web.line_of("absent") == 3
+
+    def test_build_only_service_and_host_namespaces(self) -> None:
+        worker = compose(CLEAN).services["worker"]
+        assert worker.image is None and worker.has_build
+        assert worker.privileged and worker.cap_add == ("NET_BIND_SERVICE",)
+        assert (worker.network_mode, worker.pid) == ("host", "host")
+
+    @pytest.mark.parametrize(
+        "healthcheck",
+        ['{test: ["NONE"]}', '{test: ["CMD", "true"], disable: true}', "{interval: 10s}"],
+        ids=["none", "disabled", "no-test"],
+    )
+    def test_healthcheck_off(self, healthcheck: str) -> None:
+        result = compose(service_yaml(f"healthcheck: {healthcheck}\n"))
+        assert result.services["web"].healthcheck is False
+
+    def test_healthcheck_shell_string(self) -> None:
+        result = compose(service_yaml("healthcheck: {test: curl -f http://localhost/}\n"))
+        assert result.services["web"].healthcheck is True
+
+    def test_services_are_hashable(self) -> None:
+        web = compose(CLEAN).services["web"]
+        assert web in {web}
+
+
+class TestPorts:
+    @pytest.mark.parametrize(
+        ("spec", "expected"),
+        [
+            ('"8080:80"', [PortMapping(None, 8080, 80, "tcp", 5)]),
+            ('"127.0.0.1:53:53/udp"', [PortMapping("127.0.0.1", 53, 53, "udp", 5)]),
+            ("80", [PortMapping(None, None, 80, "tcp", 5)]),
+            ('"127.0.0.1::80"', [PortMapping("127.0.0.1", None, 80, "tcp", 5)]),
+            ('"[::1]:6001:6001"', [PortMapping("::1", 6001, 6001, "tcp", 5)]),
+            (
+                '"8000-8001:9000-9001"',
+                [PortMapping(None, 8000, 9000, "tcp", 5), PortMapping(None, 8001, 9001, "tcp", 5)],
+            ),
+        ],
+        ids=["host-container", "ip-udp", "container-only", "ip-no-host-port", "ipv6", "range"],
+    )
+    def test_short_syntax(self, spec: str, expected: list[PortMapping]) -> None:
+        result = compose(service_yaml(f"ports:\n  - {spec}\n"))
+        assert result.ok, result.problems
+        assert list(result.services["web"].ports) == expected
+
+    def test_long_syntax(self) -> None:
+        result = compose(
+            service_yaml(
+                """\
+                ports:
+                  - target: 80
+                    published: "8080"
+                    host_ip: 127.0.0.1
+                    protocol: udp
+                  - target: 443
+                """
+            )
+        )
+        assert result.ok, result.problems
+        assert result.services["web"].ports == (
+            PortMapping("127.0.0.1", 8080, 80, "udp", 5),
+            PortMapping(None, None, 443, "tcp", 9),
+        )
+
+    @pytest.mark.parametrize(
+        ("spec", "reason"),
+        [
+            ('"http:80"', "host port 'http'"),
+            ('"8080:70000"', "container port '70000'"),
+            ('"80/icmp"', "unknown protocol 'icmp'"),
+            ('"8000-8010:80"', "ranges differ in length"),
+            ("{published: 8080}", "needs 'target'"),
+        ],
+        ids=["non-numeric", "out-of-range", "protocol", "host-range-to-one-port", "long-no-target"],
+    )
+    def test_malformed(self, spec: str, reason: str) -> None:
+        result = compose(service_yaml(f"ports:\n  - {spec}\n"))
+        [(line, message)] = problems(result)
+        assert line == 5
+        assert message.startswith("service web: port") and reason in message
+
+    def test_unquoted_base60_port(self) -> None:
+        # PyYAML reads `22:22` as 22*60+22; podman-compose would publish 1342.
+        result = compose(service_yaml("ports:\n  - 22:22\n  - 8080:80\n"))
+        assert problems(result) == [
+            (5, "service web: port 22:22 must be quoted: YAML 1.1 (PyYAML, podman-compose) reads it as the number 1342")
+        ]
+        assert result.services["web"].ports == (PortMapping(None, 8080, 80, "tcp", 6),)
+
+
+class TestVolumes:
+    def test_short_bind_with_selinux(self) -> None:
+        [mount] = compose(CLEAN).services["web"].volumes
+        assert (mount.source, mount.target) == ("./www", "/usr/share/nginx/html")
+        assert (mount.kind, mount.syntax) == ("bind", "short")
+        assert mount.options == ("ro", "Z")
+        assert mount.selinux == "Z" and mount.read_only and mount.line == 10
+
+    @pytest.mark.parametrize(
+        ("spec", "source", "target", "kind", "read_only"),
+        [
+            ("data:/var/lib/data", "data", "/var/lib/data", "volume", False),
+            ("~/conf:/etc/conf", "~/conf", "/etc/conf", "bind", False),
+            ("/var/lib/mysql", None, "/var/lib/mysql", "anonymous", False),
+            ("/var/lib/mysql:ro", None, "/var/lib/mysql", "anonymous", True),
+        ],
+        ids=["named", "home", "anonymous", "anonymous-with-options"],
+    )
+    def test_short_kinds(self, spec: str, source: str | None, target: str, kind: str, read_only: bool) -> None:
+        result = compose(service_yaml(f"volumes:\n  - {spec}\n"))
+        assert result.ok, result.problems
+        [mount] = result.services["web"].volumes
+        assert (mount.source, mount.target, mount.kind, mount.read_only) == (source, target, kind, read_only)
+
+    def test_accepted_options(self) -> None:
+        result = compose(service_yaml('volumes:\n  - "./a:/a:rw,z,O,U,rshared,nosuid,noexec,cached,rbind"\n'))
+        assert result.ok, result.problems
+        assert result.services["web"].volumes[0].selinux == "z"
+
+    def test_unknown_short_option(self) -> None:
+        result = compose(service_yaml("volumes:\n  - ./ok:/ok\n  - ./www:/www:X\n"))
+        assert problems(result) == [(6, "service web: volume './www:/www:X': unknown mount option 'X'")]
+
+    def test_long_bind_selinux(self) -> None:
+        result = compose(
+            service_yaml(
+                """\
+                volumes:
+                  - type: bind
+                    source: ./www
+                    target: /www
+                    read_only: true
+                    bind:
+                      selinux: z
+                  - type: volume
+                    target: /cache
+                  - type: tmpfs
+                    target: /tmp
+                """
+            )
+        )
+        assert result.ok, result.problems
+        bind, anonymous, tmpfs = result.services["web"].volumes
+        assert (bind.kind, bind.source, bind.syntax, bind.line) == ("bind", "./www", "long", 5)
+        assert bind.selinux == "z" and bind.read_only
+        assert (anonymous.kind, anonymous.source) == ("anonymous", None)
+        assert tmpfs.kind == "tmpfs"
+
+    @pytest.mark.parametrize(
+        ("item", "reason"),
+        [
+            ("{type: bind, source: ./a}", "needs 'target'"),
+            ("{type: nfs, target: /a}", "unknown type 'nfs'"),
+            ("{type: npipe, source: x, target: /a}", "not supported by podman-compose"),
+        ],
+        ids=["no-target", "unknown-type", "spec-only-type"],
+    )
+    def test_long_syntax_problems(self, item: str, reason: str) -> None:
+        result = compose(service_yaml(f"volumes:\n  - {item}\n"))
+        [(line, message)] = problems(result)
+        assert line == 5 and reason in message
+
+
+class TestEnvironment:
+    def test_list_form(self) -> None:
+        result = compose(service_yaml("environment:\n  - A=1\n  - B\n  - C=x=y\n  - D=\n"))
+        assert result.ok, result.problems
+        env = result.services["web"].environment
+        assert [(var.name, var.value, var.line) for var in env] == [
+            ("A", "1", 5),
+            ("B", None, 6),
+            ("C", "x=y", 7),
+            ("D", "", 8),
+        ]
+
+    def test_mapping_form(self) -> None:
+        result = compose(service_yaml("environment:\n  A: 1\n  B:\n  DEBUG: true\n"))
+        assert result.ok, result.problems
+        env = result.services["web"].environment
+        # `true` becomes `True`: podman-compose passes str(value) to the container.
+        assert [(var.name, var.value, var.line) for var in env] == [("A", "1", 5), ("B", None, 6), ("DEBUG", "True", 7)]
+
+    def test_malformed_entries(self) -> None:
+        result = compose(service_yaml("environment:\n  - =value\n  - {A: 1}\n  - GOOD=1\n"))
+        assert [line for line, _ in problems(result)] == [5, 6]
+        assert [var.name for var in result.services["web"].environment] == ["GOOD"]
+
+
+class TestProblems:
+    def test_invalid_yaml(self) -> None:
+        result = compose("services:\n  web:\n    image: [unclosed\n")
+        [problem] = result.problems
+        assert problem.line == 4 and problem.message.startswith("invalid YAML")
+        assert result.services == {}
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("- a\n- b\n", (1, "top level is not a mapping")),
+            ("", (1, "top level is not a mapping")),
+            ("version: '3'\nname: x\n", (1, "no 'services' key")),
+            ("name: x\nservices: [web]\n", (2, "'services' is not a mapping")),
+            ("services:\n  web: nginx\n", (2, "service web: not a mapping")),
+        ],
+        ids=["list", "empty", "no-services", "services-list", "service-scalar"],
+    )
+    def test_structure(self, text: str, expected: tuple[int, str]) -> None:
+        assert problems(compose(text)) == [expected]
+
+    def test_no_image_nor_build(self) -> None:
+        result = compose("services:\n  web:\n    image: nginx\n  db:\n    restart: always\n")
+        assert problems(result) == [(4, "service db: neither 'image' nor 'build'")]
+
+    def test_unknown_top_level_key(self) -> None:
+        result = compose("x-common: {}\nsrevices: {}\nservices: {}\n")
+        assert problems(result) == [(2, "unknown top-level key 'srevices'")]
+
+    def test_all_problems_are_reported(self) -> None:
+        text = """\
+        extra: 1
+        services:
+          a:
+            restart: always
+          b:
+            image: nginx
+            volumes: ["./x:/x:bogus"]
+            ports: ["99999"]
+        """
+        assert [line for line, _ in problems(compose(text))] == [1, 3, 7, 8]
+
+    def test_str_is_path_line_message(self) -> None:
+        assert str(ComposeProblem("c.yml", 3, "boom")) == "c.yml:3: boom"
+
+
+class TestLoad:
+    def test_load_file(self, tmp_path: Path) -> None:
+        path = tmp_path / "compose.yaml"
+        path.write_text(CLEAN, encoding="utf-8")
+        result = load(path)
+        assert result.ok and result.path == str(path)
+
+    def test_unreadable_file(self, tmp_path: Path) -> None:
+        result = load(tmp_path / "missing.yaml")
+        [problem] = result.problems
+        assert problem.line == 1 and problem.message.startswith("cannot read")
