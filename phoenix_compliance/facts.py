@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import threading
+import time
+import urllib.parse
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from phoenix_compliance import podman_api
-from phoenix_compliance.manifest import Manifest
+import requests
+
+from phoenix_compliance import compose, podman_api
+from phoenix_compliance.manifest import Endpoint, Manifest
 from phoenix_compliance.probe import HostRunner, HostUnreachable, Section
 
 
@@ -64,17 +69,37 @@ def parse_id_ranges(text: str, user: str, uid: int) -> list[IdRange]:
     return ranges
 
 
+@dataclass(frozen=True)
+class ComposeSource:
+    """The compose file as read (from the host, or a local override) and parsed."""
+
+    where: str
+    parsed: compose.ComposeFile | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class EndpointAnswer:
+    status: int | None
+    where: str
+    error: str | None
+
+
 class HostFacts:
     """Everything the checks know about one host, probed lazily and once."""
 
-    def __init__(self, runner: HostRunner, manifest: Manifest, backend: Any) -> None:
+    def __init__(
+        self, runner: HostRunner, manifest: Manifest, backend: Any, compose_override: Path | None = None
+    ) -> None:
         self.runner = runner
         self.manifest = manifest
         self.backend = backend
+        self.compose_override = compose_override
         self.host_id = runner.host_id
         self._lock = threading.Lock()
         self._forward: podman_api.SocketForward | None = None
         self._unreachable: HostUnreachable | None = None
+        self._inspected: dict[str, dict[str, Any] | None] = {}
 
     # -- the base install (Phase 1) ------------------------------------------------
 
@@ -93,6 +118,80 @@ class HostFacts:
     def section(self, name: str) -> Section:
         sections = self._base_sections
         return sections.get(name, Section(name, 127, "", "probe section missing"))
+
+    # -- the deployed stack (Phase 2) -------------------------------------------------
+
+    @cached_property
+    def _stack_sections(self) -> dict[str, Section]:
+        self._base_sections  # noqa: B018 - an unreachable host is known from the first probe
+        return self.runner.run_script(
+            "probe_stack.sh",
+            {"PHX_PROJECT_DIR": self.manifest.project_dir, "PHX_COMPOSE_FILE": self.manifest.compose_file},
+        )
+
+    def stack_section(self, name: str) -> Section:
+        return self._stack_sections.get(name, Section(name, 127, "", "probe section missing"))
+
+    @cached_property
+    def compose_file(self) -> ComposeSource:
+        if self.compose_override is not None:
+            where = f"local file {self.compose_override}"
+            parsed = compose.load(self.compose_override)
+            return ComposeSource(where, parsed, None)
+        path = self.stack_section("compose_path").out
+        where = f"{path} on {self.host_id}"
+        section = self.stack_section("compose_file")
+        if not section.ok:
+            return ComposeSource(where, None, section.describe_failure())
+        return ComposeSource(where, compose.parse(section.out, f"{self.host_id}:{path}"), None)
+
+    @cached_property
+    def suite_side_hostname(self) -> str | None:
+        """The host's address as the machine running the suite reaches it."""
+        backend_name = getattr(self.backend, "NAME", "")
+        if backend_name == "local":
+            return None  # the URLs of the manifest already name this machine
+        name = str(self.backend.host.name)
+        if backend_name in ("ssh", "safe-ssh"):
+            # An ssh alias (Host refhost) only means something to ssh: ask it.
+            argv = ["ssh", "-G"] + (["-F", self.backend.ssh_config] if self.backend.ssh_config else []) + [name]
+            try:
+                result = subprocess.run(argv, capture_output=True, text=True, timeout=5, check=False)
+            except (OSError, subprocess.TimeoutExpired):
+                return name
+            for line in result.stdout.splitlines():
+                if line.startswith("hostname "):
+                    return line.split(" ", 1)[1].strip()
+        return name
+
+    def endpoint(self, endpoint: Endpoint, retries: int = 3, timeout: float = 5.0) -> EndpointAnswer:
+        """Ask from the machine running the suite; when that cannot connect, from the host."""
+        url = endpoint.url
+        hostname = self.suite_side_hostname
+        parts = urllib.parse.urlsplit(url)
+        if hostname is not None and parts.hostname in ("localhost", "127.0.0.1", "::1"):
+            netloc = hostname + (f":{parts.port}" if parts.port else "")
+            url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+        suite_error = "no try"
+        for attempt in range(retries):
+            try:
+                response = requests.get(url, timeout=timeout, allow_redirects=False)
+                return EndpointAnswer(response.status_code, f"{url} from the machine running the suite", None)
+            except requests.RequestException as exc:
+                suite_error = podman_api.short_error(exc)
+                if attempt + 1 < retries:
+                    time.sleep(1)
+        if getattr(self.backend, "NAME", "") == "local":
+            return EndpointAnswer(None, f"{url} from the machine running the suite", suite_error)
+        sections = self.runner.run_script(
+            "probe_http.sh",
+            {"PHX_URL": endpoint.url, "PHX_RETRIES": str(retries), "PHX_HTTP_TIMEOUT": str(int(timeout))},
+        )
+        answer = sections.get("http_status", Section("http_status", 127, "", "probe section missing"))
+        where = f"{endpoint.url} from {self.host_id} itself ({url} from the suite: {suite_error})"
+        if answer.ok and answer.out.strip().isdigit():
+            return EndpointAnswer(int(answer.out.strip()), where, None)
+        return EndpointAnswer(None, where, answer.describe_failure())
 
     @property
     def unreachable(self) -> HostUnreachable | None:
@@ -201,30 +300,73 @@ class HostFacts:
     # -- the API (through the host's own socket) ------------------------------------
 
     @cached_property
-    def api(self) -> podman_api.ApiFacts:
+    def _api_client(self) -> podman_api.PodmanApi | podman_api.ApiUnavailable:
+        """The host's API client, or why there is none; the forward is opened once."""
         self._base_sections  # noqa: B018 - the user and uid come from the base probe
         remote = self.api_socket_path
         backend_name = getattr(self.backend, "NAME", "")
+        timeout = self.runner.timeout / 4
         if backend_name == "local":
-            where = f"API socket {remote} on {self.host_id}"
-            return podman_api.query(Path(remote), where, self.runner.timeout / 4)
-        if backend_name in ("ssh", "safe-ssh"):
-            where = f"API socket {remote} on {self.host_id}, through an ssh-forwarded socket"
-            try:
-                with self._lock:
-                    if self._forward is None:
-                        self._forward = podman_api.SocketForward(
-                            podman_api.SshTarget.from_backend(self.backend),
-                            remote,
-                            wait=self.runner.timeout / 2,
-                        )
-                return podman_api.query(self._forward.local, where, self.runner.timeout / 4)
-            except podman_api.ApiUnavailable as exc:
-                return podman_api.ApiFacts(where, None, str(exc), None, str(exc), None, str(exc))
-        reason = f"the {backend_name or 'unknown'} backend cannot forward a unix socket; use ssh://"
-        return podman_api.ApiFacts(remote, None, reason, None, reason, None, reason)
+            return podman_api.PodmanApi(Path(remote), f"API socket {remote} on {self.host_id}", timeout)
+        where = f"API socket {remote} on {self.host_id}, through an ssh-forwarded socket"
+        if backend_name not in ("ssh", "safe-ssh"):
+            reason = f"the {backend_name or 'unknown'} backend cannot forward a unix socket; use ssh://"
+            return podman_api.ApiUnavailable(reason)
+        try:
+            self._forward = podman_api.SocketForward(
+                podman_api.SshTarget.from_backend(self.backend), remote, wait=self.runner.timeout / 2
+            )
+        except podman_api.ApiUnavailable as exc:
+            return exc
+        return podman_api.PodmanApi(self._forward.local, where, timeout)
+
+    def api_client(self) -> podman_api.PodmanApi:
+        """The API client; raise ApiUnavailable when the host's socket cannot be reached."""
+        with self._lock:
+            client = self._api_client
+        if isinstance(client, podman_api.ApiUnavailable):
+            raise client
+        return client
+
+    @cached_property
+    def api(self) -> podman_api.ApiFacts:
+        try:
+            return self.api_client().probe()
+        except podman_api.ApiUnavailable as exc:
+            return podman_api.ApiFacts.unavailable(f"API socket {self.api_socket_path} on {self.host_id}", str(exc))
+
+    @cached_property
+    def containers(self) -> list[dict[str, Any]]:
+        """Every container of the user (libpod list, all=true); read once."""
+        return self.api_client().containers()
+
+    @cached_property
+    def pods(self) -> list[dict[str, Any]]:
+        return self.api_client().pods()
+
+    def inspect(self, name: str, fresh: bool = False) -> dict[str, Any] | None:
+        """A container's inspect document, cached unless a fresh one is asked for."""
+        if fresh or name not in self._inspected:
+            self._inspected[name] = self.api_client().inspect(name)
+        return self._inspected[name]
+
+    def container_for(self, service: str) -> dict[str, Any] | None:
+        """The container of a stack service: by name, else by its compose service label."""
+        for container in self.containers:
+            if service in (container.get("Names") or []):
+                return container
+        for container in self.containers:
+            labels = container.get("Labels") or {}
+            if labels.get("io.podman.compose.service") == service and labels.get(
+                "io.podman.compose.project"
+            ) in (self.manifest.name, None):
+                return container
+        return None
 
     def close(self) -> None:
+        client = self.__dict__.get("_api_client")
+        if isinstance(client, podman_api.PodmanApi):
+            client.close()
         if self._forward is not None:
             self._forward.close()
             self._forward = None

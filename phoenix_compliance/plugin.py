@@ -30,6 +30,8 @@ class RunState:
     phases: tuple[str, ...]
     podman_user: str | None
     probe_timeout: float
+    compose_override: Path | None
+    health_wait: float
     report: RunReport
     html_path: Path | None
     xml_path: Path | None
@@ -62,6 +64,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="NAME",
         help="rootless account to check (default: the connecting user)",
+    )
+    group.addoption(
+        "--compose-file",
+        dest="phx_compose_file",
+        default=None,
+        metavar="PATH",
+        help="a local compose file to check instead of the one in the project folder on the host",
+    )
+    group.addoption(
+        "--health-wait",
+        dest="phx_health_wait",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long a healthcheck still 'starting' is waited for (default: 60)",
     )
     group.addoption(
         "--reports-dir",
@@ -149,6 +166,8 @@ def pytest_configure(config: pytest.Config) -> None:
         phases=phases,
         podman_user=config.option.phx_podman_user,
         probe_timeout=config.option.phx_probe_timeout,
+        compose_override=Path(config.option.phx_compose_file) if config.option.phx_compose_file else None,
+        health_wait=config.option.phx_health_wait,
         report=RunReport(
             started=now.isoformat(timespec="seconds"),
             phases=phases,
@@ -183,6 +202,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = selected
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Checks that apply per service or per endpoint are parametrized from the manifest."""
+    manifest = metafunc.config.stash[STATE].manifest
+    if "service" in metafunc.fixturenames:
+        names = manifest.service_names()
+        metafunc.parametrize("service", names, ids=names)
+    if "published_service" in metafunc.fixturenames:
+        published = [s.name for s in manifest.services if s.ports]
+        metafunc.parametrize("published_service", published, ids=published)
+    if "endpoint" in metafunc.fixturenames:
+        metafunc.parametrize("endpoint", manifest.endpoints, ids=[e.url for e in manifest.endpoints])
+
+
+@pytest.fixture
+def health_wait(pytestconfig: pytest.Config) -> float:
+    """How long a 'starting' healthcheck is waited for (--health-wait)."""
+    return pytestconfig.stash[STATE].health_wait
+
+
 @pytest.fixture(scope="session")
 def stack(pytestconfig: pytest.Config) -> Manifest:
     """The stack manifest chosen with --stack."""
@@ -200,7 +238,7 @@ def facts(host: Any, pytestconfig: pytest.Config) -> HostFacts:
     host_id = _host_id(host)
     if host_id not in state.facts:
         runner = HostRunner(host, host_id, state.podman_user, state.probe_timeout)
-        state.facts[host_id] = HostFacts(runner, state.manifest, host.backend)
+        state.facts[host_id] = HostFacts(runner, state.manifest, host.backend, state.compose_override)
     return state.facts[host_id]
 
 

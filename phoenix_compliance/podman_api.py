@@ -119,7 +119,7 @@ class SocketForward:
 
 @dataclass(frozen=True)
 class ApiFacts:
-    """What the API answered, read once per host."""
+    """What the API answered to _ping and info, read once per host."""
 
     where: str
     ping: str | None
@@ -136,37 +136,84 @@ class ApiFacts:
         value = self.info.get("host", {}).get("security", {}).get("rootless")
         return value if isinstance(value, bool) else None
 
+    @classmethod
+    def unavailable(cls, where: str, reason: str) -> ApiFacts:
+        return cls(where, None, reason, None, reason, None, reason)
+
 
 def _url(socket_path: Path, path: str) -> str:
     return f"http+unix://{urllib.parse.quote(str(socket_path), safe='')}{path}"
 
 
-def query(socket_path: Path, where: str, timeout: float) -> ApiFacts:
-    """Ping the socket with requests-unixsocket and podman-py, and read libpod info."""
-    ping: str | None = None
-    ping_error: str | None = None
-    info: dict[str, Any] | None = None
-    info_error: str | None = None
-    with requests_unixsocket.Session() as session:
+# Requests go to the v4 shapes, which Podman 5.1+ still serves to a /v4 prefix
+# (V4PodmanCompatMarshal), so one parser reads 4.x and 5.x hosts alike.
+LIBPOD = "/v4.0.0/libpod"
+
+
+class PodmanApi:
+    """The libpod REST API on one unix socket; one session, reused for every call."""
+
+    def __init__(self, socket_path: Path, where: str, timeout: float) -> None:
+        self.socket_path = socket_path
+        self.where = where
+        self.timeout = timeout
+        self._session = requests_unixsocket.Session()
+
+    def get(self, path: str, params: dict[str, str] | None = None) -> Any:
+        """GET a JSON document; raise ApiUnavailable with a short reason."""
         try:
-            response = session.get(_url(socket_path, "/_ping"), timeout=timeout)
+            response = self._session.get(
+                _url(self.socket_path, path), params=params, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            raise ApiUnavailable(f"{path}: {short_error(exc)} ({self.where})") from None
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise ApiUnavailable(f"{path}: HTTP {response.status_code} ({self.where})")
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiUnavailable(f"{path}: not JSON ({self.where})") from None
+
+    def probe(self) -> ApiFacts:
+        """Ping with requests-unixsocket and podman-py, and read libpod info."""
+        ping: str | None = None
+        ping_error: str | None = None
+        info: dict[str, Any] | None = None
+        info_error: str | None = None
+        try:
+            response = self._session.get(_url(self.socket_path, "/_ping"), timeout=self.timeout)
             ping = response.text.strip()
             if response.status_code != 200:
                 ping_error = f"HTTP {response.status_code}"
         except requests.RequestException as exc:
-            ping_error = _short(exc)
+            ping_error = short_error(exc)
         if ping_error is None:
             try:
-                response = session.get(_url(socket_path, "/v4.0.0/libpod/info"), timeout=timeout)
-                response.raise_for_status()
-                payload = response.json()
+                payload = self.get(f"{LIBPOD}/info")
                 info = payload if isinstance(payload, dict) else None
-            except (requests.RequestException, ValueError) as exc:
-                info_error = _short(exc)
+            except ApiUnavailable as exc:
+                info_error = str(exc)
         else:
             info_error = "not asked: _ping failed"
-    podman_py_ping, podman_py_error = _podman_py_ping(socket_path, timeout)
-    return ApiFacts(where, ping, ping_error, podman_py_ping, podman_py_error, info, info_error)
+        podman_py_ping, podman_py_error = _podman_py_ping(self.socket_path, self.timeout)
+        return ApiFacts(self.where, ping, ping_error, podman_py_ping, podman_py_error, info, info_error)
+
+    def containers(self) -> list[dict[str, Any]]:
+        payload = self.get(f"{LIBPOD}/containers/json", {"all": "true"})
+        return [c for c in payload or [] if isinstance(c, dict)]
+
+    def inspect(self, name: str) -> dict[str, Any] | None:
+        payload = self.get(f"{LIBPOD}/containers/{urllib.parse.quote(name, safe='')}/json")
+        return payload if isinstance(payload, dict) else None
+
+    def pods(self) -> list[dict[str, Any]]:
+        payload = self.get(f"{LIBPOD}/pods/json")
+        return [p for p in payload or [] if isinstance(p, dict)]
+
+    def close(self) -> None:
+        self._session.close()
 
 
 def _podman_py_ping(socket_path: Path, timeout: float) -> tuple[bool | None, str | None]:
@@ -176,11 +223,11 @@ def _podman_py_ping(socket_path: Path, timeout: float) -> tuple[bool | None, str
     try:
         with PodmanClient(base_url=f"unix://{socket_path}", timeout=timeout) as client:
             return bool(client.ping()), None
-    except Exception as exc:  # noqa: BLE001 - podman-py raises many unrelated types
-        return None, _short(exc)
+    except Exception as exc:
+        return None, short_error(exc)
 
 
-def _short(exc: BaseException) -> str:
+def short_error(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     reason = text[-1] if text else type(exc).__name__
     # requests wraps socket errors in long reprs; keep what a reader can act on.

@@ -64,7 +64,9 @@ class Section:
 
 
 def script(name: str) -> str:
-    return resources.files("phoenix_compliance.resources").joinpath(name).read_text("utf-8")
+    """A probe script with the shared prelude (section marker, ~ expansion) in front."""
+    folder = resources.files("phoenix_compliance.resources")
+    return folder.joinpath("probe_common.sh").read_text("utf-8") + folder.joinpath(name).read_text("utf-8")
 
 
 def parse_sections(stdout: str) -> dict[str, Section]:
@@ -121,7 +123,7 @@ class HostRunner:
             raise HostUnreachable(
                 self.host_id, f"no answer within {self.timeout:g}s (probe {name})"
             ) from None
-        except Exception as exc:  # noqa: BLE001 - any transport failure means unreachable
+        except Exception as exc:
             raise HostUnreachable(self.host_id, _transport_error(exc)) from None
         finally:
             # Never wait for a hung transport; its thread dies with the process.

@@ -77,7 +77,7 @@ _MarkedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _
 def loads(text: str, path: str = "<string>") -> Any:
     """Parse YAML text; raise YamlError naming path and line on bad syntax."""
     try:
-        return yaml.load(text, Loader=_MarkedLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_MarkedLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
