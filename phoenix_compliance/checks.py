@@ -29,6 +29,8 @@ class CheckSpec:
     severity: str
     title: str
     remediation: str
+    # Reads only files (compose, Quadlet), so it can judge a repository with no host.
+    files: bool = False
 
     @property
     def blocking(self) -> bool:
@@ -38,13 +40,15 @@ class CheckSpec:
 CATALOGUE: dict[str, CheckSpec] = {}
 
 
-def check(id: str, *, phase: str, severity: str, title: str, remediation: str) -> Callable[[F], F]:
-    """Declare a test function as a compliance check."""
+def check(
+    id: str, *, phase: str, severity: str, title: str, remediation: str, files: bool = False
+) -> Callable[[F], F]:
+    """Declare a test function as a compliance check; `files` when it reads only files."""
     if phase not in PHASES:
         raise ValueError(f"{id}: phase {phase!r} is not one of {', '.join(PHASES)}")
     if severity not in SEVERITIES:
         raise ValueError(f"{id}: severity {severity!r} is not one of {', '.join(SEVERITIES)}")
-    spec = CheckSpec(id, phase, severity, title, remediation.strip())
+    spec = CheckSpec(id, phase, severity, title, remediation.strip(), files)
     known = CATALOGUE.get(id)
     if known is not None and known != spec:
         raise ValueError(f"check id {id} is declared twice with different metadata")

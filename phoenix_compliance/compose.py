@@ -143,6 +143,20 @@ def parse(text: str, path: str) -> ComposeFile:
     return result
 
 
+def port_spec(spec: str) -> tuple[list[PortMapping], list[str]]:
+    """One `[IP:]HOST:CONTAINER[/proto]` spec, as podman's -p (and Quadlet's PublishPort=) reads it."""
+    parser = _Parser(ComposeFile("<spec>", None, {}, []), [])
+    mappings = list(parser.short_port("-", spec, 0))
+    return mappings, [problem.message for problem in parser.result.problems]
+
+
+def volume_spec(spec: str) -> tuple[VolumeMount | None, list[str]]:
+    """One `SOURCE:TARGET[:OPTIONS]` spec, as podman's -v (and Quadlet's Volume=) reads it."""
+    parser = _Parser(ComposeFile("<spec>", None, {}, []), [])
+    mount = parser.short_volume("-", spec, 0)
+    return mount, [problem.message for problem in parser.result.problems]
+
+
 class _Parser:
     def __init__(self, result: ComposeFile, lines: list[str]) -> None:
         self.result = result

@@ -6,9 +6,12 @@ cannot be reached raises HostUnreachable from every group, once probed.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import re
 import subprocess
+import tarfile
 import threading
 import time
 import urllib.parse
@@ -19,7 +22,7 @@ from typing import Any
 
 import requests
 
-from phoenix_compliance import compose, podman_api
+from phoenix_compliance import compose, podman_api, quadlet, quadlet_lint
 from phoenix_compliance.manifest import Endpoint, Manifest
 from phoenix_compliance.probe import HostRunner, HostUnreachable, Section
 
@@ -78,6 +81,22 @@ class ComposeSource:
     error: str | None
 
 
+@dataclass
+class QuadletFolder:
+    """The Quadlet files as read (from the host, or a local folder) and parsed."""
+
+    where: str
+    folder: str
+    units: dict[str, quadlet.UnitFile]
+    error: str | None
+    target: quadlet.UnitFile | None
+    target_where: str
+
+    def lint(self, version: tuple[int, ...], target: str) -> list[quadlet_lint.Finding]:
+        everything = list(self.units.values()) + ([self.target] if self.target else [])
+        return quadlet_lint.lint_units(everything, version, quadlet_lint.StackRules(target=target))
+
+
 @dataclass(frozen=True)
 class EndpointAnswer:
     status: int | None
@@ -89,12 +108,18 @@ class HostFacts:
     """Everything the checks know about one host, probed lazily and once."""
 
     def __init__(
-        self, runner: HostRunner, manifest: Manifest, backend: Any, compose_override: Path | None = None
+        self,
+        runner: HostRunner,
+        manifest: Manifest,
+        backend: Any,
+        compose_override: Path | None = None,
+        quadlet_override: Path | None = None,
     ) -> None:
         self.runner = runner
         self.manifest = manifest
         self.backend = backend
         self.compose_override = compose_override
+        self.quadlet_override = quadlet_override
         self.host_id = runner.host_id
         self._lock = threading.Lock()
         self._forward: podman_api.SocketForward | None = None
@@ -144,6 +169,57 @@ class HostFacts:
         if not section.ok:
             return ComposeSource(where, None, section.describe_failure())
         return ComposeSource(where, compose.parse(section.out, f"{self.host_id}:{path}"), None)
+
+    # -- Quadlet and the user's systemd (Phase 3) -----------------------------------
+
+    @cached_property
+    def _quadlet_sections(self) -> dict[str, Section]:
+        self._base_sections  # noqa: B018 - an unreachable host is known from the first probe
+        return self.runner.run_script(
+            "probe_quadlet.sh",
+            {
+                "PHX_QUADLET_DIR": self.manifest.quadlet_dir,
+                "PHX_TARGET": self.manifest.target,
+                "PHX_UNITS": " ".join(self.manifest.generated_services()),
+            },
+        )
+
+    def quadlet_section(self, name: str) -> Section:
+        return self._quadlet_sections.get(name, Section(name, 127, "", "probe section missing"))
+
+    @cached_property
+    def quadlet_folder(self) -> QuadletFolder:
+        if self.quadlet_override is not None:
+            return _local_quadlet_folder(self.quadlet_override, self.manifest.target)
+        folder = self.quadlet_section("quadlet_dir_path").out
+        where = f"{folder} on {self.host_id}"
+        target_path = self.quadlet_section("target_path").out
+        target_where = f"{target_path} on {self.host_id}"
+        target_section = self.quadlet_section("target_file")
+        target = quadlet.parse_text(target_section.out, target_path) if target_section.ok else None
+        listing = self.quadlet_section("quadlet_tar")
+        if not listing.ok:
+            return QuadletFolder(where, folder, {}, listing.describe_failure(), target, target_where)
+        units: dict[str, quadlet.UnitFile] = {}
+        with tarfile.open(fileobj=io.BytesIO(base64.b64decode(listing.out)), mode="r:") as archive:
+            for member in archive.getmembers():
+                name = member.name.removeprefix("./")
+                extracted = archive.extractfile(member) if member.isfile() else None
+                if extracted is None or quadlet.kind_of(Path(name)) not in quadlet_lint.FILE_TYPE_SINCE:
+                    continue
+                text = extracted.read().decode("utf-8", "replace")
+                units[name] = quadlet.parse_text(text, f"{folder}/{name}")
+        return QuadletFolder(where, folder, units, None, target, target_where)
+
+    @cached_property
+    def unit_states(self) -> dict[str, dict[str, str]]:
+        """systemctl --user show of the expected services, by unit name."""
+        states: dict[str, dict[str, str]] = {}
+        for block in self.quadlet_section("units_show").out.split("\n\n"):
+            fields = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+            if "Id" in fields:
+                states[fields["Id"]] = fields
+        return states
 
     @cached_property
     def suite_side_hostname(self) -> str | None:
@@ -370,3 +446,21 @@ class HostFacts:
         if self._forward is not None:
             self._forward.close()
             self._forward = None
+
+
+def _local_quadlet_folder(folder: Path, target: str) -> QuadletFolder:
+    """A repository's Quadlet folder (--quadlet-dir); the target unit may sit beside the units."""
+    where = f"local folder {folder}"
+    if not folder.is_dir():
+        return QuadletFolder(where, str(folder), {}, "not a directory", None, where)
+    units: dict[str, quadlet.UnitFile] = {}
+    target_unit: quadlet.UnitFile | None = None
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        name = str(path.relative_to(folder))
+        if path.name == target:
+            target_unit = quadlet.parse_file(path)
+        elif quadlet.kind_of(path) in quadlet_lint.FILE_TYPE_SINCE:
+            units[name] = quadlet.parse_file(path)
+    return QuadletFolder(where, str(folder), units, None, target_unit, f"{folder / target}")

@@ -66,6 +66,18 @@ class Manifest:
     def service_names(self) -> list[str]:
         return [service.name for service in self.services]
 
+    def unit_files(self) -> list[str]:
+        """The Quadlet files of the stack (one .container per service, the .pod) and its target."""
+        files = [f"{name}.container" for name in self.service_names()]
+        return [*files, *([self.pod_unit] if self.pod_unit else []), self.target]
+
+    def generated_services(self) -> list[str]:
+        """The services Quadlet generates: foo.container gives foo.service, foo.pod foo-pod.service."""
+        services = [f"{name}.service" for name in self.service_names()]
+        if self.pod_unit:
+            services.append(self.pod_unit.rsplit(".", 1)[0] + "-pod.service")
+        return services
+
 
 class _Reader:
     """Typed access to a marked mapping that fails with file:line."""

@@ -31,6 +31,8 @@ class RunState:
     podman_user: str | None
     probe_timeout: float
     compose_override: Path | None
+    quadlet_override: Path | None
+    allow_restart: bool
     health_wait: float
     report: RunReport
     html_path: Path | None
@@ -71,6 +73,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="PATH",
         help="a local compose file to check instead of the one in the project folder on the host",
+    )
+    group.addoption(
+        "--quadlet-dir",
+        dest="phx_quadlet_dir",
+        default=None,
+        metavar="DIR",
+        help="a local folder of Quadlet files (and the target unit) to check instead of the host's",
+    )
+    group.addoption(
+        "--allow-restart",
+        dest="phx_allow_restart",
+        action="store_true",
+        default=False,
+        help="allow the disruptive check that restarts the stack's target (off: the suite only reads)",
     )
     group.addoption(
         "--health-wait",
@@ -167,6 +183,8 @@ def pytest_configure(config: pytest.Config) -> None:
         podman_user=config.option.phx_podman_user,
         probe_timeout=config.option.phx_probe_timeout,
         compose_override=Path(config.option.phx_compose_file) if config.option.phx_compose_file else None,
+        quadlet_override=Path(config.option.phx_quadlet_dir) if config.option.phx_quadlet_dir else None,
+        allow_restart=config.option.phx_allow_restart,
         health_wait=config.option.phx_health_wait,
         report=RunReport(
             started=now.isoformat(timespec="seconds"),
@@ -184,19 +202,44 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     state = config.stash[STATE]
-    return [
+    lines = [
         f"phoenix: stack {state.report.stack}, phases {','.join(state.phases)},"
         f" hosts {config.option.hosts or 'local'}"
     ]
+    files_only = sorted(_files_only_phases(config) & set(state.phases))
+    if files_only:
+        lines.append(
+            f"phoenix: phase {', '.join(files_only)} judged from local files only (no --hosts given);"
+            " checks of the live host are deselected"
+        )
+    return lines
+
+
+def _files_only_phases(config: pytest.Config) -> set[str]:
+    """Phases judged from local files alone: a file override given and no --hosts,
+    as in a repository's CI, where there is no host to probe."""
+    state = config.stash[STATE]
+    if config.option.hosts:
+        return set()
+    phases = set()
+    if state.compose_override is not None:
+        phases.add("2")
+    if state.quadlet_override is not None:
+        phases.add("3")
+    return phases
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     phases = config.stash[STATE].phases
+    files_only = _files_only_phases(config)
     selected: list[pytest.Item] = []
     deselected: list[pytest.Item] = []
     for item in items:
         spec = spec_of(item)
-        (deselected if spec is not None and spec.phase not in phases else selected).append(item)
+        unwanted = spec is not None and (
+            spec.phase not in phases or (spec.phase in files_only and not spec.files)
+        )
+        (deselected if unwanted else selected).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
@@ -211,8 +254,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "published_service" in metafunc.fixturenames:
         published = [s.name for s in manifest.services if s.ports]
         metafunc.parametrize("published_service", published, ids=published)
+    if "unit_file" in metafunc.fixturenames:
+        files = manifest.unit_files()
+        metafunc.parametrize("unit_file", files, ids=files)
+    if "generated_service" in metafunc.fixturenames:
+        services = manifest.generated_services()
+        metafunc.parametrize("generated_service", services, ids=services)
     if "endpoint" in metafunc.fixturenames:
         metafunc.parametrize("endpoint", manifest.endpoints, ids=[e.url for e in manifest.endpoints])
+
+
+@pytest.fixture
+def allow_restart(pytestconfig: pytest.Config) -> bool:
+    """Whether the user allowed the disruptive restart check (--allow-restart)."""
+    return pytestconfig.stash[STATE].allow_restart
 
 
 @pytest.fixture
@@ -238,7 +293,9 @@ def facts(host: Any, pytestconfig: pytest.Config) -> HostFacts:
     host_id = _host_id(host)
     if host_id not in state.facts:
         runner = HostRunner(host, host_id, state.podman_user, state.probe_timeout)
-        state.facts[host_id] = HostFacts(runner, state.manifest, host.backend, state.compose_override)
+        state.facts[host_id] = HostFacts(
+            runner, state.manifest, host.backend, state.compose_override, state.quadlet_override
+        )
     return state.facts[host_id]
 
 

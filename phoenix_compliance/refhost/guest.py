@@ -39,6 +39,8 @@ from ._util import (
 from .rootfs import build as build_base
 
 SSHD_DROP_IN = "etc/ssh/sshd_config.d/50-phoenix-refhost.conf"
+# The rootless user's container storage, relative to the guest's root.
+CONTAINER_STORAGE = Path("home", paths.USER, ".local", "share", "containers")
 HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 POLL = 0.5
 
@@ -239,6 +241,7 @@ def up(
         if mounted.returncode != 0:
             raise RefhostError(f"cannot mount the overlay: {mounted.stderr.strip()}")
         _set_ssh_port(guest.merged, port)
+        _prepare_storage(guest.merged)
         st = _spawn(guest, port)
         st.save(guest.state)
         say(f"booting {name} (systemd-nspawn pid {st.pid}, log {guest.log})")
@@ -276,6 +279,21 @@ def _set_ssh_port(root: Path, port: int) -> None:
     drop_in.write_text(text)
 
 
+def _prepare_storage(root: Path) -> None:
+    """Create the mount point of the user's container storage, owned by the user.
+
+    nspawn would create missing parents of a --tmpfs mount point as root, and a
+    root-owned ~/.local/share breaks the user's programs; the writes land in the
+    guest's upper layer.
+    """
+    path = root
+    for part in CONTAINER_STORAGE.parts:
+        path = path / part
+        if not path.exists():
+            path.mkdir(mode=0o700)
+            os.chown(path, paths.UID, paths.UID)
+
+
 def _spawn(guest: paths.GuestLayout, port: int) -> GuestState:
     env = {
         "PATH": HOST_PATH,
@@ -292,6 +310,11 @@ def _spawn(guest: paths.GuestLayout, port: int) -> GuestState:
         "-D", str(guest.merged),
         "-b",
         "--console=read-only",
+        # The guest's root is an overlay, where rootless Podman cannot use native
+        # overlay and falls back to fuse-overlayfs, and the guest has no /dev/fuse:
+        # every container failed to mount. On a tmpfs (user xattrs) native overlay
+        # works, and the storage is dropped at down like the rest of the guest.
+        f"--tmpfs=/{CONTAINER_STORAGE}:mode=0700,uid={paths.UID},gid={paths.UID}",
     ]  # fmt: skip
     cgroup = _cgroup(guest.name)
     if cgroup is not None:

@@ -1,0 +1,2 @@
+# The one probe that changes the host, run only with --allow-restart.
+section restart systemctl --user restart "$PHX_TARGET"

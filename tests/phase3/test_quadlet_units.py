@@ -1,0 +1,237 @@
+"""Phase 3 of the guide (section 5): the stack as Quadlet units under the user's
+systemd, grouped by the stack's target, generated cleanly and running."""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Callable
+
+import pytest
+
+from phoenix_compliance import compose, quadlet
+from phoenix_compliance.checks import check
+from phoenix_compliance.facts import HostFacts
+from phoenix_compliance.manifest import Manifest
+from phoenix_compliance.podman_api import ApiUnavailable
+from phoenix_compliance.quadlet_lint import DEFAULT_PODMAN_VERSION
+
+Observed = Callable[[str], None]
+INSTALL_UNITS = (
+    "cp infra/podman/systemd/*.container infra/podman/systemd/*.pod ~/.config/containers/systemd/"
+    " && cp infra/podman/systemd/phoenix.target ~/.config/systemd/user/"
+    " && systemctl --user daemon-reload && systemctl --user enable --now phoenix.target"
+)
+
+
+def _lint_version(facts: HostFacts) -> tuple[int, ...]:
+    # A local folder is judged for the newest release confirmed against a real generator;
+    # a host's folder for the Podman that will read it.
+    if facts.quadlet_override is not None:
+        return DEFAULT_PODMAN_VERSION
+    return facts.podman_version or DEFAULT_PODMAN_VERSION
+
+
+@check(
+    "PHX-3.01", phase="3", severity="high", files=True,
+    title="The stack's unit file is installed",
+    remediation=INSTALL_UNITS,
+)
+def test_unit_file_present(facts: HostFacts, stack: Manifest, unit_file: str, observed: Observed) -> None:
+    folder = facts.quadlet_folder
+    if unit_file == stack.target:
+        assert folder.target is not None, f"expected {unit_file}, got none ({folder.target_where})"
+        observed(f"present ({folder.target_where})")
+        return
+    assert folder.error is None, f"expected the Quadlet folder, got {folder.error} ({folder.where})"
+    present = sorted(folder.units)
+    assert unit_file in folder.units, (
+        f"expected {unit_file}, got {', '.join(present) or 'no Quadlet file'} ({folder.where})"
+    )
+    observed(f"present ({folder.where})")
+
+
+@check(
+    "PHX-3.02", phase="3", severity="high", files=True,
+    title="The unit file passes the Quadlet lint",
+    remediation="Fix each finding as its 'Fix:' says, then: systemctl --user daemon-reload",
+)
+def test_unit_file_lint(facts: HostFacts, stack: Manifest, unit_file: str, observed: Observed) -> None:
+    folder = facts.quadlet_folder
+    unit = folder.target if unit_file == stack.target else folder.units.get(unit_file)
+    if unit is None:
+        pytest.skip(f"{unit_file} is not installed, see PHX-3.01 ({folder.where})")
+    version = _lint_version(facts)
+    mine = [f for f in folder.lint(version, stack.target) if f.path == str(unit.path) and f.severity == "error"]
+    shown = ".".join(map(str, version))
+    assert not mine, f"expected no lint error for Podman {shown}, got {len(mine)}:\n" + "\n".join(
+        f"  {finding}" for finding in mine
+    )
+    observed(f"no lint error for Podman {shown} ({unit.path})")
+
+
+@check(
+    "PHX-3.03", phase="3", severity="critical",
+    title="Quadlet's generator accepts the user's units",
+    remediation="/usr/libexec/podman/quadlet -dryrun -user  # fix what it names, then:"
+    " systemctl --user daemon-reload",
+)
+def test_generator_dry_run(facts: HostFacts, observed: Observed) -> None:
+    generator = facts.quadlet_section("generator_path").out or "the Quadlet generator"
+    where = facts.where(f"{generator} -dryrun -user")
+    assert facts.quadlet_section("generator_path").out, f"expected the Quadlet generator, got none installed ({where})"
+    dryrun = facts.quadlet_section("generator_dryrun")
+    message = "\n".join(
+        line for line in dryrun.err.strip().splitlines() if "error" in line.lower() or "unsupported" in line.lower()
+    ) or dryrun.err.strip()
+    assert dryrun.ok and not any("error" in line.lower() for line in dryrun.err.splitlines()), (
+        f"expected a clean dry run, got exit {dryrun.rc}: {message[:1500]} ({where})"
+    )
+    generated = [line.strip("-") for line in dryrun.out.splitlines() if line.startswith("---")]
+    observed(f"generated {', '.join(generated) or 'nothing'} ({where})")
+
+
+@check(
+    "PHX-3.04", phase="3", severity="high",
+    title="The stack's target is enabled and active",
+    remediation="systemctl --user enable --now phoenix.target",
+)
+def test_target_enabled_active(facts: HostFacts, stack: Manifest, observed: Observed) -> None:
+    enabled = facts.quadlet_section("target_enabled")
+    active = facts.quadlet_section("target_active")
+    got = f"enabled={enabled.out.strip() or enabled.err.strip()}, active={active.out.strip() or active.err.strip()}"
+    where = facts.where(f"systemctl --user is-enabled/is-active {stack.target}")
+    assert enabled.ok and enabled.out.strip() == "enabled" and active.ok, (
+        f"expected enabled=enabled, active=active, got {got} ({where})"
+    )
+    observed(f"{got} ({where})")
+
+
+@check(
+    "PHX-3.05", phase="3", severity="high",
+    title="The generated service is active with a restart policy",
+    remediation="Give the unit [Service] Restart=always, then: systemctl --user daemon-reload"
+    " && systemctl --user restart phoenix.target; journalctl --user -u SERVICE",
+)
+def test_generated_service_active(facts: HostFacts, generated_service: str, observed: Observed) -> None:
+    state = facts.unit_states.get(generated_service, {})
+    where = facts.where(f"systemctl --user show {generated_service}")
+    got = ", ".join(f"{k}={state.get(k, '?')}" for k in ("LoadState", "ActiveState", "SubState", "Restart"))
+    assert state.get("LoadState") == "loaded" and state.get("ActiveState") == "active", (
+        f"expected LoadState=loaded, ActiveState=active, got {got} ({where})"
+    )
+    assert state.get("Restart", "no") != "no", f"expected a Restart= policy, got {got} ({where})"
+    observed(f"{got} ({where})")
+
+
+@check(
+    "PHX-3.06", phase="3", severity="high",
+    title="The service's container is managed by systemd, not started by hand",
+    remediation="podman rm -f SERVICE && systemctl --user start SERVICE.service",
+)
+def test_container_managed_by_systemd(facts: HostFacts, service: str, observed: Observed) -> None:
+    try:
+        container = facts.container_for(service)
+        where = facts.api_client().where
+    except ApiUnavailable as exc:
+        pytest.fail(f"expected the Podman API to list containers, got {exc}", pytrace=False)
+    assert container is not None, f"expected a container for service {service}, got none ({where})"
+    name = (container.get("Names") or [service])[0]
+    unit = (container.get("Labels") or {}).get("PODMAN_SYSTEMD_UNIT")
+    assert unit, f"expected {name} to carry PODMAN_SYSTEMD_UNIT, got no such label (started by hand?) ({where})"
+    observed(f"{name}: PODMAN_SYSTEMD_UNIT={unit} ({where})")
+
+
+def _quadlet_view(
+    unit: quadlet.UnitFile, pod: quadlet.UnitFile | None
+) -> dict[str, set[str]]:
+    """What a container unit declares, in the terms compose uses."""
+    ports_from = pod if unit.values("Container", "Pod") and pod is not None else unit
+    section = "Pod" if ports_from is pod else "Container"
+    ports = {
+        f"{m.host_port}:{m.container_port}/{m.protocol}"
+        for spec in ports_from.values(section, "PublishPort")
+        for m in compose.port_spec(spec)[0]
+    }
+    volumes = set()
+    for spec in unit.values("Container", "Volume"):
+        mount, _ = compose.volume_spec(spec)
+        if mount is not None:
+            volumes.add(f"{mount.target}:{mount.selinux or 'no label'}")
+    env = {
+        word.split("=", 1)[0]
+        for line in unit.values("Container", "Environment")
+        for word in shlex.split(line)
+    }
+    return {
+        "image": {quadlet.strip_matching_quotes(v) for v in unit.values("Container", "Image")},
+        "ports": ports,
+        "volumes": volumes,
+        "environment": env,
+    }
+
+
+@check(
+    "PHX-3.07", phase="3", severity="medium", files=True,
+    title="The compose file and the Quadlet unit agree",
+    remediation="Make infra/podman/compose.yaml and infra/podman/systemd/SERVICE.container declare the"
+    " same image, ports, volume targets with their :Z/:z labels and environment variables",
+)
+def test_compose_quadlet_parity(facts: HostFacts, stack: Manifest, service: str, observed: Observed) -> None:
+    source = facts.compose_file
+    folder = facts.quadlet_folder
+    if source.parsed is None or service not in source.parsed.services:
+        pytest.skip(f"no compose service {service} to compare, see PHX-2.01/2.02 ({source.where})")
+    unit = folder.units.get(f"{service}.container")
+    if unit is None:
+        pytest.skip(f"{service}.container is not installed, see PHX-3.01 ({folder.where})")
+    composed = source.parsed.services[service]
+    compose_view = {
+        "image": {composed.image} if composed.image else set(),
+        "ports": {f"{p.host_port}:{p.container_port}/{p.protocol}" for p in composed.ports},
+        "volumes": {f"{v.target}:{v.selinux or 'no label'}" for v in composed.volumes},
+        "environment": {e.name for e in composed.environment},
+    }
+    pod = folder.units.get(stack.pod_unit) if stack.pod_unit else None
+    quadlet_view = _quadlet_view(unit, pod)
+    if pod is not None and unit.values("Container", "Pod"):
+        # The pod publishes every member's ports: only this service's own must be among them.
+        quadlet_view["ports"] &= compose_view["ports"]
+    differences = [
+        f"{aspect}: compose {', '.join(sorted(compose_view[aspect])) or 'none'}"
+        f" vs quadlet {', '.join(sorted(quadlet_view[aspect])) or 'none'}"
+        for aspect in compose_view
+        if compose_view[aspect] != quadlet_view[aspect]
+    ]
+    where = f"{source.where} and {unit.path}"
+    assert not differences, "expected the same declarations, got differences:\n" + "\n".join(
+        f"  {d}" for d in differences
+    ) + f"\n  ({where})"
+    observed(f"image, ports, volumes and environment agree ({where})")
+
+
+@check(
+    "PHX-3.08", phase="3", severity="medium",
+    title="The stack comes back after its target is restarted (disruptive, opt-in)",
+    remediation="systemctl --user restart phoenix.target; journalctl --user -u 'phoenix*' -e",
+)
+def test_restart_recovers(
+    facts: HostFacts, stack: Manifest, allow_restart: bool, health_wait: float, observed: Observed
+) -> None:
+    if not allow_restart:
+        pytest.skip("disruptive: pass --allow-restart to restart the target and time the endpoints")
+    restart = facts.runner.run_script("act_restart.sh", {"PHX_TARGET": stack.target})["restart"]
+    where = facts.where(f"systemctl --user restart {stack.target}")
+    assert restart.ok, f"expected the restart to succeed, got {restart.describe_failure()} ({where})"
+    started = time.monotonic()
+    waiting = list(stack.endpoints)
+    while waiting and time.monotonic() - started < health_wait:
+        waiting = [e for e in waiting if facts.endpoint(e, retries=1, timeout=2).status is None]
+        if waiting:
+            time.sleep(1)
+    elapsed = time.monotonic() - started
+    assert not waiting, (
+        f"expected every endpoint back within {health_wait:g}s, got {', '.join(e.url for e in waiting)}"
+        f" still silent ({where})"
+    )
+    observed(f"every endpoint answered {elapsed:.1f}s after the restart ({where})")
