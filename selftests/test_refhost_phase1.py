@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+
 from conftest import REPO
 
 pytestmark = pytest.mark.refhost
@@ -74,10 +75,7 @@ class Drift:
 
 DRIFTS = {
     "linger-disabled": Drift(
-        # Through systemd-run: logind refuses callers that nsenter put beside the guest's
-        # processes ("Protocol driver not attached"), but accepts a unit of the guest's PID 1.
-        ["systemd-run", "--wait", "-q", "-P", "loginctl", "disable-linger", "phoenix"],
-        ["systemd-run", "--wait", "-q", "-P", "loginctl", "enable-linger", "phoenix"],
+        ["loginctl", "disable-linger", "phoenix"], ["loginctl", "enable-linger", "phoenix"],
         None, {f"test_linger[{HOST}]"}, "loginctl enable-linger $USER",
     ),
     "socket-stopped-and-disabled": Drift(
