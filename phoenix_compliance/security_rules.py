@@ -1,0 +1,636 @@
+"""Security rules judged on the files: the compose file and the Quadlet units.
+
+A plain module (no pytest). Each rule reads parsed files and returns
+`Offence`s naming file, line, the service or unit and the mount, port or
+variable, so a finding can be fixed before anything runs; the running stack is
+judged elsewhere. Every rule has a `RuleInfo` with a stable id and a one-line
+remediation, which checks print next to the offences.
+
+One function per rule per source (`compose_*` takes a `ComposeFile`,
+`quadlet_*` an iterable of `UnitFile`s), because the two formats spell the
+same thing differently and a check usually has only one of them at hand.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import shlex
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
+
+from phoenix_compliance.compose import ComposeFile, ComposeService, port_spec
+from phoenix_compliance.quadlet import Entry, UnitFile, strip_matching_quotes
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    id: str
+    title: str
+    remediation: str
+
+
+@dataclass(frozen=True)
+class Offence:
+    """One breach: `subject` names the service/unit and the mount, port or variable."""
+
+    rule: str
+    path: str
+    line: int
+    subject: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.rule} {self.subject}: {self.message}"
+
+
+SELINUX_LABELS = RuleInfo(
+    id="SEC-LABEL",
+    title="Bind mounts carry an SELinux relabel option (:Z or :z)",
+    remediation="append :Z (private to the container) or :z (shared) to the bind mount; Mount= takes relabel=private",
+)
+UNPRIVILEGED_PORTS = RuleInfo(
+    id="SEC-PORT",
+    title="No published host port below net.ipv4.ip_unprivileged_port_start",
+    remediation="publish on a host port of 1024 or more (e.g. 8080:80) and put a proxy or firewall redirect in front",
+)
+PRIVILEGES = RuleInfo(
+    id="SEC-PRIV",
+    title="No privileged mode, extra capabilities or host namespaces",
+    remediation="drop privileged/--privileged, extra capabilities and host network/pid; grant one capability at a time",
+)
+SOCKET_MOUNTS = RuleInfo(
+    id="SEC-SOCKET",
+    title="No Podman or Docker API socket mounted into a container",
+    remediation="remove the socket mount; a container that needs the API gets a narrowed proxy, not the socket",
+)
+SECRETS = RuleInfo(
+    id="SEC-SECRET",
+    title="No literal secret in an environment variable",
+    remediation="podman secret create NAME - and pass it with Secret=NAME,type=env,target=VAR (compose: secrets:)",
+)
+IMAGES = RuleInfo(
+    id="SEC-IMAGE",
+    title="Images are fully qualified and pinned",
+    remediation="name the registry and a tag other than latest, or a digest: docker.io/library/nginx:1.27",
+)
+
+RULES: tuple[RuleInfo, ...] = (SELINUX_LABELS, UNPRIVILEGED_PORTS, PRIVILEGES, SOCKET_MOUNTS, SECRETS, IMAGES)
+
+# Systemd specifiers that expand to an absolute path (systemd.unit(5)): %h home,
+# %t runtime dir, %S state, %C cache, %L logs, %E config, %T/%V temp, %d
+# credentials, %y/%Y the unit file. `%N-data` is a volume name, not a path.
+_PATH_SPECIFIERS = frozenset("htSCLETVdyY")
+
+# The sections whose mounts, ports and images reach a container or pod.
+_MOUNT_SECTIONS = ("Container", "Pod")
+_PORT_SECTIONS = ("Container", "Pod", "Kube")
+_NETWORK_SECTIONS = ("Container", "Pod", "Kube")
+
+# Mount types whose source is a host path; podman allows relabel= only on these.
+_HOST_PATH_MOUNT_TYPES = frozenset({"bind", "glob"})
+
+
+# -- SELinux labels ------------------------------------------------------------
+
+
+def compose_selinux_labels(compose: ComposeFile, *, named_volumes_too: bool = False) -> list[Offence]:
+    """Bind mounts (short `:Z` or long `bind: {selinux: Z}`) must carry a relabel option.
+
+    Named volumes are labelled by podman when it creates them, so they are
+    exempt unless `named_volumes_too`; anonymous volumes and tmpfs always are.
+    """
+    offences = []
+    for service in compose.services.values():
+        for mount in service.volumes:
+            judged = mount.kind == "bind" or (named_volumes_too and mount.kind == "volume")
+            if not judged or mount.selinux is not None:
+                continue
+            what = "bind mount" if mount.kind == "bind" else "named volume"
+            fix = (
+                f"{mount.source}:{mount.target}:{','.join((*mount.options, 'Z'))}"
+                if mount.syntax == "short"
+                else "bind: {selinux: Z} (honoured by podman-compose 1.2.0 and later)"
+            )
+            offences.append(
+                Offence(
+                    SELINUX_LABELS.id,
+                    compose.path,
+                    mount.line,
+                    f"service {service.name}, volume {mount.source}:{mount.target}",
+                    f"{what} {mount.source} has no :Z or :z, so on an SELinux host the container "
+                    f"is denied access to it; write {fix}",
+                )
+            )
+    return offences
+
+
+def quadlet_selinux_labels(units: Iterable[UnitFile], *, named_volumes_too: bool = False) -> list[Offence]:
+    """`Volume=` with a host-path source needs :Z/:z; `Mount=type=bind` needs relabel=private|shared."""
+    offences = []
+    for unit in units:
+        for entry in _entries(unit, _MOUNT_SECTIONS, "Volume"):
+            source, target, options = _split_volume(entry.value)
+            if not source:
+                continue
+            is_bind = _is_host_path(source)
+            if not (is_bind or named_volumes_too) or {"z", "Z"} & set(options.split(",")):
+                continue
+            what = "bind mount" if is_bind else "named volume"
+            offences.append(
+                _unit_offence(
+                    SELINUX_LABELS,
+                    unit,
+                    entry,
+                    f"Volume={source}:{target}",
+                    f"{what} {source} has no :Z or :z, so on an SELinux host the container is denied "
+                    f"access to it; write Volume={source}:{target}:{options + ',' if options else ''}Z",
+                )
+            )
+        for entry in _entries(unit, _MOUNT_SECTIONS, "Mount"):
+            mount = _mount_options(entry.value)
+            kind = mount.get("type", "volume")
+            if kind in _HOST_PATH_MOUNT_TYPES:
+                if mount.get("relabel") in ("private", "shared"):
+                    continue
+                message = (
+                    f"{kind} mount {_mount_source(mount)} has no relabel option, so on an SELinux host the "
+                    "container is denied access to it; add relabel=private (like :Z) or relabel=shared (like :z)"
+                )
+            elif kind == "volume" and named_volumes_too:
+                # podman accepts relabel= only on bind and glob mounts, so the
+                # label has to come from the Volume= spelling instead.
+                message = (
+                    f"named volume {_mount_source(mount)} cannot carry a relabel option as Mount=type=volume; "
+                    f"write it as Volume={_mount_source(mount)}:{_mount_target(mount)}:Z"
+                )
+            else:
+                continue
+            subject = f"Mount type={kind} source={_mount_source(mount)}"
+            offences.append(_unit_offence(SELINUX_LABELS, unit, entry, subject, message))
+    return offences
+
+
+# -- unprivileged ports ----------------------------------------------------------
+
+
+def compose_unprivileged_ports(compose: ComposeFile, *, unprivileged_start: int = 1024) -> list[Offence]:
+    """Rootless podman binds published ports as the user, so the host's sysctl decides."""
+    offences = []
+    for service in compose.services.values():
+        low: dict[int, list[int]] = {}
+        for mapping in service.ports:
+            if mapping.host_port is not None and mapping.host_port < unprivileged_start:
+                low.setdefault(mapping.line, []).append(mapping.host_port)
+        # A range such as 80-90:80-90 is one line and one offence, not eleven.
+        for line, ports in low.items():
+            offences.append(
+                Offence(
+                    UNPRIVILEGED_PORTS.id,
+                    compose.path,
+                    line,
+                    f"service {service.name}, port {_port_list(ports)}",
+                    _port_message(ports, unprivileged_start),
+                )
+            )
+    return offences
+
+
+def quadlet_unprivileged_ports(units: Iterable[UnitFile], *, unprivileged_start: int = 1024) -> list[Offence]:
+    """`PublishPort=` on .container, .pod (and .kube) units."""
+    offences = []
+    for unit in units:
+        for entry in _entries(unit, _PORT_SECTIONS, "PublishPort"):
+            # An unparseable spec yields no mappings; the Quadlet linter reports it.
+            mappings, _problems = port_spec(strip_matching_quotes(entry.value))
+            ports = [m.host_port for m in mappings if m.host_port is not None and m.host_port < unprivileged_start]
+            if ports:
+                subject = f"PublishPort={entry.value}"
+                message = _port_message(ports, unprivileged_start)
+                offences.append(_unit_offence(UNPRIVILEGED_PORTS, unit, entry, subject, message))
+    return offences
+
+
+def _port_list(ports: list[int]) -> str:
+    return str(ports[0]) if len(ports) == 1 else f"{ports[0]}-{ports[-1]}"
+
+
+def _port_message(ports: list[int], start: int) -> str:
+    return (
+        f"host port {_port_list(ports)} is below net.ipv4.ip_unprivileged_port_start={start}, so rootless "
+        f"podman cannot bind it ('cannot expose privileged port {ports[0]}'); publish {start} or above"
+    )
+
+
+# -- privileges, capabilities, host namespaces ---------------------------------------
+
+
+def compose_privileges(compose: ComposeFile, *, allowed_caps: Collection[str] = ()) -> list[Offence]:
+    """`privileged: true`, `cap_add` beyond `allowed_caps`, `network_mode: host`, `pid: host`."""
+    allowed = {_cap(cap) for cap in allowed_caps}
+    offences = []
+
+    def add(service: ComposeService, key: str, subject: str, message: str) -> None:
+        offences.append(
+            Offence(PRIVILEGES.id, compose.path, service.line_of(key), f"service {service.name}, {subject}", message)
+        )
+
+    for service in compose.services.values():
+        if service.privileged:
+            add(service, "privileged", "privileged: true", _PRIVILEGED_MESSAGE)
+        for cap in service.cap_add:
+            if _cap(cap) not in allowed:
+                add(service, "cap_add", f"cap_add {_cap(cap)}", _cap_message(_cap(cap), allowed))
+        if service.network_mode == "host":
+            add(service, "network_mode", "network_mode: host", _HOST_NETWORK_MESSAGE)
+        if service.pid == "host":
+            add(service, "pid", "pid: host", _HOST_PID_MESSAGE)
+    return offences
+
+
+def quadlet_privileges(units: Iterable[UnitFile], *, allowed_caps: Collection[str] = ()) -> list[Offence]:
+    """`AddCapability=`, `Network=host`, and the same asked for through `PodmanArgs=`."""
+    allowed = {_cap(cap) for cap in allowed_caps}
+    offences = []
+    for unit in units:
+        for entry in _entries(unit, ("Container",), "AddCapability"):
+            for cap in strip_matching_quotes(entry.value).split():
+                if _cap(cap) not in allowed:
+                    subject = f"AddCapability {_cap(cap)}"
+                    offences.append(_unit_offence(PRIVILEGES, unit, entry, subject, _cap_message(_cap(cap), allowed)))
+        for entry in _entries(unit, _NETWORK_SECTIONS, "Network"):
+            # Network= may carry options after a colon (`host:...` is still host).
+            if strip_matching_quotes(entry.value).split(":", 1)[0] == "host":
+                offences.append(_unit_offence(PRIVILEGES, unit, entry, "Network=host", _HOST_NETWORK_MESSAGE))
+        for entry in _entries(unit, _PORT_SECTIONS, "PodmanArgs"):
+            for option, value in _options(entry.value):
+                for subject, message in _podman_arg_privileges(option, value, allowed):
+                    offences.append(_unit_offence(PRIVILEGES, unit, entry, f"PodmanArgs {subject}", message))
+    return offences
+
+
+def _podman_arg_privileges(option: str, value: str | None, allowed: set[str]) -> list[tuple[str, str]]:
+    """(subject, message) for one podman option that widens the container's privileges."""
+    if option == "--privileged" and value in (None, "true"):
+        return [("--privileged", _PRIVILEGED_MESSAGE)]
+    if option == "--pid" and value == "host":
+        return [("--pid=host", _HOST_PID_MESSAGE)]
+    if option in ("--network", "--net") and value is not None and value.split(":")[0] == "host":
+        return [(f"{option}=host", _HOST_NETWORK_MESSAGE)]
+    if option == "--cap-add" and value is not None:
+        # podman reads --cap-add as a string slice: commas separate capabilities.
+        caps = [_cap(cap) for cap in value.split(",") if cap.strip()]
+        return [(f"--cap-add {cap}", _cap_message(cap, allowed)) for cap in caps if cap not in allowed]
+    return []
+
+
+_PRIVILEGED_MESSAGE = (
+    "privileged mode gives the container every capability, all host devices and no SELinux/seccomp "
+    "confinement; grant the one capability or device it needs instead"
+)
+_HOST_NETWORK_MESSAGE = (
+    "the host network namespace lets the container bind and sniff every host interface and reach "
+    "services listening on localhost; publish the ports it serves instead"
+)
+_HOST_PID_MESSAGE = "the host PID namespace lets the container see and signal every process of the user; drop it"
+
+
+def _cap(name: str) -> str:
+    """`cap_net_admin` and `NET_ADMIN` are the same capability to podman."""
+    name = name.strip().upper()
+    return name.removeprefix("CAP_")
+
+
+def _cap_message(cap: str, allowed: set[str]) -> str:
+    permitted = ", ".join(sorted(allowed)) or "none"
+    return f"capability {cap} is not in the allow-list ({permitted}); drop it or justify adding it to the list"
+
+
+# Value-taking podman options whose value may follow as the next word.
+_VALUE_OPTIONS = frozenset({"--pid", "--network", "--net", "--cap-add", "--env", "-e"})
+
+
+def _options(args: str) -> Iterator[tuple[str, str | None]]:
+    """(option, value) pairs from a PodmanArgs= line, for `--opt=value` and `--opt value`."""
+    words = _split_words(args)
+    index = 0
+    while index < len(words):
+        word = words[index]
+        index += 1
+        if not word.startswith("-"):
+            continue
+        option, equals, value = word.partition("=")
+        if equals:
+            yield option, value
+        elif option in _VALUE_OPTIONS and index < len(words):
+            yield option, words[index]
+            index += 1
+        else:
+            yield option, None
+
+
+def _split_words(value: str) -> list[str]:
+    # Quadlet splits with systemd's relaxed unquoting, which shlex matches for
+    # the quoting a unit file uses; an unbalanced quote falls back to blanks.
+    try:
+        return shlex.split(value)
+    except ValueError:
+        return value.split()
+
+
+# -- socket mounts -------------------------------------------------------------
+
+# Every spelling of the user's runtime directory, so `%t/podman/podman.sock`,
+# `$XDG_RUNTIME_DIR/...` and `/run/user/1000/...` compare equal.
+_RUNTIME_DIR_RE = re.compile(r"^(?:%t|\$XDG_RUNTIME_DIR|\$\{XDG_RUNTIME_DIR\}|/run/user/[^/]+)(?=/|$)")
+_RUNTIME = "<runtime>"
+# The API sockets, and the directories holding them (mounting the directory
+# hands over the socket all the same).
+_SOCKETS = frozenset(
+    {
+        "/run/podman/podman.sock",
+        "/run/podman",
+        "/run/docker.sock",
+        f"{_RUNTIME}/podman/podman.sock",
+        f"{_RUNTIME}/podman",
+        f"{_RUNTIME}/docker.sock",
+    }
+)
+
+
+def is_api_socket(source: str) -> bool:
+    """Whether a mount source is a Podman or Docker API socket (or its directory)."""
+    path = re.sub(r"/+", "/", source.strip()).rstrip("/")
+    # /var/run is a symlink to /run on every systemd host.
+    if path == "/var/run" or path.startswith("/var/run/"):
+        path = path.removeprefix("/var")
+    path = _RUNTIME_DIR_RE.sub(_RUNTIME, path)
+    return path in _SOCKETS
+
+
+def compose_socket_mounts(compose: ComposeFile) -> list[Offence]:
+    """Any mount whose source is an API socket, whatever kind the parser gave it.
+
+    The kind is not trusted here: `${XDG_RUNTIME_DIR}/podman/podman.sock` reads
+    as a named volume before podman-compose interpolates it into a path.
+    """
+    offences = []
+    for service in compose.services.values():
+        for mount in service.volumes:
+            if mount.source is not None and is_api_socket(mount.source):
+                offences.append(
+                    Offence(
+                        SOCKET_MOUNTS.id,
+                        compose.path,
+                        mount.line,
+                        f"service {service.name}, volume {mount.source}:{mount.target}",
+                        _socket_message(mount.source),
+                    )
+                )
+    return offences
+
+
+def quadlet_socket_mounts(units: Iterable[UnitFile]) -> list[Offence]:
+    """`Volume=` and `Mount=` sources that are an API socket."""
+    offences = []
+    for unit in units:
+        for entry in _entries(unit, _MOUNT_SECTIONS, "Volume"):
+            source, target, _options = _split_volume(entry.value)
+            if source and is_api_socket(source):
+                subject = f"Volume={source}:{target}"
+                offences.append(_unit_offence(SOCKET_MOUNTS, unit, entry, subject, _socket_message(source)))
+        for entry in _entries(unit, _MOUNT_SECTIONS, "Mount"):
+            source = _mount_source(_mount_options(entry.value))
+            if source and is_api_socket(source):
+                subject = f"Mount source={source}"
+                offences.append(_unit_offence(SOCKET_MOUNTS, unit, entry, subject, _socket_message(source)))
+    return offences
+
+
+def _socket_message(source: str) -> str:
+    return (
+        f"{source} is the container engine's API socket: whoever runs in the container can start "
+        "privileged containers and mount any host path, i.e. take over the account that owns the socket"
+    )
+
+
+# -- secrets -------------------------------------------------------------------
+
+# Words of a variable name that mark its value as secret (matched per word, so
+# KEYBOARD_LAYOUT and PASSENGER_COUNT are not secrets).
+_SECRET_WORDS = frozenset(
+    {
+        "PASSWORD",
+        "PASSWD",
+        "PASS",
+        "PASSPHRASE",
+        "SECRET",
+        "SECRETS",
+        "TOKEN",
+        "TOKENS",
+        "KEY",
+        "KEYS",
+        "APIKEY",
+        "PRIVATE",
+        "CREDENTIAL",
+        "CREDENTIALS",
+        "CREDS",
+    }
+)
+# `POSTGRES_PASSWORD_FILE=/run/secrets/db` is the recommended way to pass a
+# secret to many images: the value is where the secret is, not the secret.
+_LOCATION_WORDS = frozenset({"FILE", "PATH", "DIR"})
+_NAME_WORD_RE = re.compile(r"[^A-Za-z0-9]+")
+# `$$` is compose's escaped dollar; what is left is an interpolated reference.
+_REFERENCE_RE = re.compile(r"\$(?:\{[^}]+\}|[A-Za-z_][A-Za-z0-9_]*)")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a variable name says its value is a secret (by its `_`-separated words)."""
+    words = [word for word in _NAME_WORD_RE.split(name.upper()) if word]
+    return bool(words) and words[-1] not in _LOCATION_WORDS and any(word in _SECRET_WORDS for word in words)
+
+
+def _is_literal(value: str | None) -> bool:
+    """A value written into the file, not taken from the environment or a reference."""
+    if not value:
+        return False
+    return _REFERENCE_RE.search(value.replace("$$", "")) is None
+
+
+def compose_secrets(compose: ComposeFile) -> list[Offence]:
+    """`environment` entries with a secret-looking name and a literal value.
+
+    The value never enters an Offence: only the name, file and line do.
+    """
+    offences = []
+    for service in compose.services.values():
+        for var in service.environment:
+            if is_secret_name(var.name) and _is_literal(var.value):
+                secret = var.name.lower()
+                offences.append(
+                    Offence(
+                        SECRETS.id,
+                        compose.path,
+                        var.line,
+                        f"service {service.name}, environment {var.name}",
+                        f"{var.name} is given a literal value (withheld here), so the secret sits in the file, "
+                        f"in version control and in podman inspect; run `podman secret create {secret} -`, declare "
+                        f"it under top-level `secrets:` ({secret}: {{external: true}}) and list it in the "
+                        f"service's `secrets:`, or interpolate ${{{var.name}}} from an uncommitted .env",
+                    )
+                )
+    return offences
+
+
+def quadlet_secrets(units: Iterable[UnitFile]) -> list[Offence]:
+    """`Environment=` (several `A=1 B="x y"` pairs a line) and `PodmanArgs=--env` with a literal secret.
+
+    [Service] Environment= is judged too: its value is as readable in the file.
+    The value never enters an Offence: only the name, file and line do.
+    """
+    offences = []
+    for unit in units:
+        # (entry, where it was set, NAME=value word): the value stays in here.
+        assignments: list[tuple[Entry, str, str]] = []
+        for entry in _entries(unit, ("Container", "Service"), "Environment"):
+            assignments.extend((entry, "Environment", word) for word in _split_words(entry.value))
+        for entry in _entries(unit, _PORT_SECTIONS, "PodmanArgs"):
+            for option, arg in _options(entry.value):
+                if option in ("--env", "-e") and arg is not None:
+                    assignments.append((entry, "PodmanArgs --env", arg))
+        for entry, where, word in assignments:
+            name, equals, value = word.partition("=")
+            if not equals or not is_secret_name(name) or not _is_literal(value):
+                continue
+            secret = name.lower()
+            offences.append(
+                _unit_offence(
+                    SECRETS,
+                    unit,
+                    entry,
+                    f"{where} {name}",
+                    f"{name} is given a literal value (withheld here), so the secret sits in the unit file and "
+                    f"in podman inspect; run `podman secret create {secret} -` and replace the assignment with "
+                    f"Secret={secret},type=env,target={name} under [Container]",
+                )
+            )
+    return offences
+
+
+# -- images ----------------------------------------------------------------------
+
+_DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+def image_problems(reference: str) -> list[str]:
+    """What is wrong with an image reference: not fully qualified, not pinned (empty if fine)."""
+    name, at, digest = reference.partition("@")
+    first, slash, _rest = name.partition("/")
+    problems = []
+    # containers/image's rule: the first component is a registry if it has a
+    # dot or a port, or is `localhost`; otherwise registries.conf decides.
+    if not (slash and ("." in first or ":" in first or first == "localhost")):
+        problems.append(
+            f"{reference} is a short name, so the registry it is pulled from depends on the host's "
+            "unqualified-search-registries (and podman auto-update refuses it)"
+        )
+    last = name.rsplit("/", 1)[-1]
+    tag = last.partition(":")[2] if ":" in last else None
+    if at:
+        if not _DIGEST_RE.match(digest):
+            problems.append(f"{reference} has a malformed digest (expected @sha256: and 64 hex digits)")
+    elif tag is None:
+        problems.append(f"{reference} has no tag, which means :latest, so a new pull can change what runs")
+    elif tag == "latest":
+        problems.append(f"{reference} uses :latest, so a new pull can change what runs")
+    return problems
+
+
+def compose_images(compose: ComposeFile) -> list[Offence]:
+    """`image:` of every service that is pulled (a service with `build:` names its own result)."""
+    offences = []
+    for service in compose.services.values():
+        image = service.image
+        # `${TAG}` is only known after interpolation; judge what can be judged.
+        if image is None or service.has_build or "$" in image:
+            continue
+        problems = image_problems(image)
+        if problems:
+            offences.append(
+                Offence(
+                    IMAGES.id,
+                    compose.path,
+                    service.line_of("image"),
+                    f"service {service.name}, image {image}",
+                    "; ".join(problems),
+                )
+            )
+    return offences
+
+
+def quadlet_images(units: Iterable[UnitFile]) -> list[Offence]:
+    """`Image=` of .container and .image units; `x.image`/`x.build` references are judged in those units."""
+    offences = []
+    for unit in units:
+        for entry in _entries(unit, ("Container", "Image"), "Image"):
+            image = strip_matching_quotes(entry.value)
+            if not image or image.endswith((".image", ".build")):
+                continue
+            problems = image_problems(image)
+            if problems:
+                offences.append(_unit_offence(IMAGES, unit, entry, f"Image={image}", "; ".join(problems)))
+    return offences
+
+
+# -- shared --------------------------------------------------------------------
+
+
+def _unit_offence(rule: RuleInfo, unit: UnitFile, entry: Entry, subject: str, message: str) -> Offence:
+    return Offence(rule.id, str(unit.path), entry.line, f"{unit.name}, {subject}", message)
+
+
+def _entries(unit: UnitFile, sections: tuple[str, ...], key: str) -> list[Entry]:
+    """Entries of `key` in the unit's own Quadlet section, if it is one of `sections`.
+
+    Plain systemd sections are always included when asked for by name, so
+    [Service] Environment= can be judged next to [Container].
+    """
+    found: list[Entry] = []
+    for section in sections:
+        if section == unit.main_section_name or section == "Service":
+            found.extend(unit.entries_for(section, key))
+    return sorted(found, key=lambda entry: entry.line)
+
+
+def _split_volume(value: str) -> tuple[str, str, str]:
+    """(source, target, options) the way Quadlet's addVolumes() splits a Volume=."""
+    parts = strip_matching_quotes(value).split(":", 2)
+    if len(parts) == 1:
+        return "", parts[0], ""
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else ""
+
+
+def _is_host_path(source: str) -> bool:
+    """Absolute, relative to the unit file, or a path specifier such as %h/data."""
+    if source.startswith(("/", ".")):
+        return True
+    return len(source) > 1 and source[0] == "%" and source[1] in _PATH_SPECIFIERS
+
+
+def _mount_options(value: str) -> dict[str, str]:
+    """A Mount= value as podman reads --mount: CSV fields of key=value (bare flags map to "true")."""
+    fields = next(csv.reader([strip_matching_quotes(value)]), [])
+    options: dict[str, str] = {}
+    for field in fields:
+        key, equals, val = field.strip().partition("=")
+        options[key.lower()] = val if equals else "true"
+    return options
+
+
+def _mount_source(mount: dict[str, str]) -> str:
+    return mount.get("source") or mount.get("src") or ""
+
+
+def _mount_target(mount: dict[str, str]) -> str:
+    return mount.get("destination") or mount.get("dst") or mount.get("target") or ""
