@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import subprocess
+import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,12 +15,25 @@ from typing import Any
 import pytest
 
 from phoenix_compliance import manifest as manifest_module
+from phoenix_compliance import waivers as waivers_module
 from phoenix_compliance.checks import CheckSpec, parse_phases, spec_of
 from phoenix_compliance.facts import HostFacts
 from phoenix_compliance.manifest import Manifest
 from phoenix_compliance.probe import HostRunner, HostUnreachable
-from phoenix_compliance.report.model import ERROR, FAILED, PASSED, SKIPPED, CheckResult, RunReport
+from phoenix_compliance.redact import redact
+from phoenix_compliance.report import outputs, signing
+from phoenix_compliance.report.model import (
+    ERROR,
+    FAILED,
+    PASSED,
+    SKIPPED,
+    WAIVED,
+    CheckResult,
+    RunReport,
+    Signoff,
+)
 from phoenix_compliance.report.render import readiness_section
+from phoenix_compliance.waivers import Waiver
 
 DEFAULT_STACK = Path("fixtures/stacks/phoenix-hydra.yaml")
 _REPO = Path(__file__).resolve().parent.parent
@@ -37,6 +52,11 @@ class RunState:
     report: RunReport
     html_path: Path | None
     xml_path: Path | None
+    json_path: Path | None
+    prom_path: Path | None
+    waivers: list[Waiver]
+    previous: dict[str, dict[str, str]] | None
+    sign_key: Path | None
     facts: dict[str, HostFacts] = field(default_factory=dict)
 
 
@@ -95,6 +115,48 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=60.0,
         metavar="SECONDS",
         help="how long a healthcheck still 'starting' is waited for (default: 60)",
+    )
+    group.addoption(
+        "--waivers",
+        dest="phx_waivers",
+        default=None,
+        metavar="FILE",
+        help="YAML file of accepted failures: check, hosts (pattern), justification, expires",
+    )
+    group.addoption(
+        "--signoff",
+        dest="phx_signoff",
+        default=None,
+        metavar="NAME",
+        help="record who signs the report off (name, time, suite version, manifest digest)",
+    )
+    group.addoption(
+        "--sign-key",
+        dest="phx_sign_key",
+        default=None,
+        metavar="KEY",
+        help="also sign the report's digest with this SSH private key (ssh-keygen -Y sign)",
+    )
+    group.addoption(
+        "--compare",
+        dest="phx_compare",
+        default=None,
+        metavar="PREVIOUS.json",
+        help="report what changed since a previous run's JSON report",
+    )
+    group.addoption(
+        "--json",
+        dest="phx_json",
+        default=None,
+        metavar="PATH",
+        help="where to write the JSON report (default: beside the HTML, same base name)",
+    )
+    group.addoption(
+        "--prometheus",
+        dest="phx_prometheus",
+        default=None,
+        metavar="PATH",
+        help="where to write the Prometheus textfile (default: beside the HTML, same base name)",
     )
     group.addoption(
         "--reports-dir",
@@ -161,8 +223,24 @@ def pytest_configure(config: pytest.Config) -> None:
     except manifest_module.ManifestError as exc:
         raise pytest.UsageError(f"--stack: {exc}") from None
 
+    waivers: list[Waiver] = []
+    if config.option.phx_waivers:
+        try:
+            waivers = waivers_module.load(Path(config.option.phx_waivers))
+        except waivers_module.WaiverError as exc:
+            raise pytest.UsageError(f"--waivers: {exc}") from None
+    previous = None
+    if config.option.phx_compare:
+        try:
+            previous = outputs.load_previous(Path(config.option.phx_compare))
+        except outputs.CompareError as exc:
+            raise pytest.UsageError(f"--compare: {exc}") from None
+    sign_key = Path(config.option.phx_sign_key) if config.option.phx_sign_key else None
+    if sign_key is not None and not sign_key.is_file():
+        raise pytest.UsageError(f"--sign-key: {sign_key} is not a readable private key file")
+
     now = dt.datetime.now().astimezone()
-    html_path = xml_path = None
+    html_path = xml_path = json_path = prom_path = None
     if not hasattr(config, "workerinput"):
         reports = Path(config.option.phx_reports_dir)
         if not reports.is_absolute():
@@ -176,6 +254,8 @@ def pytest_configure(config: pytest.Config) -> None:
         reports.mkdir(parents=True, exist_ok=True)
         html_path = Path(config.option.htmlpath) if getattr(config.option, "htmlpath", None) else None
         xml_path = Path(config.option.xmlpath)
+        json_path = Path(config.option.phx_json or reports / f"{base}.json")
+        prom_path = Path(config.option.phx_prometheus or reports / f"{base}.prom")
 
     state = RunState(
         manifest=manifest,
@@ -194,10 +274,28 @@ def pytest_configure(config: pytest.Config) -> None:
         ),
         html_path=html_path,
         xml_path=xml_path,
+        json_path=json_path,
+        prom_path=prom_path,
+        waivers=waivers,
+        previous=previous,
+        sign_key=sign_key,
     )
+    state.report.stack_digest = hashlib.sha256(stack_path.read_bytes()).hexdigest()
+    state.report.compared_with = config.option.phx_compare
+    if config.option.phx_signoff:
+        state.report.signoff = Signoff(config.option.phx_signoff, now.isoformat(timespec="seconds"))
     config.stash[STATE] = state
     if config.pluginmanager.hasplugin("html"):
         config.pluginmanager.register(HtmlReportHooks(state), "phoenix-html")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Registered now, after every plugin configured itself: of two trylast
+    # sessionfinish hooks pluggy calls the later-registered one last, and the
+    # writer must seal the HTML after pytest-html has written it.
+    config = session.config
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(ReportWriter(config.stash[STATE]), "phoenix-report-writer")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -367,7 +465,16 @@ def _record(
     else:
         outcome = ERROR if call.when == "setup" else FAILED
         evidence = _failure_text(excinfo) if excinfo is not None else "failed"
+    # Evidence quotes programs' output: keep a secret's name, never its value.
+    evidence = redact(evidence)
+    if isinstance(report.longrepr, str):
+        report.longrepr = redact(report.longrepr)
+    waiver = None
+    if outcome in (FAILED, ERROR):
+        outcome, waiver = _apply_waiver(state, spec.id, host_id, outcome)
     item.user_properties.append(("evidence", evidence))
+    if waiver is not None:
+        item.user_properties.append(("waiver", str(waiver["justification"])))
     host_report.results.append(
         CheckResult(
             host=host_id,
@@ -380,12 +487,36 @@ def _record(
             remediation=spec.remediation,
             nodeid=item.nodeid,
             duration=report.duration,
+            waiver=waiver,
         )
     )
 
 
+def _apply_waiver(
+    state: RunState, check_id: str, host_id: str, outcome: str
+) -> tuple[str, dict[str, str | bool] | None]:
+    """A live waiver turns a failure into WAIVED; an expired one is recorded, not applied."""
+    waiver = waivers_module.find(state.waivers, check_id, host_id)
+    if waiver is None:
+        return outcome, None
+    expired = waiver.expired(dt.date.today())
+    details: dict[str, str | bool] = {
+        "justification": waiver.justification,
+        "expires": waiver.expires.isoformat(),
+        "where": waiver.where,
+        "expired": expired,
+    }
+    if expired:
+        note = f"{check_id} on {host_id}: waiver {waiver.where} expired on {waiver.expires.isoformat()}"
+        if note not in state.report.expired_waivers:
+            state.report.expired_waivers.append(note)
+        return outcome, details
+    return WAIVED, details
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Complete the model before pytest-html renders it."""
     state = session.config.stash.get(STATE, None)
     if state is None:
         return
@@ -395,6 +526,49 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         host_report.commands_run = host_facts.runner.commands_run
         host_facts.close()
     state.report.finished = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    if state.previous is not None:
+        state.report.changes = outputs.compare(state.report, state.previous)
+
+
+# Exit codes of a compliance run (documented in the README).
+EXIT_READY, EXIT_NOT_READY, EXIT_UNREACHABLE = 0, 1, 3
+
+
+class ReportWriter:
+    """Writes the JSON and Prometheus outputs, seals the HTML and sets the exit code;
+    registered on the controller only, after every other reporter has written."""
+
+    def __init__(self, state: RunState) -> None:
+        self.state = state
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        state = self.state
+        run = state.report
+        if not run.hosts:
+            return
+        try:
+            if state.html_path is not None and state.html_path.exists():
+                signing.seal_html(state.html_path, state.sign_key)
+            document = outputs.to_document(run)
+            document["digest"] = outputs.canonical_digest(document)
+            if state.sign_key is not None:
+                document["signature"] = signing.sign_digest(str(document["digest"]), state.sign_key)
+        except signing.SigningError as exc:
+            session.config.get_terminal_writer().line(f"phoenix: cannot sign the report: {exc}", red=True)
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            return
+        if state.json_path is not None:
+            state.json_path.parent.mkdir(parents=True, exist_ok=True)
+            outputs.write_json(document, state.json_path)
+        if state.prom_path is not None:
+            state.prom_path.parent.mkdir(parents=True, exist_ok=True)
+            state.prom_path.write_text(outputs.to_prometheus(run, time.time()), encoding="utf-8")
+        if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            if run.any_unreachable:
+                session.exitstatus = EXIT_UNREACHABLE
+            else:
+                session.exitstatus = EXIT_READY if run.all_ready() else EXIT_NOT_READY
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -403,19 +577,34 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     terminalreporter.section("migration readiness")
     phases = state.report.shown_phases
-    for host in state.report.hosts.values():
+    run = state.report
+    for host in run.hosts.values():
         verdicts = host.verdicts(phases)
         cells = ", ".join(f"phase {p}: {v}" for p, v in verdicts.items() if v != "NOT RUN")
         terminalreporter.write_line(f"{host.host}: {cells}")
         if host.unreachable:
             terminalreporter.write_line(f"  unreachable: {host.unreachable}")
+            continue
         for result in host.results:
-            if result.failed and not host.unreachable:
+            if result.failed:
+                kind = "blocks the gate" if result.blocking else "finding"
                 terminalreporter.write_line(
-                    f"  {result.check_id} [{result.severity}] {result.title}: {result.outcome}"
+                    f"  {result.check_id} [{result.severity}] {result.title}: {result.outcome} ({kind})"
                 )
                 terminalreporter.write_line(f"    fix: {result.remediation}")
-    for path in (state.html_path, state.xml_path):
+            elif result.outcome == WAIVED and result.waiver is not None:
+                terminalreporter.write_line(
+                    f"  {result.check_id} waived until {result.waiver['expires']}: {result.waiver['justification']}"
+                )
+    for note in run.expired_waivers:
+        terminalreporter.write_line(f"expired waiver, not applied: {note}")
+    if run.compared_with is not None:
+        terminalreporter.write_line(f"since {run.compared_with}: {len(run.changes)} change(s)")
+        for change in run.changes:
+            terminalreporter.write_line(
+                f"  {change.host} {change.key}: {change.kind} ({change.before or '-'} -> {change.after or '-'})"
+            )
+    for path in (state.html_path, state.xml_path, state.json_path, state.prom_path):
         if path is not None:
             terminalreporter.write_line(f"report: {path}")
 

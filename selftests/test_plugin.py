@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
@@ -117,7 +120,7 @@ class TestUnreachableHost:
             f"--reports-dir={reports}",
             "--probe-timeout=10",
         )
-        assert result.ret == pytest.ExitCode.TESTS_FAILED
+        assert result.ret == 3  # a host unreachable
         result.stdout.fnmatch_lines([
             "PHX-1.01 ssh://127.0.0.1 unreachable: *Connection refused*",
             "*migration readiness*",
@@ -135,13 +138,13 @@ def _report(reports: Path) -> BeautifulSoup:
 
 
 class TestReadinessReport:
-    def test_html_and_junit_land_in_reports_named_by_host_and_time(
+    def test_every_output_lands_in_reports_named_by_host_and_time(
         self, pytester: pytest.Pytester
     ) -> None:
         pytester.makepyfile(test_checks=CHECKS)
         result = run(pytester, "--phase=1")
         names = sorted(p.name for p in (pytester.path / "reports").iterdir())
-        assert [n.rsplit(".", 1)[1] for n in names] == ["html", "xml"]
+        assert [n.rsplit(".", 1)[1] for n in names] == ["html", "json", "prom", "xml"]
         assert all(n.startswith("readiness-local-20") for n in names)
         result.stdout.fnmatch_lines(["report: *reports/readiness-local-*.html"])
 
@@ -167,7 +170,7 @@ class TestReadinessReport:
             if row.find("td")
         }
         assert rows["T-1.02"] == [
-            "T-1.02", "medium", "one medium fails", "failed",
+            "T-1.02", "medium", "one medium fails(finding)", "failed",
             "expected a, got b (probe on local)", "fix-medium --now",
         ]
         assert rows["T-1.01"][3:] == ["passed", "saw the right thing", ""]
@@ -182,3 +185,206 @@ class TestReadinessReport:
         xml = next((pytester.path / "reports").glob("*.xml")).read_text()
         assert '<property name="check_id" value="T-2.01"' in xml
         assert '<property name="severity" value="high"' in xml
+
+
+def _json(reports: Path) -> dict[str, Any]:
+    return json.loads(next(reports.glob("readiness-*.json")).read_text())
+
+
+class TestGatesAndExitCodes:
+    def test_a_medium_failure_is_a_finding_and_the_run_exits_ready(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile(test_checks=CHECKS)
+        result = run(pytester, "--phase=1")
+        assert result.ret == 0
+        result.stdout.fnmatch_lines(["local: phase 1: READY", "  T-1.02 * failed (finding)"])
+
+    def test_a_failed_phase_holds_back_the_next(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile(test_checks=CHECKS + '''
+@check("T-3.01", phase="3", severity="low", title="three passes", remediation="none")
+def test_five():
+    pass
+''')
+        result = run(pytester, "--phase=1,2,3")
+        assert result.ret == 1
+        result.stdout.fnmatch_lines(["local: phase 1: READY, phase 2: NOT READY, phase 3: NOT READY"])
+
+
+WAIVERS = '''waivers:
+  - check: T-2.01
+    hosts: "loc*"
+    justification: "the phase 2 service moves next sprint"
+    expires: 2999-12-31
+'''
+
+
+class TestWaivers:
+    def test_a_waived_failure_counts_as_passed_and_shows_its_justification(
+        self, pytester: pytest.Pytester
+    ) -> None:
+        pytester.makepyfile(test_checks=CHECKS)
+        waivers = pytester.path / "waivers.yaml"
+        waivers.write_text(WAIVERS)
+        result = run(pytester, "--phase=2", f"--waivers={waivers}")
+        assert result.ret == 0
+        result.stdout.fnmatch_lines(["local: phase 2: READY", "  T-2.01 waived until 2999-12-31: the phase 2*"])
+        record = next(r for r in _json(pytester.path / "reports")["results"] if r["id"] == "T-2.01")
+        assert record["outcome"] == "waived"
+        assert record["waiver"]["justification"] == "the phase 2 service moves next sprint"
+        page = _report(pytester.path / "reports")
+        assert "Waived until 2999-12-31: the phase 2 service moves next sprint" in page.get_text()
+
+    def test_an_expired_waiver_no_longer_applies_and_is_flagged(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile(test_checks=CHECKS)
+        waivers = pytester.path / "waivers.yaml"
+        waivers.write_text(WAIVERS.replace("2999-12-31", "2020-01-31"))
+        result = run(pytester, "--phase=2", f"--waivers={waivers}")
+        assert result.ret == 1
+        result.stdout.fnmatch_lines([
+            "local: phase 2: NOT READY",
+            f"expired waiver, not applied: T-2.01 on local: waiver {waivers}:2 expired on 2020-01-31",
+        ])
+        assert "Expired waivers (not applied)" in _report(pytester.path / "reports").get_text()
+
+    def test_a_host_pattern_that_does_not_match_leaves_the_failure(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile(test_checks=CHECKS)
+        waivers = pytester.path / "waivers.yaml"
+        waivers.write_text(WAIVERS.replace("loc*", "ssh://web*"))
+        assert run(pytester, "--phase=2", f"--waivers={waivers}").ret == 1
+
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            ("waivers:\n  - check: T\n    expires: 2030-01-01\n", "*:2: waivers[[]0[]]: missing required key 'justification'"),
+            ("waivers:\n  - check: T\n    justification: j\n    expires: soon\n",
+             "*:4: waivers[[]0[]].expires: expected a date such as 2027-01-31"),
+            ("waivers:\n  - check: T\n    justification: j\n    expires: 2030-01-01\n    owner: me\n",
+             "*:5: waivers[[]0[]]: unknown key 'owner'*"),
+            ("waivers: [\n", "*:2: invalid YAML*"),
+        ],
+    )
+    def test_a_malformed_file_is_a_usage_error_naming_file_and_line(
+        self, pytester: pytest.Pytester, text: str, message: str
+    ) -> None:
+        pytester.makepyfile(test_checks=CHECKS)
+        waivers = pytester.path / "waivers.yaml"
+        waivers.write_text(text)
+        result = run(pytester, f"--waivers={waivers}")
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines([f"*--waivers: {message}"])
+
+
+class TestOutputs:
+    def test_json_has_one_record_per_host_and_check_and_run_metadata(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile(test_checks=CHECKS)
+        run(pytester)
+        document = _json(pytester.path / "reports")
+        assert document["format"] == "phoenix-compliance/1"
+        assert {"started", "finished", "suite_version", "stack", "stack_sha256", "phases"} <= set(document["run"])
+        ids = sorted(r["id"] for r in document["results"])
+        assert ids == ["T-1.01", "T-1.02", "T-2.01", "T-S.01"]
+        record = next(r for r in document["results"] if r["id"] == "T-2.01")
+        assert set(record) >= {"id", "phase", "severity", "outcome", "evidence", "remediation", "duration", "waiver"}
+        assert record["evidence"] == "expected running, got exited (podman ps on local)"
+        assert document["hosts"]["local"]["verdicts"] == {"1": "READY", "2": "NOT READY", "3": "NOT RUN", "security": "READY"}
+
+    def test_prometheus_textfile_has_gates_and_checks(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile(test_checks=CHECKS)
+        run(pytester)
+        text = next((pytester.path / "reports").glob("*.prom")).read_text()
+        assert 'phoenix_phase_ready{host="local",phase="2"} 0' in text
+        assert 'phoenix_phase_ready{host="local",phase="1"} 1' in text
+        assert "# TYPE phoenix_check_passed gauge" in text
+        assert 'check="T-2.01",key="T-2.01 test_three",phase="2",severity="high"} 0' in text
+        assert 'phoenix_host_reachable{host="local"} 1' in text
+
+    def test_outputs_can_be_redirected(self, pytester: pytest.Pytester, tmp_path: Path) -> None:
+        pytester.makepyfile(test_checks=CHECKS)
+        run(pytester, f"--json={tmp_path / 'out.json'}", f"--prometheus={tmp_path / 'out.prom'}")
+        assert json.loads((tmp_path / "out.json").read_text())["format"] == "phoenix-compliance/1"
+        assert (tmp_path / "out.prom").read_text().startswith("# HELP")
+
+
+SECRET_CHECKS = '''
+from phoenix_compliance.checks import check
+
+@check("T-1.09", phase="1", severity="high", title="leaks", remediation="rotate it")
+def test_leak(observed):
+    assert False, "expected no literal, got DB_PASSWORD=hunter2-very-secret (compose.yaml:12)"
+'''
+
+
+class TestRedaction:
+    def test_a_secret_value_in_evidence_reaches_no_output(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile(test_checks=SECRET_CHECKS)
+        result = run(pytester)
+        reports = pytester.path / "reports"
+        outputs = [result.stdout.str(), result.stderr.str()] + [p.read_text() for p in reports.iterdir()]
+        assert all("hunter2-very-secret" not in text for text in outputs)
+        assert "DB_PASSWORD=***" in result.stdout.str()
+
+
+class TestSignoff:
+    def test_verify_detects_a_changed_word_in_html_and_a_changed_field_in_json(
+        self, pytester: pytest.Pytester
+    ) -> None:
+        from phoenix_compliance.report.signing import verify_report
+
+        pytester.makepyfile(test_checks=CHECKS)
+        run(pytester, "--signoff=Ada Lovelace")
+        reports = pytester.path / "reports"
+        page, document = next(reports.glob("*.html")), next(reports.glob("*.json"))
+        assert verify_report(page, None).intact
+        assert verify_report(document, None).intact
+        assert "Signed off by Ada Lovelace" in _report(reports).get_text()
+        assert _json(reports)["run"]["signoff"]["name"] == "Ada Lovelace"
+        page.write_text(page.read_text().replace("one medium fails", "one medium passes"))
+        assert not verify_report(page, None).intact
+        changed = _json(reports)
+        changed["results"][0]["severity"] = "tampered"
+        document.write_text(json.dumps(changed))
+        assert not verify_report(document, None).intact
+
+    def test_an_ssh_signature_proves_the_signer(self, pytester: pytest.Pytester, tmp_path: Path) -> None:
+        from phoenix_compliance.report.signing import verify_report
+
+        key = tmp_path / "signer"
+        other = tmp_path / "other"
+        for path in (key, other):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True, timeout=30)
+        pytester.makepyfile(test_checks=CHECKS)
+        run(pytester, "--signoff=Ada", f"--sign-key={key}")
+        reports = pytester.path / "reports"
+        for report in (next(reports.glob("*.html")), next(reports.glob("*.json"))):
+            assert verify_report(report, Path(f"{key}.pub")).intact, report
+            assert not verify_report(report, Path(f"{other}.pub")).intact, report
+        page = next(reports.glob("*.html"))
+        page.write_bytes(page.read_bytes().replace(b"Ada", b"Eve", 1))
+        assert not verify_report(page, Path(f"{key}.pub")).intact
+
+
+class TestCompare:
+    def test_changes_since_a_previous_run(self, pytester: pytest.Pytester, tmp_path: Path) -> None:
+        pytester.makepyfile(test_checks=CHECKS)
+        run(pytester, f"--json={tmp_path / 'before.json'}")
+        pytester.makepyfile(test_checks=CHECKS.replace('assert 1 == 2, "expected a', 'assert 1 == 1, "expected a')
+                            .replace("def test_four():\n    pass", "def test_four():\n    assert False, 'now broken'")
+                            + '''
+@check("T-1.03", phase="1", severity="low", title="a new one", remediation="none")
+def test_new():
+    pass
+''')
+        result = run(pytester, f"--compare={tmp_path / 'before.json'}")
+        result.stdout.fnmatch_lines([
+            "since *before.json: 3 change(s)",
+            "  local T-1.02 test_two: fixed (failed -> passed)",
+            "  local T-1.03 test_new: new (- -> passed)",
+            "  local T-S.01 test_four: newly failing (passed -> failed)",
+        ])
+        assert [c["kind"] for c in _json(pytester.path / "reports")["changes"]] == ["fixed", "new", "newly failing"]
+
+    def test_a_previous_file_that_is_not_a_report_is_a_usage_error(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile(test_checks=CHECKS)
+        (pytester.path / "old.json").write_text("{}")
+        result = run(pytester, "--compare=old.json")
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines(["*--compare: old.json: not a phoenix-compliance JSON report*"])

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from phoenix_compliance.checks import BLOCKING, PHASES
 
-PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+PASSED, FAILED, ERROR, SKIPPED, WAIVED = "passed", "failed", "error", "skipped", "waived"
 READY, NOT_READY, NOT_RUN, UNREACHABLE = "READY", "NOT READY", "NOT RUN", "UNREACHABLE"
 
 PHASE_TITLES = {
@@ -32,6 +32,13 @@ class CheckResult:
     remediation: str
     nodeid: str
     duration: float = 0.0
+    # The waiver that applied (or had expired): justification, expires, where, expired.
+    waiver: dict[str, str | bool] | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable across runs: the check id and its parameters (host, service, ...)."""
+        return f"{self.check_id} {self.nodeid.rsplit('::', 1)[-1]}"
 
     @property
     def failed(self) -> bool:
@@ -51,7 +58,7 @@ class HostReport:
     results: list[CheckResult] = field(default_factory=list)
 
     def phase_results(self, phase: str) -> list[CheckResult]:
-        order = {PASSED: 2, SKIPPED: 1}
+        order = {PASSED: 3, WAIVED: 2, SKIPPED: 1}
         chosen = [r for r in self.results if r.phase == phase]
         # Failures first, the most severe first, then by id.
         return sorted(
@@ -91,13 +98,35 @@ def _severity_rank(severity: str) -> int:
 
 
 @dataclass
+class Signoff:
+    name: str
+    signed_at: str
+
+
+@dataclass
+class Change:
+    """A check's outcome now against a previous run (--compare)."""
+
+    host: str
+    key: str
+    kind: str  # newly failing, fixed, new, removed
+    before: str | None
+    after: str | None
+
+
+@dataclass
 class RunReport:
     started: str
     phases: tuple[str, ...]
     stack: str
     suite_version: str
+    stack_digest: str = ""
     hosts: dict[str, HostReport] = field(default_factory=dict)
     finished: str = ""
+    signoff: Signoff | None = None
+    expired_waivers: list[str] = field(default_factory=list)
+    compared_with: str | None = None
+    changes: list[Change] = field(default_factory=list)
 
     def host(self, host_id: str) -> HostReport:
         if host_id not in self.hosts:
@@ -107,6 +136,10 @@ class RunReport:
     @property
     def shown_phases(self) -> tuple[str, ...]:
         return tuple(p for p in PHASES if p in self.phases)
+
+    @property
+    def any_unreachable(self) -> bool:
+        return any(host.unreachable for host in self.hosts.values())
 
     def all_ready(self) -> bool:
         return bool(self.hosts) and all(

@@ -7,6 +7,7 @@ from importlib import resources
 import jinja2
 
 from phoenix_compliance.report.model import PHASE_TITLES, RunReport
+from phoenix_compliance.report.signing import signature_block
 
 
 def _environment() -> jinja2.Environment:
@@ -28,4 +29,5 @@ def readiness_section(run: RunReport) -> str:
         css=css.read_text("utf-8"),
         phase_titles=PHASE_TITLES,
         phases=run.shown_phases,
+        signature_block=signature_block(),
     )

@@ -1,0 +1,150 @@
+"""Machine-readable outputs rendered from the report model: JSON, a Prometheus
+textfile, and the comparison with a previous run's JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from phoenix_compliance.report.model import ERROR, FAILED, SKIPPED, Change, RunReport
+
+FORMAT = "phoenix-compliance/1"
+# Fields of the JSON that the digest cannot cover: the digest itself and its signature.
+UNSIGNED_FIELDS = ("digest", "signature")
+
+
+def to_document(run: RunReport) -> dict[str, Any]:
+    """The whole run as plain data: one record per host and check, plus run metadata."""
+    phases = run.shown_phases
+    return {
+        "format": FORMAT,
+        "run": {
+            "started": run.started,
+            "finished": run.finished,
+            "suite_version": run.suite_version,
+            "stack": run.stack,
+            "stack_sha256": run.stack_digest,
+            "phases": list(phases),
+            "signoff": asdict(run.signoff) if run.signoff else None,
+            "expired_waivers": run.expired_waivers,
+            "compared_with": run.compared_with,
+        },
+        "hosts": {
+            host.host: {
+                "facts": host.facts,
+                "unreachable": host.unreachable,
+                "commands_run": host.commands_run,
+                "verdicts": host.verdicts(phases),
+            }
+            for host in run.hosts.values()
+        },
+        "results": [
+            {
+                "host": result.host,
+                "id": result.check_id,
+                "key": result.key,
+                "phase": result.phase,
+                "severity": result.severity,
+                "title": result.title,
+                "outcome": result.outcome,
+                "evidence": result.evidence,
+                "remediation": result.remediation,
+                "duration": round(result.duration, 4),
+                "waiver": result.waiver,
+            }
+            for host in run.hosts.values()
+            for result in host.results
+        ],
+        "changes": [asdict(change) for change in run.changes],
+    }
+
+
+def canonical_digest(document: dict[str, Any]) -> str:
+    """SHA-256 over every field a reader sees, in a canonical spelling."""
+    covered = {key: value for key, value in document.items() if key not in UNSIGNED_FIELDS}
+    text = json.dumps(covered, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def write_json(document: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def to_prometheus(run: RunReport, timestamp: float) -> str:
+    """A node_exporter textfile: gates, checks and reachability per host."""
+    phases = run.shown_phases
+    lines = [
+        "# HELP phoenix_phase_ready 1 when the phase gate is READY for the host, 0 otherwise.",
+        "# TYPE phoenix_phase_ready gauge",
+    ]
+    for host in run.hosts.values():
+        for phase, verdict in host.verdicts(phases).items():
+            if verdict != "NOT RUN":
+                lines.append(f'phoenix_phase_ready{{host="{_label(host.host)}",phase="{phase}"}} '
+                             f"{1 if verdict == 'READY' else 0}")
+    lines += [
+        "# HELP phoenix_check_passed 1 when the check passed (or is waived), 0 when it failed.",
+        "# TYPE phoenix_check_passed gauge",
+    ]
+    for host in run.hosts.values():
+        for result in host.results:
+            if result.outcome != SKIPPED:
+                labels = (f'host="{_label(host.host)}",check="{_label(result.check_id)}",'
+                          f'key="{_label(result.key)}",phase="{result.phase}",severity="{result.severity}"')
+                lines.append(f"phoenix_check_passed{{{labels}}} {0 if result.failed else 1}")
+    lines += [
+        "# HELP phoenix_host_reachable 1 when the host answered its probes.",
+        "# TYPE phoenix_host_reachable gauge",
+    ]
+    for host in run.hosts.values():
+        lines.append(f'phoenix_host_reachable{{host="{_label(host.host)}"}} {0 if host.unreachable else 1}')
+    lines += [
+        "# HELP phoenix_run_timestamp_seconds When the run finished.",
+        "# TYPE phoenix_run_timestamp_seconds gauge",
+        f"phoenix_run_timestamp_seconds {timestamp:.0f}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+class CompareError(ValueError):
+    pass
+
+
+def load_previous(path: Path) -> dict[str, dict[str, str]]:
+    """Outcomes of a previous run's JSON, by host and check key."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CompareError(f"{path}: cannot read a previous run's JSON: {exc}") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise CompareError(f"{path}: not a phoenix-compliance JSON report (format {FORMAT})")
+    outcomes: dict[str, dict[str, str]] = {}
+    for record in document.get("results", []):
+        outcomes.setdefault(str(record["host"]), {})[str(record["key"])] = str(record["outcome"])
+    return outcomes
+
+
+def compare(run: RunReport, previous: dict[str, dict[str, str]]) -> list[Change]:
+    """Newly failing, fixed, new and removed checks, per host."""
+    bad = (FAILED, ERROR)
+    changes: list[Change] = []
+    for host in run.hosts.values():
+        before = previous.get(host.host, {})
+        now = {result.key: result.outcome for result in host.results}
+        for key, outcome in sorted(now.items()):
+            if key not in before:
+                changes.append(Change(host.host, key, "new", None, outcome))
+            elif outcome in bad and before[key] not in bad:
+                changes.append(Change(host.host, key, "newly failing", before[key], outcome))
+            elif outcome not in bad and before[key] in bad:
+                changes.append(Change(host.host, key, "fixed", before[key], outcome))
+        for key in sorted(set(before) - set(now)):
+            changes.append(Change(host.host, key, "removed", before[key], None))
+    return changes
