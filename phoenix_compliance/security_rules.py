@@ -499,7 +499,8 @@ def quadlet_secrets(units: Iterable[UnitFile]) -> list[Offence]:
             for option, arg in _options(entry.value):
                 if option in ("--env", "-e") and arg is not None:
                     assignments.append((entry, "PodmanArgs --env", arg))
-        for entry, where, word in assignments:
+        # Report in file order, whichever key the assignment came from.
+        for entry, where, word in sorted(assignments, key=lambda found: found[0].line):
             name, equals, value = word.partition("=")
             if not equals or not is_secret_name(name) or not _is_literal(value):
                 continue
