@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 APT_PACKAGES=(
   debootstrap systemd-container socat openssh-client sudo  # the reference host
   podman uidmap slirp4netns                                 # this machine as an unmigrated host
-
+  chromium                                                  # renders the report in the selftests
 )
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

@@ -254,7 +254,8 @@ class TestWaivers:
     @pytest.mark.parametrize(
         ("text", "message"),
         [
-            ("waivers:\n  - check: T\n    expires: 2030-01-01\n", "*:2: waivers[[]0[]]: missing required key 'justification'"),
+            ("waivers:\n  - check: T\n    expires: 2030-01-01\n",
+             "*:2: waivers[[]0[]]: missing required key 'justification'"),
             ("waivers:\n  - check: T\n    justification: j\n    expires: soon\n",
              "*:4: waivers[[]0[]].expires: expected a date such as 2027-01-31"),
             ("waivers:\n  - check: T\n    justification: j\n    expires: 2030-01-01\n    owner: me\n",
@@ -285,7 +286,8 @@ class TestOutputs:
         record = next(r for r in document["results"] if r["id"] == "T-2.01")
         assert set(record) >= {"id", "phase", "severity", "outcome", "evidence", "remediation", "duration", "waiver"}
         assert record["evidence"] == "expected running, got exited (podman ps on local)"
-        assert document["hosts"]["local"]["verdicts"] == {"1": "READY", "2": "NOT READY", "3": "NOT RUN", "security": "READY"}
+        verdicts = document["hosts"]["local"]["verdicts"]
+        assert verdicts == {"1": "READY", "2": "NOT READY", "3": "NOT RUN", "security": "READY"}
 
     def test_prometheus_textfile_has_gates_and_checks(self, pytester: pytest.Pytester) -> None:
         pytester.makepyfile(test_checks=CHECKS)
