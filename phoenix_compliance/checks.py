@@ -61,6 +61,14 @@ def check(
     return decorate
 
 
+NOT_APPLICABLE_PREFIX = "not applicable: "
+
+
+def not_applicable(reason: str) -> None:
+    """End a check whose subject the host does not have; the report shows it as such."""
+    pytest.skip(NOT_APPLICABLE_PREFIX + reason)
+
+
 def spec_of(item: pytest.Item) -> CheckSpec | None:
     marker = item.get_closest_marker("check")
     if marker is None or not marker.args or not isinstance(marker.args[0], CheckSpec):

@@ -170,6 +170,26 @@ class HostFacts:
             return ComposeSource(where, None, section.describe_failure())
         return ComposeSource(where, compose.parse(section.out, f"{self.host_id}:{path}"), None)
 
+    # -- security and compatibility (guide section 6) --------------------------------
+
+    @cached_property
+    def _security_sections(self) -> dict[str, Section]:
+        self._base_sections  # noqa: B018 - an unreachable host is known from the first probe
+        return self.runner.run_script("probe_security.sh", {})
+
+    def security_section(self, name: str) -> Section:
+        return self._security_sections.get(name, Section(name, 127, "", "probe section missing"))
+
+    def inspect_all(self) -> list[dict[str, Any]]:
+        """Inspect documents of every container of the user, each read once."""
+        documents = []
+        for container in self.containers:
+            name = (container.get("Names") or [container.get("Id", "")])[0]
+            document = self.inspect(name)
+            if document is not None:
+                documents.append(document)
+        return documents
+
     # -- Quadlet and the user's systemd (Phase 3) -----------------------------------
 
     @cached_property

@@ -16,7 +16,7 @@ import pytest
 
 from phoenix_compliance import manifest as manifest_module
 from phoenix_compliance import waivers as waivers_module
-from phoenix_compliance.checks import CheckSpec, parse_phases, spec_of
+from phoenix_compliance.checks import NOT_APPLICABLE_PREFIX, CheckSpec, parse_phases, spec_of
 from phoenix_compliance.facts import HostFacts
 from phoenix_compliance.manifest import Manifest
 from phoenix_compliance.probe import HostRunner, HostUnreachable
@@ -25,6 +25,7 @@ from phoenix_compliance.report import outputs, signing
 from phoenix_compliance.report.model import (
     ERROR,
     FAILED,
+    NOT_APPLICABLE,
     PASSED,
     SKIPPED,
     WAIVED,
@@ -324,6 +325,8 @@ def _files_only_phases(config: pytest.Config) -> set[str]:
         phases.add("2")
     if state.quadlet_override is not None:
         phases.add("3")
+    if phases:
+        phases.add("security")
     return phases
 
 
@@ -448,9 +451,10 @@ def _record(
         notes: list[str] = item.stash.get(OBSERVED, [])
         outcome, evidence = PASSED, "\n".join(notes)
     elif report.skipped:
-        outcome = SKIPPED
         evidence = str(excinfo.value) if excinfo is not None else "skipped"
         evidence = evidence.removeprefix("Skipped: ")
+        outcome = NOT_APPLICABLE if evidence.startswith(NOT_APPLICABLE_PREFIX) else SKIPPED
+        evidence = evidence.removeprefix(NOT_APPLICABLE_PREFIX)
     elif excinfo is not None and isinstance(excinfo.value, HostUnreachable):
         outcome, evidence = ERROR, str(excinfo.value)
         host_report.unreachable = excinfo.value.reason

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from phoenix_compliance.checks import BLOCKING, PHASES
 
 PASSED, FAILED, ERROR, SKIPPED, WAIVED = "passed", "failed", "error", "skipped", "waived"
+# A check whose subject the host does not have (no SELinux): neither pass nor failure.
+NOT_APPLICABLE = "not applicable"
 READY, NOT_READY, NOT_RUN, UNREACHABLE = "READY", "NOT READY", "NOT RUN", "UNREACHABLE"
 
 PHASE_TITLES = {
@@ -58,7 +60,7 @@ class HostReport:
     results: list[CheckResult] = field(default_factory=list)
 
     def phase_results(self, phase: str) -> list[CheckResult]:
-        order = {PASSED: 3, WAIVED: 2, SKIPPED: 1}
+        order = {PASSED: 4, NOT_APPLICABLE: 3, WAIVED: 2, SKIPPED: 1}
         chosen = [r for r in self.results if r.phase == phase]
         # Failures first, the most severe first, then by id.
         return sorted(

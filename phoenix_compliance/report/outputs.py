@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from phoenix_compliance.report.model import ERROR, FAILED, SKIPPED, Change, RunReport
+from phoenix_compliance.report.model import ERROR, FAILED, NOT_APPLICABLE, SKIPPED, Change, RunReport
 
 FORMAT = "phoenix-compliance/1"
 # Fields of the JSON that the digest cannot cover: the digest itself and its signature.
@@ -95,7 +95,7 @@ def to_prometheus(run: RunReport, timestamp: float) -> str:
     ]
     for host in run.hosts.values():
         for result in host.results:
-            if result.outcome != SKIPPED:
+            if result.outcome not in (SKIPPED, NOT_APPLICABLE):
                 labels = (f'host="{_label(host.host)}",check="{_label(result.check_id)}",'
                           f'key="{_label(result.key)}",phase="{result.phase}",severity="{result.severity}"')
                 lines.append(f"phoenix_check_passed{{{labels}}} {0 if result.failed else 1}")

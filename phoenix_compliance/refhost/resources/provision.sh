@@ -50,6 +50,17 @@ ln -sfn /usr/lib/systemd/user/podman.socket \
     "$home/.config/systemd/user/sockets.target.wants/podman.socket"
 chown -h "$PHOENIX_USER:$PHOENIX_USER" "$home/.config/systemd/user/sockets.target.wants/podman.socket"
 
+# Docker compatibility the guide's way (section 6): the alias and DOCKER_HOST.
+if ! grep -q 'alias docker=podman' "$home/.bashrc" 2>/dev/null; then
+    cat >>"$home/.bashrc" <<'RC'
+
+# Phoenix Hydra migration guide, section 6: Docker compatibility.
+alias docker=podman
+export DOCKER_HOST="unix:///run/user/$(id -u)/podman/podman.sock"
+RC
+    chown "$PHOENIX_USER:$PHOENIX_USER" "$home/.bashrc"
+fi
+
 # The guest shares the machine's network namespace: loopback only, a non-default port.
 cat >/etc/ssh/sshd_config.d/50-phoenix-refhost.conf <<CONF
 # Written by phoenix-refhost; phoenix-refhost up rewrites Port per guest.

@@ -1,0 +1,18 @@
+# Security probe (guide section 6): kernel settings, SELinux, Docker's remains,
+# the docker alias and DOCKER_HOST, in one command on the host.
+section unprivileged_port_start cat /proc/sys/net/ipv4/ip_unprivileged_port_start
+section selinux_enforce cat /sys/fs/selinux/enforce
+section runtime_dir stat -c '%U|%u|%a|%F|%n' "$XDG_RUNTIME_DIR"
+# Root's containers can be read only by root or a passwordless sudoer.
+if [ "$(id -u)" = 0 ]; then
+  section rootful_ps podman ps -a --format json
+else
+  section rootful_ps sudo -n podman ps -a --format json
+fi
+section docker_active systemctl is-active docker.service docker.socket
+section docker_sock sh -c 'for s in /var/run/docker.sock /run/docker.sock; do if [ -e "$s" ] || [ -L "$s" ]; then printf "%s -> %s\n" "$s" "$(readlink -f "$s")"; fi; done'
+section docker_cli sh -c 'path=$(command -v docker) || exit 1; printf "%s\n" "$path"; docker --version 2>&1 | head -n 2'
+section docker_alias sh -c 'grep -HnE "^[[:space:]]*alias[[:space:]]+docker=" "$HOME/.bashrc" "$HOME/.zshrc" 2>/dev/null; true'
+section docker_host_lines sh -c 'grep -HnE "DOCKER_HOST=" "$HOME/.bashrc" "$HOME/.zshrc" "$HOME/.profile" "$HOME"/.config/environment.d/*.conf 2>/dev/null; true'
+# What a login shell of the user really gets, after every rc file had its say.
+section docker_host_login bash -lic 'printf "%s" "${DOCKER_HOST-}"'

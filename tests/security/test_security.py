@@ -1,0 +1,375 @@
+"""Security and compatibility (guide section 6), judged where each rule applies:
+the compose file, the Quadlet files and the live containers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytest
+
+from phoenix_compliance import security_rules as rules
+from phoenix_compliance.checks import check, not_applicable
+from phoenix_compliance.compose import ComposeFile
+from phoenix_compliance.facts import HostFacts
+from phoenix_compliance.manifest import Manifest
+from phoenix_compliance.podman_api import ApiUnavailable
+from phoenix_compliance.quadlet import UnitFile
+
+Observed = Callable[[str], None]
+DEFAULT_UNPRIVILEGED_START = 1024
+
+
+def _files(facts: HostFacts) -> tuple[ComposeFile | None, list[UnitFile], str]:
+    """The stack's compose file and Quadlet files, whichever exist."""
+    source = facts.compose_file
+    parsed = source.parsed if source.parsed is not None and source.parsed.services else None
+    folder = facts.quadlet_folder
+    units = list(folder.units.values())
+    where = f"{source.where}; {folder.where}"
+    if parsed is None and not units:
+        not_applicable(f"no compose file and no Quadlet file to judge ({where})")
+    return parsed, units, where
+
+
+def _judge(offences: Iterable[rules.Offence], rule: rules.RuleInfo, where: str, observed: Observed) -> None:
+    found = sorted(offences, key=lambda o: (o.path, o.line))
+    assert not found, f"expected no {rule.title.lower()} offence, got {len(found)}:\n" + "\n".join(
+        f"  {offence}" for offence in found
+    )
+    observed(f"no offence ({where})")
+
+
+def _containers(facts: HostFacts) -> tuple[list[dict[str, Any]], str]:
+    try:
+        documents = facts.inspect_all()
+        where = facts.api_client().where
+    except ApiUnavailable as exc:
+        pytest.fail(f"expected the Podman API to inspect the containers, got {exc}", pytrace=False)
+    if not documents:
+        not_applicable(f"no container to judge ({where})")
+    return documents, where
+
+
+def _name(document: dict[str, Any]) -> str:
+    return str(document.get("Name") or document.get("Id", "?")[:12])
+
+
+def _unprivileged_start(facts: HostFacts) -> int:
+    if facts.quadlet_override is not None or facts.compose_override is not None:
+        return DEFAULT_UNPRIVILEGED_START
+    section = facts.security_section("unprivileged_port_start")
+    return int(section.out.strip()) if section.ok and section.out.strip().isdigit() else DEFAULT_UNPRIVILEGED_START
+
+
+# -- SELinux labels --------------------------------------------------------------------
+
+
+@check("PHX-S.01", phase="security", severity="high", files=True,
+       title="Bind mounts in the compose and Quadlet files carry :Z or :z",
+       remediation=rules.SELINUX_LABELS.remediation)
+def test_files_selinux_labels(facts: HostFacts, observed: Observed) -> None:
+    compose, units, where = _files(facts)
+    offences = (rules.compose_selinux_labels(compose) if compose else []) + rules.quadlet_selinux_labels(units)
+    _judge(offences, rules.SELINUX_LABELS, where, observed)
+
+
+def _create_command_labels(document: dict[str, Any]) -> dict[str, str]:
+    """Relabel options by container path, from the command that created the container.
+
+    Podman 5.4 without SELinux drops :Z from Mounts[].Mode and HostConfig.Binds (seen on
+    the reference host, contrary to older notes), but Config.CreateCommand keeps it.
+    """
+    words = [str(w) for w in (document.get("Config") or {}).get("CreateCommand") or []]
+    labels: dict[str, str] = {}
+    for index, word in enumerate(words):
+        spec = None
+        if word in ("-v", "--volume") and index + 1 < len(words):
+            spec = words[index + 1]
+        elif word.startswith("--volume="):
+            spec = word.split("=", 1)[1]
+        if spec is not None:
+            parts = spec.split(":")
+            if len(parts) >= 3:
+                options = set(parts[2].split(","))
+                labels[parts[1]] = "".join(sorted(options & {"z", "Z"}))
+        if word == "--mount" and index + 1 < len(words):
+            fields = dict(f.split("=", 1) for f in words[index + 1].split(",") if "=" in f)
+            target = fields.get("target") or fields.get("destination") or fields.get("dst") or ""
+            labels[target] = {"private": "Z", "shared": "z"}.get(fields.get("relabel", ""), "")
+    return labels
+
+
+def _mount_label(document: dict[str, Any], mount: dict[str, Any]) -> str:
+    recorded = {"z", "Z"} & set(str(mount.get("Mode") or "").split(","))
+    if recorded:
+        return "".join(sorted(recorded))
+    return _create_command_labels(document).get(str(mount.get("Destination")), "")
+
+
+@check("PHX-S.02", phase="security", severity="high",
+       title="Bind mounts of the running containers carry :Z or :z",
+       remediation="Recreate the container with -v SRC:DST:Z (compose: ./src:/dst:Z; Quadlet: Volume=SRC:DST:Z)")
+def test_live_selinux_labels(facts: HostFacts, observed: Observed) -> None:
+    documents, where = _containers(facts)
+    offenders = [
+        f"container {_name(d)} mount {m.get('Source')} -> {m.get('Destination')}"
+        " (no z/Z in Mounts[].Mode nor in the create command)"
+        for d in documents
+        for m in d.get("Mounts") or []
+        if m.get("Type") == "bind" and not _mount_label(d, m)
+    ]
+    assert not offenders, "expected every bind mount relabelled, got:\n" + "\n".join(
+        f"  {o}" for o in offenders
+    ) + f"\n  ({where})"
+    observed(f"{len(documents)} containers, every bind mount labelled ({where})")
+
+
+@check("PHX-S.03", phase="security", severity="medium",
+       title="SELinux is enforcing where the host has SELinux",
+       remediation="sudo setenforce 1 && sudo sed -i 's/^SELINUX=.*/SELINUX=enforcing/' /etc/selinux/config")
+def test_selinux_enforcing(facts: HostFacts, observed: Observed) -> None:
+    section = facts.security_section("selinux_enforce")
+    where = f"/sys/fs/selinux/enforce on {facts.host_id}"
+    if not section.ok:
+        not_applicable(f"the host has no SELinux ({where}: {section.describe_failure()});"
+                       " the :Z/:z label rules still apply to the files")
+    mode = section.out.strip()
+    assert mode == "1", f"expected enforcing (1), got {'permissive (0)' if mode == '0' else mode} ({where})"
+    observed(f"enforcing ({where})")
+
+
+# -- Ports -----------------------------------------------------------------------------
+
+
+@check("PHX-S.04", phase="security", severity="high", files=True,
+       title="No port below the unprivileged start is published in the files",
+       remediation=rules.UNPRIVILEGED_PORTS.remediation)
+def test_files_unprivileged_ports(facts: HostFacts, observed: Observed) -> None:
+    compose, units, where = _files(facts)
+    start = _unprivileged_start(facts)
+    offences = (rules.compose_unprivileged_ports(compose, unprivileged_start=start) if compose else [])
+    offences += rules.quadlet_unprivileged_ports(units, unprivileged_start=start)
+    _judge(offences, rules.UNPRIVILEGED_PORTS, f"unprivileged start {start}; {where}", observed)
+
+
+@check("PHX-S.05", phase="security", severity="high",
+       title="No running container publishes a port below the unprivileged start",
+       remediation="Publish a port of 1024 or above and forward the low port to it (nftables or a proxy)")
+def test_live_unprivileged_ports(facts: HostFacts, observed: Observed) -> None:
+    start = _unprivileged_start(facts)
+    try:
+        containers = facts.containers
+        where = facts.api_client().where
+    except ApiUnavailable as exc:
+        pytest.fail(f"expected the Podman API to list containers, got {exc}", pytrace=False)
+    offenders = sorted({
+        f"container {(c.get('Names') or ['?'])[0]} publishes {p.get('host_port')}->{p.get('container_port')}"
+        for c in containers
+        for p in c.get("Ports") or []
+        if 0 < int(p.get("host_port") or 0) < start
+    })
+    assert not offenders, f"expected no host port below {start}, got:\n" + "\n".join(
+        f"  {o}" for o in offenders
+    ) + f"\n  ({where})"
+    observed(f"no host port below {start} among {len(containers)} containers ({where})")
+
+
+@check("PHX-S.06", phase="security", severity="medium",
+       title="net.ipv4.ip_unprivileged_port_start is not lowered",
+       remediation="sudo sysctl -w net.ipv4.ip_unprivileged_port_start=1024 and drop it from /etc/sysctl.d;"
+       " forward low ports instead (nftables), as the guide says")
+def test_unprivileged_port_start(facts: HostFacts, observed: Observed) -> None:
+    section = facts.security_section("unprivileged_port_start")
+    where = f"/proc/sys/net/ipv4/ip_unprivileged_port_start on {facts.host_id}"
+    assert section.ok, f"expected a value, got {section.describe_failure()} ({where})"
+    value = int(section.out.strip())
+    assert value >= DEFAULT_UNPRIVILEGED_START, f"expected >= 1024, got {value} ({where})"
+    observed(f"{value} ({where})")
+
+
+# -- Rootless only, Docker retired -----------------------------------------------------
+
+
+@check("PHX-S.07", phase="security", severity="high",
+       title="No stack container runs under rootful Podman",
+       remediation="sudo podman rm -f CONTAINER  # and run the stack as the rootless user")
+def test_no_rootful_stack_container(facts: HostFacts, stack: Manifest, observed: Observed) -> None:
+    section = facts.security_section("rootful_ps")
+    where = f"root's podman ps on {facts.host_id}"
+    if not section.ok:
+        not_applicable(f"root's containers are not readable by {facts.user} ({section.describe_failure()};"
+                       " run as root or give passwordless sudo to check them)")
+    names = {n for c in json.loads(section.out or "[]") for n in c.get("Names") or []}
+    rootful = sorted(names & set(stack.service_names()))
+    assert not rootful, f"expected no stack container under root, got {', '.join(rootful)} ({where})"
+    observed(f"{len(names)} rootful containers, none of the stack ({where})")
+
+
+@check("PHX-S.08", phase="security", severity="high",
+       title="Docker no longer serves the stack",
+       remediation="sudo systemctl disable --now docker.service docker.socket && sudo rm -f /var/run/docker.sock"
+       "  # or let podman-docker own it")
+def test_docker_retired(facts: HostFacts, observed: Observed) -> None:
+    states = facts.security_section("docker_active").out.split()
+    sockets = facts.security_section("docker_sock").out.strip().splitlines()
+    foreign = [s for s in sockets if "podman" not in s.split(" -> ", 1)[-1]]
+    got = f"docker.service/docker.socket {'/'.join(states) or 'absent'}; sockets: {'; '.join(sockets) or 'none'}"
+    where = f"systemctl is-active and /var/run/docker.sock on {facts.host_id}"
+    assert "active" not in states and not foreign, (
+        f"expected Docker inactive and no Docker socket, got {got} ({where})"
+    )
+    observed(f"{got} ({where})")
+
+
+@check("PHX-S.09", phase="security", severity="medium",
+       title="The docker command resolves to Podman",
+       remediation="echo 'alias docker=podman' >> ~/.bashrc  # or: sudo dnf install -y podman-docker")
+def test_docker_alias(facts: HostFacts, observed: Observed) -> None:
+    cli = facts.security_section("docker_cli")
+    aliases = [line for line in facts.security_section("docker_alias").out.splitlines() if "podman" in line]
+    where = f"command -v docker, ~/.bashrc and ~/.zshrc on {facts.host_id}"
+    if cli.ok and "podman" in cli.out.lower():
+        observed(f"docker is Podman's: {' '.join(cli.out.split())} ({where})")
+        return
+    assert aliases, (
+        f"expected the podman-docker command or alias docker=podman, got"
+        f" {'docker: ' + ' '.join(cli.out.split()) if cli.ok else 'no docker command'} and no alias ({where})"
+    )
+    observed(f"alias: {'; '.join(aliases)} ({where})")
+
+
+@check("PHX-S.10", phase="security", severity="medium",
+       title="DOCKER_HOST points at the user's Podman socket, which answers",
+       remediation="echo 'export DOCKER_HOST=\"unix:///run/user/$(id -u)/podman/podman.sock\"' >> ~/.bashrc")
+def test_docker_host(facts: HostFacts, observed: Observed) -> None:
+    expected = f"unix://{facts.api_socket_path}"
+    got = facts.security_section("docker_host_login").out.strip()
+    lines = facts.security_section("docker_host_lines").out.strip().replace("\n", "; ")
+    where = f"a login shell of {facts.user} on {facts.host_id}; set at {lines or 'no rc file line'}"
+    assert got == expected, f"expected DOCKER_HOST={expected}, got {got or 'unset'} ({where})"
+    api = facts.api
+    assert api.ping == "OK", f"expected the socket to answer _ping, got {api.ping_error} ({api.where})"
+    observed(f"DOCKER_HOST={got}, _ping OK ({where})")
+
+
+# -- Hardening -------------------------------------------------------------------------
+
+
+@check("PHX-S.11", phase="security", severity="high", files=True,
+       title="No privileged container, added capability or host namespace in the files",
+       remediation=rules.PRIVILEGES.remediation)
+def test_files_privileges(facts: HostFacts, stack: Manifest, observed: Observed) -> None:
+    compose, units, where = _files(facts)
+    offences = (rules.compose_privileges(compose, allowed_caps=stack.cap_allow) if compose else [])
+    offences += rules.quadlet_privileges(units, allowed_caps=stack.cap_allow)
+    _judge(offences, rules.PRIVILEGES, where, observed)
+
+
+@check("PHX-S.12", phase="security", severity="high",
+       title="No running container is privileged, has added capabilities or shares a host namespace",
+       remediation="Recreate the container without --privileged, --cap-add, --network=host or --pid=host")
+def test_live_privileges(facts: HostFacts, stack: Manifest, observed: Observed) -> None:
+    documents, where = _containers(facts)
+    allowed = {cap.upper().removeprefix("CAP_") for cap in stack.cap_allow}
+    offenders = []
+    for document in documents:
+        host_config = document.get("HostConfig") or {}
+        name = _name(document)
+        if host_config.get("Privileged"):
+            offenders.append(f"container {name} is privileged")
+        added = {str(c).upper().removeprefix("CAP_") for c in host_config.get("CapAdd") or []} - allowed
+        if added:
+            offenders.append(f"container {name} adds {', '.join(sorted(added))}")
+        for key, label in (("NetworkMode", "network"), ("PidMode", "PID")):
+            if host_config.get(key) == "host":
+                offenders.append(f"container {name} shares the host {label} namespace")
+    assert not offenders, "expected none, got:\n" + "\n".join(f"  {o}" for o in offenders) + f"\n  ({where})"
+    observed(f"{len(documents)} containers unprivileged ({where})")
+
+
+@check("PHX-S.13", phase="security", severity="high", files=True,
+       title="No Podman or Docker socket is mounted, per the files",
+       remediation=rules.SOCKET_MOUNTS.remediation)
+def test_files_socket_mounts(facts: HostFacts, observed: Observed) -> None:
+    compose, units, where = _files(facts)
+    offences = (rules.compose_socket_mounts(compose) if compose else []) + rules.quadlet_socket_mounts(units)
+    _judge(offences, rules.SOCKET_MOUNTS, where, observed)
+
+
+@check("PHX-S.14", phase="security", severity="high",
+       title="No running container mounts a Podman or Docker socket",
+       remediation="Recreate the container without the socket mount; give it only the API it needs")
+def test_live_socket_mounts(facts: HostFacts, observed: Observed) -> None:
+    documents, where = _containers(facts)
+    offenders = [
+        f"container {_name(d)} mounts {m.get('Source')} at {m.get('Destination')}"
+        for d in documents
+        for m in d.get("Mounts") or []
+        if rules.is_api_socket(str(m.get("Source") or ""))
+    ]
+    assert not offenders, "expected none, got:\n" + "\n".join(f"  {o}" for o in offenders) + f"\n  ({where})"
+    observed(f"{len(documents)} containers, no socket mounted ({where})")
+
+
+@check("PHX-S.15", phase="security", severity="medium",
+       title="The user's Podman socket is mode 0660 or stricter and owned by the user",
+       remediation="systemctl --user restart podman.socket  # recreates it 0660; never chmod it wider")
+def test_socket_permissions(facts: HostFacts, observed: Observed) -> None:
+    stat = facts.stat("api_socket")
+    where = f"{facts.api_socket_path} on {facts.host_id}"
+    assert stat is not None, f"expected the socket, got {facts.section('api_socket').describe_failure()} ({where})"
+    got = f"mode {stat.mode:04o}, owner {stat.owner}"
+    assert stat.mode & ~0o660 == 0 and stat.uid == facts.uid, (
+        f"expected mode 0660 or stricter, owner {facts.user}, got {got} ({where})"
+    )
+    observed(f"{got} ({where})")
+
+
+@check("PHX-S.16", phase="security", severity="medium",
+       title="XDG_RUNTIME_DIR is private (0700)",
+       remediation="chmod 0700 /run/user/$(id -u)  # systemd-logind creates it so; find what widened it")
+def test_runtime_dir_private(facts: HostFacts, observed: Observed) -> None:
+    section = facts.security_section("runtime_dir")
+    where = f"XDG_RUNTIME_DIR on {facts.host_id}"
+    assert section.ok, f"expected the directory, got {section.describe_failure()} ({where})"
+    owner, uid, mode, _, path = section.out.strip().split("|", 4)
+    got = f"{path} mode {int(mode, 8):04o}, owner {owner}"
+    assert int(mode, 8) == 0o700 and int(uid) == facts.uid, f"expected mode 0700, owner {facts.user}, got {got}"
+    observed(f"{got} ({where})")
+
+
+# -- Secrets and images ----------------------------------------------------------------
+
+
+@check("PHX-S.17", phase="security", severity="high", files=True,
+       title="No literal secret in the compose or Quadlet environment",
+       remediation=rules.SECRETS.remediation)
+def test_files_secrets(facts: HostFacts, observed: Observed) -> None:
+    compose, units, where = _files(facts)
+    offences = (rules.compose_secrets(compose) if compose else []) + rules.quadlet_secrets(units)
+    _judge(offences, rules.SECRETS, where, observed)
+
+
+@check("PHX-S.18", phase="security", severity="medium", files=True,
+       title="Images in the files are fully qualified and pinned",
+       remediation=rules.IMAGES.remediation)
+def test_files_images(facts: HostFacts, observed: Observed) -> None:
+    compose, units, where = _files(facts)
+    offences = (rules.compose_images(compose) if compose else []) + rules.quadlet_images(units)
+    _judge(offences, rules.IMAGES, where, observed)
+
+
+@check("PHX-S.19", phase="security", severity="medium",
+       title="Images of the running containers are fully qualified and pinned",
+       remediation=rules.IMAGES.remediation)
+def test_live_images(facts: HostFacts, observed: Observed) -> None:
+    documents, where = _containers(facts)
+    offenders = [
+        f"container {_name(d)} runs {d.get('ImageName')}: {'; '.join(problems)}"
+        for d in documents
+        if (problems := rules.image_problems(str(d.get("ImageName") or "")))
+    ]
+    assert not offenders, "expected none, got:\n" + "\n".join(f"  {o}" for o in offenders) + f"\n  ({where})"
+    observed(f"{len(documents)} containers, images qualified and pinned ({where})")
