@@ -296,7 +296,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # writer must seal the HTML after pytest-html has written it.
     config = session.config
     if not hasattr(config, "workerinput"):
-        config.pluginmanager.register(ReportWriter(config.stash[STATE]), "phoenix-report-writer")
+        config.pluginmanager.register(RunReporter(config.stash[STATE]), "phoenix-run-reporter")
+        if config.pluginmanager.hasplugin("xdist"):
+            config.pluginmanager.register(XdistHooks(config.stash[STATE]), "phoenix-xdist")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -444,9 +446,11 @@ def _record(
     item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport,
     spec: CheckSpec, host_id: str,
 ) -> None:
+    """Judge the outcome where the check ran and attach it to the report, which
+    pytest-xdist carries to the controller (attributes of a report survive it)."""
     state = item.config.stash[STATE]
-    host_report = state.report.host(host_id)
     excinfo = call.excinfo
+    unreachable = None
     if report.passed:
         notes: list[str] = item.stash.get(OBSERVED, [])
         outcome, evidence = PASSED, "\n".join(notes)
@@ -457,7 +461,7 @@ def _record(
         evidence = evidence.removeprefix(NOT_APPLICABLE_PREFIX)
     elif excinfo is not None and isinstance(excinfo.value, HostUnreachable):
         outcome, evidence = ERROR, str(excinfo.value)
-        host_report.unreachable = excinfo.value.reason
+        unreachable = excinfo.value.reason
         # One line per check, never a traceback: the host is the problem, not the check.
         report.longrepr = f"{spec.id} {evidence}"
     elif excinfo is not None and excinfo.errisinstance((AssertionError, pytest.fail.Exception)):
@@ -479,21 +483,20 @@ def _record(
     item.user_properties.append(("evidence", evidence))
     if waiver is not None:
         item.user_properties.append(("waiver", str(waiver["justification"])))
-    host_report.results.append(
-        CheckResult(
-            host=host_id,
-            check_id=spec.id,
-            phase=spec.phase,
-            severity=spec.severity,
-            title=spec.title,
-            outcome=outcome,
-            evidence=evidence,
-            remediation=spec.remediation,
-            nodeid=item.nodeid,
-            duration=report.duration,
-            waiver=waiver,
-        )
-    )
+    report.phoenix = {  # type: ignore[attr-defined]
+        "host": host_id,
+        "check_id": spec.id,
+        "phase": spec.phase,
+        "severity": spec.severity,
+        "title": spec.title,
+        "outcome": outcome,
+        "evidence": evidence,
+        "remediation": spec.remediation,
+        "nodeid": item.nodeid,
+        "duration": report.duration,
+        "waiver": waiver,
+        "unreachable": unreachable,
+    }
 
 
 def _apply_waiver(
@@ -510,12 +513,7 @@ def _apply_waiver(
         "where": waiver.where,
         "expired": expired,
     }
-    if expired:
-        note = f"{check_id} on {host_id}: waiver {waiver.where} expired on {waiver.expires.isoformat()}"
-        if note not in state.report.expired_waivers:
-            state.report.expired_waivers.append(note)
-        return outcome, details
-    return WAIVED, details
+    return (outcome if expired else WAIVED), details
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -524,11 +522,18 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     state = session.config.stash.get(STATE, None)
     if state is None:
         return
+    worker_output = getattr(session.config, "workeroutput", None)
     for host_id, host_facts in state.facts.items():
-        host_report = state.report.host(host_id)
-        host_report.facts = host_facts.summary()
-        host_report.commands_run = host_facts.runner.commands_run
+        facts_summary, commands_run = host_facts.summary(), host_facts.runner.commands_run
         host_facts.close()
+        if worker_output is not None:
+            worker_output.setdefault("phoenix_hosts", {})[host_id] = {
+                "facts": facts_summary, "commands_run": commands_run,
+            }
+        else:
+            host_report = state.report.host(host_id)
+            host_report.facts = facts_summary
+            host_report.commands_run = commands_run
     state.report.finished = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     if state.previous is not None:
         state.report.changes = outputs.compare(state.report, state.previous)
@@ -538,12 +543,30 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 EXIT_READY, EXIT_NOT_READY, EXIT_UNREACHABLE = 0, 1, 3
 
 
-class ReportWriter:
-    """Writes the JSON and Prometheus outputs, seals the HTML and sets the exit code;
-    registered on the controller only, after every other reporter has written."""
+class RunReporter:
+    """The run's report on the process that writes it (the controller under xdist):
+    fills the model from every check's report, then writes the JSON and Prometheus
+    outputs, seals the HTML and sets the exit code after every other reporter."""
 
     def __init__(self, state: RunState) -> None:
         self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        record = getattr(report, "phoenix", None)
+        if not isinstance(record, dict):
+            return
+        run = self.state.report
+        host_report = run.host(str(record["host"]))
+        if record.get("unreachable"):
+            host_report.unreachable = str(record["unreachable"])
+        result = CheckResult(**{key: value for key, value in record.items() if key != "unreachable"})
+        host_report.results.append(result)
+        if result.waiver and result.waiver.get("expired"):
+            note = (f"{result.check_id} on {result.host}: waiver {result.waiver['where']}"
+                    f" expired on {result.waiver['expires']}")
+            if note not in run.expired_waivers:
+                run.expired_waivers.append(note)
+
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -611,6 +634,20 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     for path in (state.html_path, state.xml_path, state.json_path, state.prom_path):
         if path is not None:
             terminalreporter.write_line(f"report: {path}")
+
+
+class XdistHooks:
+    """pytest-xdist hooks, registered only when xdist is active."""
+
+    def __init__(self, state: RunState) -> None:
+        self.state = state
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """Host facts gathered by a worker."""
+        for host_id, summary in getattr(node, "workeroutput", {}).get("phoenix_hosts", {}).items():
+            host_report = self.state.report.host(host_id)
+            host_report.facts = dict(summary["facts"]) or host_report.facts
+            host_report.commands_run += int(summary["commands_run"])
 
 
 class HtmlReportHooks:
