@@ -3,12 +3,14 @@ lingering rootless user ``phoenix``, Podman 5 with Quadlet and sshd on 127.0.0.1
 
 The compliance suite reaches it over ssh (``ssh_config_text``); selftests apply
 drifts inside it with ``run_in_guest`` and get a clean guest back from ``down`` and
-``up``. The command line is ``phoenix-refhost`` (``refhost.cli``).
+``up``; ``deploy`` puts the stand-in stack on it with podman-compose or Quadlet.
+The command line is ``phoenix-refhost`` (``refhost.cli``).
 """
 
 from __future__ import annotations
 
 from ._util import RefhostError
+from .deploy import deploy
 from .guest import (
     GuestState,
     down,
@@ -25,6 +27,7 @@ __all__ = [
     "GuestState",
     "RefhostError",
     "build",
+    "deploy",
     "down",
     "is_up",
     "run_in_guest",

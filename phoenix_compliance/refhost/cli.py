@@ -11,6 +11,7 @@ from types import FrameType
 
 from . import paths
 from ._util import RefhostError, require_root
+from .deploy import MODES, deploy
 from .guest import down, guest_run, ssh_config_text, state, up, up_hint, write_ssh_config
 from .rootfs import build
 
@@ -78,6 +79,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("argv", nargs=argparse.REMAINDER, metavar="CMD")
 
+    p = sub.add_parser(
+        "deploy",
+        parents=[named],
+        help="put the stand-in Phoenix Hydra stack on the guest with podman-compose or Quadlet, or take it off",
+    )
+    p.add_argument(
+        "mode",
+        choices=MODES,
+        help="compose (podman-compose up -d), quadlet (enable phoenix.target) or none (no stack container)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=120,
+        metavar="SECONDS",
+        help="how long to wait for the deployment to be in place (default 120)",
+    )
+
     p = sub.add_parser("ssh-config", parents=[named], help="print an OpenSSH client config for the guest")
     p.add_argument("--write", default=None, metavar="FILE", help="write it to FILE instead")
     return parser
@@ -123,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{args.name}: up (pid {st.pid}, ssh 127.0.0.1:{st.port})")
         elif args.command == "exec":
             return _exec(args.name, args.user, args.argv, args.timeout)
+        elif args.command == "deploy":
+            deploy(args.mode, args.name, timeout=args.timeout)
         elif args.command == "ssh-config":
             if args.write:
                 print(write_ssh_config(args.write, args.name))
