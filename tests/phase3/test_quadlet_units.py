@@ -138,8 +138,12 @@ def test_container_managed_by_systemd(facts: HostFacts, service: str, observed: 
     assert container is not None, f"expected a container for service {service}, got none ({where})"
     name = (container.get("Names") or [service])[0]
     unit = (container.get("Labels") or {}).get("PODMAN_SYSTEMD_UNIT")
-    assert unit, f"expected {name} to carry PODMAN_SYSTEMD_UNIT, got no such label (started by hand?) ({where})"
-    observed(f"{name}: PODMAN_SYSTEMD_UNIT={unit} ({where})")
+    # podman-compose 1.3 sets the label too (podman-compose@PROJECT.service): only the
+    # Quadlet unit's own name shows the container is the one systemd runs.
+    expected = f"{service}.service"
+    got = f"PODMAN_SYSTEMD_UNIT={unit}" if unit else "no PODMAN_SYSTEMD_UNIT label (started by hand?)"
+    assert unit == expected, f"expected {name} to carry PODMAN_SYSTEMD_UNIT={expected}, got {got} ({where})"
+    observed(f"{name}: {got} ({where})")
 
 
 def _quadlet_view(
