@@ -3,49 +3,14 @@ at a time) and this machine's stock Podman 4.3 (an unmigrated host)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
-
-from conftest import REPO
+from suite_runner import HOST, run_suite, verdict
 
 pytestmark = pytest.mark.refhost
-HOST = "ssh://refhost"
 QUADLET_DIR = "/home/phoenix/.config/containers/systemd"
-
-
-@dataclass
-class Run:
-    returncode: int
-    output: str
-    failed: set[str]
-    passed: set[str]
-    html: BeautifulSoup
-
-
-def run_suite(reports: Path, *args: str) -> Run:
-    completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/phase1", f"--reports-dir={reports}", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
-    )
-    xml = ET.parse(next(reports.glob("readiness-*.xml")))
-    failed, passed = set(), set()
-    for case in xml.iter("testcase"):
-        bad = case.find("failure") is not None or case.find("error") is not None
-        (failed if bad else passed).add(case.get("name", ""))
-    html = BeautifulSoup(next(reports.glob("readiness-*.html")).read_text(), "html.parser")
-    return Run(completed.returncode, completed.stdout + completed.stderr, failed, passed, html)
-
-
-def verdict(page: BeautifulSoup) -> list[str]:
-    matrix = page.select_one("#readiness table.matrix")
-    assert matrix is not None
-    return [td.get_text(strip=True) for td in matrix.find_all("tr")[1].find_all("td")]
 
 
 class TestReferenceHostPhase1:
@@ -53,7 +18,7 @@ class TestReferenceHostPhase1:
         self, refhost_ssh_config: Path, tmp_path: Path
     ) -> None:
         result = run_suite(tmp_path, f"--hosts={HOST}", f"--ssh-config={refhost_ssh_config}",
-                           "--phase=1")
+                           "--phase=1", paths=("tests/phase1",))
         assert result.returncode == 0, result.output
         assert not result.failed
         assert len(result.passed) == 13
@@ -108,7 +73,7 @@ class TestReferenceHostDrifts:
         assert applied.returncode == 0, applied.stderr
         try:
             result = run_suite(tmp_path, f"--hosts={HOST}", f"--ssh-config={refhost_ssh_config}",
-                               "--phase=1")
+                               "--phase=1", paths=("tests/phase1",))
         finally:
             reverted = refhost.run_in_guest(drift.revert, user=drift.user)
         assert reverted.returncode == 0, reverted.stderr
@@ -120,7 +85,7 @@ class TestReferenceHostDrifts:
 
 class TestUnmigratedHost:
     def test_stock_podman_43_is_not_ready_for_quadlet(self, plain_user: str, tmp_path: Path) -> None:
-        result = run_suite(tmp_path, f"--podman-user={plain_user}", "--phase=1")
+        result = run_suite(tmp_path, f"--podman-user={plain_user}", "--phase=1", paths=("tests/phase1",))
         assert result.returncode == 1
         assert "test_podman_version[local]" in result.failed
         assert "expected podman >= 5.0 for phoenix-hydra.pod, got 4.3" in result.output

@@ -1,0 +1,274 @@
+"""Phases 2, 3 and security against the reference host with the stand-in stack
+deployed (podman-compose, then Quadlet), clean and then drifted one way at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from suite_runner import HOST, REFERENCE_STACK, REPO, run_suite, verdict, write_in_guest
+
+pytestmark = pytest.mark.refhost
+PROJECT = "/home/phoenix/phoenix-hydra"
+COMPOSE = f"{PROJECT}/infra/podman/compose.yaml"
+UNITS = "/home/phoenix/.config/containers/systemd"
+SOCKET = "/run/user/1000/podman/podman.sock"
+IMAGE = "localhost/phoenix-standin:1.0"
+
+
+@dataclass(frozen=True)
+class Drift:
+    apply: list[list[str]]
+    revert: list[list[str]]
+    failing: set[str]
+    says: list[str] = field(default_factory=list)
+    as_root: bool = False
+
+
+def sh(command: str) -> list[str]:
+    return ["sh", "-c", command]
+
+
+def guest(argv: list[str], as_root: bool = False) -> None:
+    from phoenix_compliance import refhost
+
+    done = refhost.run_in_guest(argv, user=None if as_root else "phoenix", timeout=120)
+    assert done.returncode == 0, f"{argv}: {done.stdout}{done.stderr}"
+
+
+def deploy(mode: str) -> None:
+    from phoenix_compliance import refhost
+
+    refhost.deploy(mode)
+
+
+def check_drift(drift: Drift, phase: str, ssh_config: Path, reports: Path) -> None:
+    for argv in drift.apply:
+        guest(argv, drift.as_root)
+    try:
+        result = run_suite(reports, f"--hosts={HOST}", f"--ssh-config={ssh_config}", f"--phase={phase}",
+                           f"--stack={REFERENCE_STACK}", "--health-wait=10")
+    finally:
+        for argv in drift.revert:
+            guest(argv, drift.as_root)
+    assert result.failed == drift.failing, result.output
+    for words in drift.says:
+        assert words in result.output, words
+    assert "Traceback" not in result.output
+
+
+def without_service(text: str, service: str) -> str:
+    """The compose file with one service's block cut out."""
+    lines = text.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"  {service}:"))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("  ") and not
+                lines[i].startswith("   ") and lines[i].strip() and not lines[i].lstrip().startswith("#")), len(lines))
+    # Comments that introduce the next service stay with it.
+    while end > start and lines[end - 1].lstrip().startswith("#"):
+        end -= 1
+    return "".join(lines[:start] + lines[end:])
+
+
+COMPOSE_TEXT = (REPO / "fixtures" / "infra" / "podman" / "compose.yaml").read_text()
+INDEX = f"{PROJECT}/data/phoenix-core/index.html"
+RECREATE_CORE = sh(f"podman rm -f -t0 phoenix-core && cd {PROJECT}/infra/podman && podman-compose up -d >/dev/null 2>&1"
+                   " && for i in $(seq 30); do podman healthcheck run phoenix-core >/dev/null 2>&1 && exit 0; sleep 1;"
+                   " done; exit 1")
+# Failures inside the start period do not count: run the check until it says unhealthy.
+UNHEALTHY_CORE = sh("for i in $(seq 60); do podman healthcheck run phoenix-core >/dev/null 2>&1;"
+                    " [ \"$(podman inspect -f '{{.State.Health.Status}}' phoenix-core)\" = unhealthy ] && exit 0;"
+                    " sleep 0.5; done; exit 1")
+# A restarted container is "starting" until a check passes (compose start_period): wait
+# for that, or a later drift's failing checks would not count yet.
+HEALTHY_CORE = sh("for i in $(seq 30); do podman healthcheck run phoenix-core >/dev/null 2>&1 && exit 0; sleep 1; done;"
+                  " exit 1")
+
+PHASE2_DRIFTS = {
+    "container-stopped": Drift(
+        [["podman", "stop", "-t0", "phoenix-core"]],
+        [["podman", "start", "phoenix-core"], HEALTHY_CORE],
+        {f"test_container_running[phoenix-core-{HOST}]", f"test_endpoint_answers[http://localhost:8080-{HOST}]"},
+        ["expected phoenix-core running, got exited"],
+    ),
+    "service-removed-from-compose": Drift(
+        [["true"]], [["true"]],
+        {f"test_compose_declares_services[{HOST}]"},
+        ["got windmill-phoenix missing"],
+    ),
+    "healthcheck-failing": Drift(
+        [sh(f"mv {INDEX} {INDEX}.drift"), UNHEALTHY_CORE],
+        [sh(f"mv {INDEX}.drift {INDEX}"), HEALTHY_CORE],
+        {f"test_container_healthy[phoenix-core-{HOST}]", f"test_endpoint_answers[http://localhost:8080-{HOST}]"},
+        ["expected phoenix-core healthy, got unhealthy", "404"],
+    ),
+    "published-port-changed": Drift(
+        [["true"], RECREATE_CORE], [["true"], RECREATE_CORE],
+        {f"test_published_ports[phoenix-core-{HOST}]", f"test_endpoint_answers[http://localhost:8080-{HOST}]"},
+        ["expected phoenix-core to publish 8080:8080/tcp, got 8090:8080/tcp"],
+    ),
+}
+
+
+@pytest.fixture(scope="class")
+def compose_deployed(refhost_ssh_config: Path) -> Iterator[Path]:
+    deploy("compose")
+    yield refhost_ssh_config
+
+
+@pytest.fixture(scope="class")
+def quadlet_deployed(refhost_ssh_config: Path) -> Iterator[Path]:
+    deploy("quadlet")
+    yield refhost_ssh_config
+
+
+class TestComposeDeployment:
+    def test_phase2_and_security_pass_phase3_does_not(self, compose_deployed: Path, tmp_path: Path) -> None:
+        result = run_suite(tmp_path, f"--hosts={HOST}", f"--ssh-config={compose_deployed}",
+                           f"--stack={REFERENCE_STACK}")
+        assert not {name for name in result.failed if "phase3" not in name and "test_unit" not in name} - {
+            n for n in result.failed if _phase3(n)
+        }, result.output
+        assert verdict(result.html) == [HOST, "READY", "READY", "NOT READY", "READY"]
+
+    @pytest.mark.parametrize("name", sorted(PHASE2_DRIFTS))
+    def test_a_drift_fails_exactly_its_checks(self, name: str, compose_deployed: Path, tmp_path: Path) -> None:
+        drift = PHASE2_DRIFTS[name]
+        if name == "service-removed-from-compose":
+            write_in_guest(COMPOSE, without_service(COMPOSE_TEXT, "windmill-phoenix"))
+            drift = Drift([], [], drift.failing, drift.says)
+        if name == "published-port-changed":
+            write_in_guest(COMPOSE, COMPOSE_TEXT.replace('ports: ["8080:8080"]', 'ports: ["8090:8080"]'))
+            drift = Drift([RECREATE_CORE], [], drift.failing, drift.says)
+        try:
+            check_drift(drift, "2", compose_deployed, tmp_path)
+        finally:
+            if name in ("service-removed-from-compose", "published-port-changed"):
+                write_in_guest(COMPOSE, COMPOSE_TEXT)
+            if name == "published-port-changed":
+                guest(RECREATE_CORE)
+
+
+def _phase3(name: str) -> bool:
+    return name.split("[", 1)[0] in {
+        "test_unit_file_present", "test_unit_file_lint", "test_generator_dry_run", "test_target_enabled_active",
+        "test_generated_service_active", "test_container_managed_by_systemd", "test_compose_quadlet_parity",
+    }
+
+
+CORE_UNIT = f"{UNITS}/phoenix-core.container"
+PHASE3_DRIFTS = {
+    "target-disabled": Drift(
+        [["systemctl", "--user", "disable", "phoenix.target"]],
+        [["systemctl", "--user", "enable", "phoenix.target"]],
+        {f"test_target_enabled_active[{HOST}]"},
+        ["expected enabled=enabled, active=active, got enabled=disabled"],
+    ),
+    "unknown-key": Drift(
+        [sh(f"sed -i '/^\\[Container\\]/a Name=oops' {CORE_UNIT}")],
+        [sh(f"sed -i '/^Name=oops$/d' {CORE_UNIT}")],
+        {f"test_generator_dry_run[{HOST}]", f"test_unit_file_lint[phoenix-core.container-{HOST}]"},
+        ["unsupported key 'Name' in group 'Container'", "phoenix-core.container:9: QL013"],
+    ),
+    "container-started-by-hand": Drift(
+        [["systemctl", "--user", "stop", "phoenix-core.service"],
+         ["podman", "run", "-d", "--name", "phoenix-core", "--pod", "phoenix-hydra",
+          "-v", f"{PROJECT}/data/phoenix-core:/www:Z", IMAGE, "httpd", "-f", "-p", "8080", "-h", "/www"]],
+        [["podman", "rm", "-f", "-t0", "phoenix-core"], ["systemctl", "--user", "start", "phoenix-core.service"]],
+        {f"test_generated_service_active[phoenix-core.service-{HOST}]",
+         f"test_container_managed_by_systemd[phoenix-core-{HOST}]"},
+        ["got no PODMAN_SYSTEMD_UNIT label (started by hand?)"],
+    ),
+    "image-changed-in-one-unit": Drift(
+        [sh(f"sed -i 's#^Image=.*#Image=localhost/phoenix-standin:2.0#' {CORE_UNIT}")],
+        [sh(f"sed -i 's#^Image=.*#Image={IMAGE}#' {CORE_UNIT}")],
+        {f"test_compose_quadlet_parity[phoenix-core-{HOST}]"},
+        [f"image: compose {IMAGE} vs quadlet localhost/phoenix-standin:2.0"],
+    ),
+}
+
+
+class TestQuadletDeployment:
+    def test_every_phase_passes(self, quadlet_deployed: Path, tmp_path: Path) -> None:
+        result = run_suite(tmp_path, f"--hosts={HOST}", f"--ssh-config={quadlet_deployed}",
+                           f"--stack={REFERENCE_STACK}")
+        assert result.returncode == 0, result.output
+        assert not result.failed
+        assert verdict(result.html) == [HOST, "READY", "READY", "READY", "READY"]
+        text = result.html.get_text(" ")
+        assert "not applicable" in text and "the host has no SELinux" in text
+
+    @pytest.mark.parametrize("name", sorted(PHASE3_DRIFTS))
+    def test_a_drift_fails_exactly_its_checks(self, name: str, quadlet_deployed: Path, tmp_path: Path) -> None:
+        check_drift(PHASE3_DRIFTS[name], "3", quadlet_deployed, tmp_path)
+
+    def test_the_opt_in_restart_brings_every_endpoint_back(self, quadlet_deployed: Path, tmp_path: Path) -> None:
+        result = run_suite(tmp_path, f"--hosts={HOST}", f"--ssh-config={quadlet_deployed}", "--phase=3",
+                           f"--stack={REFERENCE_STACK}", "--allow-restart", "-k", "restart")
+        assert result.passed == {f"test_restart_recovers[{HOST}]"}, result.output
+        assert "every endpoint answered" in result.html.get_text()
+
+
+SECURITY_DRIFTS = {
+    "unlabelled-bind-mount": Drift(
+        [["podman", "run", "-d", "--name", "phx-drift", "-v", "/tmp:/data", IMAGE, "sleep", "600"]],
+        [["podman", "rm", "-f", "-t0", "phx-drift"]],
+        {f"test_live_selinux_labels[{HOST}]"},
+        ["container phx-drift mount /tmp -> /data"],
+    ),
+    "privileged-container": Drift(
+        [["podman", "run", "-d", "--privileged", "--name", "phx-drift", IMAGE, "sleep", "600"]],
+        [["podman", "rm", "-f", "-t0", "phx-drift"]],
+        {f"test_live_privileges[{HOST}]"},
+        ["container phx-drift is privileged"],
+    ),
+    "podman-socket-mounted": Drift(
+        [["podman", "run", "-d", "--name", "phx-drift", "-v", f"{SOCKET}:/var/run/docker.sock:Z", IMAGE,
+          "sleep", "600"]],
+        [["podman", "rm", "-f", "-t0", "phx-drift"]],
+        {f"test_live_socket_mounts[{HOST}]"},
+        [f"container phx-drift mounts {SOCKET} at /var/run/docker.sock"],
+    ),
+    "docker-host-elsewhere": Drift(
+        [sh("echo 'export DOCKER_HOST=tcp://127.0.0.1:2375' >> ~/.bashrc")],
+        [sh("sed -i '$d' ~/.bashrc")],
+        {f"test_docker_host[{HOST}]"},
+        ["expected DOCKER_HOST=unix:///run/user/1000/podman/podman.sock, got tcp://127.0.0.1:2375"],
+    ),
+    "socket-world-writable": Drift(
+        [["chmod", "666", SOCKET]], [["chmod", "660", SOCKET]],
+        {f"test_socket_permissions[{HOST}]"},
+        ["expected mode 0660 or stricter, owner phoenix, got mode 0666"],
+    ),
+}
+
+
+class TestSecurity:
+    def test_the_compose_deployment_passes_or_is_not_applicable(self, compose_deployed: Path, tmp_path: Path) -> None:
+        result = run_suite(tmp_path, f"--hosts={HOST}", f"--ssh-config={compose_deployed}", "--phase=security",
+                           f"--stack={REFERENCE_STACK}")
+        assert result.returncode == 0 and not result.failed, result.output
+
+    @pytest.mark.parametrize("name", sorted(SECURITY_DRIFTS))
+    def test_a_drift_fails_exactly_its_check(self, name: str, quadlet_deployed: Path, tmp_path: Path) -> None:
+        check_drift(SECURITY_DRIFTS[name], "security", quadlet_deployed, tmp_path)
+
+    def test_a_low_port_after_lowering_the_sysctl_is_reported(self, quadlet_deployed: Path, tmp_path: Path) -> None:
+        from phoenix_compliance import refhost
+
+        # The guest shares this machine's network namespace: its sysctl is ours, restore it.
+        before = refhost.run_in_guest(["cat", "/proc/sys/net/ipv4/ip_unprivileged_port_start"]).stdout.strip()
+        drift = Drift(
+            [["sysctl", "-qw", "net.ipv4.ip_unprivileged_port_start=80"],
+             ["runuser", "-u", "phoenix", "--", "sh", "-c",
+              "cd && XDG_RUNTIME_DIR=/run/user/1000 podman run -d --name phx-drift -p 80:8080 "
+              f"{IMAGE} httpd -f -p 8080 -h /"]],
+            [["runuser", "-u", "phoenix", "--", "sh", "-c",
+              "cd && XDG_RUNTIME_DIR=/run/user/1000 podman rm -f -t0 phx-drift"],
+             ["sysctl", "-qw", f"net.ipv4.ip_unprivileged_port_start={before}"]],
+            {f"test_unprivileged_port_start[{HOST}]"},
+            ["expected >= 1024, got 80"],
+            as_root=True,
+        )
+        check_drift(drift, "security", quadlet_deployed, tmp_path)
