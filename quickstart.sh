@@ -28,7 +28,10 @@ fi
 
 .venv/bin/phoenix-refhost build
 .venv/bin/phoenix-refhost up
+# The stand-in stack, deployed the production way (Quadlet units and phoenix.target).
+.venv/bin/phoenix-refhost deploy quadlet
 .venv/bin/phoenix-refhost ssh-config > reports/refhost.ssh_config
 
 echo "quickstart: checking the reference host" >&2
-exec .venv/bin/pytest --hosts=ssh://refhost --ssh-config=reports/refhost.ssh_config "$@"
+exec .venv/bin/pytest --hosts=ssh://refhost --ssh-config=reports/refhost.ssh_config \
+  --stack=fixtures/stacks/reference.yaml "$@"
