@@ -286,6 +286,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.phx_signoff:
         state.report.signoff = Signoff(config.option.phx_signoff, now.isoformat(timespec="seconds"))
     config.stash[STATE] = state
+    # Under xdist, a host's checks must share one worker so the host is probed once:
+    # plain `-n N` means --dist load, which is turned into loadgroup (a group per host).
+    if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", None) == "load":
+        config.option.dist = "loadgroup"
+    # A worker parses the command line again and would not know; the controller tells it.
+    if getattr(config, "workerinput", {}).get("phoenix_loadgroup"):
+        config.option.loadgroup = True
     if config.pluginmanager.hasplugin("html"):
         config.pluginmanager.register(HtmlReportHooks(state), "phoenix-html")
 
@@ -330,6 +337,13 @@ def _files_only_phases(config: pytest.Config) -> set[str]:
     if phases:
         phases.add("security")
     return phases
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Group a host's checks for xdist's loadgroup: one worker probes each host once.
+    Marked as soon as collected, before any plugin's collection_modifyitems reads marks."""
+    if spec_of(item) is not None:
+        item.add_marker(pytest.mark.xdist_group(name=_item_host(item)))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -492,7 +506,8 @@ def _record(
         "outcome": outcome,
         "evidence": evidence,
         "remediation": spec.remediation,
-        "nodeid": item.nodeid,
+        # xdist's loadgroup appends "@GROUP"; a check's key must not depend on the scheduler.
+        "nodeid": item.nodeid.removesuffix(f"@{host_id}"),
         "duration": report.duration,
         "waiver": waiver,
         "unreachable": unreachable,
@@ -641,6 +656,9 @@ class XdistHooks:
 
     def __init__(self, state: RunState) -> None:
         self.state = state
+
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput["phoenix_loadgroup"] = node.config.option.dist == "loadgroup"
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """Host facts gathered by a worker."""
