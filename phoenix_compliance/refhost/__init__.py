@@ -4,6 +4,8 @@ lingering rootless user ``phoenix``, Podman 5 with Quadlet and sshd on 127.0.0.1
 The compliance suite reaches it over ssh (``ssh_config_text``); selftests apply
 drifts inside it with ``run_in_guest`` and get a clean guest back from ``down`` and
 ``up``; ``deploy`` puts the stand-in stack on it with podman-compose or Quadlet.
+``up_fleet`` boots several at once, each in its own network namespace, for fleet
+runs (``ssh_config_all`` reaches them); ``list_guests`` and ``down_all`` go with it.
 The command line is ``phoenix-refhost`` (``refhost.cli``).
 """
 
@@ -14,11 +16,15 @@ from .deploy import deploy
 from .guest import (
     GuestState,
     down,
+    down_all,
     is_up,
+    list_guests,
     run_in_guest,
+    ssh_config_all,
     ssh_config_text,
     state,
     up,
+    up_fleet,
     write_ssh_config,
 )
 from .rootfs import build
@@ -29,10 +35,14 @@ __all__ = [
     "build",
     "deploy",
     "down",
+    "down_all",
     "is_up",
+    "list_guests",
     "run_in_guest",
+    "ssh_config_all",
     "ssh_config_text",
     "state",
     "up",
+    "up_fleet",
     "write_ssh_config",
 ]

@@ -189,6 +189,16 @@ def locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def acquire_all(paths: Sequence[Path]) -> Iterator[None]:
+    """Hold several locks; taken in sorted order, so two callers that want overlapping
+    sets (a fleet up, a down --all) cannot each hold one the other waits for."""
+    with contextlib.ExitStack() as stack:
+        for path in sorted(set(paths)):
+            stack.enter_context(locked(path))
+        yield
+
+
 def cgroup2_root() -> Path | None:
     """Where the cgroup v2 hierarchy is mounted: /sys/fs/cgroup/unified on this hybrid
     machine, /sys/fs/cgroup on a pure v2 one."""
@@ -207,7 +217,7 @@ def remove_cgroup(path: Path) -> None:
     # Killed tasks leave the cgroup a moment after the kill; rmdir fails until then.
     events = path / "cgroup.events"
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and "populated 1" in _read(events):
+    while time.monotonic() < deadline and "populated 1" in read_or_empty(events):
         time.sleep(0.1)
     for sub in sorted((p for p in path.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
         with contextlib.suppress(OSError):
@@ -216,7 +226,7 @@ def remove_cgroup(path: Path) -> None:
         path.rmdir()
 
 
-def _read(path: Path) -> str:
+def read_or_empty(path: Path) -> str:
     try:
         return path.read_text()
     except OSError:

@@ -12,7 +12,20 @@ from types import FrameType
 from . import paths
 from ._util import RefhostError, require_root
 from .deploy import MODES, deploy
-from .guest import down, guest_run, ssh_config_text, state, up, up_hint, write_ssh_config
+from .guest import (
+    describe,
+    down,
+    down_all,
+    guest_run,
+    list_guests,
+    ssh_config_all,
+    ssh_config_text,
+    state,
+    up,
+    up_fleet,
+    up_hint,
+    write_ssh_config,
+)
 from .rootfs import build
 
 EXIT_DOWN = 3  # like `systemctl status` of a stopped unit
@@ -28,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     # --name is accepted before or after the subcommand; the subcommand's copy
     # defaults to SUPPRESS so it never overwrites one given before it.
-    parser.add_argument("--name", default=paths.DEFAULT_GUEST, metavar="GUEST", help=name_help)
+    # None (not given) lets status, ssh-config and up --count tell "every guest" apart.
+    parser.add_argument("--name", default=None, metavar="GUEST", help=name_help)
     named = argparse.ArgumentParser(add_help=False)
     named.add_argument("--name", default=argparse.SUPPRESS, metavar="GUEST", help=name_help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -36,7 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="debootstrap and provision the cached base (once)")
     p.add_argument("--force", action="store_true", help="rebuild even if the base is complete")
 
-    p = sub.add_parser("up", parents=[named], help="boot the guest from a clean overlay and wait until ready")
+    p = sub.add_parser(
+        "up",
+        parents=[named],
+        help="boot the guest from a clean overlay and wait until ready; with --count, a fleet",
+    )
     p.add_argument(
         "--timeout",
         type=float,
@@ -51,6 +69,21 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help=f"sshd port on 127.0.0.1 (default {paths.DEFAULT_SSH_PORT})",
     )
+    p.add_argument(
+        "--count",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"boot N guests PREFIX-1 ... PREFIX-N at once, each in its own network namespace with "
+        f"sshd on 127.0.0.1:{paths.FLEET_SSH_PORT} inside, reached through nsenter (see ssh-config); "
+        "guests already up are kept",
+    )
+    p.add_argument(
+        "--prefix",
+        default=paths.FLEET_PREFIX,
+        metavar="PREFIX",
+        help=f"name of the fleet guests before -N (default {paths.FLEET_PREFIX})",
+    )
 
     p = sub.add_parser("down", parents=[named], help="power the guest off and drop its changes")
     p.add_argument(
@@ -60,8 +93,20 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long to wait for poweroff before killing it (default 30)",
     )
+    p.add_argument("--all", action="store_true", help="every guest, fleet and default, also those that died")
+    p.add_argument(
+        "--prefix",
+        default=None,
+        metavar="PREFIX",
+        help="with --all, only the guests named PREFIX-N",
+    )
 
-    sub.add_parser("status", parents=[named], help="say whether the guest is up (exit 0) or down (exit 3)")
+    sub.add_parser(
+        "status",
+        parents=[named],
+        help="list every guest, how it is reached, up or down; exit 0 if one is up, 3 if none "
+        "(with --name: that guest)",
+    )
 
     p = sub.add_parser("exec", parents=[named], help="run a command inside the guest: exec [--user U] -- CMD")
     p.add_argument(
@@ -97,7 +142,11 @@ def _parser() -> argparse.ArgumentParser:
         help="how long to wait for the deployment to be in place (default 120)",
     )
 
-    p = sub.add_parser("ssh-config", parents=[named], help="print an OpenSSH client config for the guest")
+    p = sub.add_parser(
+        "ssh-config",
+        parents=[named],
+        help="print an OpenSSH client config with a Host entry per guest that is up (with --name: that guest)",
+    )
     p.add_argument("--write", default=None, metavar="FILE", help="write it to FILE instead")
     return parser
 
@@ -118,6 +167,49 @@ def _exec(name: str, user: str | None, argv: list[str], timeout: float) -> int:
     return result.returncode
 
 
+def _up(args: argparse.Namespace) -> None:
+    if args.count is None:
+        if args.prefix != paths.FLEET_PREFIX:
+            raise RefhostError("up --prefix needs --count N")
+        up(args.name or paths.DEFAULT_GUEST, timeout=args.timeout, port=args.port)
+        return
+    if args.name is not None:
+        raise RefhostError("up --count names its guests PREFIX-N; use --prefix, not --name")
+    if args.port is not None:
+        raise RefhostError(
+            f"up --count: every fleet guest has sshd on port {paths.FLEET_SSH_PORT} in its own namespace"
+        )
+    up_fleet(args.count, args.prefix, timeout=args.timeout)
+
+
+def _down(args: argparse.Namespace) -> None:
+    if not args.all:
+        if args.prefix is not None:
+            raise RefhostError("down --prefix needs --all")
+        down(args.name or paths.DEFAULT_GUEST, timeout=args.timeout)
+        return
+    if args.name is not None:
+        raise RefhostError("down: give --all or --name, not both")
+    down_all(timeout=args.timeout, prefix=args.prefix)
+
+
+def _status(name: str | None) -> int:
+    if name is not None:
+        st = state(name)
+        if st is None:
+            print(f"{name}: down")
+            return EXIT_DOWN
+        print(describe(st))
+        return 0
+    guests = list_guests()
+    if all(st.name != paths.DEFAULT_GUEST for st in guests):
+        # Said as before fleets existed, where scripts may look for it.
+        print(f"{paths.DEFAULT_GUEST}: down")
+    for st in guests:
+        print(describe(st))
+    return 0 if any(st.running for st in guests) else EXIT_DOWN
+
+
 def _terminated(signum: int, frame: FrameType | None) -> None:
     # Turn SIGTERM into the KeyboardInterrupt path, so the running child's process
     # group (debootstrap, nsenter) is killed rather than orphaned.
@@ -131,24 +223,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "build":
             build(force=args.force)
         elif args.command == "up":
-            up(args.name, timeout=args.timeout, port=args.port)
+            _up(args)
         elif args.command == "down":
-            down(args.name, timeout=args.timeout)
+            _down(args)
         elif args.command == "status":
-            st = state(args.name)
-            if st is None:
-                print(f"{args.name}: down")
-                return EXIT_DOWN
-            print(f"{args.name}: up (pid {st.pid}, ssh 127.0.0.1:{st.port})")
+            return _status(args.name)
         elif args.command == "exec":
-            return _exec(args.name, args.user, args.argv, args.timeout)
+            return _exec(args.name or paths.DEFAULT_GUEST, args.user, args.argv, args.timeout)
         elif args.command == "deploy":
-            deploy(args.mode, args.name, timeout=args.timeout)
+            deploy(args.mode, args.name or paths.DEFAULT_GUEST, timeout=args.timeout)
         elif args.command == "ssh-config":
             if args.write:
                 print(write_ssh_config(args.write, args.name))
             else:
-                sys.stdout.write(ssh_config_text(args.name))
+                sys.stdout.write(ssh_config_all() if args.name is None else ssh_config_text(args.name))
     except RefhostError as exc:
         print(f"{paths.PROG}: error: {exc}", file=sys.stderr)
         return 1

@@ -145,7 +145,7 @@ def deploy(mode: str, name: str = paths.DEFAULT_GUEST, *, timeout: float = 120) 
             notes = "podman-compose up -d said:\n" + _tail(result.stderr or result.stdout, 8)
         elif mode == "quadlet":
             _quadlet_up(name, stack)
-        _wait(name, stack, mode, deadline, timeout, notes)
+        _wait(name, stack, mode, deadline, timeout, notes, inside=st.private)
         seconds = time.monotonic() - started
         say(f"deployed {mode} on {name} in {seconds:.1f} s")
         return seconds
@@ -359,9 +359,9 @@ def _containers(name: str) -> list[Container]:
 # --- waiting -------------------------------------------------------------------------
 
 
-def _wait(name: str, stack: Stack, mode: str, deadline: float, timeout: float, notes: str) -> None:
+def _wait(name: str, stack: Stack, mode: str, deadline: float, timeout: float, notes: str, inside: bool) -> None:
     while True:
-        missing = _missing(name, stack, mode)
+        missing = _missing(name, stack, mode, inside)
         if not missing:
             return
         if time.monotonic() >= deadline:
@@ -373,13 +373,14 @@ def _wait(name: str, stack: Stack, mode: str, deadline: float, timeout: float, n
         time.sleep(POLL)
 
 
-def _missing(name: str, stack: Stack, mode: str) -> list[str]:
+def _missing(name: str, stack: Stack, mode: str, inside: bool) -> list[str]:
     containers = _containers(name)
     if mode == "none":
         return [f"container {c.name} still exists" for c in containers if c.in_stack(stack)]
     states = {c.name: c.state for c in containers}
     missing = [f"{n} {states.get(n, 'absent')}" for n in stack.containers if states.get(n) != "running"]
-    missing += [problem for service, port in stack.endpoints if (problem := _endpoint(service, port))]
+    check = (lambda service, port: _endpoint_inside(name, service, port)) if inside else _endpoint
+    missing += [problem for service, port in stack.endpoints if (problem := check(service, port))]
     return missing
 
 
@@ -400,6 +401,23 @@ def _endpoint(service: str, port: int) -> str | None:
         conn.close()
     if response.status != 200 or service not in body:
         return f"http://127.0.0.1:{port}/ ({service}): HTTP {response.status}, not {service}'s page"
+    return None
+
+
+def _endpoint_inside(name: str, service: str, port: int) -> str | None:
+    """_endpoint for a guest with its own network namespace, where the published port
+    answers only inside: curl there. The last line curl writes is the HTTP status."""
+    url = f"http://127.0.0.1:{port}/"
+    result = run_in_guest(
+        ["curl", "-sS", "--max-time", "2", "--output", "-", "--write-out", "\\n%{http_code}", url],
+        timeout=10,
+        name=name,
+    )
+    body, _, status = result.stdout.rpartition("\n")
+    if result.returncode != 0:
+        return f"{url} in {name} ({service}): {result.stderr.strip() or f'curl exit {result.returncode}'}"
+    if status != "200" or service not in body:
+        return f"{url} in {name} ({service}): HTTP {status}, not {service}'s page"
     return None
 
 

@@ -2,8 +2,10 @@
 
 Each ``up`` mounts a fresh, empty upper layer over the read-only base, so every boot
 starts from the clean provisioned tree and drifts applied by selftests never reach
-the cache. The guest shares the machine's network namespace (its sshd listens on
-127.0.0.1:PORT), and commands run inside it through nsenter into its systemd.
+the cache. The default guest shares the machine's network namespace (its sshd
+listens on 127.0.0.1:PORT); fleet guests (``up_fleet``) have a namespace each, holding
+only loopback, and are reached by ssh through a ProxyCommand that enters it. Commands
+run inside a guest through nsenter into its systemd.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO
@@ -23,12 +26,14 @@ from typing import IO
 from . import paths
 from ._util import (
     RefhostError,
+    acquire_all,
     alive,
     cgroup2_root,
     children,
     is_mountpoint,
     locked,
     proc_stat,
+    read_or_empty,
     remove_cgroup,
     remove_tree,
     require_root,
@@ -44,6 +49,11 @@ CONTAINER_STORAGE = Path("home", paths.USER, ".local", "share", "containers")
 HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 POLL = 0.5
 
+# How a guest is networked: "host" shares the machine's network namespace, "private"
+# has its own (systemd-nspawn --private-network) and is reached through nsenter.
+NETWORK_HOST = "host"
+NETWORK_PRIVATE = "private"
+
 
 @dataclass
 class GuestState:
@@ -58,6 +68,8 @@ class GuestState:
     started_at: str
     systemd_pid: int | None = None
     systemd_starttime: int | None = None
+    # The default keeps state.json files written before fleets existed readable.
+    network: str = NETWORK_HOST
 
     @classmethod
     def load(cls, path: Path) -> GuestState | None:
@@ -75,6 +87,10 @@ class GuestState:
     @property
     def running(self) -> bool:
         return alive(self.pid, self.starttime) and b"systemd-nspawn" in _cmdline(self.pid)
+
+    @property
+    def private(self) -> bool:
+        return self.network == NETWORK_PRIVATE
 
 
 def _cmdline(pid: int) -> bytes:
@@ -99,7 +115,13 @@ def state(name: str = paths.DEFAULT_GUEST) -> GuestState | None:
 
 def up_hint(name: str) -> str:
     """The command that boots this guest, for error messages."""
-    return f"{paths.PROG} up" if name == paths.DEFAULT_GUEST else f"{paths.PROG} --name {name} up"
+    if name == paths.DEFAULT_GUEST:
+        return f"{paths.PROG} up"
+    fleet = re.fullmatch(r"(.+)-(\d+)", name)
+    if fleet:
+        prefix = "" if fleet[1] == paths.FLEET_PREFIX else f" --prefix {fleet[1]}"
+        return f"{paths.PROG} up --count {fleet[2]}{prefix}"
+    return f"{paths.PROG} --name {name} up"
 
 
 def is_up(name: str = paths.DEFAULT_GUEST) -> bool:
@@ -218,7 +240,7 @@ def up(
     with locked(guest.lock):
         current = state(name)
         if current is not None:
-            say(f"{name} is already up (pid {current.pid}, ssh 127.0.0.1:{current.port})")
+            say(f"{name} is already up (pid {current.pid}, {reach(current)})")
             return current
         base = build_base()
         port = paths.DEFAULT_SSH_PORT if port is None else port
@@ -227,34 +249,112 @@ def up(
                 f"127.0.0.1:{port} is already in use on this machine; the guest shares "
                 f"its network, so pick another port (up --port)"
             )
-        _teardown(guest)  # whatever a crashed earlier boot left behind
         started = time.monotonic()
-        for directory in (guest.upper, guest.work, guest.merged):
-            # merged survives a teardown as an empty mount point; upper and work do not.
-            directory.mkdir(parents=True, exist_ok=directory == guest.merged)
-        mounted = run(
-            ["mount", "-t", "overlay", "overlay", "-o",
-             f"lowerdir={base},upperdir={guest.upper},workdir={guest.work}",
-             str(guest.merged)],
-            timeout=30,
-        )  # fmt: skip
-        if mounted.returncode != 0:
-            raise RefhostError(f"cannot mount the overlay: {mounted.stderr.strip()}")
-        _set_ssh_port(guest.merged, port)
-        _prepare_storage(guest.merged)
-        st = _spawn(guest, port)
-        st.save(guest.state)
+        st = _boot(guest, base, port, NETWORK_HOST)
         say(f"booting {name} (systemd-nspawn pid {st.pid}, log {guest.log})")
         try:
-            _wait_ready(st, started + timeout, timeout)
+            _wait_ready([st], started + timeout, timeout)
+        except RefhostError as exc:
+            _abandon([st])
+            raise RefhostError(f"{exc}\nThe guest was stopped again.") from None
         except BaseException:
-            _stop(st, 10)
-            _reap(st.pid)
-            _teardown(guest)
+            _abandon([st])
             raise
-        st.save(guest.state)
         say(f"{name} is up in {time.monotonic() - started:.1f} s (pid {st.pid}, ssh 127.0.0.1:{port})")
         return st
+
+
+def fleet_names(count: int, prefix: str = paths.FLEET_PREFIX) -> list[str]:
+    if count < 1:
+        raise RefhostError(f"a fleet needs at least one guest, not {count}")
+    names = [f"{prefix}-{number}" for number in range(1, count + 1)]
+    for name in names:
+        _guest(name)  # rejects a prefix that makes no valid guest name
+    if paths.DEFAULT_GUEST in names:
+        raise RefhostError(f"{paths.DEFAULT_GUEST} shares the machine's network; it cannot be a fleet guest")
+    return names
+
+
+def up_fleet(count: int, prefix: str = paths.FLEET_PREFIX, *, timeout: float = 120) -> list[GuestState]:
+    """Boot PREFIX-1 ... PREFIX-count, each in its own network namespace, and return once
+    every one is ready; guests already up are kept. All or nothing: if one fails, the
+    guests this call booted are stopped again and the error names the one that failed.
+
+    The boots run at once (each nspawn is its own process tree); the readiness checks
+    take turns in this one thread, which keeps subprocesses and cgroup moves out of
+    threads.
+    """
+    require_root("up")
+    names = fleet_names(count, prefix)
+    guests = [_guest(name) for name in names]
+    base = build_base()
+    # The locks are taken in one order everywhere (acquire_all sorts), so a fleet up
+    # and a `down --all` never hold one each of what the other waits for.
+    with acquire_all([g.lock for g in guests]):
+        ready: dict[str, GuestState] = {}
+        booted: list[GuestState] = []
+        started = time.monotonic()
+        try:
+            for guest in guests:
+                current = state(guest.name)
+                if current is not None and not current.private:
+                    raise RefhostError(
+                        f"{guest.name} is up on the machine's own network (`{paths.PROG} up --name`); "
+                        f"run `{paths.PROG} down --name {guest.name}` first"
+                    )
+                if current is not None:
+                    ready[guest.name] = current
+                    continue
+                booted.append(_boot(guest, base, paths.FLEET_SSH_PORT, NETWORK_PRIVATE))
+            if ready:
+                say(f"already up: {', '.join(sorted(ready, key=guest_order))}")
+            if booted:
+                say(f"booting {', '.join(st.name for st in booted)} (logs in {paths.layout().root})")
+            _wait_ready(booted, started + timeout, timeout)
+        except RefhostError as exc:
+            _abandon(booted)
+            raise RefhostError(f"{exc}. The guests this command booted were stopped again.") from None
+        except BaseException:
+            _abandon(booted)
+            raise
+        ready.update((st.name, st) for st in booted)
+        say(f"{_guests(len(names))} up in {time.monotonic() - started:.1f} s ({len(booted)} booted now)")
+        return [ready[name] for name in names]
+
+
+def _guests(count: int) -> str:
+    return f"{count} guest" if count == 1 else f"{count} guests"
+
+
+def _abandon(booted: list[GuestState]) -> None:
+    """Stop and clean up guests of a failed fleet boot; a second failure must not hide the first."""
+    with contextlib.suppress(RefhostError, OSError):
+        _stop_all(booted, 10)
+    for st in booted:
+        with contextlib.suppress(RefhostError, OSError):
+            _teardown(_guest(st.name))
+
+
+def _boot(guest: paths.GuestLayout, base: Path, port: int, network: str) -> GuestState:
+    """Mount a fresh overlay for the guest and start systemd-nspawn on it; the caller
+    holds the guest's lock and waits for readiness."""
+    _teardown(guest)  # whatever a crashed earlier boot left behind
+    for directory in (guest.upper, guest.work, guest.merged):
+        # merged survives a teardown as an empty mount point; upper and work do not.
+        directory.mkdir(parents=True, exist_ok=directory == guest.merged)
+    mounted = run(
+        ["mount", "-t", "overlay", "overlay", "-o",
+         f"lowerdir={base},upperdir={guest.upper},workdir={guest.work}",
+         str(guest.merged)],
+        timeout=30,
+    )  # fmt: skip
+    if mounted.returncode != 0:
+        raise RefhostError(f"{guest.name}: cannot mount the overlay: {mounted.stderr.strip()}")
+    _set_ssh_port(guest.merged, port)
+    _prepare_storage(guest.merged)
+    st = _spawn(guest, port, network)
+    st.save(guest.state)
+    return st
 
 
 def _port_taken(port: int) -> bool:
@@ -270,6 +370,20 @@ def _ssh_banner(port: int, timeout: float) -> str | None:
     except OSError:
         return None
     return banner if banner.startswith("SSH-") else None
+
+
+def _proxied_banner(st: GuestState, timeout: float) -> str | None:
+    """The sshd banner as ssh would get it: through the guest's ProxyCommand."""
+    argv = proxy_argv(st)
+    if argv is None:
+        return None
+    try:
+        # socat sends the EOF of /dev/null on and waits half a second for the reply,
+        # which sshd's banner, sent on accept, is.
+        result = run(argv, timeout=timeout)
+    except RefhostError:
+        return None
+    return result.stdout if result.stdout.startswith("SSH-") else None
 
 
 def _set_ssh_port(root: Path, port: int) -> None:
@@ -294,13 +408,11 @@ def _prepare_storage(root: Path) -> None:
             os.chown(path, paths.UID, paths.UID)
 
 
-def _spawn(guest: paths.GuestLayout, port: int) -> GuestState:
+def _spawn(guest: paths.GuestLayout, port: int, network: str) -> GuestState:
     env = {
         "PATH": HOST_PATH,
         # A pure cgroup v2 tree for the guest on this hybrid machine.
         "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY": "1",
-        # A writable /proc/sys: netavark (podman-compose networks) sets sysctls.
-        "SYSTEMD_NSPAWN_API_VFS_WRITABLE": "1",
     }
     argv = [
         "systemd-nspawn",
@@ -316,6 +428,15 @@ def _spawn(guest: paths.GuestLayout, port: int) -> GuestState:
         # works, and the storage is dropped at down like the rest of the guest.
         f"--tmpfs=/{CONTAINER_STORAGE}:mode=0700,uid={paths.UID},gid={paths.UID}",
     ]  # fmt: skip
+    if network == NETWORK_PRIVATE:
+        # Its own network namespace, loopback only: nothing it opens clashes with
+        # another guest or reaches beyond it. nspawn then makes /proc/sys/net (all
+        # netavark writes) writable on its own, so the rest of /proc/sys can stay
+        # read-only and the guest cannot change the machine's kernel settings.
+        argv.append("--private-network")
+    else:
+        # A writable /proc/sys: netavark (podman-compose networks) sets sysctls.
+        env["SYSTEMD_NSPAWN_API_VFS_WRITABLE"] = "1"
     cgroup = _cgroup(guest.name)
     if cgroup is not None:
         cgroup.mkdir(exist_ok=True)
@@ -351,6 +472,7 @@ def _spawn(guest: paths.GuestLayout, port: int) -> GuestState:
         root=str(guest.merged),
         log=str(guest.log),
         started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        network=network,
     )
 
 
@@ -359,55 +481,94 @@ def _cgroup(name: str) -> Path | None:
     return None if root is None else root / f"{paths.PROG}-{name}"
 
 
-def _wait_ready(st: GuestState, deadline: float, timeout: float) -> None:
-    """Poll until the guest can serve the suite, or fail with what is still missing."""
-    checks = [
-        "guest systemd (child of systemd-nspawn)",
-        f"user@{paths.UID}.service active",
-        f"sshd answering on 127.0.0.1:{st.port}",
-        f"podman.socket _ping as {paths.USER} printing OK",
-    ]
-    passed = 0
-    while True:
+class _Readiness:
+    """How far one booting guest is on the way to ready; step() moves it on by at most
+    one check, so one thread can take turns over a whole fleet."""
+
+    def __init__(self, st: GuestState) -> None:
+        self.st = st
+        where = " inside, through the ProxyCommand" if st.private else ""
+        self.checks = [
+            "guest systemd (child of systemd-nspawn)",
+            f"user@{paths.UID}.service active",
+            f"sshd answering on 127.0.0.1:{st.port}{where}",
+            f"podman.socket _ping as {paths.USER} printing OK",
+        ]
+        self.passed = 0
+
+    @property
+    def ready(self) -> bool:
+        return self.passed == len(self.checks)
+
+    def step(self, deadline: float) -> None:
+        st = self.st
         if not alive(st.pid, st.starttime):
             raise RefhostError(
-                f"{st.name}: systemd-nspawn exited during boot, before: {checks[passed]}. "
+                f"{st.name}: systemd-nspawn exited during boot, before: {self.checks[self.passed]}. "
                 f"Last lines of {st.log}:\n{tail(Path(st.log))}"
             )
         left = max(deadline - time.monotonic(), 0.5)
-        if passed == 0:
+        if self.passed == 0:
             sd = guest_systemd(st)
             if sd is not None:
                 stat = proc_stat(sd)
                 st.systemd_pid, st.systemd_starttime = sd, stat[3] if stat else None
-                passed = 1
-        if passed == 1:
-            result = guest_run(
-                st,
-                ["systemctl", "is-active", f"user@{paths.UID}.service"],
-                timeout=min(left, 10),
-            )
-            if result.stdout.strip() == "active":
-                passed = 2
-        if passed == 2 and _ssh_banner(st.port, min(left, 2)) is not None:
-            passed = 3
-        if passed == 3:
-            result = guest_run(
-                st,
-                ["curl", "-s", "--max-time", "5", "--unix-socket",
-                 f"/run/user/{paths.UID}/podman/podman.sock", "http://localhost/_ping"],
-                user=paths.USER,
-                timeout=min(left, 10),
-            )  # fmt: skip
-            if result.stdout.strip() == "OK":
-                return
+                self.passed = 1
+        elif self.passed == 1:
+            if self._run(["systemctl", "is-active", f"user@{paths.UID}.service"], None, left) == "active":
+                self.passed = 2
+        elif self.passed == 2:
+            banner = _proxied_banner(st, min(left, 5)) if st.private else _ssh_banner(st.port, min(left, 2))
+            if banner is not None:
+                self.passed = 3
+        elif self.passed == 3:
+            ping = ["curl", "-s", "--max-time", "5", "--unix-socket",
+                    f"/run/user/{paths.UID}/podman/podman.sock", "http://localhost/_ping"]  # fmt: skip
+            if self._run(ping, paths.USER, left) == "OK":
+                self.passed = 4
+
+    def _run(self, argv: list[str], user: str | None, left: float) -> str:
+        """The command's stripped output; a command that hangs while eight guests boot
+        on two cores is one more round to wait, not a failed boot."""
+        try:
+            return guest_run(self.st, argv, user, timeout=min(left, 10)).stdout.strip()
+        except RefhostError:
+            return ""
+
+    def timed_out(self, timeout: float) -> str:
+        return (
+            f"{self.st.name} was not ready after {timeout:g} s: waited for "
+            f"{'; '.join(self.checks)}; done: {self.passed} of {len(self.checks)}, stuck at: "
+            f"{self.checks[self.passed]}. Last lines of {self.st.log}:\n{tail(Path(self.st.log))}"
+        )
+
+
+def _wait_ready(states: list[GuestState], deadline: float, timeout: float) -> None:
+    """Poll until every guest can serve the suite; fail at the first guest that dies,
+    or at the deadline naming every guest still not ready. Each ready guest's state
+    (with its systemd's PID) is saved as soon as it is ready."""
+    pending = [_Readiness(st) for st in states]
+    while pending:
+        for readiness in pending:
+            # Several checks in a row while they pass: a ready guest costs no extra round.
+            before = -1
+            while not readiness.ready and readiness.passed != before:
+                before = readiness.passed
+                readiness.step(deadline)
+            if readiness.ready:
+                readiness.st.save(_guest(readiness.st.name).state)
+        pending = [r for r in pending if not r.ready]
+        if not pending:
+            return
         if time.monotonic() >= deadline:
-            raise RefhostError(
-                f"{st.name} was not ready after {timeout:g} s: waited for "
-                f"{'; '.join(checks)}; done: {passed} of {len(checks)}, stuck at: "
-                f"{checks[passed]}. The guest was stopped again. Last lines of {st.log}:\n"
-                f"{tail(Path(st.log))}"
+            if len(states) == 1:
+                raise RefhostError(pending[0].timed_out(timeout))
+            # A fleet's error stays short: where each guest is stuck, and its log.
+            stuck = "; ".join(
+                f"{r.st.name} at {r.checks[r.passed]} ({r.passed} of {len(r.checks)} checks passed, log {r.st.log})"
+                for r in pending
             )
+            raise RefhostError(f"not ready after {timeout:g} s: {stuck}")
         time.sleep(POLL)
 
 
@@ -425,31 +586,74 @@ def down(name: str = paths.DEFAULT_GUEST, *, timeout: float = 30) -> bool:
             say(f"{name} is already down")
             return False
         started = time.monotonic()
-        _stop(st, timeout)
-        _reap(st.pid)
+        _stop_all([st], timeout)
         _teardown(guest)
         say(f"{name} is down in {time.monotonic() - started:.1f} s")
         return True
 
 
-def _stop(st: GuestState, timeout: float) -> None:
-    """Power the guest off; past the bound, kill it (stop timeouts of running containers
-    can hold a clean shutdown for minutes)."""
-    deadline = time.monotonic() + timeout
-    if guest_systemd(st) is not None:
-        # The guest may be dying already; the wait below decides either way.
-        with contextlib.suppress(RefhostError):
-            guest_run(st, ["systemctl", "poweroff", "--no-block"], timeout=10)
+def down_all(*, timeout: float = 30, prefix: str | None = None) -> list[str]:
+    """Stop every guest (or only PREFIX-N ones) at once and drop their overlays, also of
+    guests that died without a `down`; return the names of those that were up."""
+    require_root("down")
+    names = [n for n in _known_guests() if prefix is None or re.fullmatch(rf"{re.escape(prefix)}-\d+", n)]
+    guests = [_guest(name) for name in names]
+    with acquire_all([g.lock for g in guests]):
+        running = [st for name in names if (st := state(name)) is not None]
+        started = time.monotonic()
+        _stop_all(running, timeout)
+        for guest in guests:
+            _teardown(guest)
+    stopped = [st.name for st in running]
+    if stopped:
+        say(f"{_guests(len(stopped))} down in {time.monotonic() - started:.1f} s: {', '.join(stopped)}")
     else:
-        # No systemd to ask yet (a boot that just failed): nspawn turns SIGTERM into
-        # an orderly shutdown signal for the guest's init.
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(st.pid, signal.SIGTERM)
-    while alive(st.pid, st.starttime) and time.monotonic() < deadline:
-        time.sleep(POLL)
-    if not alive(st.pid, st.starttime):
+        say("no guest was up" + (f" named {prefix}-N" if prefix else ""))
+    return stopped
+
+
+def _known_guests() -> Iterator[str]:
+    """Guests with something to clean up: a state file, a mounted overlay or an upper layer."""
+    root = paths.layout().guests
+    if not root.is_dir():
         return
-    say(f"{st.name} did not power off in {timeout:g} s; killing systemd-nspawn and the guest")
+    for entry in sorted(root.iterdir(), key=lambda p: guest_order(p.name)):
+        if not re.fullmatch(r"[a-z][a-z0-9-]{0,30}", entry.name):
+            continue
+        guest = paths.layout().guest(entry.name)
+        if guest.state.exists() or guest.upper.exists() or is_mountpoint(guest.merged):
+            yield entry.name
+
+
+def _stop_all(states: list[GuestState], timeout: float) -> None:
+    """Power the guests off together; past the bound, kill those still running (stop
+    timeouts of running containers can hold a clean shutdown for minutes)."""
+    deadline = time.monotonic() + timeout
+    for st in states:
+        if guest_systemd(st) is not None:
+            # The guest may be dying already; the wait below decides either way.
+            with contextlib.suppress(RefhostError):
+                guest_run(st, ["systemctl", "poweroff", "--no-block"], timeout=10)
+        else:
+            # No systemd to ask yet (a boot that just failed): nspawn turns SIGTERM into
+            # an orderly shutdown signal for the guest's init.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(st.pid, signal.SIGTERM)
+    while any(alive(st.pid, st.starttime) for st in states) and time.monotonic() < deadline:
+        time.sleep(POLL)
+    survivors = []
+    for st in states:
+        if alive(st.pid, st.starttime):
+            say(f"{st.name} did not power off in {timeout:g} s; killing systemd-nspawn and the guest")
+            _kill(st)
+            if alive(st.pid, st.starttime):
+                survivors.append(f"systemd-nspawn pid {st.pid} ({st.name}) survived SIGKILL; check {st.log}")
+        _reap(st.pid)
+    if survivors:
+        raise RefhostError("; ".join(survivors))
+
+
+def _kill(st: GuestState) -> None:
     cgroup = _cgroup(st.name)
     if cgroup is not None and (cgroup / "cgroup.kill").exists():
         # Also catches anything that left the process tree (double-forked daemons).
@@ -461,8 +665,6 @@ def _stop(st: GuestState, timeout: float) -> None:
     kill_deadline = time.monotonic() + 10
     while alive(st.pid, st.starttime) and time.monotonic() < kill_deadline:
         time.sleep(0.1)
-    if alive(st.pid, st.starttime):
-        raise RefhostError(f"systemd-nspawn pid {st.pid} survived SIGKILL; check {st.log}")
 
 
 def _reap(pid: int) -> None:
@@ -485,6 +687,16 @@ def _descendants(pid: int) -> list[int]:
 
 def _teardown(guest: paths.GuestLayout) -> None:
     """Unmount the overlay and forget the upper layer, so the next boot starts clean."""
+    cgroup = _cgroup(guest.name)
+    if (
+        cgroup is not None
+        and (cgroup / "cgroup.kill").exists()
+        and "populated 1" in read_or_empty(cgroup / "cgroup.events")
+    ):
+        # Its nspawn is gone (killed) but processes of the guest are left, and they
+        # keep the overlay busy: the caller has already found the guest down.
+        with contextlib.suppress(OSError):
+            (cgroup / "cgroup.kill").write_text("1")
     if is_mountpoint(guest.merged):
         for attempt in range(20):
             result = run(["umount", str(guest.merged)], timeout=30)
@@ -496,24 +708,80 @@ def _teardown(guest: paths.GuestLayout) -> None:
             time.sleep(0.25)
     for directory in (guest.upper, guest.work):
         remove_tree(directory)
-    cgroup = _cgroup(guest.name)
     if cgroup is not None:
         remove_cgroup(cgroup)
     guest.state.unlink(missing_ok=True)
 
 
+# --- listing -------------------------------------------------------------------------
+
+
+def guest_order(name: str) -> tuple[int, str, int]:
+    """The default guest first, then by name with fleet-2 before fleet-10."""
+    stem, _, number = name.rpartition("-")
+    if name == paths.DEFAULT_GUEST:
+        return (0, "", 0)
+    if stem and number.isdigit():
+        return (1, stem, int(number))
+    return (1, name, -1)
+
+
+def list_guests() -> list[GuestState]:
+    """Every guest with a state file, up or not (check ``.running``): a guest that was
+    killed, or whose machine command died, still has one until `down` cleans it up."""
+    root = paths.layout().guests
+    found: list[GuestState] = []
+    if root.is_dir():
+        for entry in root.iterdir():
+            recorded = GuestState.load(entry / "state.json")
+            if recorded is not None and recorded.name == entry.name:
+                found.append(recorded)
+    return sorted(found, key=lambda st: guest_order(st.name))
+
+
+def reach(st: GuestState) -> str:
+    """How ssh gets to the guest, for status lines."""
+    if not st.private:
+        return f"ssh 127.0.0.1:{st.port}"
+    command = proxy_command(st)
+    if command is None:
+        return f"own network namespace, sshd 127.0.0.1:{st.port} inside (guest systemd not found)"
+    return f"own network namespace, ssh through: {command}"
+
+
+def describe(st: GuestState) -> str:
+    """One status line."""
+    if st.running:
+        return f"{st.name}: up (pid {st.pid}, {reach(st)})"
+    return f"{st.name}: down (stopped without `down`; `{paths.PROG} down --name {st.name}` cleans up)"
+
+
 # --- ssh ---------------------------------------------------------------------------
 
 
-def ssh_config_text(name: str = paths.DEFAULT_GUEST) -> str:
-    """An OpenSSH client config for testinfra's --ssh-config: `ssh://NAME` logs in as phoenix."""
-    recorded = GuestState.load(_guest(name).state)
-    port = recorded.port if recorded is not None else paths.DEFAULT_SSH_PORT
+def proxy_argv(st: GuestState) -> list[str] | None:
+    """The command that connects stdin/stdout to sshd inside a private-network guest:
+    nsenter into the network namespace of its systemd (nspawn itself stays outside),
+    socat to 127.0.0.1 there. None while the guest has no systemd."""
+    sd = guest_systemd(st)
+    if sd is None:
+        return None
+    return ["nsenter", f"--net=/proc/{sd}/ns/net", "socat", "-", f"TCP:127.0.0.1:{st.port}"]
+
+
+def proxy_command(st: GuestState) -> str | None:
+    argv = proxy_argv(st)
+    return None if argv is None else " ".join(argv)
+
+
+def _host_block(name: str, port: int, proxy: str | None = None) -> str:
     key = paths.layout().key
+    proxy_line = "" if proxy is None else f"    ProxyCommand {proxy}\n"
     return (
         f"Host {name}\n"
         f"    HostName 127.0.0.1\n"
         f"    Port {port}\n"
+        f"{proxy_line}"
         f"    User {paths.USER}\n"
         f"    IdentityFile {key}\n"
         f"    IdentitiesOnly yes\n"
@@ -524,8 +792,45 @@ def ssh_config_text(name: str = paths.DEFAULT_GUEST) -> str:
     )
 
 
-def write_ssh_config(path: str | os.PathLike[str], name: str = paths.DEFAULT_GUEST) -> Path:
+def ssh_config_text(name: str = paths.DEFAULT_GUEST) -> str:
+    """An OpenSSH client config for testinfra's --ssh-config: `ssh://NAME` logs in as phoenix.
+
+    The default guest's entry is written even while it is down (it only names a port);
+    a private-network guest's names the PID of its running systemd.
+    """
+    recorded = GuestState.load(_guest(name).state)
+    if recorded is None and name != paths.DEFAULT_GUEST:
+        # Only the default guest's port is known before it boots.
+        raise RefhostError(f"{name} is down; run `{up_hint(name)}` first")
+    if recorded is not None and recorded.private:
+        proxy = proxy_command(recorded) if recorded.running else None
+        if proxy is None:
+            raise RefhostError(f"{name} is down; run `{up_hint(name)}` first")
+        return _host_block(name, recorded.port, proxy)
+    port = recorded.port if recorded is not None else paths.DEFAULT_SSH_PORT
+    return _host_block(name, port)
+
+
+def ssh_config_all() -> str:
+    """Entries for the default guest (as ssh_config_text writes it) and every other guest
+    that is up; a guest that is down gets a comment, so ssh://NAME fails to resolve."""
+    blocks = [ssh_config_text(paths.DEFAULT_GUEST)]
+    for st in list_guests():
+        if st.name == paths.DEFAULT_GUEST:
+            continue
+        proxy = proxy_command(st) if st.running and st.private else None
+        if not st.running:
+            blocks.append(f"# {st.name}: down (stopped without `{paths.PROG} down`)\n")
+        elif st.private and proxy is None:
+            blocks.append(f"# {st.name}: up, but its systemd was not found (booting or stopping)\n")
+        else:
+            blocks.append(_host_block(st.name, st.port, proxy))
+    return "\n".join(blocks)
+
+
+def write_ssh_config(path: str | os.PathLike[str], name: str | None = paths.DEFAULT_GUEST) -> Path:
+    """Write the entry of one guest, or with name None of every guest (ssh_config_all)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(ssh_config_text(name))
+    target.write_text(ssh_config_all() if name is None else ssh_config_text(name))
     return target

@@ -12,6 +12,9 @@ PROG_KEY_COMMENT = "phoenix-refhost"
 DEFAULT_STATE = Path("/var/lib/phoenix-refhost")
 DEFAULT_GUEST = "refhost"
 DEFAULT_SSH_PORT = 2222
+# Fleet guests have a network namespace each, so they all use sshd's usual port.
+FLEET_PREFIX = "fleet"
+FLEET_SSH_PORT = 22
 
 USER = "phoenix"
 UID = 1000
