@@ -242,49 +242,65 @@ class HostFacts:
         return states
 
     @cached_property
-    def suite_side_hostname(self) -> str | None:
-        """The host's address as the machine running the suite reaches it."""
+    def suite_route(self) -> str | None:
+        """How the machine running the suite reaches the host's published ports: "" for
+        the URLs as they are (a local host), a hostname to put in them, or None when only
+        the host itself can ask (an ssh ProxyCommand or ProxyJump: 127.0.0.1 here is not
+        the host's network)."""
         backend_name = getattr(self.backend, "NAME", "")
         if backend_name == "local":
-            return None  # the URLs of the manifest already name this machine
+            return ""
         name = str(self.backend.host.name)
-        if backend_name in ("ssh", "safe-ssh"):
-            # An ssh alias (Host refhost) only means something to ssh: ask it.
-            argv = ["ssh", "-G"] + (["-F", self.backend.ssh_config] if self.backend.ssh_config else []) + [name]
-            try:
-                result = subprocess.run(argv, capture_output=True, text=True, timeout=5, check=False)
-            except (OSError, subprocess.TimeoutExpired):
-                return name
-            for line in result.stdout.splitlines():
-                if line.startswith("hostname "):
-                    return line.split(" ", 1)[1].strip()
-        return name
+        if backend_name not in ("ssh", "safe-ssh"):
+            return name
+        # An ssh alias (Host refhost) only means something to ssh: ask it.
+        argv = ["ssh", "-G"] + (["-F", self.backend.ssh_config] if self.backend.ssh_config else []) + [name]
+        try:
+            result = subprocess.run(argv, capture_output=True, text=True, timeout=5, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return name
+        settings = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
+        if settings.get("proxycommand", "none") != "none" or settings.get("proxyjump", "none") != "none":
+            return None
+        return settings.get("hostname", name).strip()
+
+    @cached_property
+    def _host_side_answers(self) -> dict[str, Section]:
+        """Every endpoint of the manifest asked from the host, in one command."""
+        urls = [endpoint.url for endpoint in self.manifest.endpoints]
+        sections = self.runner.run_script(
+            "probe_http.sh", {"PHX_URLS": " ".join(urls), "PHX_RETRIES": "3", "PHX_HTTP_TIMEOUT": "5"}
+        )
+        return {url: sections.get(f"http_{i}", Section(f"http_{i}", 127, "", "probe section missing"))
+                for i, url in enumerate(urls)}
 
     def endpoint(self, endpoint: Endpoint, retries: int = 3, timeout: float = 5.0) -> EndpointAnswer:
         """Ask from the machine running the suite; when that cannot connect, from the host."""
+        route = self.suite_route
+        suite_error = "not reachable from the machine running the suite (ssh proxy)"
         url = endpoint.url
-        hostname = self.suite_side_hostname
-        parts = urllib.parse.urlsplit(url)
-        if hostname is not None and parts.hostname in ("localhost", "127.0.0.1", "::1"):
-            netloc = hostname + (f":{parts.port}" if parts.port else "")
-            url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-        suite_error = "no try"
-        for attempt in range(retries):
-            try:
-                response = requests.get(url, timeout=timeout, allow_redirects=False)
-                return EndpointAnswer(response.status_code, f"{url} from the machine running the suite", None)
-            except requests.RequestException as exc:
-                suite_error = podman_api.short_error(exc)
-                if attempt + 1 < retries:
-                    time.sleep(1)
-        if getattr(self.backend, "NAME", "") == "local":
-            return EndpointAnswer(None, f"{url} from the machine running the suite", suite_error)
-        sections = self.runner.run_script(
-            "probe_http.sh",
-            {"PHX_URL": endpoint.url, "PHX_RETRIES": str(retries), "PHX_HTTP_TIMEOUT": str(int(timeout))},
-        )
-        answer = sections.get("http_status", Section("http_status", 127, "", "probe section missing"))
-        where = f"{endpoint.url} from {self.host_id} itself ({url} from the suite: {suite_error})"
+        if route is not None:
+            parts = urllib.parse.urlsplit(url)
+            if route and parts.hostname in ("localhost", "127.0.0.1", "::1"):
+                netloc = route + (f":{parts.port}" if parts.port else "")
+                url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+            for attempt in range(retries):
+                try:
+                    response = requests.get(url, timeout=timeout, allow_redirects=False)
+                    return EndpointAnswer(response.status_code, f"{url} from the machine running the suite", None)
+                except requests.RequestException as exc:
+                    suite_error = f"{url} from the suite: {podman_api.short_error(exc)}"
+                    if attempt + 1 < retries:
+                        time.sleep(1)
+            if route == "":
+                return EndpointAnswer(None, f"{url} from the machine running the suite", suite_error)
+        answer = self._host_side_answers.get(endpoint.url)
+        if answer is None:  # an endpoint the manifest does not list: ask for it alone
+            answer = self.runner.run_script(
+                "probe_http.sh", {"PHX_URLS": endpoint.url, "PHX_RETRIES": str(retries),
+                                  "PHX_HTTP_TIMEOUT": str(int(timeout))},
+            ).get("http_0", Section("http_0", 127, "", "probe section missing"))
+        where = f"{endpoint.url} from {self.host_id} itself ({suite_error})"
         if answer.ok and answer.out.strip().isdigit():
             return EndpointAnswer(int(answer.out.strip()), where, None)
         return EndpointAnswer(None, where, answer.describe_failure())
