@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""How long a compliance run takes, against the reference host and a fleet of them.
+
+A benchmark, not a test: it prints a table and asserts nothing. Needs root (it boots
+reference hosts); run it from the repository with the suite's virtualenv:
+
+    sudo .venv/bin/python bench/run.py [--repeat 3] [--fleet 1,2,4,8]
+
+Rows: the floor (bare pytest start with the plugins; the same probes as one shell
+script over one SSH connection), Phase 1 and all phases against one host (wall time,
+CPU time of the run, commands run on the host), then N hosts with -n N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from phoenix_compliance import refhost  # noqa: E402 - after the path is set
+
+STACK = REPO / "fixtures" / "stacks" / "reference.yaml"
+
+
+@dataclass
+class Sample:
+    wall: float
+    cpu: float
+    commands: int | None
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(run: Callable[[], int | None]) -> Sample:
+    cpu, start = children_cpu(), time.perf_counter()
+    commands = run()
+    return Sample(time.perf_counter() - start, children_cpu() - cpu, commands)
+
+
+def median(samples: list[Sample]) -> Sample:
+    commands = [s.commands for s in samples if s.commands is not None]
+    return Sample(statistics.median(s.wall for s in samples), statistics.median(s.cpu for s in samples),
+                  int(statistics.median(commands)) if commands else None)
+
+
+def pytest_run(args: list[str], work: Path) -> int | None:
+    reports = Path(tempfile.mkdtemp(dir=work))
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", f"--reports-dir={reports}", *args],
+                   cwd=REPO, capture_output=True, text=True, timeout=900, check=False)
+    found = list(reports.glob("*.json"))
+    if not found:
+        return None
+    document = json.loads(found[0].read_text())
+    return sum(int(h["commands_run"]) for h in document["hosts"].values())
+
+
+def probe_script() -> str:
+    folder = resources.files("phoenix_compliance.resources")
+    return ("PHX_TIMEOUT=15 PHX_QUADLET_DIR='~/.config/containers/systemd'\n"
+            + folder.joinpath("probe_common.sh").read_text() + folder.joinpath("probe_base.sh").read_text()
+            + '\ncurl -s --unix-socket "$XDG_RUNTIME_DIR/podman/podman.sock" http://localhost/_ping\n')
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--fleet", default="1,2,4,8", help="host counts for the fleet rows")
+    options = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="phx-bench-"))
+    if not refhost.is_up():
+        refhost.up()
+    refhost.deploy("quadlet")
+    ssh_config = refhost.write_ssh_config(work / "ssh_config")
+    one = ["--hosts=ssh://refhost", f"--ssh-config={ssh_config}"]
+    rows: list[tuple[str, Sample]] = []
+
+    def measure(label: str, run: Callable[[], int | None]) -> Sample:
+        sample = median([timed(run) for _ in range(options.repeat)])
+        rows.append((label, sample))
+        print(f"  {label}: {sample.wall:.2f} s", file=sys.stderr)
+        return sample
+
+    start = measure("floor: pytest start with the plugins (--collect-only, Phase 1)",
+                    lambda: pytest_run(["--collect-only", "tests/phase1", *one], work) and None)
+    script = probe_script()
+    probe = measure("floor: the Phase 1 probes as one shell script over one ssh",
+                    lambda: subprocess.run(["ssh", "-F", str(ssh_config), "refhost", "sh", "-s"], input=script,
+                                           capture_output=True, text=True, timeout=120, check=False) and 1)
+    rows.append(("floor: the two added", Sample(start.wall + probe.wall, start.cpu + probe.cpu, 1)))
+    measure("Phase 1, one host", lambda: pytest_run(["--phase=1", f"--stack={STACK}", *one], work))
+    measure("all phases, one host", lambda: pytest_run([f"--stack={STACK}", *one], work))
+
+    counts = [int(n) for n in options.fleet.split(",") if n]
+    for count in counts:
+        guests = refhost.up_fleet(count)
+        try:
+            for guest in guests:
+                refhost.deploy("quadlet", name=guest.name)
+            config = refhost.write_ssh_config(work / f"fleet-{count}.ssh")
+            hosts = ",".join(f"ssh://{guest.name}" for guest in guests)
+            args = [f"--hosts={hosts}", f"--ssh-config={config}", f"--stack={STACK}", "-n", str(count)]
+            measure(f"all phases, {count} host(s), -n {count}", lambda args=args: pytest_run(args, work))
+        finally:
+            refhost.down_all(prefix="fleet")
+
+    print(f"\nbench/run.py on {platform.node()} ({os.cpu_count()} cores), {time.strftime('%Y-%m-%d')},"
+          f" Python {platform.python_version()}, median of {options.repeat}\n")
+    print("| run | wall s | CPU s | commands on the host(s) |")
+    print("| --- | ---: | ---: | ---: |")
+    for label, sample in rows:
+        commands = "" if sample.commands is None else str(sample.commands)
+        print(f"| {label} | {sample.wall:.2f} | {sample.cpu:.2f} | {commands} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
