@@ -582,8 +582,9 @@ def down(name: str = paths.DEFAULT_GUEST, *, timeout: float = 30) -> bool:
     with locked(guest.lock):
         st = state(name)
         if st is None:
+            left = guest.state.exists() or is_mountpoint(guest.merged)
             _teardown(guest)
-            say(f"{name} is already down")
+            say(f"{name} was down; removed what it left (overlay, processes)" if left else f"{name} is already down")
             return False
         started = time.monotonic()
         _stop_all([st], timeout)
