@@ -212,6 +212,7 @@ def _suite_version() -> str:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "check(spec): a compliance check, declared with phoenix_compliance.checks.check")
     try:
         phases = parse_phases(config.option.phx_phase)
     except ValueError as exc:
