@@ -113,7 +113,7 @@ def main() -> int:
         try:
             for guest in guests:
                 refhost.deploy("quadlet", name=guest.name)
-            config = refhost.write_ssh_config(work / f"fleet-{count}.ssh")
+            config = refhost.write_ssh_config(work / f"fleet-{count}.ssh", name=None)
             hosts = ",".join(f"ssh://{guest.name}" for guest in guests)
             args = [f"--hosts={hosts}", f"--ssh-config={config}", f"--stack={STACK}", "-n", str(count)]
             measure(f"all phases, {count} host(s), -n {count}", lambda args=args: pytest_run(args, work))

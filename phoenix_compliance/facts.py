@@ -117,7 +117,7 @@ class HostFacts:
     ) -> None:
         self.runner = runner
         self.manifest = manifest
-        self.backend = backend
+        self.backend = _transport(backend)
         self.compose_override = compose_override
         self.quadlet_override = quadlet_override
         self.host_id = runner.host_id
@@ -500,3 +500,18 @@ def _local_quadlet_folder(folder: Path, target: str) -> QuadletFolder:
         elif quadlet.kind_of(path) in quadlet_lint.FILE_TYPE_SINCE:
             units[name] = quadlet.parse_file(path)
     return QuadletFolder(where, str(folder), units, None, target_unit, f"{folder / target}")
+
+
+def _transport(backend: Any) -> Any:
+    """The backend that really reaches the host. testinfra's ansible:// hosts run their
+    commands through the ssh, paramiko or local backend the inventory describes; the API
+    forward and the endpoint route need that one."""
+    if getattr(backend, "NAME", "") != "ansible" or getattr(backend, "force_ansible", False):
+        return backend
+    try:
+        host = backend.ansible_runner.get_host(
+            backend.host, ssh_config=backend.ssh_config, ssh_identity_file=backend.ssh_identity_file
+        )
+    except Exception:  # noqa: BLE001 - an unusable inventory is reported by the first probe
+        return backend
+    return host.backend if host is not None else backend

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Generator
@@ -219,6 +220,11 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     if config.option.phx_probe_timeout <= 0:
         raise pytest.UsageError("--probe-timeout must be a positive number of seconds")
+    if getattr(config.option, "ansible_inventory", None) and shutil.which("ansible-inventory") is None:
+        raise pytest.UsageError(
+            "--ansible-inventory: testinfra reads the inventory with the ansible-inventory command,"
+            " which is not on PATH (pip install ansible-core)"
+        )
     stack_path = _resolve_stack(config)
     try:
         manifest = manifest_module.load(stack_path)

@@ -1,0 +1,94 @@
+"""A fleet of three reference hosts, each in its own network namespace: one compliant,
+one drifted (linger off), one stopped. Serial, xdist and Ansible-inventory runs agree."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from suite_runner import REPO
+
+pytestmark = pytest.mark.refhost
+HOSTS = ("fleet-1", "fleet-2", "fleet-3")
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    from phoenix_compliance import refhost
+
+    refhost.up_fleet(3)
+    drifted = refhost.run_in_guest(["loginctl", "disable-linger", "phoenix"], name="fleet-2")
+    assert drifted.returncode == 0, drifted.stderr
+    refhost.down(name="fleet-3")
+    config = refhost.write_ssh_config(tmp_path_factory.mktemp("fleet") / "ssh_config", name=None)
+    try:
+        yield config
+    finally:
+        refhost.down_all(prefix="fleet")
+
+
+def run(reports: Path, *args: str) -> tuple[int, dict[str, Any], str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/phase1", "--phase=1", f"--reports-dir={reports}",
+         "--probe-timeout=20", *args],
+        cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+        # ansible-inventory sits beside this interpreter in the virtualenv.
+        env=dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"),
+    )
+    document = json.loads(next(reports.glob("readiness-*.json")).read_text())
+    return done.returncode, document, done.stdout + done.stderr
+
+
+def summary(document: dict[str, Any]) -> dict[str, tuple[str, str | None, int]]:
+    return {
+        host: (record["verdicts"]["1"], record["unreachable"] and "unreachable", record["commands_run"])
+        for host, record in document["hosts"].items()
+    }
+
+
+def outcomes(document: dict[str, Any]) -> set[tuple[str, str, str]]:
+    return {(r["host"], r["key"], r["outcome"]) for r in document["results"]}
+
+
+EXPECTED = {
+    "ssh://fleet-1": ("READY", None, 1),
+    "ssh://fleet-2": ("NOT READY", None, 1),
+    "ssh://fleet-3": ("UNREACHABLE", "unreachable", 1),  # one attempt, then no more
+}
+
+
+class TestFleet:
+    def test_serial_run_marks_each_host_and_probes_each_once(self, fleet: Path, tmp_path: Path) -> None:
+        code, document, output = run(tmp_path, "--hosts=" + ",".join(f"ssh://{h}" for h in HOSTS),
+                                     f"--ssh-config={fleet}")
+        assert code == 3, output  # a host unreachable
+        assert summary(document) == EXPECTED, output
+        failing = {(r["host"], r["id"]) for r in document["results"] if r["outcome"] in ("failed", "error")}
+        assert ("ssh://fleet-2", "PHX-1.11") in failing
+        assert not {f for f in failing if f[0] == "ssh://fleet-1"}
+
+    def test_xdist_run_gives_the_same_results_and_report(self, fleet: Path, tmp_path: Path) -> None:
+        hosts = "--hosts=" + ",".join(f"ssh://{h}" for h in HOSTS)
+        _, serial, _ = run(tmp_path / "serial", hosts, f"--ssh-config={fleet}")
+        code, parallel, output = run(tmp_path / "xdist", hosts, f"--ssh-config={fleet}", "-n", "3")
+        assert code == 3, output
+        assert summary(parallel) == EXPECTED, output
+        assert outcomes(parallel) == outcomes(serial)
+        # One combined report, written once by the controller.
+        assert len(list((tmp_path / "xdist").glob("readiness-*.html"))) == 1
+
+    def test_ansible_inventory_reaches_the_same_hosts(self, fleet: Path, tmp_path: Path) -> None:
+        inventory = tmp_path / "inventory.ini"
+        inventory.write_text("[fleet]\n" + "\n".join(HOSTS) + "\n")
+        code, document, output = run(tmp_path / "reports", "--hosts=ansible://fleet",
+                                     f"--ansible-inventory={inventory}", f"--ssh-config={fleet}")
+        assert code == 3, output
+        # testinfra names these hosts ansible://NAME; they are reached over ssh all the same.
+        renamed = {host.replace("ansible://", "ssh://"): value for host, value in summary(document).items()}
+        assert renamed == EXPECTED, output
