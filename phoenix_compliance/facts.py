@@ -512,6 +512,6 @@ def _transport(backend: Any) -> Any:
         host = backend.ansible_runner.get_host(
             backend.host, ssh_config=backend.ssh_config, ssh_identity_file=backend.ssh_identity_file
         )
-    except Exception:  # noqa: BLE001 - an unusable inventory is reported by the first probe
+    except Exception:  # an unusable inventory is reported by the first probe
         return backend
     return host.backend if host is not None else backend

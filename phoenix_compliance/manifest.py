@@ -13,13 +13,8 @@ from phoenix_compliance import yamlmarks
 from phoenix_compliance.yamlmarks import MarkedDict, MarkedList
 
 
-class ManifestError(ValueError):
+class ManifestError(yamlmarks.SourceError):
     """A manifest that cannot be used, with file and line."""
-
-    def __init__(self, path: str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
-        self.path = path
-        self.line = line
 
 
 @dataclass(frozen=True)

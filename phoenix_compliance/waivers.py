@@ -22,11 +22,8 @@ from phoenix_compliance.yamlmarks import MarkedDict, MarkedList
 KEYS = ("check", "hosts", "justification", "expires")
 
 
-class WaiverError(ValueError):
-    def __init__(self, path: str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
-        self.path = path
-        self.line = line
+class WaiverError(yamlmarks.SourceError):
+    """A waivers file that cannot be used, with file and line."""
 
 
 @dataclass(frozen=True)

@@ -35,14 +35,18 @@ class MarkedList(list[Any]):
         return self.line
 
 
-class YamlError(ValueError):
-    """A file that is not valid YAML, with the position of the problem."""
+class SourceError(ValueError):
+    """A problem in a user's file, at a line: `path:line: message`."""
 
     def __init__(self, path: str, line: int, message: str) -> None:
         super().__init__(f"{path}:{line}: {message}")
         self.path = path
         self.line = line
         self.message = message
+
+
+class YamlError(SourceError):
+    """A file that is not valid YAML, with the position of the problem."""
 
 
 class _MarkedLoader(yaml.SafeLoader):
