@@ -21,11 +21,23 @@ Syntax followed, and where Quadlet's own parser
   changes whitespace inside a value;
 - a key before the first section, and a line that is neither comment,
   section nor ``Key=Value``, are problems (Quadlet rejects the whole file).
+
+Quadlet files (.container, .pod, ...) are read with Quadlet's own line rules,
+because the generator reads them first and writes what systemd then sees;
+each difference was confirmed against the 5.4.2 generator:
+
+- any trailing backslash continues the line (an even run too), and the
+  pieces are joined without a space;
+- blank lines, like comment lines, are skipped inside a continuation; a
+  continuation still open at the end of the file is dropped silently;
+- a UTF-8 byte order mark is not skipped, so the first line is malformed;
+- whitespace is Go's ``unicode.IsSpace`` (not Python's, which adds
+  U+001C..U+001F), and C1 control characters make a section name invalid.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,7 +94,9 @@ class ParseProblem:
     """A line the parser could not use, kept so the caller can report it."""
 
     line: int
-    kind: str  # "outside-section", "not-an-assignment", "bad-section-name", "eof-continuation"
+    # "outside-section", "not-an-assignment", "bad-section-name", "eof-continuation",
+    # "eof-continuation-dropped", "byte-order-mark"
+    kind: str
     text: str
     message: str
 
@@ -153,24 +167,28 @@ def _is_section_header(line: str) -> bool:
 
 
 def _section_name_is_valid(name: str) -> bool:
-    return bool(name) and not any(c in "[]" or ord(c) < 32 or ord(c) == 127 for c in name)
+    # Go's unicode.IsControl, which Quadlet uses: C0, DEL and the C1 range.
+    return bool(name) and not any(c in "[]" or ord(c) < 32 or 127 <= ord(c) <= 159 for c in name)
+
+
+# Go's unicode.IsSpace: what Quadlet's strings.TrimSpace removes.
+_GO_SPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B)) + "\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def parse_text(text: str, path: Path | str = "<string>", kind: str | None = None) -> UnitFile:
-    """Parse unit-file text; never raises on malformed content."""
+    """Parse unit-file text; never raises on malformed content.
+
+    Quadlet files follow Quadlet's line rules, other units systemd's (see the
+    module docstring).
+    """
     path = Path(path)
     unit = UnitFile(path=path, kind=kind if kind is not None else kind_of(path))
     by_name: dict[str, Section] = {}
     current: Section | None = None
-
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    physical = text.split("\n")
-    if physical and physical[-1] == "":
-        physical.pop()
-
-    pending = ""  # a logical line being continued
-    pending_start = 0
+    quadlet_rules = unit.is_quadlet
+    strip_chars = _GO_SPACE if quadlet_rules else None
 
     def take(logical: str, line_nr: int) -> None:
         nonlocal current
@@ -190,7 +208,7 @@ def parse_text(text: str, path: Path | str = "<string>", kind: str | None = None
             current = section
             return
         equals = logical.find("=")
-        if equals <= 0 or not logical[:equals].strip():
+        if equals <= 0 or not logical[:equals].strip(strip_chars):
             unit.problems.append(
                 ParseProblem(
                     line_nr,
@@ -200,14 +218,33 @@ def parse_text(text: str, path: Path | str = "<string>", kind: str | None = None
                 )
             )
             return
-        key = logical[:equals].rstrip()
-        value = logical[equals + 1 :].strip()
+        key = logical[:equals].rstrip(strip_chars)
+        value = logical[equals + 1 :].strip(strip_chars)
         if current is None:
             message = "assignment before the first [Section] header"
             unit.problems.append(ParseProblem(line_nr, "outside-section", logical, message))
             return
         current.entries.append(Entry(section=current.name, key=key, value=value, line=line_nr))
 
+    if quadlet_rules:
+        if text.startswith("\ufeff"):
+            # Quadlet rejects the file for it; report that once and read the rest
+            # as if it were not there, so nothing else is reported twice.
+            message = "the file starts with a UTF-8 byte order mark, which Quadlet reads as part of line 1"
+            unit.problems.append(ParseProblem(1, "byte-order-mark", "\ufeff", message))
+            text = text[1:]
+        _read_quadlet_lines(unit, text, take)
+        return unit
+
+    if text.startswith("\ufeff"):
+        text = text[1:]  # systemd skips a byte order mark
+    # systemd ends a line at "\n", "\r\n" or a lone "\r".
+    physical = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if physical and physical[-1] == "":
+        physical.pop()
+
+    pending = ""  # a logical line being continued
+    pending_start = 0
     for index, raw in enumerate(physical):
         line_nr = index + 1
         line = raw.strip()
@@ -240,10 +277,63 @@ def parse_text(text: str, path: Path | str = "<string>", kind: str | None = None
     return unit
 
 
+def _read_quadlet_lines(unit: UnitFile, text: str, take: Callable[[str, int], None]) -> None:
+    """Split logical lines the way Quadlet's UnitFile.Parse() does (pkg/systemd/parser)."""
+    lines = text.removesuffix("\n").split("\n")
+    last = len(lines) - 1
+    remaining = ""
+    start = 0
+    for index, raw in enumerate(lines):
+        line_nr = index + 1
+        line = raw.strip(_GO_SPACE)
+        if not line or line.startswith(_COMMENT_STARTS):
+            continue  # inside a continuation too, blank lines included
+        continued_at_end = False
+        if line.endswith("\\"):
+            line = line[:-1]
+            if index != last:
+                # Only a non-empty piece opens a continuation: a lone "\\" leaves nothing pending.
+                if not remaining:
+                    start = line_nr
+                remaining += line
+                continue
+            continued_at_end = True
+        if remaining:
+            line = remaining + line
+            line_nr = start
+            remaining = ""
+        if not line:
+            continue  # what is left of a lone "\\" is an empty line, a comment to Quadlet
+        if continued_at_end:
+            unit.problems.append(
+                ParseProblem(
+                    line_nr,
+                    "eof-continuation",
+                    line.rstrip(_GO_SPACE),
+                    "file ends inside a line continuation (last line ends with a backslash)",
+                )
+            )
+        take(line, line_nr)
+    if remaining:
+        unit.problems.append(
+            ParseProblem(
+                start,
+                "eof-continuation-dropped",
+                remaining.rstrip(_GO_SPACE),
+                "a line continuation runs into the end of the file; Quadlet drops the whole line",
+            )
+        )
+
+
 def parse_file(path: Path | str) -> UnitFile:
-    """Parse a unit file from disk (UTF-8); OSError and UnicodeDecodeError propagate."""
+    """Parse a unit file from disk (UTF-8); OSError and UnicodeDecodeError propagate.
+
+    Line ends are left alone (no universal newlines): Quadlet splits at "\n" only, so
+    a lone "\r" stays inside its line.
+    """
     path = Path(path)
-    return parse_text(path.read_text(encoding="utf-8"), path=path)
+    with path.open(encoding="utf-8", newline="") as handle:
+        return parse_text(handle.read(), path=path)
 
 
 def strip_matching_quotes(value: str) -> str:

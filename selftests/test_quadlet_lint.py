@@ -98,8 +98,13 @@ class TestParser:
         assert image is not None and image.line == 5
 
     def test_backslash_becomes_a_space_as_in_systemd(self) -> None:
+        unit = parse_text("[Service]\nExecStart=a\\\nb\n", "x.service")
+        assert unit.values("Service", "ExecStart") == ["a b"]
+
+    def test_quadlet_joins_without_a_space(self) -> None:
+        # Seen on the 5.4.2 generator: Quadlet's parser, not systemd's, reads these files.
         unit = parse_text("[Container]\nExec=a\\\nb\n", "x.container")
-        assert unit.values("Container", "Exec") == ["a b"]
+        assert unit.values("Container", "Exec") == ["ab"]
 
     def test_comment_lines_inside_a_continuation_are_skipped(self) -> None:
         text = "[Container]\nExec=httpd \\\n# not part of it\n; nor this\n  -f\n"
@@ -107,9 +112,23 @@ class TestParser:
         assert unit.values("Container", "Exec")[0].split() == ["httpd", "-f"]
 
     def test_an_escaped_backslash_does_not_continue(self) -> None:
+        unit = parse_text("[Service]\nEnvironment=path=C:\\\\\nUser=x\n", "x.service")
+        assert unit.values("Service", "Environment") == ["path=C:\\\\"]
+        assert unit.values("Service", "User") == ["x"]
+
+    def test_quadlet_continues_after_any_trailing_backslash(self) -> None:
         unit = parse_text("[Container]\nLabel=path=C:\\\\\nImage=x\n", "x.container")
-        assert unit.values("Container", "Label") == ["path=C:\\\\"]
-        assert unit.values("Container", "Image") == ["x"]
+        assert unit.values("Container", "Label") == ["path=C:\\Image=x"]
+
+    def test_quadlet_skips_blank_lines_inside_a_continuation_and_drops_one_left_open(self) -> None:
+        unit = parse_text("[Container]\nExec=a \\\n\nb\nImage=x\\\n\n", "x.container")
+        assert unit.values("Container", "Exec") == ["a b"]
+        assert unit.values("Container", "Image") == []
+        assert [(p.kind, p.line) for p in unit.problems] == [("eof-continuation-dropped", 5)]
+
+    def test_quadlet_does_not_skip_a_byte_order_mark(self) -> None:
+        unit = parse_text("\ufeff[Container]\nImage=x\n", "x.container")
+        assert [(p.kind, p.line) for p in unit.problems] == [("byte-order-mark", 1)]
 
     def test_comments_and_blank_lines_are_ignored(self) -> None:
         unit = parse_text("#a\n;b\n\n   \n[Unit]\n  # indented comment\nDescription=x\n", "t.target")
@@ -221,7 +240,7 @@ class TestFileTypeVersions:
     ) -> None:
         body = {
             "hydra.pod": "[Pod]\nPodName=hydra\n",
-            "app.build": "[Build]\nImageTag=localhost/app:1\nFile=Containerfile\n",
+            "app.build": "[Build]\nImageTag=localhost/app:1\nFile=Containerfile\nSetWorkingDirectory=unit\n",
             "base.image": "[Image]\nImage=docker.io/library/busybox:1\n",
         }[file_name]
         path = write(tmp_path, file_name, body)
@@ -308,26 +327,29 @@ class TestKeyVersions:
 
 class TestMisplacedSettings:
     @pytest.mark.parametrize(
-        ("section", "line_text", "home"),
+        ("section", "line_text", "home", "rule"),
         [
-            ("Container", "Restart=always", "Service"),
-            ("Container", "WantedBy=default.target", "Install"),
-            ("Container", "After=network-online.target", "Unit"),
-            ("Unit", "Restart=always", "Service"),
-            ("Unit", "WantedBy=phoenix.target", "Install"),
-            ("Service", "PartOf=phoenix.target", "Unit"),
-            ("Install", "Requires=db.service", "Unit"),
-            ("Service", "Image=busybox", "Container"),
-            ("Unit", "PublishPort=80:80", "Container"),
+            ("Container", "Restart=always", "Service", "QL014"),
+            ("Container", "WantedBy=default.target", "Install", "QL014"),
+            ("Container", "After=network-online.target", "Unit", "QL014"),
+            ("Unit", "Restart=always", "Service", "QL017"),
+            ("Unit", "WantedBy=phoenix.target", "Install", "QL017"),
+            ("Service", "PartOf=phoenix.target", "Unit", "QL017"),
+            ("Install", "Requires=db.service", "Unit", "QL017"),
+            ("Service", "Image=busybox", "Container", "QL017"),
+            ("Unit", "PublishPort=80:80", "Container", "QL017"),
         ],
     )
-    def test_setting_in_the_wrong_section(self, tmp_path: Path, section: str, line_text: str, home: str) -> None:
-        text = f"[Container]\nImage=x\n\n[{section}]\n{line_text}\n"
+    def test_setting_in_the_wrong_section(
+        self, tmp_path: Path, section: str, line_text: str, home: str, rule: str
+    ) -> None:
+        text = f"[Container]\nImage=localhost/x:1\n\n[{section}]\n{line_text}\n"
         path = write(tmp_path, "web.container", text)
         findings = lint(path)
         key = line_text.split("=", 1)[0]
-        assert hits(findings) == {("QL014", 5)}
+        assert hits(findings) == {(rule, 5)}
         assert findings[0].fix == f"move {key}= to [{home}]"
+        assert findings[0].severity == ("error" if rule == "QL014" else "warning")
 
     def test_keys_valid_in_both_are_left_alone(self, tmp_path: Path) -> None:
         text = GOOD_CONTAINER + "\n[Service]\nEnvironment=A=1\nUser=1000\nTimeoutStartSec=900\n"
@@ -336,7 +358,7 @@ class TestMisplacedSettings:
     def test_plain_target_units_are_checked_too(self, tmp_path: Path) -> None:
         text = "[Unit]\nDescription=x\nWantedBy=default.target\n\n[Install]\nAlso=x.service\n"
         findings = lint(write(tmp_path, "stack.target", text))
-        assert hits(findings) == {("QL014", 3)}
+        assert hits(findings) == {("QL017", 3)}
 
 
 class TestSections:
@@ -371,7 +393,7 @@ class TestInstall:
 
 class TestSingleValuedKeys:
     def test_a_repeated_image_is_a_warning_on_the_repeat(self, tmp_path: Path) -> None:
-        findings = lint(write(tmp_path, "web.container", GOOD_CONTAINER + "Image=other:2\n"))
+        findings = lint(write(tmp_path, "web.container", GOOD_CONTAINER + "Image=localhost/other:2\n"))
         assert hits(findings) == {("QL016", 6)}
         assert "first on line 5" in findings[0].message
 
@@ -390,7 +412,7 @@ class TestRequiredKeys:
         assert lint(write(tmp_path, "web.container", "[Container]\nRootfs=/srv/root\n")) == []
 
     def test_image_and_rootfs_conflict(self, tmp_path: Path) -> None:
-        path = write(tmp_path, "web.container", "[Container]\nImage=x\nRootfs=/srv/root\n")
+        path = write(tmp_path, "web.container", "[Container]\nImage=localhost/x:1\nRootfs=/srv/root\n")
         assert hits(lint(path)) == {("QL021", 3)}
 
     @pytest.mark.parametrize(
@@ -460,7 +482,7 @@ class TestVolumeRules:
             ("appdata:/www", set()),
             ("%N-data:/data", set()),
             ("/cache", set()),
-            ('"/srv/quoted:/www:Z"', set()),
+            ('"/srv/quoted:/www:Z"', {"QL047"}),  # 5.4.2 passes the quotes on to podman
         ],
     )
     def test_volume_sources_and_targets(self, tmp_path: Path, volume: str, rules: set[str]) -> None:
@@ -492,7 +514,8 @@ class TestStackRules:
 
     def test_missing_wanted_by_and_part_of(self, tmp_path: Path) -> None:
         text = (
-            "[Unit]\nDescription=x\nPartOf=other.target\n\n[Container]\nImage=x\n\n[Install]\nWantedBy=default.target\n"
+            "[Unit]\nDescription=x\nPartOf=other.target\n\n[Container]\nImage=localhost/x:1\n\n[Install]\n"
+            "WantedBy=default.target\n"
         )
         findings = lint(write(tmp_path, "web.container", text), stack=self.STACK)
         assert hits(findings) == {("QL050", 8), ("QL051", 1)}
@@ -521,7 +544,7 @@ class TestStackRules:
     )
     def test_bind_mounts_need_a_relabel(self, tmp_path: Path, volume: str, flagged: bool) -> None:
         text = (
-            "[Unit]\nPartOf=phoenix.target\n\n[Container]\nImage=x\n"
+            "[Unit]\nPartOf=phoenix.target\n\n[Container]\nImage=localhost/x:1\n"
             f"Volume={volume}\n\n[Install]\nWantedBy=phoenix.target\n"
         )
         findings = lint(write(tmp_path, "web.container", text), stack=self.STACK)
@@ -529,7 +552,7 @@ class TestStackRules:
 
     def test_mount_bind_needs_relabel_too(self, tmp_path: Path) -> None:
         text = (
-            "[Unit]\nPartOf=phoenix.target\n\n[Container]\nImage=x\n"
+            "[Unit]\nPartOf=phoenix.target\n\n[Container]\nImage=localhost/x:1\n"
             "Mount=type=bind,source=/srv/a,destination=/a\n"
             "Mount=type=bind,source=/srv/b,destination=/b,relabel=private\n"
             "\n[Install]\nWantedBy=phoenix.target\n"
@@ -608,7 +631,7 @@ class TestReportsEverything:
         other = write(tmp_path, "db.kube", "[Kube]\nPublishPort=5432:5432\nRestart=always\n")
         findings = lint(broken, other)
         assert hits(f for f in findings if f.path == str(broken)) == {
-            ("QL014", 2),
+            ("QL017", 2),
             ("QL020", 4),
             ("QL030", 5),
             ("QL040", 6),
