@@ -37,8 +37,8 @@ each difference was confirmed against the 5.4.2 generator:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 # File types the Quadlet generator turns into services, with the suffix its
@@ -65,12 +65,16 @@ _COMMENT_STARTS = ("#", ";")
 
 @dataclass(frozen=True)
 class Entry:
-    """One ``Key=Value`` assignment and the line its key is written on."""
+    """One ``Key=Value`` assignment and the line its key is written on.
+
+    ``source`` is the drop-in file the entry came from, None for the unit file itself.
+    """
 
     section: str
     key: str
     value: str
     line: int
+    source: Path | None = None
 
 
 @dataclass
@@ -81,6 +85,7 @@ class Section:
     line: int
     entries: list[Entry] = field(default_factory=list)
     header_lines: list[int] = field(default_factory=list)
+    source: Path | None = None  # the drop-in that opened the section, None for the unit file
 
     def values(self, key: str) -> list[str]:
         return [entry.value for entry in self.entries if entry.key == key]
@@ -364,3 +369,71 @@ def service_name(unit: UnitFile, podman_version: tuple[int, ...] = (5, 4, 2)) ->
     if dot > 0:
         base = base[:dot]
     return f"{base}{suffix}.service"
+
+
+# --------------------------------------------------------------------------
+# Drop-ins (Quadlet's loadUnitDropins() and UnitFile.GetUnitDropinPaths())
+# --------------------------------------------------------------------------
+
+
+def dropin_dir_names(file_name: str) -> list[str]:
+    """The drop-in directory names Quadlet searches for a unit file, most specific first.
+
+    For foo-bar@x.container: foo-bar@x.container.d, foo-bar@.container.d,
+    foo-@.container.d, foo-.container.d, container.d (seen working on 5.4.2).
+    """
+    dot = file_name.rfind(".")
+    extension = file_name[dot:] if dot >= 0 else ""
+    base = file_name[: len(file_name) - len(extension)]
+    unit_name, at, instance = base.partition("@")
+    dropin_extension = extension + ".d"
+    names = [dropin_extension.lstrip(".")]
+    parts = unit_name.split("-")[:-1]
+    for count in range(1, len(parts) + 1):
+        truncated = "-".join(parts[:count]) + "-"
+        names.append(truncated + dropin_extension)
+        if at:
+            names.append(truncated + "@" + dropin_extension)
+    if instance:
+        names.append(unit_name + "@" + dropin_extension)
+    names.append(file_name + ".d")
+    return names[::-1]
+
+
+def find_dropins(file_name: str, unit_dirs: Iterable[Path]) -> list[Path]:
+    """The .conf drop-ins Quadlet merges into a unit, in merge order (by file name; of two
+    with one name, the one in the earlier unit directory or more specific folder wins)."""
+    chosen: dict[str, Path] = {}
+    for unit_dir in unit_dirs:
+        for name in dropin_dir_names(file_name):
+            folder = unit_dir / name
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.iterdir()):
+                if path.suffix == ".conf" and path.name not in chosen:
+                    chosen[path.name] = path
+    return [chosen[name] for name in sorted(chosen)]
+
+
+def merge_dropins(unit: UnitFile, dropins: Iterable[UnitFile]) -> UnitFile:
+    """The unit as Quadlet converts it: each drop-in's entries appended to their sections
+    (new sections at the end), in order; entries keep the drop-in they came from."""
+    merged = UnitFile(path=unit.path, kind=unit.kind, problems=list(unit.problems))
+    by_name: dict[str, Section] = {}
+
+    def add(section: Section, source: Path | None) -> None:
+        target = by_name.get(section.name)
+        if target is None:
+            target = Section(section.name, section.line, source=section.source or source)
+            by_name[section.name] = target
+            merged.sections.append(target)
+        target.header_lines.extend(section.header_lines)
+        for entry in section.entries:
+            target.entries.append(replace(entry, source=entry.source or source))
+
+    for section in unit.sections:
+        add(section, None)
+    for dropin in dropins:
+        for section in dropin.sections:
+            add(section, dropin.path)
+    return merged

@@ -28,8 +28,8 @@ import difflib
 import ipaddress
 import re
 import sys
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from phoenix_compliance.quadlet import (
@@ -37,9 +37,13 @@ from phoenix_compliance.quadlet import (
     QUADLET_SERVICE_SUFFIXES,
     Entry,
     ParseProblem,
+    Section,
     UnitFile,
+    find_dropins,
     kind_of,
+    merge_dropins,
     parse_file,
+    parse_text,
     service_name,
     strip_matching_quotes,
 )
@@ -101,6 +105,7 @@ RULES: dict[str, Rule] = {
         Rule("QL035", "error", "dependency on a Quadlet unit that does not exist"),
         Rule("QL036", "warning", "dependency names a Quadlet file this Podman version does not translate"),
         Rule("QL037", "info", "dependency names a generated service instead of its Quadlet file"),
+        Rule("QL038", "error", "Network= joins a container whose name Quadlet cannot resolve"),
         Rule("QL040", "warning", "Volume= source is a Windows path"),
         Rule("QL041", "warning", "Volume= source is a relative path"),
         Rule("QL042", "warning", "Volume= source is not a valid volume name"),
@@ -396,32 +401,90 @@ LINTED_SUFFIXES = _LINTED_SUFFIXES
 
 
 class _Collector:
-    def __init__(self, unit: UnitFile, version: Version, present: frozenset[str]) -> None:
+    def __init__(
+        self, unit: UnitFile, version: Version, present: frozenset[str], others: Mapping[str, UnitFile]
+    ) -> None:
         self.unit = unit
         self.version = version
-        # Names of the Quadlet files the generator would have loaded with this one.
+        # Names of the Quadlet files the generator would have loaded with this one,
+        # and those of them that were parsed (to look inside a referenced unit).
         self.present = present
+        self.others = others
         self.findings: list[Finding] = []
 
-    def add(self, rule_id: str, line: int, key: str | None, message: str, fix: str) -> None:
+    def add(self, rule_id: str, where: int | Entry | Section, key: str | None, message: str, fix: str) -> None:
+        """Record a finding at a line of the unit, or where an entry or section was written
+        (which may be a drop-in)."""
         rule = RULES[rule_id]
-        self.findings.append(Finding(rule_id, rule.severity, str(self.unit.path), line, key, message, fix))
+        if isinstance(where, int):
+            path, line = self.unit.path, where
+        else:
+            path, line = where.source or self.unit.path, where.line
+        self.findings.append(Finding(rule_id, rule.severity, str(path), line, key, message, fix))
 
     def has(self, name: str) -> bool:
         """Whether a referenced Quadlet file is there for the generator to resolve."""
         return name in self.present or (self.unit.path.parent / name).is_file()
 
 
+def _walk(directory: Path) -> Iterator[Path]:
+    """A directory and its subdirectories in Quadlet's order (depth first, by name),
+    leaving out drop-in folders (*.d), which Quadlet does not search for units."""
+    yield directory
+    for child in sorted(directory.iterdir()):
+        if child.is_dir() and not child.name.endswith(".d"):
+            yield from _walk(child)
+
+
+def unit_dirs(paths: Iterable[Path | str]) -> list[Path]:
+    """The directories Quadlet would search: each folder given with its subfolders, and
+    the folder of each file given (drop-ins may sit beside it)."""
+    found: list[Path] = []
+    for item in paths:
+        path = Path(item)
+        for directory in _walk(path) if path.is_dir() else [path.parent]:
+            if directory not in found:
+                found.append(directory)
+    return found
+
+
 def collect_files(paths: Iterable[Path | str]) -> list[Path]:
-    """Files to lint: each file given, and the unit files under each directory (recursively)."""
+    """Files to lint: each file given, and the unit files in each directory and its
+    subdirectories (drop-in folders excepted, as Quadlet does)."""
     files: list[Path] = []
     for item in paths:
         path = Path(item)
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix in _LINTED_SUFFIXES and p.is_file()))
+            for directory in _walk(path):
+                files.extend(p for p in sorted(directory.iterdir()) if p.suffix in _LINTED_SUFFIXES and p.is_file())
         else:
             files.append(path)
     return files
+
+
+def _unreadable(path: Path, error: Exception) -> Finding:
+    return Finding(
+        "QL000", "error", str(path), 1, None, f"cannot read the file: {error}", "make the file readable UTF-8 text"
+    )
+
+
+def _with_dropins(unit: UnitFile, directories: list[Path], version: Version) -> tuple[UnitFile, list[Finding]]:
+    """The unit with its .conf drop-ins merged, as the generator converts it, and what is
+    wrong in the drop-ins' own syntax (the generator fails the run for it)."""
+    dropins: list[UnitFile] = []
+    findings: list[Finding] = []
+    for path in find_dropins(unit.name, directories):
+        try:
+            with path.open(encoding="utf-8", newline="") as handle:
+                dropin = parse_text(handle.read(), path=path, kind=unit.kind)
+        except (OSError, UnicodeDecodeError) as error:
+            findings.append(_unreadable(path, error))
+            continue
+        syntax = _Collector(dropin, version, frozenset(), {})
+        _syntax(syntax)
+        findings.extend(syntax.findings)
+        dropins.append(replace(dropin, problems=[]))
+    return (merge_dropins(unit, dropins) if dropins else unit), findings
 
 
 def lint_paths(
@@ -429,28 +492,26 @@ def lint_paths(
     podman_version: Version | str = DEFAULT_PODMAN_VERSION,
     stack: StackRules | None = None,
 ) -> list[Finding]:
-    """Lint unit files (or directories of them, searched recursively like Quadlet does).
+    """Lint unit files (or directories of them, searched recursively like Quadlet does),
+    each with the drop-ins Quadlet would merge into it.
 
     Every problem of every file is returned, sorted by path and line.
     """
     version = parse_version(podman_version)
+    paths = list(paths)
+    directories = unit_dirs(paths)
     findings: list[Finding] = []
     units: list[UnitFile] = []
     for path in collect_files(paths):
         try:
-            units.append(parse_file(path))
+            unit = parse_file(path)
         except (OSError, UnicodeDecodeError) as error:
-            findings.append(
-                Finding(
-                    "QL000",
-                    "error",
-                    str(path),
-                    1,
-                    None,
-                    f"cannot read the file: {error}",
-                    "make the file readable UTF-8 text",
-                )
-            )
+            findings.append(_unreadable(path, error))
+            continue
+        if unit.is_quadlet:
+            unit, dropin_findings = _with_dropins(unit, directories, version)
+            findings.extend(dropin_findings)
+        units.append(unit)
     findings.extend(lint_units(units, version, stack))
     return sorted(findings, key=lambda f: (f.path, f.line, f.rule_id, f.key or ""))
 
@@ -462,10 +523,10 @@ def lint_units(
 ) -> list[Finding]:
     """Lint parsed units together (cross-file rules see all of them)."""
     version = parse_version(podman_version)
-    linted_names = {unit.name for unit in units}
+    by_name = {unit.name: unit for unit in units}
     findings: list[Finding] = []
     for unit in units:
-        findings.extend(lint_unit(unit, version, stack, linted_names))
+        findings.extend(lint_unit(unit, version, stack, by_name, linted_units=by_name))
     findings.extend(_duplicate_services(units, version))
     findings.extend(_dependency_advice(units, version))
     return sorted(findings, key=lambda f: (f.path, f.line, f.rule_id, f.key or ""))
@@ -476,13 +537,15 @@ def lint_unit(
     podman_version: Version | str = DEFAULT_PODMAN_VERSION,
     stack: StackRules | None = None,
     linted_names: Iterable[str] = (),
+    linted_units: Mapping[str, UnitFile] | None = None,
 ) -> list[Finding]:
     """Lint one unit. ``linted_names`` are file names linted alongside it, which count
-    as present when resolving Pod=/Volume=/Network=/Image= references."""
+    as present when resolving Pod=/Volume=/Network=/Image= references; ``linted_units``
+    are those parsed, for rules that look inside a referenced unit."""
     version = parse_version(podman_version)
     # The generator only loads file types it knows, so only those can be referenced.
     present = frozenset(name for name in linted_names if FILE_TYPE_SINCE.get(kind_of(Path(name)), (99,)) <= version)
-    out = _Collector(unit, version, present)
+    out = _Collector(unit, version, present, linted_units or {})
     _syntax(out)
     supported = _file_type(out, version)
     _sections(out)
@@ -818,7 +881,7 @@ def _sections(out: _Collector) -> None:
             )
             choices = ", ".join(f"[{name}]" for name in sorted(allowed))
             fix = f"rename it to [{close[0]}]" if close else f"use one of {choices}, or prefix it with X-"
-        out.add("QL011", section.line, None, why, fix)
+        out.add("QL011", section, None, why, fix)
 
 
 def _home_of(key: str, unit: UnitFile, exclude: str) -> str | None:
@@ -856,13 +919,13 @@ def _misplaced(out: _Collector, entry: Entry, home: str) -> None:
         # The generator checks its own sections ([Container], ..., [Quadlet]) key by key.
         owner = "systemd " if home in SYSTEMD_KEYS else ""
         why = f"{entry.key}= is a {owner}[{home}] setting; under [{entry.section}] Quadlet rejects the file"
-        out.add("QL014", entry.line, entry.key, why, f"move {entry.key}= to [{home}]")
+        out.add("QL014", entry, entry.key, why, f"move {entry.key}= to [{home}]")
         return
     if home in SYSTEMD_KEYS:
         why = f"{entry.key}= is a systemd [{home}] setting; under [{entry.section}] systemd ignores it"
     else:
         why = f"{entry.key}= is a Quadlet [{home}] key; under [{entry.section}] systemd ignores it"
-    out.add("QL017", entry.line, entry.key, why, f"move {entry.key}= to [{home}]")
+    out.add("QL017", entry, entry.key, why, f"move {entry.key}= to [{home}]")
 
 
 def _quadlet_section_keys(
@@ -875,7 +938,7 @@ def _quadlet_section_keys(
             if judge_versions and since > version:
                 out.add(
                     "QL012",
-                    entry.line,
+                    entry,
                     entry.key,
                     f"{entry.key}= in [{section}] needs Podman {format_version(since)}; "
                     f"Podman {format_version(version)} rejects the file "
@@ -894,7 +957,7 @@ def _quadlet_section_keys(
         hint = f"; did you mean {close[0]}=?" if close else ""
         out.add(
             "QL013",
-            entry.line,
+            entry,
             entry.key,
             f"{entry.key}= is not a [{section}] key in any Podman release{hint} "
             f"(Quadlet: \"unsupported key '{entry.key}' in group '{section}'\")",
@@ -911,7 +974,7 @@ def _install(out: _Collector) -> None:
             continue
         out.add(
             "QL015",
-            entry.line,
+            entry,
             entry.key,
             f"Quadlet only creates links for Alias=, WantedBy=, RequiredBy= and UpheldBy=; "
             f"{entry.key}= is ignored because generated units cannot be 'systemctl enable'd",
@@ -932,7 +995,7 @@ def _single_valued(out: _Collector) -> None:
         if first is not entry:
             out.add(
                 "QL016",
-                entry.line,
+                entry,
                 entry.key,
                 f"{entry.key}= is set again (first on line {first.line}); Quadlet uses only the last value",
                 f"keep a single {entry.key}= line",
@@ -970,7 +1033,7 @@ def _required(out: _Collector, version: Version) -> None:
             entry = unit.last(main, "Rootfs")
             out.add(
                 "QL021",
-                entry.line if entry else at,
+                entry if entry else at,
                 "Rootfs",
                 "Image= and Rootfs= are both set; Quadlet refuses the combination",
                 "keep either Image= or Rootfs=",
@@ -1011,7 +1074,7 @@ def _service_overrides(out: _Collector) -> None:
     if found is not None and found[1] not in ("mixed", "control-group"):
         out.add(
             "QL018",
-            found[0].line,
+            found[0],
             "KillMode",
             f"KillMode={found[1]}: Quadlet only allows mixed or control-group (\"invalid KillMode '{found[1]}'\")",
             "remove KillMode= (Quadlet sets mixed) or use control-group",
@@ -1020,7 +1083,7 @@ def _service_overrides(out: _Collector) -> None:
     if found is not None and found[1] not in ("notify", "oneshot"):
         out.add(
             "QL018",
-            found[0].line,
+            found[0],
             "Type",
             f"Type={found[1]}: Quadlet only allows notify or oneshot (\"invalid service Type '{found[1]}'\")",
             "remove Type= (Quadlet sets notify) or use oneshot",
@@ -1041,7 +1104,7 @@ def _user_and_mappings(out: _Collector) -> None:
         if group is not None and group[1] and not _lookup_value(unit, main, "User"):
             out.add(
                 "QL022",
-                group[0].line,
+                group[0],
                 "Group",
                 'Group= is set without User=; Quadlet refuses it ("invalid Group set without User")',
                 "add User= as well (podman takes --user USER:GROUP)",
@@ -1064,7 +1127,7 @@ def _user_and_mappings(out: _Collector) -> None:
             mapping = min(explicit, key=lambda entry: entry.line)
             out.add(
                 "QL028",
-                first.line,
+                first,
                 first.key,
                 f"the deprecated {first.key}= is combined with {mapping.key}= (line {mapping.line}); Quadlet "
                 'refuses the file ("deprecated Remap keys are set along with explicit mapping keys")',
@@ -1080,7 +1143,7 @@ def _user_and_mappings(out: _Collector) -> None:
             if maps:
                 out.add(
                     "QL022",
-                    maps[0][0].line,
+                    maps[0][0],
                     key,
                     f"{key}= is set without RemapUsers=; Quadlet refuses it",
                     "use UIDMap=/GIDMap= (RemapUid=/RemapGid= are deprecated), or add RemapUsers=",
@@ -1088,7 +1151,7 @@ def _user_and_mappings(out: _Collector) -> None:
     elif users is not None and mode == "manual" and not _REMAP_MANUAL_ALLOWED[unit.kind]:
         out.add(
             "QL027",
-            users.line,
+            users,
             "RemapUsers",
             f'RemapUsers=manual is not supported in a .{unit.kind} file; Quadlet: "RemapUsers=manual is not supported"',
             "use RemapUsers=auto or keep-id, or UserNS=",
@@ -1098,7 +1161,7 @@ def _user_and_mappings(out: _Collector) -> None:
             if len(maps) > 1:
                 out.add(
                     "QL027",
-                    maps[1][0].line,
+                    maps[1][0],
                     key,
                     f"RemapUsers=keep-id takes a single {key}= value; Quadlet refuses several",
                     f"keep one {key}= value",
@@ -1106,7 +1169,7 @@ def _user_and_mappings(out: _Collector) -> None:
     elif users is not None and mode not in ("manual", "auto", "keep-id"):
         out.add(
             "QL027",
-            users.line,
+            users,
             "RemapUsers",
             f"RemapUsers={mode} is not manual, auto or keep-id; Quadlet: \"unsupported RemapUsers option '{mode}'\"",
             "use UserNS= instead (RemapUsers= is deprecated)",
@@ -1119,7 +1182,7 @@ def _image_reference(out: _Collector, entry: Entry, image: str) -> None:
         if image.endswith(suffix) and not out.has(image):
             out.add(
                 "QL031",
-                entry.line,
+                entry,
                 entry.key,
                 f"{entry.key}={image}: there is no {image} beside this file; Quadlet: "
                 f'"requested Quadlet image {image} was not found"',
@@ -1146,7 +1209,7 @@ def _pod(out: _Collector) -> None:
     if not pod.endswith(".pod"):
         out.add(
             "QL030",
-            pod_entry.line,
+            pod_entry,
             "Pod",
             f'Pod={pod} names a pod, not a .pod unit; Quadlet: "pod {pod} is not Quadlet based"',
             f"write Pod={pod}.pod and add a {pod}.pod file (PodName={pod} keeps the pod's name)",
@@ -1154,7 +1217,7 @@ def _pod(out: _Collector) -> None:
     elif not out.has(pod):
         out.add(
             "QL031",
-            pod_entry.line,
+            pod_entry,
             "Pod",
             f'Pod={pod}: there is no {pod} beside this file; Quadlet: "quadlet pod unit {pod} does not exist"',
             f"add {pod} next to {unit.name}, or correct the name",
@@ -1163,7 +1226,7 @@ def _pod(out: _Collector) -> None:
         for entry in _lookup_all(unit, "Container", key):
             out.add(
                 "QL032",
-                entry.line,
+                entry,
                 key,
                 f"this container joins {pod} and shares the pod's network; Quadlet passes {key}= on "
                 "and podman refuses to create the container",
@@ -1186,7 +1249,7 @@ def _quoted(out: _Collector, entry: Entry) -> bool:
         return False
     out.add(
         "QL047",
-        entry.line,
+        entry,
         entry.key,
         f"{entry.key}={entry.value}: Quadlet does not unquote {entry.key}=, so podman receives the "
         "quotes as part of the value",
@@ -1233,7 +1296,7 @@ def _volume(out: _Collector, entry: Entry, advise: bool = True) -> None:
         if not source.startswith((".", "/")) and source.endswith(".volume") and not out.has(source):
             out.add(
                 "QL031",
-                entry.line,
+                entry,
                 "Volume",
                 f"Volume={value}: Quadlet keeps the quotes and looks for a unit named {source}, which is not "
                 f'there; Quadlet: "requested Quadlet source {source} was not found"',
@@ -1243,7 +1306,7 @@ def _volume(out: _Collector, entry: Entry, advise: bool = True) -> None:
     if _WINDOWS_PATH.match(value):
         out.add(
             "QL040",
-            entry.line,
+            entry,
             "Volume",
             f"Volume={value}: '{value[:2]}' is a Windows drive; Quadlet splits at ':' and "
             f"would mount a volume named '{value[0]}'",
@@ -1255,7 +1318,7 @@ def _volume(out: _Collector, entry: Entry, advise: bool = True) -> None:
     if source.startswith("."):
         out.add(
             "QL041",
-            entry.line,
+            entry,
             "Volume",
             f"Volume={value}: relative source '{source}' is resolved against the unit "
             "file's directory (~/.config/containers/systemd once installed), not the "
@@ -1268,7 +1331,7 @@ def _volume(out: _Collector, entry: Entry, advise: bool = True) -> None:
         if not out.has(source):
             out.add(
                 "QL031",
-                entry.line,
+                entry,
                 "Volume",
                 f"Volume={value}: there is no {source} beside this file; Quadlet: "
                 f'"requested Quadlet source {source} was not found"',
@@ -1278,7 +1341,7 @@ def _volume(out: _Collector, entry: Entry, advise: bool = True) -> None:
         # A specifier (%h/data, %N-data) cannot be judged before systemd expands it.
         out.add(
             "QL042",
-            entry.line,
+            entry,
             "Volume",
             f"Volume={value}: '{source}' is neither an absolute path nor a valid volume "
             "name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)",
@@ -1287,7 +1350,7 @@ def _volume(out: _Collector, entry: Entry, advise: bool = True) -> None:
     if not dest.startswith("/"):
         out.add(
             "QL043",
-            entry.line,
+            entry,
             "Volume",
             f"Volume={value}: the container path '{dest}' is not absolute; podman refuses it",
             "write the container path from the root, e.g. :/data",
@@ -1297,7 +1360,7 @@ def _volume(out: _Collector, entry: Entry, advise: bool = True) -> None:
             continue
         out.add(
             "QL044",
-            entry.line,
+            entry,
             "Volume",
             f"Volume={value}: podman does not know the option '{option}' and refuses the mount",
             "use options such as ro, rw, z, Z, U, O, nocopy, separated by commas",
@@ -1355,7 +1418,7 @@ def _mounts(out: _Collector) -> None:
 
 def _mount(out: _Collector, entry: Entry, word: str) -> None:
     def refuse(why: str, fix: str) -> None:
-        out.add("QL045", entry.line, "Mount", f"Mount={word}: {why}", fix)
+        out.add("QL045", entry, "Mount", f"Mount={word}: {why}", fix)
 
     fields = go_csv_fields(word)
     if fields is None:
@@ -1378,7 +1441,7 @@ def _mount(out: _Collector, entry: Entry, word: str) -> None:
     if mount_type not in _MOUNT_TYPES:
         out.add(
             "QL046",
-            entry.line,
+            entry,
             "Mount",
             f"Mount={word}: podman does not know the mount type '{mount_type}'",
             "use type=bind, volume, tmpfs, image, devpts, glob or ramfs",
@@ -1406,7 +1469,7 @@ def _mount(out: _Collector, entry: Entry, word: str) -> None:
     if source.endswith((".volume", ".image")) and not out.has(source):
         out.add(
             "QL031",
-            entry.line,
+            entry,
             "Mount",
             f"Mount={word}: there is no {source} beside this file; Quadlet: "
             f'"requested Quadlet source {source} was not found"',
@@ -1434,21 +1497,41 @@ def _networks(out: _Collector) -> None:
         if not out.has(target):
             out.add(
                 "QL031",
-                entry.line,
+                entry,
                 "Network",
                 f"Network={entry.value}: there is no {target} beside this file; Quadlet: "
                 f'"requested Quadlet unit {target} was not found"',
                 f"add {target} next to {unit.name}, or name an existing network",
             )
+        elif is_container and (joined := out.others.get(target)) is not None and not container_resource_name(joined):
+            out.add(
+                "QL038",
+                entry,
+                "Network",
+                f"Network={entry.value}: {target} names its container with a specifier Quadlet cannot expand "
+                f'(only %N is), so it cannot join its network; Quadlet: "cannot get the resource name of {target}"',
+                f"set ContainerName= in {target} to a plain name (or one using only %N)",
+            )
         elif is_container and colon:
             out.add(
                 "QL034",
-                entry.line,
+                entry,
                 "Network",
                 f"Network={entry.value}: Quadlet refuses options when joining another container's "
                 'network ("extra options are not supported when joining another container\'s network")',
                 f"write Network={target} without options",
             )
+
+
+def container_resource_name(unit: UnitFile) -> str:
+    """GetContainerResourceName(): the container's name with %N expanded, "" when other
+    specifiers remain (the default name of a template, systemd-%p_%i, among them)."""
+    name = _lookup_value(unit, "Container", "ContainerName")
+    if not name:
+        name = "systemd-%p_%i" if "@" in unit.name else "systemd-%N"
+    service = _lookup_value(unit, "Container", "ServiceName") or unit.name.rpartition(".")[0]
+    resolved = name.replace("%N", service)
+    return "" if "%" in resolved else resolved
 
 
 def _network_subnets(out: _Collector) -> None:
@@ -1463,7 +1546,7 @@ def _network_subnets(out: _Collector) -> None:
         said = "has no Subnet=" if not subnets else f"has more {key}= values than Subnet= values"
         out.add(
             "QL023",
-            extra[0].line,
+            extra[0],
             key,
             f"{key}={extra[0].value}: the network {said}; Quadlet pairs each {key}= with a Subnet= "
             "and refuses the file",
@@ -1481,7 +1564,7 @@ def _volume_unit(out: _Collector) -> None:
         if image is None:
             out.add(
                 "QL020",
-                driver[0].line,
+                driver[0],
                 "Image",
                 'Driver=image needs Image= in [Volume]; Quadlet: "the key Image is mandatory when using the '
                 'image driver"',
@@ -1497,7 +1580,7 @@ def _volume_unit(out: _Collector) -> None:
         if found is not None and found[1]:
             out.add(
                 "QL022",
-                found[0].line,
+                found[0],
                 key,
                 f'{key}= is set without Device=; Quadlet: "key {key} can\'t be used without Device"',
                 f"add Device= (what to mount), or remove {key}=",
@@ -1535,16 +1618,14 @@ def _working_directory(out: _Collector) -> None:
     if swd_entry is not None and swd:
         refused = _refused_working_directory(unit.kind, swd)
         if refused is not None:
-            out.add(
-                "QL024", swd_entry.line, "SetWorkingDirectory", refused, "use unit, or a value this file type takes"
-            )
+            out.add("QL024", swd_entry, "SetWorkingDirectory", refused, "use unit, or a value this file type takes")
             return
         relative_to = ""
         if mode == "file":
             file_entry = _lookup(unit, main, "File")
             if file_entry is None:
                 why = 'SetWorkingDirectory=file needs File=; Quadlet: "no File key specified"'
-                out.add("QL020", swd_entry.line, "File", why, "add File=<Containerfile>")
+                out.add("QL020", swd_entry, "File", why, "add File=<Containerfile>")
                 return
             relative_to = file_entry[1]
         elif mode == "yaml":
@@ -1576,7 +1657,7 @@ def _working_directory(out: _Collector) -> None:
         last_file = unit.last(main, "File")
         out.add(
             "QL024",
-            last_file.line if last_file else at,
+            last_file if last_file else at,
             "File",
             f'File={file} is relative and nothing says relative to what; Quadlet: "relative path in File key '
             'requires SetWorkingDirectory key to be set"',
@@ -1648,7 +1729,7 @@ def _ports(out: _Collector) -> None:
             if not _EXPOSE_PORT.search(port):
                 out.add(
                     "QL026",
-                    entry.line,
+                    entry,
                     "ExposeHostPort",
                     f"ExposeHostPort={port} is not a port or range; Quadlet: \"invalid port format '{port}'\"",
                     "write a port (8080), a range (8000-8010) and optionally /tcp or /udp",
@@ -1662,7 +1743,7 @@ def _ports(out: _Collector) -> None:
         if problem is not None:
             out.add(
                 "QL061",
-                entry.line,
+                entry,
                 "PublishPort",
                 f"PublishPort={entry.value}: {problem}; podman refuses to start the container",
                 "write [[address:]hostPort:]containerPort[/tcp|udp], e.g. PublishPort=8080:80",
@@ -1690,7 +1771,7 @@ def _key_values(out: _Collector) -> None:
             if words is None:
                 out.add(
                     "QL060",
-                    entry.line,
+                    entry,
                     key,
                     f"{key}={entry.value}: the value has an escape sequence Quadlet cannot read "
                     "(such as \\q); it drops the whole line",
@@ -1702,7 +1783,7 @@ def _key_values(out: _Collector) -> None:
                     continue
                 out.add(
                     "QL060",
-                    entry.line,
+                    entry,
                     key,
                     f"{key}=: '{word}' has no '='; each space-separated word is one KEY=VALUE, so Quadlet "
                     "drops it (5.4) or passes it on as a key without a value",
@@ -1730,7 +1811,7 @@ def _secrets(out: _Collector) -> None:
         if problem:
             out.add(
                 "QL062",
-                entry.line,
+                entry,
                 "Secret",
                 f"Secret={word}: {problem}; podman refuses to create the container",
                 "write Secret=name[,type=mount|env][,target=...][,uid=,gid=,mode=]",
@@ -1766,7 +1847,7 @@ def _userns(out: _Collector) -> None:
             if mode not in _USERNS_MODES or (needs_value and not rest) or (colon and not rest):
                 out.add(
                     "QL063",
-                    found[0].line,
+                    found[0],
                     "UserNS",
                     f"UserNS={found[1]} is not a user namespace mode podman knows; it refuses to start",
                     "use auto, keep-id, host, nomap, private, ns:<path> (options after ':', e.g. keep-id:uid=1000)",
@@ -1776,7 +1857,7 @@ def _userns(out: _Collector) -> None:
 def _bad_policy(out: _Collector, entry: Entry, value: str) -> None:
     out.add(
         "QL064",
-        entry.line,
+        entry,
         "AutoUpdate",
         f"AutoUpdate={value}: podman auto-update knows only the registry and local policies",
         "use AutoUpdate=registry or AutoUpdate=local",
@@ -1799,7 +1880,7 @@ def _names(out: _Collector) -> None:
     if not _VOLUME_NAME.match(found[1]):
         out.add(
             "QL070",
-            found[0].line,
+            found[0],
             key,
             f"{key}={found[1]}: podman names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*; it refuses this one",
             "use letters, digits, '_', '.' and '-' only, starting with a letter or digit",
@@ -1835,7 +1916,7 @@ def _short_image_name(out: _Collector) -> None:
         return
     out.add(
         "QL025",
-        entry.line,
+        entry,
         "Image",
         f'Image={image} is not a fully qualified image name; Quadlet warns ("not ideal for performance and '
         'security reasons") and podman resolves it through short-name aliases',
@@ -1878,7 +1959,7 @@ def _dependencies(out: _Collector) -> None:
             if not translated:
                 out.add(
                     "QL036",
-                    entry.line,
+                    entry,
                     key,
                     f"{key}={word}: Podman {format_version(out.version)} passes Quadlet file names to systemd "
                     f"unchanged (translation arrived in {format_version(DEPENDENCY_TRANSLATION_SINCE)}), and "
@@ -1888,7 +1969,7 @@ def _dependencies(out: _Collector) -> None:
             elif not out.has(word):
                 out.add(
                     "QL035",
-                    entry.line,
+                    entry,
                     key,
                     f'{key}={word}: there is no {word} beside this file; Quadlet: "unable to translate dependency '
                     f'for {word}"',
@@ -1919,7 +2000,7 @@ def _dependency_advice(units: Sequence[UnitFile], version: Version) -> list[Find
                     Finding(
                         "QL037",
                         RULES["QL037"].severity,
-                        str(unit.path),
+                        str(entry.source or unit.path),
                         entry.line,
                         key,
                         f"{key}={word} names the service {target.name} generates; from Podman "
@@ -1967,7 +2048,7 @@ def _stack(out: _Collector, stack: StackRules) -> None:
         section = unit.section("Install")
         out.add(
             "QL050",
-            section.line if section else 1,
+            section if section else 1,
             "WantedBy",
             f"{unit.name} is not wanted by {target}, so starting the stack does not start it",
             f"add WantedBy={target} under [Install]",
@@ -1976,7 +2057,7 @@ def _stack(out: _Collector, stack: StackRules) -> None:
         section = unit.section("Unit")
         out.add(
             "QL051",
-            section.line if section else 1,
+            section if section else 1,
             "PartOf",
             f"{unit.name} is not PartOf={target}, so stopping or restarting the stack leaves it running",
             f"add PartOf={target} under [Unit]",
@@ -1997,7 +2078,7 @@ def _relabel(out: _Collector) -> None:
                 continue
             out.add(
                 "QL052",
-                entry.line,
+                entry,
                 "Volume",
                 f"bind mount {source} has no :Z or :z, so on an SELinux host the container cannot use it",
                 f"append :Z (private) or :z (shared): Volume={source}:{_dest}:{options + ',' if options else ''}Z",
@@ -2010,7 +2091,7 @@ def _relabel(out: _Collector) -> None:
                 continue
             out.add(
                 "QL052",
-                entry.line,
+                entry,
                 "Mount",
                 "bind mount has no relabel option, so on an SELinux host the container cannot use it",
                 "add relabel=private (like :Z) or relabel=shared (like :z)",

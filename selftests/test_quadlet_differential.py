@@ -316,6 +316,20 @@ def reference_mutations() -> list[Case]:
             mutated(name, [*lines[:header], *lines[header + 1 :]], f"header {lines[header]} dropped")
         mutated(name, ["\ufeff" + lines[0], *lines[1:]], "byte order mark")
         mutated(name, [*lines, "Exec=true \\"], "ends in a continuation")
+        main = f"[{name.rsplit('.', 1)[1].capitalize()}]"
+        for index, line in enumerate(lines):
+            entry = _entry(line)
+            if entry is None or entry[0] not in ("Image", "PodName", "Pod", "Restart"):
+                continue
+            # The setting moved into a drop-in, and a drop-in that breaks the unit.
+            section = next(lines[h] for h in reversed(headers) if h < index)
+            files = dict(originals)
+            files[name] = "\n".join([*lines[:index], *lines[index + 1 :]]) + "\n"
+            files[f"{name}.d/10-moved.conf"] = f"{section}\n{line}\n"
+            cases.append(_case(files, f"mutation: {name}: {entry[0]} moved into a drop-in"))
+        for dropin in (f"{name}.d/50-x.conf", f"{name.rsplit('.', 1)[1]}.d/50-x.conf"):
+            for text in (f"{main}\nBogus=1\n", "Bogus=1\n", "[Service]\nKillMode=process\n", f"{main}\nLabel=a=b\n"):
+                cases.append(_case({**originals, dropin: text}, f"mutation: {name}: drop-in {dropin}: {text!r}"))
     for name in originals:
         if name.endswith(".pod"):
             files = {other: text for other, text in originals.items() if other != name}
@@ -327,14 +341,20 @@ def reference_mutations() -> list[Case]:
 # Hypothesis: unit files over sections, keys and values
 # --------------------------------------------------------------------------
 
-# Valid files a drawn unit may refer to (Pod=p.pod, Volume=v.volume:/x, ...).
-SIBLINGS: dict[str, str] = {
-    "p.pod": "[Pod]\nPodName=p\n",
-    "v.volume": "[Volume]\n",
-    "n.network": "[Network]\n",
-    "i.image": "[Image]\nImage=localhost/i:1\n",
-    "b.build": "[Build]\nImageTag=localhost/b:1\nFile=/src/Containerfile\n",
-    "c.container": "[Container]\nImage=localhost/c:1\n",
+# Files a drawn unit may refer to (Pod=p.pod, Volume=v.volume:/x, ...): valid ones, and
+# containers whose name Quadlet cannot resolve when another joins their network.
+SIBLINGS: dict[str, list[str]] = {
+    "p.pod": ["[Pod]\nPodName=p\n"],
+    "v.volume": ["[Volume]\n"],
+    "n.network": ["[Network]\n"],
+    "i.image": ["[Image]\nImage=localhost/i:1\n"],
+    "b.build": ["[Build]\nImageTag=localhost/b:1\nFile=/src/Containerfile\n"],
+    "c.container": [
+        "[Container]\nImage=localhost/c:1\n",
+        "[Container]\nImage=localhost/c:1\nContainerName=%N-c\n",
+        "[Container]\nImage=localhost/c:1\nContainerName=%p-c\n",
+    ],
+    "t@.container": ["[Container]\nImage=localhost/t:1\n"],
 }
 
 # What each file type needs to be accepted at all; a drawn file keeps each most of the time.
@@ -359,7 +379,7 @@ VALUES: dict[str, list[str]] = {
                "/srv/a:data", "/a:/b:Q", "C:\\x:/x", "%h/x:/x:z", "/cache", "", "bad name:/x", '"/srv/a:/a"',
                "%N.volume:/x", ":/x", '"v.volume:/x"'],
     "Network": ["host", "n.network", "missing.network", "c.container", "c.container:ip=10.0.0.9",
-                "n.network:ip=10.0.0.5", "missing.container", "", '"n.network"', "none"],
+                "n.network:ip=10.0.0.5", "missing.container", "", '"n.network"', "none", "t@.container"],
     "PublishPort": ["8080:80", "80", "127.0.0.1:8080:80", "abc", "8080:80/tcp", "99999:80", "1-3:1-2", "[::1]:80:80",
                     "", '"80:80"', "8080:80/xyz"],
     "ExposeHostPort": ["80", "80-90/tcp", "abc", "x1", "", "/udp", " 80 "],
@@ -489,10 +509,16 @@ def generated_case(draw: st.DrawFn) -> dict[str, str]:
     if draw(st.integers(0, 40)) == 20:
         text = "\ufeff" + text
     files = {f"app.{kind}": text}
+    # Drop-ins: beside the unit, for every unit of the type, or for a name prefix.
+    for _ in range(draw(st.integers(0, 1))):
+        folder = draw(st.sampled_from([f"app.{kind}.d", f"{kind}.d", f"app.{kind}.d", f"sub/app.{kind}.d"]))
+        section = draw(st.sampled_from([main, main, "Service", "Unit"]))
+        entries = draw(st.lists(_entry_line(section), min_size=1, max_size=3))
+        files[f"{folder}/{draw(st.sampled_from(['10-a', '20-b']))}.conf"] = "\n".join([f"[{section}]", *entries]) + "\n"
     for sibling in draw(st.sets(st.sampled_from(sorted(SIBLINGS)), max_size=3)):
         # Now and then a referenced file sits in a subdirectory, which both sides search.
         where = "sub/" if draw(st.integers(0, 8)) == 4 else ""
-        files[where + sibling] = SIBLINGS[sibling]
+        files[where + sibling] = draw(st.sampled_from(SIBLINGS[sibling]))
     return files
 
 

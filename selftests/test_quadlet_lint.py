@@ -38,6 +38,7 @@ Image=localhost/demo:1.0
 
 def write(directory: Path, name: str, text: str) -> Path:
     path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
 
@@ -735,3 +736,102 @@ class TestRealGenerator:
         _code, output = self.run(files)
         rejected = set(re.findall(r'converting "([^"]+)": unsupported key', output))
         assert rejected == expected_rejected, f"Podman {format_version(version)} disagrees with the table"
+
+
+class TestGeneratorRules:
+    """Rules proven against the 5.4.2 generator (test_quadlet_differential.py); here one
+    small file each, with the rule and line the lint must name."""
+
+    @pytest.mark.parametrize(
+        ("file_name", "body", "expected"),
+        [
+            ("a.container", GOOD_CONTAINER + "[Service]\nKillMode=process\n", {("QL018", 7)}),
+            ("a.container", GOOD_CONTAINER + "[Service]\nType=simple\n", {("QL018", 7)}),
+            ("a.container", GOOD_CONTAINER + "Group=1000\n", {("QL022", 6)}),
+            ("a.container", GOOD_CONTAINER + "RemapUid=0:1:1\n", {("QL022", 6)}),
+            ("a.container", GOOD_CONTAINER + "RemapUsers=bogus\n", {("QL027", 6)}),
+            ("a.kube", "[Kube]\nYaml=/a.yaml\nRemapUsers=manual\n", {("QL027", 3)}),
+            ("a.container", GOOD_CONTAINER + "UserNS=keep-id\nRemapUsers=keep-id\n", {("QL028", 7)}),
+            ("a.network", "[Network]\nGateway=10.0.0.1\n", {("QL023", 2)}),
+            (
+                "a.network",
+                "[Network]\nSubnet=10.0.0.0/24\nIPRange=10.0.0.0/25\nIPRange=10.0.0.128/25\n",
+                {("QL023", 4)},
+            ),
+            ("a.network", "[Network]\nGateway=10.0.0.1\nGateway=\n", set()),  # an empty value clears the list
+            ("a.volume", "[Volume]\nType=nfs\n", {("QL022", 2)}),
+            ("a.volume", "[Volume]\nDriver=image\n", {("QL020", 2)}),
+            ("a.build", "[Build]\nImageTag=localhost/a:1\nFile=Containerfile\n", {("QL024", 3)}),
+            ("a.build", "[Build]\nImageTag=localhost/a:1\nSetWorkingDirectory=yaml\n", {("QL024", 3)}),
+            ("a.kube", "[Kube]\nYaml=/a.yaml\nSetWorkingDirectory=/src\n", {("QL024", 3)}),
+            ("a.container", GOOD_CONTAINER + "ExposeHostPort=http\n", {("QL026", 6)}),
+            ("a.container", GOOD_CONTAINER + "Image=missing.image\n", {("QL016", 6), ("QL031", 6)}),
+            ("a.container", GOOD_CONTAINER + "Mount=source=/a,destination=/a\n", {("QL045", 6)}),
+            ("a.container", GOOD_CONTAINER + "Mount=type=bind,destination=/a\n", {("QL045", 6)}),
+            ("a.container", GOOD_CONTAINER + "Mount=type=bind,destination=/a\\q\n", set()),  # unsplittable: ignored
+            ("a.container", GOOD_CONTAINER + "Mount=type=volume,source=v.volume,destination=/a\n", {("QL031", 6)}),
+            ("a.container", GOOD_CONTAINER + "Network=c.container:ip=10.0.0.2\n", {("QL031", 6)}),
+            ("a.container", GOOD_CONTAINER + "[Unit]\nAfter=b.container\n", {("QL036", 7)}),
+            ("a.container", "[Container]\nImage=busybox\n", {("QL025", 2)}),
+            ("a.container", '[Container]\nImage="localhost/a:1\n', set()),  # Lookup() trims every quote
+            ("a.container", GOOD_CONTAINER + 'Volume="/srv:/srv"\n', {("QL047", 6)}),
+            ("a.container", GOOD_CONTAINER + "Volume=/srv:/srv:bogus\n", {("QL044", 6)}),
+            ("a.container", GOOD_CONTAINER + "Environment=FOO\n", {("QL060", 6)}),
+            ("a.container", GOOD_CONTAINER + "PublishPort=80:http\n", {("QL061", 6)}),
+            ("a.container", GOOD_CONTAINER + "Secret=s,type=file\n", {("QL062", 6)}),
+            ("a.container", GOOD_CONTAINER + "UserNS=sometimes\n", {("QL063", 6)}),
+            ("a.container", GOOD_CONTAINER + "AutoUpdate=daily\n", {("QL064", 6)}),
+            ("a.container", GOOD_CONTAINER + "ContainerName=my web\n", {("QL070", 6)}),
+            ("a.container", GOOD_CONTAINER + "\\\n\\\n", set()),  # lone backslashes are empty lines
+        ],
+    )
+    def test_rule(self, tmp_path: Path, file_name: str, body: str, expected: set[tuple[str, int]]) -> None:
+        assert hits(lint(write(tmp_path, file_name, body))) == expected
+
+    def test_joining_a_container_whose_name_quadlet_cannot_resolve(self, tmp_path: Path) -> None:
+        write(tmp_path, "db.container", "[Container]\nImage=localhost/db:1\nContainerName=%p-db\n")
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "Network=db.container\n")
+        assert hits(only(lint(tmp_path), "QL038")) == {("QL038", 6)}
+        write(tmp_path, "db.container", "[Container]\nImage=localhost/db:1\nContainerName=%N-db\n")
+        assert lint(path, tmp_path / "db.container") == []
+
+    def test_dependencies_name_quadlet_files_from_5_5(self, tmp_path: Path) -> None:
+        write(tmp_path, "db.container", "[Container]\nImage=localhost/db:1\n")
+        write(tmp_path, "web.container", GOOD_CONTAINER + "[Unit]\nRequires=db.container gone.container\n")
+        assert hits(lint(tmp_path, version=(5, 5, 0))) == {("QL035", 7)}
+        write(tmp_path, "web.container", GOOD_CONTAINER + "[Unit]\nRequires=db.service\n")
+        assert hits(lint(tmp_path, version=(5, 5, 0))) == {("QL037", 7)}
+        assert lint(tmp_path, version=PODMAN_5_4) == []
+
+
+class TestDropins:
+    def test_a_dropin_completes_the_unit(self, tmp_path: Path) -> None:
+        write(tmp_path, "web.container", "[Container]\nExec=true\n")
+        write(tmp_path, "web.container.d/10-image.conf", "[Container]\nImage=localhost/web:1\n")
+        assert lint(tmp_path) == []
+
+    def test_findings_in_a_dropin_name_the_dropin(self, tmp_path: Path) -> None:
+        write(tmp_path, "web.container", GOOD_CONTAINER)
+        dropin = write(tmp_path, "container.d/50-extra.conf", "[Container]\nImagee=x\ngarbage\n")
+        findings = lint(tmp_path)
+        assert {(f.path, f.line, f.rule_id) for f in findings} == {(str(dropin), 2, "QL013"), (str(dropin), 3, "QL001")}
+
+    @pytest.mark.parametrize(
+        ("unit", "folder"),
+        [
+            ("web.container", "web.container.d"),
+            ("web.container", "container.d"),
+            ("phoenix-web.container", "phoenix-.container.d"),
+            ("web@blue.container", "web@.container.d"),
+        ],
+    )
+    def test_where_quadlet_looks(self, tmp_path: Path, unit: str, folder: str) -> None:
+        write(tmp_path, unit, "[Container]\nExec=true\n")
+        write(tmp_path, f"{folder}/10-image.conf", "[Container]\nImage=localhost/web:1\n")
+        assert lint(tmp_path) == []
+
+    def test_the_more_specific_dropin_of_a_name_wins(self, tmp_path: Path) -> None:
+        write(tmp_path, "web.container", GOOD_CONTAINER)
+        write(tmp_path, "web.container.d/10-x.conf", "[Container]\nLabel=a=b\n")
+        write(tmp_path, "container.d/10-x.conf", "[Container]\nBogus=1\n")
+        assert lint(tmp_path) == []
