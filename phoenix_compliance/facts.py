@@ -300,9 +300,10 @@ class HostFacts:
                 "probe_http.sh", {"PHX_URLS": endpoint.url, "PHX_RETRIES": str(retries),
                                   "PHX_HTTP_TIMEOUT": str(int(timeout))},
             ).get("http_0", Section("http_0", 127, "", "probe section missing"))
-        where = f"{endpoint.url} from {self.host_id} itself ({suite_error})"
-        if answer.ok and answer.out.strip().isdigit():
-            return EndpointAnswer(int(answer.out.strip()), where, None)
+        status, _, detail = answer.out.strip().partition(" ")
+        where = f"{endpoint.url} from {self.host_id} itself{' ' + detail if detail else ''} ({suite_error})"
+        if answer.ok and status.isdigit():
+            return EndpointAnswer(int(status), where, None)
         return EndpointAnswer(None, where, answer.describe_failure())
 
     @property

@@ -2,15 +2,29 @@
 # with bounded retries, one section (http_0, http_1, ...) per URL.
 # A string for `sh -c`, because timeout(1) cannot run a shell function.
 http_status='
+ask() {
+  if command -v curl >/dev/null 2>&1; then
+    curl -s -o /dev/null -w "%{http_code}" --max-time "$PHX_HTTP_TIMEOUT" "$1"
+  else
+    wget -q -S -O /dev/null -T "$PHX_HTTP_TIMEOUT" "$1" 2>&1 | awk "/HTTP\\//{s=\$2} END{print s}"
+  fi
+}
+# "localhost" may name ::1 first, where a rootless port forward need not answer
+# (seen with pasta in a network namespace holding only loopback): then try IPv4 loopback.
+ipv4=
+case "$0" in
+  *://localhost:*|*://localhost/*|*://localhost) ipv4=$(printf "%s" "$0" | sed "s#://localhost#://127.0.0.1#") ;;
+esac
 attempt=0
 while [ "$attempt" -lt "$PHX_RETRIES" ]; do
   attempt=$((attempt + 1))
-  if command -v curl >/dev/null 2>&1; then
-    status=$(curl -s -o /dev/null -w "%{http_code}" --max-time "$PHX_HTTP_TIMEOUT" "$0")
-  else
-    status=$(wget -q -S -O /dev/null -T "$PHX_HTTP_TIMEOUT" "$0" 2>&1 | awk "/HTTP\\//{s=\$2} END{print s}")
+  status=$(ask "$0")
+  case "$status" in ""|000) ;; *) printf "%s" "$status"; exit 0 ;; esac
+  if [ -n "$ipv4" ]; then
+    status=$(ask "$ipv4")
+    case "$status" in ""|000) ;; *) printf "%s via %s (localhost did not answer)" "$status" "$ipv4"; exit 0 ;; esac
   fi
-  case "$status" in ""|000) sleep 1 ;; *) printf "%s" "$status"; exit 0 ;; esac
+  sleep 1
 done
 echo "no answer from $0 after $PHX_RETRIES tries" >&2
 exit 1'
