@@ -790,6 +790,12 @@ def _host_block(name: str, port: int, proxy: str | None = None) -> str:
         f"    StrictHostKeyChecking no\n"
         f"    UserKnownHostsFile /dev/null\n"
         f"    LogLevel ERROR\n"
+        # One connection per host and run, as testinfra's own ControlMaster default means
+        # to: each probe after the first then costs a channel, not a handshake. %C keeps
+        # guests (and their PIDs, for ProxyCommand ones) apart.
+        f"    ControlMaster auto\n"
+        f"    ControlPath /tmp/phx-ssh-%C\n"
+        f"    ControlPersist 30s\n"
     )
 
 
