@@ -106,6 +106,7 @@ RULES: dict[str, Rule] = {
         Rule("QL036", "warning", "dependency names a Quadlet file this Podman version does not translate"),
         Rule("QL037", "info", "dependency names a generated service instead of its Quadlet file"),
         Rule("QL038", "error", "Network= joins a container whose name Quadlet cannot resolve"),
+        Rule("QL039", "warning", "file hidden by one of the same name found earlier"),
         Rule("QL040", "warning", "Volume= source is a Windows path"),
         Rule("QL041", "warning", "Volume= source is a relative path"),
         Rule("QL042", "warning", "Volume= source is not a valid volume name"),
@@ -420,6 +421,9 @@ class _Collector:
             path, line = self.unit.path, where
         else:
             path, line = where.source or self.unit.path, where.line
+        if path != self.unit.path:
+            # One drop-in (container.d/, say) can reach several units: say which one.
+            message = f"{message} [drop-in of {self.unit.name}]"
         self.findings.append(Finding(rule_id, rule.severity, str(path), line, key, message, fix))
 
     def has(self, name: str) -> bool:
@@ -450,7 +454,7 @@ def unit_dirs(paths: Iterable[Path | str]) -> list[Path]:
 
 def collect_files(paths: Iterable[Path | str]) -> list[Path]:
     """Files to lint: each file given, and the unit files in each directory and its
-    subdirectories (drop-in folders excepted, as Quadlet does)."""
+    subdirectories (drop-in folders excepted, as Quadlet does), in Quadlet's order."""
     files: list[Path] = []
     for item in paths:
         path = Path(item)
@@ -460,6 +464,18 @@ def collect_files(paths: Iterable[Path | str]) -> list[Path]:
         else:
             files.append(path)
     return files
+
+
+def _hidden(path: Path, first: Path) -> Finding:
+    return Finding(
+        "QL039",
+        RULES["QL039"].severity,
+        str(path),
+        1,
+        None,
+        f"Quadlet reads only the first {path.name} it finds ({first}) and ignores this one",
+        "rename one of the two files, or remove the one that is not meant to be used",
+    )
 
 
 def _unreadable(path: Path, error: Exception) -> Finding:
@@ -502,7 +518,16 @@ def lint_paths(
     directories = unit_dirs(paths)
     findings: list[Finding] = []
     units: list[UnitFile] = []
+    # Folders given are searched like Quadlet's unit folders; files given are taken as they are.
+    walked = {folder.resolve() for item in paths if Path(item).is_dir() for folder in _walk(Path(item))}
+    first_of_name: dict[str, Path] = {}
     for path in collect_files(paths):
+        if path.suffix.lstrip(".") in FILE_TYPE_SINCE and path.parent.resolve() in walked:
+            # Within the folders searched, the generator loads one file per name: the first.
+            first = first_of_name.setdefault(path.name, path)
+            if first != path:
+                findings.append(_hidden(path, first))
+                continue
         try:
             unit = parse_file(path)
         except (OSError, UnicodeDecodeError) as error:

@@ -835,3 +835,11 @@ class TestDropins:
         write(tmp_path, "web.container.d/10-x.conf", "[Container]\nLabel=a=b\n")
         write(tmp_path, "container.d/10-x.conf", "[Container]\nBogus=1\n")
         assert lint(tmp_path) == []
+
+
+class TestSearchOrder:
+    def test_a_file_hidden_by_one_of_the_same_name_is_not_linted(self, tmp_path: Path) -> None:
+        write(tmp_path, "web.container", GOOD_CONTAINER)
+        hidden = write(tmp_path, "old/web.container", "[Container]\nBogus=1\n")
+        assert hits(lint(tmp_path)) == {("QL039", 1)}
+        assert only(lint(tmp_path), "QL039")[0].path == str(hidden)
