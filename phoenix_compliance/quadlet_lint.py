@@ -20,6 +20,18 @@ Where the key tables come from (trust these over memory; re-check on change):
   those listed later. Releases before 5.4 rest on the sources above; where
   they disagreed the later candidate is listed, so the linter errs towards
   asking rather than passing.
+
+Which values the generator refuses (the error rules) follows its conversion
+code (``pkg/systemd/quadlet/quadlet.go``, ``pkg/systemd/parser``), read the
+way the 5.4.2 generator reads it: Lookup() trims every surrounding quote,
+LookupAll() restarts at an empty value, words split like systemd's
+extract_first_word(), drop-ins merged, the first file of a name wins. The
+selftests in selftests/test_quadlet_differential.py run thousands of files
+through both this linter and the real 5.4.2 generator and require the same
+verdict on each; the cases that once disagreed are kept in
+selftests/quadlet_regressions/. Behaviour of other releases is carried over
+from 5.4.2 except where a release boundary is named (dependency translation
+from 5.5, Network=foo.container from 5.3).
 """
 
 from __future__ import annotations
