@@ -791,10 +791,11 @@ def _host_block(name: str, port: int, proxy: str | None = None) -> str:
         f"    UserKnownHostsFile /dev/null\n"
         f"    LogLevel ERROR\n"
         # One connection per host and run, as testinfra's own ControlMaster default means
-        # to: each probe after the first then costs a channel, not a handshake. %C keeps
-        # guests (and their PIDs, for ProxyCommand ones) apart.
+        # to: each probe after the first then costs a channel, not a handshake. The guest's
+        # name is in the path because %C alone cannot tell fleet guests apart: they all
+        # are phoenix@127.0.0.1:22 behind their ProxyCommand.
         f"    ControlMaster auto\n"
-        f"    ControlPath /tmp/phx-ssh-%C\n"
+        f"    ControlPath /tmp/phx-ssh-{name}-%C\n"
         f"    ControlPersist 30s\n"
     )
 
