@@ -390,3 +390,20 @@ def test_new():
         result = run(pytester, "--compare=old.json")
         assert result.ret == pytest.ExitCode.USAGE_ERROR
         result.stderr.fnmatch_lines(["*--compare: old.json: not a phoenix-compliance JSON report*"])
+
+
+class TestVerifyCommand:
+    def test_verify_says_intact_or_altered_and_exits_accordingly(
+        self, pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        from phoenix_compliance.cli import main
+
+        pytester.makepyfile(test_checks=CHECKS)
+        run(pytester, "--signoff=Ada")
+        page = next((pytester.path / "reports").glob("*.html"))
+        assert main(["verify", str(page)]) == 0
+        assert "intact, SHA-256" in capsys.readouterr().out
+        page.write_text(page.read_text().replace("two fails", "two passes"))
+        assert main(["verify", str(page)]) == 1
+        assert "ALTERED" in capsys.readouterr().out
+        assert main(["verify", str(pytester.path / "missing.json")]) == 2
