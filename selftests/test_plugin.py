@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -407,3 +408,45 @@ class TestVerifyCommand:
         assert main(["verify", str(page)]) == 1
         assert "ALTERED" in capsys.readouterr().out
         assert main(["verify", str(pytester.path / "missing.json")]) == 2
+
+
+class TestFilesWithoutHost:
+    """A repository's CI: --compose-file / --quadlet-dir and no --hosts judge the files alone."""
+
+    def suite(self, pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+        from conftest import REPO
+
+        return pytester.runpytest_subprocess(
+            str(REPO / "tests"), f"--stack={REPO / 'fixtures/stacks/reference.yaml'}",
+            f"--reports-dir={pytester.path / 'reports'}", *args,
+        )
+
+    def test_the_reference_files_pass_and_live_checks_are_deselected(self, pytester: pytest.Pytester) -> None:
+        from conftest import REPO
+
+        infra = REPO / "fixtures" / "infra" / "podman"
+        result = self.suite(pytester, "--phase=2,3,security", f"--compose-file={infra / 'compose.yaml'}",
+                            f"--quadlet-dir={infra / 'systemd'}")
+        assert result.ret == 0, result.stdout.str()
+        result.stdout.fnmatch_lines(["*judged from local files only*", "local: phase 2: READY, phase 3: READY*"])
+        outcomes = result.parseoutcomes()
+        assert outcomes["passed"] >= 20 and "failed" not in outcomes
+
+    def test_a_malformed_compose_file_fails_one_check_naming_file_and_line(self, pytester: pytest.Pytester) -> None:
+        bad = pytester.path / "compose.yaml"
+        bad.write_text("services:\n  web:\n    image: x\n    ports: [\"8080:80\"\n")
+        result = self.suite(pytester, "--phase=2", f"--compose-file={bad}")
+        result.stdout.fnmatch_lines(["*PHX-2.01*", f"*{bad}:5: invalid YAML*"])
+        failed = [line for line in result.stdout.lines if line.startswith("FAILED")]
+        assert len(failed) == 1 and "test_compose_file_valid" in failed[0]
+
+    def test_a_broken_quadlet_folder_names_key_and_line(self, pytester: pytest.Pytester) -> None:
+        from conftest import REPO
+
+        folder = pytester.path / "systemd"
+        shutil.copytree(REPO / "fixtures" / "infra" / "podman" / "systemd", folder)
+        unit = folder / "phoenix-core.container"
+        unit.write_text(unit.read_text().replace("[Service]\n", "[Service]\nRestart=always\n[Container]\nName=x\n"))
+        result = self.suite(pytester, "--phase=3", f"--quadlet-dir={folder}")
+        assert result.ret == 1
+        result.stdout.fnmatch_lines(["*phoenix-core.container:*: QL013 error: Name= is not a [[]Container[]] key*"])

@@ -19,7 +19,7 @@ COMPOSE_UP = "cd infra/podman && podman-compose up -d"
 
 
 @check(
-    "PHX-2.01", phase="2", severity="high",
+    "PHX-2.01", phase="2", severity="high", files=True,
     title="The compose file exists and is a valid compose file",
     remediation="Put the stack's compose.yaml in infra/podman/ of the project folder and fix the"
     " problems named; podman-compose -f infra/podman/compose.yaml config shows how it reads it",
@@ -36,7 +36,7 @@ def test_compose_file_valid(facts: HostFacts, observed: Observed) -> None:
 
 
 @check(
-    "PHX-2.02", phase="2", severity="high",
+    "PHX-2.02", phase="2", severity="high", files=True,
     title="The compose file declares every service of the stack",
     remediation="Declare the missing services in infra/podman/compose.yaml (services: NAME: image: ...)",
 )
