@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -211,6 +211,43 @@ def _suite_version() -> str:
     return result.stdout.strip() or "unknown"
 
 
+T = TypeVar("T")
+
+
+def _read(option: str, load: Callable[[Path], T], path: Path) -> T:
+    """Load a user's file; its problems (file:line: what) are usage errors."""
+    try:
+        return load(path)
+    except ValueError as exc:
+        raise pytest.UsageError(f"{option}: {exc}") from None
+
+
+def _report_paths(
+    config: pytest.Config, now: dt.datetime
+) -> tuple[Path | None, Path | None, Path | None, Path | None]:
+    """HTML, JUnit, JSON and Prometheus paths under one base name naming host and time;
+    only the process that writes reports (the xdist controller) has them."""
+    if hasattr(config, "workerinput"):
+        return None, None, None, None
+    reports = Path(config.option.phx_reports_dir)
+    if not reports.is_absolute():
+        reports = config.invocation_params.dir / reports
+    base = f"readiness-{_hosts_slug(config)}-{now:%Y%m%dT%H%M%S}"
+    if getattr(config.option, "htmlpath", "unset") is None:
+        config.option.htmlpath = str(reports / f"{base}.html")
+        config.option.self_contained_html = True
+    if config.option.xmlpath is None:
+        config.option.xmlpath = str(reports / f"{base}.xml")
+    reports.mkdir(parents=True, exist_ok=True)
+    html_path = Path(config.option.htmlpath) if getattr(config.option, "htmlpath", None) else None
+    return (
+        html_path,
+        Path(config.option.xmlpath),
+        Path(config.option.phx_json or reports / f"{base}.json"),
+        Path(config.option.phx_prometheus or reports / f"{base}.prom"),
+    )
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "check(spec): a compliance check, declared with phoenix_compliance.checks.check")
@@ -226,45 +263,19 @@ def pytest_configure(config: pytest.Config) -> None:
             " which is not on PATH (pip install ansible-core)"
         )
     stack_path = _resolve_stack(config)
-    try:
-        manifest = manifest_module.load(stack_path)
-    except manifest_module.ManifestError as exc:
-        raise pytest.UsageError(f"--stack: {exc}") from None
-
+    manifest = _read("--stack", manifest_module.load, stack_path)
     waivers: list[Waiver] = []
     if config.option.phx_waivers:
-        try:
-            waivers = waivers_module.load(Path(config.option.phx_waivers))
-        except waivers_module.WaiverError as exc:
-            raise pytest.UsageError(f"--waivers: {exc}") from None
+        waivers = _read("--waivers", waivers_module.load, Path(config.option.phx_waivers))
     previous = None
     if config.option.phx_compare:
-        try:
-            previous = outputs.load_previous(Path(config.option.phx_compare))
-        except outputs.CompareError as exc:
-            raise pytest.UsageError(f"--compare: {exc}") from None
+        previous = _read("--compare", outputs.load_previous, Path(config.option.phx_compare))
     sign_key = Path(config.option.phx_sign_key) if config.option.phx_sign_key else None
     if sign_key is not None and not sign_key.is_file():
         raise pytest.UsageError(f"--sign-key: {sign_key} is not a readable private key file")
 
     now = dt.datetime.now().astimezone()
-    html_path = xml_path = json_path = prom_path = None
-    if not hasattr(config, "workerinput"):
-        reports = Path(config.option.phx_reports_dir)
-        if not reports.is_absolute():
-            reports = config.invocation_params.dir / reports
-        base = f"readiness-{_hosts_slug(config)}-{now:%Y%m%dT%H%M%S}"
-        if getattr(config.option, "htmlpath", "unset") is None:
-            config.option.htmlpath = str(reports / f"{base}.html")
-            config.option.self_contained_html = True
-        if config.option.xmlpath is None:
-            config.option.xmlpath = str(reports / f"{base}.xml")
-        reports.mkdir(parents=True, exist_ok=True)
-        html_path = Path(config.option.htmlpath) if getattr(config.option, "htmlpath", None) else None
-        xml_path = Path(config.option.xmlpath)
-        json_path = Path(config.option.phx_json or reports / f"{base}.json")
-        prom_path = Path(config.option.phx_prometheus or reports / f"{base}.prom")
-
+    html_path, xml_path, json_path, prom_path = _report_paths(config, now)
     state = RunState(
         manifest=manifest,
         phases=phases,

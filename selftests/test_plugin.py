@@ -450,3 +450,26 @@ class TestFilesWithoutHost:
         result = self.suite(pytester, "--phase=3", f"--quadlet-dir={folder}")
         assert result.ret == 1
         result.stdout.fnmatch_lines(["*phoenix-core.container:*: QL013 error: Name= is not a [[]Container[]] key*"])
+
+
+class TestSecretsInFiles:
+    def test_a_literal_secret_in_a_compose_file_is_named_but_its_value_reaches_no_output(
+        self, pytester: pytest.Pytester
+    ) -> None:
+        from conftest import REPO
+
+        secret = "s3cr3t-Value-that-must-not-leak"
+        compose = pytester.path / "compose.yaml"
+        compose.write_text(
+            "name: phoenix-hydra\nservices:\n  revenue-db:\n    image: localhost/db:1.0\n"
+            f"    environment:\n      DB_PASSWORD: {secret}\n      API_TOKEN: \"{secret}\"\n"
+        )
+        reports = pytester.path / "reports"
+        result = pytester.runpytest_subprocess(
+            str(REPO / "tests"), "--phase=security", f"--compose-file={compose}",
+            f"--stack={REPO / 'fixtures/stacks/reference.yaml'}", f"--reports-dir={reports}",
+        )
+        result.stdout.fnmatch_lines(["*PHX-S.17*", f"*{compose}:6:*DB_PASSWORD*", f"*{compose}:7:*API_TOKEN*"])
+        outputs = [result.stdout.str(), result.stderr.str()] + [p.read_text() for p in reports.iterdir()]
+        assert len(outputs) == 6  # terminal, stderr, HTML, JUnit, JSON, Prometheus
+        assert all(secret not in text for text in outputs)

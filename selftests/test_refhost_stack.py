@@ -198,6 +198,13 @@ class TestQuadletDeployment:
         assert verdict(result.html) == [HOST, "READY", "READY", "READY", "READY"]
         text = result.html.get_text(" ")
         assert "not applicable" in text and "the host has no SELinux" in text
+        # Every output, under one base name, and the report's digest holds.
+        from phoenix_compliance.report.signing import verify_report
+
+        written = sorted(p.suffix for p in tmp_path.glob("readiness-*"))
+        assert written == [".html", ".json", ".prom", ".xml"]
+        for report in (*tmp_path.glob("readiness-*.html"), *tmp_path.glob("readiness-*.json")):
+            assert verify_report(report, None).intact
 
     @pytest.mark.parametrize("name", sorted(PHASE3_DRIFTS))
     def test_a_drift_fails_exactly_its_checks(self, name: str, quadlet_deployed: Path, tmp_path: Path) -> None:
