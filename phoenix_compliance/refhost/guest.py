@@ -244,6 +244,15 @@ def up(
             return current
         base = build_base()
         port = paths.DEFAULT_SSH_PORT if port is None else port
+        if guest.state.exists() or is_mountpoint(guest.merged):
+            # Killed without `down` (a CI run ends every process of the session it follows,
+            # but the guest's own processes live in a cgroup of their own): its sshd may
+            # still hold the port. Clear what it left before judging the port.
+            say(f"{name} was stopped without `down`; removing what it left (processes, overlay)")
+            _teardown(guest)
+            released = time.monotonic() + 10
+            while _port_taken(port) and time.monotonic() < released:
+                time.sleep(POLL)
         if _ssh_banner(port, 1.0) is not None or _port_taken(port):
             raise RefhostError(
                 f"127.0.0.1:{port} is already in use on this machine; the guest shares "
