@@ -14,6 +14,9 @@ from typing import Any, TypeVar
 
 import pytest
 
+from phoenix_compliance.facts import HostFacts
+from phoenix_compliance.podman_api import ApiUnavailable
+
 PHASES = ("1", "2", "3", "security")
 SEVERITIES = ("critical", "high", "medium", "low")
 # Severities that block a phase gate; medium and low are findings only.
@@ -59,6 +62,23 @@ def check(
         return marked
 
     return decorate
+
+
+def container_of(facts: HostFacts, service: str) -> dict[str, Any]:
+    """The service's container from the host's API, or fail the check saying why not."""
+    try:
+        container = facts.container_for(service)
+        where = facts.api_client().where
+    except ApiUnavailable as exc:
+        pytest.fail(f"expected the Podman API to list containers, got {exc}", pytrace=False)
+    if container is None:
+        names = sorted(n for c in facts.containers for n in c.get("Names") or [])
+        pytest.fail(
+            f"expected a container for service {service}, got none"
+            f" (containers: {', '.join(names) or 'none'}; {where})",
+            pytrace=False,
+        )
+    return container
 
 
 NOT_APPLICABLE_PREFIX = "not applicable: "

@@ -122,10 +122,9 @@ class ComposeFile:
 def load(path: Path) -> ComposeFile:
     """Read and parse a compose file; an unreadable file is a problem at line 1."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problem = ComposeProblem(str(path), 1, f"cannot read: {exc}")
-        return ComposeFile(str(path), None, {}, [problem])
+        text = yamlmarks.read_source(path)
+    except yamlmarks.SourceError as exc:
+        return ComposeFile(str(path), None, {}, [ComposeProblem(exc.path, exc.line, exc.message)])
     return parse(text, str(path))
 
 

@@ -223,8 +223,4 @@ def parse(text: str, path: str) -> Manifest:
 
 
 def load(path: Path) -> Manifest:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestError(str(path), 1, f"cannot read the stack manifest: {exc}") from None
-    return parse(text, str(path))
+    return parse(yamlmarks.read_source(path, "the stack manifest"), str(path))

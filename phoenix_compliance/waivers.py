@@ -86,11 +86,7 @@ def parse(text: str, path: str) -> list[Waiver]:
 
 
 def load(path: Path) -> list[Waiver]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WaiverError(str(path), 1, f"cannot read the waivers file: {exc}") from None
-    return parse(text, str(path))
+    return parse(yamlmarks.read_source(path, "the waivers file"), str(path))
 
 
 def find(waivers: list[Waiver], check_id: str, host: str) -> Waiver | None:

@@ -91,10 +91,14 @@ def loads(text: str, path: str = "<string>") -> Any:
         raise YamlError(path, 1, f"invalid YAML: {exc}") from None
 
 
-def load(path: Path) -> Any:
-    """Read and parse a YAML file; unreadable files raise YamlError too."""
+def read_source(path: Path, what: str = "the file") -> str:
+    """A user's file as text; one that cannot be read is a SourceError at line 1."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise YamlError(str(path), 1, f"cannot read: {exc}") from None
-    return loads(text, str(path))
+        raise SourceError(str(path), 1, f"cannot read {what}: {exc}") from None
+
+
+def load(path: Path) -> Any:
+    """Read and parse a YAML file; unreadable files raise SourceError too."""
+    return loads(read_source(path), str(path))

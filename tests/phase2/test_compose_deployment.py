@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from phoenix_compliance.checks import check
+from phoenix_compliance.checks import check, container_of
 from phoenix_compliance.facts import HostFacts
 from phoenix_compliance.manifest import Endpoint, Manifest
-from phoenix_compliance.podman_api import ApiUnavailable
 
 Observed = Callable[[str], None]
 COMPOSE_UP = "cd infra/podman && podman-compose up -d"
@@ -66,29 +65,13 @@ def test_podman_compose_runs(facts: HostFacts, observed: Observed) -> None:
     observed(f"{first} ({where})")
 
 
-def _container(facts: HostFacts, service: str) -> dict[str, Any]:
-    try:
-        container = facts.container_for(service)
-        where = facts.api_client().where
-    except ApiUnavailable as exc:
-        pytest.fail(f"expected the Podman API to list containers, got {exc}", pytrace=False)
-    if container is None:
-        names = sorted(n for c in facts.containers for n in c.get("Names") or [])
-        pytest.fail(
-            f"expected a container for service {service}, got none"
-            f" (containers: {', '.join(names) or 'none'}; {where})",
-            pytrace=False,
-        )
-    return container
-
-
 @check(
     "PHX-2.04", phase="2", severity="critical",
     title="The service's container exists and is running",
     remediation=COMPOSE_UP + "  # then: podman logs SERVICE",
 )
 def test_container_running(facts: HostFacts, service: str, observed: Observed) -> None:
-    container = _container(facts, service)
+    container = container_of(facts, service)
     name = (container.get("Names") or [service])[0]
     state = container.get("State")
     where = facts.api_client().where
@@ -120,7 +103,7 @@ def _health(inspect: dict[str, Any] | None) -> tuple[bool, str, str]:
 def test_container_healthy(
     facts: HostFacts, service: str, stack: Manifest, health_wait: float, observed: Observed
 ) -> None:
-    container = _container(facts, service)
+    container = container_of(facts, service)
     name = (container.get("Names") or [service])[0]
     where = facts.api_client().where
     has_check, status, output = _health(facts.inspect(name))
@@ -148,7 +131,7 @@ def test_container_healthy(
     " --in-pod), or with the Quadlet pod unit: " + COMPOSE_UP,
 )
 def test_container_grouped(facts: HostFacts, service: str, stack: Manifest, observed: Observed) -> None:
-    container = _container(facts, service)
+    container = container_of(facts, service)
     name = (container.get("Names") or [service])[0]
     pod = container.get("PodName") or ""
     project = (container.get("Labels") or {}).get("io.podman.compose.project", "")
@@ -185,7 +168,7 @@ def _format(ports: set[tuple[int, int, str]]) -> str:
     + COMPOSE_UP,
 )
 def test_published_ports(facts: HostFacts, published_service: str, stack: Manifest, observed: Observed) -> None:
-    container = _container(facts, published_service)
+    container = container_of(facts, published_service)
     name = (container.get("Names") or [published_service])[0]
     service = next(s for s in stack.services if s.name == published_service)
     expected = {(p.host, p.container, p.protocol) for p in service.ports}
