@@ -41,6 +41,11 @@ def _judge(offences: Iterable[rules.Offence], rule: rules.RuleInfo, where: str, 
     observed(f"no offence ({where})")
 
 
+def _expect_none(offenders: list[str], expected: str, where: str) -> None:
+    """Fail listing every offender, one a line, and where they were seen."""
+    assert not offenders, f"expected {expected}, got:\n" + "\n".join(f"  {o}" for o in offenders) + f"\n  ({where})"
+
+
 def _containers(facts: HostFacts) -> tuple[list[dict[str, Any]], str]:
     try:
         documents = facts.inspect_all()
@@ -120,9 +125,7 @@ def test_live_selinux_labels(facts: HostFacts, observed: Observed) -> None:
         for m in d.get("Mounts") or []
         if m.get("Type") == "bind" and not _mount_label(d, m)
     ]
-    assert not offenders, "expected every bind mount relabelled, got:\n" + "\n".join(
-        f"  {o}" for o in offenders
-    ) + f"\n  ({where})"
+    _expect_none(offenders, "every bind mount relabelled", where)
     observed(f"{len(documents)} containers, every bind mount labelled ({where})")
 
 
@@ -170,9 +173,7 @@ def test_live_unprivileged_ports(facts: HostFacts, observed: Observed) -> None:
         for p in c.get("Ports") or []
         if 0 < int(p.get("host_port") or 0) < start
     })
-    assert not offenders, f"expected no host port below {start}, got:\n" + "\n".join(
-        f"  {o}" for o in offenders
-    ) + f"\n  ({where})"
+    _expect_none(offenders, f"no host port below {start}", where)
     observed(f"no host port below {start} among {len(containers)} containers ({where})")
 
 
@@ -285,7 +286,7 @@ def test_live_privileges(facts: HostFacts, stack: Manifest, observed: Observed) 
         for key, label in (("NetworkMode", "network"), ("PidMode", "PID")):
             if host_config.get(key) == "host":
                 offenders.append(f"container {name} shares the host {label} namespace")
-    assert not offenders, "expected none, got:\n" + "\n".join(f"  {o}" for o in offenders) + f"\n  ({where})"
+    _expect_none(offenders, "no privileged container, added capability or host namespace", where)
     observed(f"{len(documents)} containers unprivileged ({where})")
 
 
@@ -309,7 +310,7 @@ def test_live_socket_mounts(facts: HostFacts, observed: Observed) -> None:
         for m in d.get("Mounts") or []
         if rules.is_api_socket(str(m.get("Source") or ""))
     ]
-    assert not offenders, "expected none, got:\n" + "\n".join(f"  {o}" for o in offenders) + f"\n  ({where})"
+    _expect_none(offenders, "no Podman or Docker socket mounted", where)
     observed(f"{len(documents)} containers, no socket mounted ({where})")
 
 
@@ -371,5 +372,5 @@ def test_live_images(facts: HostFacts, observed: Observed) -> None:
         for d in documents
         if (problems := rules.image_problems(str(d.get("ImageName") or "")))
     ]
-    assert not offenders, "expected none, got:\n" + "\n".join(f"  {o}" for o in offenders) + f"\n  ({where})"
+    _expect_none(offenders, "fully qualified, pinned images", where)
     observed(f"{len(documents)} containers, images qualified and pinned ({where})")
