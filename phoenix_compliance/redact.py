@@ -1,16 +1,23 @@
 """A last guard against secret values in any output: evidence quoting a
-`PASSWORD=...` or `token: ...` pair keeps the name and loses the value."""
+`DB_PASSWORD=...` pair keeps the name and loses the value.
+
+Names are matched the way environments spell them (upper case, `NAME=value` or
+`NAME: value`) and, in lower case, only as `name=value`: prose and remediation
+text such as "declare it under `secrets:`" must stay readable.
+"""
 
 from __future__ import annotations
 
 import re
 
-SECRET_WORDS = r"PASSWORD|PASSWD|PASS|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|KEY|CREDENTIALS?|AUTH"
-_PAIR = re.compile(
-    rf"(?i)\b([A-Z0-9_.-]*(?:{SECRET_WORDS})[A-Z0-9_.-]*)(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;]+)"
-)
+_WORDS = r"PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?|AUTH"
+_VALUE = r"(\"[^\"]*\"|'[^']*'|[^\s,;]+)"
+_UPPER = re.compile(rf"\b([A-Z0-9_]*(?:{_WORDS})[A-Z0-9_]*)(\s*[=:]\s*){_VALUE}")
+_LOWER = re.compile(rf"\b([a-z0-9_]*(?:{_WORDS.lower()})[a-z0-9_]*)(=){_VALUE}")
 MASK = "***"
 
 
 def redact(text: str) -> str:
-    return _PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    for pattern in (_UPPER, _LOWER):
+        text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    return text

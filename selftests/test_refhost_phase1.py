@@ -53,6 +53,20 @@ DRIFTS = {
         ["mv", QUADLET_DIR, QUADLET_DIR + ".drift"], ["mv", QUADLET_DIR + ".drift", QUADLET_DIR],
         None, {f"test_quadlet_dir[{HOST}]"}, "mkdir -p ~/.config/containers/systemd",
     ),
+    "network-helper-missing": Drift(
+        ["mv", "/usr/bin/pasta", "/usr/bin/pasta.drift"], ["mv", "/usr/bin/pasta.drift", "/usr/bin/pasta"],
+        None, {f"test_rootless_network_helper[{HOST}]"}, "apt-get install -y passt",
+    ),
+    "idmap-helper-missing": Drift(
+        ["mv", "/usr/bin/newuidmap", "/usr/bin/newuidmap.drift"],
+        ["mv", "/usr/bin/newuidmap.drift", "/usr/bin/newuidmap"],
+        None, {f"test_idmap_helpers[{HOST}]"}, "apt-get install -y uidmap",
+    ),
+    "podman-compose-missing": Drift(
+        ["mv", "/usr/bin/podman-compose", "/usr/bin/podman-compose.drift"],
+        ["mv", "/usr/bin/podman-compose.drift", "/usr/bin/podman-compose"],
+        None, {f"test_podman_compose_installed[{HOST}]"}, "dnf install -y podman-compose",
+    ),
     "subuid-line-removed": Drift(
         ["sh", "-c", "cp -p /etc/subuid /etc/subuid.drift && sed -i '/^phoenix:/d' /etc/subuid"],
         ["mv", "/etc/subuid.drift", "/etc/subuid"],

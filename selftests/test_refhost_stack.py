@@ -103,6 +103,22 @@ PHASE2_DRIFTS = {
         {f"test_container_healthy[phoenix-core-{HOST}]", f"test_endpoint_answers[http://localhost:8080-{HOST}]"},
         ["expected phoenix-core healthy, got unhealthy", "404"],
     ),
+    "podman-compose-missing": Drift(
+        [["mv", "/usr/bin/podman-compose", "/usr/bin/podman-compose.drift"]],
+        [["mv", "/usr/bin/podman-compose.drift", "/usr/bin/podman-compose"]],
+        {f"test_podman_compose_runs[{HOST}]"},
+        ["expected podman-compose version to succeed, got command not found"],
+        as_root=True,
+    ),
+    "container-outside-pod-and-project": Drift(
+        [sh("podman rm -f -t0 nca-toolkit >/dev/null && podman run -d --name nca-toolkit -p 8081:8081"
+            f" -v {PROJECT}/data/nca-toolkit:/www:Z --health-cmd 'wget -q -O /dev/null http://localhost:8081/'"
+            f" {IMAGE} httpd -f -p 8081 -h /www >/dev/null && for i in $(seq 30); do"
+            " podman healthcheck run nca-toolkit >/dev/null 2>&1 && exit 0; sleep 0.5; done; exit 1")],
+        [sh(f"podman rm -f -t0 nca-toolkit && cd {PROJECT}/infra/podman && podman-compose up -d >/dev/null 2>&1")],
+        {f"test_container_grouped[nca-toolkit-{HOST}]"},
+        ["for nca-toolkit, got pod none, compose project none"],
+    ),
     "published-port-changed": Drift(
         [["true"], RECREATE_CORE], [["true"], RECREATE_CORE],
         {f"test_published_ports[phoenix-core-{HOST}]", f"test_endpoint_answers[http://localhost:8080-{HOST}]"},
@@ -251,6 +267,30 @@ SECURITY_DRIFTS = {
 }
 
 
+def with_file_offences(text: str) -> str:
+    """The compose file with one service breaking every file rule at once."""
+    clean = (
+        "    image: localhost/phoenix-standin:1.0\n"
+        "    command: httpd -f -p 8080 -h /www\n"
+        '    ports: ["8080:8080"]\n'
+        '    volumes: ["../../data/phoenix-core:/www:Z"]\n'
+    )
+    offending = (
+        "    image: busybox\n"
+        "    command: httpd -f -p 8080 -h /www\n"
+        '    ports: ["80:8080"]\n'
+        f'    volumes: ["../../data/phoenix-core:/www", "{SOCKET}:/var/run/docker.sock:Z"]\n'
+        "    privileged: true\n"
+        "    environment:\n"
+        f"      DB_PASSWORD: {SECRET_VALUE}\n"
+    )
+    assert clean in text
+    return text.replace(clean, offending)
+
+
+SECRET_VALUE = "hunter2-drift-value"
+
+
 class TestSecurity:
     def test_the_compose_deployment_passes_or_is_not_applicable(self, compose_deployed: Path, tmp_path: Path) -> None:
         result = run_suite(tmp_path, f"--hosts={HOST}", f"--ssh-config={compose_deployed}", "--phase=security",
@@ -260,6 +300,30 @@ class TestSecurity:
     @pytest.mark.parametrize("name", sorted(SECURITY_DRIFTS))
     def test_a_drift_fails_exactly_its_check(self, name: str, quadlet_deployed: Path, tmp_path: Path) -> None:
         check_drift(SECURITY_DRIFTS[name], "security", quadlet_deployed, tmp_path)
+
+    def test_offending_files_fail_each_file_rule_and_never_show_the_secret(
+        self, quadlet_deployed: Path, tmp_path: Path
+    ) -> None:
+        failing = {f"test_files_{rule}[{HOST}]" for rule in (
+            "selinux_labels", "unprivileged_ports", "privileges", "socket_mounts", "secrets", "images")}
+        write_in_guest(COMPOSE, with_file_offences(COMPOSE_TEXT))
+        try:
+            check_drift(Drift([], [], failing, ["compose.yaml:21: SEC-SECRET service phoenix-core, environment"]),
+                        "security", quadlet_deployed, tmp_path)
+        finally:
+            write_in_guest(COMPOSE, COMPOSE_TEXT)
+        for output in tmp_path.iterdir():
+            assert SECRET_VALUE not in output.read_text()
+
+    @pytest.mark.parametrize(("apply", "revert", "failing"), [
+        ("touch /run/docker.sock", "rm -f /run/docker.sock", "test_docker_retired"),
+        ("chmod 0755 /run/user/1000", "chmod 0700 /run/user/1000", "test_runtime_dir_private"),
+    ], ids=["docker-socket-left", "runtime-dir-opened"])
+    def test_a_host_drift_fails_exactly_its_check(
+        self, apply: str, revert: str, failing: str, quadlet_deployed: Path, tmp_path: Path
+    ) -> None:
+        check_drift(Drift([sh(apply)], [sh(revert)], {f"{failing}[{HOST}]"}, as_root=True),
+                    "security", quadlet_deployed, tmp_path)
 
     def test_a_low_port_after_lowering_the_sysctl_is_reported(self, quadlet_deployed: Path, tmp_path: Path) -> None:
         from phoenix_compliance import refhost

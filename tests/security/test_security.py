@@ -337,7 +337,9 @@ def test_runtime_dir_private(facts: HostFacts, observed: Observed) -> None:
     assert section.ok, f"expected the directory, got {section.describe_failure()} ({where})"
     owner, uid, mode, _, path = section.out.strip().split("|", 4)
     got = f"{path} mode {int(mode, 8):04o}, owner {owner}"
-    assert int(mode, 8) == 0o700 and int(uid) == facts.uid, f"expected mode 0700, owner {facts.user}, got {got}"
+    assert int(mode, 8) == 0o700 and int(uid) == facts.uid, (
+        f"expected mode 0700, owner {facts.user}, got {got} ({where})"
+    )
     observed(f"{got} ({where})")
 
 
