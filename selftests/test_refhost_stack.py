@@ -15,6 +15,8 @@ PROJECT = "/home/phoenix/phoenix-hydra"
 COMPOSE = f"{PROJECT}/infra/podman/compose.yaml"
 UNITS = "/home/phoenix/.config/containers/systemd"
 SOCKET = "/run/user/1000/podman/podman.sock"
+# Podman as phoenix from a root shell in the guest (for drifts that also need root).
+AS_PHOENIX = "cd /home/phoenix && HOME=/home/phoenix XDG_RUNTIME_DIR=/run/user/1000 podman"
 IMAGE = "localhost/phoenix-standin:1.0"
 
 
@@ -45,9 +47,11 @@ def deploy(mode: str) -> None:
 
 
 def check_drift(drift: Drift, phase: str, ssh_config: Path, reports: Path) -> None:
-    for argv in drift.apply:
-        guest(argv, drift.as_root)
     try:
+        # Inside the try: a drift applied halfway is reverted too (a lowered sysctl is
+        # this machine's own, the guest sharing its network namespace).
+        for argv in drift.apply:
+            guest(argv, drift.as_root)
         result = run_suite(reports, f"--hosts={HOST}", f"--ssh-config={ssh_config}", f"--phase={phase}",
                            f"--stack={REFERENCE_STACK}", "--health-wait=10")
     finally:
@@ -253,6 +257,13 @@ SECURITY_DRIFTS = {
         {f"test_live_socket_mounts[{HOST}]"},
         [f"container phx-drift mounts {SOCKET} at /var/run/docker.sock"],
     ),
+    "latest-image-running": Drift(
+        [["podman", "tag", IMAGE, "localhost/phoenix-standin:latest"],
+         ["podman", "run", "-d", "--name", "phx-drift", "localhost/phoenix-standin", "sleep", "600"]],
+        [["podman", "rm", "-f", "-t0", "phx-drift"], ["podman", "rmi", "localhost/phoenix-standin:latest"]],
+        {f"test_live_images[{HOST}]"},
+        ["container phx-drift runs localhost/phoenix-standin:latest"],
+    ),
     "docker-host-elsewhere": Drift(
         [sh("echo 'export DOCKER_HOST=tcp://127.0.0.1:2375' >> ~/.bashrc")],
         [sh("sed -i '$d' ~/.bashrc")],
@@ -325,18 +336,39 @@ class TestSecurity:
         check_drift(Drift([sh(apply)], [sh(revert)], {f"{failing}[{HOST}]"}, as_root=True),
                     "security", quadlet_deployed, tmp_path)
 
+    def test_a_low_port_left_published_after_the_sysctl_is_restored(
+        self, quadlet_deployed: Path, tmp_path: Path
+    ) -> None:
+        from phoenix_compliance import refhost
+
+        before = refhost.run_in_guest(["cat", "/proc/sys/net/ipv4/ip_unprivileged_port_start"]).stdout.strip()
+        assert int(before) >= 1024, f"this machine's ip_unprivileged_port_start is already {before}"
+        as_phoenix = ["runuser", "-u", "phoenix", "--", "sh", "-c"]
+        drift = Drift(
+            [["sysctl", "-qw", "net.ipv4.ip_unprivileged_port_start=80"],
+             [*as_phoenix, f"{AS_PHOENIX} run -d --name phx-drift -p 80:8080 {IMAGE}"
+              " httpd -f -p 8080 -h /"],
+             ["sysctl", "-qw", f"net.ipv4.ip_unprivileged_port_start={before}"]],
+            [[*as_phoenix, f"{AS_PHOENIX} rm -f -t0 phx-drift"],
+             ["sysctl", "-qw", f"net.ipv4.ip_unprivileged_port_start={before}"]],
+            {f"test_live_unprivileged_ports[{HOST}]"},
+            ["container phx-drift publishes 80->8080"],
+            as_root=True,
+        )
+        check_drift(drift, "security", quadlet_deployed, tmp_path)
+
     def test_a_low_port_after_lowering_the_sysctl_is_reported(self, quadlet_deployed: Path, tmp_path: Path) -> None:
         from phoenix_compliance import refhost
 
         # The guest shares this machine's network namespace: its sysctl is ours, restore it.
         before = refhost.run_in_guest(["cat", "/proc/sys/net/ipv4/ip_unprivileged_port_start"]).stdout.strip()
+        assert int(before) >= 1024, f"this machine's ip_unprivileged_port_start is already {before}"
         drift = Drift(
             [["sysctl", "-qw", "net.ipv4.ip_unprivileged_port_start=80"],
              ["runuser", "-u", "phoenix", "--", "sh", "-c",
-              "cd && XDG_RUNTIME_DIR=/run/user/1000 podman run -d --name phx-drift -p 80:8080 "
-              f"{IMAGE} httpd -f -p 8080 -h /"]],
+              f"{AS_PHOENIX} run -d --name phx-drift -p 80:8080 {IMAGE} httpd -f -p 8080 -h /"]],
             [["runuser", "-u", "phoenix", "--", "sh", "-c",
-              "cd && XDG_RUNTIME_DIR=/run/user/1000 podman rm -f -t0 phx-drift"],
+              f"{AS_PHOENIX} rm -f -t0 phx-drift"],
              ["sysctl", "-qw", f"net.ipv4.ip_unprivileged_port_start={before}"]],
             {f"test_unprivileged_port_start[{HOST}]"},
             ["expected >= 1024, got 80"],
