@@ -97,15 +97,24 @@ def main() -> int:
         print(f"  {label}: {sample.wall:.2f} s", file=sys.stderr)
         return sample
 
-    start = measure("floor: pytest start with the plugins (--collect-only, Phase 1)",
-                    lambda: pytest_run(["--collect-only", "tests/phase1", *one], work) and None)
+    def suite(args: list[str]) -> Callable[[], int | None]:
+        return lambda: pytest_run(args, work)
+
+    def collect_only() -> None:
+        pytest_run(["--collect-only", "tests/phase1", *one], work)
+
     script = probe_script()
-    probe = measure("floor: the Phase 1 probes as one shell script over one ssh",
-                    lambda: subprocess.run(["ssh", "-F", str(ssh_config), "refhost", "sh", "-s"], input=script,
-                                           capture_output=True, text=True, timeout=120, check=False) and 1)
+
+    def probes_over_one_ssh() -> int:
+        subprocess.run(["ssh", "-F", str(ssh_config), "refhost", "sh", "-s"], input=script,
+                       capture_output=True, text=True, timeout=120, check=False)
+        return 1  # one command on the host
+
+    start = measure("floor: pytest start with the plugins (--collect-only, Phase 1)", collect_only)
+    probe = measure("floor: the Phase 1 probes as one shell script over one ssh", probes_over_one_ssh)
     rows.append(("floor: the two added", Sample(start.wall + probe.wall, start.cpu + probe.cpu, 1)))
-    measure("Phase 1, one host", lambda: pytest_run(["--phase=1", f"--stack={STACK}", *one], work))
-    measure("all phases, one host", lambda: pytest_run([f"--stack={STACK}", *one], work))
+    measure("Phase 1, one host", suite(["--phase=1", f"--stack={STACK}", *one]))
+    measure("all phases, one host", suite([f"--stack={STACK}", *one]))
 
     counts = [int(n) for n in options.fleet.split(",") if n]
     for count in counts:
@@ -116,13 +125,11 @@ def main() -> int:
             config = refhost.write_ssh_config(work / f"fleet-{count}.ssh", name=None)
             hosts = ",".join(f"ssh://{guest.name}" for guest in guests)
             args = [f"--hosts={hosts}", f"--ssh-config={config}", f"--stack={STACK}", "-n", str(count)]
-            measure(f"all phases, {count} host(s), -n {count}", lambda args=args: pytest_run(args, work))
+            measure(f"all phases, {count} host(s), -n {count}", suite(args))
             cores = os.cpu_count() or 1
             if count == max(counts) and count > cores:
                 # More workers than cores only adds interpreter start-ups: show -n cores too.
-                args = [*args[:-1], str(cores)]
-                label = f"all phases, {count} host(s), -n {cores} (the cores)"
-                measure(label, lambda args=args: pytest_run(args, work))
+                measure(f"all phases, {count} host(s), -n {cores} (the cores)", suite([*args[:-1], str(cores)]))
         finally:
             refhost.down_all(prefix="fleet")
 

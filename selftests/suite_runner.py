@@ -31,7 +31,8 @@ def run_suite(reports: Path, *args: str, paths: tuple[str, ...] = ("tests",)) ->
         cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
     )
     xml = ET.parse(next(reports.glob("readiness-*.xml")))
-    failed, passed = set(), set()
+    failed: set[str] = set()
+    passed: set[str] = set()
     for case in xml.iter("testcase"):
         if case.find("skipped") is not None:
             continue
