@@ -92,3 +92,22 @@ class TestFleet:
         # testinfra names these hosts ansible://NAME; they are reached over ssh all the same.
         renamed = {host.replace("ansible://", "ssh://"): value for host, value in summary(document).items()}
         assert renamed == EXPECTED, output
+
+    def test_a_hanging_host_is_unreachable_and_holds_back_no_other(self, fleet: Path, tmp_path: Path) -> None:
+        from phoenix_compliance import refhost
+
+        # fleet-2 accepts the connection and then never answers, like a hung machine.
+        refhost.freeze("fleet-2")
+        try:
+            code, document, output = run(tmp_path, "--hosts=ssh://fleet-1,ssh://fleet-2", f"--ssh-config={fleet}",
+                                         "-n", "2")
+        finally:
+            refhost.freeze("fleet-2", frozen=False)
+        assert code == 3, output
+        assert summary(document)["ssh://fleet-1"] == ("READY", None, 1)
+        verdict, unreachable, _ = summary(document)["ssh://fleet-2"]
+        assert (verdict, unreachable) == ("UNREACHABLE", "unreachable")
+        # A new connection times out in ssh's banner exchange; one multiplexed over a master
+        # opened by an earlier run gets no answer within the probe bound.
+        reason = str(document["hosts"]["ssh://fleet-2"]["unreachable"])
+        assert "timed out" in reason or "no answer within 20s" in reason, reason

@@ -490,6 +490,16 @@ def _cgroup(name: str) -> Path | None:
     return None if root is None else root / f"{paths.PROG}-{name}"
 
 
+def freeze(name: str, frozen: bool = True) -> None:
+    """Freeze (or thaw) every process of a guest: a host that accepts connections and
+    then never answers, the way a hung machine does. For tests of hanging hosts."""
+    require_root("freezing a guest")
+    cgroup = _cgroup(name)
+    if cgroup is None or not (cgroup / "cgroup.freeze").exists():
+        raise RefhostError(f"{name} has no cgroup to freeze (is it up?)")
+    (cgroup / "cgroup.freeze").write_text("1" if frozen else "0")
+
+
 class _Readiness:
     """How far one booting guest is on the way to ready; step() moves it on by at most
     one check, so one thread can take turns over a whole fleet."""
