@@ -24,7 +24,7 @@ import requests
 
 from phoenix_compliance import compose, podman_api, quadlet, quadlet_lint
 from phoenix_compliance.manifest import Endpoint, Manifest
-from phoenix_compliance.probe import HostRunner, HostUnreachable, Section
+from phoenix_compliance.probe import HostRunner, HostUnreachable, Section, pick
 
 
 @dataclass(frozen=True)
@@ -141,8 +141,7 @@ class HostFacts:
             raise
 
     def section(self, name: str) -> Section:
-        sections = self._base_sections
-        return sections.get(name, Section(name, 127, "", "probe section missing"))
+        return pick(self._base_sections, name)
 
     # -- the deployed stack (Phase 2) -------------------------------------------------
 
@@ -155,7 +154,7 @@ class HostFacts:
         )
 
     def stack_section(self, name: str) -> Section:
-        return self._stack_sections.get(name, Section(name, 127, "", "probe section missing"))
+        return pick(self._stack_sections, name)
 
     @cached_property
     def compose_file(self) -> ComposeSource:
@@ -178,7 +177,7 @@ class HostFacts:
         return self.runner.run_script("probe_security.sh", {})
 
     def security_section(self, name: str) -> Section:
-        return self._security_sections.get(name, Section(name, 127, "", "probe section missing"))
+        return pick(self._security_sections, name)
 
     def inspect_all(self) -> list[dict[str, Any]]:
         """Inspect documents of every container of the user, each read once."""
@@ -205,7 +204,7 @@ class HostFacts:
         )
 
     def quadlet_section(self, name: str) -> Section:
-        return self._quadlet_sections.get(name, Section(name, 127, "", "probe section missing"))
+        return pick(self._quadlet_sections, name)
 
     @cached_property
     def quadlet_folder(self) -> QuadletFolder:
@@ -271,8 +270,7 @@ class HostFacts:
         sections = self.runner.run_script(
             "probe_http.sh", {"PHX_URLS": " ".join(urls), "PHX_RETRIES": "3", "PHX_HTTP_TIMEOUT": "5"}
         )
-        return {url: sections.get(f"http_{i}", Section(f"http_{i}", 127, "", "probe section missing"))
-                for i, url in enumerate(urls)}
+        return {url: pick(sections, f"http_{i}") for i, url in enumerate(urls)}
 
     def endpoint(self, endpoint: Endpoint, retries: int = 3, timeout: float = 5.0) -> EndpointAnswer:
         """Ask from the machine running the suite; when that cannot connect, from the host."""
@@ -296,10 +294,10 @@ class HostFacts:
                 return EndpointAnswer(None, f"{url} from the machine running the suite", suite_error)
         answer = self._host_side_answers.get(endpoint.url)
         if answer is None:  # an endpoint the manifest does not list: ask for it alone
-            answer = self.runner.run_script(
+            answer = pick(self.runner.run_script(
                 "probe_http.sh", {"PHX_URLS": endpoint.url, "PHX_RETRIES": str(retries),
                                   "PHX_HTTP_TIMEOUT": str(int(timeout))},
-            ).get("http_0", Section("http_0", 127, "", "probe section missing"))
+            ), "http_0")
         status, _, detail = answer.out.strip().partition(" ")
         where = f"{endpoint.url} from {self.host_id} itself{' ' + detail if detail else ''} ({suite_error})"
         if answer.ok and status.isdigit():

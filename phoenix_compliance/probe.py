@@ -63,6 +63,11 @@ class Section:
         return f"exit {self.rc}: {message[-1] if message else 'no output'}"
 
 
+def pick(sections: dict[str, Section], name: str) -> Section:
+    """A section of a probe's output; one the script did not print reads as a failure."""
+    return sections.get(name, Section(name, 127, "", "probe section missing"))
+
+
 def script(name: str) -> str:
     """A probe script with the shared prelude (section marker, ~ expansion) in front."""
     folder = resources.files("phoenix_compliance.resources")

@@ -41,6 +41,20 @@ def _judge(offences: Iterable[rules.Offence], rule: rules.RuleInfo, where: str, 
     observed(f"no offence ({where})")
 
 
+def _judge_files(
+    facts: HostFacts,
+    rule: rules.RuleInfo,
+    on_compose: Callable[[ComposeFile], list[rules.Offence]],
+    on_units: Callable[[list[UnitFile]], list[rules.Offence]],
+    observed: Observed,
+    context: str = "",
+) -> None:
+    """One rule over the stack's compose file (when there is one) and its Quadlet files."""
+    compose, units, where = _files(facts)
+    offences = (on_compose(compose) if compose else []) + on_units(units)
+    _judge(offences, rule, f"{context}{where}", observed)
+
+
 def _expect_none(offenders: list[str], expected: str, where: str) -> None:
     """Fail listing every offender, one a line, and where they were seen."""
     assert not offenders, f"expected {expected}, got:\n" + "\n".join(f"  {o}" for o in offenders) + f"\n  ({where})"
@@ -75,9 +89,7 @@ def _unprivileged_start(facts: HostFacts) -> int:
        title="Bind mounts in the compose and Quadlet files carry :Z or :z",
        remediation=rules.SELINUX_LABELS.remediation)
 def test_files_selinux_labels(facts: HostFacts, observed: Observed) -> None:
-    compose, units, where = _files(facts)
-    offences = (rules.compose_selinux_labels(compose) if compose else []) + rules.quadlet_selinux_labels(units)
-    _judge(offences, rules.SELINUX_LABELS, where, observed)
+    _judge_files(facts, rules.SELINUX_LABELS, rules.compose_selinux_labels, rules.quadlet_selinux_labels, observed)
 
 
 def _create_command_labels(document: dict[str, Any]) -> dict[str, str]:
@@ -150,11 +162,13 @@ def test_selinux_enforcing(facts: HostFacts, observed: Observed) -> None:
        title="No port below the unprivileged start is published in the files",
        remediation=rules.UNPRIVILEGED_PORTS.remediation)
 def test_files_unprivileged_ports(facts: HostFacts, observed: Observed) -> None:
-    compose, units, where = _files(facts)
     start = _unprivileged_start(facts)
-    offences = (rules.compose_unprivileged_ports(compose, unprivileged_start=start) if compose else [])
-    offences += rules.quadlet_unprivileged_ports(units, unprivileged_start=start)
-    _judge(offences, rules.UNPRIVILEGED_PORTS, f"unprivileged start {start}; {where}", observed)
+    _judge_files(
+        facts, rules.UNPRIVILEGED_PORTS,
+        lambda compose: rules.compose_unprivileged_ports(compose, unprivileged_start=start),
+        lambda units: rules.quadlet_unprivileged_ports(units, unprivileged_start=start),
+        observed, f"unprivileged start {start}; ",
+    )
 
 
 @check("PHX-S.05", phase="security", severity="high",
@@ -262,10 +276,12 @@ def test_docker_host(facts: HostFacts, observed: Observed) -> None:
        title="No privileged container, added capability or host namespace in the files",
        remediation=rules.PRIVILEGES.remediation)
 def test_files_privileges(facts: HostFacts, stack: Manifest, observed: Observed) -> None:
-    compose, units, where = _files(facts)
-    offences = (rules.compose_privileges(compose, allowed_caps=stack.cap_allow) if compose else [])
-    offences += rules.quadlet_privileges(units, allowed_caps=stack.cap_allow)
-    _judge(offences, rules.PRIVILEGES, where, observed)
+    _judge_files(
+        facts, rules.PRIVILEGES,
+        lambda compose: rules.compose_privileges(compose, allowed_caps=stack.cap_allow),
+        lambda units: rules.quadlet_privileges(units, allowed_caps=stack.cap_allow),
+        observed,
+    )
 
 
 @check("PHX-S.12", phase="security", severity="high",
@@ -294,9 +310,7 @@ def test_live_privileges(facts: HostFacts, stack: Manifest, observed: Observed) 
        title="No Podman or Docker socket is mounted, per the files",
        remediation=rules.SOCKET_MOUNTS.remediation)
 def test_files_socket_mounts(facts: HostFacts, observed: Observed) -> None:
-    compose, units, where = _files(facts)
-    offences = (rules.compose_socket_mounts(compose) if compose else []) + rules.quadlet_socket_mounts(units)
-    _judge(offences, rules.SOCKET_MOUNTS, where, observed)
+    _judge_files(facts, rules.SOCKET_MOUNTS, rules.compose_socket_mounts, rules.quadlet_socket_mounts, observed)
 
 
 @check("PHX-S.14", phase="security", severity="high",
@@ -350,18 +364,14 @@ def test_runtime_dir_private(facts: HostFacts, observed: Observed) -> None:
        title="No literal secret in the compose or Quadlet environment",
        remediation=rules.SECRETS.remediation)
 def test_files_secrets(facts: HostFacts, observed: Observed) -> None:
-    compose, units, where = _files(facts)
-    offences = (rules.compose_secrets(compose) if compose else []) + rules.quadlet_secrets(units)
-    _judge(offences, rules.SECRETS, where, observed)
+    _judge_files(facts, rules.SECRETS, rules.compose_secrets, rules.quadlet_secrets, observed)
 
 
 @check("PHX-S.18", phase="security", severity="medium", files=True,
        title="Images in the files are fully qualified and pinned",
        remediation=rules.IMAGES.remediation)
 def test_files_images(facts: HostFacts, observed: Observed) -> None:
-    compose, units, where = _files(facts)
-    offences = (rules.compose_images(compose) if compose else []) + rules.quadlet_images(units)
-    _judge(offences, rules.IMAGES, where, observed)
+    _judge_files(facts, rules.IMAGES, rules.compose_images, rules.quadlet_images, observed)
 
 
 @check("PHX-S.19", phase="security", severity="medium",
