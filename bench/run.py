@@ -56,14 +56,23 @@ def timed(run: Callable[[], int | None]) -> Sample:
 
 def median(samples: list[Sample]) -> Sample:
     commands = [s.commands for s in samples if s.commands is not None]
-    return Sample(statistics.median(s.wall for s in samples), statistics.median(s.cpu for s in samples),
-                  int(statistics.median(commands)) if commands else None)
+    return Sample(
+        statistics.median(s.wall for s in samples),
+        statistics.median(s.cpu for s in samples),
+        int(statistics.median(commands)) if commands else None,
+    )
 
 
 def pytest_run(args: list[str], work: Path) -> int | None:
     reports = Path(tempfile.mkdtemp(dir=work))
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", f"--reports-dir={reports}", *args],
-                   cwd=REPO, capture_output=True, text=True, timeout=900, check=False)
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", f"--reports-dir={reports}", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     found = list(reports.glob("*.json"))
     if not found:
         return None
@@ -73,9 +82,12 @@ def pytest_run(args: list[str], work: Path) -> int | None:
 
 def probe_script() -> str:
     folder = resources.files("phoenix_compliance.resources")
-    return ("PHX_TIMEOUT=15 PHX_QUADLET_DIR='~/.config/containers/systemd'\n"
-            + folder.joinpath("probe_common.sh").read_text() + folder.joinpath("probe_base.sh").read_text()
-            + '\ncurl -s --unix-socket "$XDG_RUNTIME_DIR/podman/podman.sock" http://localhost/_ping\n')
+    return (
+        "PHX_TIMEOUT=15 PHX_QUADLET_DIR='~/.config/containers/systemd'\n"
+        + folder.joinpath("probe_common.sh").read_text()
+        + folder.joinpath("probe_base.sh").read_text()
+        + '\ncurl -s --unix-socket "$XDG_RUNTIME_DIR/podman/podman.sock" http://localhost/_ping\n'
+    )
 
 
 def main() -> int:
@@ -106,8 +118,14 @@ def main() -> int:
     script = probe_script()
 
     def probes_over_one_ssh() -> int:
-        subprocess.run(["ssh", "-F", str(ssh_config), "refhost", "sh", "-s"], input=script,
-                       capture_output=True, text=True, timeout=120, check=False)
+        subprocess.run(
+            ["ssh", "-F", str(ssh_config), "refhost", "sh", "-s"],
+            input=script,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         return 1  # one command on the host
 
     start = measure("floor: pytest start with the plugins (--collect-only, Phase 1)", collect_only)
@@ -133,8 +151,10 @@ def main() -> int:
         finally:
             refhost.down_all(prefix="fleet")
 
-    print(f"\nbench/run.py on {platform.node()} ({os.cpu_count()} cores), {time.strftime('%Y-%m-%d')},"
-          f" Python {platform.python_version()}, median of {options.repeat}\n")
+    print(
+        f"\nbench/run.py on {platform.node()} ({os.cpu_count()} cores), {time.strftime('%Y-%m-%d')},"
+        f" Python {platform.python_version()}, median of {options.repeat}\n"
+    )
     print("| run | wall s | CPU s | commands on the host(s) |")
     print("| --- | ---: | ---: | ---: |")
     for label, sample in rows:

@@ -1,9 +1,9 @@
 """A check's metadata, declared beside the check itself.
 
-    @check("PHX-1.07", phase="1", severity="critical",
-           title="Podman runs rootless",
-           remediation="...")
-    def test_rootless(facts): ...
+@check("PHX-1.07", phase="1", severity="critical",
+       title="Podman runs rootless",
+       remediation="...")
+def test_rootless(facts): ...
 """
 
 from __future__ import annotations
@@ -43,9 +43,7 @@ class CheckSpec:
 CATALOGUE: dict[str, CheckSpec] = {}
 
 
-def check(
-    id: str, *, phase: str, severity: str, title: str, remediation: str, files: bool = False
-) -> Callable[[F], F]:
+def check(id: str, *, phase: str, severity: str, title: str, remediation: str, files: bool = False) -> Callable[[F], F]:
     """Declare a test function as a compliance check; `files` when it reads only files."""
     if phase not in PHASES:
         raise ValueError(f"{id}: phase {phase!r} is not one of {', '.join(PHASES)}")
@@ -74,8 +72,7 @@ def container_of(facts: HostFacts, service: str) -> dict[str, Any]:
     if container is None:
         names = sorted(n for c in facts.containers for n in c.get("Names") or [])
         pytest.fail(
-            f"expected a container for service {service}, got none"
-            f" (containers: {', '.join(names) or 'none'}; {where})",
+            f"expected a container for service {service}, got none (containers: {', '.join(names) or 'none'}; {where})",
             pytrace=False,
         )
     return container
@@ -104,8 +101,7 @@ def parse_phases(value: str) -> tuple[str, ...]:
             return PHASES
         if part not in PHASES:
             raise ValueError(
-                f"--phase: {part!r} is not a phase; use 1, 2, 3, security or all,"
-                " or a comma-separated list such as 1,2"
+                f"--phase: {part!r} is not a phase; use 1, 2, 3, security or all, or a comma-separated list such as 1,2"
             )
         if part not in chosen:
             chosen.append(part)

@@ -22,8 +22,9 @@ from typing import Any
 
 import requests
 
-from phoenix_compliance import compose, podman_api, quadlet, quadlet_lint
-from phoenix_compliance.manifest import Endpoint, Manifest
+from phoenix_compliance import podman_api, quadlet_lint
+from phoenix_compliance.parsers import compose, quadlet
+from phoenix_compliance.parsers.manifest import Endpoint, Manifest
 from phoenix_compliance.probe import HostRunner, HostUnreachable, Section, pick
 
 
@@ -133,9 +134,7 @@ class HostFacts:
         if self._unreachable is not None:
             raise self._unreachable
         try:
-            return self.runner.run_script(
-                "probe_base.sh", {"PHX_QUADLET_DIR": self.manifest.quadlet_dir}
-            )
+            return self.runner.run_script("probe_base.sh", {"PHX_QUADLET_DIR": self.manifest.quadlet_dir})
         except HostUnreachable as exc:
             self._unreachable = exc
             raise
@@ -294,10 +293,13 @@ class HostFacts:
                 return EndpointAnswer(None, f"{url} from the machine running the suite", suite_error)
         answer = self._host_side_answers.get(endpoint.url)
         if answer is None:  # an endpoint the manifest does not list: ask for it alone
-            answer = pick(self.runner.run_script(
-                "probe_http.sh", {"PHX_URLS": endpoint.url, "PHX_RETRIES": str(retries),
-                                  "PHX_HTTP_TIMEOUT": str(int(timeout))},
-            ), "http_0")
+            answer = pick(
+                self.runner.run_script(
+                    "probe_http.sh",
+                    {"PHX_URLS": endpoint.url, "PHX_RETRIES": str(retries), "PHX_HTTP_TIMEOUT": str(int(timeout))},
+                ),
+                "http_0",
+            )
         status, _, detail = answer.out.strip().partition(" ")
         where = f"{endpoint.url} from {self.host_id} itself{' ' + detail if detail else ''} ({suite_error})"
         if answer.ok and status.isdigit():
@@ -468,9 +470,10 @@ class HostFacts:
                 return container
         for container in self.containers:
             labels = container.get("Labels") or {}
-            if labels.get("io.podman.compose.service") == service and labels.get(
-                "io.podman.compose.project"
-            ) in (self.manifest.name, None):
+            if labels.get("io.podman.compose.service") == service and labels.get("io.podman.compose.project") in (
+                self.manifest.name,
+                None,
+            ):
                 return container
         return None
 

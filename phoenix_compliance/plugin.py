@@ -15,11 +15,12 @@ from typing import Any, TypeVar
 
 import pytest
 
-from phoenix_compliance import manifest as manifest_module
-from phoenix_compliance import waivers as waivers_module
 from phoenix_compliance.checks import NOT_APPLICABLE_PREFIX, CheckSpec, parse_phases, spec_of
 from phoenix_compliance.facts import HostFacts
-from phoenix_compliance.manifest import Manifest
+from phoenix_compliance.parsers import manifest as manifest_module
+from phoenix_compliance.parsers import waivers as waivers_module
+from phoenix_compliance.parsers.manifest import Manifest
+from phoenix_compliance.parsers.waivers import Waiver
 from phoenix_compliance.probe import HostRunner, HostUnreachable
 from phoenix_compliance.redact import redact
 from phoenix_compliance.report import outputs, signing
@@ -35,7 +36,6 @@ from phoenix_compliance.report.model import (
     Signoff,
 )
 from phoenix_compliance.report.render import readiness_section
-from phoenix_compliance.waivers import Waiver
 
 DEFAULT_STACK = Path("fixtures/stacks/phoenix-hydra.yaml")
 _REPO = Path(__file__).resolve().parent.parent
@@ -222,9 +222,7 @@ def _read(option: str, load: Callable[[Path], T], path: Path) -> T:
         raise pytest.UsageError(f"{option}: {exc}") from None
 
 
-def _report_paths(
-    config: pytest.Config, now: dt.datetime
-) -> tuple[Path | None, Path | None, Path | None, Path | None]:
+def _report_paths(config: pytest.Config, now: dt.datetime) -> tuple[Path | None, Path | None, Path | None, Path | None]:
     """HTML, JUnit, JSON and Prometheus paths under one base name naming host and time;
     only the process that writes reports (the xdist controller) has them."""
     if hasattr(config, "workerinput"):
@@ -329,8 +327,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     state = config.stash[STATE]
     lines = [
-        f"phoenix: stack {state.report.stack}, phases {','.join(state.phases)},"
-        f" hosts {config.option.hosts or 'local'}"
+        f"phoenix: stack {state.report.stack}, phases {','.join(state.phases)}, hosts {config.option.hosts or 'local'}"
     ]
     files_only = sorted(_files_only_phases(config) & set(state.phases))
     if files_only:
@@ -371,9 +368,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     deselected: list[pytest.Item] = []
     for item in items:
         spec = spec_of(item)
-        unwanted = spec is not None and (
-            spec.phase not in phases or (spec.phase in files_only and not spec.files)
-        )
+        unwanted = spec is not None and (spec.phase not in phases or (spec.phase in files_only and not spec.files))
         (deselected if unwanted else selected).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
@@ -465,8 +460,7 @@ def pytest_runtest_makereport(
     host_id = _item_host(item)
     if call.when == "setup":
         # On the item, so that every later report (JUnit reads teardown's) carries them.
-        metadata = [("check_id", spec.id), ("phase", spec.phase), ("severity", spec.severity),
-                    ("host", host_id)]
+        metadata = [("check_id", spec.id), ("phase", spec.phase), ("severity", spec.severity), ("host", host_id)]
         item.user_properties.extend(metadata)
         report.user_properties.extend(metadata)
     if call.when == "call" or (call.when == "setup" and not report.passed):
@@ -475,8 +469,11 @@ def pytest_runtest_makereport(
 
 
 def _record(
-    item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport,
-    spec: CheckSpec, host_id: str,
+    item: pytest.Item,
+    call: pytest.CallInfo[None],
+    report: pytest.TestReport,
+    spec: CheckSpec,
+    host_id: str,
 ) -> None:
     """Judge the outcome where the check ran and attach it to the report, which
     pytest-xdist carries to the controller (attributes of a report survive it)."""
@@ -498,10 +495,7 @@ def _record(
         report.longrepr = f"{spec.id} {evidence}"
     elif excinfo is not None and excinfo.errisinstance((AssertionError, pytest.fail.Exception)):
         outcome, evidence = FAILED, _failure_text(excinfo)
-        report.longrepr = (
-            f"{spec.id} [{spec.severity}] {spec.title}\n"
-            f"  {evidence}\n  remediation: {spec.remediation}"
-        )
+        report.longrepr = f"{spec.id} [{spec.severity}] {spec.title}\n  {evidence}\n  remediation: {spec.remediation}"
     else:
         outcome = ERROR if call.when == "setup" else FAILED
         evidence = _failure_text(excinfo) if excinfo is not None else "failed"
@@ -561,7 +555,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         host_facts.close()
         if worker_output is not None:
             worker_output.setdefault("phoenix_hosts", {})[host_id] = {
-                "facts": facts_summary, "commands_run": commands_run,
+                "facts": facts_summary,
+                "commands_run": commands_run,
             }
         else:
             host_report = state.report.host(host_id)
@@ -595,11 +590,12 @@ class RunReporter:
         result = CheckResult(**{key: value for key, value in record.items() if key != "unreachable"})
         host_report.results.append(result)
         if result.waiver and result.waiver.get("expired"):
-            note = (f"{result.check_id} on {result.host}: waiver {result.waiver['where']}"
-                    f" expired on {result.waiver['expires']}")
+            note = (
+                f"{result.check_id} on {result.host}: waiver {result.waiver['where']}"
+                f" expired on {result.waiver['expires']}"
+            )
             if note not in run.expired_waivers:
                 run.expired_waivers.append(note)
-
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -695,9 +691,7 @@ class HtmlReportHooks:
     def pytest_html_report_title(self, report: Any) -> None:
         report.title = f"{self.state.manifest.name} migration readiness"
 
-    def pytest_html_results_summary(
-        self, prefix: list[str], summary: list[str], postfix: list[str]
-    ) -> None:
+    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str]) -> None:
         prefix.append(readiness_section(self.state.report))
 
     def pytest_html_results_table_header(self, cells: list[str]) -> None:

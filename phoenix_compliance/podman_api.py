@@ -63,14 +63,23 @@ class SshTarget:
         if self.identity_file:
             argv += ["-i", self.identity_file]
         argv += [
-            "-o", f"ConnectTimeout={self.connect_timeout}",
-            "-o", "ExitOnForwardFailure=yes",
-            "-o", "ServerAliveInterval=5",
-            "-o", "BatchMode=yes",
+            "-o",
+            f"ConnectTimeout={self.connect_timeout}",
+            "-o",
+            "ExitOnForwardFailure=yes",
+            "-o",
+            "ServerAliveInterval=5",
+            "-o",
+            "BatchMode=yes",
             # A forward of its own: a shared master would outlive this process.
-            "-o", "ControlMaster=no",
-            "-o", "ControlPath=none",
-            "-N", "-L", f"{local}:{remote}", self.hostname,
+            "-o",
+            "ControlMaster=no",
+            "-o",
+            "ControlPath=none",
+            "-N",
+            "-L",
+            f"{local}:{remote}",
+            self.hostname,
         ]
         return argv
 
@@ -94,9 +103,7 @@ class SocketForward:
             if self._process.poll() is not None:
                 stderr = (self._process.stderr.read() if self._process.stderr else "").strip()
                 self.close()
-                raise ApiUnavailable(
-                    f"ssh forward to {remote_socket} failed: {stderr or 'ssh exited'}"
-                )
+                raise ApiUnavailable(f"ssh forward to {remote_socket} failed: {stderr or 'ssh exited'}")
             if time.monotonic() > deadline:
                 self.close()
                 raise ApiUnavailable(f"ssh forward to {remote_socket} not ready within {wait:g}s")
@@ -162,9 +169,7 @@ class PodmanApi:
     def get(self, path: str, params: dict[str, str] | None = None) -> Any:
         """GET a JSON document; raise ApiUnavailable with a short reason."""
         try:
-            response = self._session.get(
-                _url(self.socket_path, path), params=params, timeout=self.timeout
-            )
+            response = self._session.get(_url(self.socket_path, path), params=params, timeout=self.timeout)
         except requests.RequestException as exc:
             raise ApiUnavailable(f"{path}: {short_error(exc)} ({self.where})") from None
         if response.status_code == 404:
@@ -231,8 +236,13 @@ def short_error(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     reason = text[-1] if text else type(exc).__name__
     # requests wraps socket errors in long reprs; keep what a reader can act on.
-    for marker in ("No such file or directory", "Connection refused", "Permission denied",
-                   "timed out", "Connection reset"):
+    for marker in (
+        "No such file or directory",
+        "Connection refused",
+        "Permission denied",
+        "timed out",
+        "Connection reset",
+    ):
         if marker in str(exc):
             return marker
     return reason[:200]

@@ -116,18 +116,14 @@ class HostRunner:
         """Run a probe script once; return its sections by name."""
         assignments = " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items())
         per_program = max(1, int(self.timeout / 2))
-        command = self._as_podman_user(
-            f"PHX_TIMEOUT={per_program} {assignments} sh -c {shlex.quote(script(name))}"
-        )
+        command = self._as_podman_user(f"PHX_TIMEOUT={per_program} {assignments} sh -c {shlex.quote(script(name))}")
         self.commands_run += 1
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         try:
             future = pool.submit(self.host.run, command)
             result = future.result(timeout=self.timeout)
         except concurrent.futures.TimeoutError:
-            raise HostUnreachable(
-                self.host_id, f"no answer within {self.timeout:g}s (probe {name})"
-            ) from None
+            raise HostUnreachable(self.host_id, f"no answer within {self.timeout:g}s (probe {name})") from None
         except Exception as exc:
             raise HostUnreachable(self.host_id, _transport_error(exc)) from None
         finally:

@@ -44,7 +44,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from phoenix_compliance.quadlet import (
+from phoenix_compliance.parsers.quadlet import (
     QUADLET_MAIN_SECTIONS,
     QUADLET_SERVICE_SUFFIXES,
     Entry,

@@ -19,8 +19,8 @@ import shlex
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
-from phoenix_compliance.compose import ComposeFile, ComposeService, port_spec
-from phoenix_compliance.quadlet import Entry, UnitFile, strip_matching_quotes
+from phoenix_compliance.parsers.compose import ComposeFile, ComposeService, port_spec
+from phoenix_compliance.parsers.quadlet import Entry, UnitFile, strip_matching_quotes
 
 
 @dataclass(frozen=True)

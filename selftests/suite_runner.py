@@ -28,7 +28,11 @@ class Run:
 def run_suite(reports: Path, *args: str, paths: tuple[str, ...] = ("tests",)) -> Run:
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", *paths, f"--reports-dir={reports}", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     xml = ET.parse(next(reports.glob("readiness-*.xml")))
     failed: set[str] = set()

@@ -46,8 +46,7 @@ def test_the_example_commands_bring_the_stack_up_and_check_it(
 
     refhost.deploy("none")
     # The runner's checkout of the application is the project folder on the host.
-    started = refhost.run_in_guest(["sh", "-c", f"cd ~/phoenix-hydra && {compose_up}"], user="phoenix",
-                                   timeout=300)
+    started = refhost.run_in_guest(["sh", "-c", f"cd ~/phoenix-hydra && {compose_up}"], user="phoenix", timeout=300)
     assert started.returncode == 0, started.stderr
     try:
         workspace = tmp_path / "workspace"
@@ -57,10 +56,14 @@ def test_the_example_commands_bring_the_stack_up_and_check_it(
         reports = tmp_path / "reports"
         command = smoke.replace("--hosts=local://", f"--hosts={HOST} --ssh-config={refhost_ssh_config}")
         command = command.replace("reports/", f"{reports}/") + f" --reports-dir={reports}"
-        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-                   **{workspace_variable: str(workspace)})
-        done = subprocess.run(["bash", "-c", command], cwd=REPO, env=env, capture_output=True, text=True,
-                              timeout=300, check=False)
+        env = dict(
+            os.environ,
+            PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+            **{workspace_variable: str(workspace)},
+        )
+        done = subprocess.run(
+            ["bash", "-c", command], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         assert "phase 2: READY" in done.stdout
         assert (reports / "smoke.xml").exists() and (reports / "smoke.html").exists()

@@ -1,4 +1,4 @@
-"""Selftests for the compose parser (phoenix_compliance.compose)."""
+"""Selftests for the compose parser (phoenix_compliance.parsers.compose)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from phoenix_compliance.compose import ComposeFile, ComposeProblem, PortMapping, load, parse
+from phoenix_compliance.parsers.compose import ComposeFile, ComposeProblem, PortMapping, load, parse
 
 CLEAN = """\
 name: phoenix

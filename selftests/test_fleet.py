@@ -35,9 +35,21 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def run(reports: Path, *args: str) -> tuple[int, dict[str, Any], str]:
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/phase1", "--phase=1", f"--reports-dir={reports}",
-         "--probe-timeout=20", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/phase1",
+            "--phase=1",
+            f"--reports-dir={reports}",
+            "--probe-timeout=20",
+            *args,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
         # ansible-inventory sits beside this interpreter in the virtualenv.
         env=dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"),
     )
@@ -65,8 +77,9 @@ EXPECTED = {
 
 class TestFleet:
     def test_serial_run_marks_each_host_and_probes_each_once(self, fleet: Path, tmp_path: Path) -> None:
-        code, document, output = run(tmp_path, "--hosts=" + ",".join(f"ssh://{h}" for h in HOSTS),
-                                     f"--ssh-config={fleet}")
+        code, document, output = run(
+            tmp_path, "--hosts=" + ",".join(f"ssh://{h}" for h in HOSTS), f"--ssh-config={fleet}"
+        )
         assert code == 3, output  # a host unreachable
         assert summary(document) == EXPECTED, output
         failing = {(r["host"], r["id"]) for r in document["results"] if r["outcome"] in ("failed", "error")}
@@ -86,8 +99,9 @@ class TestFleet:
     def test_ansible_inventory_reaches_the_same_hosts(self, fleet: Path, tmp_path: Path) -> None:
         inventory = tmp_path / "inventory.ini"
         inventory.write_text("[fleet]\n" + "\n".join(HOSTS) + "\n")
-        code, document, output = run(tmp_path / "reports", "--hosts=ansible://fleet",
-                                     f"--ansible-inventory={inventory}", f"--ssh-config={fleet}")
+        code, document, output = run(
+            tmp_path / "reports", "--hosts=ansible://fleet", f"--ansible-inventory={inventory}", f"--ssh-config={fleet}"
+        )
         assert code == 3, output
         # testinfra names these hosts ansible://NAME; they are reached over ssh all the same.
         renamed = {host.replace("ansible://", "ssh://"): value for host, value in summary(document).items()}
@@ -99,8 +113,9 @@ class TestFleet:
         # fleet-2 accepts the connection and then never answers, like a hung machine.
         refhost.freeze("fleet-2")
         try:
-            code, document, output = run(tmp_path, "--hosts=ssh://fleet-1,ssh://fleet-2", f"--ssh-config={fleet}",
-                                         "-n", "2")
+            code, document, output = run(
+                tmp_path, "--hosts=ssh://fleet-1,ssh://fleet-2", f"--ssh-config={fleet}", "-n", "2"
+            )
         finally:
             refhost.freeze("fleet-2", frozen=False)
         assert code == 3, output

@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 
 pytest_plugins = ["pytester"]
 
-CHECKS = '''
+CHECKS = """
 from phoenix_compliance.checks import check
 
 @check("T-1.01", phase="1", severity="critical", title="one passes", remediation="nothing to do")
@@ -34,7 +34,7 @@ def test_four():
 
 def test_not_a_check():
     pass
-'''
+"""
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
@@ -57,9 +57,7 @@ class TestPhaseSelection:
         result = run(pytester, "--phase=2,security")
         result.assert_outcomes(passed=2, failed=1, deselected=2)
 
-    def test_a_bad_phase_is_a_usage_error_naming_the_choices(
-        self, pytester: pytest.Pytester
-    ) -> None:
+    def test_a_bad_phase_is_a_usage_error_naming_the_choices(self, pytester: pytest.Pytester) -> None:
         pytester.makepyfile(test_checks=CHECKS)
         result = run(pytester, "--phase=4")
         assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -76,9 +74,7 @@ class TestStackManifest:
 
     def test_incomplete_manifest_names_the_missing_key(self, pytester: pytest.Pytester) -> None:
         stack = pytester.path / "stack.yaml"
-        stack.write_text(
-            "name: x\ntarget: t.target\nquadlet:\n  dir: ~/q\nservices:\n  - name: a\n  - image: b\n"
-        )
+        stack.write_text("name: x\ntarget: t.target\nquadlet:\n  dir: ~/q\nservices:\n  - name: a\n  - image: b\n")
         result = run(pytester, f"--stack={stack}")
         assert result.ret == pytest.ExitCode.USAGE_ERROR
         result.stderr.fnmatch_lines([f"*{stack}:7: services[[]1[]]: missing required key 'name'*"])
@@ -90,16 +86,16 @@ class TestStackManifest:
 
 
 class TestFailureOutput:
-    def test_failure_shows_evidence_and_remediation_without_traceback(
-        self, pytester: pytest.Pytester
-    ) -> None:
+    def test_failure_shows_evidence_and_remediation_without_traceback(self, pytester: pytest.Pytester) -> None:
         pytester.makepyfile(test_checks=CHECKS)
         result = run(pytester, "--phase=2")
-        result.stdout.fnmatch_lines([
-            "T-2.01 [[]high[]] two fails",
-            "  expected running, got exited (podman ps on local)",
-            "  remediation: fix-two --now",
-        ])
+        result.stdout.fnmatch_lines(
+            [
+                "T-2.01 [[]high[]] two fails",
+                "  expected running, got exited (podman ps on local)",
+                "  remediation: fix-two --now",
+            ]
+        )
         result.stdout.no_fnmatch_line("*assert False*")
 
     def test_exit_code_is_non_zero_when_a_check_fails(self, pytester: pytest.Pytester) -> None:
@@ -109,9 +105,7 @@ class TestFailureOutput:
 
 
 class TestUnreachableHost:
-    def test_one_clear_line_per_check_and_the_host_marked(
-        self, pytester: pytest.Pytester, tmp_path: Path
-    ) -> None:
+    def test_one_clear_line_per_check_and_the_host_marked(self, pytester: pytest.Pytester, tmp_path: Path) -> None:
         from conftest import REPO
 
         reports = tmp_path / "reports"
@@ -122,12 +116,14 @@ class TestUnreachableHost:
             "--probe-timeout=10",
         )
         assert result.ret == 3  # a host unreachable
-        result.stdout.fnmatch_lines([
-            "PHX-1.01 ssh://127.0.0.1 unreachable: *Connection refused*",
-            "*migration readiness*",
-            "ssh://127.0.0.1: phase 1: UNREACHABLE",
-            "  unreachable: *Connection refused*",
-        ])
+        result.stdout.fnmatch_lines(
+            [
+                "PHX-1.01 ssh://127.0.0.1 unreachable: *Connection refused*",
+                "*migration readiness*",
+                "ssh://127.0.0.1: phase 1: UNREACHABLE",
+                "  unreachable: *Connection refused*",
+            ]
+        )
         result.stdout.no_fnmatch_line("*Traceback*")
         result.stdout.no_fnmatch_line("*RuntimeError*")
 
@@ -139,9 +135,7 @@ def _report(reports: Path) -> BeautifulSoup:
 
 
 class TestReadinessReport:
-    def test_every_output_lands_in_reports_named_by_host_and_time(
-        self, pytester: pytest.Pytester
-    ) -> None:
+    def test_every_output_lands_in_reports_named_by_host_and_time(self, pytester: pytest.Pytester) -> None:
         pytester.makepyfile(test_checks=CHECKS)
         result = run(pytester, "--phase=1")
         names = sorted(p.name for p in (pytester.path / "reports").iterdir())
@@ -155,8 +149,7 @@ class TestReadinessReport:
         page = _report(pytester.path / "reports")
         matrix = page.select_one("#readiness table.matrix")
         assert matrix is not None
-        rows = [[cell.get_text(strip=True) for cell in row.find_all(["td", "th"])]
-                for row in matrix.find_all("tr")]
+        rows = [[cell.get_text(strip=True) for cell in row.find_all(["td", "th"])] for row in matrix.find_all("tr")]
         # A medium failure is a finding, not a blocker; phase 2 fails a high check;
         # phase 3 had no check; security is gated on its own checks.
         assert rows[1] == ["local", "READY", "NOT READY", "NOT RUN", "READY"]
@@ -171,13 +164,18 @@ class TestReadinessReport:
             if row.find("td")
         }
         assert rows["T-1.02"] == [
-            "T-1.02", "medium", "one medium fails(finding)", "failed",
-            "expected a, got b (probe on local)", "fix-medium --now",
+            "T-1.02",
+            "medium",
+            "one medium fails(finding)",
+            "failed",
+            "expected a, got b (probe on local)",
+            "fix-medium --now",
         ]
         assert rows["T-1.01"][3:] == ["passed", "saw the right thing", ""]
         # Failures are listed first.
-        ids = [row.find("td").get_text(strip=True)
-               for row in page.select("#readiness table.checks tr") if row.find("td")]
+        ids = [
+            row.find("td").get_text(strip=True) for row in page.select("#readiness table.checks tr") if row.find("td")
+        ]
         assert ids == ["T-1.02", "T-1.01"]
 
     def test_junit_carries_check_metadata(self, pytester: pytest.Pytester) -> None:
@@ -200,28 +198,29 @@ class TestGatesAndExitCodes:
         result.stdout.fnmatch_lines(["local: phase 1: READY", "  T-1.02 * failed (finding)"])
 
     def test_a_failed_phase_holds_back_the_next(self, pytester: pytest.Pytester) -> None:
-        pytester.makepyfile(test_checks=CHECKS + '''
+        pytester.makepyfile(
+            test_checks=CHECKS
+            + """
 @check("T-3.01", phase="3", severity="low", title="three passes", remediation="none")
 def test_five():
     pass
-''')
+"""
+        )
         result = run(pytester, "--phase=1,2,3")
         assert result.ret == 1
         result.stdout.fnmatch_lines(["local: phase 1: READY, phase 2: NOT READY, phase 3: NOT READY"])
 
 
-WAIVERS = '''waivers:
+WAIVERS = """waivers:
   - check: T-2.01
     hosts: "loc*"
     justification: "the phase 2 service moves next sprint"
     expires: 2999-12-31
-'''
+"""
 
 
 class TestWaivers:
-    def test_a_waived_failure_counts_as_passed_and_shows_its_justification(
-        self, pytester: pytest.Pytester
-    ) -> None:
+    def test_a_waived_failure_counts_as_passed_and_shows_its_justification(self, pytester: pytest.Pytester) -> None:
         pytester.makepyfile(test_checks=CHECKS)
         waivers = pytester.path / "waivers.yaml"
         waivers.write_text(WAIVERS)
@@ -240,10 +239,12 @@ class TestWaivers:
         waivers.write_text(WAIVERS.replace("2999-12-31", "2020-01-31"))
         result = run(pytester, "--phase=2", f"--waivers={waivers}")
         assert result.ret == 1
-        result.stdout.fnmatch_lines([
-            "local: phase 2: NOT READY",
-            f"expired waiver, not applied: T-2.01 on local: waiver {waivers}:2 expired on 2020-01-31",
-        ])
+        result.stdout.fnmatch_lines(
+            [
+                "local: phase 2: NOT READY",
+                f"expired waiver, not applied: T-2.01 on local: waiver {waivers}:2 expired on 2020-01-31",
+            ]
+        )
         assert "Expired waivers (not applied)" in _report(pytester.path / "reports").get_text()
 
     def test_a_host_pattern_that_does_not_match_leaves_the_failure(self, pytester: pytest.Pytester) -> None:
@@ -255,12 +256,18 @@ class TestWaivers:
     @pytest.mark.parametrize(
         ("text", "message"),
         [
-            ("waivers:\n  - check: T\n    expires: 2030-01-01\n",
-             "*:2: waivers[[]0[]]: missing required key 'justification'"),
-            ("waivers:\n  - check: T\n    justification: j\n    expires: soon\n",
-             "*:4: waivers[[]0[]].expires: expected a date such as 2027-01-31"),
-            ("waivers:\n  - check: T\n    justification: j\n    expires: 2030-01-01\n    owner: me\n",
-             "*:5: waivers[[]0[]]: unknown key 'owner'*"),
+            (
+                "waivers:\n  - check: T\n    expires: 2030-01-01\n",
+                "*:2: waivers[[]0[]]: missing required key 'justification'",
+            ),
+            (
+                "waivers:\n  - check: T\n    justification: j\n    expires: soon\n",
+                "*:4: waivers[[]0[]].expires: expected a date such as 2027-01-31",
+            ),
+            (
+                "waivers:\n  - check: T\n    justification: j\n    expires: 2030-01-01\n    owner: me\n",
+                "*:5: waivers[[]0[]]: unknown key 'owner'*",
+            ),
             ("waivers: [\n", "*:2: invalid YAML*"),
         ],
     )
@@ -307,13 +314,13 @@ class TestOutputs:
         assert (tmp_path / "out.prom").read_text().startswith("# HELP")
 
 
-SECRET_CHECKS = '''
+SECRET_CHECKS = """
 from phoenix_compliance.checks import check
 
 @check("T-1.09", phase="1", severity="high", title="leaks", remediation="rotate it")
 def test_leak(observed):
     assert False, "expected no literal, got DB_PASSWORD=hunter2-very-secret (compose.yaml:12)"
-'''
+"""
 
 
 class TestRedaction:
@@ -327,9 +334,7 @@ class TestRedaction:
 
 
 class TestSignoff:
-    def test_verify_detects_a_changed_word_in_html_and_a_changed_field_in_json(
-        self, pytester: pytest.Pytester
-    ) -> None:
+    def test_verify_detects_a_changed_word_in_html_and_a_changed_field_in_json(self, pytester: pytest.Pytester) -> None:
         from phoenix_compliance.report.signing import verify_report
 
         pytester.makepyfile(test_checks=CHECKS)
@@ -369,20 +374,25 @@ class TestCompare:
     def test_changes_since_a_previous_run(self, pytester: pytest.Pytester, tmp_path: Path) -> None:
         pytester.makepyfile(test_checks=CHECKS)
         run(pytester, f"--json={tmp_path / 'before.json'}")
-        pytester.makepyfile(test_checks=CHECKS.replace('assert 1 == 2, "expected a', 'assert 1 == 1, "expected a')
-                            .replace("def test_four():\n    pass", "def test_four():\n    assert False, 'now broken'")
-                            + '''
+        pytester.makepyfile(
+            test_checks=CHECKS.replace('assert 1 == 2, "expected a', 'assert 1 == 1, "expected a').replace(
+                "def test_four():\n    pass", "def test_four():\n    assert False, 'now broken'"
+            )
+            + """
 @check("T-1.03", phase="1", severity="low", title="a new one", remediation="none")
 def test_new():
     pass
-''')
+"""
+        )
         result = run(pytester, f"--compare={tmp_path / 'before.json'}")
-        result.stdout.fnmatch_lines([
-            "since *before.json: 3 change(s)",
-            "  local T-1.02 test_two: fixed (failed -> passed)",
-            "  local T-1.03 test_new: new (- -> passed)",
-            "  local T-S.01 test_four: newly failing (passed -> failed)",
-        ])
+        result.stdout.fnmatch_lines(
+            [
+                "since *before.json: 3 change(s)",
+                "  local T-1.02 test_two: fixed (failed -> passed)",
+                "  local T-1.03 test_new: new (- -> passed)",
+                "  local T-S.01 test_four: newly failing (passed -> failed)",
+            ]
+        )
         assert [c["kind"] for c in _json(pytester.path / "reports")["changes"]] == ["fixed", "new", "newly failing"]
 
     def test_a_previous_file_that_is_not_a_report_is_a_usage_error(self, pytester: pytest.Pytester) -> None:
@@ -417,16 +427,22 @@ class TestFilesWithoutHost:
         from conftest import REPO
 
         return pytester.runpytest_subprocess(
-            str(REPO / "tests"), f"--stack={REPO / 'fixtures/stacks/reference.yaml'}",
-            f"--reports-dir={pytester.path / 'reports'}", *args,
+            str(REPO / "tests"),
+            f"--stack={REPO / 'fixtures/stacks/reference.yaml'}",
+            f"--reports-dir={pytester.path / 'reports'}",
+            *args,
         )
 
     def test_the_reference_files_pass_and_live_checks_are_deselected(self, pytester: pytest.Pytester) -> None:
         from conftest import REPO
 
         infra = REPO / "fixtures" / "infra" / "podman"
-        result = self.suite(pytester, "--phase=2,3,security", f"--compose-file={infra / 'compose.yaml'}",
-                            f"--quadlet-dir={infra / 'systemd'}")
+        result = self.suite(
+            pytester,
+            "--phase=2,3,security",
+            f"--compose-file={infra / 'compose.yaml'}",
+            f"--quadlet-dir={infra / 'systemd'}",
+        )
         assert result.ret == 0, result.stdout.str()
         result.stdout.fnmatch_lines(["*judged from local files only*", "local: phase 2: READY, phase 3: READY*"])
         outcomes = result.parseoutcomes()
@@ -434,7 +450,7 @@ class TestFilesWithoutHost:
 
     def test_a_malformed_compose_file_fails_one_check_naming_file_and_line(self, pytester: pytest.Pytester) -> None:
         bad = pytester.path / "compose.yaml"
-        bad.write_text("services:\n  web:\n    image: x\n    ports: [\"8080:80\"\n")
+        bad.write_text('services:\n  web:\n    image: x\n    ports: ["8080:80"\n')
         result = self.suite(pytester, "--phase=2", f"--compose-file={bad}")
         result.stdout.fnmatch_lines(["*PHX-2.01*", f"*{bad}:5: invalid YAML*"])
         failed = [line for line in result.stdout.lines if line.startswith("FAILED")]
@@ -462,12 +478,15 @@ class TestSecretsInFiles:
         compose = pytester.path / "compose.yaml"
         compose.write_text(
             "name: phoenix-hydra\nservices:\n  revenue-db:\n    image: localhost/db:1.0\n"
-            f"    environment:\n      DB_PASSWORD: {secret}\n      API_TOKEN: \"{secret}\"\n"
+            f'    environment:\n      DB_PASSWORD: {secret}\n      API_TOKEN: "{secret}"\n'
         )
         reports = pytester.path / "reports"
         result = pytester.runpytest_subprocess(
-            str(REPO / "tests"), "--phase=security", f"--compose-file={compose}",
-            f"--stack={REPO / 'fixtures/stacks/reference.yaml'}", f"--reports-dir={reports}",
+            str(REPO / "tests"),
+            "--phase=security",
+            f"--compose-file={compose}",
+            f"--stack={REPO / 'fixtures/stacks/reference.yaml'}",
+            f"--reports-dir={reports}",
         )
         result.stdout.fnmatch_lines(["*PHX-S.17*", f"*{compose}:6:*DB_PASSWORD*", f"*{compose}:7:*API_TOKEN*"])
         outputs = [result.stdout.str(), result.stderr.str()] + [p.read_text() for p in reports.iterdir()]

@@ -1,4 +1,4 @@
-"""Selftests for the unit-file parser (phoenix_compliance.quadlet) and the Quadlet linter."""
+"""Selftests for the unit-file parser (phoenix_compliance.parsers.quadlet) and the Quadlet linter."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from phoenix_compliance.quadlet import parse_file, parse_text, service_name
+from phoenix_compliance.parsers.quadlet import parse_file, parse_text, service_name
 from phoenix_compliance.quadlet_lint import (
     QUADLET_KEYS,
     RULES,

@@ -17,8 +17,9 @@ class TestReferenceHostPhase1:
     def test_every_phase1_check_passes_and_the_report_says_ready(
         self, refhost_ssh_config: Path, tmp_path: Path
     ) -> None:
-        result = run_suite(tmp_path, f"--hosts={HOST}", f"--ssh-config={refhost_ssh_config}",
-                           "--phase=1", paths=("tests/phase1",))
+        result = run_suite(
+            tmp_path, f"--hosts={HOST}", f"--ssh-config={refhost_ssh_config}", "--phase=1", paths=("tests/phase1",)
+        )
         assert result.returncode == 0, result.output
         assert not result.failed
         assert len(result.passed) == 13
@@ -40,54 +41,69 @@ class Drift:
 
 DRIFTS = {
     "linger-disabled": Drift(
-        ["loginctl", "disable-linger", "phoenix"], ["loginctl", "enable-linger", "phoenix"],
-        None, {f"test_linger[{HOST}]"}, "loginctl enable-linger $USER",
+        ["loginctl", "disable-linger", "phoenix"],
+        ["loginctl", "enable-linger", "phoenix"],
+        None,
+        {f"test_linger[{HOST}]"},
+        "loginctl enable-linger $USER",
     ),
     "socket-stopped-and-disabled": Drift(
         ["systemctl", "--user", "disable", "--now", "podman.socket"],
         ["systemctl", "--user", "enable", "--now", "podman.socket"],
-        "phoenix", {f"test_podman_socket_unit[{HOST}]", f"test_api_ping[{HOST}]"},
+        "phoenix",
+        {f"test_podman_socket_unit[{HOST}]", f"test_api_ping[{HOST}]"},
         "systemctl --user enable --now podman.socket",
     ),
     "quadlet-dir-removed": Drift(
-        ["mv", QUADLET_DIR, QUADLET_DIR + ".drift"], ["mv", QUADLET_DIR + ".drift", QUADLET_DIR],
-        None, {f"test_quadlet_dir[{HOST}]"}, "mkdir -p ~/.config/containers/systemd",
+        ["mv", QUADLET_DIR, QUADLET_DIR + ".drift"],
+        ["mv", QUADLET_DIR + ".drift", QUADLET_DIR],
+        None,
+        {f"test_quadlet_dir[{HOST}]"},
+        "mkdir -p ~/.config/containers/systemd",
     ),
     "network-helper-missing": Drift(
-        ["mv", "/usr/bin/pasta", "/usr/bin/pasta.drift"], ["mv", "/usr/bin/pasta.drift", "/usr/bin/pasta"],
-        None, {f"test_rootless_network_helper[{HOST}]"}, "apt-get install -y passt",
+        ["mv", "/usr/bin/pasta", "/usr/bin/pasta.drift"],
+        ["mv", "/usr/bin/pasta.drift", "/usr/bin/pasta"],
+        None,
+        {f"test_rootless_network_helper[{HOST}]"},
+        "apt-get install -y passt",
     ),
     "idmap-helper-missing": Drift(
         ["mv", "/usr/bin/newuidmap", "/usr/bin/newuidmap.drift"],
         ["mv", "/usr/bin/newuidmap.drift", "/usr/bin/newuidmap"],
-        None, {f"test_idmap_helpers[{HOST}]"}, "apt-get install -y uidmap",
+        None,
+        {f"test_idmap_helpers[{HOST}]"},
+        "apt-get install -y uidmap",
     ),
     "podman-compose-missing": Drift(
         ["mv", "/usr/bin/podman-compose", "/usr/bin/podman-compose.drift"],
         ["mv", "/usr/bin/podman-compose.drift", "/usr/bin/podman-compose"],
-        None, {f"test_podman_compose_installed[{HOST}]"}, "dnf install -y podman-compose",
+        None,
+        {f"test_podman_compose_installed[{HOST}]"},
+        "dnf install -y podman-compose",
     ),
     "subuid-line-removed": Drift(
         ["sh", "-c", "cp -p /etc/subuid /etc/subuid.drift && sed -i '/^phoenix:/d' /etc/subuid"],
         ["mv", "/etc/subuid.drift", "/etc/subuid"],
-        None, {f"test_subordinate_ids[{HOST}-subuid]"}, "usermod --add-subuids",
+        None,
+        {f"test_subordinate_ids[{HOST}-subuid]"},
+        "usermod --add-subuids",
     ),
 }
 
 
 class TestReferenceHostDrifts:
     @pytest.mark.parametrize("name", sorted(DRIFTS))
-    def test_a_drift_fails_exactly_its_checks(
-        self, name: str, refhost_ssh_config: Path, tmp_path: Path
-    ) -> None:
+    def test_a_drift_fails_exactly_its_checks(self, name: str, refhost_ssh_config: Path, tmp_path: Path) -> None:
         from phoenix_compliance import refhost
 
         drift = DRIFTS[name]
         applied = refhost.run_in_guest(drift.apply, user=drift.user)
         assert applied.returncode == 0, applied.stderr
         try:
-            result = run_suite(tmp_path, f"--hosts={HOST}", f"--ssh-config={refhost_ssh_config}",
-                               "--phase=1", paths=("tests/phase1",))
+            result = run_suite(
+                tmp_path, f"--hosts={HOST}", f"--ssh-config={refhost_ssh_config}", "--phase=1", paths=("tests/phase1",)
+            )
         finally:
             reverted = refhost.run_in_guest(drift.revert, user=drift.user)
         assert reverted.returncode == 0, reverted.stderr

@@ -52,8 +52,14 @@ def check_drift(drift: Drift, phase: str, ssh_config: Path, reports: Path) -> No
         # this machine's own, the guest sharing its network namespace).
         for argv in drift.apply:
             guest(argv, drift.as_root)
-        result = run_suite(reports, f"--hosts={HOST}", f"--ssh-config={ssh_config}", f"--phase={phase}",
-                           f"--stack={REFERENCE_STACK}", "--health-wait=10")
+        result = run_suite(
+            reports,
+            f"--hosts={HOST}",
+            f"--ssh-config={ssh_config}",
+            f"--phase={phase}",
+            f"--stack={REFERENCE_STACK}",
+            "--health-wait=10",
+        )
     finally:
         for argv in drift.revert:
             guest(argv, drift.as_root)
@@ -67,8 +73,17 @@ def without_service(text: str, service: str) -> str:
     """The compose file with one service's block cut out."""
     lines = text.splitlines(keepends=True)
     start = next(i for i, line in enumerate(lines) if line.startswith(f"  {service}:"))
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("  ") and not
-                lines[i].startswith("   ") and lines[i].strip() and not lines[i].lstrip().startswith("#")), len(lines))
+    end = next(
+        (
+            i
+            for i in range(start + 1, len(lines))
+            if lines[i].startswith("  ")
+            and not lines[i].startswith("   ")
+            and lines[i].strip()
+            and not lines[i].lstrip().startswith("#")
+        ),
+        len(lines),
+    )
     # Comments that introduce the next service stay with it.
     while end > start and lines[end - 1].lstrip().startswith("#"):
         end -= 1
@@ -77,17 +92,22 @@ def without_service(text: str, service: str) -> str:
 
 COMPOSE_TEXT = (REPO / "fixtures" / "infra" / "podman" / "compose.yaml").read_text()
 INDEX = f"{PROJECT}/data/phoenix-core/index.html"
-RECREATE_CORE = sh(f"podman rm -f -t0 phoenix-core && cd {PROJECT}/infra/podman && podman-compose up -d >/dev/null 2>&1"
-                   " && for i in $(seq 30); do podman healthcheck run phoenix-core >/dev/null 2>&1 && exit 0; sleep 1;"
-                   " done; exit 1")
+RECREATE_CORE = sh(
+    f"podman rm -f -t0 phoenix-core && cd {PROJECT}/infra/podman && podman-compose up -d >/dev/null 2>&1"
+    " && for i in $(seq 30); do podman healthcheck run phoenix-core >/dev/null 2>&1 && exit 0; sleep 1;"
+    " done; exit 1"
+)
 # Failures inside the start period do not count: run the check until it says unhealthy.
-UNHEALTHY_CORE = sh("for i in $(seq 60); do podman healthcheck run phoenix-core >/dev/null 2>&1;"
-                    " [ \"$(podman inspect -f '{{.State.Health.Status}}' phoenix-core)\" = unhealthy ] && exit 0;"
-                    " sleep 0.5; done; exit 1")
+UNHEALTHY_CORE = sh(
+    "for i in $(seq 60); do podman healthcheck run phoenix-core >/dev/null 2>&1;"
+    " [ \"$(podman inspect -f '{{.State.Health.Status}}' phoenix-core)\" = unhealthy ] && exit 0;"
+    " sleep 0.5; done; exit 1"
+)
 # A restarted container is "starting" until a check passes (compose start_period): wait
 # for that, or a later drift's failing checks would not count yet.
-HEALTHY_CORE = sh("for i in $(seq 30); do podman healthcheck run phoenix-core >/dev/null 2>&1 && exit 0; sleep 1; done;"
-                  " exit 1")
+HEALTHY_CORE = sh(
+    "for i in $(seq 30); do podman healthcheck run phoenix-core >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1"
+)
 
 PHASE2_DRIFTS = {
     "container-stopped": Drift(
@@ -97,7 +117,8 @@ PHASE2_DRIFTS = {
         ["expected phoenix-core running, got exited"],
     ),
     "service-removed-from-compose": Drift(
-        [["true"]], [["true"]],
+        [["true"]],
+        [["true"]],
         {f"test_compose_declares_services[{HOST}]"},
         ["got windmill-phoenix missing"],
     ),
@@ -115,16 +136,21 @@ PHASE2_DRIFTS = {
         as_root=True,
     ),
     "container-outside-pod-and-project": Drift(
-        [sh("podman rm -f -t0 nca-toolkit >/dev/null && podman run -d --name nca-toolkit -p 8081:8081"
-            f" -v {PROJECT}/data/nca-toolkit:/www:Z --health-cmd 'wget -q -O /dev/null http://localhost:8081/'"
-            f" {IMAGE} httpd -f -p 8081 -h /www >/dev/null && for i in $(seq 30); do"
-            " podman healthcheck run nca-toolkit >/dev/null 2>&1 && exit 0; sleep 0.5; done; exit 1")],
+        [
+            sh(
+                "podman rm -f -t0 nca-toolkit >/dev/null && podman run -d --name nca-toolkit -p 8081:8081"
+                f" -v {PROJECT}/data/nca-toolkit:/www:Z --health-cmd 'wget -q -O /dev/null http://localhost:8081/'"
+                f" {IMAGE} httpd -f -p 8081 -h /www >/dev/null && for i in $(seq 30); do"
+                " podman healthcheck run nca-toolkit >/dev/null 2>&1 && exit 0; sleep 0.5; done; exit 1"
+            )
+        ],
         [sh(f"podman rm -f -t0 nca-toolkit && cd {PROJECT}/infra/podman && podman-compose up -d >/dev/null 2>&1")],
         {f"test_container_grouped[nca-toolkit-{HOST}]"},
         ["for nca-toolkit, got pod none, compose project none"],
     ),
     "published-port-changed": Drift(
-        [["true"], RECREATE_CORE], [["true"], RECREATE_CORE],
+        [["true"], RECREATE_CORE],
+        [["true"], RECREATE_CORE],
         {f"test_published_ports[phoenix-core-{HOST}]", f"test_endpoint_answers[http://localhost:8080-{HOST}]"},
         ["expected phoenix-core to publish 8080:8080/tcp, got 8090:8080/tcp"],
     ),
@@ -145,8 +171,9 @@ def quadlet_deployed(refhost_ssh_config: Path) -> Iterator[Path]:
 
 class TestComposeDeployment:
     def test_phase2_and_security_pass_phase3_does_not(self, compose_deployed: Path, tmp_path: Path) -> None:
-        result = run_suite(tmp_path, f"--hosts={HOST}", f"--ssh-config={compose_deployed}",
-                           f"--stack={REFERENCE_STACK}")
+        result = run_suite(
+            tmp_path, f"--hosts={HOST}", f"--ssh-config={compose_deployed}", f"--stack={REFERENCE_STACK}"
+        )
         assert not {name for name in result.failed if "phase3" not in name and "test_unit" not in name} - {
             n for n in result.failed if _phase3(n)
         }, result.output
@@ -172,8 +199,13 @@ class TestComposeDeployment:
 
 def _phase3(name: str) -> bool:
     return name.split("[", 1)[0] in {
-        "test_unit_file_present", "test_unit_file_lint", "test_generator_dry_run", "test_target_enabled_active",
-        "test_generated_service_active", "test_container_managed_by_systemd", "test_compose_quadlet_parity",
+        "test_unit_file_present",
+        "test_unit_file_lint",
+        "test_generator_dry_run",
+        "test_target_enabled_active",
+        "test_generated_service_active",
+        "test_container_managed_by_systemd",
+        "test_compose_quadlet_parity",
     }
 
 
@@ -192,12 +224,32 @@ PHASE3_DRIFTS = {
         ["unsupported key 'Name' in group 'Container'", "phoenix-core.container:9: QL013"],
     ),
     "container-started-by-hand": Drift(
-        [["systemctl", "--user", "stop", "phoenix-core.service"],
-         ["podman", "run", "-d", "--name", "phoenix-core", "--pod", "phoenix-hydra",
-          "-v", f"{PROJECT}/data/phoenix-core:/www:Z", IMAGE, "httpd", "-f", "-p", "8080", "-h", "/www"]],
+        [
+            ["systemctl", "--user", "stop", "phoenix-core.service"],
+            [
+                "podman",
+                "run",
+                "-d",
+                "--name",
+                "phoenix-core",
+                "--pod",
+                "phoenix-hydra",
+                "-v",
+                f"{PROJECT}/data/phoenix-core:/www:Z",
+                IMAGE,
+                "httpd",
+                "-f",
+                "-p",
+                "8080",
+                "-h",
+                "/www",
+            ],
+        ],
         [["podman", "rm", "-f", "-t0", "phoenix-core"], ["systemctl", "--user", "start", "phoenix-core.service"]],
-        {f"test_generated_service_active[phoenix-core.service-{HOST}]",
-         f"test_container_managed_by_systemd[phoenix-core-{HOST}]"},
+        {
+            f"test_generated_service_active[phoenix-core.service-{HOST}]",
+            f"test_container_managed_by_systemd[phoenix-core-{HOST}]",
+        },
         ["got no PODMAN_SYSTEMD_UNIT label (started by hand?)"],
     ),
     "image-changed-in-one-unit": Drift(
@@ -211,8 +263,9 @@ PHASE3_DRIFTS = {
 
 class TestQuadletDeployment:
     def test_every_phase_passes(self, quadlet_deployed: Path, tmp_path: Path) -> None:
-        result = run_suite(tmp_path, f"--hosts={HOST}", f"--ssh-config={quadlet_deployed}",
-                           f"--stack={REFERENCE_STACK}")
+        result = run_suite(
+            tmp_path, f"--hosts={HOST}", f"--ssh-config={quadlet_deployed}", f"--stack={REFERENCE_STACK}"
+        )
         assert result.returncode == 0, result.output
         assert not result.failed
         assert verdict(result.html) == [HOST, "READY", "READY", "READY", "READY"]
@@ -231,8 +284,16 @@ class TestQuadletDeployment:
         check_drift(PHASE3_DRIFTS[name], "3", quadlet_deployed, tmp_path)
 
     def test_the_opt_in_restart_brings_every_endpoint_back(self, quadlet_deployed: Path, tmp_path: Path) -> None:
-        result = run_suite(tmp_path, f"--hosts={HOST}", f"--ssh-config={quadlet_deployed}", "--phase=3",
-                           f"--stack={REFERENCE_STACK}", "--allow-restart", "-k", "restart")
+        result = run_suite(
+            tmp_path,
+            f"--hosts={HOST}",
+            f"--ssh-config={quadlet_deployed}",
+            "--phase=3",
+            f"--stack={REFERENCE_STACK}",
+            "--allow-restart",
+            "-k",
+            "restart",
+        )
         assert result.passed == {f"test_restart_recovers[{HOST}]"}, result.output
         assert "every endpoint answered" in result.html.get_text()
 
@@ -251,15 +312,29 @@ SECURITY_DRIFTS = {
         ["container phx-drift is privileged"],
     ),
     "podman-socket-mounted": Drift(
-        [["podman", "run", "-d", "--name", "phx-drift", "-v", f"{SOCKET}:/var/run/docker.sock:Z", IMAGE,
-          "sleep", "600"]],
+        [
+            [
+                "podman",
+                "run",
+                "-d",
+                "--name",
+                "phx-drift",
+                "-v",
+                f"{SOCKET}:/var/run/docker.sock:Z",
+                IMAGE,
+                "sleep",
+                "600",
+            ]
+        ],
         [["podman", "rm", "-f", "-t0", "phx-drift"]],
         {f"test_live_socket_mounts[{HOST}]"},
         [f"container phx-drift mounts {SOCKET} at /var/run/docker.sock"],
     ),
     "latest-image-running": Drift(
-        [["podman", "tag", IMAGE, "localhost/phoenix-standin:latest"],
-         ["podman", "run", "-d", "--name", "phx-drift", "localhost/phoenix-standin", "sleep", "600"]],
+        [
+            ["podman", "tag", IMAGE, "localhost/phoenix-standin:latest"],
+            ["podman", "run", "-d", "--name", "phx-drift", "localhost/phoenix-standin", "sleep", "600"],
+        ],
         [["podman", "rm", "-f", "-t0", "phx-drift"], ["podman", "rmi", "localhost/phoenix-standin:latest"]],
         {f"test_live_images[{HOST}]"},
         ["container phx-drift runs localhost/phoenix-standin:latest"],
@@ -271,7 +346,8 @@ SECURITY_DRIFTS = {
         ["expected DOCKER_HOST=unix:///run/user/1000/podman/podman.sock, got tcp://127.0.0.1:2375"],
     ),
     "socket-world-writable": Drift(
-        [["chmod", "666", SOCKET]], [["chmod", "660", SOCKET]],
+        [["chmod", "666", SOCKET]],
+        [["chmod", "660", SOCKET]],
         {f"test_socket_permissions[{HOST}]"},
         ["expected mode 0660 or stricter, owner phoenix, got mode 0666"],
     ),
@@ -304,8 +380,13 @@ SECRET_VALUE = "hunter2-drift-value"
 
 class TestSecurity:
     def test_the_compose_deployment_passes_or_is_not_applicable(self, compose_deployed: Path, tmp_path: Path) -> None:
-        result = run_suite(tmp_path, f"--hosts={HOST}", f"--ssh-config={compose_deployed}", "--phase=security",
-                           f"--stack={REFERENCE_STACK}")
+        result = run_suite(
+            tmp_path,
+            f"--hosts={HOST}",
+            f"--ssh-config={compose_deployed}",
+            "--phase=security",
+            f"--stack={REFERENCE_STACK}",
+        )
         assert result.returncode == 0 and not result.failed, result.output
 
     @pytest.mark.parametrize("name", sorted(SECURITY_DRIFTS))
@@ -315,26 +396,40 @@ class TestSecurity:
     def test_offending_files_fail_each_file_rule_and_never_show_the_secret(
         self, quadlet_deployed: Path, tmp_path: Path
     ) -> None:
-        failing = {f"test_files_{rule}[{HOST}]" for rule in (
-            "selinux_labels", "unprivileged_ports", "privileges", "socket_mounts", "secrets", "images")}
+        failing = {
+            f"test_files_{rule}[{HOST}]"
+            for rule in ("selinux_labels", "unprivileged_ports", "privileges", "socket_mounts", "secrets", "images")
+        }
         write_in_guest(COMPOSE, with_file_offences(COMPOSE_TEXT))
         try:
-            check_drift(Drift([], [], failing, ["compose.yaml:21: SEC-SECRET service phoenix-core, environment"]),
-                        "security", quadlet_deployed, tmp_path)
+            check_drift(
+                Drift([], [], failing, ["compose.yaml:21: SEC-SECRET service phoenix-core, environment"]),
+                "security",
+                quadlet_deployed,
+                tmp_path,
+            )
         finally:
             write_in_guest(COMPOSE, COMPOSE_TEXT)
         for output in tmp_path.iterdir():
             assert SECRET_VALUE not in output.read_text()
 
-    @pytest.mark.parametrize(("apply", "revert", "failing"), [
-        ("touch /run/docker.sock", "rm -f /run/docker.sock", "test_docker_retired"),
-        ("chmod 0755 /run/user/1000", "chmod 0700 /run/user/1000", "test_runtime_dir_private"),
-    ], ids=["docker-socket-left", "runtime-dir-opened"])
+    @pytest.mark.parametrize(
+        ("apply", "revert", "failing"),
+        [
+            ("touch /run/docker.sock", "rm -f /run/docker.sock", "test_docker_retired"),
+            ("chmod 0755 /run/user/1000", "chmod 0700 /run/user/1000", "test_runtime_dir_private"),
+        ],
+        ids=["docker-socket-left", "runtime-dir-opened"],
+    )
     def test_a_host_drift_fails_exactly_its_check(
         self, apply: str, revert: str, failing: str, quadlet_deployed: Path, tmp_path: Path
     ) -> None:
-        check_drift(Drift([sh(apply)], [sh(revert)], {f"{failing}[{HOST}]"}, as_root=True),
-                    "security", quadlet_deployed, tmp_path)
+        check_drift(
+            Drift([sh(apply)], [sh(revert)], {f"{failing}[{HOST}]"}, as_root=True),
+            "security",
+            quadlet_deployed,
+            tmp_path,
+        )
 
     def test_a_low_port_left_published_after_the_sysctl_is_restored(
         self, quadlet_deployed: Path, tmp_path: Path
@@ -345,12 +440,15 @@ class TestSecurity:
         assert int(before) >= 1024, f"this machine's ip_unprivileged_port_start is already {before}"
         as_phoenix = ["runuser", "-u", "phoenix", "--", "sh", "-c"]
         drift = Drift(
-            [["sysctl", "-qw", "net.ipv4.ip_unprivileged_port_start=80"],
-             [*as_phoenix, f"{AS_PHOENIX} run -d --name phx-drift -p 80:8080 {IMAGE}"
-              " httpd -f -p 8080 -h /"],
-             ["sysctl", "-qw", f"net.ipv4.ip_unprivileged_port_start={before}"]],
-            [[*as_phoenix, f"{AS_PHOENIX} rm -f -t0 phx-drift"],
-             ["sysctl", "-qw", f"net.ipv4.ip_unprivileged_port_start={before}"]],
+            [
+                ["sysctl", "-qw", "net.ipv4.ip_unprivileged_port_start=80"],
+                [*as_phoenix, f"{AS_PHOENIX} run -d --name phx-drift -p 80:8080 {IMAGE} httpd -f -p 8080 -h /"],
+                ["sysctl", "-qw", f"net.ipv4.ip_unprivileged_port_start={before}"],
+            ],
+            [
+                [*as_phoenix, f"{AS_PHOENIX} rm -f -t0 phx-drift"],
+                ["sysctl", "-qw", f"net.ipv4.ip_unprivileged_port_start={before}"],
+            ],
             {f"test_live_unprivileged_ports[{HOST}]"},
             ["container phx-drift publishes 80->8080"],
             as_root=True,
@@ -364,12 +462,22 @@ class TestSecurity:
         before = refhost.run_in_guest(["cat", "/proc/sys/net/ipv4/ip_unprivileged_port_start"]).stdout.strip()
         assert int(before) >= 1024, f"this machine's ip_unprivileged_port_start is already {before}"
         drift = Drift(
-            [["sysctl", "-qw", "net.ipv4.ip_unprivileged_port_start=80"],
-             ["runuser", "-u", "phoenix", "--", "sh", "-c",
-              f"{AS_PHOENIX} run -d --name phx-drift -p 80:8080 {IMAGE} httpd -f -p 8080 -h /"]],
-            [["runuser", "-u", "phoenix", "--", "sh", "-c",
-              f"{AS_PHOENIX} rm -f -t0 phx-drift"],
-             ["sysctl", "-qw", f"net.ipv4.ip_unprivileged_port_start={before}"]],
+            [
+                ["sysctl", "-qw", "net.ipv4.ip_unprivileged_port_start=80"],
+                [
+                    "runuser",
+                    "-u",
+                    "phoenix",
+                    "--",
+                    "sh",
+                    "-c",
+                    f"{AS_PHOENIX} run -d --name phx-drift -p 80:8080 {IMAGE} httpd -f -p 8080 -h /",
+                ],
+            ],
+            [
+                ["runuser", "-u", "phoenix", "--", "sh", "-c", f"{AS_PHOENIX} rm -f -t0 phx-drift"],
+                ["sysctl", "-qw", f"net.ipv4.ip_unprivileged_port_start={before}"],
+            ],
             {f"test_unprivileged_port_start[{HOST}]"},
             ["expected >= 1024, got 80"],
             as_root=True,

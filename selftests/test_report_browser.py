@@ -13,12 +13,18 @@ from PIL import Image
 pytest_plugins = ["pytester"]
 
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
     # This machine reaches no outside network: a self-contained page needs none.
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--window-size=1280,1600",
 ]
-CHECKS = '''
+CHECKS = """
 from phoenix_compliance.checks import check
 
 @check("T-1.01", phase="1", severity="critical", title="passes", remediation="none")
@@ -28,7 +34,7 @@ def test_one():
 @check("T-2.01", phase="2", severity="high", title="fails", remediation="fix-it --now")
 def test_two():
     assert False, "expected up, got down (probe on local)"
-'''
+"""
 
 
 def chromium(*args: str) -> subprocess.CompletedProcess[str]:
@@ -38,7 +44,10 @@ def chromium(*args: str) -> subprocess.CompletedProcess[str]:
     with tempfile.TemporaryDirectory(prefix="phx-chromium-") as profile:
         return subprocess.run(
             [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-            capture_output=True, text=True, timeout=120, check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
 
 

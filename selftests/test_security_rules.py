@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from phoenix_compliance import security_rules as rules
-from phoenix_compliance.compose import ComposeFile, load, parse
-from phoenix_compliance.quadlet import UnitFile, parse_file, parse_text
+from phoenix_compliance.parsers.compose import ComposeFile, load, parse
+from phoenix_compliance.parsers.quadlet import UnitFile, parse_file, parse_text
 from phoenix_compliance.security_rules import Offence
 
 REFERENCE = Path(__file__).resolve().parent.parent / "fixtures" / "infra" / "podman"

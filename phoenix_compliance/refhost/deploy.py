@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from phoenix_compliance import manifest
+from phoenix_compliance.parsers import manifest
 
 from . import paths
 from ._util import RefhostError, locked, require_root, say

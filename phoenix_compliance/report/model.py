@@ -79,9 +79,7 @@ class HostReport:
                 verdicts[phase] = NOT_RUN
             elif self.unreachable is not None:
                 verdicts[phase] = UNREACHABLE
-            elif any(r.blocking for r in results) or (
-                phase != "security" and previous == NOT_READY
-            ):
+            elif any(r.blocking for r in results) or (phase != "security" and previous == NOT_READY):
                 verdicts[phase] = NOT_READY
             else:
                 verdicts[phase] = READY

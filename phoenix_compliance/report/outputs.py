@@ -87,8 +87,10 @@ def to_prometheus(run: RunReport, timestamp: float) -> str:
     for host in run.hosts.values():
         for phase, verdict in host.verdicts(phases).items():
             if verdict != "NOT RUN":
-                lines.append(f'phoenix_phase_ready{{host="{_label(host.host)}",phase="{phase}"}} '
-                             f"{1 if verdict == 'READY' else 0}")
+                lines.append(
+                    f'phoenix_phase_ready{{host="{_label(host.host)}",phase="{phase}"}} '
+                    f"{1 if verdict == 'READY' else 0}"
+                )
     lines += [
         "# HELP phoenix_check_passed 1 when the check passed (or is waived), 0 when it failed.",
         "# TYPE phoenix_check_passed gauge",
@@ -96,8 +98,10 @@ def to_prometheus(run: RunReport, timestamp: float) -> str:
     for host in run.hosts.values():
         for result in host.results:
             if result.outcome not in (SKIPPED, NOT_APPLICABLE):
-                labels = (f'host="{_label(host.host)}",check="{_label(result.check_id)}",'
-                          f'key="{_label(result.key)}",phase="{result.phase}",severity="{result.severity}"')
+                labels = (
+                    f'host="{_label(host.host)}",check="{_label(result.check_id)}",'
+                    f'key="{_label(result.key)}",phase="{result.phase}",severity="{result.severity}"'
+                )
                 lines.append(f"phoenix_check_passed{{{labels}}} {0 if result.failed else 1}")
     lines += [
         "# HELP phoenix_host_reachable 1 when the host answered its probes.",

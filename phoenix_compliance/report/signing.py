@@ -88,7 +88,11 @@ def sign_digest(digest: str, key: Path) -> str:
         try:
             result = subprocess.run(
                 ["ssh-keygen", "-Y", "sign", "-q", "-f", str(key), "-n", NAMESPACE, str(message)],
-                capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL, check=False,
+                capture_output=True,
+                text=True,
+                timeout=30,
+                stdin=subprocess.DEVNULL,
+                check=False,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise SigningError(f"ssh-keygen -Y sign failed: {exc}") from None
@@ -109,9 +113,24 @@ def verify_signature(digest: str, signature: str, public_key: Path) -> tuple[boo
         sig.write_text(signature)
         try:
             result = subprocess.run(
-                ["ssh-keygen", "-Y", "verify", "-f", str(allowed), "-I", SIGNER_IDENTITY,
-                 "-n", NAMESPACE, "-s", str(sig)],
-                input=digest + "\n", capture_output=True, text=True, timeout=30, check=False,
+                [
+                    "ssh-keygen",
+                    "-Y",
+                    "verify",
+                    "-f",
+                    str(allowed),
+                    "-I",
+                    SIGNER_IDENTITY,
+                    "-n",
+                    NAMESPACE,
+                    "-s",
+                    str(sig),
+                ],
+                input=digest + "\n",
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             return False, f"ssh-keygen -Y verify failed: {exc}"
@@ -145,8 +164,7 @@ def _html_claims(page: str) -> tuple[str | None, str | None]:
         return None, None
     digest = re.search(r"<code>([0-9a-f]{64})</code>", block.group(1))
     signature = re.search(r'<pre class="signature">(.*?)</pre>', block.group(1), re.S)
-    return (digest.group(1) if digest else None,
-            html.unescape(signature.group(1)) if signature else None)
+    return (digest.group(1) if digest else None, html.unescape(signature.group(1)) if signature else None)
 
 
 def verify_report(path: Path, signer: Path | None) -> Verdict:

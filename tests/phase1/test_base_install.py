@@ -9,7 +9,7 @@ import pytest
 
 from phoenix_compliance.checks import check
 from phoenix_compliance.facts import HostFacts
-from phoenix_compliance.manifest import Manifest
+from phoenix_compliance.parsers.manifest import Manifest
 
 Observed = Callable[[str], None]
 INSTALL = (
@@ -20,7 +20,9 @@ MIN_SUBIDS = 65536
 
 
 @check(
-    "PHX-1.01", phase="1", severity="critical",
+    "PHX-1.01",
+    phase="1",
+    severity="critical",
     title="Podman is installed and new enough for Quadlet",
     remediation=INSTALL + "  # Quadlet needs Podman 4.4 or later, .pod units need 5.0",
 )
@@ -30,8 +32,7 @@ def test_podman_version(facts: HostFacts, stack: Manifest, observed: Observed) -
     where = facts.where("podman version")
     version = facts.podman_version
     assert version is not None, (
-        f"expected podman >= {required}, got {facts.section('podman_version').describe_failure()}"
-        f" ({where})"
+        f"expected podman >= {required}, got {facts.section('podman_version').describe_failure()} ({where})"
     )
     observed(f"podman {facts.podman_version_text} ({where})")
     assert version[:2] >= stack.min_podman_version, (
@@ -40,7 +41,9 @@ def test_podman_version(facts: HostFacts, stack: Manifest, observed: Observed) -
 
 
 @check(
-    "PHX-1.02", phase="1", severity="high",
+    "PHX-1.02",
+    phase="1",
+    severity="high",
     title="podman-compose is installed",
     remediation="sudo dnf install -y podman-compose  # or: pip install --user podman-compose",
 )
@@ -52,7 +55,9 @@ def test_podman_compose_installed(facts: HostFacts, observed: Observed) -> None:
 
 
 @check(
-    "PHX-1.03", phase="1", severity="critical",
+    "PHX-1.03",
+    phase="1",
+    severity="critical",
     title="A rootless network helper (pasta or slirp4netns) is installed",
     remediation="sudo dnf install -y passt slirp4netns  # Debian/Ubuntu: sudo apt-get install -y passt",
 )
@@ -67,7 +72,9 @@ def test_rootless_network_helper(facts: HostFacts, observed: Observed) -> None:
 
 
 @check(
-    "PHX-1.04", phase="1", severity="critical",
+    "PHX-1.04",
+    phase="1",
+    severity="critical",
     title="newuidmap and newgidmap are installed",
     remediation="sudo dnf install -y shadow-utils  # Debian/Ubuntu: sudo apt-get install -y uidmap",
 )
@@ -79,7 +86,9 @@ def test_idmap_helpers(facts: HostFacts, observed: Observed) -> None:
 
 
 @check(
-    "PHX-1.05", phase="1", severity="medium",
+    "PHX-1.05",
+    phase="1",
+    severity="medium",
     title="fuse-overlayfs is installed where the storage driver needs it",
     remediation="sudo dnf install -y fuse-overlayfs  # Debian/Ubuntu: sudo apt-get install -y fuse-overlayfs",
 )
@@ -93,19 +102,17 @@ def test_fuse_overlayfs_when_needed(facts: HostFacts, observed: Observed) -> Non
         return
     executable = mount_program.get("Executable", "") if isinstance(mount_program, dict) else ""
     found = facts.tools.get("fuse-overlayfs")
-    assert found, (
-        f"expected fuse-overlayfs, the overlay mount program {executable or ''}, got none installed"
-        f" ({where})"
-    )
+    assert found, f"expected fuse-overlayfs, the overlay mount program {executable or ''}, got none installed ({where})"
     observed(f"overlay with mount program {executable or found} ({where})")
 
 
 @pytest.mark.parametrize("id_file", ["subuid", "subgid"])
 @check(
-    "PHX-1.06", phase="1", severity="critical",
+    "PHX-1.06",
+    phase="1",
+    severity="critical",
     title="The user has at least 65,536 subordinate ids",
-    remediation="sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER"
-    " && podman system migrate",
+    remediation="sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER && podman system migrate",
 )
 def test_subordinate_ids(facts: HostFacts, id_file: str, observed: Observed) -> None:
     ranges = facts.id_ranges(id_file)
@@ -113,14 +120,15 @@ def test_subordinate_ids(facts: HostFacts, id_file: str, observed: Observed) -> 
     where = f"/etc/{id_file} on {facts.host_id}"
     lines = ", ".join(f"line {r.line}: {r.owner}:{r.start}:{r.count}" for r in ranges)
     assert total >= MIN_SUBIDS, (
-        f"expected at least {MIN_SUBIDS} ids for {facts.user}, got {total}"
-        f" ({lines or 'no line for the user'}; {where})"
+        f"expected at least {MIN_SUBIDS} ids for {facts.user}, got {total} ({lines or 'no line for the user'}; {where})"
     )
     observed(f"{total} ids ({lines}; {where})")
 
 
 @check(
-    "PHX-1.07", phase="1", severity="critical",
+    "PHX-1.07",
+    phase="1",
+    severity="critical",
     title="Podman runs rootless",
     remediation="Run Podman as the unprivileged user, not with sudo or as root:"
     " podman info --format '{{.Host.Security.Rootless}}' must print true",
@@ -129,8 +137,7 @@ def test_rootless(facts: HostFacts, observed: Observed) -> None:
     where = facts.where("podman info")
     rootless = facts.info_value("host", "security", "rootless")
     assert facts.podman_info is not None, (
-        f"expected rootless=true, got no answer: {facts.section('podman_info').describe_failure()}"
-        f" ({where})"
+        f"expected rootless=true, got no answer: {facts.section('podman_info').describe_failure()} ({where})"
     )
     assert rootless is True, f"expected rootless=true, got {str(rootless).lower()} ({where})"
     api = facts.api
@@ -145,7 +152,9 @@ def test_rootless(facts: HostFacts, observed: Observed) -> None:
 
 
 @check(
-    "PHX-1.08", phase="1", severity="high",
+    "PHX-1.08",
+    phase="1",
+    severity="high",
     title="podman.socket is enabled and active in the user's systemd",
     remediation="systemctl --user enable --now podman.socket",
 )
@@ -159,7 +168,9 @@ def test_podman_socket_unit(facts: HostFacts, observed: Observed) -> None:
 
 
 @check(
-    "PHX-1.09", phase="1", severity="high",
+    "PHX-1.09",
+    phase="1",
+    severity="high",
     title="The user's Podman API socket answers _ping",
     remediation="systemctl --user enable --now podman.socket"
     " && curl --unix-socket $XDG_RUNTIME_DIR/podman/podman.sock http://localhost/_ping",
@@ -171,14 +182,15 @@ def test_api_ping(facts: HostFacts, observed: Observed) -> None:
         f"expected _ping=OK via requests-unixsocket, got {got} ({api.where})"
     )
     assert api.podman_py_ping is True, (
-        f"expected podman-py ping()=True to agree, got {api.podman_py_error or api.podman_py_ping}"
-        f" ({api.where})"
+        f"expected podman-py ping()=True to agree, got {api.podman_py_error or api.podman_py_ping} ({api.where})"
     )
     observed(f"_ping=OK (requests-unixsocket), ping()=True (podman-py) ({api.where})")
 
 
 @check(
-    "PHX-1.10", phase="1", severity="high",
+    "PHX-1.10",
+    phase="1",
+    severity="high",
     title="The Quadlet folder exists and belongs to the user",
     remediation="mkdir -p ~/.config/containers/systemd",
 )
@@ -186,8 +198,7 @@ def test_quadlet_dir(facts: HostFacts, observed: Observed) -> None:
     where = f"{facts.quadlet_dir} on {facts.host_id}"
     stat = facts.stat("quadlet_dir")
     assert stat is not None, (
-        f"expected a directory owned by {facts.user}, got"
-        f" {facts.section('quadlet_dir').describe_failure()} ({where})"
+        f"expected a directory owned by {facts.user}, got {facts.section('quadlet_dir').describe_failure()} ({where})"
     )
     assert stat.kind == "directory" and stat.uid == facts.uid, (
         f"expected a directory owned by {facts.user}, got a {stat.kind} owned by {stat.owner} ({where})"
@@ -196,7 +207,9 @@ def test_quadlet_dir(facts: HostFacts, observed: Observed) -> None:
 
 
 @check(
-    "PHX-1.11", phase="1", severity="high",
+    "PHX-1.11",
+    phase="1",
+    severity="high",
     title="Linger is enabled so the stack survives logout and starts at boot",
     remediation="loginctl enable-linger $USER",
 )
@@ -212,11 +225,13 @@ def test_linger(facts: HostFacts, observed: Observed) -> None:
 
 
 @check(
-    "PHX-1.12", phase="1", severity="high",
+    "PHX-1.12",
+    phase="1",
+    severity="high",
     title="cgroup v2 with the systemd cgroup manager (Quadlet needs it)",
     remediation="Boot with the unified cgroup hierarchy (systemd.unified_cgroup_hierarchy=1)"
     " and run Podman in a systemd user session: loginctl enable-linger $USER;"
-    " cgroup_manager = \"systemd\" in ~/.config/containers/containers.conf",
+    ' cgroup_manager = "systemd" in ~/.config/containers/containers.conf',
 )
 def test_cgroup_v2_systemd(facts: HostFacts, observed: Observed) -> None:
     where = facts.where("podman info")

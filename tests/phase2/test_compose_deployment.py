@@ -11,14 +11,17 @@ import pytest
 
 from phoenix_compliance.checks import check, container_of
 from phoenix_compliance.facts import HostFacts
-from phoenix_compliance.manifest import Endpoint, Manifest
+from phoenix_compliance.parsers.manifest import Endpoint, Manifest
 
 Observed = Callable[[str], None]
 COMPOSE_UP = "cd infra/podman && podman-compose up -d"
 
 
 @check(
-    "PHX-2.01", phase="2", severity="high", files=True,
+    "PHX-2.01",
+    phase="2",
+    severity="high",
+    files=True,
     title="The compose file exists and is a valid compose file",
     remediation="Put the stack's compose.yaml in infra/podman/ of the project folder and fix the"
     " problems named; podman-compose -f infra/podman/compose.yaml config shows how it reads it",
@@ -35,7 +38,10 @@ def test_compose_file_valid(facts: HostFacts, observed: Observed) -> None:
 
 
 @check(
-    "PHX-2.02", phase="2", severity="high", files=True,
+    "PHX-2.02",
+    phase="2",
+    severity="high",
+    files=True,
     title="The compose file declares every service of the stack",
     remediation="Declare the missing services in infra/podman/compose.yaml (services: NAME: image: ...)",
 )
@@ -53,7 +59,9 @@ def test_compose_declares_services(facts: HostFacts, stack: Manifest, observed: 
 
 
 @check(
-    "PHX-2.03", phase="2", severity="high",
+    "PHX-2.03",
+    phase="2",
+    severity="high",
     title="podman-compose is installed and runs",
     remediation="sudo dnf install -y podman-compose  # or: pip install --user podman-compose",
 )
@@ -66,7 +74,9 @@ def test_podman_compose_runs(facts: HostFacts, observed: Observed) -> None:
 
 
 @check(
-    "PHX-2.04", phase="2", severity="critical",
+    "PHX-2.04",
+    phase="2",
+    severity="critical",
     title="The service's container exists and is running",
     remediation=COMPOSE_UP + "  # then: podman logs SERVICE",
 )
@@ -96,7 +106,9 @@ def _health(inspect: dict[str, Any] | None) -> tuple[bool, str, str]:
 
 
 @check(
-    "PHX-2.05", phase="2", severity="high",
+    "PHX-2.05",
+    phase="2",
+    severity="high",
     title="The service's container is healthy",
     remediation="podman healthcheck run SERVICE; podman logs SERVICE  # fix the service, then: " + COMPOSE_UP,
 )
@@ -125,7 +137,9 @@ def test_container_healthy(
 
 
 @check(
-    "PHX-2.06", phase="2", severity="medium",
+    "PHX-2.06",
+    phase="2",
+    severity="medium",
     title="The service's container is grouped in the stack's pod or compose project",
     remediation="Deploy with podman-compose from the stack's project (name: in compose.yaml, or"
     " --in-pod), or with the Quadlet pod unit: " + COMPOSE_UP,
@@ -151,8 +165,11 @@ def _published(container: dict[str, Any]) -> set[tuple[int, int, str]]:
         span = int(port.get("range") or 1)
         for offset in range(span):
             mappings.add(
-                (int(port["host_port"]) + offset, int(port["container_port"]) + offset,
-                 str(port.get("protocol") or "tcp"))
+                (
+                    int(port["host_port"]) + offset,
+                    int(port["container_port"]) + offset,
+                    str(port.get("protocol") or "tcp"),
+                )
             )
     return mappings
 
@@ -162,10 +179,11 @@ def _format(ports: set[tuple[int, int, str]]) -> str:
 
 
 @check(
-    "PHX-2.07", phase="2", severity="high",
+    "PHX-2.07",
+    phase="2",
+    severity="high",
     title="The service publishes the host ports of the manifest",
-    remediation="Publish the manifest's ports in compose.yaml (ports: [\"HOST:CONTAINER\"]), then: "
-    + COMPOSE_UP,
+    remediation='Publish the manifest\'s ports in compose.yaml (ports: ["HOST:CONTAINER"]), then: ' + COMPOSE_UP,
 )
 def test_published_ports(facts: HostFacts, published_service: str, stack: Manifest, observed: Observed) -> None:
     container = container_of(facts, published_service)
@@ -174,14 +192,14 @@ def test_published_ports(facts: HostFacts, published_service: str, stack: Manife
     expected = {(p.host, p.container, p.protocol) for p in service.ports}
     actual = _published(container)
     where = facts.api_client().where
-    assert expected <= actual, (
-        f"expected {name} to publish {_format(expected)}, got {_format(actual)} ({where})"
-    )
+    assert expected <= actual, f"expected {name} to publish {_format(expected)}, got {_format(actual)} ({where})"
     observed(f"{name} publishes {_format(actual)} ({where})")
 
 
 @check(
-    "PHX-2.08", phase="2", severity="high",
+    "PHX-2.08",
+    phase="2",
+    severity="high",
     title="The endpoint answers",
     remediation="curl -v URL on the host; podman logs SERVICE; then: " + COMPOSE_UP,
 )

@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 import pytest
 
-from phoenix_compliance import compose, quadlet
 from phoenix_compliance.checks import check, container_of
 from phoenix_compliance.facts import HostFacts
-from phoenix_compliance.manifest import Manifest
+from phoenix_compliance.parsers import compose, quadlet
+from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.quadlet_lint import DEFAULT_PODMAN_VERSION
 
 Observed = Callable[[str], None]
@@ -32,7 +32,10 @@ def _lint_version(facts: HostFacts) -> tuple[int, ...]:
 
 
 @check(
-    "PHX-3.01", phase="3", severity="high", files=True,
+    "PHX-3.01",
+    phase="3",
+    severity="high",
+    files=True,
     title="The stack's unit file is installed",
     remediation=INSTALL_UNITS,
 )
@@ -51,7 +54,10 @@ def test_unit_file_present(facts: HostFacts, stack: Manifest, unit_file: str, ob
 
 
 @check(
-    "PHX-3.02", phase="3", severity="high", files=True,
+    "PHX-3.02",
+    phase="3",
+    severity="high",
+    files=True,
     title="The unit file passes the Quadlet lint",
     remediation="Fix each finding as its 'Fix:' says, then: systemctl --user daemon-reload",
 )
@@ -70,19 +76,23 @@ def test_unit_file_lint(facts: HostFacts, stack: Manifest, unit_file: str, obser
 
 
 @check(
-    "PHX-3.03", phase="3", severity="critical",
+    "PHX-3.03",
+    phase="3",
+    severity="critical",
     title="Quadlet's generator accepts the user's units",
-    remediation="/usr/libexec/podman/quadlet -dryrun -user  # fix what it names, then:"
-    " systemctl --user daemon-reload",
+    remediation="/usr/libexec/podman/quadlet -dryrun -user  # fix what it names, then: systemctl --user daemon-reload",
 )
 def test_generator_dry_run(facts: HostFacts, observed: Observed) -> None:
     generator = facts.quadlet_section("generator_path").out or "the Quadlet generator"
     where = facts.where(f"{generator} -dryrun -user")
     assert facts.quadlet_section("generator_path").out, f"expected the Quadlet generator, got none installed ({where})"
     dryrun = facts.quadlet_section("generator_dryrun")
-    message = "\n".join(
-        line for line in dryrun.err.strip().splitlines() if "error" in line.lower() or "unsupported" in line.lower()
-    ) or dryrun.err.strip()
+    message = (
+        "\n".join(
+            line for line in dryrun.err.strip().splitlines() if "error" in line.lower() or "unsupported" in line.lower()
+        )
+        or dryrun.err.strip()
+    )
     assert dryrun.ok and not any("error" in line.lower() for line in dryrun.err.splitlines()), (
         f"expected a clean dry run, got exit {dryrun.rc}: {message[:1500]} ({where})"
     )
@@ -91,7 +101,9 @@ def test_generator_dry_run(facts: HostFacts, observed: Observed) -> None:
 
 
 @check(
-    "PHX-3.04", phase="3", severity="high",
+    "PHX-3.04",
+    phase="3",
+    severity="high",
     title="The stack's target is enabled and active",
     remediation="systemctl --user enable --now phoenix.target",
 )
@@ -107,7 +119,9 @@ def test_target_enabled_active(facts: HostFacts, stack: Manifest, observed: Obse
 
 
 @check(
-    "PHX-3.05", phase="3", severity="high",
+    "PHX-3.05",
+    phase="3",
+    severity="high",
     title="The generated service is active with a restart policy",
     remediation="Give the unit [Service] Restart=always, then: systemctl --user daemon-reload"
     " && systemctl --user restart phoenix.target; journalctl --user -u SERVICE",
@@ -124,7 +138,9 @@ def test_generated_service_active(facts: HostFacts, generated_service: str, obse
 
 
 @check(
-    "PHX-3.06", phase="3", severity="high",
+    "PHX-3.06",
+    phase="3",
+    severity="high",
     title="The service's container is managed by systemd, not started by hand",
     remediation="podman rm -f SERVICE && systemctl --user start SERVICE.service",
 )
@@ -141,9 +157,7 @@ def test_container_managed_by_systemd(facts: HostFacts, service: str, observed: 
     observed(f"{name}: {got} ({where})")
 
 
-def _quadlet_view(
-    unit: quadlet.UnitFile, pod: quadlet.UnitFile | None
-) -> dict[str, set[str]]:
+def _quadlet_view(unit: quadlet.UnitFile, pod: quadlet.UnitFile | None) -> dict[str, set[str]]:
     """What a container unit declares, in the terms compose uses."""
     ports_from = pod if unit.values("Container", "Pod") and pod is not None else unit
     section = "Pod" if ports_from is pod else "Container"
@@ -157,11 +171,7 @@ def _quadlet_view(
         mount, _ = compose.volume_spec(spec)
         if mount is not None:
             volumes.add(f"{mount.target}:{mount.selinux or 'no label'}")
-    env = {
-        word.split("=", 1)[0]
-        for line in unit.values("Container", "Environment")
-        for word in shlex.split(line)
-    }
+    env = {word.split("=", 1)[0] for line in unit.values("Container", "Environment") for word in shlex.split(line)}
     return {
         "image": {quadlet.strip_matching_quotes(v) for v in unit.values("Container", "Image")},
         "ports": ports,
@@ -171,7 +181,10 @@ def _quadlet_view(
 
 
 @check(
-    "PHX-3.07", phase="3", severity="medium", files=True,
+    "PHX-3.07",
+    phase="3",
+    severity="medium",
+    files=True,
     title="The compose file and the Quadlet unit agree",
     remediation="Make infra/podman/compose.yaml and infra/podman/systemd/SERVICE.container declare the"
     " same image, ports, volume targets with their :Z/:z labels and environment variables",
@@ -203,14 +216,18 @@ def test_compose_quadlet_parity(facts: HostFacts, stack: Manifest, service: str,
         if compose_view[aspect] != quadlet_view[aspect]
     ]
     where = f"{source.where} and {unit.path}"
-    assert not differences, "expected the same declarations, got differences:\n" + "\n".join(
-        f"  {d}" for d in differences
-    ) + f"\n  ({where})"
+    assert not differences, (
+        "expected the same declarations, got differences:\n"
+        + "\n".join(f"  {d}" for d in differences)
+        + f"\n  ({where})"
+    )
     observed(f"image, ports, volumes and environment agree ({where})")
 
 
 @check(
-    "PHX-3.08", phase="3", severity="medium",
+    "PHX-3.08",
+    phase="3",
+    severity="medium",
     title="The stack comes back after its target is restarted (disruptive, opt-in)",
     remediation="systemctl --user restart phoenix.target; journalctl --user -u 'phoenix*' -e",
 )

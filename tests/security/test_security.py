@@ -11,11 +11,11 @@ import pytest
 
 from phoenix_compliance import security_rules as rules
 from phoenix_compliance.checks import check, not_applicable
-from phoenix_compliance.compose import ComposeFile
 from phoenix_compliance.facts import HostFacts
-from phoenix_compliance.manifest import Manifest
+from phoenix_compliance.parsers.compose import ComposeFile
+from phoenix_compliance.parsers.manifest import Manifest
+from phoenix_compliance.parsers.quadlet import UnitFile
 from phoenix_compliance.podman_api import ApiUnavailable
-from phoenix_compliance.quadlet import UnitFile
 
 Observed = Callable[[str], None]
 DEFAULT_UNPRIVILEGED_START = 1024
@@ -85,9 +85,14 @@ def _unprivileged_start(facts: HostFacts) -> int:
 # -- SELinux labels --------------------------------------------------------------------
 
 
-@check("PHX-S.01", phase="security", severity="high", files=True,
-       title="Bind mounts in the compose and Quadlet files carry :Z or :z",
-       remediation=rules.SELINUX_LABELS.remediation)
+@check(
+    "PHX-S.01",
+    phase="security",
+    severity="high",
+    files=True,
+    title="Bind mounts in the compose and Quadlet files carry :Z or :z",
+    remediation=rules.SELINUX_LABELS.remediation,
+)
 def test_files_selinux_labels(facts: HostFacts, observed: Observed) -> None:
     _judge_files(facts, rules.SELINUX_LABELS, rules.compose_selinux_labels, rules.quadlet_selinux_labels, observed)
 
@@ -125,9 +130,13 @@ def _mount_label(document: dict[str, Any], mount: dict[str, Any]) -> str:
     return _create_command_labels(document).get(str(mount.get("Destination")), "")
 
 
-@check("PHX-S.02", phase="security", severity="high",
-       title="Bind mounts of the running containers carry :Z or :z",
-       remediation="Recreate the container with -v SRC:DST:Z (compose: ./src:/dst:Z; Quadlet: Volume=SRC:DST:Z)")
+@check(
+    "PHX-S.02",
+    phase="security",
+    severity="high",
+    title="Bind mounts of the running containers carry :Z or :z",
+    remediation="Recreate the container with -v SRC:DST:Z (compose: ./src:/dst:Z; Quadlet: Volume=SRC:DST:Z)",
+)
 def test_live_selinux_labels(facts: HostFacts, observed: Observed) -> None:
     documents, where = _containers(facts)
     offenders = [
@@ -141,15 +150,21 @@ def test_live_selinux_labels(facts: HostFacts, observed: Observed) -> None:
     observed(f"{len(documents)} containers, every bind mount labelled ({where})")
 
 
-@check("PHX-S.03", phase="security", severity="medium",
-       title="SELinux is enforcing where the host has SELinux",
-       remediation="sudo setenforce 1 && sudo sed -i 's/^SELINUX=.*/SELINUX=enforcing/' /etc/selinux/config")
+@check(
+    "PHX-S.03",
+    phase="security",
+    severity="medium",
+    title="SELinux is enforcing where the host has SELinux",
+    remediation="sudo setenforce 1 && sudo sed -i 's/^SELINUX=.*/SELINUX=enforcing/' /etc/selinux/config",
+)
 def test_selinux_enforcing(facts: HostFacts, observed: Observed) -> None:
     section = facts.security_section("selinux_enforce")
     where = f"/sys/fs/selinux/enforce on {facts.host_id}"
     if not section.ok:
-        not_applicable(f"the host has no SELinux ({where}: {section.describe_failure()});"
-                       " the :Z/:z label rules still apply to the files")
+        not_applicable(
+            f"the host has no SELinux ({where}: {section.describe_failure()});"
+            " the :Z/:z label rules still apply to the files"
+        )
     mode = section.out.strip()
     assert mode == "1", f"expected enforcing (1), got {'permissive (0)' if mode == '0' else mode} ({where})"
     observed(f"enforcing ({where})")
@@ -158,22 +173,33 @@ def test_selinux_enforcing(facts: HostFacts, observed: Observed) -> None:
 # -- Ports -----------------------------------------------------------------------------
 
 
-@check("PHX-S.04", phase="security", severity="high", files=True,
-       title="No port below the unprivileged start is published in the files",
-       remediation=rules.UNPRIVILEGED_PORTS.remediation)
+@check(
+    "PHX-S.04",
+    phase="security",
+    severity="high",
+    files=True,
+    title="No port below the unprivileged start is published in the files",
+    remediation=rules.UNPRIVILEGED_PORTS.remediation,
+)
 def test_files_unprivileged_ports(facts: HostFacts, observed: Observed) -> None:
     start = _unprivileged_start(facts)
     _judge_files(
-        facts, rules.UNPRIVILEGED_PORTS,
+        facts,
+        rules.UNPRIVILEGED_PORTS,
         lambda compose: rules.compose_unprivileged_ports(compose, unprivileged_start=start),
         lambda units: rules.quadlet_unprivileged_ports(units, unprivileged_start=start),
-        observed, f"unprivileged start {start}; ",
+        observed,
+        f"unprivileged start {start}; ",
     )
 
 
-@check("PHX-S.05", phase="security", severity="high",
-       title="No running container publishes a port below the unprivileged start",
-       remediation="Publish a port of 1024 or above and forward the low port to it (nftables or a proxy)")
+@check(
+    "PHX-S.05",
+    phase="security",
+    severity="high",
+    title="No running container publishes a port below the unprivileged start",
+    remediation="Publish a port of 1024 or above and forward the low port to it (nftables or a proxy)",
+)
 def test_live_unprivileged_ports(facts: HostFacts, observed: Observed) -> None:
     start = _unprivileged_start(facts)
     try:
@@ -181,20 +207,26 @@ def test_live_unprivileged_ports(facts: HostFacts, observed: Observed) -> None:
         where = facts.api_client().where
     except ApiUnavailable as exc:
         pytest.fail(f"expected the Podman API to list containers, got {exc}", pytrace=False)
-    offenders = sorted({
-        f"container {(c.get('Names') or ['?'])[0]} publishes {p.get('host_port')}->{p.get('container_port')}"
-        for c in containers
-        for p in c.get("Ports") or []
-        if 0 < int(p.get("host_port") or 0) < start
-    })
+    offenders = sorted(
+        {
+            f"container {(c.get('Names') or ['?'])[0]} publishes {p.get('host_port')}->{p.get('container_port')}"
+            for c in containers
+            for p in c.get("Ports") or []
+            if 0 < int(p.get("host_port") or 0) < start
+        }
+    )
     _expect_none(offenders, f"no host port below {start}", where)
     observed(f"no host port below {start} among {len(containers)} containers ({where})")
 
 
-@check("PHX-S.06", phase="security", severity="medium",
-       title="net.ipv4.ip_unprivileged_port_start is not lowered",
-       remediation="sudo sysctl -w net.ipv4.ip_unprivileged_port_start=1024 and drop it from /etc/sysctl.d;"
-       " forward low ports instead (nftables), as the guide says")
+@check(
+    "PHX-S.06",
+    phase="security",
+    severity="medium",
+    title="net.ipv4.ip_unprivileged_port_start is not lowered",
+    remediation="sudo sysctl -w net.ipv4.ip_unprivileged_port_start=1024 and drop it from /etc/sysctl.d;"
+    " forward low ports instead (nftables), as the guide says",
+)
 def test_unprivileged_port_start(facts: HostFacts, observed: Observed) -> None:
     section = facts.security_section("unprivileged_port_start")
     where = f"/proc/sys/net/ipv4/ip_unprivileged_port_start on {facts.host_id}"
@@ -207,40 +239,52 @@ def test_unprivileged_port_start(facts: HostFacts, observed: Observed) -> None:
 # -- Rootless only, Docker retired -----------------------------------------------------
 
 
-@check("PHX-S.07", phase="security", severity="high",
-       title="No stack container runs under rootful Podman",
-       remediation="sudo podman rm -f CONTAINER  # and run the stack as the rootless user")
+@check(
+    "PHX-S.07",
+    phase="security",
+    severity="high",
+    title="No stack container runs under rootful Podman",
+    remediation="sudo podman rm -f CONTAINER  # and run the stack as the rootless user",
+)
 def test_no_rootful_stack_container(facts: HostFacts, stack: Manifest, observed: Observed) -> None:
     section = facts.security_section("rootful_ps")
     where = f"root's podman ps on {facts.host_id}"
     if not section.ok:
-        not_applicable(f"root's containers are not readable by {facts.user} ({section.describe_failure()};"
-                       " run as root or give passwordless sudo to check them)")
+        not_applicable(
+            f"root's containers are not readable by {facts.user} ({section.describe_failure()};"
+            " run as root or give passwordless sudo to check them)"
+        )
     names = {n for c in json.loads(section.out or "[]") for n in c.get("Names") or []}
     rootful = sorted(names & set(stack.service_names()))
     assert not rootful, f"expected no stack container under root, got {', '.join(rootful)} ({where})"
     observed(f"{len(names)} rootful containers, none of the stack ({where})")
 
 
-@check("PHX-S.08", phase="security", severity="high",
-       title="Docker no longer serves the stack",
-       remediation="sudo systemctl disable --now docker.service docker.socket && sudo rm -f /var/run/docker.sock"
-       "  # or let podman-docker own it")
+@check(
+    "PHX-S.08",
+    phase="security",
+    severity="high",
+    title="Docker no longer serves the stack",
+    remediation="sudo systemctl disable --now docker.service docker.socket && sudo rm -f /var/run/docker.sock"
+    "  # or let podman-docker own it",
+)
 def test_docker_retired(facts: HostFacts, observed: Observed) -> None:
     states = facts.security_section("docker_active").out.split()
     sockets = facts.security_section("docker_sock").out.strip().splitlines()
     foreign = [s for s in sockets if "podman" not in s.split(" -> ", 1)[-1]]
     got = f"docker.service/docker.socket {'/'.join(states) or 'absent'}; sockets: {'; '.join(sockets) or 'none'}"
     where = f"systemctl is-active and /var/run/docker.sock on {facts.host_id}"
-    assert "active" not in states and not foreign, (
-        f"expected Docker inactive and no Docker socket, got {got} ({where})"
-    )
+    assert "active" not in states and not foreign, f"expected Docker inactive and no Docker socket, got {got} ({where})"
     observed(f"{got} ({where})")
 
 
-@check("PHX-S.09", phase="security", severity="medium",
-       title="The docker command resolves to Podman",
-       remediation="echo 'alias docker=podman' >> ~/.bashrc  # or: sudo dnf install -y podman-docker")
+@check(
+    "PHX-S.09",
+    phase="security",
+    severity="medium",
+    title="The docker command resolves to Podman",
+    remediation="echo 'alias docker=podman' >> ~/.bashrc  # or: sudo dnf install -y podman-docker",
+)
 def test_docker_alias(facts: HostFacts, observed: Observed) -> None:
     cli = facts.security_section("docker_cli")
     aliases = [line for line in facts.security_section("docker_alias").out.splitlines() if "podman" in line]
@@ -255,9 +299,13 @@ def test_docker_alias(facts: HostFacts, observed: Observed) -> None:
     observed(f"alias: {'; '.join(aliases)} ({where})")
 
 
-@check("PHX-S.10", phase="security", severity="medium",
-       title="DOCKER_HOST points at the user's Podman socket, which answers",
-       remediation="echo 'export DOCKER_HOST=\"unix:///run/user/$(id -u)/podman/podman.sock\"' >> ~/.bashrc")
+@check(
+    "PHX-S.10",
+    phase="security",
+    severity="medium",
+    title="DOCKER_HOST points at the user's Podman socket, which answers",
+    remediation="echo 'export DOCKER_HOST=\"unix:///run/user/$(id -u)/podman/podman.sock\"' >> ~/.bashrc",
+)
 def test_docker_host(facts: HostFacts, observed: Observed) -> None:
     expected = f"unix://{facts.api_socket_path}"
     got = facts.security_section("docker_host_login").out.strip()
@@ -272,21 +320,31 @@ def test_docker_host(facts: HostFacts, observed: Observed) -> None:
 # -- Hardening -------------------------------------------------------------------------
 
 
-@check("PHX-S.11", phase="security", severity="high", files=True,
-       title="No privileged container, added capability or host namespace in the files",
-       remediation=rules.PRIVILEGES.remediation)
+@check(
+    "PHX-S.11",
+    phase="security",
+    severity="high",
+    files=True,
+    title="No privileged container, added capability or host namespace in the files",
+    remediation=rules.PRIVILEGES.remediation,
+)
 def test_files_privileges(facts: HostFacts, stack: Manifest, observed: Observed) -> None:
     _judge_files(
-        facts, rules.PRIVILEGES,
+        facts,
+        rules.PRIVILEGES,
         lambda compose: rules.compose_privileges(compose, allowed_caps=stack.cap_allow),
         lambda units: rules.quadlet_privileges(units, allowed_caps=stack.cap_allow),
         observed,
     )
 
 
-@check("PHX-S.12", phase="security", severity="high",
-       title="No running container is privileged, has added capabilities or shares a host namespace",
-       remediation="Recreate the container without --privileged, --cap-add, --network=host or --pid=host")
+@check(
+    "PHX-S.12",
+    phase="security",
+    severity="high",
+    title="No running container is privileged, has added capabilities or shares a host namespace",
+    remediation="Recreate the container without --privileged, --cap-add, --network=host or --pid=host",
+)
 def test_live_privileges(facts: HostFacts, stack: Manifest, observed: Observed) -> None:
     documents, where = _containers(facts)
     allowed = {cap.upper().removeprefix("CAP_") for cap in stack.cap_allow}
@@ -306,16 +364,25 @@ def test_live_privileges(facts: HostFacts, stack: Manifest, observed: Observed) 
     observed(f"{len(documents)} containers unprivileged ({where})")
 
 
-@check("PHX-S.13", phase="security", severity="high", files=True,
-       title="No Podman or Docker socket is mounted, per the files",
-       remediation=rules.SOCKET_MOUNTS.remediation)
+@check(
+    "PHX-S.13",
+    phase="security",
+    severity="high",
+    files=True,
+    title="No Podman or Docker socket is mounted, per the files",
+    remediation=rules.SOCKET_MOUNTS.remediation,
+)
 def test_files_socket_mounts(facts: HostFacts, observed: Observed) -> None:
     _judge_files(facts, rules.SOCKET_MOUNTS, rules.compose_socket_mounts, rules.quadlet_socket_mounts, observed)
 
 
-@check("PHX-S.14", phase="security", severity="high",
-       title="No running container mounts a Podman or Docker socket",
-       remediation="Recreate the container without the socket mount; give it only the API it needs")
+@check(
+    "PHX-S.14",
+    phase="security",
+    severity="high",
+    title="No running container mounts a Podman or Docker socket",
+    remediation="Recreate the container without the socket mount; give it only the API it needs",
+)
 def test_live_socket_mounts(facts: HostFacts, observed: Observed) -> None:
     documents, where = _containers(facts)
     offenders = [
@@ -328,9 +395,13 @@ def test_live_socket_mounts(facts: HostFacts, observed: Observed) -> None:
     observed(f"{len(documents)} containers, no socket mounted ({where})")
 
 
-@check("PHX-S.15", phase="security", severity="medium",
-       title="The user's Podman socket is mode 0660 or stricter and owned by the user",
-       remediation="systemctl --user restart podman.socket  # recreates it 0660; never chmod it wider")
+@check(
+    "PHX-S.15",
+    phase="security",
+    severity="medium",
+    title="The user's Podman socket is mode 0660 or stricter and owned by the user",
+    remediation="systemctl --user restart podman.socket  # recreates it 0660; never chmod it wider",
+)
 def test_socket_permissions(facts: HostFacts, observed: Observed) -> None:
     stat = facts.stat("api_socket")
     where = f"{facts.api_socket_path} on {facts.host_id}"
@@ -342,9 +413,13 @@ def test_socket_permissions(facts: HostFacts, observed: Observed) -> None:
     observed(f"{got} ({where})")
 
 
-@check("PHX-S.16", phase="security", severity="medium",
-       title="XDG_RUNTIME_DIR is private (0700)",
-       remediation="chmod 0700 /run/user/$(id -u)  # systemd-logind creates it so; find what widened it")
+@check(
+    "PHX-S.16",
+    phase="security",
+    severity="medium",
+    title="XDG_RUNTIME_DIR is private (0700)",
+    remediation="chmod 0700 /run/user/$(id -u)  # systemd-logind creates it so; find what widened it",
+)
 def test_runtime_dir_private(facts: HostFacts, observed: Observed) -> None:
     section = facts.security_section("runtime_dir")
     where = f"XDG_RUNTIME_DIR on {facts.host_id}"
@@ -360,23 +435,37 @@ def test_runtime_dir_private(facts: HostFacts, observed: Observed) -> None:
 # -- Secrets and images ----------------------------------------------------------------
 
 
-@check("PHX-S.17", phase="security", severity="high", files=True,
-       title="No literal secret in the compose or Quadlet environment",
-       remediation=rules.SECRETS.remediation)
+@check(
+    "PHX-S.17",
+    phase="security",
+    severity="high",
+    files=True,
+    title="No literal secret in the compose or Quadlet environment",
+    remediation=rules.SECRETS.remediation,
+)
 def test_files_secrets(facts: HostFacts, observed: Observed) -> None:
     _judge_files(facts, rules.SECRETS, rules.compose_secrets, rules.quadlet_secrets, observed)
 
 
-@check("PHX-S.18", phase="security", severity="medium", files=True,
-       title="Images in the files are fully qualified and pinned",
-       remediation=rules.IMAGES.remediation)
+@check(
+    "PHX-S.18",
+    phase="security",
+    severity="medium",
+    files=True,
+    title="Images in the files are fully qualified and pinned",
+    remediation=rules.IMAGES.remediation,
+)
 def test_files_images(facts: HostFacts, observed: Observed) -> None:
     _judge_files(facts, rules.IMAGES, rules.compose_images, rules.quadlet_images, observed)
 
 
-@check("PHX-S.19", phase="security", severity="medium",
-       title="Images of the running containers are fully qualified and pinned",
-       remediation=rules.IMAGES.remediation)
+@check(
+    "PHX-S.19",
+    phase="security",
+    severity="medium",
+    title="Images of the running containers are fully qualified and pinned",
+    remediation=rules.IMAGES.remediation,
+)
 def test_live_images(facts: HostFacts, observed: Observed) -> None:
     documents, where = _containers(facts)
     offenders = [

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from phoenix_compliance import yamlmarks
-from phoenix_compliance.yamlmarks import MarkedDict, MarkedList
+from phoenix_compliance.parsers import yamlmarks
+from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList
 
 
 class ManifestError(yamlmarks.SourceError):
@@ -95,9 +95,7 @@ class _Reader:
             return None
         value = parent[key]
         if not isinstance(value, str) or not value.strip():
-            raise self.error(
-                parent.line_of(key), f"{what}.{key}: expected a non-empty string, got {_kind(value)}"
-            )
+            raise self.error(parent.line_of(key), f"{what}.{key}: expected a non-empty string, got {_kind(value)}")
         return value
 
     def sequence(self, parent: MarkedDict, key: str, what: str, required: bool) -> MarkedList:
@@ -145,14 +143,19 @@ def parse(text: str, path: str) -> Manifest:
     reader = _Reader(path)
     top = reader.mapping(document, 1, "manifest")
     known = {
-        "name", "pod", "target", "quadlet", "project_dir", "compose_file",
-        "services", "endpoints", "capabilities_allowed",
+        "name",
+        "pod",
+        "target",
+        "quadlet",
+        "project_dir",
+        "compose_file",
+        "services",
+        "endpoints",
+        "capabilities_allowed",
     }
     for key in top:
         if key not in known:
-            raise reader.error(
-                top.line_of(key), f"unknown key '{key}' (known: {', '.join(sorted(known))})"
-            )
+            raise reader.error(top.line_of(key), f"unknown key '{key}' (known: {', '.join(sorted(known))})")
     name = reader.text(top, "name", "manifest")
     target = reader.text(top, "target", "manifest")
     quadlet = reader.mapping(top.get("quadlet"), top.line_of("quadlet"), "quadlet")
@@ -176,8 +179,7 @@ def parse(text: str, path: str) -> Manifest:
                 name=str(service_name),
                 image=reader.text(entry, "image", what, required=False),
                 ports=tuple(
-                    _port(reader, port, ports.line_of(i), f"{what}.ports[{i}]")
-                    for i, port in enumerate(ports)
+                    _port(reader, port, ports.line_of(i), f"{what}.ports[{i}]") for i, port in enumerate(ports)
                 ),
                 healthcheck=healthcheck,
             )
@@ -194,9 +196,7 @@ def parse(text: str, path: str) -> Manifest:
         entry = reader.mapping(raw, raw_endpoints.line_of(index), what)
         service_name = str(reader.text(entry, "service", what))
         if service_name not in names:
-            raise reader.error(
-                entry.line_of("service"), f"{what}.service: '{service_name}' is not a declared service"
-            )
+            raise reader.error(entry.line_of("service"), f"{what}.service: '{service_name}' is not a declared service")
         url = str(reader.text(entry, "url", what))
         if not url.startswith(("http://", "https://")):
             raise reader.error(entry.line_of("url"), f"{what}.url: expected an http(s) URL, got {url!r}")
@@ -214,8 +214,7 @@ def parse(text: str, path: str) -> Manifest:
         quadlet_dir=str(quadlet_dir),
         pod_unit=pod_unit,
         project_dir=reader.text(top, "project_dir", "manifest", required=False) or "~",
-        compose_file=reader.text(top, "compose_file", "manifest", required=False)
-        or "infra/podman/compose.yaml",
+        compose_file=reader.text(top, "compose_file", "manifest", required=False) or "infra/podman/compose.yaml",
         services=tuple(services),
         endpoints=tuple(endpoints),
         cap_allow=tuple(str(cap) for cap in caps),

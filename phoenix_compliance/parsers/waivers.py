@@ -16,8 +16,8 @@ import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
 
-from phoenix_compliance import yamlmarks
-from phoenix_compliance.yamlmarks import MarkedDict, MarkedList
+from phoenix_compliance.parsers import yamlmarks
+from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList
 
 KEYS = ("check", "hosts", "justification", "expires")
 

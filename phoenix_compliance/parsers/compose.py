@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from phoenix_compliance import yamlmarks
-from phoenix_compliance.yamlmarks import MarkedDict, MarkedList, YamlError
+from phoenix_compliance.parsers import yamlmarks
+from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList, YamlError
 
 TOP_LEVEL_KEYS = frozenset({"version", "name", "services", "networks", "volumes", "configs", "secrets", "include"})
 

@@ -1,0 +1,7 @@
+"""Readers of the files users hand the suite, with no pytest in them.
+
+Each reports its problems as path:line: message and is unit-tested on its own:
+compose files (``compose``), Quadlet and systemd unit files (``quadlet``), the
+stack manifest (``manifest``), waivers (``waivers``), and the line-marked YAML
+loader they share (``yamlmarks``).
+"""
