@@ -9,35 +9,15 @@ def test_rootless(facts): ...
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pytest
 
+from phoenix_compliance.catalogue import PHASES, SEVERITIES, CheckSpec
 from phoenix_compliance.facts import HostFacts
 from phoenix_compliance.podman_api import ApiUnavailable
 
-PHASES = ("1", "2", "3", "security")
-SEVERITIES = ("critical", "high", "medium", "low")
-# Severities that block a phase gate; medium and low are findings only.
-BLOCKING = ("critical", "high")
-
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-@dataclass(frozen=True)
-class CheckSpec:
-    id: str
-    phase: str
-    severity: str
-    title: str
-    remediation: str
-    # Reads only files (compose, Quadlet), so it can judge a repository with no host.
-    files: bool = False
-
-    @property
-    def blocking(self) -> bool:
-        return self.severity in BLOCKING
 
 
 CATALOGUE: dict[str, CheckSpec] = {}
@@ -91,18 +71,3 @@ def spec_of(item: pytest.Item) -> CheckSpec | None:
     if marker is None or not marker.args or not isinstance(marker.args[0], CheckSpec):
         return None
     return marker.args[0]
-
-
-def parse_phases(value: str) -> tuple[str, ...]:
-    """`--phase` value to phases; raise ValueError naming the allowed values."""
-    chosen: list[str] = []
-    for part in (p.strip() for p in value.split(",")):
-        if part == "all":
-            return PHASES
-        if part not in PHASES:
-            raise ValueError(
-                f"--phase: {part!r} is not a phase; use 1, 2, 3, security or all, or a comma-separated list such as 1,2"
-            )
-        if part not in chosen:
-            chosen.append(part)
-    return tuple(p for p in PHASES if p in chosen)

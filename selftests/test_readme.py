@@ -7,7 +7,8 @@ import re
 
 from suite_runner import REPO
 
-from phoenix_compliance.checks import CATALOGUE, CheckSpec
+from phoenix_compliance.catalogue import CheckSpec
+from phoenix_compliance.checks import CATALOGUE
 
 
 def catalogue() -> dict[str, CheckSpec]:

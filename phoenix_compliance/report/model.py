@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from phoenix_compliance.checks import BLOCKING, PHASES
+from phoenix_compliance.catalogue import BLOCKING, PHASES
 
 PASSED, FAILED, ERROR, SKIPPED, WAIVED = "passed", "failed", "error", "skipped", "waived"
 # A check whose subject the host does not have (no SELinux): neither pass nor failure.

@@ -1,0 +1,12 @@
+"""The pytest side of a compliance run, one role a module; `phoenix_compliance.plugin` wires them to pytest's hooks.
+
+- `options`: the command-line options of the suite.
+- `state`: the run's state (RunState under a StashKey), built from the options and the user's files.
+- `hosts`: a host's id as the report names it, from testinfra's host or a collected check.
+- `selection`: which checks run (--phase, files-only phases) and their parameters from the manifest.
+- `outcome`: a check's pytest report turned into outcome and evidence, waivers applied.
+- `reporter`: the report model filled on the process that writes it, the files written, the exit code.
+- `writers`: one entry per output file (HTML seal, JUnit, JSON, Prometheus): suffix, path and writer.
+- `summary`: the readiness section of the terminal summary.
+- `xdist_hooks`, `html_hooks`: hooks of pytest-xdist and pytest-html, registered only when those are active.
+"""

@@ -1,0 +1,32 @@
+"""pytest-html: the page's title, the readiness section on top, check and severity columns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from phoenix_compliance.report.render import readiness_section
+from phoenix_compliance.run.state import RunState
+
+
+class HtmlReportHooks:
+    """pytest-html hooks, registered only when pytest-html is active."""
+
+    def __init__(self, state: RunState) -> None:
+        self.state = state
+
+    def pytest_html_report_title(self, report: Any) -> None:
+        report.title = f"{self.state.manifest.name} migration readiness"
+
+    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str]) -> None:
+        prefix.append(readiness_section(self.state.report))
+
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells.insert(1, '<th class="sortable" data-column-type="check">Check</th>')
+        cells.insert(2, '<th class="sortable" data-column-type="severity">Severity</th>')
+
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        properties = dict(report.user_properties)
+        cells.insert(1, f'<td class="col-check">{properties.get("check_id", "")}</td>')
+        cells.insert(2, f'<td class="col-severity">{properties.get("severity", "")}</td>')
