@@ -47,8 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     named.add_argument("--name", default=argparse.SUPPRESS, metavar="GUEST", help=name_help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("build", help="debootstrap and provision the cached base (once)")
+    release_help = (
+        f"Debian release of the base: {' or '.join(paths.RELEASES)} (default {paths.DEFAULT_RELEASE}; "
+        "trixie has Podman 5.4, forky Podman 5.8)"
+    )
+    p = sub.add_parser("build", help="debootstrap and provision the cached base of a release (once)")
     p.add_argument("--force", action="store_true", help="rebuild even if the base is complete")
+    p.add_argument("--release", default=paths.DEFAULT_RELEASE, choices=paths.RELEASES, help=release_help)
 
     p = sub.add_parser(
         "up",
@@ -83,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
         default=paths.FLEET_PREFIX,
         metavar="PREFIX",
         help=f"name of the fleet guests before -N (default {paths.FLEET_PREFIX})",
+    )
+    p.add_argument(
+        "--release",
+        default=paths.DEFAULT_RELEASE,
+        choices=paths.RELEASES,
+        help=release_help + f"; without --name a release's guest is its own ({_release_guests()})",
     )
 
     p = sub.add_parser("down", parents=[named], help="power the guest off and drop its changes")
@@ -151,6 +162,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _release_guests() -> str:
+    return ", ".join(f"{r.name}: {r.guest}" for r in paths.RELEASES.values())
+
+
 def _exec(name: str, user: str | None, argv: list[str], timeout: float) -> int:
     require_root("exec")
     if argv and argv[0] == "--":
@@ -171,7 +186,7 @@ def _up(args: argparse.Namespace) -> None:
     if args.count is None:
         if args.prefix != paths.FLEET_PREFIX:
             raise RefhostError("up --prefix needs --count N")
-        up(args.name or paths.DEFAULT_GUEST, timeout=args.timeout, port=args.port)
+        up(args.name, timeout=args.timeout, port=args.port, release_name=args.release)
         return
     if args.name is not None:
         raise RefhostError("up --count names its guests PREFIX-N; use --prefix, not --name")
@@ -179,7 +194,7 @@ def _up(args: argparse.Namespace) -> None:
         raise RefhostError(
             f"up --count: every fleet guest has sshd on port {paths.FLEET_SSH_PORT} in its own namespace"
         )
-    up_fleet(args.count, args.prefix, timeout=args.timeout)
+    up_fleet(args.count, args.prefix, timeout=args.timeout, release_name=args.release)
 
 
 def _down(args: argparse.Namespace) -> None:
@@ -221,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminated)
     try:
         if args.command == "build":
-            build(force=args.force)
+            build(force=args.force, release_name=args.release)
         elif args.command == "up":
             _up(args)
         elif args.command == "down":

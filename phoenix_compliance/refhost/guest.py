@@ -42,6 +42,7 @@ from ._util import (
     tail,
 )
 from .rootfs import build as build_base
+from .rootfs import package_version, release
 
 SSHD_DROP_IN = "etc/ssh/sshd_config.d/50-phoenix-refhost.conf"
 # The rootless user's container storage, relative to the guest's root.
@@ -68,8 +69,9 @@ class GuestState:
     started_at: str
     systemd_pid: int | None = None
     systemd_starttime: int | None = None
-    # The default keeps state.json files written before fleets existed readable.
+    # The defaults keep state.json files written before fleets and releases existed readable.
     network: str = NETWORK_HOST
+    release: str = paths.DEFAULT_RELEASE
 
     @classmethod
     def load(cls, path: Path) -> GuestState | None:
@@ -117,6 +119,9 @@ def up_hint(name: str) -> str:
     """The command that boots this guest, for error messages."""
     if name == paths.DEFAULT_GUEST:
         return f"{paths.PROG} up"
+    for known in paths.RELEASES.values():
+        if name == known.guest:
+            return f"{paths.PROG} up --release {known.name}"
     fleet = re.fullmatch(r"(.+)-(\d+)", name)
     if fleet:
         prefix = "" if fleet[1] == paths.FLEET_PREFIX else f" --prefix {fleet[1]}"
@@ -229,20 +234,36 @@ def run_in_guest(
 
 
 def up(
-    name: str = paths.DEFAULT_GUEST,
+    name: str | None = None,
     *,
     timeout: float = 120,
     port: int | None = None,
+    release_name: str = paths.DEFAULT_RELEASE,
 ) -> GuestState:
-    """Boot the guest and return once it is ready; if it is already up, return its state."""
+    """Boot the guest from the release's base and return once it is ready; if it is already
+    up, return its state. Without a name, the release's own guest (refhost for trixie) on
+    its own port, so every release can be up at once."""
     require_root("up")
+    chosen = release(release_name)
+    name = chosen.guest if name is None else name
     guest = _guest(name)
     with locked(guest.lock):
         current = state(name)
         if current is not None:
+            if current.release != chosen.name:
+                raise RefhostError(
+                    f"{name} is up with {current.release}, not {chosen.name}; "
+                    f"run `{paths.PROG} down --name {name}` first"
+                )
             say(f"{name} is already up (pid {current.pid}, {reach(current)})")
             return current
-        base = build_base()
+        base = build_base(release_name=chosen.name)
+        if chosen.private_network:
+            if port is not None:
+                raise RefhostError(
+                    f"{chosen.name} guests have sshd on port {paths.FLEET_SSH_PORT} in their own network"
+                )
+            return _up_private(guest, base, chosen.name, timeout)
         port = paths.DEFAULT_SSH_PORT if port is None else port
         if guest.state.exists() or is_mountpoint(guest.merged):
             # Killed without `down` (a CI run ends every process of the session it follows,
@@ -259,7 +280,7 @@ def up(
                 f"its network, so pick another port (up --port)"
             )
         started = time.monotonic()
-        st = _boot(guest, base, port, NETWORK_HOST)
+        st = _boot(guest, base, port, NETWORK_HOST, chosen.name)
         say(f"booting {name} (systemd-nspawn pid {st.pid}, log {guest.log})")
         try:
             _wait_ready([st], started + timeout, timeout)
@@ -273,6 +294,20 @@ def up(
         return st
 
 
+def _up_private(guest: paths.GuestLayout, base: Path, release_name: str, timeout: float) -> GuestState:
+    """Boot one guest in a network namespace of its own; the caller holds its lock."""
+    started = time.monotonic()
+    st = _boot(guest, base, paths.FLEET_SSH_PORT, NETWORK_PRIVATE, release_name)
+    say(f"booting {guest.name} (systemd-nspawn pid {st.pid}, log {guest.log})")
+    try:
+        _wait_ready([st], started + timeout, timeout)
+    except BaseException:
+        _abandon([st])
+        raise
+    say(f"{guest.name} is up in {time.monotonic() - started:.1f} s (pid {st.pid}, {reach(st)})")
+    return st
+
+
 def fleet_names(count: int, prefix: str = paths.FLEET_PREFIX) -> list[str]:
     if count < 1:
         raise RefhostError(f"a fleet needs at least one guest, not {count}")
@@ -284,7 +319,13 @@ def fleet_names(count: int, prefix: str = paths.FLEET_PREFIX) -> list[str]:
     return names
 
 
-def up_fleet(count: int, prefix: str = paths.FLEET_PREFIX, *, timeout: float = 120) -> list[GuestState]:
+def up_fleet(
+    count: int,
+    prefix: str = paths.FLEET_PREFIX,
+    *,
+    timeout: float = 120,
+    release_name: str = paths.DEFAULT_RELEASE,
+) -> list[GuestState]:
     """Boot PREFIX-1 ... PREFIX-count, each in its own network namespace, and return once
     every one is ready; guests already up are kept. All or nothing: if one fails, the
     guests this call booted are stopped again and the error names the one that failed.
@@ -294,9 +335,10 @@ def up_fleet(count: int, prefix: str = paths.FLEET_PREFIX, *, timeout: float = 1
     threads.
     """
     require_root("up")
+    chosen = release(release_name)
     names = fleet_names(count, prefix)
     guests = [_guest(name) for name in names]
-    base = build_base()
+    base = build_base(release_name=chosen.name)
     # The locks are taken in one order everywhere (acquire_all sorts), so a fleet up
     # and a `down --all` never hold one each of what the other waits for.
     with acquire_all([g.lock for g in guests]):
@@ -311,10 +353,15 @@ def up_fleet(count: int, prefix: str = paths.FLEET_PREFIX, *, timeout: float = 1
                         f"{guest.name} is up on the machine's own network (`{paths.PROG} up --name`); "
                         f"run `{paths.PROG} down --name {guest.name}` first"
                     )
+                if current is not None and current.release != chosen.name:
+                    raise RefhostError(
+                        f"{guest.name} is up with {current.release}, not {chosen.name}; "
+                        f"run `{paths.PROG} down --name {guest.name}` first"
+                    )
                 if current is not None:
                     ready[guest.name] = current
                     continue
-                booted.append(_boot(guest, base, paths.FLEET_SSH_PORT, NETWORK_PRIVATE))
+                booted.append(_boot(guest, base, paths.FLEET_SSH_PORT, NETWORK_PRIVATE, chosen.name))
             if ready:
                 say(f"already up: {', '.join(sorted(ready, key=guest_order))}")
             if booted:
@@ -344,7 +391,7 @@ def _abandon(booted: list[GuestState]) -> None:
             _teardown(_guest(st.name))
 
 
-def _boot(guest: paths.GuestLayout, base: Path, port: int, network: str) -> GuestState:
+def _boot(guest: paths.GuestLayout, base: Path, port: int, network: str, release_name: str) -> GuestState:
     """Mount a fresh overlay for the guest and start systemd-nspawn on it; the caller
     holds the guest's lock and waits for readiness."""
     _teardown(guest)  # whatever a crashed earlier boot left behind
@@ -361,7 +408,7 @@ def _boot(guest: paths.GuestLayout, base: Path, port: int, network: str) -> Gues
         raise RefhostError(f"{guest.name}: cannot mount the overlay: {mounted.stderr.strip()}")
     _set_ssh_port(guest.merged, port)
     _prepare_storage(guest.merged)
-    st = _spawn(guest, port, network)
+    st = _spawn(guest, port, network, release_name)
     st.save(guest.state)
     return st
 
@@ -417,7 +464,7 @@ def _prepare_storage(root: Path) -> None:
             os.chown(path, paths.UID, paths.UID)
 
 
-def _spawn(guest: paths.GuestLayout, port: int, network: str) -> GuestState:
+def _spawn(guest: paths.GuestLayout, port: int, network: str, release_name: str) -> GuestState:
     env = {
         "PATH": HOST_PATH,
         # A pure cgroup v2 tree for the guest on this hybrid machine.
@@ -482,6 +529,7 @@ def _spawn(guest: paths.GuestLayout, port: int, network: str) -> GuestState:
         log=str(guest.log),
         started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         network=network,
+        release=release_name,
     )
 
 
@@ -769,10 +817,16 @@ def reach(st: GuestState) -> str:
     return f"own network namespace, ssh through: {command}"
 
 
+def _upstream(version: str) -> str:
+    """5.4.2 of Debian's 5.4.2+ds1-2+b2: the release Podman calls itself."""
+    return re.split(r"[+~-]", version.split(":", 1)[-1], maxsplit=1)[0]
+
+
 def describe(st: GuestState) -> str:
-    """One status line."""
+    """One status line, naming the guest's release and its Podman."""
     if st.running:
-        return f"{st.name}: up (pid {st.pid}, {reach(st)})"
+        podman = _upstream(package_version(st.release, "podman") or "unknown")
+        return f"{st.name}: up ({st.release}, Podman {podman}, pid {st.pid}, {reach(st)})"
     return f"{st.name}: down (stopped without `down`; `{paths.PROG} down --name {st.name}` cleans up)"
 
 

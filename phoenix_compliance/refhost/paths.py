@@ -18,7 +18,29 @@ FLEET_SSH_PORT = 22
 
 USER = "phoenix"
 UID = 1000
-SUITE = "trixie"
+
+
+@dataclass(frozen=True)
+class Release:
+    """A Debian release a base can be built from, and the Podman it brings."""
+
+    name: str
+    # Debian 12's debootstrap has no script for releases after trixie; sid's fits them.
+    script: str | None
+    # The guest `up --release NAME` boots when no --name is given.
+    guest: str
+    # Whether that guest gets a network namespace of its own (sshd on FLEET_SSH_PORT inside,
+    # reached through nsenter) rather than the machine's network. Forky's user manager fails
+    # on the machine's network (pam_systemd: "Varlink call io.systemd.Login.CreateSession
+    # failed: InvalidParameter", seen with systemd 262) and starts in a namespace of its own.
+    private_network: bool
+
+
+RELEASES: dict[str, Release] = {
+    "trixie": Release("trixie", None, DEFAULT_GUEST, private_network=False),
+    "forky": Release("forky", "/usr/share/debootstrap/scripts/sid", "refhost-forky", private_network=True),
+}
+DEFAULT_RELEASE = "trixie"
 
 # Seen needed in testhost.md; podman-compose on top, as the suite drives stacks with it.
 PACKAGES = (
@@ -40,29 +62,12 @@ class Layout:
 
     root: Path
 
-    @property
-    def base(self) -> Path:
-        return self.root / "base"
-
-    @property
-    def base_new(self) -> Path:
-        return self.root / "base.new"
-
-    @property
-    def stamp(self) -> Path:
-        return self.root / "base.stamp"
-
-    @property
-    def build_log(self) -> Path:
-        return self.root / "build.log"
+    def base(self, release: str = DEFAULT_RELEASE) -> BaseLayout:
+        return BaseLayout(self, release)
 
     @property
     def build_lock(self) -> Path:
         return self.root / "build.lock"
-
-    @property
-    def deb_cache(self) -> Path:
-        return self.root / "debs"
 
     @property
     def key(self) -> Path:
@@ -78,6 +83,41 @@ class Layout:
 
     def guest(self, name: str) -> GuestLayout:
         return GuestLayout(self, name)
+
+
+@dataclass(frozen=True)
+class BaseLayout:
+    """The files of one release's cached base. The default release keeps the names it had
+    before there were several, so a base built then is still found."""
+
+    layout: Layout
+    release: str
+
+    @property
+    def _stem(self) -> str:
+        return "base" if self.release == DEFAULT_RELEASE else f"base-{self.release}"
+
+    @property
+    def tree(self) -> Path:
+        return self.layout.root / self._stem
+
+    @property
+    def tree_new(self) -> Path:
+        return self.layout.root / f"{self._stem}.new"
+
+    @property
+    def stamp(self) -> Path:
+        return self.layout.root / f"{self._stem}.stamp"
+
+    @property
+    def build_log(self) -> Path:
+        suffix = "" if self.release == DEFAULT_RELEASE else f"-{self.release}"
+        return self.layout.root / f"build{suffix}.log"
+
+    @property
+    def deb_cache(self) -> Path:
+        suffix = "" if self.release == DEFAULT_RELEASE else f"-{self.release}"
+        return self.layout.root / f"debs{suffix}"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Build the cached base root file system: debootstrap trixie once, then provision it.
+"""Build a cached base root file system per Debian release: debootstrap once, then provision it.
 
 The base is only ever a read-only lower layer for booted guests, so it is built in
 ``base.new`` and renamed into place; the stamp, written last, is what says the base
@@ -113,10 +113,18 @@ def ensure_key(layout: paths.Layout) -> str:
     return layout.pubkey.read_text().strip()
 
 
-def fingerprint(pubkey: str) -> str:
+def release(name: str) -> paths.Release:
+    """A release a base can be built from, or an error naming those there are."""
+    known = paths.RELEASES.get(name)
+    if known is None:
+        raise RefhostError(f"unknown release {name!r}; use one of {', '.join(paths.RELEASES)}")
+    return known
+
+
+def fingerprint(pubkey: str, release_name: str = paths.DEFAULT_RELEASE) -> str:
     """What the base depends on; a change means the cached base is outdated."""
     inputs = {
-        "suite": paths.SUITE,
+        "suite": release_name,
         "packages": sorted(paths.PACKAGES),
         "provision": hashlib.sha256(provision_script()).hexdigest(),
         "pubkey": pubkey,
@@ -126,43 +134,62 @@ def fingerprint(pubkey: str) -> str:
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
-def base_is_complete(layout: paths.Layout, want: str | None = None) -> bool:
+def base_is_complete(base: paths.BaseLayout, want: str | None = None) -> bool:
     try:
-        stamp = json.loads(layout.stamp.read_text())
+        stamp = json.loads(base.stamp.read_text())
     except (OSError, ValueError):
         return False
-    if not (layout.base / "usr/lib/systemd/systemd").exists():
+    if not (base.tree / "usr/lib/systemd/systemd").exists():
         return False
     return want is None or stamp.get("fingerprint") == want
 
 
-def build(force: bool = False) -> Path:
-    """Make sure a complete, provisioned base exists; return its path."""
+def package_version(release_name: str, package: str) -> str | None:
+    """The version of a package in a release's base, read from its dpkg database
+    (no guest needed); None when the base or the package is not there."""
+    status = paths.layout().base(release_name).tree / "var/lib/dpkg/status"
+    try:
+        text = status.read_text(errors="replace")
+    except OSError:
+        return None
+    for stanza in text.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in stanza.splitlines() if ": " in line and line[0] != " ")
+        if fields.get("Package") == package and "installed" in fields.get("Status", ""):
+            return fields.get("Version")
+    return None
+
+
+def build(force: bool = False, release_name: str = paths.DEFAULT_RELEASE) -> Path:
+    """Make sure a complete, provisioned base of the release exists; return its path."""
     require_root("build")
+    chosen = release(release_name)
     if shutil.which("debootstrap") is None:
         raise RefhostError("debootstrap not found; apt-get install debootstrap")
+    if chosen.script is not None and not Path(chosen.script).is_file():
+        raise RefhostError(f"debootstrap has no script {chosen.script} for {chosen.name}")
     layout = paths.layout()
+    base = layout.base(chosen.name)
     with locked(layout.build_lock):
         pubkey = ensure_key(layout)
-        want = fingerprint(pubkey)
-        if not force and base_is_complete(layout, want):
-            say(f"base {layout.base} is complete, skipping build (build --force to redo it)")
-            return layout.base
-        if layout.stamp.exists() and not force:
+        want = fingerprint(pubkey, chosen.name)
+        if not force and base_is_complete(base, want):
+            say(f"base {base.tree} is complete, skipping build (build --force to redo it)")
+            return base.tree
+        if base.stamp.exists() and not force:
             say("cached base was built from other inputs (packages, provision script or key); rebuilding it")
-        elif layout.base.exists() and not force:
+        elif base.tree.exists() and not force:
             say("cached base is incomplete (no stamp); rebuilding it")
-        _refuse_if_in_use(layout)
+        _refuse_if_in_use(base)
         started = time.monotonic()
-        _debootstrap(layout)
-        _provision(layout, pubkey)
+        _debootstrap(base, chosen)
+        _provision(base, pubkey)
         # Swap in the new tree, then stamp: a crash in between leaves no stamp,
         # so the next build starts over instead of trusting a half-made base.
-        layout.stamp.unlink(missing_ok=True)
-        remove_tree(layout.base)
-        layout.base_new.rename(layout.base)
+        base.stamp.unlink(missing_ok=True)
+        remove_tree(base.tree)
+        base.tree_new.rename(base.tree)
         seconds = time.monotonic() - started
-        layout.stamp.write_text(
+        base.stamp.write_text(
             json.dumps(
                 {
                     "fingerprint": want,
@@ -173,37 +200,51 @@ def build(force: bool = False) -> Path:
             )
             + "\n"
         )
-        say(f"base ready at {layout.base} ({seconds:.0f} s)")
-        return layout.base
+        say(f"base ready at {base.tree} ({seconds:.0f} s)")
+        return base.tree
 
 
-def _refuse_if_in_use(layout: paths.Layout) -> None:
+def _refuse_if_in_use(base: paths.BaseLayout) -> None:
     """A booted guest has the base as its lower layer; replacing it under the guest
     would corrupt what the guest sees."""
-    if not layout.guests.is_dir():
+    guests = base.layout.guests
+    if not guests.is_dir():
         return
-    busy = [g.name for g in layout.guests.iterdir() if is_mountpoint(g / "merged")]
+    busy = [
+        g.name
+        for g in guests.iterdir()
+        if is_mountpoint(g / "merged") and _release_of(g / "state.json") == base.release
+    ]
     if busy:
         raise RefhostError(
             f"cannot rebuild the base while guests use it: {', '.join(busy)}; run `{paths.PROG} down` first"
         )
 
 
-def _debootstrap(layout: paths.Layout) -> None:
+def _release_of(state_file: Path) -> str:
+    """The release a guest was booted from; state files from before releases mean trixie."""
+    try:
+        return str(json.loads(state_file.read_text()).get("release", paths.DEFAULT_RELEASE))
+    except (OSError, ValueError, AttributeError):
+        return paths.DEFAULT_RELEASE
+
+
+def _debootstrap(base: paths.BaseLayout, chosen: paths.Release) -> None:
     mirror = apt_mirror()
-    remove_tree(layout.base_new)
-    layout.deb_cache.mkdir(parents=True, exist_ok=True)
-    say(f"debootstrap {paths.SUITE} into {layout.base_new} (about 1-3 min; log in {layout.build_log})")
-    with open(layout.build_log, "w") as log:
+    remove_tree(base.tree_new)
+    base.deb_cache.mkdir(parents=True, exist_ok=True)
+    say(f"debootstrap {chosen.name} into {base.tree_new} (about 1-3 min; log in {base.build_log})")
+    with open(base.build_log, "w") as log:
         result = run(
             [
                 "debootstrap",
                 "--variant=minbase",
                 f"--include={','.join(paths.PACKAGES)}",
-                f"--cache-dir={layout.deb_cache}",
-                paths.SUITE,
-                str(layout.base_new),
+                f"--cache-dir={base.deb_cache}",
+                chosen.name,
+                str(base.tree_new),
                 mirror,
+                *([chosen.script] if chosen.script else []),
             ],
             timeout=1800,
             stdout=log,
@@ -211,14 +252,13 @@ def _debootstrap(layout: paths.Layout) -> None:
         )
     if result.returncode != 0:
         raise RefhostError(
-            f"debootstrap failed (exit {result.returncode}); last lines of "
-            f"{layout.build_log}:\n{tail(layout.build_log)}"
+            f"debootstrap failed (exit {result.returncode}); last lines of {base.build_log}:\n{tail(base.build_log)}"
         )
 
 
-def _provision(layout: paths.Layout, pubkey: str) -> None:
+def _provision(base: paths.BaseLayout, pubkey: str) -> None:
     say("provisioning: user phoenix, linger, podman.socket, containers.conf, sshd")
-    script = layout.base_new / "tmp/phoenix-provision.sh"
+    script = base.tree_new / "tmp/phoenix-provision.sh"
     script.write_bytes(provision_script())
     env = {
         "PATH": GUEST_PATH,
@@ -230,9 +270,9 @@ def _provision(layout: paths.Layout, pubkey: str) -> None:
     }
     # A plain chroot is enough: the script only writes files and systemctl works
     # offline there; nothing needs a booted guest.
-    with open(layout.build_log, "a") as log:
+    with open(base.build_log, "a") as log:
         result = run(
-            ["chroot", str(layout.base_new), "/bin/sh", "-eu", "/tmp/phoenix-provision.sh"],
+            ["chroot", str(base.tree_new), "/bin/sh", "-eu", "/tmp/phoenix-provision.sh"],
             timeout=300,
             env=env,
             stdout=log,
@@ -241,6 +281,5 @@ def _provision(layout: paths.Layout, pubkey: str) -> None:
     script.unlink()
     if result.returncode != 0:
         raise RefhostError(
-            f"provisioning failed (exit {result.returncode}); last lines of "
-            f"{layout.build_log}:\n{tail(layout.build_log)}"
+            f"provisioning failed (exit {result.returncode}); last lines of {base.build_log}:\n{tail(base.build_log)}"
         )
