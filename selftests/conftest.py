@@ -3,25 +3,39 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from suite_runner import Guest
 
 REPO = Path(__file__).resolve().parent.parent
 STACK = REPO / "fixtures" / "stacks" / "phoenix-hydra.yaml"
 PLAIN_USER = "phx-plain"
 
 
-@pytest.fixture(scope="session")
-def refhost_ssh_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The reference host, booted if it is not up, and an ssh config reaching it."""
-    from phoenix_compliance import refhost
+# Every release the reference host is built from; the host-bound selftests run on each.
+REFHOST_RELEASES = ("trixie", "forky")
 
-    if not refhost.is_up():
-        refhost.up()
-    path = refhost.write_ssh_config(tmp_path_factory.mktemp("refhost") / "ssh_config")
-    yield path
+
+@pytest.fixture(scope="session", params=REFHOST_RELEASES)
+def refhost_guest(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Guest:
+    """The reference guest of a release, booted (and its base built) if it is not up, with
+    an ssh config reaching it as ssh://refhost."""
+    from phoenix_compliance import refhost
+    from phoenix_compliance.refhost import paths
+
+    release = str(request.param)
+    name = paths.RELEASES[release].guest
+    if not refhost.is_up(name):
+        refhost.up(release_name=release)
+    config = refhost.write_ssh_config(tmp_path_factory.mktemp(f"refhost-{release}") / "ssh_config", name, "refhost")
+    return Guest(name, release, config)
+
+
+@pytest.fixture(scope="session")
+def refhost_ssh_config(refhost_guest: Guest) -> Path:
+    """An ssh config reaching the reference guest as ssh://refhost."""
+    return refhost_guest.ssh_config
 
 
 @pytest.fixture(scope="session")

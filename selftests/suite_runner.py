@@ -52,10 +52,27 @@ def verdict(page: BeautifulSoup) -> list[str]:
     return [td.get_text(strip=True) for td in matrix.find_all("tr")[1].find_all("td")]
 
 
-def write_in_guest(path: str, text: str, user: str = "phoenix") -> None:
-    """Write a file inside the reference host (no stdin needed: base64 on the command line)."""
-    from phoenix_compliance import refhost
+@dataclass(frozen=True)
+class Guest:
+    """A reference guest of one release. Its ssh config names it refhost whichever release
+    it runs, so the suite's host id (and every check id) is the same on each."""
 
-    encoded = base64.b64encode(text.encode()).decode()
-    done = refhost.run_in_guest(["sh", "-c", f"printf %s {encoded} | base64 -d > {path}"], user=user)
-    assert done.returncode == 0, done.stderr
+    name: str
+    release: str
+    ssh_config: Path
+
+    def run(self, argv: list[str], user: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        from phoenix_compliance import refhost
+
+        return refhost.run_in_guest(argv, user=user, timeout=timeout, name=self.name)
+
+    def deploy(self, mode: str) -> None:
+        from phoenix_compliance import refhost
+
+        refhost.deploy(mode, self.name)
+
+    def write(self, path: str, text: str, user: str = "phoenix") -> None:
+        """Write a file inside the guest (no stdin needed: base64 on the command line)."""
+        encoded = base64.b64encode(text.encode()).decode()
+        done = self.run(["sh", "-c", f"printf %s {encoded} | base64 -d > {path}"], user=user)
+        assert done.returncode == 0, done.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from suite_runner import HOST, REFERENCE_STACK, REPO
+from suite_runner import HOST, REFERENCE_STACK, REPO, Guest
 
 pytestmark = pytest.mark.refhost
 EXAMPLES = REPO / "examples" / "ci"
@@ -34,19 +34,17 @@ def gitlab_commands() -> tuple[list[str], str, list[str]]:
 
 @pytest.mark.parametrize("example", [github_commands, gitlab_commands], ids=["github", "gitlab"])
 def test_the_example_commands_bring_the_stack_up_and_check_it(
-    example: object, refhost_ssh_config: Path, tmp_path: Path
+    example: object, refhost_guest: Guest, tmp_path: Path
 ) -> None:
-    from phoenix_compliance import refhost
-
     commands, workspace_variable, artifacts = example()  # type: ignore[operator]
     compose_up = next(c for c in commands if "podman-compose up -d" in c)
     smoke = next(c for c in commands if "pytest --phase=2" in c)
     assert "--hosts=local://" in smoke and "--junitxml=reports/smoke.xml" in smoke
     assert {Path(a).name for a in artifacts} == {"smoke.xml", "smoke.html"}
 
-    refhost.deploy("none")
+    refhost_guest.deploy("none")
     # The runner's checkout of the application is the project folder on the host.
-    started = refhost.run_in_guest(["sh", "-c", f"cd ~/phoenix-hydra && {compose_up}"], user="phoenix", timeout=300)
+    started = refhost_guest.run(["sh", "-c", f"cd ~/phoenix-hydra && {compose_up}"], user="phoenix", timeout=300)
     assert started.returncode == 0, started.stderr
     try:
         workspace = tmp_path / "workspace"
@@ -54,7 +52,7 @@ def test_the_example_commands_bring_the_stack_up_and_check_it(
         shutil.copy(REPO / "fixtures" / "infra" / "podman" / "compose.yaml", workspace / "infra/podman/compose.yaml")
         shutil.copy(REFERENCE_STACK, workspace / "infra" / "podman" / "stack.yaml")
         reports = tmp_path / "reports"
-        command = smoke.replace("--hosts=local://", f"--hosts={HOST} --ssh-config={refhost_ssh_config}")
+        command = smoke.replace("--hosts=local://", f"--hosts={HOST} --ssh-config={refhost_guest.ssh_config}")
         command = command.replace("reports/", f"{reports}/") + f" --reports-dir={reports}"
         env = dict(
             os.environ,
@@ -68,4 +66,4 @@ def test_the_example_commands_bring_the_stack_up_and_check_it(
         assert "phase 2: READY" in done.stdout
         assert (reports / "smoke.xml").exists() and (reports / "smoke.html").exists()
     finally:
-        refhost.deploy("none")
+        refhost_guest.deploy("none")

@@ -159,9 +159,9 @@ class TestReadinessReport:
         run(pytester, "--phase=1")
         page = _report(pytester.path / "reports")
         rows = {
-            row.find("td").get_text(strip=True): [td.get_text(strip=True) for td in row.find_all("td")]
+            cells[0]: cells
             for row in page.select("#readiness table.checks tr")
-            if row.find("td")
+            if (cells := [td.get_text(strip=True) for td in row.find_all("td")])
         }
         assert rows["T-1.02"] == [
             "T-1.02",
@@ -174,7 +174,9 @@ class TestReadinessReport:
         assert rows["T-1.01"][3:] == ["passed", "saw the right thing", ""]
         # Failures are listed first.
         ids = [
-            row.find("td").get_text(strip=True) for row in page.select("#readiness table.checks tr") if row.find("td")
+            tds[0].get_text(strip=True)
+            for row in page.select("#readiness table.checks tr")
+            if (tds := row.find_all("td"))
         ]
         assert ids == ["T-1.02", "T-1.01"]
 
@@ -187,7 +189,8 @@ class TestReadinessReport:
 
 
 def _json(reports: Path) -> dict[str, Any]:
-    return json.loads(next(reports.glob("readiness-*.json")).read_text())
+    document: dict[str, Any] = json.loads(next(reports.glob("readiness-*.json")).read_text())
+    return document
 
 
 class TestGatesAndExitCodes:

@@ -7,18 +7,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from suite_runner import HOST, run_suite, verdict
+from suite_runner import HOST, Guest, run_suite, verdict
 
 pytestmark = pytest.mark.refhost
 QUADLET_DIR = "/home/phoenix/.config/containers/systemd"
 
 
 class TestReferenceHostPhase1:
-    def test_every_phase1_check_passes_and_the_report_says_ready(
-        self, refhost_ssh_config: Path, tmp_path: Path
-    ) -> None:
+    def test_every_phase1_check_passes_and_the_report_says_ready(self, refhost_guest: Guest, tmp_path: Path) -> None:
         result = run_suite(
-            tmp_path, f"--hosts={HOST}", f"--ssh-config={refhost_ssh_config}", "--phase=1", paths=("tests/phase1",)
+            tmp_path,
+            f"--hosts={HOST}",
+            f"--ssh-config={refhost_guest.ssh_config}",
+            "--phase=1",
+            paths=("tests/phase1",),
         )
         assert result.returncode == 0, result.output
         assert not result.failed
@@ -27,7 +29,7 @@ class TestReferenceHostPhase1:
         facts = result.html.select_one("#readiness table.facts")
         assert facts is not None
         text = facts.get_text(" ", strip=True)
-        assert "Podman 5." in text and "User phoenix" in text and "trixie" in text
+        assert "Podman 5." in text and "User phoenix" in text and refhost_guest.release in text
 
 
 @dataclass(frozen=True)
@@ -94,18 +96,20 @@ DRIFTS = {
 
 class TestReferenceHostDrifts:
     @pytest.mark.parametrize("name", sorted(DRIFTS))
-    def test_a_drift_fails_exactly_its_checks(self, name: str, refhost_ssh_config: Path, tmp_path: Path) -> None:
-        from phoenix_compliance import refhost
-
+    def test_a_drift_fails_exactly_its_checks(self, name: str, refhost_guest: Guest, tmp_path: Path) -> None:
         drift = DRIFTS[name]
-        applied = refhost.run_in_guest(drift.apply, user=drift.user)
+        applied = refhost_guest.run(drift.apply, user=drift.user)
         assert applied.returncode == 0, applied.stderr
         try:
             result = run_suite(
-                tmp_path, f"--hosts={HOST}", f"--ssh-config={refhost_ssh_config}", "--phase=1", paths=("tests/phase1",)
+                tmp_path,
+                f"--hosts={HOST}",
+                f"--ssh-config={refhost_guest.ssh_config}",
+                "--phase=1",
+                paths=("tests/phase1",),
             )
         finally:
-            reverted = refhost.run_in_guest(drift.revert, user=drift.user)
+            reverted = refhost_guest.run(drift.revert, user=drift.user)
         assert reverted.returncode == 0, reverted.stderr
         assert result.failed == drift.failing, result.output
         assert drift.remediation in result.output

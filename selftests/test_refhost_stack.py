@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from suite_runner import HOST, REFERENCE_STACK, REPO, run_suite, verdict, write_in_guest
+from suite_runner import HOST, REFERENCE_STACK, REPO, Guest, run_suite, verdict
 
 pytestmark = pytest.mark.refhost
 PROJECT = "/home/phoenix/phoenix-hydra"
@@ -33,36 +33,28 @@ def sh(command: str) -> list[str]:
     return ["sh", "-c", command]
 
 
-def guest(argv: list[str], as_root: bool = False) -> None:
-    from phoenix_compliance import refhost
-
-    done = refhost.run_in_guest(argv, user=None if as_root else "phoenix", timeout=120)
+def in_guest(guest: Guest, argv: list[str], as_root: bool = False) -> None:
+    done = guest.run(argv, user=None if as_root else "phoenix", timeout=120)
     assert done.returncode == 0, f"{argv}: {done.stdout}{done.stderr}"
 
 
-def deploy(mode: str) -> None:
-    from phoenix_compliance import refhost
-
-    refhost.deploy(mode)
-
-
-def check_drift(drift: Drift, phase: str, ssh_config: Path, reports: Path) -> None:
+def check_drift(drift: Drift, phase: str, guest: Guest, reports: Path) -> None:
     try:
         # Inside the try: a drift applied halfway is reverted too (a lowered sysctl is
         # this machine's own, the guest sharing its network namespace).
         for argv in drift.apply:
-            guest(argv, drift.as_root)
+            in_guest(guest, argv, drift.as_root)
         result = run_suite(
             reports,
             f"--hosts={HOST}",
-            f"--ssh-config={ssh_config}",
+            f"--ssh-config={guest.ssh_config}",
             f"--phase={phase}",
             f"--stack={REFERENCE_STACK}",
             "--health-wait=10",
         )
     finally:
         for argv in drift.revert:
-            guest(argv, drift.as_root)
+            in_guest(guest, argv, drift.as_root)
     assert result.failed == drift.failing, result.output
     for words in drift.says:
         assert words in result.output, words
@@ -158,21 +150,21 @@ PHASE2_DRIFTS = {
 
 
 @pytest.fixture(scope="class")
-def compose_deployed(refhost_ssh_config: Path) -> Iterator[Path]:
-    deploy("compose")
-    yield refhost_ssh_config
+def compose_deployed(refhost_guest: Guest) -> Iterator[Guest]:
+    refhost_guest.deploy("compose")
+    yield refhost_guest
 
 
 @pytest.fixture(scope="class")
-def quadlet_deployed(refhost_ssh_config: Path) -> Iterator[Path]:
-    deploy("quadlet")
-    yield refhost_ssh_config
+def quadlet_deployed(refhost_guest: Guest) -> Iterator[Guest]:
+    refhost_guest.deploy("quadlet")
+    yield refhost_guest
 
 
 class TestComposeDeployment:
-    def test_phase2_and_security_pass_phase3_does_not(self, compose_deployed: Path, tmp_path: Path) -> None:
+    def test_phase2_and_security_pass_phase3_does_not(self, compose_deployed: Guest, tmp_path: Path) -> None:
         result = run_suite(
-            tmp_path, f"--hosts={HOST}", f"--ssh-config={compose_deployed}", f"--stack={REFERENCE_STACK}"
+            tmp_path, f"--hosts={HOST}", f"--ssh-config={compose_deployed.ssh_config}", f"--stack={REFERENCE_STACK}"
         )
         assert not {name for name in result.failed if "phase3" not in name and "test_unit" not in name} - {
             n for n in result.failed if _phase3(n)
@@ -180,21 +172,21 @@ class TestComposeDeployment:
         assert verdict(result.html) == [HOST, "READY", "READY", "NOT READY", "READY"]
 
     @pytest.mark.parametrize("name", sorted(PHASE2_DRIFTS))
-    def test_a_drift_fails_exactly_its_checks(self, name: str, compose_deployed: Path, tmp_path: Path) -> None:
+    def test_a_drift_fails_exactly_its_checks(self, name: str, compose_deployed: Guest, tmp_path: Path) -> None:
         drift = PHASE2_DRIFTS[name]
         if name == "service-removed-from-compose":
-            write_in_guest(COMPOSE, without_service(COMPOSE_TEXT, "windmill-phoenix"))
+            compose_deployed.write(COMPOSE, without_service(COMPOSE_TEXT, "windmill-phoenix"))
             drift = Drift([], [], drift.failing, drift.says)
         if name == "published-port-changed":
-            write_in_guest(COMPOSE, COMPOSE_TEXT.replace('ports: ["8080:8080"]', 'ports: ["8090:8080"]'))
+            compose_deployed.write(COMPOSE, COMPOSE_TEXT.replace('ports: ["8080:8080"]', 'ports: ["8090:8080"]'))
             drift = Drift([RECREATE_CORE], [], drift.failing, drift.says)
         try:
             check_drift(drift, "2", compose_deployed, tmp_path)
         finally:
             if name in ("service-removed-from-compose", "published-port-changed"):
-                write_in_guest(COMPOSE, COMPOSE_TEXT)
+                compose_deployed.write(COMPOSE, COMPOSE_TEXT)
             if name == "published-port-changed":
-                guest(RECREATE_CORE)
+                in_guest(compose_deployed, RECREATE_CORE)
 
 
 def _phase3(name: str) -> bool:
@@ -262,9 +254,9 @@ PHASE3_DRIFTS = {
 
 
 class TestQuadletDeployment:
-    def test_every_phase_passes(self, quadlet_deployed: Path, tmp_path: Path) -> None:
+    def test_every_phase_passes(self, quadlet_deployed: Guest, tmp_path: Path) -> None:
         result = run_suite(
-            tmp_path, f"--hosts={HOST}", f"--ssh-config={quadlet_deployed}", f"--stack={REFERENCE_STACK}"
+            tmp_path, f"--hosts={HOST}", f"--ssh-config={quadlet_deployed.ssh_config}", f"--stack={REFERENCE_STACK}"
         )
         assert result.returncode == 0, result.output
         assert not result.failed
@@ -280,14 +272,14 @@ class TestQuadletDeployment:
             assert verify_report(report, None).intact
 
     @pytest.mark.parametrize("name", sorted(PHASE3_DRIFTS))
-    def test_a_drift_fails_exactly_its_checks(self, name: str, quadlet_deployed: Path, tmp_path: Path) -> None:
+    def test_a_drift_fails_exactly_its_checks(self, name: str, quadlet_deployed: Guest, tmp_path: Path) -> None:
         check_drift(PHASE3_DRIFTS[name], "3", quadlet_deployed, tmp_path)
 
-    def test_the_opt_in_restart_brings_every_endpoint_back(self, quadlet_deployed: Path, tmp_path: Path) -> None:
+    def test_the_opt_in_restart_brings_every_endpoint_back(self, quadlet_deployed: Guest, tmp_path: Path) -> None:
         result = run_suite(
             tmp_path,
             f"--hosts={HOST}",
-            f"--ssh-config={quadlet_deployed}",
+            f"--ssh-config={quadlet_deployed.ssh_config}",
             "--phase=3",
             f"--stack={REFERENCE_STACK}",
             "--allow-restart",
@@ -379,28 +371,28 @@ SECRET_VALUE = "hunter2-drift-value"
 
 
 class TestSecurity:
-    def test_the_compose_deployment_passes_or_is_not_applicable(self, compose_deployed: Path, tmp_path: Path) -> None:
+    def test_the_compose_deployment_passes_or_is_not_applicable(self, compose_deployed: Guest, tmp_path: Path) -> None:
         result = run_suite(
             tmp_path,
             f"--hosts={HOST}",
-            f"--ssh-config={compose_deployed}",
+            f"--ssh-config={compose_deployed.ssh_config}",
             "--phase=security",
             f"--stack={REFERENCE_STACK}",
         )
         assert result.returncode == 0 and not result.failed, result.output
 
     @pytest.mark.parametrize("name", sorted(SECURITY_DRIFTS))
-    def test_a_drift_fails_exactly_its_check(self, name: str, quadlet_deployed: Path, tmp_path: Path) -> None:
+    def test_a_drift_fails_exactly_its_check(self, name: str, quadlet_deployed: Guest, tmp_path: Path) -> None:
         check_drift(SECURITY_DRIFTS[name], "security", quadlet_deployed, tmp_path)
 
     def test_offending_files_fail_each_file_rule_and_never_show_the_secret(
-        self, quadlet_deployed: Path, tmp_path: Path
+        self, quadlet_deployed: Guest, tmp_path: Path
     ) -> None:
         failing = {
             f"test_files_{rule}[{HOST}]"
             for rule in ("selinux_labels", "unprivileged_ports", "privileges", "socket_mounts", "secrets", "images")
         }
-        write_in_guest(COMPOSE, with_file_offences(COMPOSE_TEXT))
+        quadlet_deployed.write(COMPOSE, with_file_offences(COMPOSE_TEXT))
         try:
             check_drift(
                 Drift([], [], failing, ["compose.yaml:21: SEC-SECRET service phoenix-core, environment"]),
@@ -409,7 +401,7 @@ class TestSecurity:
                 tmp_path,
             )
         finally:
-            write_in_guest(COMPOSE, COMPOSE_TEXT)
+            quadlet_deployed.write(COMPOSE, COMPOSE_TEXT)
         for output in tmp_path.iterdir():
             assert SECRET_VALUE not in output.read_text()
 
@@ -422,7 +414,7 @@ class TestSecurity:
         ids=["docker-socket-left", "runtime-dir-opened"],
     )
     def test_a_host_drift_fails_exactly_its_check(
-        self, apply: str, revert: str, failing: str, quadlet_deployed: Path, tmp_path: Path
+        self, apply: str, revert: str, failing: str, quadlet_deployed: Guest, tmp_path: Path
     ) -> None:
         check_drift(
             Drift([sh(apply)], [sh(revert)], {f"{failing}[{HOST}]"}, as_root=True),
@@ -432,11 +424,9 @@ class TestSecurity:
         )
 
     def test_a_low_port_left_published_after_the_sysctl_is_restored(
-        self, quadlet_deployed: Path, tmp_path: Path
+        self, quadlet_deployed: Guest, tmp_path: Path
     ) -> None:
-        from phoenix_compliance import refhost
-
-        before = refhost.run_in_guest(["cat", "/proc/sys/net/ipv4/ip_unprivileged_port_start"]).stdout.strip()
+        before = quadlet_deployed.run(["cat", "/proc/sys/net/ipv4/ip_unprivileged_port_start"]).stdout.strip()
         assert int(before) >= 1024, f"this machine's ip_unprivileged_port_start is already {before}"
         as_phoenix = ["runuser", "-u", "phoenix", "--", "sh", "-c"]
         drift = Drift(
@@ -455,11 +445,9 @@ class TestSecurity:
         )
         check_drift(drift, "security", quadlet_deployed, tmp_path)
 
-    def test_a_low_port_after_lowering_the_sysctl_is_reported(self, quadlet_deployed: Path, tmp_path: Path) -> None:
-        from phoenix_compliance import refhost
-
-        # The guest shares this machine's network namespace: its sysctl is ours, restore it.
-        before = refhost.run_in_guest(["cat", "/proc/sys/net/ipv4/ip_unprivileged_port_start"]).stdout.strip()
+    def test_a_low_port_after_lowering_the_sysctl_is_reported(self, quadlet_deployed: Guest, tmp_path: Path) -> None:
+        # A guest on this machine's network namespace (trixie's) shares its sysctl: restore it.
+        before = quadlet_deployed.run(["cat", "/proc/sys/net/ipv4/ip_unprivileged_port_start"]).stdout.strip()
         assert int(before) >= 1024, f"this machine's ip_unprivileged_port_start is already {before}"
         drift = Drift(
             [

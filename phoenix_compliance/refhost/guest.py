@@ -848,11 +848,11 @@ def proxy_command(st: GuestState) -> str | None:
     return None if argv is None else " ".join(argv)
 
 
-def _host_block(name: str, port: int, proxy: str | None = None) -> str:
+def _host_block(name: str, port: int, proxy: str | None = None, alias: str | None = None) -> str:
     key = paths.layout().key
     proxy_line = "" if proxy is None else f"    ProxyCommand {proxy}\n"
     return (
-        f"Host {name}\n"
+        f"Host {alias or name}\n"
         f"    HostName 127.0.0.1\n"
         f"    Port {port}\n"
         f"{proxy_line}"
@@ -873,8 +873,9 @@ def _host_block(name: str, port: int, proxy: str | None = None) -> str:
     )
 
 
-def ssh_config_text(name: str = paths.DEFAULT_GUEST) -> str:
-    """An OpenSSH client config for testinfra's --ssh-config: `ssh://NAME` logs in as phoenix.
+def ssh_config_text(name: str = paths.DEFAULT_GUEST, alias: str | None = None) -> str:
+    """An OpenSSH client config for testinfra's --ssh-config: `ssh://NAME` logs in as phoenix
+    (`ssh://ALIAS` with an alias, so one run's host ids can name guests of every release alike).
 
     The default guest's entry is written even while it is down (it only names a port);
     a private-network guest's names the PID of its running systemd.
@@ -887,9 +888,9 @@ def ssh_config_text(name: str = paths.DEFAULT_GUEST) -> str:
         proxy = proxy_command(recorded) if recorded.running else None
         if proxy is None:
             raise RefhostError(f"{name} is down; run `{up_hint(name)}` first")
-        return _host_block(name, recorded.port, proxy)
+        return _host_block(name, recorded.port, proxy, alias)
     port = recorded.port if recorded is not None else paths.DEFAULT_SSH_PORT
-    return _host_block(name, port)
+    return _host_block(name, port, alias=alias)
 
 
 def ssh_config_all() -> str:
@@ -909,9 +910,12 @@ def ssh_config_all() -> str:
     return "\n".join(blocks)
 
 
-def write_ssh_config(path: str | os.PathLike[str], name: str | None = paths.DEFAULT_GUEST) -> Path:
-    """Write the entry of one guest, or with name None of every guest (ssh_config_all)."""
+def write_ssh_config(
+    path: str | os.PathLike[str], name: str | None = paths.DEFAULT_GUEST, alias: str | None = None
+) -> Path:
+    """Write the entry of one guest (named ALIAS if given), or with name None of every guest
+    (ssh_config_all)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(ssh_config_all() if name is None else ssh_config_text(name))
+    target.write_text(ssh_config_all() if name is None else ssh_config_text(name, alias))
     return target
