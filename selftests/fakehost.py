@@ -568,8 +568,8 @@ def attach(facts: HostFacts, api: FakeApi, error: str | None) -> None:
     """Put the fake API where HostFacts would open its client, and ask the endpoints from
     the host itself (route None), so nothing leaves the process."""
     client: Any = podman_api.ApiUnavailable(error) if error is not None else api
-    facts.__dict__["_api_client"] = client
-    facts.__dict__["suite_route"] = None
+    facts.podman.__dict__["_client"] = client
+    facts.endpoints.__dict__["suite_route"] = None
 
 
 def reference_stack() -> manifest.Manifest:
