@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import pytest
 
 from phoenix_compliance.facts import HostFacts
-from phoenix_compliance.podman_api import ApiUnavailable
+from phoenix_compliance.transport.podman_api import ApiUnavailable
 
 PHASES = ("1", "2", "3", "security")
 SEVERITIES = ("critical", "high", "medium", "low")

@@ -21,7 +21,6 @@ from phoenix_compliance.parsers import manifest as manifest_module
 from phoenix_compliance.parsers import waivers as waivers_module
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.parsers.waivers import Waiver
-from phoenix_compliance.probe import HostRunner, HostUnreachable
 from phoenix_compliance.redact import redact
 from phoenix_compliance.report import outputs, signing
 from phoenix_compliance.report.model import (
@@ -36,6 +35,7 @@ from phoenix_compliance.report.model import (
     Signoff,
 )
 from phoenix_compliance.report.render import readiness_section
+from phoenix_compliance.transport.runner import HostRunner, HostUnreachable
 
 DEFAULT_STACK = Path("fixtures/stacks/phoenix-hydra.yaml")
 _REPO = Path(__file__).resolve().parent.parent

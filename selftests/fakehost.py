@@ -25,14 +25,15 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
-from phoenix_compliance import podman_api
 from phoenix_compliance.checks import NOT_APPLICABLE_PREFIX
 from phoenix_compliance.facts import HostFacts
 from phoenix_compliance.parsers import manifest
-from phoenix_compliance.probe import HostUnreachable, Section, parse_sections
+from phoenix_compliance.transport import podman_api
+from phoenix_compliance.transport.runner import HostUnreachable, Section, parse_sections
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE_STACK = REPO / "fixtures" / "stacks" / "reference.yaml"
@@ -173,7 +174,7 @@ FAILURES = ("timeout", "missing", "empty")
 
 def _script_sections() -> tuple[dict[str, str], dict[str, str]]:
     """Which script prints each section, and the program it runs, read from the scripts themselves."""
-    folder = resources.files("phoenix_compliance.resources")
+    folder = resources.files("phoenix_compliance.facts.probes")
     owners: dict[str, str] = {}
     programs: dict[str, str] = {}
     for script in ("probe_base.sh", "probe_stack.sh", "probe_security.sh", "probe_quadlet.sh", "act_restart.sh"):
@@ -441,7 +442,7 @@ class FakeRunner:
         self.commands_run = 0
         self.scripts: list[tuple[str, dict[str, str]]] = []
 
-    def run_script(self, name: str, env: dict[str, str]) -> dict[str, Section]:
+    def run_script(self, name: str, body: str, env: dict[str, str]) -> dict[str, Section]:
         self.commands_run += 1
         self.scripts.append((name, dict(env)))
         if self.host.unreachable is not None:
@@ -547,29 +548,34 @@ class FakeHost:
     ) -> HostFacts:
         self.runner = FakeRunner(self)
         self.api = FakeApi(self)
-        built = HostFacts(
-            self.runner,  # type: ignore[arg-type]  # a stand-in with HostRunner's calls
-            stack or reference_stack(),
-            FakeBackend(),
-            compose_override,
-            quadlet_override,
-        )
-        attach(built, self.api, self.api_error)
-        return built
+        # The one seam: HostFacts asks reach_for() how to reach the backend's host.
+        with mock.patch("phoenix_compliance.facts.host.reach_for", return_value=FakeReach(self)):
+            return HostFacts(
+                self.runner,  # type: ignore[arg-type]  # a stand-in with HostRunner's calls
+                stack or reference_stack(),
+                object(),
+                compose_override,
+                quadlet_override,
+            )
 
 
-class FakeBackend:
-    """A testinfra backend in name only: the fake API and route replace what it would reach."""
+class FakeReach:
+    """Stands where transport.reach's choice stands: the fake API, and the endpoints asked
+    from the host itself (route None), so nothing leaves the process."""
 
-    NAME = "fake"
+    def __init__(self, host: FakeHost) -> None:
+        self.host = host
+        self.closed = False
 
+    def open_api(self, socket: str, host_id: str, timeout: float, wait: float) -> Any:
+        assert self.host.api is not None
+        return podman_api.ApiUnavailable(self.host.api_error) if self.host.api_error is not None else self.host.api
 
-def attach(facts: HostFacts, api: FakeApi, error: str | None) -> None:
-    """Put the fake API where HostFacts would open its client, and ask the endpoints from
-    the host itself (route None), so nothing leaves the process."""
-    client: Any = podman_api.ApiUnavailable(error) if error is not None else api
-    facts.podman.__dict__["_client"] = client
-    facts.endpoints.__dict__["suite_route"] = None
+    def suite_route(self) -> str | None:
+        return None
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def reference_stack() -> manifest.Manifest:

@@ -43,9 +43,9 @@ from fakehost import (
     run_check,
 )
 
-from phoenix_compliance import podman_api
 from phoenix_compliance.facts import HostFacts
 from phoenix_compliance.quadlet_lint import DEFAULT_PODMAN_VERSION
+from phoenix_compliance.transport import podman_api
 from tests.phase1 import test_base_install as phase1
 from tests.phase2 import test_compose_deployment as phase2
 from tests.phase3 import test_quadlet_units as phase3

@@ -10,9 +10,9 @@ import pytest
 
 from phoenix_compliance.facts import probes
 from phoenix_compliance.facts.groups import ProbeGroup
-from phoenix_compliance.probe import HostUnreachable, Section
+from phoenix_compliance.transport.runner import HostUnreachable, Section
 
-PROBE = probes.Probe("probe_example.sh", ("first", "second"))
+PROBE = probes.Probe("probe_stack.sh", ("first", "second"))
 
 
 class Runner:
@@ -26,7 +26,7 @@ class Runner:
         self.commands_run = 0
         self.runs: list[tuple[str, dict[str, str]]] = []
 
-    def run_script(self, name: str, env: dict[str, str]) -> dict[str, Section]:
+    def run_script(self, name: str, body: str, env: dict[str, str]) -> dict[str, Section]:
         self.commands_run += 1
         self.runs.append((name, env))
         if self.failure is not None:
@@ -46,7 +46,7 @@ class TestProbeGroup:
         assert probed.section("first").out == "one"
         assert probed.section("first").out == "one"
         assert probed.section("second").rc == 127
-        assert runner.runs == [("probe_example.sh", {"PHX_X": "1"})]
+        assert runner.runs == [("probe_stack.sh", {"PHX_X": "1"})]
         assert probed.probed
 
     def test_a_declared_section_the_script_did_not_print_reads_as_missing(self) -> None:
@@ -54,9 +54,7 @@ class TestProbeGroup:
 
     def test_an_undeclared_name_is_the_suites_bug(self) -> None:
         runner = Runner({"third": Section("third", 0, "", "")})
-        with pytest.raises(
-            KeyError, match=r"probe_example.sh declares no section 'third' \(it declares first, second\)"
-        ):
+        with pytest.raises(KeyError, match=r"probe_stack.sh declares no section 'third' \(it declares first, second\)"):
             group(runner).section("third")
 
     def test_an_unreachable_host_is_remembered_not_probed_again(self) -> None:
@@ -80,7 +78,7 @@ class TestProbeGroup:
         assert later.failure is None and base.failure is not None
 
 
-SCRIPTS = resources.files("phoenix_compliance.resources")
+SCRIPTS = resources.files("phoenix_compliance.facts.probes")
 
 
 @pytest.mark.parametrize(

@@ -3,20 +3,19 @@ reach the host's ports, else (or when that cannot connect) from the host itself.
 
 from __future__ import annotations
 
-import subprocess
 import time
 import urllib.parse
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 import requests
 
-from phoenix_compliance import podman_api
 from phoenix_compliance.facts import probes
 from phoenix_compliance.facts.groups import ProbeGroup
 from phoenix_compliance.parsers.manifest import Endpoint, Manifest
-from phoenix_compliance.probe import HostRunner, Section
+from phoenix_compliance.transport import podman_api
+from phoenix_compliance.transport.reach import Reach
+from phoenix_compliance.transport.runner import HostRunner, Section
 
 
 @dataclass(frozen=True)
@@ -34,10 +33,10 @@ def _asked_from_host(runner: HostRunner, urls: list[str], retries: int, timeout:
 class EndpointProbe:
     """Answers of the stack's endpoints; the host is asked for all of them in one command."""
 
-    def __init__(self, runner: HostRunner, manifest: Manifest, backend: Any) -> None:
+    def __init__(self, runner: HostRunner, manifest: Manifest, reach: Reach) -> None:
         self.runner = runner
         self.manifest = manifest
-        self.backend = backend
+        self.reach = reach
         self.host_id = runner.host_id
         urls = [endpoint.url for endpoint in manifest.endpoints]
         self._index = {url: index for index, url in enumerate(urls)}
@@ -45,26 +44,8 @@ class EndpointProbe:
 
     @cached_property
     def suite_route(self) -> str | None:
-        """How the machine running the suite reaches the host's published ports: "" for
-        the URLs as they are (a local host), a hostname to put in them, or None when only
-        the host itself can ask (an ssh ProxyCommand or ProxyJump: 127.0.0.1 here is not
-        the host's network)."""
-        backend_name = getattr(self.backend, "NAME", "")
-        if backend_name == "local":
-            return ""
-        name = str(self.backend.host.name)
-        if backend_name not in ("ssh", "safe-ssh"):
-            return name
-        # An ssh alias (Host refhost) only means something to ssh: ask it.
-        argv = ["ssh", "-G"] + (["-F", self.backend.ssh_config] if self.backend.ssh_config else []) + [name]
-        try:
-            result = subprocess.run(argv, capture_output=True, text=True, timeout=5, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            return name
-        settings = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
-        if settings.get("proxycommand", "none") != "none" or settings.get("proxyjump", "none") != "none":
-            return None
-        return settings.get("hostname", name).strip()
+        """How the machine running the suite reaches the host's published ports (see Reach)."""
+        return self.reach.suite_route()
 
     def _host_side(self, endpoint: Endpoint, retries: int, timeout: float) -> Section:
         if endpoint.url in self._index:

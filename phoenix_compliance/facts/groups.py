@@ -8,7 +8,7 @@ the script declares can be asked for; any other name is the suite's own bug.
 from __future__ import annotations
 
 from phoenix_compliance.facts.probes import Probe
-from phoenix_compliance.probe import HostRunner, HostUnreachable, Section
+from phoenix_compliance.transport.runner import HostRunner, HostUnreachable, Section
 
 MISSING = "probe section missing"
 
@@ -25,6 +25,7 @@ class ProbeGroup:
         after: ProbeGroup | None = None,
     ) -> None:
         self.runner = runner
+        self.probe = probe
         self.script = probe.script
         self.declared = probe.sections
         self.env = env
@@ -49,7 +50,7 @@ class ProbeGroup:
             if self.after is not None:
                 self.after.sections()
             try:
-                self._sections = self.runner.run_script(self.script, self.env)
+                self._sections = self.runner.run_script(self.script, self.probe.body(), self.env)
             except HostUnreachable as exc:
                 self._failure = exc
                 raise

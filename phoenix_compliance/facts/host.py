@@ -15,7 +15,8 @@ from phoenix_compliance.facts.podman import PodmanFacts
 from phoenix_compliance.facts.security import SecurityFacts
 from phoenix_compliance.facts.systemd import UserSystemd
 from phoenix_compliance.parsers.manifest import Manifest
-from phoenix_compliance.probe import HostRunner, Section
+from phoenix_compliance.transport.reach import reach_for
+from phoenix_compliance.transport.runner import HostRunner, Section
 
 
 class HostFacts:
@@ -32,7 +33,7 @@ class HostFacts:
     ) -> None:
         self.runner = runner
         self.manifest = manifest
-        self.backend = _transport(backend)
+        self.reach = reach_for(backend)
         self.host_id = runner.host_id
         self.compose_override = compose_override
         self.quadlet_override = quadlet_override
@@ -55,8 +56,8 @@ class HostFacts:
             after=base,
         )
         self.host = HostIdentity(base, stack, manifest, self.host_id)
-        self.podman = PodmanFacts(self.host, self.backend, manifest, runner.timeout)
-        self.endpoints = EndpointProbe(runner, manifest, self.backend)
+        self.podman = PodmanFacts(self.host, self.reach, manifest, runner.timeout)
+        self.endpoints = EndpointProbe(runner, manifest, self.reach)
         self.files = FileSources(stack, quadlet_probe, manifest, self.host_id, compose_override, quadlet_override)
         self.systemd = UserSystemd(quadlet_probe)
         self.security = SecurityFacts(ProbeGroup(runner, probes.SECURITY, {}, after=base))
@@ -71,18 +72,4 @@ class HostFacts:
 
     def close(self) -> None:
         self.podman.close()
-
-
-def _transport(backend: Any) -> Any:
-    """The backend that really reaches the host. testinfra's ansible:// hosts run their
-    commands through the ssh, paramiko or local backend the inventory describes; the API
-    forward and the endpoint route need that one."""
-    if getattr(backend, "NAME", "") != "ansible" or getattr(backend, "force_ansible", False):
-        return backend
-    try:
-        host = backend.ansible_runner.get_host(
-            backend.host, ssh_config=backend.ssh_config, ssh_identity_file=backend.ssh_identity_file
-        )
-    except Exception:  # an unusable inventory is reported by the first probe
-        return backend
-    return host.backend if host is not None else backend
+        self.reach.close()

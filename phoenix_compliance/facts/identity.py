@@ -11,7 +11,7 @@ from typing import Any
 
 from phoenix_compliance.facts.groups import ProbeGroup
 from phoenix_compliance.parsers.manifest import Manifest
-from phoenix_compliance.probe import Section
+from phoenix_compliance.transport.runner import Section
 
 
 @dataclass(frozen=True)

@@ -5,47 +5,32 @@ from __future__ import annotations
 
 import threading
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
-from phoenix_compliance import podman_api
 from phoenix_compliance.facts.identity import HostIdentity
 from phoenix_compliance.parsers.manifest import Manifest
+from phoenix_compliance.transport import podman_api
+from phoenix_compliance.transport.reach import Reach
 
 
 class PodmanFacts:
     """The API client of one host, opened on first use (the socket path needs the uid)."""
 
-    def __init__(self, identity: HostIdentity, backend: Any, manifest: Manifest, timeout: float) -> None:
+    def __init__(self, identity: HostIdentity, reach: Reach, manifest: Manifest, timeout: float) -> None:
         self.identity = identity
-        self.backend = backend
+        self.reach = reach
         self.manifest = manifest
         self.timeout = timeout
         self.host_id = identity.host_id
         self._lock = threading.Lock()
-        self._forward: podman_api.SocketForward | None = None
         self._inspected: dict[str, dict[str, Any] | None] = {}
 
     @cached_property
     def _client(self) -> podman_api.PodmanApi | podman_api.ApiUnavailable:
-        """The host's API client, or why there is none; the forward is opened once."""
+        """The host's API client, or why there is none; opened once."""
         self.identity.base.sections()  # the user and uid come from the base probe
-        remote = self.identity.api_socket_path
-        backend_name = getattr(self.backend, "NAME", "")
-        timeout = self.timeout / 4
-        if backend_name == "local":
-            return podman_api.PodmanApi(Path(remote), f"API socket {remote} on {self.host_id}", timeout)
-        where = f"API socket {remote} on {self.host_id}, through an ssh-forwarded socket"
-        if backend_name not in ("ssh", "safe-ssh"):
-            reason = f"the {backend_name or 'unknown'} backend cannot forward a unix socket; use ssh://"
-            return podman_api.ApiUnavailable(reason)
-        try:
-            self._forward = podman_api.SocketForward(
-                podman_api.SshTarget.from_backend(self.backend), remote, wait=self.timeout / 2
-            )
-        except podman_api.ApiUnavailable as exc:
-            return exc
-        return podman_api.PodmanApi(self._forward.local, where, timeout)
+        socket = self.identity.api_socket_path
+        return self.reach.open_api(socket, self.host_id, timeout=self.timeout / 4, wait=self.timeout / 2)
 
     def client(self) -> podman_api.PodmanApi:
         """The API client; raise ApiUnavailable when the host's socket cannot be reached."""
@@ -112,6 +97,3 @@ class PodmanFacts:
         client = self.__dict__.get("_client")
         if isinstance(client, podman_api.PodmanApi):
             client.close()
-        if self._forward is not None:
-            self._forward.close()
-            self._forward = None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from phoenix_compliance.facts.groups import ProbeGroup
 from phoenix_compliance.facts.identity import PathStat, parse_stat
-from phoenix_compliance.probe import Section
+from phoenix_compliance.transport.runner import Section
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from phoenix_compliance.facts.groups import ProbeGroup
-from phoenix_compliance.probe import Section
+from phoenix_compliance.transport.runner import Section
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from phoenix_compliance.facts import HostFacts, containers
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.parsers.quadlet import UnitFile
-from phoenix_compliance.podman_api import ApiUnavailable
+from phoenix_compliance.transport.podman_api import ApiUnavailable
 
 Observed = Callable[[str], None]
 DEFAULT_UNPRIVILEGED_START = 1024

@@ -7,14 +7,18 @@ and NAME to its declaration here; a selftest holds the two lists equal.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 
 
 @dataclass(frozen=True)
 class Probe:
-    """A probe script and the sections it declares."""
+    """A probe script of this folder and the sections it declares."""
 
     script: str
     sections: tuple[str, ...]
+
+    def body(self) -> str:
+        return resources.files(__name__).joinpath(self.script).read_text("utf-8")
 
 
 BASE = Probe(
