@@ -102,6 +102,25 @@ def judge_on(facts: HostFacts, check: Callable[..., None], **fixtures: Any) -> O
     return run_check(check, **{name: fixtures.get(name, defaults[name]) for name in wanted})
 
 
+def each_failure(prefix: str, check: Callable[..., None], kind: str, text: str, section: str) -> list[Any]:
+    """One case for each way the section's program can fail: ids PREFIX-timeout, -missing, -empty."""
+    return [case(f"{prefix}-{how}", check, kind, text, fail(section, how)) for how in ("timeout", "missing", "empty")]
+
+
+class Family:
+    """A family of checks: its CASES, each run by test_check."""
+
+    CASES: ClassVar[list[Any]] = []
+
+    def test_check(self, case: Case) -> None:
+        expect(case)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.cls is not None and issubclass(metafunc.cls, Family):
+        metafunc.parametrize("case", metafunc.cls.CASES)
+
+
 def expect(case: Case) -> None:
     outcome = judge(case)
     # Under pytest a multi-line assertion message comes back indented: compare the words.
@@ -211,7 +230,7 @@ WHERE_VERSION = f"(podman version {AS_USER})"
 WHERE_INFO = f"(podman info {AS_USER})"
 
 
-class TestPodmanInstalled:
+class TestPodmanInstalled(Family):
     """PHX-1.01 to 1.05: the programs of a rootless Podman."""
 
     CASES: ClassVar[list[Any]] = [
@@ -266,15 +285,12 @@ class TestPodmanInstalled:
             tools(**{"podman-compose": ""}),
         ),
         # A failed tools probe reads as nothing installed.
-        *(
-            case(
-                f"PHX-1.02-{how}",
-                phase1.test_podman_compose_installed,
-                FAILED,
-                f"expected podman-compose on PATH, got none (command -v podman-compose {AS_USER})",
-                fail("tools", how),
-            )
-            for how in ("timeout", "missing", "empty")
+        *each_failure(
+            "PHX-1.02",
+            phase1.test_podman_compose_installed,
+            FAILED,
+            f"expected podman-compose on PATH, got none (command -v podman-compose {AS_USER})",
+            "tools",
         ),
         case(
             "PHX-1.03-pass",
@@ -326,15 +342,12 @@ class TestPodmanInstalled:
             f"expected newuidmap and newgidmap, got newgidmap missing (command -v newuidmap newgidmap {AS_USER})",
             tools(newgidmap=""),
         ),
-        *(
-            case(
-                f"PHX-1.04-{how}",
-                phase1.test_idmap_helpers,
-                FAILED,
-                "expected newuidmap and newgidmap, got newuidmap, newgidmap missing",
-                fail("tools", how),
-            )
-            for how in ("timeout", "missing", "empty")
+        *each_failure(
+            "PHX-1.04",
+            phase1.test_idmap_helpers,
+            FAILED,
+            "expected newuidmap and newgidmap, got newuidmap, newgidmap missing",
+            "tools",
         ),
         case(
             "PHX-1.05-pass-not-needed",
@@ -359,24 +372,17 @@ class TestPodmanInstalled:
             f" (podman info (store) {AS_USER})",
             info(mount_program("/usr/bin/fuse-overlayfs")),
         ),
-        *(
-            case(
-                f"PHX-1.05-{how}",
-                phase1.test_fuse_overlayfs_when_needed,
-                FAILED,
-                f"expected podman info to name the storage driver, got none (podman info (store) {AS_USER})",
-                fail("podman_info", how),
-            )
-            for how in ("timeout", "missing", "empty")
+        *each_failure(
+            "PHX-1.05",
+            phase1.test_fuse_overlayfs_when_needed,
+            FAILED,
+            f"expected podman info to name the storage driver, got none (podman info (store) {AS_USER})",
+            "podman_info",
         ),
     ]
 
-    @pytest.mark.parametrize("case", CASES)
-    def test_check(self, case: Case) -> None:
-        expect(case)
 
-
-class TestRootlessRuntime:
+class TestRootlessRuntime(Family):
     """PHX-1.06 to 1.12: ids, rootless mode, the socket, the folder, linger, cgroups."""
 
     CASES: ClassVar[list[Any]] = [
@@ -416,15 +422,12 @@ class TestRootlessRuntime:
             setting("subuid", "ops:100000:65536"),
         ),
         # A failed read of /etc/subuid reads as no line for the user.
-        *(
-            case(
-                f"PHX-1.06-{how}",
-                phase1.test_subordinate_ids,
-                FAILED,
-                "got 0 (no line for the user; /etc/subuid",
-                fail("subuid", how),
-            )
-            for how in ("timeout", "missing", "empty")
+        *each_failure(
+            "PHX-1.06",
+            phase1.test_subordinate_ids,
+            FAILED,
+            "got 0 (no line for the user; /etc/subuid",
+            "subuid",
         ),
         case(
             "PHX-1.07-pass",
@@ -640,27 +643,20 @@ class TestRootlessRuntime:
             f" got cgroupVersion=v2, cgroupManager=cgroupfs {WHERE_INFO}",
             info(lambda p: p["host"].update(cgroupManager="cgroupfs")),
         ),
-        *(
-            case(
-                f"PHX-1.12-{how}",
-                phase1.test_cgroup_v2_systemd,
-                FAILED,
-                f"got cgroupVersion=None, cgroupManager=None {WHERE_INFO}",
-                fail("podman_info", how),
-            )
-            for how in ("timeout", "missing", "empty")
+        *each_failure(
+            "PHX-1.12",
+            phase1.test_cgroup_v2_systemd,
+            FAILED,
+            f"got cgroupVersion=None, cgroupManager=None {WHERE_INFO}",
+            "podman_info",
         ),
     ]
-
-    @pytest.mark.parametrize("case", CASES)
-    def test_check(self, case: Case) -> None:
-        expect(case)
 
 
 # -- Phase 2 -----------------------------------------------------------------------
 
 
-class TestComposeFile:
+class TestComposeFile(Family):
     """PHX-2.01 to 2.03: the compose file and podman-compose."""
 
     CASES: ClassVar[list[Any]] = [
@@ -718,15 +714,12 @@ class TestComposeFile:
                 "  # Revenue database (stand-in)\n  revenue-db:", "  # Revenue database (stand-in)\n  revenue-db-old:"
             ),
         ),
-        *(
-            case(
-                f"PHX-2.02-{how}",
-                phase2.test_compose_declares_services,
-                SKIPPED,
-                f"the compose file cannot be read, see PHX-2.01 ({COMPOSE_WHERE})",
-                fail("compose_file", how),
-            )
-            for how in ("timeout", "missing", "empty")
+        *each_failure(
+            "PHX-2.02",
+            phase2.test_compose_declares_services,
+            SKIPPED,
+            f"the compose file cannot be read, see PHX-2.01 ({COMPOSE_WHERE})",
+            "compose_file",
         ),
         case(
             "PHX-2.03-pass",
@@ -771,12 +764,8 @@ class TestComposeFile:
         ),
     ]
 
-    @pytest.mark.parametrize("case", CASES)
-    def test_check(self, case: Case) -> None:
-        expect(case)
 
-
-class TestStackContainers:
+class TestStackContainers(Family):
     """PHX-2.04 to 2.07: the containers as the API lists and inspects them."""
 
     CASES: ClassVar[list[Any]] = [
@@ -932,10 +921,6 @@ class TestStackContainers:
         ),
     ]
 
-    @pytest.mark.parametrize("case", CASES)
-    def test_check(self, case: Case) -> None:
-        expect(case)
-
 
 def _unhealthy() -> dict[str, Any]:
     return inspect_document("phoenix-core", health="unhealthy")
@@ -946,7 +931,7 @@ FROM_HOST = f"{URL} from {HOST_ID} itself"
 NO_ROUTE = "(not reachable from the machine running the suite (ssh proxy))"
 
 
-class TestEndpoints:
+class TestEndpoints(Family):
     """PHX-2.08: the endpoints, asked from the host when the suite cannot reach them."""
 
     CASES: ClassVar[list[Any]] = [
@@ -996,17 +981,13 @@ class TestEndpoints:
         ),
     ]
 
-    @pytest.mark.parametrize("case", CASES)
-    def test_check(self, case: Case) -> None:
-        expect(case)
-
 
 # -- Phase 3 -----------------------------------------------------------------------
 
 CORE_UNIT = f"{QUADLET_DIR}/phoenix-core.container"
 
 
-class TestQuadletFiles:
+class TestQuadletFiles(Family):
     """PHX-3.01, 3.02 and 3.07: the Quadlet files, their lint and their parity with compose."""
 
     CASES: ClassVar[list[Any]] = [
@@ -1155,15 +1136,11 @@ class TestQuadletFiles:
         ),
     ]
 
-    @pytest.mark.parametrize("case", CASES)
-    def test_check(self, case: Case) -> None:
-        expect(case)
-
 
 DRYRUN = f"(/usr/libexec/podman/quadlet -dryrun -user {AS_USER})"
 
 
-class TestUserSystemd:
+class TestUserSystemd(Family):
     """PHX-3.03 to 3.06 and 3.08: the generator, the target, the services and a restart."""
 
     CASES: ClassVar[list[Any]] = [
@@ -1283,15 +1260,12 @@ class TestUserSystemd:
                 "units_show", host.sections["units_show"].out.replace("Restart=always", "Restart=no", 1)
             ),
         ),
-        *(
-            case(
-                f"PHX-3.05-{how}",
-                phase3.test_generated_service_active,
-                FAILED,
-                "expected LoadState=loaded, ActiveState=active, got LoadState=?, ActiveState=?, SubState=?, Restart=?",
-                fail("units_show", how),
-            )
-            for how in ("timeout", "missing", "empty")
+        *each_failure(
+            "PHX-3.05",
+            phase3.test_generated_service_active,
+            FAILED,
+            "expected LoadState=loaded, ActiveState=active, got LoadState=?, ActiveState=?, SubState=?, Restart=?",
+            "units_show",
         ),
         case(
             "PHX-3.06-pass",
@@ -1370,17 +1344,13 @@ class TestUserSystemd:
         ),
     ]
 
-    @pytest.mark.parametrize("case", CASES)
-    def test_check(self, case: Case) -> None:
-        expect(case)
-
 
 # -- Security ----------------------------------------------------------------------
 
 NO_FILES = both(fail("compose_file", "timeout"), fail("quadlet_tar", "timeout"))
 
 
-class TestSecurityFiles:
+class TestSecurityFiles(Family):
     """PHX-S.01, S.04, S.11, S.13, S.17 and S.18: the rules judged on the compose and Quadlet files."""
 
     CASES: ClassVar[list[Any]] = [
@@ -1436,15 +1406,12 @@ class TestSecurityFiles:
             both(compose('ports: ["8080:8080"]', 'ports: ["80:8080"]'), setting("unprivileged_port_start", "80")),
         ),
         # issue 12: the sysctl could not be read; the default 1024 is assumed without a word.
-        *(
-            case(
-                f"PHX-S.04-{how}",
-                security.test_files_unprivileged_ports,
-                PASSED,
-                f"no offence (unprivileged start 1024; {FILES_WHERE})",
-                fail("unprivileged_port_start", how),
-            )
-            for how in ("timeout", "missing", "empty")
+        *each_failure(
+            "PHX-S.04",
+            security.test_files_unprivileged_ports,
+            PASSED,
+            f"no offence (unprivileged start 1024; {FILES_WHERE})",
+            "unprivileged_port_start",
         ),
         case(
             "PHX-S.04-no-files",
@@ -1522,10 +1489,6 @@ class TestSecurityFiles:
         ),
     ]
 
-    @pytest.mark.parametrize("case", CASES)
-    def test_check(self, case: Case) -> None:
-        expect(case)
-
 
 INSPECT_DOWN = f"expected the Podman API to inspect the containers, got {API_DOWN}"
 
@@ -1542,7 +1505,7 @@ def _unlabelled(words: list[str]) -> list[str]:
     return [w.removesuffix(":Z") for w in words]
 
 
-class TestSecurityLive:
+class TestSecurityLive(Family):
     """PHX-S.02, S.05, S.12, S.14 and S.19: the running containers as the API shows them."""
 
     CASES: ClassVar[list[Any]] = [
@@ -1685,10 +1648,6 @@ class TestSecurityLive:
         ),
     ]
 
-    @pytest.mark.parametrize("case", CASES)
-    def test_check(self, case: Case) -> None:
-        expect(case)
-
 
 SELINUX_WHERE = f"/sys/fs/selinux/enforce on {HOST_ID}"
 SYSCTL_WHERE = f"/proc/sys/net/ipv4/ip_unprivileged_port_start on {HOST_ID}"
@@ -1697,7 +1656,7 @@ ROOTFUL_PS = json.dumps(
 )
 
 
-class TestSecurityHost:
+class TestSecurityHost(Family):
     """PHX-S.03, S.06, S.07 and S.08: SELinux, the port sysctl, root's containers, Docker."""
 
     CASES: ClassVar[list[Any]] = [
@@ -1845,15 +1804,12 @@ class TestSecurityHost:
             ),
         ),
         # issue 12: systemctl timed out, was missing or printed nothing; Docker reads as absent and the check passes.
-        *(
-            case(
-                f"PHX-S.08-{how}",
-                security.test_docker_retired,
-                PASSED,
-                "docker.service/docker.socket absent; sockets: none",
-                fail("docker_active", how),
-            )
-            for how in ("timeout", "missing", "empty")
+        *each_failure(
+            "PHX-S.08",
+            security.test_docker_retired,
+            PASSED,
+            "docker.service/docker.socket absent; sockets: none",
+            "docker_active",
         ),
         # issue 12: the socket probe timed out; no socket is assumed and the check passes.
         case(
@@ -1865,10 +1821,6 @@ class TestSecurityHost:
         ),
     ]
 
-    @pytest.mark.parametrize("case", CASES)
-    def test_check(self, case: Case) -> None:
-        expect(case)
-
 
 ALIAS_WHERE = f"command -v docker, ~/.bashrc and ~/.zshrc on {HOST_ID}"
 LOGIN_WHERE = f"a login shell of phoenix on {HOST_ID}"
@@ -1878,7 +1830,7 @@ PODMAN_DOCKER = (
 )
 
 
-class TestSecurityAccount:
+class TestSecurityAccount(Family):
     """PHX-S.09, S.10, S.15 and S.16: the docker command, DOCKER_HOST, the socket and runtime dir."""
 
     CASES: ClassVar[list[Any]] = [
@@ -1907,15 +1859,12 @@ class TestSecurityAccount:
                 setting("docker_alias", ""),
             ),
         ),
-        *(
-            case(
-                f"PHX-S.09-{how}",
-                security.test_docker_alias,
-                FAILED,
-                "got no docker command and no alias",
-                fail("docker_alias", how),
-            )
-            for how in ("timeout", "missing", "empty")
+        *each_failure(
+            "PHX-S.09",
+            security.test_docker_alias,
+            FAILED,
+            "got no docker command and no alias",
+            "docker_alias",
         ),
         # issue 12: command -v docker timed out; the alias alone passes, the probe failure unsaid.
         case(
@@ -1939,15 +1888,12 @@ class TestSecurityAccount:
             f"expected DOCKER_HOST=unix://{SOCKET}, got unset ({LOGIN_WHERE}; set at no rc file line)",
             both(setting("docker_host_login", ""), setting("docker_host_lines", "")),
         ),
-        *(
-            case(
-                f"PHX-S.10-{how}",
-                security.test_docker_host,
-                FAILED,
-                f"expected DOCKER_HOST=unix://{SOCKET}, got unset ({LOGIN_WHERE}; set at",
-                fail("docker_host_login", how),
-            )
-            for how in ("timeout", "missing", "empty")
+        *each_failure(
+            "PHX-S.10",
+            security.test_docker_host,
+            FAILED,
+            f"expected DOCKER_HOST=unix://{SOCKET}, got unset ({LOGIN_WHERE}; set at",
+            "docker_host_login",
         ),
         case(
             "PHX-S.10-api-unreachable",
@@ -2035,10 +1981,6 @@ class TestSecurityAccount:
             fail("runtime_dir", "empty"),
         ),
     ]
-
-    @pytest.mark.parametrize("case", CASES)
-    def test_check(self, case: Case) -> None:
-        expect(case)
 
 
 # -- the layer itself ------------------------------------------------------------------

@@ -48,18 +48,16 @@ def published(container: dict[str, Any]) -> set[tuple[int, int, str]]:
 
 @dataclass(frozen=True)
 class HostPort:
-    """One Ports[] entry of a listed container, as the API wrote it."""
+    """One Ports[] entry of a listed container: its ports as the API wrote them, and the host port's number."""
 
     host_port: Any
     container_port: Any
-
-    @property
-    def number(self) -> int:
-        return int(self.host_port or 0)
+    number: int  # 0 when the entry names no host port
 
 
 def host_ports(container: dict[str, Any]) -> list[HostPort]:
-    return [HostPort(p.get("host_port"), p.get("container_port")) for p in container.get("Ports") or []]
+    ports = container.get("Ports") or []
+    return [HostPort(p.get("host_port"), p.get("container_port"), int(p.get("host_port") or 0)) for p in ports]
 
 
 def create_command_labels(document: dict[str, Any]) -> dict[str, str]:

@@ -61,3 +61,13 @@ class ProbeGroup:
         if name not in self.declared:
             raise KeyError(f"{self.script} declares no section {name!r} (it declares {', '.join(self.declared)})")
         return self.sections().get(name, Section(name, 127, "", MISSING))
+
+
+class GroupReader:
+    """A part of the facts that reads one probe group's sections."""
+
+    def __init__(self, probe: ProbeGroup) -> None:
+        self.probe = probe
+
+    def section(self, name: str) -> Section:
+        return self.probe.section(name)

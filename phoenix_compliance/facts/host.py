@@ -59,7 +59,7 @@ class HostFacts:
         self.podman = PodmanFacts(self.host, self.reach, manifest, runner.timeout)
         self.endpoints = EndpointProbe(runner, manifest, self.reach)
         self.files = FileSources(stack, quadlet_probe, manifest, self.host_id, compose_override, quadlet_override)
-        self.systemd = UserSystemd(quadlet_probe)
+        self.systemd = UserSystemd(quadlet_probe, manifest.target)
         self.security = SecurityFacts(ProbeGroup(runner, probes.SECURITY, {}, after=base))
 
     def restart_target(self) -> Section:

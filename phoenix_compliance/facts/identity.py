@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from phoenix_compliance.facts.groups import ProbeGroup
+from phoenix_compliance.facts.groups import GroupReader, ProbeGroup
+from phoenix_compliance.facts.systemd import UnitSwitches
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.transport.runner import Section
 
@@ -60,22 +61,27 @@ def parse_id_ranges(text: str, user: str, uid: int) -> list[IdRange]:
     return ranges
 
 
+@dataclass(frozen=True)
+class Linger:
+    """Whether systemd keeps the user's manager running without a session."""
+
+    file_present: bool  # /var/lib/systemd/linger/USER, which logind reads
+    loginctl: str  # what `loginctl show-user --property=Linger` said: Linger=yes, or its failure
+
+
 def first_line(section: Section, default: str) -> str:
     """The first line a program printed, or `default` when it printed nothing."""
     return (section.out.strip().splitlines() or [default])[0]
 
 
-class HostIdentity:
+class HostIdentity(GroupReader):
     """The base probe read: the checked account and what is installed for it."""
 
     def __init__(self, base: ProbeGroup, stack: ProbeGroup, manifest: Manifest, host_id: str) -> None:
-        self.base = base
+        super().__init__(base)
         self._stack = stack
         self.manifest = manifest
         self.host_id = host_id
-
-    def section(self, name: str) -> Section:
-        return self.base.section(name)
 
     @cached_property
     def user(self) -> str:
@@ -154,6 +160,17 @@ class HostIdentity:
         """`podman-compose version`, from the stack probe."""
         return self._stack.section("compose_version")
 
+    @property
+    def podman_socket(self) -> UnitSwitches:
+        """The user's podman.socket unit."""
+        return UnitSwitches("podman.socket", self.section("socket_enabled"), self.section("socket_active"))
+
+    @property
+    def linger(self) -> Linger:
+        loginctl = self.section("linger_loginctl")
+        said = loginctl.out.strip() if loginctl.ok else loginctl.describe_failure()
+        return Linger(self.section("linger_file").ok, said)
+
     def id_ranges(self, kind: str) -> list[IdRange]:
         return parse_id_ranges(self.section(kind).out, self.user, self.uid)
 
@@ -173,7 +190,7 @@ class HostIdentity:
 
     def summary(self) -> dict[str, str]:
         """Host facts for the report's header; safe on an unreachable host."""
-        if self.base.failure is not None or not self.base.probed:
+        if self.probe.failure is not None or not self.probe.probed:
             return {}
         return {
             "OS": self.os_name,

@@ -19,18 +19,17 @@ class PodmanFacts:
     def __init__(self, identity: HostIdentity, reach: Reach, manifest: Manifest, timeout: float) -> None:
         self.identity = identity
         self.reach = reach
-        self.manifest = manifest
+        self.project = manifest.name
         self.timeout = timeout
-        self.host_id = identity.host_id
         self._lock = threading.Lock()
         self._inspected: dict[str, dict[str, Any] | None] = {}
 
     @cached_property
     def _client(self) -> podman_api.PodmanApi | podman_api.ApiUnavailable:
         """The host's API client, or why there is none; opened once."""
-        self.identity.base.sections()  # the user and uid come from the base probe
+        self.identity.probe.sections()  # the user and uid come from the base probe
         socket = self.identity.api_socket_path
-        return self.reach.open_api(socket, self.host_id, timeout=self.timeout / 4, wait=self.timeout / 2)
+        return self.reach.open_api(socket, self.identity.host_id, timeout=self.timeout / 4, wait=self.timeout / 2)
 
     def client(self) -> podman_api.PodmanApi:
         """The API client; raise ApiUnavailable when the host's socket cannot be reached."""
@@ -51,7 +50,7 @@ class PodmanFacts:
         try:
             return self.client().probe()
         except podman_api.ApiUnavailable as exc:
-            where = f"API socket {self.identity.api_socket_path} on {self.host_id}"
+            where = f"API socket {self.identity.api_socket_path} on {self.identity.host_id}"
             return podman_api.ApiFacts.unavailable(where, str(exc))
 
     @cached_property
@@ -87,7 +86,7 @@ class PodmanFacts:
         for container in self.containers:
             labels = container.get("Labels") or {}
             if labels.get("io.podman.compose.service") == service and labels.get("io.podman.compose.project") in (
-                self.manifest.name,
+                self.project,
                 None,
             ):
                 return container

@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from phoenix_compliance.facts.groups import ProbeGroup
+from phoenix_compliance.facts.groups import GroupReader
 from phoenix_compliance.facts.identity import PathStat, parse_stat
-from phoenix_compliance.transport.runner import Section
 
 
 @dataclass(frozen=True)
@@ -24,12 +23,8 @@ class DockerCommand:
         return self.found and "podman" in self.text.lower()
 
 
-class SecurityFacts:
-    def __init__(self, probe: ProbeGroup) -> None:
-        self.probe = probe
-
-    def section(self, name: str) -> Section:
-        return self.probe.section(name)
+class SecurityFacts(GroupReader):
+    """The security probe read."""
 
     def unprivileged_port_start(self, default: int) -> int:
         """net.ipv4.ip_unprivileged_port_start, or `default` when it could not be read."""

@@ -6,8 +6,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from phoenix_compliance.facts.groups import ProbeGroup
+from phoenix_compliance.facts.groups import GroupReader, ProbeGroup
 from phoenix_compliance.transport.runner import Section
+
+
+@dataclass(frozen=True)
+class UnitSwitches:
+    """`systemctl --user is-enabled` and `is-active` of one unit."""
+
+    unit: str
+    enabled: Section
+    active: Section
+
+    @property
+    def enabled_state(self) -> str:
+        return self.enabled.out.strip()
+
+    @property
+    def said(self) -> str:
+        """What each answered (its output, else its error): 'enabled=enabled, active=inactive'."""
+        enabled = self.enabled_state or self.enabled.err.strip()
+        return f"enabled={enabled}, active={self.active.out.strip() or self.active.err.strip()}"
 
 
 @dataclass(frozen=True)
@@ -37,14 +56,17 @@ class GeneratorRun:
         return [line.strip("-") for line in self.dryrun.out.splitlines() if line.startswith("---")]
 
 
-class UserSystemd:
+class UserSystemd(GroupReader):
     """The Quadlet probe read for the user's systemd."""
 
-    def __init__(self, quadlet_probe: ProbeGroup) -> None:
-        self.probe = quadlet_probe
+    def __init__(self, quadlet_probe: ProbeGroup, target: str) -> None:
+        super().__init__(quadlet_probe)
+        self.manifest_target = target
 
-    def section(self, name: str) -> Section:
-        return self.probe.section(name)
+    @property
+    def target(self) -> UnitSwitches:
+        """The stack's target."""
+        return UnitSwitches(self.manifest_target, self.section("target_enabled"), self.section("target_active"))
 
     @property
     def generator(self) -> GeneratorRun:

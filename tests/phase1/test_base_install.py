@@ -160,12 +160,12 @@ def test_rootless(facts: HostFacts, observed: Observed) -> None:
     remediation="systemctl --user enable --now podman.socket",
 )
 def test_podman_socket_unit(facts: HostFacts, observed: Observed) -> None:
-    enabled = facts.host.section("socket_enabled")
-    active = facts.host.section("socket_active")
-    state = f"enabled={enabled.out.strip() or enabled.err.strip()}, active={active.out.strip() or active.err.strip()}"
-    where = facts.host.where("systemctl --user is-enabled/is-active podman.socket")
-    assert enabled.ok and active.ok, f"expected enabled=enabled, active=active, got {state} ({where})"
-    observed(f"{state} ({where})")
+    socket = facts.host.podman_socket
+    where = facts.host.where(f"systemctl --user is-enabled/is-active {socket.unit}")
+    assert socket.enabled.ok and socket.active.ok, (
+        f"expected enabled=enabled, active=active, got {socket.said} ({where})"
+    )
+    observed(f"{socket.said} ({where})")
 
 
 @check(
@@ -217,12 +217,12 @@ def test_quadlet_dir(facts: HostFacts, observed: Observed) -> None:
 )
 def test_linger(facts: HostFacts, observed: Observed) -> None:
     linger_file = f"/var/lib/systemd/linger/{facts.host.user}"
-    has_file = facts.host.section("linger_file").ok
-    loginctl = facts.host.section("linger_loginctl")
-    said = loginctl.out.strip() if loginctl.ok else loginctl.describe_failure()
+    linger = facts.host.linger
     where = f"{linger_file} and loginctl show-user on {facts.host_id}"
-    got = f"file {'present' if has_file else 'absent'}, loginctl {said}"
-    assert has_file and said == "Linger=yes", f"expected file present, Linger=yes, got {got} ({where})"
+    got = f"file {'present' if linger.file_present else 'absent'}, loginctl {linger.loginctl}"
+    assert linger.file_present and linger.loginctl == "Linger=yes", (
+        f"expected file present, Linger=yes, got {got} ({where})"
+    )
     observed(f"{got} ({where})")
 
 

@@ -96,15 +96,13 @@ def test_generator_dry_run(facts: HostFacts, observed: Observed) -> None:
     title="The stack's target is enabled and active",
     remediation="systemctl --user enable --now phoenix.target",
 )
-def test_target_enabled_active(facts: HostFacts, stack: Manifest, observed: Observed) -> None:
-    enabled = facts.systemd.section("target_enabled")
-    active = facts.systemd.section("target_active")
-    got = f"enabled={enabled.out.strip() or enabled.err.strip()}, active={active.out.strip() or active.err.strip()}"
-    where = facts.host.where(f"systemctl --user is-enabled/is-active {stack.target}")
-    assert enabled.ok and enabled.out.strip() == "enabled" and active.ok, (
-        f"expected enabled=enabled, active=active, got {got} ({where})"
+def test_target_enabled_active(facts: HostFacts, observed: Observed) -> None:
+    target = facts.systemd.target
+    where = facts.host.where(f"systemctl --user is-enabled/is-active {target.unit}")
+    assert target.enabled.ok and target.enabled_state == "enabled" and target.active.ok, (
+        f"expected enabled=enabled, active=active, got {target.said} ({where})"
     )
-    observed(f"{got} ({where})")
+    observed(f"{target.said} ({where})")
 
 
 @check(
