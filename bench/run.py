@@ -25,13 +25,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from phoenix_compliance import refhost  # noqa: E402 - after the path is set
+from phoenix_compliance.facts import probes  # noqa: E402
+from phoenix_compliance.transport.runner import prelude  # noqa: E402
 
 STACK = REPO / "fixtures" / "stacks" / "reference.yaml"
 
@@ -81,11 +82,10 @@ def pytest_run(args: list[str], work: Path) -> int | None:
 
 
 def probe_script() -> str:
-    folder = resources.files("phoenix_compliance.resources")
     return (
         "PHX_TIMEOUT=15 PHX_QUADLET_DIR='~/.config/containers/systemd'\n"
-        + folder.joinpath("probe_common.sh").read_text()
-        + folder.joinpath("probe_base.sh").read_text()
+        + prelude()
+        + probes.BASE.body()
         + '\ncurl -s --unix-socket "$XDG_RUNTIME_DIR/podman/podman.sock" http://localhost/_ping\n'
     )
 

@@ -15,7 +15,7 @@ import pytest
 
 from phoenix_compliance.catalogue import PHASES, SEVERITIES, CheckSpec
 from phoenix_compliance.facts import HostFacts
-from phoenix_compliance.podman_api import ApiUnavailable
+from phoenix_compliance.transport.podman_api import ApiUnavailable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,12 +45,12 @@ def check(id: str, *, phase: str, severity: str, title: str, remediation: str, f
 def container_of(facts: HostFacts, service: str) -> dict[str, Any]:
     """The service's container from the host's API, or fail the check saying why not."""
     try:
-        container = facts.container_for(service)
-        where = facts.api_client().where
+        container = facts.podman.container_for(service)
+        where = facts.podman.where
     except ApiUnavailable as exc:
         pytest.fail(f"expected the Podman API to list containers, got {exc}", pytrace=False)
     if container is None:
-        names = sorted(n for c in facts.containers for n in c.get("Names") or [])
+        names = sorted(n for c in facts.podman.containers for n in c.get("Names") or [])
         pytest.fail(
             f"expected a container for service {service}, got none (containers: {', '.join(names) or 'none'}; {where})",
             pytrace=False,

@@ -9,7 +9,6 @@ import pytest
 
 from phoenix_compliance.facts import HostFacts
 from phoenix_compliance.parsers.manifest import Manifest
-from phoenix_compliance.probe import HostRunner
 from phoenix_compliance.run import options, selection, summary
 from phoenix_compliance.run.hosts import host_id
 from phoenix_compliance.run.html_hooks import HtmlReportHooks
@@ -17,6 +16,7 @@ from phoenix_compliance.run.outcome import OBSERVED, judge
 from phoenix_compliance.run.reporter import RunReporter, complete_model
 from phoenix_compliance.run.state import STATE, RunState, build_state
 from phoenix_compliance.run.xdist_hooks import XdistHooks, mark_host_group, use_loadgroup
+from phoenix_compliance.transport.runner import HostRunner
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

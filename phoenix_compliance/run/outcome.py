@@ -14,11 +14,11 @@ from phoenix_compliance.catalogue import CheckSpec
 from phoenix_compliance.checks import NOT_APPLICABLE_PREFIX, spec_of
 from phoenix_compliance.parsers import waivers as waivers_module
 from phoenix_compliance.parsers.waivers import Waiver
-from phoenix_compliance.probe import HostUnreachable
 from phoenix_compliance.redact import redact
 from phoenix_compliance.report.model import ERROR, FAILED, NOT_APPLICABLE, PASSED, SKIPPED, WAIVED
 from phoenix_compliance.run.hosts import item_host
 from phoenix_compliance.run.state import STATE
+from phoenix_compliance.transport.runner import HostUnreachable
 
 # What a check saw (the `observed` fixture), shown as its evidence when it passes.
 OBSERVED = pytest.StashKey[list[str]]()

@@ -29,14 +29,14 @@ MIN_SUBIDS = 65536
 def test_podman_version(facts: HostFacts, stack: Manifest, observed: Observed) -> None:
     required = ".".join(map(str, stack.min_podman_version))
     why = f"for {stack.pod_unit}" if stack.pod_unit else "for Quadlet"
-    where = facts.where("podman version")
-    version = facts.podman_version
+    where = facts.host.where("podman version")
+    version = facts.host.podman_version
     assert version is not None, (
-        f"expected podman >= {required}, got {facts.section('podman_version').describe_failure()} ({where})"
+        f"expected podman >= {required}, got {facts.host.section('podman_version').describe_failure()} ({where})"
     )
-    observed(f"podman {facts.podman_version_text} ({where})")
+    observed(f"podman {facts.host.podman_version_text} ({where})")
     assert version[:2] >= stack.min_podman_version, (
-        f"expected podman >= {required} {why}, got {facts.podman_version_text} ({where})"
+        f"expected podman >= {required} {why}, got {facts.host.podman_version_text} ({where})"
     )
 
 
@@ -48,8 +48,8 @@ def test_podman_version(facts: HostFacts, stack: Manifest, observed: Observed) -
     remediation="sudo dnf install -y podman-compose  # or: pip install --user podman-compose",
 )
 def test_podman_compose_installed(facts: HostFacts, observed: Observed) -> None:
-    path = facts.tools.get("podman-compose")
-    where = facts.where("command -v podman-compose")
+    path = facts.host.tools.get("podman-compose")
+    where = facts.host.where("command -v podman-compose")
     assert path, f"expected podman-compose on PATH, got none ({where})"
     observed(f"{path} ({where})")
 
@@ -63,10 +63,10 @@ def test_podman_compose_installed(facts: HostFacts, observed: Observed) -> None:
 )
 def test_rootless_network_helper(facts: HostFacts, observed: Observed) -> None:
     # Podman 5.1+ says which helper it uses; older ones default to slirp4netns (4.x) or pasta (5.0).
-    configured = facts.info_value("host", "rootlessNetworkCmd")
+    configured = facts.host.info_value("host", "rootlessNetworkCmd")
     wanted = [configured] if isinstance(configured, str) and configured else ["pasta", "slirp4netns"]
-    found = {tool: facts.tools[tool] for tool in wanted if tool in facts.tools}
-    where = facts.where("command -v " + " ".join(wanted))
+    found = {tool: facts.host.tools[tool] for tool in wanted if tool in facts.host.tools}
+    where = facts.host.where("command -v " + " ".join(wanted))
     assert found, f"expected {' or '.join(wanted)} installed, got none ({where})"
     observed(", ".join(f"{tool}: {path}" for tool, path in found.items()) + f" ({where})")
 
@@ -79,10 +79,10 @@ def test_rootless_network_helper(facts: HostFacts, observed: Observed) -> None:
     remediation="sudo dnf install -y shadow-utils  # Debian/Ubuntu: sudo apt-get install -y uidmap",
 )
 def test_idmap_helpers(facts: HostFacts, observed: Observed) -> None:
-    missing = [tool for tool in ("newuidmap", "newgidmap") if tool not in facts.tools]
-    where = facts.where("command -v newuidmap newgidmap")
+    missing = [tool for tool in ("newuidmap", "newgidmap") if tool not in facts.host.tools]
+    where = facts.host.where("command -v newuidmap newgidmap")
     assert not missing, f"expected newuidmap and newgidmap, got {', '.join(missing)} missing ({where})"
-    observed(f"{facts.tools['newuidmap']}, {facts.tools['newgidmap']} ({where})")
+    observed(f"{facts.host.tools['newuidmap']}, {facts.host.tools['newgidmap']} ({where})")
 
 
 @check(
@@ -93,15 +93,15 @@ def test_idmap_helpers(facts: HostFacts, observed: Observed) -> None:
     remediation="sudo dnf install -y fuse-overlayfs  # Debian/Ubuntu: sudo apt-get install -y fuse-overlayfs",
 )
 def test_fuse_overlayfs_when_needed(facts: HostFacts, observed: Observed) -> None:
-    where = facts.where("podman info (store)")
-    driver = facts.info_value("store", "graphDriverName")
+    where = facts.host.where("podman info (store)")
+    driver = facts.host.info_value("store", "graphDriverName")
     assert driver is not None, f"expected podman info to name the storage driver, got none ({where})"
-    mount_program = facts.info_value("store", "graphOptions", "overlay.mount_program")
+    mount_program = facts.host.info_value("store", "graphOptions", "overlay.mount_program")
     if driver != "overlay" or not mount_program:
         observed(f"not needed: storage driver {driver} without a mount program ({where})")
         return
     executable = mount_program.get("Executable", "") if isinstance(mount_program, dict) else ""
-    found = facts.tools.get("fuse-overlayfs")
+    found = facts.host.tools.get("fuse-overlayfs")
     assert found, f"expected fuse-overlayfs, the overlay mount program {executable or ''}, got none installed ({where})"
     observed(f"overlay with mount program {executable or found} ({where})")
 
@@ -115,12 +115,13 @@ def test_fuse_overlayfs_when_needed(facts: HostFacts, observed: Observed) -> Non
     remediation="sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER && podman system migrate",
 )
 def test_subordinate_ids(facts: HostFacts, id_file: str, observed: Observed) -> None:
-    ranges = facts.id_ranges(id_file)
+    ranges = facts.host.id_ranges(id_file)
     total = sum(entry.count for entry in ranges)
     where = f"/etc/{id_file} on {facts.host_id}"
     lines = ", ".join(f"line {r.line}: {r.owner}:{r.start}:{r.count}" for r in ranges)
     assert total >= MIN_SUBIDS, (
-        f"expected at least {MIN_SUBIDS} ids for {facts.user}, got {total} ({lines or 'no line for the user'}; {where})"
+        f"expected at least {MIN_SUBIDS} ids for {facts.host.user}, got {total}"
+        f" ({lines or 'no line for the user'}; {where})"
     )
     observed(f"{total} ids ({lines}; {where})")
 
@@ -134,13 +135,13 @@ def test_subordinate_ids(facts: HostFacts, id_file: str, observed: Observed) -> 
     " podman info --format '{{.Host.Security.Rootless}}' must print true",
 )
 def test_rootless(facts: HostFacts, observed: Observed) -> None:
-    where = facts.where("podman info")
-    rootless = facts.info_value("host", "security", "rootless")
-    assert facts.podman_info is not None, (
-        f"expected rootless=true, got no answer: {facts.section('podman_info').describe_failure()} ({where})"
+    where = facts.host.where("podman info")
+    rootless = facts.host.info_value("host", "security", "rootless")
+    assert facts.host.podman_info is not None, (
+        f"expected rootless=true, got no answer: {facts.host.section('podman_info').describe_failure()} ({where})"
     )
     assert rootless is True, f"expected rootless=true, got {str(rootless).lower()} ({where})"
-    api = facts.api
+    api = facts.podman.api
     if api.rootless is None:
         # Reaching the API is its own check (PHX-1.09); podman info is enough here.
         observed(f"rootless=true ({where}); API not asked: {api.info_error}")
@@ -159,12 +160,12 @@ def test_rootless(facts: HostFacts, observed: Observed) -> None:
     remediation="systemctl --user enable --now podman.socket",
 )
 def test_podman_socket_unit(facts: HostFacts, observed: Observed) -> None:
-    enabled = facts.section("socket_enabled")
-    active = facts.section("socket_active")
-    state = f"enabled={enabled.out.strip() or enabled.err.strip()}, active={active.out.strip() or active.err.strip()}"
-    where = facts.where("systemctl --user is-enabled/is-active podman.socket")
-    assert enabled.ok and active.ok, f"expected enabled=enabled, active=active, got {state} ({where})"
-    observed(f"{state} ({where})")
+    socket = facts.host.podman_socket
+    where = facts.host.where(f"systemctl --user is-enabled/is-active {socket.unit}")
+    assert socket.enabled.ok and socket.active.ok, (
+        f"expected enabled=enabled, active=active, got {socket.said} ({where})"
+    )
+    observed(f"{socket.said} ({where})")
 
 
 @check(
@@ -176,7 +177,7 @@ def test_podman_socket_unit(facts: HostFacts, observed: Observed) -> None:
     " && curl --unix-socket $XDG_RUNTIME_DIR/podman/podman.sock http://localhost/_ping",
 )
 def test_api_ping(facts: HostFacts, observed: Observed) -> None:
-    api = facts.api
+    api = facts.podman.api
     got = api.ping if api.ping_error is None else f"error: {api.ping_error}"
     assert api.ping == "OK" and api.ping_error is None, (
         f"expected _ping=OK via requests-unixsocket, got {got} ({api.where})"
@@ -195,13 +196,14 @@ def test_api_ping(facts: HostFacts, observed: Observed) -> None:
     remediation="mkdir -p ~/.config/containers/systemd",
 )
 def test_quadlet_dir(facts: HostFacts, observed: Observed) -> None:
-    where = f"{facts.quadlet_dir} on {facts.host_id}"
-    stat = facts.stat("quadlet_dir")
+    where = f"{facts.host.quadlet_dir} on {facts.host_id}"
+    stat = facts.host.stat("quadlet_dir")
     assert stat is not None, (
-        f"expected a directory owned by {facts.user}, got {facts.section('quadlet_dir').describe_failure()} ({where})"
+        f"expected a directory owned by {facts.host.user},"
+        f" got {facts.host.section('quadlet_dir').describe_failure()} ({where})"
     )
-    assert stat.kind == "directory" and stat.uid == facts.uid, (
-        f"expected a directory owned by {facts.user}, got a {stat.kind} owned by {stat.owner} ({where})"
+    assert stat.kind == "directory" and stat.uid == facts.host.uid, (
+        f"expected a directory owned by {facts.host.user}, got a {stat.kind} owned by {stat.owner} ({where})"
     )
     observed(f"directory owned by {stat.owner}, mode {stat.mode:o} ({where})")
 
@@ -214,13 +216,13 @@ def test_quadlet_dir(facts: HostFacts, observed: Observed) -> None:
     remediation="loginctl enable-linger $USER",
 )
 def test_linger(facts: HostFacts, observed: Observed) -> None:
-    linger_file = f"/var/lib/systemd/linger/{facts.user}"
-    has_file = facts.section("linger_file").ok
-    loginctl = facts.section("linger_loginctl")
-    said = loginctl.out.strip() if loginctl.ok else loginctl.describe_failure()
+    linger_file = f"/var/lib/systemd/linger/{facts.host.user}"
+    linger = facts.host.linger
     where = f"{linger_file} and loginctl show-user on {facts.host_id}"
-    got = f"file {'present' if has_file else 'absent'}, loginctl {said}"
-    assert has_file and said == "Linger=yes", f"expected file present, Linger=yes, got {got} ({where})"
+    got = f"file {'present' if linger.file_present else 'absent'}, loginctl {linger.loginctl}"
+    assert linger.file_present and linger.loginctl == "Linger=yes", (
+        f"expected file present, Linger=yes, got {got} ({where})"
+    )
     observed(f"{got} ({where})")
 
 
@@ -234,9 +236,9 @@ def test_linger(facts: HostFacts, observed: Observed) -> None:
     ' cgroup_manager = "systemd" in ~/.config/containers/containers.conf',
 )
 def test_cgroup_v2_systemd(facts: HostFacts, observed: Observed) -> None:
-    where = facts.where("podman info")
-    version = facts.info_value("host", "cgroupVersion")
-    manager = facts.info_value("host", "cgroupManager")
+    where = facts.host.where("podman info")
+    version = facts.host.info_value("host", "cgroupVersion")
+    manager = facts.host.info_value("host", "cgroupManager")
     got = f"cgroupVersion={version}, cgroupManager={manager}"
     assert version == "v2" and manager == "systemd", (
         f"expected cgroupVersion=v2, cgroupManager=systemd, got {got} ({where})"

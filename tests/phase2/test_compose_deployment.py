@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from phoenix_compliance.checks import check, container_of
-from phoenix_compliance.facts import HostFacts
+from phoenix_compliance.facts import HostFacts, containers
+from phoenix_compliance.facts.identity import first_line
 from phoenix_compliance.parsers.manifest import Endpoint, Manifest
 
 Observed = Callable[[str], None]
@@ -27,7 +27,7 @@ COMPOSE_UP = "cd infra/podman && podman-compose up -d"
     " problems named; podman-compose -f infra/podman/compose.yaml config shows how it reads it",
 )
 def test_compose_file_valid(facts: HostFacts, observed: Observed) -> None:
-    source = facts.compose_file
+    source = facts.files.compose
     assert source.parsed is not None, f"expected a readable compose file, got {source.error} ({source.where})"
     problems = source.parsed.problems
     assert not problems, (
@@ -46,7 +46,7 @@ def test_compose_file_valid(facts: HostFacts, observed: Observed) -> None:
     remediation="Declare the missing services in infra/podman/compose.yaml (services: NAME: image: ...)",
 )
 def test_compose_declares_services(facts: HostFacts, stack: Manifest, observed: Observed) -> None:
-    source = facts.compose_file
+    source = facts.files.compose
     if source.parsed is None or not source.parsed.services:
         pytest.skip(f"the compose file cannot be read, see PHX-2.01 ({source.where})")
     declared = set(source.parsed.services)
@@ -66,11 +66,10 @@ def test_compose_declares_services(facts: HostFacts, stack: Manifest, observed: 
     remediation="sudo dnf install -y podman-compose  # or: pip install --user podman-compose",
 )
 def test_podman_compose_runs(facts: HostFacts, observed: Observed) -> None:
-    section = facts.stack_section("compose_version")
-    where = facts.where("podman-compose version")
+    section = facts.host.compose_version
+    where = facts.host.where("podman-compose version")
     assert section.ok, f"expected podman-compose version to succeed, got {section.describe_failure()} ({where})"
-    first = (section.out.strip().splitlines() or ["(no output)"])[0]
-    observed(f"{first} ({where})")
+    observed(f"{first_line(section, '(no output)')} ({where})")
 
 
 @check(
@@ -84,25 +83,11 @@ def test_container_running(facts: HostFacts, service: str, observed: Observed) -
     container = container_of(facts, service)
     name = (container.get("Names") or [service])[0]
     state = container.get("State")
-    where = facts.api_client().where
+    where = facts.podman.where
     assert state == "running", (
         f"expected {name} running, got {state} ({container.get('Status') or 'no status'}; {where})"
     )
     observed(f"{name} running, image {container.get('Image')} ({where})")
-
-
-def _health(inspect: dict[str, Any] | None) -> tuple[bool, str, str]:
-    """(has a healthcheck, status, last output) from an inspect document."""
-    if inspect is None:
-        return False, "", ""
-    config = (inspect.get("Config") or {}).get("Healthcheck") or {}
-    test = config.get("Test") or []
-    has_check = bool(test) and test[0] != "NONE"
-    health = (inspect.get("State") or {}).get("Health") or {}
-    log = health.get("Log") or []
-    last = log[-1] if log else {}
-    output = f"exit {last.get('ExitCode')}: {str(last.get('Output', '')).strip()[:300]}" if last else ""
-    return has_check, str(health.get("Status") or ""), output
 
 
 @check(
@@ -117,23 +102,23 @@ def test_container_healthy(
 ) -> None:
     container = container_of(facts, service)
     name = (container.get("Names") or [service])[0]
-    where = facts.api_client().where
-    has_check, status, output = _health(facts.inspect(name))
+    where = facts.podman.where
+    health = containers.health(facts.podman.inspect(name))
     required = next(s.healthcheck for s in stack.services if s.name == service)
-    if not has_check:
+    if not health.has_check:
         assert not required, f"expected a healthcheck on {name} (the manifest asks for one), got none ({where})"
         observed(f"{name} defines no healthcheck ({where})")
         return
     deadline = time.monotonic() + health_wait
-    while status == "starting" and time.monotonic() < deadline:
+    while health.status == "starting" and time.monotonic() < deadline:
         time.sleep(1)
-        has_check, status, output = _health(facts.inspect(name, fresh=True))
-    waited = f", still starting after {health_wait:g}s" if status == "starting" else ""
-    assert status == "healthy", (
-        f"expected {name} healthy, got {status or 'no health status'}{waited};"
-        f" last check {output or 'not run yet'} ({where})"
+        health = containers.health(facts.podman.inspect(name, fresh=True))
+    waited = f", still starting after {health_wait:g}s" if health.status == "starting" else ""
+    assert health.status == "healthy", (
+        f"expected {name} healthy, got {health.status or 'no health status'}{waited};"
+        f" last check {health.last_output or 'not run yet'} ({where})"
     )
-    observed(f"{name} healthy; last check {output} ({where})")
+    observed(f"{name} healthy; last check {health.last_output} ({where})")
 
 
 @check(
@@ -150,28 +135,13 @@ def test_container_grouped(facts: HostFacts, service: str, stack: Manifest, obse
     pod = container.get("PodName") or ""
     project = (container.get("Labels") or {}).get("io.podman.compose.project", "")
     wanted_pods = {stack.pod, f"pod_{stack.name}"} - {None}
-    where = facts.api_client().where
+    where = facts.podman.where
     got = f"pod {pod or 'none'}, compose project {project or 'none'}"
     assert pod in wanted_pods or project == stack.name, (
         f"expected pod {' or '.join(sorted(p for p in wanted_pods if p))} or compose project {stack.name}"
         f" for {name}, got {got} ({where})"
     )
     observed(f"{name}: {got} ({where})")
-
-
-def _published(container: dict[str, Any]) -> set[tuple[int, int, str]]:
-    mappings: set[tuple[int, int, str]] = set()
-    for port in container.get("Ports") or []:
-        span = int(port.get("range") or 1)
-        for offset in range(span):
-            mappings.add(
-                (
-                    int(port["host_port"]) + offset,
-                    int(port["container_port"]) + offset,
-                    str(port.get("protocol") or "tcp"),
-                )
-            )
-    return mappings
 
 
 def _format(ports: set[tuple[int, int, str]]) -> str:
@@ -190,8 +160,8 @@ def test_published_ports(facts: HostFacts, published_service: str, stack: Manife
     name = (container.get("Names") or [published_service])[0]
     service = next(s for s in stack.services if s.name == published_service)
     expected = {(p.host, p.container, p.protocol) for p in service.ports}
-    actual = _published(container)
-    where = facts.api_client().where
+    actual = containers.published(container)
+    where = facts.podman.where
     assert expected <= actual, f"expected {name} to publish {_format(expected)}, got {_format(actual)} ({where})"
     observed(f"{name} publishes {_format(actual)} ({where})")
 
@@ -204,7 +174,7 @@ def test_published_ports(facts: HostFacts, published_service: str, stack: Manife
     remediation="curl -v URL on the host; podman logs SERVICE; then: " + COMPOSE_UP,
 )
 def test_endpoint_answers(facts: HostFacts, endpoint: Endpoint, observed: Observed) -> None:
-    answer = facts.endpoint(endpoint)
+    answer = facts.endpoints.answer(endpoint)
     expected = f"HTTP {endpoint.status}" if endpoint.status else "an HTTP status below 400"
     assert answer.status is not None, f"expected {expected}, got no answer: {answer.error} ({answer.where})"
     ok = answer.status == endpoint.status if endpoint.status else answer.status < 400

@@ -3,7 +3,6 @@ systemd, grouped by the stack's target, generated cleanly and running."""
 
 from __future__ import annotations
 
-import shlex
 import time
 from collections.abc import Callable
 
@@ -11,7 +10,7 @@ import pytest
 
 from phoenix_compliance.checks import check, container_of
 from phoenix_compliance.facts import HostFacts
-from phoenix_compliance.parsers import compose, quadlet
+from phoenix_compliance.facts.files import compose_declarations, quadlet_declarations
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.quadlet_lint import DEFAULT_PODMAN_VERSION
 
@@ -28,7 +27,7 @@ def _lint_version(facts: HostFacts) -> tuple[int, ...]:
     # a host's folder for the Podman that will read it.
     if facts.quadlet_override is not None:
         return DEFAULT_PODMAN_VERSION
-    return facts.podman_version or DEFAULT_PODMAN_VERSION
+    return facts.host.podman_version or DEFAULT_PODMAN_VERSION
 
 
 @check(
@@ -40,7 +39,7 @@ def _lint_version(facts: HostFacts) -> tuple[int, ...]:
     remediation=INSTALL_UNITS,
 )
 def test_unit_file_present(facts: HostFacts, stack: Manifest, unit_file: str, observed: Observed) -> None:
-    folder = facts.quadlet_folder
+    folder = facts.files.quadlet
     if unit_file == stack.target:
         assert folder.target is not None, f"expected {unit_file}, got none ({folder.target_where})"
         observed(f"present ({folder.target_where})")
@@ -62,7 +61,7 @@ def test_unit_file_present(facts: HostFacts, stack: Manifest, unit_file: str, ob
     remediation="Fix each finding as its 'Fix:' says, then: systemctl --user daemon-reload",
 )
 def test_unit_file_lint(facts: HostFacts, stack: Manifest, unit_file: str, observed: Observed) -> None:
-    folder = facts.quadlet_folder
+    folder = facts.files.quadlet
     unit = folder.target if unit_file == stack.target else folder.units.get(unit_file)
     if unit is None:
         pytest.skip(f"{unit_file} is not installed, see PHX-3.01 ({folder.where})")
@@ -83,21 +82,11 @@ def test_unit_file_lint(facts: HostFacts, stack: Manifest, unit_file: str, obser
     remediation="/usr/libexec/podman/quadlet -dryrun -user  # fix what it names, then: systemctl --user daemon-reload",
 )
 def test_generator_dry_run(facts: HostFacts, observed: Observed) -> None:
-    generator = facts.quadlet_section("generator_path").out or "the Quadlet generator"
-    where = facts.where(f"{generator} -dryrun -user")
-    assert facts.quadlet_section("generator_path").out, f"expected the Quadlet generator, got none installed ({where})"
-    dryrun = facts.quadlet_section("generator_dryrun")
-    message = (
-        "\n".join(
-            line for line in dryrun.err.strip().splitlines() if "error" in line.lower() or "unsupported" in line.lower()
-        )
-        or dryrun.err.strip()
-    )
-    assert dryrun.ok and not any("error" in line.lower() for line in dryrun.err.splitlines()), (
-        f"expected a clean dry run, got exit {dryrun.rc}: {message[:1500]} ({where})"
-    )
-    generated = [line.strip("-") for line in dryrun.out.splitlines() if line.startswith("---")]
-    observed(f"generated {', '.join(generated) or 'nothing'} ({where})")
+    run = facts.systemd.generator
+    where = facts.host.where(f"{run.path or 'the Quadlet generator'} -dryrun -user")
+    assert run.path, f"expected the Quadlet generator, got none installed ({where})"
+    assert run.clean, f"expected a clean dry run, got exit {run.dryrun.rc}: {run.problems[:1500]} ({where})"
+    observed(f"generated {', '.join(run.generated) or 'nothing'} ({where})")
 
 
 @check(
@@ -107,15 +96,13 @@ def test_generator_dry_run(facts: HostFacts, observed: Observed) -> None:
     title="The stack's target is enabled and active",
     remediation="systemctl --user enable --now phoenix.target",
 )
-def test_target_enabled_active(facts: HostFacts, stack: Manifest, observed: Observed) -> None:
-    enabled = facts.quadlet_section("target_enabled")
-    active = facts.quadlet_section("target_active")
-    got = f"enabled={enabled.out.strip() or enabled.err.strip()}, active={active.out.strip() or active.err.strip()}"
-    where = facts.where(f"systemctl --user is-enabled/is-active {stack.target}")
-    assert enabled.ok and enabled.out.strip() == "enabled" and active.ok, (
-        f"expected enabled=enabled, active=active, got {got} ({where})"
+def test_target_enabled_active(facts: HostFacts, observed: Observed) -> None:
+    target = facts.systemd.target
+    where = facts.host.where(f"systemctl --user is-enabled/is-active {target.unit}")
+    assert target.enabled.ok and target.enabled_state == "enabled" and target.active.ok, (
+        f"expected enabled=enabled, active=active, got {target.said} ({where})"
     )
-    observed(f"{got} ({where})")
+    observed(f"{target.said} ({where})")
 
 
 @check(
@@ -127,8 +114,8 @@ def test_target_enabled_active(facts: HostFacts, stack: Manifest, observed: Obse
     " && systemctl --user restart phoenix.target; journalctl --user -u SERVICE",
 )
 def test_generated_service_active(facts: HostFacts, generated_service: str, observed: Observed) -> None:
-    state = facts.unit_states.get(generated_service, {})
-    where = facts.where(f"systemctl --user show {generated_service}")
+    state = facts.systemd.unit_states.get(generated_service, {})
+    where = facts.host.where(f"systemctl --user show {generated_service}")
     got = ", ".join(f"{k}={state.get(k, '?')}" for k in ("LoadState", "ActiveState", "SubState", "Restart"))
     assert state.get("LoadState") == "loaded" and state.get("ActiveState") == "active", (
         f"expected LoadState=loaded, ActiveState=active, got {got} ({where})"
@@ -146,7 +133,7 @@ def test_generated_service_active(facts: HostFacts, generated_service: str, obse
 )
 def test_container_managed_by_systemd(facts: HostFacts, service: str, observed: Observed) -> None:
     container = container_of(facts, service)
-    where = facts.api_client().where
+    where = facts.podman.where
     name = (container.get("Names") or [service])[0]
     unit = (container.get("Labels") or {}).get("PODMAN_SYSTEMD_UNIT")
     # podman-compose 1.3 sets the label too (podman-compose@PROJECT.service): only the
@@ -155,29 +142,6 @@ def test_container_managed_by_systemd(facts: HostFacts, service: str, observed: 
     got = f"PODMAN_SYSTEMD_UNIT={unit}" if unit else "no PODMAN_SYSTEMD_UNIT label (started by hand?)"
     assert unit == expected, f"expected {name} to carry PODMAN_SYSTEMD_UNIT={expected}, got {got} ({where})"
     observed(f"{name}: {got} ({where})")
-
-
-def _quadlet_view(unit: quadlet.UnitFile, pod: quadlet.UnitFile | None) -> dict[str, set[str]]:
-    """What a container unit declares, in the terms compose uses."""
-    ports_from = pod if unit.values("Container", "Pod") and pod is not None else unit
-    section = "Pod" if ports_from is pod else "Container"
-    ports = {
-        f"{m.host_port}:{m.container_port}/{m.protocol}"
-        for spec in ports_from.values(section, "PublishPort")
-        for m in compose.port_spec(spec)[0]
-    }
-    volumes = set()
-    for spec in unit.values("Container", "Volume"):
-        mount, _ = compose.volume_spec(spec)
-        if mount is not None:
-            volumes.add(f"{mount.target}:{mount.selinux or 'no label'}")
-    env = {word.split("=", 1)[0] for line in unit.values("Container", "Environment") for word in shlex.split(line)}
-    return {
-        "image": {quadlet.strip_matching_quotes(v) for v in unit.values("Container", "Image")},
-        "ports": ports,
-        "volumes": volumes,
-        "environment": env,
-    }
 
 
 @check(
@@ -190,22 +154,16 @@ def _quadlet_view(unit: quadlet.UnitFile, pod: quadlet.UnitFile | None) -> dict[
     " same image, ports, volume targets with their :Z/:z labels and environment variables",
 )
 def test_compose_quadlet_parity(facts: HostFacts, stack: Manifest, service: str, observed: Observed) -> None:
-    source = facts.compose_file
-    folder = facts.quadlet_folder
+    source = facts.files.compose
+    folder = facts.files.quadlet
     if source.parsed is None or service not in source.parsed.services:
         pytest.skip(f"no compose service {service} to compare, see PHX-2.01/2.02 ({source.where})")
     unit = folder.units.get(f"{service}.container")
     if unit is None:
         pytest.skip(f"{service}.container is not installed, see PHX-3.01 ({folder.where})")
-    composed = source.parsed.services[service]
-    compose_view = {
-        "image": {composed.image} if composed.image else set(),
-        "ports": {f"{p.host_port}:{p.container_port}/{p.protocol}" for p in composed.ports},
-        "volumes": {f"{v.target}:{v.selinux or 'no label'}" for v in composed.volumes},
-        "environment": {e.name for e in composed.environment},
-    }
+    compose_view = compose_declarations(source.parsed.services[service])
     pod = folder.units.get(stack.pod_unit) if stack.pod_unit else None
-    quadlet_view = _quadlet_view(unit, pod)
+    quadlet_view = quadlet_declarations(unit, pod)
     if pod is not None and unit.values("Container", "Pod"):
         # The pod publishes every member's ports: only this service's own must be among them.
         quadlet_view["ports"] &= compose_view["ports"]
@@ -236,13 +194,13 @@ def test_restart_recovers(
 ) -> None:
     if not allow_restart:
         pytest.skip("disruptive: pass --allow-restart to restart the target and time the endpoints")
-    restart = facts.runner.run_script("act_restart.sh", {"PHX_TARGET": stack.target})["restart"]
-    where = facts.where(f"systemctl --user restart {stack.target}")
+    restart = facts.restart_target()
+    where = facts.host.where(f"systemctl --user restart {stack.target}")
     assert restart.ok, f"expected the restart to succeed, got {restart.describe_failure()} ({where})"
     started = time.monotonic()
     waiting = list(stack.endpoints)
     while waiting and time.monotonic() - started < health_wait:
-        waiting = [e for e in waiting if facts.endpoint(e, retries=1, timeout=2).status is None]
+        waiting = [e for e in waiting if facts.endpoints.answer(e, retries=1, timeout=2).status is None]
         if waiting:
             time.sleep(1)
     elapsed = time.monotonic() - started

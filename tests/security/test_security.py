@@ -3,7 +3,6 @@ the compose file, the Quadlet files and the live containers."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -11,11 +10,11 @@ import pytest
 
 from phoenix_compliance import security_rules as rules
 from phoenix_compliance.checks import check, not_applicable
-from phoenix_compliance.facts import HostFacts
+from phoenix_compliance.facts import HostFacts, containers
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.parsers.quadlet import UnitFile
-from phoenix_compliance.podman_api import ApiUnavailable
+from phoenix_compliance.transport.podman_api import ApiUnavailable
 
 Observed = Callable[[str], None]
 DEFAULT_UNPRIVILEGED_START = 1024
@@ -23,9 +22,9 @@ DEFAULT_UNPRIVILEGED_START = 1024
 
 def _files(facts: HostFacts) -> tuple[ComposeFile | None, list[UnitFile], str]:
     """The stack's compose file and Quadlet files, whichever exist."""
-    source = facts.compose_file
+    source = facts.files.compose
     parsed = source.parsed if source.parsed is not None and source.parsed.services else None
-    folder = facts.quadlet_folder
+    folder = facts.files.quadlet
     units = list(folder.units.values())
     where = f"{source.where}; {folder.where}"
     if parsed is None and not units:
@@ -62,8 +61,8 @@ def _expect_none(offenders: list[str], expected: str, where: str) -> None:
 
 def _containers(facts: HostFacts) -> tuple[list[dict[str, Any]], str]:
     try:
-        documents = facts.inspect_all()
-        where = facts.api_client().where
+        documents = facts.podman.inspect_all()
+        where = facts.podman.where
     except ApiUnavailable as exc:
         pytest.fail(f"expected the Podman API to inspect the containers, got {exc}", pytrace=False)
     if not documents:
@@ -71,15 +70,10 @@ def _containers(facts: HostFacts) -> tuple[list[dict[str, Any]], str]:
     return documents, where
 
 
-def _name(document: dict[str, Any]) -> str:
-    return str(document.get("Name") or document.get("Id", "?")[:12])
-
-
 def _unprivileged_start(facts: HostFacts) -> int:
     if facts.quadlet_override is not None or facts.compose_override is not None:
         return DEFAULT_UNPRIVILEGED_START
-    section = facts.security_section("unprivileged_port_start")
-    return int(section.out.strip()) if section.ok and section.out.strip().isdigit() else DEFAULT_UNPRIVILEGED_START
+    return facts.security.unprivileged_port_start(default=DEFAULT_UNPRIVILEGED_START)
 
 
 # -- SELinux labels --------------------------------------------------------------------
@@ -97,39 +91,6 @@ def test_files_selinux_labels(facts: HostFacts, observed: Observed) -> None:
     _judge_files(facts, rules.SELINUX_LABELS, rules.compose_selinux_labels, rules.quadlet_selinux_labels, observed)
 
 
-def _create_command_labels(document: dict[str, Any]) -> dict[str, str]:
-    """Relabel options by container path, from the command that created the container.
-
-    Podman 5.4 without SELinux drops :Z from Mounts[].Mode and HostConfig.Binds (seen on
-    the reference host, contrary to older notes), but Config.CreateCommand keeps it.
-    """
-    words = [str(w) for w in (document.get("Config") or {}).get("CreateCommand") or []]
-    labels: dict[str, str] = {}
-    for index, word in enumerate(words):
-        spec = None
-        if word in ("-v", "--volume") and index + 1 < len(words):
-            spec = words[index + 1]
-        elif word.startswith("--volume="):
-            spec = word.split("=", 1)[1]
-        if spec is not None:
-            parts = spec.split(":")
-            if len(parts) >= 3:
-                options = set(parts[2].split(","))
-                labels[parts[1]] = "".join(sorted(options & {"z", "Z"}))
-        if word == "--mount" and index + 1 < len(words):
-            fields = dict(f.split("=", 1) for f in words[index + 1].split(",") if "=" in f)
-            target = fields.get("target") or fields.get("destination") or fields.get("dst") or ""
-            labels[target] = {"private": "Z", "shared": "z"}.get(fields.get("relabel", ""), "")
-    return labels
-
-
-def _mount_label(document: dict[str, Any], mount: dict[str, Any]) -> str:
-    recorded = {"z", "Z"} & set(str(mount.get("Mode") or "").split(","))
-    if recorded:
-        return "".join(sorted(recorded))
-    return _create_command_labels(document).get(str(mount.get("Destination")), "")
-
-
 @check(
     "PHX-S.02",
     phase="security",
@@ -140,11 +101,11 @@ def _mount_label(document: dict[str, Any], mount: dict[str, Any]) -> str:
 def test_live_selinux_labels(facts: HostFacts, observed: Observed) -> None:
     documents, where = _containers(facts)
     offenders = [
-        f"container {_name(d)} mount {m.get('Source')} -> {m.get('Destination')}"
+        f"container {containers.name_of(d)} mount {m.get('Source')} -> {m.get('Destination')}"
         " (no z/Z in Mounts[].Mode nor in the create command)"
         for d in documents
         for m in d.get("Mounts") or []
-        if m.get("Type") == "bind" and not _mount_label(d, m)
+        if m.get("Type") == "bind" and not containers.mount_label(d, m)
     ]
     _expect_none(offenders, "every bind mount relabelled", where)
     observed(f"{len(documents)} containers, every bind mount labelled ({where})")
@@ -158,7 +119,7 @@ def test_live_selinux_labels(facts: HostFacts, observed: Observed) -> None:
     remediation="sudo setenforce 1 && sudo sed -i 's/^SELINUX=.*/SELINUX=enforcing/' /etc/selinux/config",
 )
 def test_selinux_enforcing(facts: HostFacts, observed: Observed) -> None:
-    section = facts.security_section("selinux_enforce")
+    section = facts.security.section("selinux_enforce")
     where = f"/sys/fs/selinux/enforce on {facts.host_id}"
     if not section.ok:
         not_applicable(
@@ -203,20 +164,20 @@ def test_files_unprivileged_ports(facts: HostFacts, observed: Observed) -> None:
 def test_live_unprivileged_ports(facts: HostFacts, observed: Observed) -> None:
     start = _unprivileged_start(facts)
     try:
-        containers = facts.containers
-        where = facts.api_client().where
+        listed = facts.podman.containers
+        where = facts.podman.where
     except ApiUnavailable as exc:
         pytest.fail(f"expected the Podman API to list containers, got {exc}", pytrace=False)
     offenders = sorted(
         {
-            f"container {(c.get('Names') or ['?'])[0]} publishes {p.get('host_port')}->{p.get('container_port')}"
-            for c in containers
-            for p in c.get("Ports") or []
-            if 0 < int(p.get("host_port") or 0) < start
+            f"container {(c.get('Names') or ['?'])[0]} publishes {p.host_port}->{p.container_port}"
+            for c in listed
+            for p in containers.host_ports(c)
+            if 0 < p.number < start
         }
     )
     _expect_none(offenders, f"no host port below {start}", where)
-    observed(f"no host port below {start} among {len(containers)} containers ({where})")
+    observed(f"no host port below {start} among {len(listed)} containers ({where})")
 
 
 @check(
@@ -228,10 +189,10 @@ def test_live_unprivileged_ports(facts: HostFacts, observed: Observed) -> None:
     " forward low ports instead (nftables), as the guide says",
 )
 def test_unprivileged_port_start(facts: HostFacts, observed: Observed) -> None:
-    section = facts.security_section("unprivileged_port_start")
+    section = facts.security.section("unprivileged_port_start")
     where = f"/proc/sys/net/ipv4/ip_unprivileged_port_start on {facts.host_id}"
     assert section.ok, f"expected a value, got {section.describe_failure()} ({where})"
-    value = int(section.out.strip())
+    value = facts.security.unprivileged_port_start_value()
     assert value >= DEFAULT_UNPRIVILEGED_START, f"expected >= 1024, got {value} ({where})"
     observed(f"{value} ({where})")
 
@@ -247,14 +208,14 @@ def test_unprivileged_port_start(facts: HostFacts, observed: Observed) -> None:
     remediation="sudo podman rm -f CONTAINER  # and run the stack as the rootless user",
 )
 def test_no_rootful_stack_container(facts: HostFacts, stack: Manifest, observed: Observed) -> None:
-    section = facts.security_section("rootful_ps")
+    section = facts.security.section("rootful_ps")
     where = f"root's podman ps on {facts.host_id}"
     if not section.ok:
         not_applicable(
-            f"root's containers are not readable by {facts.user} ({section.describe_failure()};"
+            f"root's containers are not readable by {facts.host.user} ({section.describe_failure()};"
             " run as root or give passwordless sudo to check them)"
         )
-    names = {n for c in json.loads(section.out or "[]") for n in c.get("Names") or []}
+    names = facts.security.rootful_container_names()
     rootful = sorted(names & set(stack.service_names()))
     assert not rootful, f"expected no stack container under root, got {', '.join(rootful)} ({where})"
     observed(f"{len(names)} rootful containers, none of the stack ({where})")
@@ -269,9 +230,9 @@ def test_no_rootful_stack_container(facts: HostFacts, stack: Manifest, observed:
     "  # or let podman-docker own it",
 )
 def test_docker_retired(facts: HostFacts, observed: Observed) -> None:
-    states = facts.security_section("docker_active").out.split()
-    sockets = facts.security_section("docker_sock").out.strip().splitlines()
-    foreign = [s for s in sockets if "podman" not in s.split(" -> ", 1)[-1]]
+    states = facts.security.docker_states
+    sockets = facts.security.docker_sockets
+    foreign = facts.security.foreign_docker_sockets
     got = f"docker.service/docker.socket {'/'.join(states) or 'absent'}; sockets: {'; '.join(sockets) or 'none'}"
     where = f"systemctl is-active and /var/run/docker.sock on {facts.host_id}"
     assert "active" not in states and not foreign, f"expected Docker inactive and no Docker socket, got {got} ({where})"
@@ -286,15 +247,15 @@ def test_docker_retired(facts: HostFacts, observed: Observed) -> None:
     remediation="echo 'alias docker=podman' >> ~/.bashrc  # or: sudo dnf install -y podman-docker",
 )
 def test_docker_alias(facts: HostFacts, observed: Observed) -> None:
-    cli = facts.security_section("docker_cli")
-    aliases = [line for line in facts.security_section("docker_alias").out.splitlines() if "podman" in line]
+    cli = facts.security.docker_command
+    aliases = facts.security.podman_aliases
     where = f"command -v docker, ~/.bashrc and ~/.zshrc on {facts.host_id}"
-    if cli.ok and "podman" in cli.out.lower():
-        observed(f"docker is Podman's: {' '.join(cli.out.split())} ({where})")
+    if cli.is_podman:
+        observed(f"docker is Podman's: {cli.text} ({where})")
         return
     assert aliases, (
         f"expected the podman-docker command or alias docker=podman, got"
-        f" {'docker: ' + ' '.join(cli.out.split()) if cli.ok else 'no docker command'} and no alias ({where})"
+        f" {'docker: ' + cli.text if cli.found else 'no docker command'} and no alias ({where})"
     )
     observed(f"alias: {'; '.join(aliases)} ({where})")
 
@@ -307,12 +268,12 @@ def test_docker_alias(facts: HostFacts, observed: Observed) -> None:
     remediation="echo 'export DOCKER_HOST=\"unix:///run/user/$(id -u)/podman/podman.sock\"' >> ~/.bashrc",
 )
 def test_docker_host(facts: HostFacts, observed: Observed) -> None:
-    expected = f"unix://{facts.api_socket_path}"
-    got = facts.security_section("docker_host_login").out.strip()
-    lines = facts.security_section("docker_host_lines").out.strip().replace("\n", "; ")
-    where = f"a login shell of {facts.user} on {facts.host_id}; set at {lines or 'no rc file line'}"
+    expected = f"unix://{facts.host.api_socket_path}"
+    got = facts.security.docker_host
+    lines = facts.security.docker_host_lines
+    where = f"a login shell of {facts.host.user} on {facts.host_id}; set at {lines or 'no rc file line'}"
     assert got == expected, f"expected DOCKER_HOST={expected}, got {got or 'unset'} ({where})"
-    api = facts.api
+    api = facts.podman.api
     assert api.ping == "OK", f"expected the socket to answer _ping, got {api.ping_error} ({api.where})"
     observed(f"DOCKER_HOST={got}, _ping OK ({where})")
 
@@ -351,7 +312,7 @@ def test_live_privileges(facts: HostFacts, stack: Manifest, observed: Observed) 
     offenders = []
     for document in documents:
         host_config = document.get("HostConfig") or {}
-        name = _name(document)
+        name = containers.name_of(document)
         if host_config.get("Privileged"):
             offenders.append(f"container {name} is privileged")
         added = {str(c).upper().removeprefix("CAP_") for c in host_config.get("CapAdd") or []} - allowed
@@ -386,7 +347,7 @@ def test_files_socket_mounts(facts: HostFacts, observed: Observed) -> None:
 def test_live_socket_mounts(facts: HostFacts, observed: Observed) -> None:
     documents, where = _containers(facts)
     offenders = [
-        f"container {_name(d)} mounts {m.get('Source')} at {m.get('Destination')}"
+        f"container {containers.name_of(d)} mounts {m.get('Source')} at {m.get('Destination')}"
         for d in documents
         for m in d.get("Mounts") or []
         if rules.is_api_socket(str(m.get("Source") or ""))
@@ -403,12 +364,12 @@ def test_live_socket_mounts(facts: HostFacts, observed: Observed) -> None:
     remediation="systemctl --user restart podman.socket  # recreates it 0660; never chmod it wider",
 )
 def test_socket_permissions(facts: HostFacts, observed: Observed) -> None:
-    stat = facts.stat("api_socket")
-    where = f"{facts.api_socket_path} on {facts.host_id}"
-    assert stat is not None, f"expected the socket, got {facts.section('api_socket').describe_failure()} ({where})"
+    stat = facts.host.stat("api_socket")
+    where = f"{facts.host.api_socket_path} on {facts.host_id}"
+    assert stat is not None, f"expected the socket, got {facts.host.section('api_socket').describe_failure()} ({where})"
     got = f"mode {stat.mode:04o}, owner {stat.owner}"
-    assert stat.mode & ~0o660 == 0 and stat.uid == facts.uid, (
-        f"expected mode 0660 or stricter, owner {facts.user}, got {got} ({where})"
+    assert stat.mode & ~0o660 == 0 and stat.uid == facts.host.uid, (
+        f"expected mode 0660 or stricter, owner {facts.host.user}, got {got} ({where})"
     )
     observed(f"{got} ({where})")
 
@@ -421,13 +382,14 @@ def test_socket_permissions(facts: HostFacts, observed: Observed) -> None:
     remediation="chmod 0700 /run/user/$(id -u)  # systemd-logind creates it so; find what widened it",
 )
 def test_runtime_dir_private(facts: HostFacts, observed: Observed) -> None:
-    section = facts.security_section("runtime_dir")
+    stat = facts.security.runtime_dir
     where = f"XDG_RUNTIME_DIR on {facts.host_id}"
-    assert section.ok, f"expected the directory, got {section.describe_failure()} ({where})"
-    owner, uid, mode, _, path = section.out.strip().split("|", 4)
-    got = f"{path} mode {int(mode, 8):04o}, owner {owner}"
-    assert int(mode, 8) == 0o700 and int(uid) == facts.uid, (
-        f"expected mode 0700, owner {facts.user}, got {got} ({where})"
+    assert stat is not None, (
+        f"expected the directory, got {facts.security.section('runtime_dir').describe_failure()} ({where})"
+    )
+    got = f"{stat.path} mode {stat.mode:04o}, owner {stat.owner}"
+    assert stat.mode == 0o700 and stat.uid == facts.host.uid, (
+        f"expected mode 0700, owner {facts.host.user}, got {got} ({where})"
     )
     observed(f"{got} ({where})")
 
@@ -469,9 +431,9 @@ def test_files_images(facts: HostFacts, observed: Observed) -> None:
 def test_live_images(facts: HostFacts, observed: Observed) -> None:
     documents, where = _containers(facts)
     offenders = [
-        f"container {_name(d)} runs {d.get('ImageName')}: {'; '.join(problems)}"
+        f"container {containers.name_of(d)} runs {d.get('ImageName')}: {'; '.join(problems)}"
         for d in documents
-        if (problems := rules.image_problems(str(d.get("ImageName") or "")))
+        if not containers.is_infra(d) and (problems := rules.image_problems(str(d.get("ImageName") or "")))
     ]
     _expect_none(offenders, "fully qualified, pinned images", where)
     observed(f"{len(documents)} containers, images qualified and pinned ({where})")

@@ -1,9 +1,10 @@
-"""Running commands on a checked host: one bounded command per fact group.
+"""Running probe scripts on a checked host: one bounded command per fact group.
 
 Checks never run commands themselves; they read HostFacts, which runs each
-probe once per host and run. Every command is bounded twice: timeout(1) on
-the host ends the probed program, and a wait bound here ends our wait when
-the transport itself hangs.
+probe once per host and run. A script's sections come back in the wire format
+of resources/probe_common.sh (prepended to every script). Every command is
+bounded twice: timeout(1) on the host ends the probed program, and a wait
+bound here ends our wait when the transport itself hangs.
 """
 
 from __future__ import annotations
@@ -63,15 +64,9 @@ class Section:
         return f"exit {self.rc}: {message[-1] if message else 'no output'}"
 
 
-def pick(sections: dict[str, Section], name: str) -> Section:
-    """A section of a probe's output; one the script did not print reads as a failure."""
-    return sections.get(name, Section(name, 127, "", "probe section missing"))
-
-
-def script(name: str) -> str:
-    """A probe script with the shared prelude (section marker, ~ expansion) in front."""
-    folder = resources.files("phoenix_compliance.resources")
-    return folder.joinpath("probe_common.sh").read_text("utf-8") + folder.joinpath(name).read_text("utf-8")
+def prelude() -> str:
+    """The shared start of every probe script: the section marker and ~ expansion."""
+    return resources.files("phoenix_compliance.transport").joinpath("resources/probe_common.sh").read_text("utf-8")
 
 
 def parse_sections(stdout: str) -> dict[str, Section]:
@@ -112,11 +107,12 @@ class HostRunner:
             f"else sudo -n -u {user} -- sh -c {inner}; fi"
         )
 
-    def run_script(self, name: str, env: dict[str, str]) -> dict[str, Section]:
-        """Run a probe script once; return its sections by name."""
+    def run_script(self, name: str, body: str, env: dict[str, str]) -> dict[str, Section]:
+        """Run the probe script `name` (its `body`, after the prelude) once; return its sections by name."""
         assignments = " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items())
         per_program = max(1, int(self.timeout / 2))
-        command = self._as_podman_user(f"PHX_TIMEOUT={per_program} {assignments} sh -c {shlex.quote(script(name))}")
+        script = shlex.quote(prelude() + body)
+        command = self._as_podman_user(f"PHX_TIMEOUT={per_program} {assignments} sh -c {script}")
         self.commands_run += 1
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         try:

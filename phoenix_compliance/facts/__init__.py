@@ -1,0 +1,20 @@
+"""What the checks know about a host, probed once per host and run.
+
+HostFacts (host.py) is the one object a check receives; it is composed of:
+
+- groups.py: a probe group, one script run once, its sections looked up by declared name;
+- probes/: the probe scripts and the sections each one declares;
+- identity.py: who and what the host is (user, OS, Podman, tools, ids, paths);
+- podman.py: the Podman API's answers (containers, pods, inspect documents);
+- containers.py: the parts of API documents the checks judge (health, ports, labels);
+- endpoints.py: the stack's endpoints, asked from the suite or from the host;
+- files.py: the compose file and the Quadlet folder, from the host or a local override;
+- systemd.py: the user's systemd (the generator, the target, the units' states);
+- security.py: the security probe read (Docker's remains, kernel settings, ownership).
+"""
+
+from __future__ import annotations
+
+from phoenix_compliance.facts.host import HostFacts
+
+__all__ = ["HostFacts"]

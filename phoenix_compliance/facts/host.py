@@ -1,0 +1,75 @@
+"""HostFacts: everything the checks know about one host, composed of its parts and
+probed lazily, each probe once per host and run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from phoenix_compliance.facts import probes
+from phoenix_compliance.facts.endpoints import EndpointProbe
+from phoenix_compliance.facts.files import FileSources
+from phoenix_compliance.facts.groups import ProbeGroup
+from phoenix_compliance.facts.identity import HostIdentity
+from phoenix_compliance.facts.podman import PodmanFacts
+from phoenix_compliance.facts.security import SecurityFacts
+from phoenix_compliance.facts.systemd import UserSystemd
+from phoenix_compliance.parsers.manifest import Manifest
+from phoenix_compliance.transport.reach import reach_for
+from phoenix_compliance.transport.runner import HostRunner, Section
+
+
+class HostFacts:
+    """One host's facts: its identity, the API's answers, its endpoints, its files,
+    its user systemd and its security settings."""
+
+    def __init__(
+        self,
+        runner: HostRunner,
+        manifest: Manifest,
+        backend: Any,
+        compose_override: Path | None = None,
+        quadlet_override: Path | None = None,
+    ) -> None:
+        self.runner = runner
+        self.manifest = manifest
+        self.reach = reach_for(backend)
+        self.host_id = runner.host_id
+        self.compose_override = compose_override
+        self.quadlet_override = quadlet_override
+        base = ProbeGroup(runner, probes.BASE, {"PHX_QUADLET_DIR": manifest.quadlet_dir})
+        # Every other probe runs after the base one: an unreachable host is known from its first probe.
+        stack = ProbeGroup(
+            runner,
+            probes.STACK,
+            {"PHX_PROJECT_DIR": manifest.project_dir, "PHX_COMPOSE_FILE": manifest.compose_file},
+            after=base,
+        )
+        quadlet_probe = ProbeGroup(
+            runner,
+            probes.QUADLET,
+            {
+                "PHX_QUADLET_DIR": manifest.quadlet_dir,
+                "PHX_TARGET": manifest.target,
+                "PHX_UNITS": " ".join(manifest.generated_services()),
+            },
+            after=base,
+        )
+        self.host = HostIdentity(base, stack, manifest, self.host_id)
+        self.podman = PodmanFacts(self.host, self.reach, manifest, runner.timeout)
+        self.endpoints = EndpointProbe(runner, manifest, self.reach)
+        self.files = FileSources(stack, quadlet_probe, manifest, self.host_id, compose_override, quadlet_override)
+        self.systemd = UserSystemd(quadlet_probe, manifest.target)
+        self.security = SecurityFacts(ProbeGroup(runner, probes.SECURITY, {}, after=base))
+
+    def restart_target(self) -> Section:
+        """Restart the stack's target (the one probe that changes the host); run each time it is asked."""
+        return ProbeGroup(self.runner, probes.RESTART, {"PHX_TARGET": self.manifest.target}).section("restart")
+
+    def summary(self) -> dict[str, str]:
+        """Host facts for the report's header; safe on an unreachable host."""
+        return self.host.summary()
+
+    def close(self) -> None:
+        self.podman.close()
+        self.reach.close()

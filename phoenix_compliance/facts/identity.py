@@ -1,0 +1,200 @@
+"""Who and what the host is: the checked user, the OS, Podman and its helpers,
+the subordinate ids and the paths the base probe stats."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from phoenix_compliance.facts.groups import GroupReader, ProbeGroup
+from phoenix_compliance.facts.systemd import UnitSwitches
+from phoenix_compliance.parsers.manifest import Manifest
+from phoenix_compliance.transport.runner import Section
+
+
+@dataclass(frozen=True)
+class PathStat:
+    owner: str
+    uid: int
+    mode: int
+    kind: str
+    path: str
+
+
+def parse_stat(section: Section) -> PathStat | None:
+    """A `stat -c '%U|%u|%a|%F|%n'` line, or None when stat failed."""
+    if not section.ok:
+        return None
+    owner, uid, mode, kind, path = section.out.strip().split("|", 4)
+    return PathStat(owner, int(uid), int(mode, 8), kind, path)
+
+
+def parse_version(text: str) -> tuple[int, ...] | None:
+    match = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", text.strip())
+    if not match:
+        return None
+    return tuple(int(part) for part in match.groups() if part is not None)
+
+
+@dataclass(frozen=True)
+class IdRange:
+    owner: str
+    start: int
+    count: int
+    line: int
+
+
+def parse_id_ranges(text: str, user: str, uid: int) -> list[IdRange]:
+    """The /etc/subuid or /etc/subgid lines that belong to a user (by name or uid)."""
+    ranges = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        fields = line.strip().split(":")
+        if len(fields) != 3 or fields[0] not in (user, str(uid)):
+            continue
+        try:
+            ranges.append(IdRange(fields[0], int(fields[1]), int(fields[2]), number))
+        except ValueError:
+            continue
+    return ranges
+
+
+@dataclass(frozen=True)
+class Linger:
+    """Whether systemd keeps the user's manager running without a session."""
+
+    file_present: bool  # /var/lib/systemd/linger/USER, which logind reads
+    loginctl: str  # what `loginctl show-user --property=Linger` said: Linger=yes, or its failure
+
+
+def first_line(section: Section, default: str) -> str:
+    """The first line a program printed, or `default` when it printed nothing."""
+    return (section.out.strip().splitlines() or [default])[0]
+
+
+class HostIdentity(GroupReader):
+    """The base probe read: the checked account and what is installed for it."""
+
+    def __init__(self, base: ProbeGroup, stack: ProbeGroup, manifest: Manifest, host_id: str) -> None:
+        super().__init__(base)
+        self._stack = stack
+        self.manifest = manifest
+        self.host_id = host_id
+
+    @cached_property
+    def user(self) -> str:
+        return self.section("whoami").out.splitlines()[0]
+
+    @cached_property
+    def uid(self) -> int:
+        return int(self.section("whoami").out.splitlines()[1])
+
+    @cached_property
+    def home(self) -> str:
+        lines = self.section("whoami").out.splitlines()
+        return lines[2] if len(lines) > 2 else f"/home/{self.user}"
+
+    def where(self, what: str) -> str:
+        """How evidence names its source: 'podman info as ops on ssh://web1'."""
+        return f"{what} as {self.user} on {self.host_id}"
+
+    @cached_property
+    def os_name(self) -> str:
+        for line in self.section("os_release").out.splitlines():
+            if line.startswith("PRETTY_NAME="):
+                return line.split("=", 1)[1].strip('"')
+        return "unknown"
+
+    @cached_property
+    def kernel(self) -> str:
+        return self.section("kernel").out.strip() or "unknown"
+
+    @cached_property
+    def podman_version(self) -> tuple[int, ...] | None:
+        section = self.section("podman_version")
+        if not section.ok:
+            return None
+        try:
+            payload = json.loads(section.out)
+            return parse_version(str(payload["Client"]["Version"]))
+        except (ValueError, KeyError, TypeError):
+            return parse_version(section.out)
+
+    @property
+    def podman_version_text(self) -> str:
+        version = self.podman_version
+        return ".".join(map(str, version)) if version else "not installed"
+
+    @cached_property
+    def podman_info(self) -> dict[str, Any] | None:
+        section = self.section("podman_info")
+        if not section.ok:
+            return None
+        try:
+            payload = json.loads(section.out)
+        except ValueError:
+            return None
+        return payload if isinstance(payload, dict) else None
+
+    def info_value(self, *path: str) -> Any:
+        node: Any = self.podman_info
+        for key in path:
+            if not isinstance(node, dict):
+                return None
+            node = node.get(key)
+        return node
+
+    @cached_property
+    def tools(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for line in self.section("tools").out.splitlines():
+            name, _, path = line.partition("=")
+            if path and name not in found:
+                found[name] = path
+        return found
+
+    @property
+    def compose_version(self) -> Section:
+        """`podman-compose version`, from the stack probe."""
+        return self._stack.section("compose_version")
+
+    @property
+    def podman_socket(self) -> UnitSwitches:
+        """The user's podman.socket unit."""
+        return UnitSwitches("podman.socket", self.section("socket_enabled"), self.section("socket_active"))
+
+    @property
+    def linger(self) -> Linger:
+        loginctl = self.section("linger_loginctl")
+        said = loginctl.out.strip() if loginctl.ok else loginctl.describe_failure()
+        return Linger(self.section("linger_file").ok, said)
+
+    def id_ranges(self, kind: str) -> list[IdRange]:
+        return parse_id_ranges(self.section(kind).out, self.user, self.uid)
+
+    def stat(self, section: str) -> PathStat | None:
+        return parse_stat(self.section(section))
+
+    @property
+    def quadlet_dir(self) -> str:
+        configured = self.manifest.quadlet_dir
+        if configured == "~" or configured.startswith("~/"):
+            return self.home + configured[1:]
+        return configured
+
+    @property
+    def api_socket_path(self) -> str:
+        return f"/run/user/{self.uid}/podman/podman.sock"
+
+    def summary(self) -> dict[str, str]:
+        """Host facts for the report's header; safe on an unreachable host."""
+        if self.probe.failure is not None or not self.probe.probed:
+            return {}
+        return {
+            "OS": self.os_name,
+            "Kernel": self.kernel,
+            "Podman": self.podman_version_text,
+            "User": f"{self.user} (uid {self.uid})",
+        }
