@@ -1,0 +1,177 @@
+"""Network: Network=, a .network's subnets, ExposeHostPort= and PublishPort= (QL023, QL026, QL034, QL038, QL061).
+
+Network= naming a .network or (from 5.3) a .container whose network is
+joined, Gateway=/IPRange= paired with Subnet=, and port specs podman refuses.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from phoenix_compliance.parsers.quadlet import UnitFile
+from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
+from phoenix_compliance.quadlet_lint.readers import lookup_all, lookup_value
+from phoenix_compliance.quadlet_lint.rules.values import report_quoted
+from phoenix_compliance.quadlet_lint.versions import NETWORK_CONTAINER_SINCE
+
+
+@unit_rule(140)
+def networks(out: UnitContext) -> None:
+    unit = out.unit
+    main = unit.main_section_name
+    if main not in ("Container", "Pod", "Kube", "Build") or not out.converted:
+        return
+    for entry in lookup_all(unit, main, "Network"):
+        report_quoted(out, entry)
+        # addNetworks() reads the value raw (quotes kept) and cuts at the first ':'.
+        target, colon, _options = entry.value.partition(":")
+        is_network = target.endswith(".network")
+        is_container = target.endswith(".container") and out.version >= NETWORK_CONTAINER_SINCE
+        if not (is_network or is_container):
+            continue
+        if not out.has(target):
+            out.add(
+                "QL031",
+                entry,
+                "Network",
+                f"Network={entry.value}: there is no {target} beside this file; Quadlet: "
+                f'"requested Quadlet unit {target} was not found"',
+                f"add {target} next to {unit.name}, or name an existing network",
+            )
+        elif is_container and (joined := out.others.get(target)) is not None and not container_resource_name(joined):
+            out.add(
+                "QL038",
+                entry,
+                "Network",
+                f"Network={entry.value}: {target} names its container with a specifier Quadlet cannot expand "
+                f'(only %N is), so it cannot join its network; Quadlet: "cannot get the resource name of {target}"',
+                f"set ContainerName= in {target} to a plain name (or one using only %N)",
+            )
+        elif is_container and colon:
+            out.add(
+                "QL034",
+                entry,
+                "Network",
+                f"Network={entry.value}: Quadlet refuses options when joining another container's "
+                'network ("extra options are not supported when joining another container\'s network")',
+                f"write Network={target} without options",
+            )
+
+
+def container_resource_name(unit: UnitFile) -> str:
+    """GetContainerResourceName(): the container's name with %N expanded, "" when other
+    specifiers remain (the default name of a template, systemd-%p_%i, among them)."""
+    name = lookup_value(unit, "Container", "ContainerName")
+    if not name:
+        name = "systemd-%p_%i" if "@" in unit.name else "systemd-%N"
+    service = lookup_value(unit, "Container", "ServiceName") or unit.name.rpartition(".")[0]
+    resolved = name.replace("%N", service)
+    return "" if "%" in resolved else resolved
+
+
+@unit_rule(150)
+def network_subnets(out: UnitContext) -> None:
+    unit = out.unit
+    if unit.kind != "network" or not out.converted:
+        return
+    subnets = lookup_all(unit, "Network", "Subnet")
+    for key in ("Gateway", "IPRange"):
+        extra = lookup_all(unit, "Network", key)[len(subnets) :]
+        if not extra:
+            continue
+        said = "has no Subnet=" if not subnets else f"has more {key}= values than Subnet= values"
+        out.add(
+            "QL023",
+            extra[0],
+            key,
+            f"{key}={extra[0].value}: the network {said}; Quadlet pairs each {key}= with a Subnet= "
+            "and refuses the file",
+            f"add the Subnet= this {key}= belongs to",
+        )
+
+
+_EXPOSE_PORT = re.compile(r"\d+(-\d+)?(/udp|/tcp)?$")
+
+
+def _port_range(text: str, lowest: int) -> tuple[int, int] | None:
+    match = re.fullmatch(r"(\d+)(?:-(\d+))?", text)
+    if not match:
+        return None
+    first = int(match.group(1))
+    last = int(match.group(2) or first)
+    if not lowest <= first <= last <= 65535:
+        return None
+    return first, last
+
+
+def publish_port_problem(value: str) -> str | None:
+    """Why podman would refuse a --publish value, or None (podman-run(1) --publish)."""
+    body, _slash, protocols = value.partition("/")
+    if protocols and not all(p in ("tcp", "udp", "sctp") for p in protocols.split(",")):
+        return f"'{protocols}' is not tcp, udp or sctp"
+    address = ""
+    if body.startswith("["):
+        end = body.find("]")
+        if end == -1 or body[end + 1 : end + 2] != ":":
+            return "an IPv6 address must be written [address]:hostPort:containerPort"
+        address, rest = body[1:end], body[end + 2 :]
+        parts = rest.split(":")
+        if len(parts) != 2:
+            return "expected [address]:hostPort:containerPort"
+        host, container = parts
+    else:
+        parts = body.split(":")
+        if len(parts) > 3:
+            return "too many ':'; expected [[address:]hostPort:]containerPort"
+        container = parts[-1]
+        host = parts[-2] if len(parts) >= 2 else ""
+        address = parts[0] if len(parts) == 3 else ""
+    if address:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            return f"'{address}' is not an IP address"
+    container_range = _port_range(container, 1)
+    if container_range is None:
+        return f"'{container}' is not a container port or range (1-65535)"
+    if host:
+        host_range = _port_range(host, 0)
+        if host_range is None:
+            return f"'{host}' is not a host port or range (0-65535)"
+        if host_range[1] - host_range[0] != container_range[1] - container_range[0] and host_range[0] != 0:
+            return "the host and container ranges differ in length"
+    return None
+
+
+@unit_rule(180)
+def ports(out: UnitContext) -> None:
+    unit = out.unit
+    main = unit.main_section_name
+    if main is None or not out.converted:
+        return
+    if unit.kind == "container":
+        for entry in lookup_all(unit, main, "ExposeHostPort"):
+            port = entry.value.strip()
+            if not _EXPOSE_PORT.search(port):
+                out.add(
+                    "QL026",
+                    entry,
+                    "ExposeHostPort",
+                    f"ExposeHostPort={port} is not a port or range; Quadlet: \"invalid port format '{port}'\"",
+                    "write a port (8080), a range (8000-8010) and optionally /tcp or /udp",
+                )
+    if main not in ("Container", "Pod", "Kube"):
+        return
+    for entry in lookup_all(unit, main, "PublishPort"):
+        if report_quoted(out, entry) or "%" in entry.value:
+            continue
+        problem = publish_port_problem(entry.value)
+        if problem is not None:
+            out.add(
+                "QL061",
+                entry,
+                "PublishPort",
+                f"PublishPort={entry.value}: {problem}; podman refuses to start the container",
+                "write [[address:]hostPort:]containerPort[/tcp|udp], e.g. PublishPort=8080:80",
+            )

@@ -1,0 +1,80 @@
+"""Stack: the project's conventions for a stack under one systemd target (QL050 to QL052).
+
+Judged only with a stack profile (``--profile stack``): every container and
+pod joins the target (WantedBy=) and stops with it (PartOf=), and each bind
+mount carries an SELinux relabel option.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from phoenix_compliance.grammar.specifiers import is_host_path
+from phoenix_compliance.grammar.volumes import WINDOWS_PATH, split_volume
+from phoenix_compliance.parsers.quadlet import strip_matching_quotes
+from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
+from phoenix_compliance.quadlet_lint.rules.storage import volume_sections
+
+
+def _words(values: Iterable[str]) -> set[str]:
+    return {word for value in values for word in value.split()}
+
+
+@unit_rule(260, quadlet_only=False)
+def stack_profile(out: UnitContext) -> None:
+    unit, stack = out.unit, out.stack
+    if stack is None or unit.kind not in stack.kinds:
+        return
+    target = stack.target
+    if target not in _words(unit.values("Install", "WantedBy")):
+        section = unit.section("Install")
+        out.add(
+            "QL050",
+            section if section else 1,
+            "WantedBy",
+            f"{unit.name} is not wanted by {target}, so starting the stack does not start it",
+            f"add WantedBy={target} under [Install]",
+        )
+    if target not in _words(unit.values("Unit", "PartOf")):
+        section = unit.section("Unit")
+        out.add(
+            "QL051",
+            section if section else 1,
+            "PartOf",
+            f"{unit.name} is not PartOf={target}, so stopping or restarting the stack leaves it running",
+            f"add PartOf={target} under [Unit]",
+        )
+    if stack.require_selinux_relabel:
+        relabel(out)
+
+
+def relabel(out: UnitContext) -> None:
+    unit = out.unit
+    for section in volume_sections(unit):
+        for entry in unit.entries_for(section, "Volume"):
+            value = strip_matching_quotes(entry.value)
+            source, _dest, options = split_volume(value)
+            if not source or not is_host_path(source) or WINDOWS_PATH.match(value):
+                continue
+            if {"z", "Z"} & set(options.split(",")):
+                continue
+            out.add(
+                "QL052",
+                entry,
+                "Volume",
+                f"bind mount {source} has no :Z or :z, so on an SELinux host the container cannot use it",
+                f"append :Z (private) or :z (shared): Volume={source}:{_dest}:{options + ',' if options else ''}Z",
+            )
+        for entry in unit.entries_for(section, "Mount"):
+            tokens = [t.strip() for t in strip_matching_quotes(entry.value).split(",")]
+            if "type=bind" not in tokens:
+                continue
+            if {"relabel=private", "relabel=shared", "z", "Z"} & set(tokens):
+                continue
+            out.add(
+                "QL052",
+                entry,
+                "Mount",
+                "bind mount has no relabel option, so on an SELinux host the container cannot use it",
+                "add relabel=private (like :Z) or relabel=shared (like :z)",
+            )
