@@ -3,9 +3,10 @@
 Which values the generator refuses follows its conversion code, read the way
 the 5.4.2 generator reads it: Lookup() trims every surrounding quote,
 LookupAll() restarts at an empty value, words split like systemd's
-extract_first_word() (with C unescaping), and Mount= values are Go CSV
-records. The rules read values only through these readers, so a change of the
-generator's reading is made once.
+extract_first_word() (with C unescaping). The rules read values only through
+these readers, so a change of the generator's reading is made once; what a
+value means to podman (a volume, mount or port spec) is read by
+``phoenix_compliance.grammar``.
 """
 
 from __future__ import annotations
@@ -187,39 +188,3 @@ def all_words(unit: UnitFile, section: str, key: str, flags: int = SPLIT_STRV) -
         for word in split_words(entry.value, flags) or []:
             found.append((entry, word))
     return found
-
-
-def go_csv_fields(text: str) -> list[str] | None:
-    """One record read by Go's encoding/csv (strict quotes), as podman's FindMountType() does."""
-    fields: list[str] = []
-    index = 0
-    while True:
-        if index < len(text) and text[index] == '"':
-            index += 1
-            field: list[str] = []
-            while True:
-                end = text.find('"', index)
-                if end == -1:
-                    return None  # no closing quote
-                field.append(text[index:end])
-                index = end + 1
-                if index < len(text) and text[index] == '"':
-                    field.append('"')
-                    index += 1
-                    continue
-                break
-            fields.append("".join(field))
-            if index == len(text):
-                return fields
-            if text[index] != ",":
-                return None  # extraneous text after the closing quote
-            index += 1
-        else:
-            end = text.find(",", index)
-            field_text = text[index:] if end == -1 else text[index:end]
-            if '"' in field_text:
-                return None  # a bare quote in an unquoted field
-            fields.append(field_text)
-            if end == -1:
-                return fields
-            index = end + 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from phoenix_compliance.grammar.specifiers import is_host_path
-from phoenix_compliance.grammar.volumes import WINDOWS_PATH, split_volume
+from phoenix_compliance.grammar.volumes import WINDOWS_PATH, parse_mount, split_volume, volume_relabel
 from phoenix_compliance.parsers.quadlet import strip_matching_quotes
 from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
 from phoenix_compliance.quadlet_lint.rules.storage import volume_sections
@@ -56,7 +56,7 @@ def relabel(out: UnitContext) -> None:
             source, _dest, options = split_volume(value)
             if not source or not is_host_path(source) or WINDOWS_PATH.match(value):
                 continue
-            if {"z", "Z"} & set(options.split(",")):
+            if volume_relabel(options.split(",")) is not None:
                 continue
             out.add(
                 "QL052",
@@ -66,10 +66,8 @@ def relabel(out: UnitContext) -> None:
                 f"append :Z (private) or :z (shared): Volume={source}:{_dest}:{options + ',' if options else ''}Z",
             )
         for entry in unit.entries_for(section, "Mount"):
-            tokens = [t.strip() for t in strip_matching_quotes(entry.value).split(",")]
-            if "type=bind" not in tokens:
-                continue
-            if {"relabel=private", "relabel=shared", "z", "Z"} & set(tokens):
+            mount = parse_mount(strip_matching_quotes(entry.value))
+            if mount is None or mount.type != "bind" or mount.relabel is not None:
                 continue
             out.add(
                 "QL052",

@@ -11,13 +11,12 @@ from __future__ import annotations
 import re
 
 from phoenix_compliance.grammar.names import PODMAN_NAME
-from phoenix_compliance.grammar.volumes import WINDOWS_PATH, split_volume
+from phoenix_compliance.grammar.volumes import WINDOWS_PATH, parse_mount, split_volume
 from phoenix_compliance.parsers.quadlet import Entry, UnitFile
 from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
 from phoenix_compliance.quadlet_lint.readers import (
     SPLIT_ARGS,
     all_words,
-    go_csv_fields,
     lookup,
     lookup_all,
     lookup_value,
@@ -154,18 +153,11 @@ def _mount(out: UnitContext, entry: Entry, word: str) -> None:
     def refuse(why: str, fix: str) -> None:
         out.add("QL045", entry, "Mount", f"Mount={word}: {why}", fix)
 
-    fields = go_csv_fields(word)
-    if fields is None:
+    mount = parse_mount(word)
+    if mount is None:
         refuse("is not valid comma-separated text (stray double quote); Quadlet refuses it", "remove the quotes")
         return
-    mount_type: str | None = None
-    tokens: list[str] = []
-    for field in fields:
-        parts = field.split("=")
-        if mount_type is None and len(parts) == 2 and parts[0] == "type":
-            mount_type = parts[1]
-        else:
-            tokens.append(field)
+    mount_type, tokens = mount.type, mount.tokens
     if mount_type is None:
         refuse(
             f'has no type=; Quadlet: "incorrect mount format: should be --mount {_MOUNT_FORMAT}"',
