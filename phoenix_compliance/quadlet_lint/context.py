@@ -64,6 +64,12 @@ class UnitContext:
         """Whether the generator of this version converts this file type: its own checks only matter then."""
         return generator_reads(self.unit.kind, self.version)
 
+    @property
+    def converted_main(self) -> str | None:
+        """The unit's Quadlet section ('Container', ...) if the generator of this version converts the
+        file; None for a plain systemd unit or a file type this version skips."""
+        return self.unit.main_section_name if self.converted else None
+
     def section_line(self, name: str | None) -> int:
         """The line of a section's header, or 1 when the unit has no such section."""
         section = self.unit.section(name) if name else None

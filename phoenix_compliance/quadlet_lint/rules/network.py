@@ -1,4 +1,4 @@
-"""Network: Network=, a .network's subnets, ExposeHostPort= and PublishPort= (QL023, QL026, QL034, QL038, QL061).
+"""Network: Network=, a .network's subnets, ExposeHostPort= and PublishPort= (QL023, QL026, QL031, QL034, QL038, QL061).
 
 Network= naming a .network or (from 5.3) a .container whose network is
 joined, Gateway=/IPRange= paired with Subnet=, and port specs podman refuses.
@@ -19,8 +19,8 @@ from phoenix_compliance.quadlet_lint.versions import NETWORK_CONTAINER_SINCE
 @unit_rule(140)
 def networks(out: UnitContext) -> None:
     unit = out.unit
-    main = unit.main_section_name
-    if main not in ("Container", "Pod", "Kube", "Build") or not out.converted:
+    main = out.converted_main
+    if main not in ("Container", "Pod", "Kube", "Build"):
         return
     for entry in lookup_all(unit, main, "Network"):
         report_quoted(out, entry)
@@ -97,8 +97,8 @@ _EXPOSE_PORT = re.compile(r"\d+(-\d+)?(/udp|/tcp)?$")
 @unit_rule(180)
 def ports(out: UnitContext) -> None:
     unit = out.unit
-    main = unit.main_section_name
-    if main is None or not out.converted:
+    main = out.converted_main
+    if main is None:
         return
     if unit.kind == "container":
         for entry in lookup_all(unit, main, "ExposeHostPort"):

@@ -94,8 +94,8 @@ _NAME_KEYS = {"container": "ContainerName", "pod": "PodName", "volume": "VolumeN
 def names(out: UnitContext) -> None:
     unit = out.unit
     key = _NAME_KEYS.get(unit.kind)
-    main = unit.main_section_name
-    if key is None or main is None or not out.converted:
+    main = out.converted_main
+    if key is None or main is None:
         return
     found = lookup(unit, main, key)
     if found is None or not found[1] or "%" in found[1]:
@@ -128,9 +128,9 @@ def is_unambiguous_image(name: str) -> bool:
 @unit_rule(240)
 def short_image_name(out: UnitContext) -> None:
     unit = out.unit
-    main = unit.main_section_name
+    main = out.converted_main
     # warnIfAmbiguousName() runs for these three file types only.
-    if unit.kind not in ("container", "volume", "image") or main is None or not out.converted:
+    if unit.kind not in ("container", "volume", "image") or main is None:
         return
     found = lookup(unit, main, "Image")
     if found is None:

@@ -14,8 +14,8 @@ from phoenix_compliance.quadlet_lint.readers import lookup_all, lookup_value
 @unit_rule(70)
 def required(out: UnitContext) -> None:
     unit = out.unit
-    main = unit.main_section_name
-    if main is None or not out.converted:
+    main = out.converted_main
+    if main is None:
         return
     at = out.section_line(main)
 

@@ -26,23 +26,16 @@ def stack_profile(out: UnitContext) -> None:
     if stack is None or unit.kind not in stack.kinds:
         return
     target = stack.target
-    if target not in _words(unit.values("Install", "WantedBy")):
-        section = unit.section("Install")
+    memberships = (
+        ("QL050", "Install", "WantedBy", f"is not wanted by {target}, so starting the stack does not start it"),
+        ("QL051", "Unit", "PartOf", f"is not PartOf={target}, so stopping or restarting the stack leaves it running"),
+    )
+    for rule_id, section_name, key, why in memberships:
+        if target in _words(unit.values(section_name, key)):
+            continue
+        section = unit.section(section_name)
         out.add(
-            "QL050",
-            section if section else 1,
-            "WantedBy",
-            f"{unit.name} is not wanted by {target}, so starting the stack does not start it",
-            f"add WantedBy={target} under [Install]",
-        )
-    if target not in _words(unit.values("Unit", "PartOf")):
-        section = unit.section("Unit")
-        out.add(
-            "QL051",
-            section if section else 1,
-            "PartOf",
-            f"{unit.name} is not PartOf={target}, so stopping or restarting the stack leaves it running",
-            f"add PartOf={target} under [Unit]",
+            rule_id, section if section else 1, key, f"{unit.name} {why}", f"add {key}={target} under [{section_name}]"
         )
     if stack.require_selinux_relabel:
         relabel(out)

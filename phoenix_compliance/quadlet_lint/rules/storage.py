@@ -257,8 +257,8 @@ def _refused_working_directory(kind: str, value: str) -> str | None:
 def working_directory(out: UnitContext) -> None:
     """handleSetWorkingDirectory() and the build context rules of ConvertBuild()."""
     unit = out.unit
-    main = unit.main_section_name
-    if unit.kind not in ("build", "kube") or main is None or not out.converted:
+    main = out.converted_main
+    if unit.kind not in ("build", "kube") or main is None:
         return
     found = lookup(unit, main, "SetWorkingDirectory")
     at = out.section_line(main)

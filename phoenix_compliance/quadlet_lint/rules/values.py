@@ -31,29 +31,31 @@ def report_quoted(out: UnitContext, entry: Entry) -> bool:
     return True
 
 
+# [Service] keys Quadlet sets itself for containers and kube units: the values it lets through
+# (the first is its own), and how its error message calls the key.
+_SERVICE_OVERRIDES = (
+    ("KillMode", ("mixed", "control-group"), "KillMode"),
+    ("Type", ("notify", "oneshot"), "service Type"),
+)
+
+
 @unit_rule(80)
 def service_overrides(out: UnitContext) -> None:
     """Quadlet runs containers and kube units its own way and refuses [Service] settings against it."""
     unit = out.unit
     if unit.kind not in ("container", "kube") or not out.converted:
         return
-    found = lookup(unit, "Service", "KillMode")
-    if found is not None and found[1] not in ("mixed", "control-group"):
+    for key, allowed, called in _SERVICE_OVERRIDES:
+        found = lookup(unit, "Service", key)
+        if found is None or found[1] in allowed:
+            continue
+        entry, value = found
         out.add(
             "QL018",
-            found[0],
-            "KillMode",
-            f"KillMode={found[1]}: Quadlet only allows mixed or control-group (\"invalid KillMode '{found[1]}'\")",
-            "remove KillMode= (Quadlet sets mixed) or use control-group",
-        )
-    found = lookup(unit, "Service", "Type")
-    if found is not None and found[1] not in ("notify", "oneshot"):
-        out.add(
-            "QL018",
-            found[0],
-            "Type",
-            f"Type={found[1]}: Quadlet only allows notify or oneshot (\"invalid service Type '{found[1]}'\")",
-            "remove Type= (Quadlet sets notify) or use oneshot",
+            entry,
+            key,
+            f"{key}={value}: Quadlet only allows {allowed[0]} or {allowed[1]} (\"invalid {called} '{value}'\")",
+            f"remove {key}= (Quadlet sets {allowed[0]}) or use {allowed[1]}",
         )
 
 
@@ -64,8 +66,8 @@ _REMAP_MANUAL_ALLOWED = {"container": True, "pod": True, "kube": False}
 @unit_rule(90)
 def user_and_mappings(out: UnitContext) -> None:
     unit = out.unit
-    main = unit.main_section_name
-    if main is None or not out.converted:
+    main = out.converted_main
+    if main is None:
         return
     if unit.kind == "container":
         group = lookup(unit, main, "Group")
@@ -157,8 +159,8 @@ _KEY_VALUE_KEYS: dict[str, tuple[str, ...]] = {
 @unit_rule(190)
 def key_values(out: UnitContext) -> None:
     unit = out.unit
-    main = unit.main_section_name
-    if main not in _KEY_VALUE_KEYS or not out.converted:
+    main = out.converted_main
+    if main not in _KEY_VALUE_KEYS:
         return
     for key in _KEY_VALUE_KEYS[main]:
         for entry in lookup_all(unit, main, key):
@@ -236,8 +238,8 @@ def auto_update(out: UnitContext) -> None:
 @unit_rule(220)
 def userns(out: UnitContext) -> None:
     unit = out.unit
-    main = unit.main_section_name
-    if unit.kind in ("container", "pod", "kube") and main is not None and out.converted:
+    main = out.converted_main
+    if unit.kind in ("container", "pod", "kube") and main is not None:
         found = lookup(unit, main, "UserNS")
         if found is not None and found[1]:
             mode, colon, rest = found[1].partition(":")
