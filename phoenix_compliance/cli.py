@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from phoenix_compliance.lint_output import RENDERERS, LintRun
 from phoenix_compliance.quadlet_lint import (
     FILE_TYPE_SINCE,
     LINTED_SUFFIXES,
@@ -33,6 +32,7 @@ from phoenix_compliance.quadlet_lint import (
     lint_paths,
     parse_version,
 )
+from phoenix_compliance.quadlet_lint.output import RENDERERS, LintRun
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1

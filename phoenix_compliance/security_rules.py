@@ -13,12 +13,13 @@ same thing differently and a check usually has only one of them at hand.
 
 from __future__ import annotations
 
-import csv
 import re
 import shlex
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
+from phoenix_compliance.grammar.specifiers import is_host_path
+from phoenix_compliance.grammar.volumes import parse_mount, split_volume, volume_relabel
 from phoenix_compliance.parsers.compose import ComposeFile, ComposeService, port_spec
 from phoenix_compliance.parsers.quadlet import Entry, UnitFile, strip_matching_quotes
 
@@ -77,11 +78,6 @@ IMAGES = RuleInfo(
 
 RULES: tuple[RuleInfo, ...] = (SELINUX_LABELS, UNPRIVILEGED_PORTS, PRIVILEGES, SOCKET_MOUNTS, SECRETS, IMAGES)
 
-# Systemd specifiers that expand to an absolute path (systemd.unit(5)): %h home,
-# %t runtime dir, %S state, %C cache, %L logs, %E config, %T/%V temp, %d
-# credentials, %y/%Y the unit file. `%N-data` is a volume name, not a path.
-_PATH_SPECIFIERS = frozenset("htSCLETVdyY")
-
 # The sections whose mounts, ports and images reach a container or pod.
 _MOUNT_SECTIONS = ("Container", "Pod")
 _PORT_SECTIONS = ("Container", "Pod", "Kube")
@@ -130,11 +126,11 @@ def quadlet_selinux_labels(units: Iterable[UnitFile], *, named_volumes_too: bool
     offences = []
     for unit in units:
         for entry in _entries(unit, _MOUNT_SECTIONS, "Volume"):
-            source, target, options = _split_volume(entry.value)
+            source, target, options = split_volume(strip_matching_quotes(entry.value))
             if not source:
                 continue
-            is_bind = _is_host_path(source)
-            if not (is_bind or named_volumes_too) or {"z", "Z"} & set(options.split(",")):
+            is_bind = is_host_path(source)
+            if not (is_bind or named_volumes_too) or volume_relabel(options.split(",")) is not None:
                 continue
             what = "bind mount" if is_bind else "named volume"
             offences.append(
@@ -148,25 +144,29 @@ def quadlet_selinux_labels(units: Iterable[UnitFile], *, named_volumes_too: bool
                 )
             )
         for entry in _entries(unit, _MOUNT_SECTIONS, "Mount"):
-            mount = _mount_options(entry.value)
-            kind = mount.get("type", "volume")
+            mount = parse_mount(strip_matching_quotes(entry.value))
+            if mount is None:
+                continue  # podman cannot read it; the Quadlet linter reports it (QL045)
+            # No type= at all (Quadlet refuses it, QL045) is judged as Docker would read it: a volume.
+            kind = mount.type or "volume"
+            source = mount.source or ""
             if kind in _HOST_PATH_MOUNT_TYPES:
-                if mount.get("relabel") in ("private", "shared"):
+                if mount.relabel is not None:
                     continue
                 message = (
-                    f"{kind} mount {_mount_source(mount)} has no relabel option, so on an SELinux host the "
-                    "container is denied access to it; add relabel=private (like :Z) or relabel=shared (like :z)"
+                    f"{kind} mount {source} has no relabel option, so on an SELinux host the container is "
+                    "denied access to it; add relabel=private (like :Z) or relabel=shared (like :z)"
                 )
             elif kind == "volume" and named_volumes_too:
                 # podman accepts relabel= only on bind and glob mounts, so the
                 # label has to come from the Volume= spelling instead.
                 message = (
-                    f"named volume {_mount_source(mount)} cannot carry a relabel option as Mount=type=volume; "
-                    f"write it as Volume={_mount_source(mount)}:{_mount_target(mount)}:Z"
+                    f"named volume {source} cannot carry a relabel option as Mount=type=volume; "
+                    f"write it as Volume={source}:{mount.target or ''}:Z"
                 )
             else:
                 continue
-            subject = f"Mount type={kind} source={_mount_source(mount)}"
+            subject = f"Mount type={kind} source={source}"
             offences.append(_unit_offence(SELINUX_LABELS, unit, entry, subject, message))
     return offences
 
@@ -395,15 +395,16 @@ def quadlet_socket_mounts(units: Iterable[UnitFile]) -> list[Offence]:
     offences = []
     for unit in units:
         for entry in _entries(unit, _MOUNT_SECTIONS, "Volume"):
-            source, target, _options = _split_volume(entry.value)
+            source, target, _options = split_volume(strip_matching_quotes(entry.value))
             if source and is_api_socket(source):
                 subject = f"Volume={source}:{target}"
                 offences.append(_unit_offence(SOCKET_MOUNTS, unit, entry, subject, _socket_message(source)))
         for entry in _entries(unit, _MOUNT_SECTIONS, "Mount"):
-            source = _mount_source(_mount_options(entry.value))
-            if source and is_api_socket(source):
-                subject = f"Mount source={source}"
-                offences.append(_unit_offence(SOCKET_MOUNTS, unit, entry, subject, _socket_message(source)))
+            mount = parse_mount(strip_matching_quotes(entry.value))
+            mount_source = mount.source if mount is not None else None
+            if mount_source and is_api_socket(mount_source):
+                subject = f"Mount source={mount_source}"
+                offences.append(_unit_offence(SOCKET_MOUNTS, unit, entry, subject, _socket_message(mount_source)))
     return offences
 
 
@@ -602,36 +603,3 @@ def _entries(unit: UnitFile, sections: tuple[str, ...], key: str) -> list[Entry]
         if section == unit.main_section_name or section == "Service":
             found.extend(unit.entries_for(section, key))
     return sorted(found, key=lambda entry: entry.line)
-
-
-def _split_volume(value: str) -> tuple[str, str, str]:
-    """(source, target, options) the way Quadlet's addVolumes() splits a Volume=."""
-    parts = strip_matching_quotes(value).split(":", 2)
-    if len(parts) == 1:
-        return "", parts[0], ""
-    return parts[0], parts[1], parts[2] if len(parts) == 3 else ""
-
-
-def _is_host_path(source: str) -> bool:
-    """Absolute, relative to the unit file, or a path specifier such as %h/data."""
-    if source.startswith(("/", ".")):
-        return True
-    return len(source) > 1 and source[0] == "%" and source[1] in _PATH_SPECIFIERS
-
-
-def _mount_options(value: str) -> dict[str, str]:
-    """A Mount= value as podman reads --mount: CSV fields of key=value (bare flags map to "true")."""
-    fields = next(csv.reader([strip_matching_quotes(value)]), [])
-    options: dict[str, str] = {}
-    for field in fields:
-        key, equals, val = field.strip().partition("=")
-        options[key.lower()] = val if equals else "true"
-    return options
-
-
-def _mount_source(mount: dict[str, str]) -> str:
-    return mount.get("source") or mount.get("src") or ""
-
-
-def _mount_target(mount: dict[str, str]) -> str:
-    return mount.get("destination") or mount.get("dst") or mount.get("target") or ""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from phoenix_compliance.cli import main
 from phoenix_compliance.parsers.quadlet import parse_file, parse_text, service_name
 from phoenix_compliance.quadlet_lint import (
     QUADLET_KEYS,
@@ -19,7 +20,6 @@ from phoenix_compliance.quadlet_lint import (
     format_version,
     keys_for,
     lint_paths,
-    main,
     parse_version,
 )
 
@@ -670,11 +670,11 @@ class TestVersionsAndCli:
             parse_version("latest")
 
     def test_cli_exit_codes(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        assert main(["--podman", "5.4.2", "--target", "phoenix.target", str(REFERENCE_DIR)]) == 0
+        assert main(["lint", "--podman-version", "5.4.2", "--target", "phoenix.target", str(REFERENCE_DIR)]) == 0
         broken = write(tmp_path, "web.container", GOOD_CONTAINER + "Restart=always\n")
-        assert main([str(broken)]) == 1
+        assert main(["lint", "--podman-version", "5.4.2", "--profile", "validity", str(broken)]) == 1
         assert "QL014" in capsys.readouterr().out
-        assert main([]) == 2
+        assert main(["lint"]) == 2
 
 
 def _dry_run_script(files: dict[str, str]) -> str:

@@ -11,6 +11,7 @@ import pytest
 from phoenix_compliance import security_rules as rules
 from phoenix_compliance.parsers.compose import ComposeFile, load, parse
 from phoenix_compliance.parsers.quadlet import UnitFile, parse_file, parse_text
+from phoenix_compliance.quadlet_lint import StackRules, lint_paths
 from phoenix_compliance.security_rules import Offence
 
 REFERENCE = Path(__file__).resolve().parent.parent / "fixtures" / "infra" / "podman"
@@ -147,6 +148,43 @@ class TestSelinuxLabels:
         Mount=type=bind,src=/srv/conf,dst=/conf,relabel=shared
         """)
         assert rules.quadlet_selinux_labels([clean]) == []
+
+
+class TestRelabelAgreesWithTheLint:
+    """The security rule SEC-LABEL and the lint's QL052 read a bind mount's relabel option through one grammar.
+
+    Podman 5.4.2 and 5.8.2 take a bare Z or z in --mount as they take relabel=private or relabel=shared
+    (pkg/specgenutil/volumes.go parseMountOptions()), and Quadlet passes Mount= fields on unchanged.
+    """
+
+    @pytest.mark.parametrize(
+        ("line", "relabelled"),
+        [
+            ("Mount=type=bind,source=/srv/conf,destination=/conf,Z", True),
+            ("Mount=type=bind,source=/srv/conf,destination=/conf,z", True),
+            ("Mount=type=bind,source=/srv/conf,destination=/conf,relabel=private", True),
+            ("Mount=type=bind,source=/srv/conf,destination=/conf,relabel=shared", True),
+            ("Mount=Z,type=bind,src=/srv/conf,dst=/conf", True),
+            ('Mount="type=bind,src=/srv/conf,dst=/conf,z"', True),
+            ("Mount=type=bind,source=/srv/conf,destination=/conf", False),
+            ("Mount=type=bind,source=/srv/conf,destination=/conf,ro", False),
+            ("Mount=type=bind,source=/srv/conf,destination=/conf,relabel=none", False),
+            ("Volume=/srv/conf:/conf:Z", True),
+            ("Volume=/srv/conf:/conf:ro,z", True),
+            ("Volume=/srv/conf:/conf", False),
+            ("Volume=%h/conf:/conf:ro", False),
+        ],
+    )
+    def test_same_verdict(self, tmp_path: Path, line: str, relabelled: bool) -> None:
+        path = tmp_path / "web.container"
+        path.write_text(
+            "[Unit]\nPartOf=phoenix.target\n\n[Container]\nImage=docker.io/library/nginx:1.27\n"
+            f"{line}\n\n[Install]\nWantedBy=phoenix.target\n",
+            encoding="utf-8",
+        )
+        security = [offence.line for offence in rules.quadlet_selinux_labels([parse_file(path)])]
+        lint = [finding.line for finding in lint_paths([path], "5.4.2", StackRules()) if finding.rule_id == "QL052"]
+        assert security == lint == ([] if relabelled else [6])
 
 
 class TestUnprivilegedPorts:

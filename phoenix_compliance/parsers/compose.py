@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from phoenix_compliance.grammar.ports import PROTOCOLS, port_range
+from phoenix_compliance.grammar.volumes import RELABEL_OPTIONS, volume_fields
 from phoenix_compliance.parsers import yamlmarks
 from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList, YamlError
 
@@ -38,8 +40,6 @@ _HOST_PATH_RE = re.compile(r"^[~/.]")
 _LONG_VOLUME_TYPES = frozenset({"bind", "volume", "tmpfs"})
 _SPEC_ONLY_VOLUME_TYPES = frozenset({"npipe", "cluster", "image", "glob"})
 
-_PROTOCOLS = frozenset({"tcp", "udp", "sctp"})
-_PORT_RANGE_RE = re.compile(r"^(\d+)(?:-(\d+))?$")
 # PyYAML follows YAML 1.1, where an unquoted `22:22` is the base-60 integer 1342;
 # podman-compose then publishes port 1342. Docker compose (YAML 1.2) does not.
 _BASE60_RE = re.compile(r"(?<![\w.:'\"])[1-9][0-9_]*(?::[0-5]?[0-9])+(?![\w.:'\"])")
@@ -269,7 +269,7 @@ class _Parser:
 
         rest, _, protocol = spec.partition("/")
         protocol = protocol or "tcp"
-        if protocol not in _PROTOCOLS:
+        if protocol not in PROTOCOLS:
             bad(f"unknown protocol {protocol!r}")
             return
         # rsplit keeps an IPv6 host address (`::1:6000:6000`) in one piece.
@@ -293,7 +293,7 @@ class _Parser:
             bad("long syntax needs 'target'")
             return
         protocol = str(item.get("protocol") or "tcp")
-        if protocol not in _PROTOCOLS:
+        if protocol not in PROTOCOLS:
             bad(f"unknown protocol {protocol!r}")
             return
         published = item.get("published")
@@ -363,9 +363,12 @@ class _Parser:
         def bad(reason: str) -> None:
             self.problem(line, f"service {service}: volume {spec!r}: {reason}")
 
-        parts = spec.split(":")
+        parts = volume_fields(spec)
         source: str | None
         opts = ""
+        if parts is None:
+            bad("too many ':' (podman-compose cannot parse it)")
+            return None
         if len(parts) == 1:
             source, target = None, spec
         elif len(parts) == 2:
@@ -374,11 +377,8 @@ class _Parser:
             # because a second field without a leading / cannot be a target.
             if not target.startswith("/"):
                 source, target, opts = None, parts[0], parts[1]
-        elif len(parts) == 3:
-            source, target, opts = parts
         else:
-            bad("too many ':' (podman-compose cannot parse it)")
-            return None
+            source, target, opts = parts
         if not target.startswith("/"):
             bad(f"container path {target!r} is not absolute")
             return None
@@ -388,7 +388,7 @@ class _Parser:
         for opt in options:
             if opt in ("ro", "rw"):
                 read_only = opt == "ro"
-            elif opt in ("z", "Z"):
+            elif opt in RELABEL_OPTIONS:
                 selinux = opt
             elif opt not in _PLAIN_MOUNT_OPTIONS and not _PROPAGATION_RE.match(opt):
                 bad(f"unknown mount option {opt!r}")
@@ -476,14 +476,8 @@ class _Parser:
 
 
 def _port_range(text: str) -> range | None:
-    match = _PORT_RANGE_RE.match(text.strip())
-    if match is None:
-        return None
-    start = int(match.group(1))
-    end = int(match.group(2) or start)
-    if not 1 <= start <= end <= 65535:
-        return None
-    return range(start, end + 1)
+    found = port_range(text.strip())
+    return None if found is None else range(found[0], found[1] + 1)
 
 
 def _as_list(value: Any) -> list[Any]:

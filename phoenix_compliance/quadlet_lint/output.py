@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from phoenix_compliance.quadlet_lint import Finding, Rule
+from phoenix_compliance.quadlet_lint.findings import Finding, Rule
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_NAME = "phoenix-compliance lint"

@@ -1,0 +1,69 @@
+"""Lint Quadlet unit files against a given Podman version, reporting everything.
+
+The Quadlet generator stops at the first unsupported key of a file and says
+nothing about settings systemd silently ignores (a Restart= under [Unit], a
+WantedBy= outside [Install]). This linter judges every file at once and names
+file, line, key, why and the fix. ``phoenix-compliance lint`` (cli.py) is its
+command line.
+
+The package, by role:
+
+- ``findings``: the rule catalogue (RULES: id, severity, title) and Finding, StackRules;
+- ``versions``: what each Podman release understands (file types, keys per section,
+  release boundaries) and where those tables come from;
+- ``readers``: reading values the way the generator does (Lookup(), LookupAll(),
+  systemd word splitting, C unescaping, Go CSV);
+- ``discovery``: finding files as Quadlet does (unit folders, drop-ins, hidden duplicates);
+- ``context``: one unit's context as a rule sees it, and ``@unit_rule`` / ``@cross_file_rule``;
+- ``engine``: lint_unit / lint_units / lint_paths, running the declared rules in order;
+- ``rules/``: the rules, one module per family (syntax, structure, required,
+  references, storage, network, values, stack);
+- ``output``: the text, JSON and SARIF renderings of a run.
+
+A new rule is one function in its family module plus its entry in
+``findings.RULES``. Podman's value grammars (volume, mount and port specs,
+path specifiers) are shared with the compose parser and the security rules in
+``phoenix_compliance.grammar``.
+
+The selftests in selftests/test_quadlet_differential.py run thousands of files
+through both this linter and the real 5.4.2 generator and require the same
+verdict on each; the cases that once disagreed are kept in
+selftests/quadlet_regressions/.
+"""
+
+from __future__ import annotations
+
+from phoenix_compliance.quadlet_lint.discovery import LINTED_SUFFIXES, collect_files
+from phoenix_compliance.quadlet_lint.engine import lint_paths, lint_units
+from phoenix_compliance.quadlet_lint.findings import RULES, STACK_RULE_IDS, Finding, StackRules
+from phoenix_compliance.quadlet_lint.versions import (
+    DEFAULT_PODMAN_VERSION,
+    FILE_TYPE_SINCE,
+    NEWEST_KNOWN_VERSION,
+    QUADLET_KEYS,
+    QUADLET_SINCE,
+    Version,
+    format_version,
+    keys_for,
+    parse_version,
+)
+
+__all__ = [
+    "DEFAULT_PODMAN_VERSION",
+    "FILE_TYPE_SINCE",
+    "LINTED_SUFFIXES",
+    "NEWEST_KNOWN_VERSION",
+    "QUADLET_KEYS",
+    "QUADLET_SINCE",
+    "RULES",
+    "STACK_RULE_IDS",
+    "Finding",
+    "StackRules",
+    "Version",
+    "collect_files",
+    "format_version",
+    "keys_for",
+    "lint_paths",
+    "lint_units",
+    "parse_version",
+]

@@ -1,0 +1,108 @@
+"""Running the rules: over one unit, over units judged together, over files and folders.
+
+``lint_unit()`` runs every declared unit rule in order on one unit's context;
+``lint_units()`` does so for each unit, then runs the cross-file rules;
+``lint_paths()`` finds and reads the files first, as Quadlet would, with their
+drop-ins. Every problem of every file is returned, sorted by place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from phoenix_compliance.parsers.quadlet import UnitFile, kind_of, merge_dropins
+from phoenix_compliance.quadlet_lint import rules  # noqa: F401  (importing the families declares their rules)
+from phoenix_compliance.quadlet_lint.context import UnitContext, cross_file_rules, unit_rules
+from phoenix_compliance.quadlet_lint.discovery import read_dropins, read_units, unit_dirs
+from phoenix_compliance.quadlet_lint.findings import Finding, StackRules
+from phoenix_compliance.quadlet_lint.rules.syntax import syntax
+from phoenix_compliance.quadlet_lint.versions import DEFAULT_PODMAN_VERSION, Version, generator_reads, parse_version
+
+# Declared when the rules package was imported above; fixed from here on.
+UNIT_RULES = unit_rules()
+CROSS_FILE_RULES = cross_file_rules()
+
+
+def _by_place(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.path, f.line, f.rule_id, f.key or ""))
+
+
+def _with_dropins(unit: UnitFile, directories: list[Path], version: Version) -> tuple[UnitFile, list[Finding]]:
+    """The unit with its .conf drop-ins merged, as the generator converts it, and what is
+    wrong in the drop-ins' own syntax (the generator fails the run for it)."""
+    dropins: list[UnitFile] = []
+    findings: list[Finding] = []
+    for dropin in read_dropins(unit, directories):
+        if isinstance(dropin, Finding):
+            findings.append(dropin)
+            continue
+        context = UnitContext(dropin, version, frozenset(), {})
+        syntax(context)
+        findings.extend(context.findings)
+        dropins.append(replace(dropin, problems=[]))
+    return (merge_dropins(unit, dropins) if dropins else unit), findings
+
+
+def lint_paths(
+    paths: Iterable[Path | str],
+    podman_version: Version | str = DEFAULT_PODMAN_VERSION,
+    stack: StackRules | None = None,
+) -> list[Finding]:
+    """Lint unit files (or directories of them, searched recursively like Quadlet does),
+    each with the drop-ins Quadlet would merge into it.
+
+    Every problem of every file is returned, sorted by path and line.
+    """
+    version = parse_version(podman_version)
+    paths = list(paths)
+    directories = unit_dirs(paths)
+    findings: list[Finding] = []
+    units: list[UnitFile] = []
+    for unit in read_units(paths):
+        if isinstance(unit, Finding):
+            findings.append(unit)
+            continue
+        if unit.is_quadlet:
+            unit, dropin_findings = _with_dropins(unit, directories, version)
+            findings.extend(dropin_findings)
+        units.append(unit)
+    findings.extend(lint_units(units, version, stack))
+    return _by_place(findings)
+
+
+def lint_units(
+    units: Sequence[UnitFile],
+    podman_version: Version | str = DEFAULT_PODMAN_VERSION,
+    stack: StackRules | None = None,
+) -> list[Finding]:
+    """Lint parsed units together (cross-file rules see all of them)."""
+    version = parse_version(podman_version)
+    by_name = {unit.name: unit for unit in units}
+    findings: list[Finding] = []
+    for unit in units:
+        findings.extend(lint_unit(unit, version, stack, by_name, linted_units=by_name))
+    for rule in CROSS_FILE_RULES:
+        findings.extend(rule.check(units, version))
+    return _by_place(findings)
+
+
+def lint_unit(
+    unit: UnitFile,
+    podman_version: Version | str = DEFAULT_PODMAN_VERSION,
+    stack: StackRules | None = None,
+    linted_names: Iterable[str] = (),
+    linted_units: Mapping[str, UnitFile] | None = None,
+) -> list[Finding]:
+    """Lint one unit. ``linted_names`` are file names linted alongside it, which count
+    as present when resolving Pod=/Volume=/Network=/Image= references; ``linted_units``
+    are those parsed, for rules that look inside a referenced unit."""
+    version = parse_version(podman_version)
+    # The generator only loads file types it knows, so only those can be referenced.
+    present = frozenset(name for name in linted_names if generator_reads(kind_of(Path(name)), version))
+    context = UnitContext(unit, version, present, linted_units or {}, stack)
+    for rule in UNIT_RULES:
+        if unit.is_quadlet or not rule.quadlet_only:
+            rule.check(context)
+    return context.findings

@@ -1,0 +1,117 @@
+"""What the lint reports: the rule catalogue (id, severity, title) and the findings.
+
+Every rule a family module under ``rules/`` checks has its entry in RULES; the
+id and severity of a finding come from there, so a rule's severity is changed
+in one place. The SARIF output lists RULES as the tool's rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    rule_id: str
+    severity: str  # 'error' | 'warning' | 'info'
+    title: str
+
+
+# Severity is honest about who fails: "error" only where the Quadlet generator
+# of the judged version refuses the file (proven for 5.4.2 by the differential
+# selftests), "warning" where the generator accepts it but warns, or passes it
+# on to podman or systemd, which then refuse or ignore it, "info" for advice.
+# Stack rules (QL05x) are project conventions, errors by the project's choice.
+RULES: dict[str, Rule] = {
+    rule.rule_id: rule
+    for rule in (
+        Rule("QL000", "error", "file cannot be read"),
+        Rule("QL001", "error", "line is not a section, assignment or comment"),
+        Rule("QL002", "error", "assignment outside any section"),
+        Rule("QL003", "warning", "file ends inside a line continuation"),
+        Rule("QL004", "error", "file starts with a byte order mark"),
+        Rule("QL005", "warning", "line systemd ignores in a plain unit"),
+        Rule("QL010", "error", "file type not supported by this Podman version"),
+        Rule("QL011", "warning", "unknown section"),
+        Rule("QL012", "error", "key not supported by this Podman version"),
+        Rule("QL013", "error", "unknown Quadlet key"),
+        Rule("QL014", "error", "setting in a Quadlet section it does not belong to"),
+        Rule("QL015", "warning", "[Install] key Quadlet does not act on"),
+        Rule("QL016", "warning", "single-valued key set more than once"),
+        Rule("QL017", "warning", "setting in a section where systemd ignores it"),
+        Rule("QL018", "error", "[Service] KillMode= or Type= Quadlet refuses"),
+        Rule("QL020", "error", "missing required key"),
+        Rule("QL021", "error", "conflicting keys"),
+        Rule("QL022", "error", "key set without the key it needs"),
+        Rule("QL023", "error", "network Gateway= or IPRange= without a matching Subnet="),
+        Rule("QL024", "error", "SetWorkingDirectory= or File= the generator cannot use"),
+        Rule("QL025", "warning", "image name is not fully qualified"),
+        Rule("QL026", "error", "ExposeHostPort= is not a port or range"),
+        Rule("QL027", "error", "RemapUsers= value Quadlet refuses"),
+        Rule("QL028", "error", "deprecated Remap keys combined with explicit ID mappings"),
+        Rule("QL030", "error", "Pod= does not name a .pod unit"),
+        Rule("QL031", "error", "referenced Quadlet unit not found beside the file"),
+        Rule("QL032", "warning", "PublishPort= or Network= on a container that joins a pod"),
+        Rule("QL033", "warning", "two files generate the same service"),
+        Rule("QL034", "error", "network options when joining another container's network"),
+        Rule("QL035", "error", "dependency on a Quadlet unit that does not exist"),
+        Rule("QL036", "warning", "dependency names a Quadlet file this Podman version does not translate"),
+        Rule("QL037", "info", "dependency names a generated service instead of its Quadlet file"),
+        Rule("QL038", "error", "Network= joins a container whose name Quadlet cannot resolve"),
+        Rule("QL039", "warning", "file hidden by one of the same name found earlier"),
+        Rule("QL040", "warning", "Volume= source is a Windows path"),
+        Rule("QL041", "warning", "Volume= source is a relative path"),
+        Rule("QL042", "warning", "Volume= source is not a valid volume name"),
+        Rule("QL043", "warning", "Volume= container path is not absolute"),
+        Rule("QL044", "warning", "Volume= option podman does not know"),
+        Rule("QL045", "error", "Mount= value the generator refuses"),
+        Rule("QL046", "warning", "Mount= type podman does not know"),
+        Rule("QL047", "warning", "value in quotes that Quadlet passes on with the quotes"),
+        Rule("QL050", "error", "unit does not join the stack target ([Install] WantedBy=)"),
+        Rule("QL051", "error", "unit is not stopped with the stack target ([Unit] PartOf=)"),
+        Rule("QL052", "error", "bind mount without an SELinux relabel option (:Z or :z)"),
+        Rule("QL060", "warning", "Environment=, Label= or Annotation= word without '='"),
+        Rule("QL061", "warning", "PublishPort= is not a port mapping podman accepts"),
+        Rule("QL062", "warning", "Secret= value podman refuses"),
+        Rule("QL063", "warning", "UserNS= mode podman does not know"),
+        Rule("QL064", "warning", "AutoUpdate= policy podman does not know"),
+        Rule("QL070", "warning", "container, pod, volume or network name podman refuses"),
+    )
+}
+
+# Rules that are project conventions rather than validity: --profile validity leaves them out.
+STACK_RULE_IDS = frozenset({"QL050", "QL051", "QL052"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: where (path:line, key), why (message) and what to do (fix)."""
+
+    rule_id: str
+    severity: str
+    path: str
+    line: int
+    key: str | None
+    message: str
+    fix: str
+
+    @classmethod
+    def of(cls, rule_id: str, path: str, line: int, key: str | None, message: str, fix: str) -> Finding:
+        """A finding of a catalogued rule, with the rule's severity."""
+        return cls(rule_id, RULES[rule_id].severity, path, line, key, message, fix)
+
+    @property
+    def location(self) -> str:
+        return f"{self.path}:{self.line}"
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.rule_id} {self.severity}: {self.message} Fix: {self.fix}"
+
+
+@dataclass(frozen=True)
+class StackRules:
+    """Project conventions for a stack grouped under one systemd target."""
+
+    target: str = "phoenix.target"
+    require_selinux_relabel: bool = True
+    kinds: tuple[str, ...] = ("container", "pod")

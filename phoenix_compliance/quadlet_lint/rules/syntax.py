@@ -1,0 +1,89 @@
+"""Syntax: what the unit-file parser found wrong in the lines themselves (QL001 to QL005).
+
+Quadlet rejects a file over any of these; systemd skips a stray line of a
+plain unit with a warning, which is reported as such.
+"""
+
+from __future__ import annotations
+
+from phoenix_compliance.parsers.quadlet import ParseProblem
+from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
+
+
+@unit_rule(10, quadlet_only=False)
+def syntax(out: UnitContext) -> None:
+    for problem in out.unit.problems:
+        if not out.unit.is_quadlet and _systemd_skips(problem):
+            key = problem.text.split("=", 1)[0].strip() if problem.kind == "outside-section" else None
+            out.add(
+                "QL005",
+                problem.line,
+                key,
+                f"'{problem.text[:60]}' is {'outside any section' if key else 'not Key=Value'}; "
+                "systemd ignores the line",
+                f"put {key}= under its section header" if key else "add the missing '=', or comment the line out",
+            )
+            continue
+        out.add(*_syntax_finding(problem))
+
+
+def _systemd_skips(problem: ParseProblem) -> bool:
+    """systemd drops these lines with a warning; a broken [section] header fails the unit instead."""
+    return problem.kind == "outside-section" or (
+        problem.kind == "not-an-assignment" and not problem.text.startswith("[")
+    )
+
+
+def _syntax_finding(problem: ParseProblem) -> tuple[str, int, str | None, str, str]:
+    shown = problem.text if len(problem.text) <= 60 else problem.text[:57] + "..."
+    if problem.kind == "outside-section":
+        key = problem.text.split("=", 1)[0].strip()
+        return (
+            "QL002",
+            problem.line,
+            key,
+            f"'{shown}' comes before any [Section] header; Quadlet rejects the file "
+            "('key file does not start with a group')",
+            f"put {key}= under its section header",
+        )
+    if problem.kind == "eof-continuation":
+        return (
+            "QL003",
+            problem.line,
+            None,
+            "the last line ends with a backslash, so the value continues into nothing",
+            "remove the trailing backslash",
+        )
+    if problem.kind == "eof-continuation-dropped":
+        return (
+            "QL003",
+            problem.line,
+            None,
+            f"'{shown}' ends with a backslash and only blank or comment lines follow; "
+            "Quadlet silently drops the whole line",
+            "remove the trailing backslash",
+        )
+    if problem.kind == "byte-order-mark":
+        return (
+            "QL004",
+            problem.line,
+            None,
+            "the file starts with a UTF-8 byte order mark; Quadlet does not skip it and rejects "
+            "the file (line 1 'is not a key-value pair, group, or comment')",
+            "save the file as UTF-8 without a byte order mark",
+        )
+    if problem.kind == "bad-section-name":
+        return (
+            "QL001",
+            problem.line,
+            None,
+            f"'{shown}' is not a valid section header; Quadlet rejects the file ('invalid group name')",
+            "write the header as [Name] with a non-empty name and no control characters",
+        )
+    return (
+        "QL001",
+        problem.line,
+        None,
+        f"'{shown}' is neither [Section], Key=Value nor a comment; Quadlet rejects the whole file",
+        "add the missing '=' (Key=Value), or comment the line out with '#'",
+    )
