@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from phoenix_compliance.grammar import volumes
+
 
 @dataclass(frozen=True)
 class Health:
@@ -69,20 +71,16 @@ def create_command_labels(document: dict[str, Any]) -> dict[str, str]:
     words = [str(w) for w in (document.get("Config") or {}).get("CreateCommand") or []]
     labels: dict[str, str] = {}
     for index, word in enumerate(words):
-        spec = None
-        if word in ("-v", "--volume") and index + 1 < len(words):
-            spec = words[index + 1]
-        elif word.startswith("--volume="):
-            spec = word.split("=", 1)[1]
-        if spec is not None:
-            parts = spec.split(":")
-            if len(parts) >= 3:
-                options = set(parts[2].split(","))
-                labels[parts[1]] = "".join(sorted(options & {"z", "Z"}))
-        if word == "--mount" and index + 1 < len(words):
-            fields = dict(f.split("=", 1) for f in words[index + 1].split(",") if "=" in f)
-            target = fields.get("target") or fields.get("destination") or fields.get("dst") or ""
-            labels[target] = {"private": "Z", "shared": "z"}.get(fields.get("relabel", ""), "")
+        following = words[index + 1] if index + 1 < len(words) else None
+        spec = word.split("=", 1)[1] if word.startswith("--volume=") else None
+        if word in ("-v", "--volume"):
+            spec = following
+        fields = volumes.volume_fields(spec) if spec is not None else None
+        if fields is not None and len(fields) == 3:
+            labels[fields[1]] = "".join(sorted(set(fields[2].split(",")) & volumes.RELABEL_OPTIONS))
+        mount = volumes.parse_mount(following) if word == "--mount" and following is not None else None
+        if mount is not None:
+            labels[mount.target or ""] = mount.relabel or ""
     return labels
 
 
