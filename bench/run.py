@@ -5,8 +5,11 @@ A benchmark, not a test: it prints a table and asserts nothing. Needs root (it b
 reference hosts); run it from the repository with the suite's virtualenv:
 
     sudo .venv/bin/python bench/run.py [--repeat 3] [--fleet 1,2,4,8]
+    .venv/bin/python bench/run.py --startup      # the start-up rows only: no root, no host
 
-Rows: the floor (bare pytest start with the plugins; the same probes as one shell
+Rows: the start-up (`phoenix-compliance check --collect-only` of Phase 1, from a folder
+outside the repository, beside its floor `python -c 'import pytest'` and beside plain
+pytest with every installed plugin), the floor of a run (the same probes as one shell
 script over one SSH connection), Phase 1 and all phases against one host (wall time,
 CPU time of the run, commands run on the host), then N hosts with -n N.
 """
@@ -30,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from phoenix_compliance import refhost  # noqa: E402 - after the path is set
+from phoenix_compliance import bundled, refhost  # noqa: E402 - after the path is set
 from phoenix_compliance.facts import probes  # noqa: E402
 from phoenix_compliance.transport.runner import prelude  # noqa: E402
 
@@ -65,10 +68,11 @@ def median(samples: list[Sample]) -> Sample:
 
 
 def pytest_run(args: list[str], work: Path) -> int | None:
+    """A run as users start it: `phoenix-compliance check` from a folder outside the repository."""
     reports = Path(tempfile.mkdtemp(dir=work))
     subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", f"--reports-dir={reports}", *args],
-        cwd=REPO,
+        [str(Path(sys.executable).parent / "phoenix-compliance"), "check", "-q", f"--reports-dir={reports}", *args],
+        cwd=reports,
         capture_output=True,
         text=True,
         timeout=900,
@@ -79,6 +83,42 @@ def pytest_run(args: list[str], work: Path) -> int | None:
         return None
     document = json.loads(found[0].read_text())
     return sum(int(h["commands_run"]) for h in document["hosts"].values())
+
+
+CHECK_STARTUP = "start-up: phoenix-compliance check --collect-only, Phase 1"
+
+
+def quiet(argv: list[str], cwd: Path) -> None:
+    subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+
+
+def startup_runs(work: Path, hosts: list[str]) -> list[tuple[str, Callable[[], int | None]]]:
+    """Start-up rows: what `check` costs before any host is touched, and its floor."""
+    outside = Path(tempfile.mkdtemp(dir=work))  # a folder with no settings file, like a user's
+    command = Path(sys.executable).parent / "phoenix-compliance"
+    phase1 = str(bundled.checks_dir() / "phase1")
+    reports = f"--reports-dir={outside / 'reports'}"
+
+    def floor() -> None:
+        quiet([sys.executable, "-c", "import pytest"], outside)
+
+    def check() -> None:
+        quiet([str(command), "check", "--collect-only", "-q", "--phase=1", reports, *hosts], outside)
+
+    def every_plugin() -> None:
+        quiet(
+            [
+                *(sys.executable, "-m", "pytest", "-p", "phoenix_compliance.plugin", "--collect-only", "-q"),
+                *("--phase=1", f"--rootdir={outside}", reports, *hosts, phase1),
+            ],
+            outside,
+        )
+
+    return [
+        ("floor: python -c 'import pytest'", floor),
+        (CHECK_STARTUP, check),
+        ("start-up: plain pytest --collect-only, Phase 1, every installed plugin", every_plugin),
+    ]
 
 
 def probe_script() -> str:
@@ -94,13 +134,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--fleet", default="1,2,4,8", help="host counts for the fleet rows")
+    parser.add_argument("--startup", action="store_true", help="only the start-up rows (no root, no host)")
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="phx-bench-"))
-    if not refhost.is_up():
-        refhost.up()
-    refhost.deploy("quadlet")
-    ssh_config = refhost.write_ssh_config(work / "ssh_config")
-    one = ["--hosts=ssh://refhost", f"--ssh-config={ssh_config}"]
     rows: list[tuple[str, Sample]] = []
 
     def measure(label: str, run: Callable[[], int | None]) -> Sample:
@@ -109,11 +145,19 @@ def main() -> int:
         print(f"  {label}: {sample.wall:.2f} s", file=sys.stderr)
         return sample
 
+    if options.startup:
+        for label, run in startup_runs(work, ["--hosts=ssh://refhost"]):
+            measure(label, run)
+        print_table(rows, options.repeat)
+        return 0
+    if not refhost.is_up():
+        refhost.up()
+    refhost.deploy("quadlet")
+    ssh_config = refhost.write_ssh_config(work / "ssh_config")
+    one = ["--hosts=ssh://refhost", f"--ssh-config={ssh_config}"]
+
     def suite(args: list[str]) -> Callable[[], int | None]:
         return lambda: pytest_run(args, work)
-
-    def collect_only() -> None:
-        pytest_run(["--collect-only", "tests/phase1", *one], work)
 
     script = probe_script()
 
@@ -128,7 +172,7 @@ def main() -> int:
         )
         return 1  # one command on the host
 
-    start = measure("floor: pytest start with the plugins (--collect-only, Phase 1)", collect_only)
+    start = {label: measure(label, run) for label, run in startup_runs(work, one)}[CHECK_STARTUP]
     probe = measure("floor: the Phase 1 probes as one shell script over one ssh", probes_over_one_ssh)
     rows.append(("floor: the two added", Sample(start.wall + probe.wall, start.cpu + probe.cpu, 1)))
     measure("Phase 1, one host", suite(["--phase=1", f"--stack={STACK}", *one]))
@@ -151,16 +195,20 @@ def main() -> int:
         finally:
             refhost.down_all(prefix="fleet")
 
+    print_table(rows, options.repeat)
+    return 0
+
+
+def print_table(rows: list[tuple[str, Sample]], repeat: int) -> None:
     print(
         f"\nbench/run.py on {platform.node()} ({os.cpu_count()} cores), {time.strftime('%Y-%m-%d')},"
-        f" Python {platform.python_version()}, median of {options.repeat}\n"
+        f" Python {platform.python_version()}, median of {repeat}\n"
     )
     print("| run | wall s | CPU s | commands on the host(s) |")
     print("| --- | ---: | ---: | ---: |")
     for label, sample in rows:
         commands = "" if sample.commands is None else str(sample.commands)
         print(f"| {label} | {sample.wall:.2f} | {sample.cpu:.2f} | {commands} |")
-    return 0
 
 
 if __name__ == "__main__":

@@ -14,6 +14,41 @@ Where things go, by folder (each package's docstring maps its modules):
 - ``run/``: the pytest side of a run, one role a module; ``plugin`` wires it to pytest's hooks;
 - ``report/``: the report's data model, its page (template and CSS in ``report/resources``),
   its digest and signature (a new output format is one writer in ``run/writers``);
-- ``cli``: the ``phoenix-compliance`` command (lint, verify);
+- ``cli``: the ``phoenix-compliance`` command (check, lint, verify);
+- ``bundled``: what ships with the suite (the checks, the stacks, its version), in a checkout or a wheel;
 - ``refhost/``: the reference hosts the suite is proven on (``phoenix-refhost``).
+
+The public API, for a site's own checks (README, "A site's own checks"; pinned by
+selftests/test_public_api.py): the names in ``__all__``, loaded on first use so that
+``import phoenix_compliance.cli`` stays light.
 """
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from phoenix_compliance.checks import check, container_of, not_applicable
+    from phoenix_compliance.facts import HostFacts
+    from phoenix_compliance.parsers.manifest import Manifest
+
+# What the `observed` fixture is: call it with what a check saw, shown as evidence when it passes.
+Observed = Callable[[str], None]
+
+_EXPORTS = {
+    "check": "phoenix_compliance.checks",
+    "not_applicable": "phoenix_compliance.checks",
+    "container_of": "phoenix_compliance.checks",
+    "HostFacts": "phoenix_compliance.facts",
+    "Manifest": "phoenix_compliance.parsers.manifest",
+}
+__all__ = ["HostFacts", "Manifest", "Observed", "check", "container_of", "not_applicable"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -2,22 +2,28 @@
 
 Each subcommand is a pair of functions, one adding its options and one running
 it, registered in SUBCOMMANDS; a new subcommand (``verify``, say) is one more
-entry there and nothing else changes.
+entry there and nothing else changes. ``check`` hands its whole command line to
+pytest instead (``passthrough``): every pytest option works there as it is.
 
-Exit codes, the same for every subcommand: 0 all good, 1 problems found,
-2 usage error or unreadable input.
+Exit codes of lint and verify: 0 all good, 1 problems found, 2 usage error or
+unreadable input; check exits with the compliance run's codes (README, "Gates and
+exit codes").
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Sequence
+from configparser import ConfigParser
 from dataclasses import dataclass
 from pathlib import Path
 
+from phoenix_compliance import bundled
 from phoenix_compliance.quadlet_lint import (
     FILE_TYPE_SINCE,
     LINTED_SUFFIXES,
@@ -54,6 +60,8 @@ class Subcommand:
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
+    # Runs with the rest of the command line untouched, parsed by pytest rather than argparse.
+    passthrough: Callable[[list[str]], int] | None = None
 
 
 # --------------------------------------------------------------------------
@@ -219,8 +227,123 @@ VERIFY = Subcommand(
     run=run_verify,
 )
 
+# --------------------------------------------------------------------------
+# check
+# --------------------------------------------------------------------------
+
+# The plugin named as its entry point is (one plugin, loaded even where the package is only on
+# sys.path); hypothesis's pytest plugin, which a compliance run never uses, costs more than half
+# of the start-up (`-p hypothesispytest` brings it back for a site's own checks). pytest would
+# rewrite the asserts of the plugin's package, which this command has imported already: no use
+# warning about it on every run.
+CHECK_PLUGINS = (
+    "-p",
+    "phoenix_compliance.plugin",
+    "-p",
+    "no:hypothesispytest",
+    "-W",
+    "ignore:Module already imported so cannot be rewritten; phoenix_compliance:pytest.PytestAssertRewriteWarning",
+)
+# Where pytest reads its settings from, in its own order of precedence within one folder.
+INI_FILES = ("pytest.toml", ".pytest.toml", "pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+# Options that choose the ini file or rootdir themselves: given one, check leaves both to pytest.
+SETUP_OPTIONS = ("-c", "--config-file", "--rootdir")
+
+
+def _holds_pytest_settings(path: Path) -> bool:
+    if path.name in ("pytest.toml", ".pytest.toml", "pytest.ini", ".pytest.ini"):
+        return True
+    if path.suffix == ".toml":
+        try:
+            tool = tomllib.loads(path.read_text("utf-8")).get("tool", {})
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return False
+        return isinstance(tool, dict) and "pytest" in tool
+    parser = ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return parser.has_section("pytest" if path.name == "tox.ini" else "tool:pytest")
+
+
+def find_ini(start: Path) -> Path | None:
+    """The user's pytest settings file: the first, from the current folder up, as pytest looks for it."""
+    for folder in (start, *start.parents):
+        for name in INI_FILES:
+            candidate = folder / name
+            if candidate.is_file() and _holds_pytest_settings(candidate):
+                return candidate
+    return None
+
+
+def _join_values(argv: list[str], takes_value: set[str]) -> list[str]:
+    """`--opt VALUE` as `--opt=VALUE` for the suite's options. pytest decides its rootdir from the
+    paths on the command line before any plugin has said which options take a value, so a value
+    written after a space would count as a test path."""
+    joined: list[str] = []
+    words = iter(argv)
+    for word in words:
+        if word in takes_value:
+            value = next(words, None)
+            joined.append(word if value is None else f"{word}={value}")
+        else:
+            joined.append(word)
+    return joined
+
+
+def _names_bundled_checks(argv: list[str], checks: Path) -> bool:
+    """Whether a path given on the command line is (within) the bundled checks already."""
+    for word in argv:
+        if word.startswith("-"):
+            continue
+        path = Path(word.split("::", 1)[0]).resolve()
+        if path.exists() and (path == checks or checks in path.parents):
+            return True
+    return False
+
+
+def check_arguments(argv: Sequence[str], cwd: Path) -> list[str]:
+    """pytest's command line for `check ARGV`, run from the folder cwd."""
+    from phoenix_compliance.run.options import OPTIONS
+
+    args = _join_values(list(argv), {option.flag for option in OPTIONS if option.kind != "flag"})
+    setup: list[str] = []
+    if not any(word == option or word.startswith(option + "=") for word in args for option in SETUP_OPTIONS):
+        # The user's own settings (phoenix_stack, ...) from where they stand; pytest would look
+        # upwards from the paths instead, the bundled checks' among them. No settings file: none.
+        ini = find_ini(cwd)
+        setup = [f"--config-file={ini}"] if ini is not None else [f"--config-file={os.devnull}", f"--rootdir={cwd}"]
+    checks = bundled.checks_dir().resolve()
+    paths = [] if _names_bundled_checks(args, checks) else [str(checks)]
+    return [*CHECK_PLUGINS, *setup, *paths, *args]
+
+
+def add_check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("pytest_args", metavar="[pytest options] [PATHS]", nargs="*")
+
+
+def run_check_argv(argv: list[str]) -> int:
+    # Imported here: lint and verify start without pytest.
+    import pytest
+
+    return int(pytest.main(check_arguments(argv, Path.cwd())))
+
+
+def run_check(args: argparse.Namespace) -> int:
+    return run_check_argv(list(args.pytest_args))
+
+
+CHECK = Subcommand(
+    name="check",
+    help="run the bundled checks (and a site's own, given as PATHS) with any pytest options; `check --help` lists them",
+    add_arguments=add_check_arguments,
+    run=run_check,
+    passthrough=run_check_argv,
+)
+
 # The command's subcommands, in the order `--help` lists them.
-SUBCOMMANDS: dict[str, Subcommand] = {command.name: command for command in (LINT, VERIFY)}
+SUBCOMMANDS: dict[str, Subcommand] = {command.name: command for command in (CHECK, LINT, VERIFY)}
 
 
 # --------------------------------------------------------------------------
@@ -228,8 +351,20 @@ SUBCOMMANDS: dict[str, Subcommand] = {command.name: command for command in (LINT
 # --------------------------------------------------------------------------
 
 
+class _VersionAction(argparse.Action):
+    """--version, computed only when asked for (in a checkout it runs git)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"{PROG} {bundled.suite_version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Checks of a Docker-to-Podman migration.")
+    parser.add_argument("--version", action=_VersionAction, help="the suite's version (and git revision in a checkout)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in SUBCOMMANDS.values():
         sub = commands.add_parser(command.name, help=command.help, description=command.help)
@@ -239,9 +374,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words and words[0] in SUBCOMMANDS:
+        passthrough = SUBCOMMANDS[words[0]].passthrough
+        if passthrough is not None:
+            return passthrough(words[1:])
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except SystemExit as stop:
         # argparse exits by itself: 0 after --help, 2 after printing a usage error.
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE

@@ -27,6 +27,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     # First, so that the default report paths are set before pytest-html and junitxml read them.
     config.addinivalue_line("markers", "check(spec): a compliance check, declared with phoenix_compliance.checks.check")
+    options.resolve(config)  # the command line, else the user's ini file, else the defaults
     state = build_state(config)
     config.stash[STATE] = state
     use_loadgroup(config)

@@ -18,8 +18,8 @@ import tarfile
 import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
+from phoenix_compliance import bundled
 from phoenix_compliance.parsers import manifest
 
 from . import paths
@@ -27,7 +27,7 @@ from ._util import RefhostError, locked, require_root, say
 from .guest import GuestState, guest_run, run_in_guest, state, up_hint
 
 MODES = ("compose", "quadlet", "none")
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+FIXTURES = bundled.fixtures_dir()
 STACK_MANIFEST = FIXTURES / "stacks" / "reference.yaml"
 UNITS = FIXTURES / "infra" / "podman" / "systemd"
 IMAGE = "localhost/phoenix-standin:1.0"

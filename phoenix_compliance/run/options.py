@@ -1,114 +1,200 @@
-"""The suite's command-line options, in one named group."""
+"""The suite's options, in one named group, each also settable once in the user's ini file.
+
+Every option that describes a site rather than one run has an ini setting named after it
+(``--probe-timeout`` is ``phoenix_probe_timeout``), read from the user's pytest.ini,
+pyproject.toml ``[tool.pytest.ini_options]``, tox.ini or setup.cfg, as pytest-html does;
+the command line overrides its setting. Paths in the ini file are relative to that file's
+folder, paths on the command line to the current folder.
+"""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
 from phoenix_compliance.run.writers import WRITERS
 
-DEFAULT_STACK = Path("fixtures/stacks/phoenix-hydra.yaml")
+Kind = Literal["text", "path", "seconds", "flag"]
+INI_PREFIX = "phoenix_"
+
+
+@dataclass(frozen=True)
+class Option:
+    flag: str
+    dest: str
+    help: str
+    metavar: str | None = None
+    kind: Kind = "text"
+    # Used when neither the command line nor the ini file gives a value.
+    default: str | float | bool | None = None
+    # Whether it has an ini setting: per-run options (who signs, what to compare with) have none.
+    ini: bool = True
+
+    @property
+    def ini_name(self) -> str:
+        return INI_PREFIX + self.flag.removeprefix("--").replace("-", "_")
+
+
+def _writer_options() -> list[Option]:
+    # One option per output format that has its own (--json, --prometheus), from the registry.
+    return [
+        Option(w.option.flag, w.option.dest, w.option.help, "PATH", "path") for w in WRITERS if w.option is not None
+    ]
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "--phase",
+        "phx_phase",
+        "phases to check: 1, 2, 3, security or all, or a comma-separated list (default: all)",
+        "PHASES",
+        default="all",
+    ),
+    Option(
+        "--stack",
+        "phx_stack",
+        "stack manifest (YAML) describing what to expect (default: the guide's stack, phoenix-hydra.yaml, bundled)",
+        "PATH",
+        "path",
+    ),
+    Option("--podman-user", "phx_podman_user", "rootless account to check (default: the connecting user)", "NAME"),
+    Option(
+        "--compose-file",
+        "phx_compose_file",
+        "a local compose file to check instead of the one in the project folder on the host",
+        "PATH",
+        "path",
+    ),
+    Option(
+        "--quadlet-dir",
+        "phx_quadlet_dir",
+        "a local folder of Quadlet files (and the target unit) to check instead of the host's",
+        "DIR",
+        "path",
+    ),
+    Option(
+        "--allow-restart",
+        "phx_allow_restart",
+        "allow the disruptive check that restarts the stack's target (off: the suite only reads)",
+        kind="flag",
+        default=False,
+    ),
+    Option(
+        "--health-wait",
+        "phx_health_wait",
+        "how long a healthcheck still 'starting' is waited for (default: 60)",
+        "SECONDS",
+        "seconds",
+        60.0,
+    ),
+    Option(
+        "--waivers",
+        "phx_waivers",
+        "YAML file of accepted failures: check, hosts (pattern), justification, expires",
+        "FILE",
+        "path",
+    ),
+    Option(
+        "--signoff",
+        "phx_signoff",
+        "record who signs the report off (name, time, suite version, manifest digest)",
+        "NAME",
+        ini=False,
+    ),
+    Option(
+        "--sign-key",
+        "phx_sign_key",
+        "also sign the report's digest with this SSH private key (ssh-keygen -Y sign)",
+        "KEY",
+        "path",
+    ),
+    Option(
+        "--compare",
+        "phx_compare",
+        "report what changed since a previous run's JSON report",
+        "PREVIOUS.json",
+        "path",
+        ini=False,
+    ),
+    *_writer_options(),
+    Option(
+        "--reports-dir",
+        "phx_reports_dir",
+        "where the HTML readiness report and JUnit XML are written (default: reports, in the current folder)",
+        "DIR",
+        "path",
+        "reports",
+    ),
+    Option(
+        "--probe-timeout",
+        "phx_probe_timeout",
+        "bound on each probe of a host, connection included (default: 30)",
+        "SECONDS",
+        "seconds",
+        30.0,
+    ),
+)
 
 
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("phoenix", "Phoenix Hydra migration compliance")
-    group.addoption(
-        "--phase",
-        dest="phx_phase",
-        default="all",
-        metavar="PHASES",
-        help="phases to check: 1, 2, 3, security or all, or a comma-separated list (default: all)",
-    )
-    group.addoption(
-        "--stack",
-        dest="phx_stack",
-        default=None,
-        metavar="PATH",
-        help=f"stack manifest (YAML) describing what to expect (default: {DEFAULT_STACK})",
-    )
-    group.addoption(
-        "--podman-user",
-        dest="phx_podman_user",
-        default=None,
-        metavar="NAME",
-        help="rootless account to check (default: the connecting user)",
-    )
-    group.addoption(
-        "--compose-file",
-        dest="phx_compose_file",
-        default=None,
-        metavar="PATH",
-        help="a local compose file to check instead of the one in the project folder on the host",
-    )
-    group.addoption(
-        "--quadlet-dir",
-        dest="phx_quadlet_dir",
-        default=None,
-        metavar="DIR",
-        help="a local folder of Quadlet files (and the target unit) to check instead of the host's",
-    )
-    group.addoption(
-        "--allow-restart",
-        dest="phx_allow_restart",
-        action="store_true",
-        default=False,
-        help="allow the disruptive check that restarts the stack's target (off: the suite only reads)",
-    )
-    group.addoption(
-        "--health-wait",
-        dest="phx_health_wait",
-        type=float,
-        default=60.0,
-        metavar="SECONDS",
-        help="how long a healthcheck still 'starting' is waited for (default: 60)",
-    )
-    group.addoption(
-        "--waivers",
-        dest="phx_waivers",
-        default=None,
-        metavar="FILE",
-        help="YAML file of accepted failures: check, hosts (pattern), justification, expires",
-    )
-    group.addoption(
-        "--signoff",
-        dest="phx_signoff",
-        default=None,
-        metavar="NAME",
-        help="record who signs the report off (name, time, suite version, manifest digest)",
-    )
-    group.addoption(
-        "--sign-key",
-        dest="phx_sign_key",
-        default=None,
-        metavar="KEY",
-        help="also sign the report's digest with this SSH private key (ssh-keygen -Y sign)",
-    )
-    group.addoption(
-        "--compare",
-        dest="phx_compare",
-        default=None,
-        metavar="PREVIOUS.json",
-        help="report what changed since a previous run's JSON report",
-    )
-    # One option per output format that has its own (--json, --prometheus), from the registry.
-    for writer in WRITERS:
-        if writer.option is not None:
+    for option in OPTIONS:
+        # No default here: None means "not on the command line", so the ini setting can apply.
+        if option.kind == "flag":
+            group.addoption(option.flag, dest=option.dest, action="store_true", default=None, help=option.help)
+        else:
             group.addoption(
-                writer.option.flag, dest=writer.option.dest, default=None, metavar="PATH", help=writer.option.help
+                option.flag,
+                dest=option.dest,
+                default=None,
+                metavar=option.metavar,
+                type=float if option.kind == "seconds" else str,
+                help=option.help,
             )
-    group.addoption(
-        "--reports-dir",
-        dest="phx_reports_dir",
-        default="reports",
-        metavar="DIR",
-        help="where the HTML readiness report and JUnit XML are written (default: reports)",
-    )
-    group.addoption(
-        "--probe-timeout",
-        dest="phx_probe_timeout",
-        type=float,
-        default=30.0,
-        metavar="SECONDS",
-        help="bound on each probe of a host, connection included (default: 30)",
-    )
+        if option.ini:
+            parser.addini(
+                option.ini_name,
+                f"as {option.flag}: {option.help}",
+                type="bool" if option.kind == "flag" else "string",
+            )
+
+
+def _seconds(text: str, where: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise pytest.UsageError(f"{where}: expected a number of seconds, got {text!r}") from None
+
+
+def _from_ini(config: pytest.Config, option: Option) -> str | float | bool | None:
+    """The option's ini setting, or None when the ini file does not set it."""
+    value = config.getini(option.ini_name)
+    if option.kind == "flag":
+        return True if value else None
+    text = str(value).strip()
+    if not text:
+        return None
+    if option.kind == "seconds":
+        return _seconds(text, f"{option.ini_name} in {config.inipath}")
+    if option.kind == "path":
+        path = Path(os.path.expanduser(text))
+        base = config.inipath.parent if config.inipath is not None else config.rootpath
+        return str(path if path.is_absolute() else base / path)
+    return text
+
+
+def resolve(config: pytest.Config) -> None:
+    """Give every option its value: the command line's, else the ini file's, else its default."""
+    for option in OPTIONS:
+        value = getattr(config.option, option.dest, None)
+        if value is None and option.ini:
+            value = _from_ini(config, option)
+        if value is None:
+            value = option.default
+        elif option.kind == "path":
+            value = os.path.expanduser(str(value))
+        setattr(config.option, option.dest, value)

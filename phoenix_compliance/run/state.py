@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shutil
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import TypeVar
 
 import pytest
 
+from phoenix_compliance import bundled
 from phoenix_compliance.catalogue import parse_phases
 from phoenix_compliance.facts import HostFacts
 from phoenix_compliance.parsers import manifest as manifest_module
@@ -24,10 +24,7 @@ from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.parsers.waivers import Waiver
 from phoenix_compliance.report import outputs
 from phoenix_compliance.report.model import RunReport, Signoff
-from phoenix_compliance.run.options import DEFAULT_STACK
 from phoenix_compliance.run.writers import report_files
-
-_REPO = Path(__file__).resolve().parent.parent.parent
 
 
 @dataclass
@@ -54,27 +51,7 @@ STATE = pytest.StashKey[RunState]()
 
 def _resolve_stack(config: pytest.Config) -> Path:
     given = config.option.phx_stack
-    if given:
-        return Path(given)
-    for base in (config.rootpath, _REPO):
-        candidate = base / DEFAULT_STACK
-        if candidate.exists():
-            return candidate
-    return config.rootpath / DEFAULT_STACK
-
-
-def _suite_version() -> str:
-    try:
-        result = subprocess.run(
-            ["git", "-C", str(_REPO), "describe", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-    return result.stdout.strip() or "unknown"
+    return Path(given) if given else bundled.default_stack()
 
 
 T = TypeVar("T")
@@ -128,7 +105,7 @@ def build_state(config: pytest.Config) -> RunState:
             started=now.isoformat(timespec="seconds"),
             phases=phases,
             stack=str(stack_path),
-            suite_version=_suite_version(),
+            suite_version=bundled.suite_version(),
         ),
         report_files=files,
         waivers=waivers,

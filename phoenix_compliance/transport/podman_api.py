@@ -18,9 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
-import requests_unixsocket
-
 
 class ApiUnavailable(Exception):
     """The API socket could not be reached; the message says why and where."""
@@ -164,10 +161,14 @@ class PodmanApi:
         self.socket_path = socket_path
         self.where = where
         self.timeout = timeout
+        import requests_unixsocket  # here: requests costs a tenth of the start-up, a host's API is opened later
+
         self._session = requests_unixsocket.Session()
 
     def get(self, path: str, params: dict[str, str] | None = None) -> Any:
         """GET a JSON document; raise ApiUnavailable with a short reason."""
+        import requests
+
         try:
             response = self._session.get(_url(self.socket_path, path), params=params, timeout=self.timeout)
         except requests.RequestException as exc:
@@ -183,6 +184,8 @@ class PodmanApi:
 
     def probe(self) -> ApiFacts:
         """Ping with requests-unixsocket and podman-py, and read libpod info."""
+        import requests
+
         ping: str | None = None
         ping_error: str | None = None
         info: dict[str, Any] | None = None
