@@ -327,6 +327,11 @@ def run_check_argv(argv: list[str]) -> int:
     # Imported here: lint and verify start without pytest.
     import pytest
 
+    # Imported before pytest starts, so that pytest does not rewrite the asserts of every module
+    # of the plugin's package (it marks a pytest11 distribution's whole package for that): the
+    # plugin has no asserts to explain, and without a bytecode cache that is a fifth of the start.
+    import phoenix_compliance.plugin  # noqa: F401
+
     return int(pytest.main(check_arguments(argv, Path.cwd())))
 
 

@@ -227,26 +227,29 @@ class TestInstalledRun:
         assert done.stdout.strip() == f"phoenix-compliance {VERSION}"
 
 
+# This test's own guests (wheel-1), never the shared reference hosts.
+GUEST_PREFIX = "wheel"
+
+
+@pytest.fixture(scope="module")
+def guest_ssh_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A guest of this module's own, with the stand-in stack deployed by Quadlet."""
+    from phoenix_compliance import refhost
+
+    guests = refhost.up_fleet(1, prefix=GUEST_PREFIX)
+    try:
+        refhost.deploy("quadlet", name=guests[0].name)
+        yield refhost.write_ssh_config(tmp_path_factory.mktemp("wheel-ssh") / "ssh_config", name=guests[0].name)
+    finally:
+        refhost.down_all(prefix=GUEST_PREFIX)
+
+
 @pytest.mark.refhost
 class TestInstalledAgainstAHost:
-    PREFIX = "wheel"  # this test's own guests: wheel-1
-
-    @pytest.fixture(scope="class")
-    def guest_ssh_config(self, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-        """A guest of this test's own (never the shared refhost), with the stand-in stack."""
-        from phoenix_compliance import refhost
-
-        guests = refhost.up_fleet(1, prefix=self.PREFIX)
-        try:
-            refhost.deploy("quadlet", name=guests[0].name)
-            yield refhost.write_ssh_config(tmp_path_factory.mktemp("wheel-ssh") / "ssh_config", name=guests[0].name)
-        finally:
-            refhost.down_all(prefix=self.PREFIX)
-
     def test_phase_1_reports_land_in_the_folder_it_runs_from(
         self, venv: Path, site: Path, guest_ssh_config: Path
     ) -> None:
-        host = f"{self.PREFIX}-1"
+        host = f"{GUEST_PREFIX}-1"
         done = run_in(
             site,
             [
