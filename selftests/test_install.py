@@ -336,3 +336,63 @@ class TestCheckCommandLine:
         assert "warning" not in done.stdout.lower()
         assert junit.is_file() and "PHX-3.02" in junit.read_text()
         assert ids(the_json(tmp_path / "reports")) == {"PHX-3.02"}
+
+
+class TestCheckPassesPytestThrough:
+    def run(self, site: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                *(sys.executable, "-m", "phoenix_compliance.cli", "check", "--phase=3", "--stack=stack.yaml"),
+                *(f"--quadlet-dir={site / 'infra' / 'systemd'}", *args),
+            ],
+            cwd=site,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    def test_xdist(self, site: Path) -> None:
+        (site / "site_checks").mkdir()
+        (site / "site_checks" / "test_site.py").write_text(SITE_CHECK)
+        done = self.run(site, "-n", "2", "site_checks/")
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "2 workers" in done.stdout
+        assert {"PHX-3.02", "SITE-3.01"} <= ids(the_json(site / "reports"))
+
+    def test_last_failed(self, site: Path) -> None:
+        # Without -n: under xdist's loadgroup a node id carries its group (@host), so a
+        # last-failed cache written with -n N is read back with -n N.
+        (site / "site_checks").mkdir()
+        (site / "site_checks" / "test_site.py").write_text(SITE_CHECK)
+        first = self.run(site, "site_checks/")
+        assert first.returncode == 1, first.stdout + first.stderr
+        shutil.rmtree(site / "reports")
+        again = self.run(site, "--lf", "site_checks/")
+        assert again.returncode == 1, again.stdout + again.stderr
+        assert ids(the_json(site / "reports")) == {"SITE-3.01"}
+
+
+class TestSuiteVersion:
+    def test_a_checkout_of_this_repository_adds_its_git_revision(self) -> None:
+        bundled.suite_version.cache_clear()
+        revision = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        assert bundled.is_checkout()
+        assert bundled.suite_version().startswith(f"{VERSION} (git {revision}")
+
+    def test_an_install_inside_an_application_s_repository_records_no_commit_of_it(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # The package's parent is the application's checkout (a git repository of its own).
+        subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+        (tmp_path / "pyproject.toml").write_text('[project]\nname = "shop"\n')
+        (tmp_path / "tests" / "phase1").mkdir(parents=True)
+        monkeypatch.setattr(bundled, "_CHECKOUT", tmp_path)
+        bundled.suite_version.cache_clear()
+        try:
+            assert not bundled.is_checkout()
+            assert bundled.suite_version() == VERSION
+        finally:
+            bundled.suite_version.cache_clear()
