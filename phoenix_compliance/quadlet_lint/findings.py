@@ -31,6 +31,7 @@ RULES: dict[str, Rule] = {
         Rule("QL003", "warning", "file ends inside a line continuation"),
         Rule("QL004", "error", "file starts with a byte order mark"),
         Rule("QL005", "warning", "line systemd ignores in a plain unit"),
+        Rule("QL009", "warning", "Podman release newer than the lint's tables"),
         Rule("QL010", "error", "file type not supported by this Podman version"),
         Rule("QL011", "warning", "unknown section"),
         Rule("QL012", "error", "key not supported by this Podman version"),
@@ -40,6 +41,7 @@ RULES: dict[str, Rule] = {
         Rule("QL016", "warning", "single-valued key set more than once"),
         Rule("QL017", "warning", "setting in a section where systemd ignores it"),
         Rule("QL018", "error", "[Service] KillMode= or Type= Quadlet refuses"),
+        Rule("QL019", "warning", "[Service] User=, Group= or DynamicUser= in a Quadlet file"),
         Rule("QL020", "error", "missing required key"),
         Rule("QL021", "error", "conflicting keys"),
         Rule("QL022", "error", "key set without the key it needs"),
@@ -75,6 +77,7 @@ RULES: dict[str, Rule] = {
         Rule("QL062", "warning", "Secret= value podman refuses"),
         Rule("QL063", "warning", "UserNS= mode podman does not know"),
         Rule("QL064", "warning", "AutoUpdate= policy podman does not know"),
+        Rule("QL065", "warning", "escape sequence Quadlet cannot read, so it drops the value"),
         Rule("QL070", "warning", "container, pod, volume or network name podman refuses"),
     )
 }
