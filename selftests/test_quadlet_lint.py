@@ -777,7 +777,7 @@ class TestRealGenerator:
 
 
 class TestGeneratorRules:
-    """Rules proven against the 5.4.2 generator (test_quadlet_differential.py); here one
+    """Rules proven against the 5.4.2 and 5.8.6 generators (test_quadlet_differential.py); here one
     small file each, with the rule and line the lint must name."""
 
     @pytest.mark.parametrize(

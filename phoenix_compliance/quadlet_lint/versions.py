@@ -29,6 +29,7 @@ import re
 
 Version = tuple[int, ...]
 
+# What lint_paths()/lint_units() judge against when no release is given.
 DEFAULT_PODMAN_VERSION: Version = (5, 4, 2)
 
 
