@@ -32,6 +32,20 @@ def refhost_guest(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     return Guest(name, release, config)
 
 
+@pytest.fixture(scope="session", params=REFHOST_RELEASES)
+def refhost_guest_name(request: pytest.FixtureRequest) -> str:
+    """The name of the reference guest of a release, booted (and its base built) if it is not
+    up: for selftests that only run commands inside it (the Quadlet differential)."""
+    from phoenix_compliance import refhost
+    from phoenix_compliance.refhost import paths
+
+    release = str(request.param)
+    name = paths.RELEASES[release].guest
+    if not refhost.is_up(name):
+        refhost.up(release_name=release)
+    return name
+
+
 @pytest.fixture(scope="session")
 def refhost_ssh_config(refhost_guest: Guest) -> Path:
     """An ssh config reaching the reference guest as ssh://refhost."""

@@ -261,6 +261,18 @@ class TestPodmanVersion:
         assert (code, "error[QL012]" in out) == (1, True)
         assert lint(capsys, "--podman-version", "5.5.0", tmp_path)[0] == 0
 
+    def test_a_release_newer_than_the_tables_is_said_once(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        write(tmp_path, "a.container", CLEAN)
+        write(tmp_path, "b.container", CLEAN.replace("web", "api"))
+        code, out, _err = lint(capsys, "--podman-version", "6.0", tmp_path)
+        notes = [line for line in out.splitlines() if "[QL009]" in line]
+        assert code == 0
+        assert len(notes) == 1 and notes[0].split(": ", 1)[1].startswith("warning[QL009]: Podman 6.0 is newer than")
+        assert f"judged with what {'.'.join(map(str, NEWEST_KNOWN_VERSION))} accepts" in notes[0]
+        assert "(Podman 6.0 from --podman-version" in out.splitlines()[-1]
+
     @pytest.mark.parametrize(
         ("installed", "expected", "source"),
         [

@@ -1,8 +1,13 @@
-"""The lint's validity profile against the real Quadlet generator (Podman 5.4.2 on the reference host).
+"""The lint's validity profile against real Quadlet generators, each judged at its own release.
 
-Each case is a directory of Quadlet files. The generator accepts a case when
-``quadlet -dryrun -user`` exits 0 for it; the lint accepts it when
-``--profile validity`` reports no error. The two must agree on every case.
+The generators are those of the reference guests, one per release
+(conftest.py ``refhost_guest_name``: Podman 5.4.2 on trixie, 5.8.6 on forky);
+every test here runs once per guest, and the lint judges at the version that
+guest's podman reports. Each case is a directory of Quadlet files. The
+generator accepts a case when ``quadlet -dryrun -user`` exits 0 for it; the
+lint accepts it when ``--profile validity`` reports no error. The two must
+agree on every case, and on the generator's own warnings (short image names;
+from 5.6 [Service] User=/Group=/DynamicUser= and escapes it cannot read).
 
 Cases come from three places:
 
@@ -12,7 +17,13 @@ Cases come from three places:
 - unit files drawn by hypothesis over sections, keys and values (fixed seed,
   bounded count, so the run takes a bounded time);
 - every case that ever disagreed, kept under quadlet_regressions/ with the
-  generator's verdict (replayed without the guest by test_regressions_replay).
+  verdict of each release it was judged at (replayed without a guest, at each
+  of those releases, by test_regressions_replay).
+
+The key probe writes one minimal file per key and section, for every key the
+tables know in any section (the podman-systemd.unit man pages of 4.4.0 to
+5.8.2 name no key outside them), and compares what the generator accepts
+with the tables and with the lint.
 
 All cases of a kind go to the guest in one exec: a gzipped tar, base64 in the
 arguments (run_in_guest passes no stdin), unpacked under a mktemp -d that is
@@ -23,11 +34,13 @@ one marker line per case with its exit code, then its stderr.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import json
 import re
 import tarfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,9 +49,15 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from phoenix_compliance.quadlet_lint import QUADLET_KEYS, Finding, lint_paths
+from phoenix_compliance.quadlet_lint import QUADLET_KEYS, Finding, Version, format_version, lint_paths, parse_version
+from phoenix_compliance.quadlet_lint.versions import (
+    EXEC_ESCAPE_WARNING_SINCE,
+    FILE_TYPE_SINCE,
+    SERVICE_KEY_WARNING_SINCE,
+    generator_reads,
+    keys_for,
+)
 
-GENERATOR_VERSION = "5.4.2"
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "infra" / "podman" / "systemd"
 REGRESSIONS = Path(__file__).resolve().parent / "quadlet_regressions"
 
@@ -66,6 +85,18 @@ done
 
 
 @dataclass(frozen=True)
+class Generator:
+    """A real Quadlet generator: the guest it runs in and the Podman release it belongs to."""
+
+    guest: str
+    version: Version
+
+    @property
+    def release(self) -> str:
+        return format_version(self.version)
+
+
+@dataclass(frozen=True)
 class Case:
     name: str
     files: dict[str, str]
@@ -89,6 +120,19 @@ class GeneratorResult:
     def short_name_warnings(self) -> set[str]:
         pattern = re.compile(r"Warning: (\S+) specifies the image .* not a fully qualified image name")
         return {match.group(1) for line in self.stderr if (match := pattern.search(line))}
+
+    def service_key_warnings(self) -> Counter[str]:
+        """The keys of 'using key X in the Service group is not supported' (the line names no file)."""
+        pattern = re.compile(r"Warning: using key (\w+) in the Service group is not supported")
+        return Counter(match.group(1) for line in self.stderr if (match := pattern.search(line)))
+
+    def escape_warnings(self) -> int:
+        return sum(line.count("unsupported escape char") for line in self.stderr)
+
+    def unsupported_keys(self) -> dict[str, tuple[str, str]]:
+        """File name -> (key, section) of each 'unsupported key' refusal."""
+        pattern = re.compile(r"converting \"([^\"]+)\": unsupported key '([^']*)' in group '([^']*)'")
+        return {m.group(1): (m.group(2), m.group(3)) for line in self.stderr if (m := pattern.search(line))}
 
 
 # --------------------------------------------------------------------------
@@ -124,7 +168,7 @@ def _batches(cases: list[Case]) -> Iterator[list[Case]]:
         yield pending
 
 
-def run_generator(cases: list[Case]) -> dict[str, GeneratorResult]:
+def run_generator(cases: list[Case], generator: Generator) -> dict[str, GeneratorResult]:
     """The generator's verdict on each case, by case name; a few exec calls in all."""
     from phoenix_compliance import refhost
 
@@ -133,7 +177,9 @@ def run_generator(cases: list[Case]) -> dict[str, GeneratorResult]:
         blob = base64.b64encode(_tar(batch)).decode("ascii")
         assert len(blob) < _CALL_LIMIT, f"batch of {len(batch)} cases too large for one exec ({len(blob)} bytes)"
         chunks = [blob[i : i + _ARG_CHUNK] for i in range(0, len(blob), _ARG_CHUNK)]
-        done = refhost.run_in_guest(["sh", "-c", _GENERATOR_SCRIPT, "sh", *chunks], user="phoenix", timeout=600)
+        done = refhost.run_in_guest(
+            ["sh", "-c", _GENERATOR_SCRIPT, "sh", *chunks], user="phoenix", timeout=600, name=generator.guest
+        )
         assert done.returncode == 0, f"the case loop failed in the guest ({done.returncode}): {done.stderr[-2000:]}"
         by_number: dict[int, GeneratorResult] = {}
         current: GeneratorResult | None = None
@@ -151,11 +197,11 @@ def run_generator(cases: list[Case]) -> dict[str, GeneratorResult]:
     return results
 
 
-def lint_case(case: Case, directory: Path) -> list[Finding]:
+def lint_case(case: Case, directory: Path, version: Version) -> list[Finding]:
     for name, text in case.files.items():
         (directory / name).parent.mkdir(parents=True, exist_ok=True)
         (directory / name).write_bytes(text.encode("utf-8"))
-    return lint_paths([directory], GENERATOR_VERSION, None)
+    return lint_paths([directory], version, None)
 
 
 def lint_accepts(findings: list[Finding]) -> bool:
@@ -178,33 +224,58 @@ class Comparison:
     disagreements: list[str] = field(default_factory=list)
     warnings_compared: int = 0
     warnings_agreed: int = 0
+    # Warning kind -> cases where the generator said it (so a reader sees the comparison bit).
+    warned: Counter[str] = field(default_factory=Counter)
 
 
-def compare(cases: list[Case], tmp_path: Path, save: bool = True) -> Comparison:
+def compare(cases: list[Case], tmp_path: Path, generator: Generator, save: bool = True) -> Comparison:
     """Run cases on both sides; keep every disagreeing case as a regression file."""
     unique = list({case.name: case for case in cases}.values())
-    verdicts = run_generator(unique)
+    verdicts = run_generator(unique, generator)
     result = Comparison()
     for number, case in enumerate(unique):
-        generator = verdicts[case.name]
-        findings = lint_case(case, tmp_path / f"{number:05d}")
+        said = verdicts[case.name]
+        findings = lint_case(case, tmp_path / f"{number:05d}", generator.version)
         result.compared += 1
-        if generator.accepts == lint_accepts(findings):
+        if said.accepts == lint_accepts(findings):
             result.agreed += 1
         else:
-            result.disagreements.append(_describe(case, generator, findings))
+            result.disagreements.append(_describe(case, said, findings))
             if save:
-                save_regression(case, generator)
-        # Quadlet's one warning: compare it wherever the generator read every file.
-        unreadable = {Path(f.path).name for f in findings if f.rule_id in ("QL001", "QL002", "QL004")}
-        if not generator.crashed and not unreadable:
+                save_regression(case, said, generator)
+        result.warned.update(
+            what
+            for what, count in (
+                ("short-name", len(said.short_name_warnings())),
+                ("[Service] key", sum(said.service_key_warnings().values())),
+                ("escape", said.escape_warnings()),
+            )
+            if count
+        )
+        for what, agrees in _warnings_compared(said, findings, generator.version):
             result.warnings_compared += 1
-            linted = {_unit_of(finding) for finding in findings if finding.rule_id == "QL025"}
-            if linted == generator.short_name_warnings():
+            if agrees:
                 result.warnings_agreed += 1
             else:
-                result.disagreements.append("short-name warning: " + _describe(case, generator, findings))
+                result.disagreements.append(f"{what} warning: " + _describe(case, said, findings))
     return result
+
+
+def _warnings_compared(said: GeneratorResult, findings: list[Finding], version: Version) -> Iterator[tuple[str, bool]]:
+    """The generator's own warnings against the lint's, where the generator got far enough to say them."""
+    unreadable = {Path(f.path).name for f in findings if f.rule_id in ("QL001", "QL002", "QL004")}
+    if said.crashed or unreadable:
+        return
+    # Said before any file is converted (main.go), so whatever the verdict.
+    linted = {_unit_of(finding) for finding in findings if finding.rule_id == "QL025"}
+    yield "short-name", linted == said.short_name_warnings()
+    if version >= SERVICE_KEY_WARNING_SINCE:
+        keys = Counter(finding.key or "" for finding in findings if finding.rule_id == "QL019")
+        yield "[Service] key", keys == said.service_key_warnings()
+    # Said while converting: complete only when every file converted.
+    if version >= EXEC_ESCAPE_WARNING_SINCE and said.accepts:
+        escapes = sum(1 for finding in findings if finding.rule_id == "QL065")
+        yield "escape", escapes == said.escape_warnings()
 
 
 def _unit_of(finding: Finding) -> str:
@@ -221,30 +292,42 @@ def _describe(case: Case, generator: GeneratorResult, findings: list[Finding]) -
     )
 
 
-def save_regression(case: Case, generator: GeneratorResult) -> Path:
+def _verdict(said: GeneratorResult) -> dict[str, object]:
+    return {
+        "accepts": said.accepts,
+        "exit": said.exit_code,
+        "stderr": [line for line in said.stderr if not line.startswith("Loading source")][:20],
+    }
+
+
+def save_regression(case: Case, said: GeneratorResult, generator: Generator) -> Path:
+    """Keep a case with the verdict of this release (added to those of other releases)."""
     REGRESSIONS.mkdir(exist_ok=True)
     path = REGRESSIONS / f"{case.name}.json"
-    if not path.exists():
-        record = {
-            "origin": case.origin,
-            "podman": GENERATOR_VERSION,
-            "generator": {
-                "accepts": generator.accepts,
-                "exit": generator.exit_code,
-                "stderr": [line for line in generator.stderr if not line.startswith("Loading source")][:20],
-            },
-            "files": case.files,
-        }
-        path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if path.exists():
+        record = json.loads(path.read_text(encoding="utf-8"))
+    else:
+        record = {"origin": case.origin, "verdicts": {}, "files": case.files}
+    record["verdicts"].setdefault(generator.release, _verdict(said))
+    record["verdicts"] = dict(sorted(record["verdicts"].items(), key=lambda item: parse_version(item[0])))
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
 
-def regression_cases() -> list[tuple[Case, bool]]:
-    """Every kept case with the generator's verdict on it."""
-    found: list[tuple[Case, bool]] = []
+@dataclass(frozen=True)
+class KeptCase:
+    case: Case
+    # Release ("5.4.2") -> whether its generator accepted the case.
+    accepts: dict[str, bool]
+
+
+def regression_cases() -> list[KeptCase]:
+    """Every kept case with the verdict of each release it was judged at."""
+    found: list[KeptCase] = []
     for path in sorted(REGRESSIONS.glob("*.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
-        found.append((Case(path.stem, record["files"], record["origin"]), bool(record["generator"]["accepts"])))
+        accepts = {release: bool(verdict["accepts"]) for release, verdict in record["verdicts"].items()}
+        found.append(KeptCase(Case(path.stem, record["files"], record["origin"]), accepts))
     return found
 
 
@@ -374,11 +457,18 @@ REQUIRED: dict[str, list[tuple[str, str]]] = {
     "network": [],
 }
 KINDS = ["container"] * 5 + ["pod"] * 2 + ["volume", "network", "image", "build", "kube"]
+REQUIRED["artifact"] = [("Artifact", "localhost/a:1")]
+
+
+def kinds_for(version: Version) -> list[str]:
+    """The file types to draw: those the release reads (a skipped type says nothing either way)."""
+    return [*KINDS, *(["artifact"] if generator_reads("artifact", version) else [])]
+
 
 DEPENDENCIES = ["network-online.target", "c.container", "missing.container", "c.service", "p-pod.service", "v.volume"]
 VALUES: dict[str, list[str]] = {
     "Image": ["localhost/app:1", "docker.io/library/busybox:1", "busybox", "library/fedora", "", '""', "i.image",
-              "b.build", "missing.image", "sha256:abc", "server:5000/app"],
+              "b.build", "missing.image", "sha256:abc", "server:5000/app", '"', '"localhost/app:1'],
     "Rootfs": ["/srv/rootfs", ""],
     "Pod": ["p.pod", "missing.pod", "p", "", '"p.pod"'],
     "Volume": ["/srv/a:/a", "/srv/a:/a:Z", "./rel:/a", "v.volume:/data", "missing.volume:/data", "data:/data",
@@ -389,7 +479,8 @@ VALUES: dict[str, list[str]] = {
     "PublishPort": ["8080:80", "80", "127.0.0.1:8080:80", "abc", "8080:80/tcp", "99999:80", "1-3:1-2", "[::1]:80:80",
                     "", '"80:80"', "8080:80/xyz"],
     "ExposeHostPort": ["80", "80-90/tcp", "abc", "x1", "", "/udp", " 80 "],
-    "Environment": ["A=1", "A=1 B=2", "FOO", '"A=a b"', "A=1 B", "", "A=\\"],
+    "Environment": ["A=1", "A=1 B=2", "FOO", '"A=a b"', "A=1 B", "", "A=\\", "A=\\q"],
+    "BuildArg": ["A=1", "A", "A=\\q", ""],
     "Label": ["a=b", "foo", "a=b c", ""],
     "Annotation": ["a=b", "foo", ""],
     "Secret": ["s1", "s1,type=env", "s1,type=bogus", ",type=env", "s1,foo=bar", ""],
@@ -422,7 +513,8 @@ VALUES: dict[str, list[str]] = {
     "Options": ["ro", "", "a=b"],
     "Yaml": ["/srv/app.yaml", "app.yaml", ""],
     "SetWorkingDirectory": ["unit", "yaml", "file", "/ctx", "ctx", "https://github.com/x/y", "", "FILE"],
-    "File": ["/src/Containerfile", "Containerfile", "https://x/Containerfile", ""],
+    "File": ["/src/Containerfile", "Containerfile", "https://x/Containerfile", "", "%h/Containerfile", "%%x"],
+    "Artifact": ["localhost/a:1", "", '"'],
     "ImageTag": ["localhost/b:1", "", '""', "busybox"],
     "KillMode": ["mixed", "control-group", "process", "none", ""],
     "WorkingDirectory": ["/srv", ""],
@@ -431,7 +523,10 @@ VALUES: dict[str, list[str]] = {
     "Wants": DEPENDENCIES,
     "PartOf": DEPENDENCIES,
     "WantedBy": ["default.target", "c.container"],
-    "Exec": ["true", "sh -c 'echo hi'", ""],
+    "Exec": ["true", "sh -c 'echo hi'", "", "echo \\q", "echo '\\x'"],
+    "ReloadCmd": ["/bin/kill -HUP 1", "", "echo \\q"],
+    "ReloadSignal": ["SIGHUP", "", '""'],
+    "DynamicUser": ["yes", ""],
     "DefaultDependencies": ["false", "true"],
 }  # fmt: skip
 GENERIC_VALUES = ["1", "true", "", "x", "/srv/x"]
@@ -439,21 +534,39 @@ GENERIC_VALUES = ["1", "true", "", "x", "/srv/x"]
 UNKNOWN_KEYS = ["image", "Imagee", "PublishPorts", "Restart", "After", "WantedBy", "Foo", "X-Key"]
 
 
-def _weighted_keys(section: str) -> list[str]:
+def _weighted_keys(section: str, version: Version) -> list[str]:
     """Keys to draw for a Quadlet section, as a list whose repeats are the weights: mostly
-    keys 5.4.2 knows and that have value pools, sometimes any known key, rarely newer or
-    unknown ones (each of those alone decides the verdict, so they must not dominate)."""
-    table = QUADLET_KEYS[section]
-    known = sorted(key for key, since in table.items() if since <= (5, 4, 2))
-    newer = sorted(key for key, since in table.items() if since > (5, 4, 2))
+    keys the release knows and that have value pools, sometimes any known key, rarely newer
+    or unknown ones (each of those alone decides the verdict, so they must not dominate)."""
+    known = sorted(keys_for(section, version))
+    newer = sorted(set(QUADLET_KEYS[section]) - set(known))
     focus = [key for key in known if key in VALUES]
     return focus * 12 + known * 2 + newer + UNKNOWN_KEYS[:3]
 
 
-WEIGHTED_KEYS = {section: _weighted_keys(section) for section in QUADLET_KEYS if section != "Quadlet"}
+# Section -> keys to draw (repeats are weights), for one release.
+WeightedKeys = dict[str, list[str]]
+
+
+@functools.cache
+def weighted_keys(version: Version) -> WeightedKeys:
+    return {section: _weighted_keys(section, version) for section in QUADLET_KEYS if section != "Quadlet"}
+
+
 SYSTEMD_SECTION_KEYS: dict[str, list[str]] = {
     "Unit": ["Description", "After", "Requires", "Wants", "PartOf", "Before", "Image", "Restart"],
-    "Service": ["Restart", "KillMode", "Type", "WorkingDirectory", "Environment", "TimeoutStartSec", "Image"],
+    "Service": [
+        "Restart",
+        "KillMode",
+        "Type",
+        "WorkingDirectory",
+        "Environment",
+        "TimeoutStartSec",
+        "Image",
+        "User",
+        "Group",
+        "DynamicUser",
+    ],
     "Install": ["WantedBy", "RequiredBy", "Also", "Alias"],
     "Quadlet": ["DefaultDependencies", "Foo"],
 }
@@ -465,6 +578,8 @@ NOISE = ["garbage", "=x", "[]", "[Bad", "Key = spaced", "# comment", "; comment"
 WILD_ALPHABET = " \t\"'\\:/%.=,-_abcZ019@[]#;"
 
 
+# Strategies are built once per key: building them anew for every drawn line costs more than the draw.
+@functools.cache
 def _value(key: str) -> st.SearchStrategy[str]:
     pool = st.sampled_from(VALUES.get(key, GENERIC_VALUES))
     wild = st.text(WILD_ALPHABET, max_size=12)
@@ -472,64 +587,86 @@ def _value(key: str) -> st.SearchStrategy[str]:
     return st.one_of(pool, pool, pool, pool, pool, pool, wild, st.builds(lambda a, b, c: a + b + c, wild, pool, wild))
 
 
+# Strategies are built once and reused: building them anew for every draw (and hypothesis
+# validating each new one) costs more than the drawing. The cases drawn stay the same.
+@functools.cache
+def _one_of(options: tuple[str, ...]) -> st.SearchStrategy[str]:
+    return st.sampled_from(options)
+
+
+@functools.cache
+def _integers(low: int, high: int) -> st.SearchStrategy[int]:
+    return st.integers(low, high)
+
+
+@functools.cache
+def _plain_line(section: str, version: Version) -> st.SearchStrategy[str]:
+    return _plain_entry_line(section, version)
+
+
+@functools.cache
+def _lines(section: str, version: Version, least: int, most: int) -> st.SearchStrategy[list[str]]:
+    return st.lists(_entry_line(section, version), min_size=least, max_size=most)
+
+
 @st.composite
-def _entry_line(draw: st.DrawFn, section: str) -> str:
-    line = draw(_plain_entry_line(section))
+def _entry_line(draw: st.DrawFn, section: str, version: Version) -> str:
+    line = draw(_plain_line(section, version))
     # Spacing Quadlet's parser trims (or, for other whitespace, does not).
-    if draw(st.integers(0, 10)) == 5:
+    if draw(_integers(0, 10)) == 5:
         key, _eq, value = line.partition("=")
-        line = draw(st.sampled_from([" ", "\t", "  "])) + key + draw(st.sampled_from([" ", "", "\t"])) + "=" + value
-        line += draw(st.sampled_from(["", " ", "\t", "\r"]))
+        line = draw(_one_of((" ", "\t", "  "))) + key + draw(_one_of((" ", "", "\t"))) + "=" + value
+        line += draw(_one_of(("", " ", "\t", "\r")))
     return line
 
 
 @st.composite
-def _plain_entry_line(draw: st.DrawFn, section: str) -> str:
+def _plain_entry_line(draw: st.DrawFn, section: str, version: Version) -> str:
     if section in SYSTEMD_SECTION_KEYS:
-        key = draw(st.sampled_from(SYSTEMD_SECTION_KEYS[section]))
-    elif section in WEIGHTED_KEYS:
-        key = draw(st.sampled_from(WEIGHTED_KEYS[section]))
+        key = draw(_one_of(tuple(SYSTEMD_SECTION_KEYS[section])))
+    elif section in (weighted := weighted_keys(version)):
+        key = draw(_one_of(tuple(weighted[section])))
     else:
-        key = draw(st.sampled_from(UNKNOWN_KEYS))
+        key = draw(_one_of(tuple(UNKNOWN_KEYS)))
     return f"{key}={draw(_value(key))}"
 
 
 @st.composite
-def generated_case(draw: st.DrawFn) -> dict[str, str]:
-    kind = draw(st.sampled_from(KINDS))
+def generated_case(draw: st.DrawFn, version: Version) -> dict[str, str]:
+    kind = draw(_one_of(tuple(kinds_for(version))))
     main = kind.capitalize()
-    main_lines = [f"{key}={value}" for key, value in REQUIRED[kind] if draw(st.integers(0, 8)) != 4]
-    main_lines += draw(st.lists(_entry_line(main), max_size=6))
+    main_lines = [f"{key}={value}" for key, value in REQUIRED[kind] if draw(_integers(0, 8)) != 4]
+    main_lines += draw(_lines(main, version, 0, 6))
     sections: list[tuple[str, list[str]]] = [(main, main_lines)]
-    for _ in range(draw(st.integers(0, 3))):
-        name = draw(st.sampled_from(OTHER_SECTIONS))
-        sections.append((name, draw(st.lists(_entry_line(name), max_size=3))))
+    for _ in range(draw(_integers(0, 3))):
+        name = draw(_one_of(tuple(OTHER_SECTIONS)))
+        sections.append((name, draw(_lines(name, version, 0, 3))))
     sections = draw(st.permutations(sections))
     lines = [line for name, entries in sections for line in (f"[{name}]", *entries)]
     # Rare events test a middle value: hypothesis favours the bounds of a range.
     for _ in range(2):
-        if draw(st.integers(0, 12)) == 6:
-            lines.insert(draw(st.integers(0, len(lines))), draw(st.sampled_from(NOISE)))
-    ending = "\r\n" if draw(st.integers(0, 12)) == 6 else "\n"
-    text = ending.join(lines) + draw(st.sampled_from([ending, ending, "", ending * 2]))
-    if draw(st.integers(0, 40)) == 20:
+        if draw(_integers(0, 12)) == 6:
+            lines.insert(draw(_integers(0, len(lines))), draw(_one_of(tuple(NOISE))))
+    ending = "\r\n" if draw(_integers(0, 12)) == 6 else "\n"
+    text = ending.join(lines) + draw(_one_of((ending, ending, "", ending * 2)))
+    if draw(_integers(0, 40)) == 20:
         text = "\ufeff" + text
     files = {f"app.{kind}": text}
     # Drop-ins: beside the unit, for every unit of the type, or for a name prefix.
-    for _ in range(draw(st.integers(0, 1))):
-        folder = draw(st.sampled_from([f"app.{kind}.d", f"{kind}.d", f"app.{kind}.d", f"sub/app.{kind}.d"]))
-        section = draw(st.sampled_from([main, main, "Service", "Unit"]))
-        entries = draw(st.lists(_entry_line(section), min_size=1, max_size=3))
-        files[f"{folder}/{draw(st.sampled_from(['10-a', '20-b']))}.conf"] = "\n".join([f"[{section}]", *entries]) + "\n"
+    for _ in range(draw(_integers(0, 1))):
+        folder = draw(_one_of((f"app.{kind}.d", f"{kind}.d", f"app.{kind}.d", f"sub/app.{kind}.d")))
+        section = draw(_one_of((main, main, "Service", "Unit")))
+        entries = draw(_lines(section, version, 1, 3))
+        files[f"{folder}/{draw(_one_of(('10-a', '20-b')))}.conf"] = "\n".join([f"[{section}]", *entries]) + "\n"
     # sorted: a set's order follows string hashing, which changes from one process to the next.
-    for sibling in sorted(draw(st.sets(st.sampled_from(sorted(SIBLINGS)), max_size=3))):
+    for sibling in sorted(draw(st.sets(_one_of(tuple(sorted(SIBLINGS))), max_size=3))):
         # Now and then a referenced file sits in a subdirectory, which both sides search.
-        where = "sub/" if draw(st.integers(0, 8)) == 4 else ""
-        files[where + sibling] = draw(st.sampled_from(SIBLINGS[sibling]))
+        where = "sub/" if draw(_integers(0, 8)) == 4 else ""
+        files[where + sibling] = draw(_one_of(tuple(SIBLINGS[sibling])))
     return files
 
 
-def generated_cases() -> list[Case]:
+def generated_cases(version: Version) -> list[Case]:
     drawn: list[dict[str, str]] = []
 
     # A fixed seed (derandomize) and no shrinking: the draw is only collected here
@@ -542,7 +679,7 @@ def generated_cases() -> list[Case]:
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(generated_case())
+    @given(generated_case(version))
     def collect(files: dict[str, str]) -> None:
         drawn.append(files)
 
@@ -555,21 +692,185 @@ def generated_cases() -> list[Case]:
 # --------------------------------------------------------------------------
 
 
+# --------------------------------------------------------------------------
+# Rules that changed after 5.4 and the generator's own warnings, case by case
+# --------------------------------------------------------------------------
+
+_C = "[Container]\nImage=localhost/app:1\n"
+_B = "[Build]\nImageTag=localhost/b:1\n"
+
+# Origin -> files: each behaviour the issue 14 lint follows per release, and Podman's own table of
+# generator warnings (test/e2e/quadlet_test.go, "Running expected warning quadlet test case").
+RELEASE_RULES: dict[str, dict[str, str]] = {
+    "ReloadCmd= with ReloadSignal=": {"app.container": _C + "ReloadCmd=/bin/kill -HUP 1\nReloadSignal=SIGHUP\n"},
+    "empty ReloadCmd= with ReloadSignal=": {"app.container": _C + "ReloadCmd=\nReloadSignal=SIGHUP\n"},
+    "ReloadCmd= alone": {"app.container": _C + "ReloadCmd=/bin/kill -HUP 1\n"},
+    "two Yaml=": {"app.kube": "[Kube]\nYaml=/srv/a.yaml\nYaml=/srv/b.yaml\n"},
+    "two Yaml= with SetWorkingDirectory=yaml": {
+        "app.kube": "[Kube]\nYaml=/srv/a.yaml\nYaml=/srv/b.yaml\nSetWorkingDirectory=yaml\n"
+    },
+    "one Yaml= with SetWorkingDirectory=yaml": {"app.kube": "[Kube]\nYaml=a.yaml\nSetWorkingDirectory=yaml\n"},
+    "a lone quote": {"app.container": '[Container]\nImage="\n'},
+    "an empty pair of quotes": {"app.container": '[Container]\nImage=""\n'},
+    "a leading quote": {"app.container": '[Container]\nImage="localhost/app:1\n'},
+    "a specifier in File=": {"app.build": _B + "File=%h/src/Containerfile\n"},
+    "an escaped percent in File=": {"app.build": _B + "File=%%src/Containerfile\n"},
+    "Mount= without type=": {"app.container": _C + "Mount=source=/srv/a,destination=/a\n"},
+    "Mount= volume without source": {"app.container": _C + "Mount=type=volume,destination=/a\n"},
+    "HttpProxy=": {"app.container": _C + "HttpProxy=false\n"},
+    "AppArmor=": {"app.container": _C + "AppArmor=unconfined\n"},
+    "[Build] BuildArg=": {"app.build": _B + "File=/src/Containerfile\nBuildArg=A=1\n"},
+    "[Build] IgnoreFile=": {"app.build": _B + "File=/src/Containerfile\nIgnoreFile=/src/.containerignore\n"},
+    "[Pod] StopTimeout=": {"app.pod": "[Pod]\nStopTimeout=20\n"},
+    "an .artifact without Artifact=": {"app.artifact": "[Artifact]\nQuiet=true\n"},
+    "an .artifact": {"app.artifact": "[Artifact]\nArtifact=localhost/a:1\n"},
+    "warning table: label-unsupported-escape": {"l.container": _C + "Label=regex=^foo(\\?.*)?$\n"},
+    "warning table: shortname": {"s.container": "[Container]\nImage=shortname\n"},
+    "warning table: service-user": {"u.container": _C + "User=1000\n[Service]\nUser=1000\n"},
+    "warning table: service-group": {"g.container": _C + "User=1000\nGroup=1000\n[Service]\nGroup=1000\n"},
+    **{
+        f"warning table: service-dynamicuser.{kind}": {f"d.{kind}": f"{main}[Service]\nDynamicUser=foobar\n"}
+        for kind, main in (
+            ("build", "[Build]\nImageTag=localhost/b:1\nSetWorkingDirectory=unit\n"),
+            ("container", _C),
+            ("image", "[Image]\nImage=localhost/app:1\n"),
+            ("kube", "[Kube]\nYaml=deployment.yml\n"),
+            ("network", ""),
+            ("pod", ""),
+            ("volume", ""),
+        )
+    },
+    "warning table: exec-unsupported-escape": {"e.container": _C + "Exec='test\\.com'\n"},
+    "warning table: reloadcmd-unsupported-escape": {"r.container": _C + "ReloadCmd='test\\.sh'\n"},
+}
+
+
+def release_rule_cases(version: Version) -> list[Case]:
+    """The cases whose file types the release reads: a type it skips generates nothing without
+    a word (exit 0), which the lint calls an error on purpose (QL010: no service)."""
+    return [
+        _case(files, f"release-rule: {what}")
+        for what, files in RELEASE_RULES.items()
+        if all(generator_reads(name.rsplit(".", 1)[1], version) for name in files)
+    ]
+
+
+# --------------------------------------------------------------------------
+# The key probe: every key in every section, one minimal file each
+# --------------------------------------------------------------------------
+
+# The least each file type needs to be converted, so that only the probed key can be refused.
+PROBE_UNITS: dict[str, str] = {
+    "container": "[Container]\nImage=localhost/probe:1\n",
+    "pod": "[Pod]\n",
+    "volume": "[Volume]\n",
+    "network": "[Network]\n",
+    "kube": "[Kube]\nYaml=/srv/probe.yaml\n",
+    "image": "[Image]\nImage=localhost/probe:1\n",
+    "build": "[Build]\nImageTag=localhost/probe:1\nFile=/srv/Containerfile\n",
+    "artifact": "[Artifact]\nArtifact=localhost/probe:1\n",
+}
+assert set(PROBE_UNITS) == set(FILE_TYPE_SINCE)
+
+# Every key any release knows in any section (the man pages of 4.4.0 to 5.8.2 name none
+# beyond them), so each section also meets every other section's keys.
+EVERY_KEY = sorted({key for table in QUADLET_KEYS.values() for key in table})
+
+
+@dataclass(frozen=True)
+class Probe:
+    section: str
+    key: str
+
+
+def key_probe(version: Version) -> tuple[Case, dict[str, Probe]]:
+    """One case holding a file per (section, key) of the file types this release reads,
+    plus every key in a container's [Quadlet] section. The generator converts each file on
+    its own, so one run judges them all; the value is unique, so no two files make one name."""
+    files: dict[str, str] = {}
+    probes: dict[str, Probe] = {}
+    for kind, base in PROBE_UNITS.items():
+        if not generator_reads(kind, version):
+            continue
+        for number, key in enumerate(EVERY_KEY):
+            name = f"k{number:03d}-{kind}.{kind}"
+            files[name] = f"{base}{key}=probe{number}\n"
+            probes[name] = Probe(kind.capitalize(), key)
+    for number, key in enumerate(EVERY_KEY):
+        name = f"q{number:03d}.container"
+        files[name] = f"{PROBE_UNITS['container']}[Quadlet]\n{key}=probe{number}\n"
+        probes[name] = Probe("Quadlet", key)
+    return _case(files, "probe: every key in every section"), probes
+
+
+_KEY_RULES = ("QL012", "QL013", "QL014")
+
+
+@dataclass
+class ProbeResult:
+    probed: int = 0
+    accepted: int = 0
+    # (section, key, what the generator did, what the tables or the lint say)
+    wrong_tables: list[str] = field(default_factory=list)
+    wrong_lint: list[str] = field(default_factory=list)
+
+
+def run_key_probe(generator: Generator, tmp_path: Path) -> ProbeResult:
+    case, probes = key_probe(generator.version)
+    said = run_generator([case], generator)[case.name]
+    assert not said.crashed, f"the generator crashed on the key probe: {said.stderr[-5:]}"
+    refused = said.unsupported_keys()
+    findings = lint_case(case, tmp_path, generator.version)
+    lint_refused = {Path(f.path).name for f in findings if f.rule_id in _KEY_RULES}
+    result = ProbeResult()
+    for name, probe in sorted(probes.items()):
+        result.probed += 1
+        accepted = name not in refused
+        result.accepted += accepted
+        if name in refused:
+            assert refused[name] == (probe.key, probe.section), f"{name}: refused for {refused[name]}, not {probe}"
+        in_tables = probe.key in keys_for(probe.section, generator.version)
+        said_of = f"[{probe.section}] {probe.key}=: {'accepted' if accepted else 'refused'} by {generator.release}"
+        if accepted != in_tables:
+            result.wrong_tables.append(f"{said_of}, tables say {'known' if in_tables else 'unknown'}")
+        if accepted == (name in lint_refused):
+            result.wrong_lint.append(f"{said_of}, the lint {'refuses' if name in lint_refused else 'accepts'} it")
+    return result
+
+
+def file_type_probe(generator: Generator) -> dict[str, tuple[bool, bool]]:
+    """Kind -> (the generator made a service of it, the tables say this release reads it)."""
+    files = {f"t.{kind}": base for kind, base in PROBE_UNITS.items()}
+    case = _case(files, "probe: file types")
+    said = run_generator([case], generator)[case.name]
+    made = {name.rsplit("/", 1)[-1] for name in said.services}
+    services = {"container": "t.service", "kube": "t.service"}
+    return {
+        kind: (services.get(kind, f"t-{kind}.service") in made, generator_reads(kind, generator.version))
+        for kind in PROBE_UNITS
+    }
+
+
+# --------------------------------------------------------------------------
+# Tests
+# --------------------------------------------------------------------------
+
+
 @pytest.fixture(scope="module")
-def guest() -> None:
-    """The reference host, booted on demand like the other refhost selftests."""
+def generator(refhost_guest_name: str) -> Generator:
+    """The Quadlet generator of a reference guest (one per release), at the version its podman reports."""
     from phoenix_compliance import refhost
 
-    if not refhost.is_up():
-        refhost.up()
-    done = refhost.run_in_guest(["podman", "--version"], user="phoenix", timeout=60)
-    assert done.stdout.split()[-1] == GENERATOR_VERSION, f"the guest runs {done.stdout.strip()}"
+    done = refhost.run_in_guest(["podman", "--version"], user="phoenix", timeout=60, name=refhost_guest_name)
+    assert done.returncode == 0, f"podman --version failed in {refhost_guest_name}: {done.stderr}"
+    return Generator(refhost_guest_name, parse_version(done.stdout.split()[-1]))
 
 
-def _assert_agreement(result: Comparison, what: str) -> None:
+def _assert_agreement(result: Comparison, what: str, generator: Generator) -> None:
     summary = (
-        f"{what}: {result.agreed}/{result.compared} cases agree on errors, "
-        f"{result.warnings_agreed}/{result.warnings_compared} on the short-name warning"
+        f"{what} at {generator.release} ({generator.guest}): {result.agreed}/{result.compared} cases agree "
+        f"on errors, {result.warnings_agreed}/{result.warnings_compared} on the generator's warnings "
+        f"(cases it warned in: {dict(sorted(result.warned.items())) or 'none'})"
     )
     print(summary)
     assert not result.disagreements, (
@@ -580,32 +881,77 @@ def _assert_agreement(result: Comparison, what: str) -> None:
 
 @pytest.mark.refhost
 class TestAgainstTheRealGenerator:
-    def test_reference_unit_mutations(self, guest: None, tmp_path: Path) -> None:
+    def test_reference_unit_mutations(self, generator: Generator, tmp_path: Path) -> None:
         cases = reference_mutations()
         assert len(cases) > 300
-        _assert_agreement(compare(cases, tmp_path), "reference mutations")
+        _assert_agreement(compare(cases, tmp_path, generator), "reference mutations", generator)
 
-    def test_generated_units(self, guest: None, tmp_path: Path) -> None:
-        cases = generated_cases()
+    def test_generated_units(self, generator: Generator, tmp_path: Path) -> None:
+        cases = generated_cases(generator.version)
         assert len(cases) >= GENERATED_CASES * 0.9
-        _assert_agreement(compare(cases, tmp_path), "hypothesis cases")
+        _assert_agreement(compare(cases, tmp_path, generator), "hypothesis cases", generator)
 
-    def test_kept_regressions_still_get_the_same_verdict(self, guest: None) -> None:
+    def test_release_rules_and_warnings(self, generator: Generator, tmp_path: Path) -> None:
+        cases = release_rule_cases(generator.version)
+        assert len(cases) == len(RELEASE_RULES) - (0 if generator_reads("artifact", generator.version) else 2)
+        _assert_agreement(compare(cases, tmp_path, generator), "release rules", generator)
+
+    def test_kept_regressions(self, generator: Generator, tmp_path: Path) -> None:
+        """Each kept case: the verdict recorded for this release still holds (a case not yet
+        judged at it is recorded now), and the lint at this release agrees with it."""
         kept = regression_cases()
         if not kept:
             pytest.skip("no regression cases kept yet")
-        verdicts = run_generator([case for case, _accepts in kept])
-        changed = [case.name for case, accepts in kept if verdicts[case.name].accepts != accepts]
-        assert not changed, f"the generator now judges these differently: {changed}"
+        verdicts = run_generator([item.case for item in kept], generator)
+        changed, wrong = [], []
+        for number, item in enumerate(kept):
+            said = verdicts[item.case.name]
+            recorded = item.accepts.get(generator.release)
+            if recorded is None:
+                save_regression(item.case, said, generator)
+            elif recorded != said.accepts:
+                changed.append(item.case.name)
+            findings = lint_case(item.case, tmp_path / f"{number:05d}", generator.version)
+            if lint_accepts(findings) != said.accepts:
+                wrong.append(_describe(item.case, said, findings))
+        print(
+            f"kept regressions at {generator.release}: {len(kept) - len(wrong)}/{len(kept)} agree; "
+            f"{sum(v.accepts for v in verdicts.values())} accepted"
+        )
+        assert not changed, f"the {generator.release} generator now judges these differently: {changed}"
+        assert not wrong, "\n".join(wrong[:10])
+
+
+@pytest.mark.refhost
+class TestKeyProbe:
+    def test_every_key_in_every_section(self, generator: Generator, tmp_path: Path) -> None:
+        result = run_key_probe(generator, tmp_path)
+        print(
+            f"key probe at {generator.release}: {result.probed} (section, key) pairs, {result.accepted} accepted; "
+            f"{len(result.wrong_tables)} differ from the tables, {len(result.wrong_lint)} from the lint"
+        )
+        assert result.probed > 1000
+        assert not result.wrong_tables, "\n".join(result.wrong_tables)
+        assert not result.wrong_lint, "\n".join(result.wrong_lint)
+
+    def test_file_types_are_read_from_their_release(self, generator: Generator) -> None:
+        found = file_type_probe(generator)
+        wrong = {kind: made for kind, (made, expected) in found.items() if made != expected}
+        assert not wrong, (
+            f"generator {generator.release} made a service (True) or not (False) unlike the tables: {wrong}"
+        )
 
 
 def test_regressions_replay(tmp_path: Path) -> None:
-    """Every case that once disagreed gets the generator's verdict from the lint (no guest needed)."""
+    """Every kept case gets, at each release it was judged at, that generator's verdict
+    from the lint (no guest needed)."""
     wrong = []
-    for number, (case, accepts) in enumerate(regression_cases()):
-        findings = lint_case(case, tmp_path / f"{number:05d}")
-        if lint_accepts(findings) != accepts:
-            wrong.append(
-                f"{case.name}: generator {'accepts' if accepts else 'rejects'}, lint {[f.rule_id for f in findings]}"
-            )
+    for number, item in enumerate(regression_cases()):
+        for release, accepts in item.accepts.items():
+            findings = lint_case(item.case, tmp_path / f"{number:05d}-{release}", parse_version(release))
+            if lint_accepts(findings) != accepts:
+                wrong.append(
+                    f"{item.case.name} at {release}: generator {'accepts' if accepts else 'rejects'}, "
+                    f"lint {[f.rule_id for f in findings]}"
+                )
     assert not wrong, "\n".join(wrong)

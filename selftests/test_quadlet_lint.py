@@ -12,6 +12,7 @@ import pytest
 from phoenix_compliance.cli import main
 from phoenix_compliance.parsers.quadlet import parse_file, parse_text, service_name
 from phoenix_compliance.quadlet_lint import (
+    FILE_TYPE_SINCE,
     QUADLET_KEYS,
     RULES,
     Finding,
@@ -286,32 +287,67 @@ class TestKeyVersions:
         assert {f.rule_id for f in lint(path, version=before)} == {"QL012"}
         assert lint(path, version=since) == []
 
-    def test_keys_after_5_4_2_are_those_the_real_5_4_2_generator_rejects(self) -> None:
-        # Observed on the reference host (Podman 5.4.2): one file per table key,
-        # these 15 gave "unsupported key", every other key was accepted.
+    def test_keys_after_5_4_2_are_those_the_real_generators_tell_apart(self) -> None:
+        # The key probe (test_quadlet_differential.py) on the real 5.4.2 and 5.8.6 generators:
+        # 5.4.2 refuses exactly these, 5.8.6 accepts every one. Where between they arrived is
+        # taken from quadlet.go at each tag.
         newer = {
-            (section, key)
+            (section, key): format_version(since)
             for section, table in QUADLET_KEYS.items()
             for key, since in table.items()
             if since > PODMAN_5_4
         }
+        artifact = "Artifact AuthFile CertDir ContainersConfModule Creds DecryptionKey GlobalArgs PodmanArgs Quiet"
         assert newer == {
-            ("Container", "Memory"),
-            ("Container", "ReloadCmd"),
-            ("Container", "ReloadSignal"),
-            ("Container", "Retry"),
-            ("Container", "RetryDelay"),
-            ("Image", "Policy"),
-            ("Image", "Retry"),
-            ("Image", "RetryDelay"),
-            ("Build", "Retry"),
-            ("Build", "RetryDelay"),
-            ("Network", "InterfaceName"),
-            ("Network", "NetworkDeleteOnStop"),
-            ("Pod", "ExitPolicy"),
-            ("Pod", "HostName"),
-            ("Pod", "Label"),
+            ("Container", "Memory"): "5.5",
+            ("Container", "ReloadCmd"): "5.5",
+            ("Container", "ReloadSignal"): "5.5",
+            ("Container", "Retry"): "5.5",
+            ("Container", "RetryDelay"): "5.5",
+            ("Image", "Retry"): "5.5",
+            ("Image", "RetryDelay"): "5.5",
+            ("Build", "Retry"): "5.5",
+            ("Build", "RetryDelay"): "5.5",
+            ("Network", "NetworkDeleteOnStop"): "5.5",
+            ("Pod", "HostName"): "5.5",
+            ("Image", "Policy"): "5.6",
+            ("Network", "InterfaceName"): "5.6",
+            ("Pod", "ExitPolicy"): "5.6",
+            ("Pod", "Label"): "5.6",
+            ("Container", "HttpProxy"): "5.7",
+            ("Build", "BuildArg"): "5.7",
+            ("Build", "IgnoreFile"): "5.7",
+            ("Pod", "StopTimeout"): "5.7",
+            **{
+                ("Artifact", key): "5.7"
+                for key in [*artifact.split(), "Retry", "RetryDelay", "ServiceName", "TLSVerify"]
+            },
+            ("Container", "AppArmor"): "5.8",
         }
+
+    @pytest.mark.parametrize(
+        ("file_name", "body", "since"),
+        [
+            ("web.container", GOOD_CONTAINER + "HttpProxy=false\n", (5, 7, 0)),
+            ("web.container", GOOD_CONTAINER + "AppArmor=unconfined\n", (5, 8, 0)),
+            ("app.build", "[Build]\nImageTag=localhost/b:1\nFile=/src/Containerfile\nBuildArg=A=1\n", (5, 7, 0)),
+            (
+                "app.build",
+                "[Build]\nImageTag=localhost/b:1\nFile=/src/Containerfile\nIgnoreFile=/src/.ign\n",
+                (5, 7, 0),
+            ),
+            ("hydra.pod", "[Pod]\nStopTimeout=20\n", (5, 7, 0)),
+        ],
+    )
+    def test_keys_of_5_7_and_5_8_are_known_there(
+        self, tmp_path: Path, file_name: str, body: str, since: Version
+    ) -> None:
+        # Seen wrong before issue 14: "not a key in any Podman release".
+        path = write(tmp_path, file_name, body)
+        assert lint(path, version=since) == []
+        findings = lint(path, version=(5, 6, 2))
+        assert {f.rule_id for f in findings} == {"QL012"}
+        assert f"needs Podman {format_version(since[:2])}" in findings[0].message
 
     def test_tables_only_grow(self) -> None:
         for section in QUADLET_KEYS:
@@ -353,8 +389,10 @@ class TestMisplacedSettings:
         assert findings[0].severity == ("error" if rule == "QL014" else "warning")
 
     def test_keys_valid_in_both_are_left_alone(self, tmp_path: Path) -> None:
+        # User= is a [Service] and a [Container] key: not misplaced, only the generator's own
+        # warning about [Service] User= (QL019, since the issue 14 lint) is said.
         text = GOOD_CONTAINER + "\n[Service]\nEnvironment=A=1\nUser=1000\nTimeoutStartSec=900\n"
-        assert lint(write(tmp_path, "web.container", text)) == []
+        assert hits(lint(write(tmp_path, "web.container", text))) == {("QL019", 9)}
 
     def test_plain_target_units_are_checked_too(self, tmp_path: Path) -> None:
         text = "[Unit]\nDescription=x\nWantedBy=default.target\n\n[Install]\nAlso=x.service\n"
@@ -726,8 +764,8 @@ class TestRealGenerator:
         files: dict[str, str] = {}
         expected_rejected: set[str] = set()
         for section, table in QUADLET_KEYS.items():
-            if section == "Quadlet":
-                continue  # not rejected when unknown: an unknown [Quadlet] is passed on to systemd
+            if section == "Quadlet" or FILE_TYPE_SINCE[section.lower()] > version:
+                continue  # [Quadlet] is probed with the other keys in the differential's key probe
             for key, since in table.items():
                 name = f"probe-{section}-{key}.{section.lower()}"
                 files[name] = f"[{section}]\n{base.get(section, '')}{key}=1\n"
@@ -739,7 +777,7 @@ class TestRealGenerator:
 
 
 class TestGeneratorRules:
-    """Rules proven against the 5.4.2 generator (test_quadlet_differential.py); here one
+    """Rules proven against the 5.4.2 and 5.8.6 generators (test_quadlet_differential.py); here one
     small file each, with the rule and line the lint must name."""
 
     @pytest.mark.parametrize(
@@ -843,3 +881,102 @@ class TestSearchOrder:
         hidden = write(tmp_path, "old/web.container", "[Container]\nBogus=1\n")
         assert hits(lint(tmp_path)) == {("QL039", 1)}
         assert only(lint(tmp_path), "QL039")[0].path == str(hidden)
+
+
+class TestLaterReleases:
+    """Rules that changed after 5.4 (quadlet.go and parser/unitfile.go at each tag; proven on 5.8.6)."""
+
+    def test_reload_command_and_signal_are_exclusive(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "ReloadCmd=/bin/kill -HUP 1\nReloadSignal=SIGHUP\n")
+        findings = lint(path, version=(5, 8, 6))
+        assert hits(findings) == {("QL021", 7)}
+        assert "mutually exclusive" in findings[0].message
+        only_signal = write(tmp_path / "b", "web.container", GOOD_CONTAINER + "ReloadCmd=\nReloadSignal=SIGHUP\n")
+        assert lint(only_signal, version=(5, 8, 6)) == []
+
+    def test_several_yaml_files_from_5_7(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "app.kube", "[Kube]\nYaml=/srv/a.yaml\nYaml=/srv/b.yaml\n")
+        assert {f.rule_id for f in lint(path, version=(5, 6, 2))} == {"QL016"}
+        assert lint(path, version=(5, 7, 0)) == []
+
+    def test_set_working_directory_yaml_needs_a_single_yaml_from_5_7(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "app.kube", "[Kube]\nYaml=/srv/a.yaml\nYaml=/srv/b.yaml\nSetWorkingDirectory=yaml\n")
+        findings = lint(path, version=(5, 8, 6))
+        assert hits(findings) == {("QL024", 4)}
+        assert "only supported when a single Yaml key is provided" in findings[0].message
+
+    def test_a_lone_quote_is_kept_from_5_8_2(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", '[Container]\nImage="\n')
+        # Both read it as empty: no image, and the generator's short-name warning names the empty image.
+        assert {f.rule_id for f in lint(path, version=(5, 8, 1))} == {"QL020", "QL025"}
+        assert {f.rule_id for f in lint(path, version=(5, 8, 2))} == {"QL025"}
+        pair = write(tmp_path / "b", "web.container", '[Container]\nImage=""\n')
+        assert {f.rule_id for f in lint(pair, version=(5, 8, 2))} == {"QL020", "QL025"}
+
+    def test_specifiers_in_build_file_from_5_7(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "app.build", "[Build]\nImageTag=localhost/b:1\nFile=%h/src/Containerfile\n")
+        assert {f.rule_id for f in lint(path, version=(5, 6, 2))} == {"QL024"}
+        assert lint(path, version=(5, 7, 0)) == []
+
+    def test_mount_without_type_is_a_volume_from_5_6(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "Mount=source=/srv/a,destination=/a\n")
+        assert {f.rule_id for f in lint(path, version=(5, 5, 2))} == {"QL045"}
+        assert lint(path, version=(5, 6, 0)) == []
+
+    def test_an_artifact_needs_its_artifact(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "a.artifact", "[Artifact]\nQuiet=true\n")
+        findings = lint(path, version=(5, 8, 6))
+        assert hits(findings) == {("QL020", 1)}
+        assert "no Artifact key specified" in findings[0].message
+
+
+class TestNewerThanKnown:
+    def test_said_once_as_a_warning_with_the_version_used(self, tmp_path: Path) -> None:
+        write(tmp_path, "a.container", GOOD_CONTAINER)
+        write(tmp_path, "b.container", GOOD_CONTAINER)
+        findings = lint(tmp_path, version=(5, 9, 1))
+        notes = [f for f in findings if f.rule_id == "QL009"]
+        assert len(notes) == 1
+        assert notes[0].severity == "warning"
+        assert "Podman 5.9.1 is newer than 5.8.6" in notes[0].message
+        assert "judged with what 5.8.6 accepts" in notes[0].message
+
+    def test_not_said_for_a_known_release(self, tmp_path: Path) -> None:
+        write(tmp_path, "a.container", GOOD_CONTAINER)
+        assert lint(tmp_path, version=(5, 8, 6)) == []
+
+
+# Podman's own table of generator warnings (test/e2e/quadlet_test.go, "Running expected warning
+# quadlet test case", 5.6 to 5.8.2): file name, a unit that makes the warning, the lint's rule.
+GENERATOR_WARNINGS: list[tuple[str, str, str]] = [
+    ("label-unsupported-escape.container", "[Container]\nImage=localhost/i\nLabel=regex=^foo(\\?.*)?$\n", "QL065"),
+    ("shortname.container", "[Container]\nImage=shortname\n", "QL025"),
+    ("service-user.container", "[Container]\nImage=localhost/i\nUser=1000\n[Service]\nUser=1000\n", "QL019"),
+    ("service-group.container", "[Container]\nImage=localhost/i\nUser=1\nGroup=1\n[Service]\nGroup=1\n", "QL019"),
+    (
+        "service-dynamicuser.build",
+        "[Build]\nImageTag=localhost/i\nSetWorkingDirectory=unit\n[Service]\nDynamicUser=x\n",
+        "QL019",
+    ),
+    ("service-dynamicuser.container", "[Container]\nImage=localhost/i\n[Service]\nDynamicUser=x\n", "QL019"),
+    ("service-dynamicuser.image", "[Image]\nImage=localhost/i\n[Service]\nDynamicUser=x\n", "QL019"),
+    ("service-dynamicuser.kube", "[Kube]\nYaml=deployment.yml\n[Service]\nDynamicUser=x\n", "QL019"),
+    ("service-dynamicuser.network", "[Service]\nDynamicUser=x\n", "QL019"),
+    ("service-dynamicuser.pod", "[Service]\nDynamicUser=x\n", "QL019"),
+    ("service-dynamicuser.volume", "[Service]\nDynamicUser=x\n", "QL019"),
+    ("exec-unsupported-escape.container", "[Container]\nImage=localhost/i\nExec='test\\.com'\n", "QL065"),
+    ("reloadcmd-unsupported-escape.container", "[Container]\nImage=localhost/i\nReloadCmd='test\\.sh'\n", "QL065"),
+]
+
+
+class TestGeneratorWarnings:
+    @pytest.mark.parametrize(("name", "text", "rule"), GENERATOR_WARNINGS, ids=[c[0] for c in GENERATOR_WARNINGS])
+    def test_each_warning_of_podmans_table_is_a_lint_warning(
+        self, tmp_path: Path, name: str, text: str, rule: str
+    ) -> None:
+        findings = lint(write(tmp_path, name, text), version=(5, 8, 6))
+        assert {f.rule_id for f in findings if f.severity != "info"} == {rule}
+        assert all(f.severity == "warning" for f in findings if f.rule_id == rule)
+
+    def test_all_thirteen_are_covered(self) -> None:
+        assert len(GENERATOR_WARNINGS) == 13

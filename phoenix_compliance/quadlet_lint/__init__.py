@@ -26,9 +26,11 @@ path specifiers) are shared with the compose parser and the security rules in
 ``phoenix_compliance.grammar``.
 
 The selftests in selftests/test_quadlet_differential.py run thousands of files
-through both this linter and the real 5.4.2 generator and require the same
-verdict on each; the cases that once disagreed are kept in
-selftests/quadlet_regressions/.
+through both this linter and two real generators (5.4.2 on Debian trixie,
+5.8.6 on Debian forky), each judged at its own release, and require the same
+verdict on each; a key probe tries every key in every section on both. The
+cases that once disagreed are kept in selftests/quadlet_regressions/ with the
+verdict of each release they were judged at.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from phoenix_compliance.quadlet_lint.versions import (
     Version,
     format_version,
     keys_for,
+    newer_than_known,
     parse_version,
 )
 
@@ -65,5 +68,6 @@ __all__ = [
     "keys_for",
     "lint_paths",
     "lint_units",
+    "newer_than_known",
     "parse_version",
 ]

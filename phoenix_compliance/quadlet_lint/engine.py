@@ -18,7 +18,13 @@ from phoenix_compliance.quadlet_lint.context import UnitContext, cross_file_rule
 from phoenix_compliance.quadlet_lint.discovery import read_dropins, read_units, unit_dirs
 from phoenix_compliance.quadlet_lint.findings import Finding, StackRules
 from phoenix_compliance.quadlet_lint.rules.syntax import syntax
-from phoenix_compliance.quadlet_lint.versions import DEFAULT_PODMAN_VERSION, Version, generator_reads, parse_version
+from phoenix_compliance.quadlet_lint.versions import (
+    DEFAULT_PODMAN_VERSION,
+    Version,
+    generator_reads,
+    newer_than_known,
+    parse_version,
+)
 
 # Declared when the rules package was imported above; fixed from here on.
 UNIT_RULES = unit_rules()
@@ -77,10 +83,23 @@ def lint_units(
     podman_version: Version | str = DEFAULT_PODMAN_VERSION,
     stack: StackRules | None = None,
 ) -> list[Finding]:
-    """Lint parsed units together (cross-file rules see all of them)."""
+    """Lint parsed units together (cross-file rules see all of them). A release newer than
+    the tables know is said once, on the first unit."""
     version = parse_version(podman_version)
     by_name = {unit.name: unit for unit in units}
     findings: list[Finding] = []
+    note = newer_than_known(version)
+    if note is not None and units:
+        findings.append(
+            Finding.of(
+                "QL009",
+                str(units[0].path),
+                1,
+                None,
+                note,
+                "check the release notes of the newer Podman, or judge with --podman-version",
+            )
+        )
     for unit in units:
         findings.extend(lint_unit(unit, version, stack, by_name, linted_units=by_name))
     for rule in CROSS_FILE_RULES:

@@ -1,8 +1,8 @@
 """Reading values the way the Quadlet generator does (``pkg/systemd/parser/unitfile.go``, ``split.go``).
 
 Which values the generator refuses follows its conversion code, read the way
-the 5.4.2 generator reads it: Lookup() trims every surrounding quote,
-LookupAll() restarts at an empty value, words split like systemd's
+the judged release reads it: Lookup() trims every surrounding quote (one
+matched pair from 5.8.2), LookupAll() restarts at an empty value, words split like systemd's
 extract_first_word() (with C unescaping). The rules read values only through
 these readers, so a change of the generator's reading is made once; what a
 value means to podman (a volume, mount or port spec) is read by
@@ -12,21 +12,25 @@ value means to podman (a volume, mount or port spec) is read by
 from __future__ import annotations
 
 from phoenix_compliance.parsers.quadlet import Entry, UnitFile
+from phoenix_compliance.quadlet_lint.versions import MATCHED_QUOTES_SINCE, Version
 
 
-def lookup(unit: UnitFile, section: str, key: str) -> tuple[Entry, str] | None:
-    """Lookup(): the last entry and its value without double quotes at either end.
+def unquote(value: str, version: Version) -> str:
+    """Lookup()'s unquoting: up to 5.8.1 every leading and trailing '"' goes (strings.Trim),
+    matched or not (seen on 5.4.2); from 5.8.2 one matched pair only, so a lone '"' stays."""
+    if version < MATCHED_QUOTES_SINCE:
+        return value.strip('"')
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
 
-    Seen on 5.4.2: every leading and trailing '"' goes (strings.Trim), matched or
-    not; Podman's main branch now drops one matched pair only. The release that
-    changed it is not pinned down, so the 5.4.2 behaviour is used throughout.
-    """
+
+def lookup(unit: UnitFile, section: str, key: str, version: Version) -> tuple[Entry, str] | None:
+    """Lookup(): the last entry and its value unquoted as the given release does."""
     entry = unit.last(section, key)
-    return None if entry is None else (entry, entry.value.strip('"'))
+    return None if entry is None else (entry, unquote(entry.value, version))
 
 
-def lookup_value(unit: UnitFile, section: str, key: str) -> str:
-    found = lookup(unit, section, key)
+def lookup_value(unit: UnitFile, section: str, key: str, version: Version) -> str:
+    found = lookup(unit, section, key, version)
     return found[1] if found else ""
 
 

@@ -4,25 +4,23 @@ The tables say in which release the Quadlet generator started reading a file
 type or a key; ``keys_for()`` answers for one release. Where they come from
 (trust these over memory; re-check on change):
 
-- the full key set per section: ``pkg/systemd/quadlet/quadlet.go`` on
-  Podman's main branch (5.6 era);
-- the release a key arrived: podlet's downgrade tables (``src/quadlet/*.rs``;
-  container keys 4.4 to 5.2, pod keys 5.0 to 5.5, volume, network, kube),
-  Podman's RELEASE_NOTES (5.6 additions) and the project notes
-  (``shared/notes/podman-facts.md`` section 4: file types by release,
-  StartWithPod/CgroupsMode/ServiceName in 5.3);
-- the 5.4.2 boundary is confirmed against the real generator
-  (``/usr/libexec/podman/quadlet -dryrun -user`` on the reference host, one
-  file per key): it accepts every key listed up to 5.4 and rejects exactly
-  those listed later. Releases before 5.4 rest on the sources above; where
-  they disagreed the later candidate is listed, so the linter errs towards
-  asking rather than passing.
+- the key set of every section at every release tag from 4.4.0 to 5.8.2:
+  ``pkg/systemd/quadlet/quadlet.go`` at the tag (containers/podman), the
+  release of a key being the first tag whose tables list it (every key
+  arrived in an X.Y.0 release; none was ever removed). The podman-systemd.unit
+  man page of the same tags names no key the source lacks;
+- the behaviour boundaries below, each from the source at the tags around it
+  (cited where the constant is);
+- proven against two real generators (``/usr/libexec/podman/quadlet -dryrun
+  -user``, one minimal file per key and section: selftests/
+  test_quadlet_differential.py, the key probe): 5.4.2 (Debian trixie) and
+  5.8.6 (Debian forky) accept exactly the keys listed up to their release.
+  Releases between rest on the source alone.
 
 The systemd tables (SYSTEMD_KEYS, PLAIN_UNIT_SECTIONS) follow systemd's man
 pages and are enough to say where a stray setting belongs, not a catalogue.
-Behaviour of other releases is carried over from 5.4.2 except where a release
-boundary is named here (dependency translation from 5.5, Network=foo.container
-from 5.3).
+A release newer than NEWEST_KNOWN_VERSION is judged with what these tables
+know, and the lint says so once (``newer_than_known()``).
 """
 
 from __future__ import annotations
@@ -31,6 +29,7 @@ import re
 
 Version = tuple[int, ...]
 
+# What lint_paths()/lint_units() judge against when no release is given.
 DEFAULT_PODMAN_VERSION: Version = (5, 4, 2)
 
 
@@ -65,53 +64,54 @@ def _since(table: dict[Version, str]) -> dict[str, Version]:
 QUADLET_KEYS: dict[str, dict[str, Version]] = {
     "Container": _since(
         {
-            (4, 4): """AddCapability AddDevice Annotation ContainerName DropCapability
-                Environment EnvironmentFile EnvironmentHost Exec ExposeHostPort Group Image
-                Label Network NoNewPrivileges Notify PodmanArgs PublishPort ReadOnly
-                RemapGid RemapUid RemapUidSize RemapUsers RunInit SeccompProfile
-                SecurityLabelDisable SecurityLabelFileType SecurityLabelLevel
-                SecurityLabelType Timezone User VolatileTmp Volume""",
+            (4, 4): """AddCapability AddDevice Annotation ContainerName DropCapability Environment
+                EnvironmentFile EnvironmentHost Exec ExposeHostPort Group Image Label Network
+                NoNewPrivileges Notify PodmanArgs PublishPort ReadOnly RemapGid RemapUid RemapUidSize
+                RemapUsers RunInit SeccompProfile Timezone User VolatileTmp Volume""",
             (4, 5): """HealthCmd HealthInterval HealthOnFailure HealthRetries HealthStartPeriod
-                HealthStartupCmd HealthStartupInterval HealthStartupRetries
-                HealthStartupSuccess HealthStartupTimeout HealthTimeout IP IP6 LogDriver
-                Mount Rootfs Secret Tmpfs UserNS""",
+                HealthStartupCmd HealthStartupInterval HealthStartupRetries HealthStartupSuccess
+                HealthStartupTimeout HealthTimeout IP IP6 LogDriver Mount Rootfs Secret
+                SecurityLabelDisable SecurityLabelFileType SecurityLabelLevel SecurityLabelType Tmpfs
+                UserNS""",
             (4, 6): "AutoUpdate HostName Mask Pull SecurityLabelNested Sysctl Unmask WorkingDir",
             (4, 7): "DNS DNSOption DNSSearch PidsLimit ShmSize Ulimit",
-            (4, 8): """ContainersConfModule GIDMap GlobalArgs ReadOnlyTmpfs SubGIDMap
-                SubUIDMap UIDMap""",
+            (4, 8): "ContainersConfModule GIDMap GlobalArgs ReadOnlyTmpfs SubGIDMap SubUIDMap UIDMap",
             (5, 0): "Entrypoint Pod StopTimeout",
-            (5, 1): "AddHost GroupAdd",
+            (5, 1): "GroupAdd",
             (5, 2): "LogOpt NetworkAlias StopSignal",
-            (5, 3): """CgroupsMode HealthLogDestination HealthMaxLogCount HealthMaxLogSize
-                ServiceName StartWithPod""",
+            (5, 3): """AddHost CgroupsMode HealthLogDestination HealthMaxLogCount HealthMaxLogSize ServiceName
+                StartWithPod""",
             (5, 5): "Memory ReloadCmd ReloadSignal Retry RetryDelay",
+            (5, 7): "HttpProxy",
+            (5, 8): "AppArmor",
         }
     ),
     "Pod": _since(
         {
             (5, 0): "ContainersConfModule GlobalArgs Network PodName PodmanArgs PublishPort Volume",
             (5, 2): "NetworkAlias",
-            (5, 3): """AddHost DNS DNSOption DNSSearch GIDMap IP IP6 RemapGid RemapUid
-                RemapUidSize RemapUsers ServiceName SubGIDMap SubUIDMap UIDMap UserNS""",
+            (5, 3): """AddHost DNS DNSOption DNSSearch GIDMap IP IP6 RemapGid RemapUid RemapUidSize RemapUsers
+                ServiceName SubGIDMap SubUIDMap UIDMap UserNS""",
             (5, 4): "ShmSize",
             (5, 5): "HostName",
             (5, 6): "ExitPolicy Label",
+            (5, 7): "StopTimeout",
         }
     ),
     "Volume": _since(
         {
             (4, 4): "Copy Device Group Label Options Type User",
-            (4, 6): "PodmanArgs VolumeName",
+            (4, 6): "PodmanArgs",
+            (4, 7): "VolumeName",
             (4, 8): "ContainersConfModule Driver GlobalArgs Image",
             (5, 3): "ServiceName",
         }
     ),
     "Network": _since(
         {
-            (4, 4): """DisableDNS Driver Gateway IPAMDriver IPRange IPv6 Internal Label
-                Options Subnet""",
-            (4, 6): "NetworkName PodmanArgs",
-            (4, 7): "DNS",
+            (4, 4): "DisableDNS Driver Gateway IPAMDriver IPRange IPv6 Internal Label Options Subnet",
+            (4, 6): "PodmanArgs",
+            (4, 7): "DNS NetworkName",
             (4, 8): "ContainersConfModule GlobalArgs",
             (5, 3): "ServiceName",
             (5, 5): "NetworkDeleteOnStop",
@@ -120,22 +120,19 @@ QUADLET_KEYS: dict[str, dict[str, Version]] = {
     ),
     "Kube": _since(
         {
-            (4, 4): """ConfigMap Network PublishPort RemapGid RemapUid RemapUidSize RemapUsers
-                UserNS Yaml""",
-            (4, 5): "LogDriver",
-            (4, 6): "ExitCodePropagation PodmanArgs SetWorkingDirectory",
-            (4, 7): "AutoUpdate",
-            (4, 8): "ContainersConfModule GlobalArgs",
-            (5, 0): "KubeDownForce",
+            (4, 4): "ConfigMap Network PublishPort RemapGid RemapUid RemapUidSize RemapUsers Yaml",
+            (4, 5): "LogDriver UserNS",
+            (4, 6): "ExitCodePropagation PodmanArgs",
+            (4, 7): "AutoUpdate SetWorkingDirectory",
+            (4, 8): "ContainersConfModule GlobalArgs KubeDownForce",
             (5, 2): "LogOpt",
             (5, 3): "ServiceName",
         }
     ),
     "Image": _since(
         {
-            (4, 8): """AllTags Arch AuthFile CertDir ContainersConfModule Creds DecryptionKey
-                GlobalArgs Image OS PodmanArgs TLSVerify Variant""",
-            (5, 0): "ImageTag",
+            (4, 8): """AllTags Arch AuthFile CertDir ContainersConfModule Creds DecryptionKey GlobalArgs Image
+                ImageTag OS PodmanArgs TLSVerify Variant""",
             (5, 3): "ServiceName",
             (5, 5): "Retry RetryDelay",
             (5, 6): "Policy",
@@ -143,20 +140,26 @@ QUADLET_KEYS: dict[str, dict[str, Version]] = {
     ),
     "Build": _since(
         {
-            (5, 2): """Annotation Arch AuthFile ContainersConfModule DNS DNSOption DNSSearch
-                Environment File ForceRM GlobalArgs GroupAdd ImageTag Label Network
-                PodmanArgs Pull Secret SetWorkingDirectory Target TLSVerify Variant Volume""",
+            (5, 2): """Annotation Arch AuthFile ContainersConfModule DNS DNSOption DNSSearch Environment File
+                ForceRM GlobalArgs GroupAdd ImageTag Label Network PodmanArgs Pull Secret
+                SetWorkingDirectory TLSVerify Target Variant Volume""",
             (5, 3): "ServiceName",
             (5, 5): "Retry RetryDelay",
+            (5, 7): "BuildArg IgnoreFile",
         }
     ),
-    # The [Quadlet] section (generator options, not podman flags). The 5.4.2
-    # generator already knows it; earlier releases were not checked.
-    "Quadlet": _since({(5, 4): "DefaultDependencies"}),
+    "Artifact": _since(
+        {
+            (5, 7): """Artifact AuthFile CertDir ContainersConfModule Creds DecryptionKey GlobalArgs PodmanArgs
+                Quiet Retry RetryDelay ServiceName TLSVerify""",
+        }
+    ),
+    # The [Quadlet] section: generator options, not podman flags.
+    "Quadlet": _since({(5, 3): "DefaultDependencies"}),
 }
 
-# Release notes list no per-key history for .artifact yet; its keys are not judged.
-UNJUDGED_SECTIONS = frozenset({"Artifact"})
+# Sections whose keys are not judged (every Quadlet section is judged now).
+UNJUDGED_SECTIONS: frozenset[str] = frozenset()
 
 # Quadlet's single-valued keys: Lookup() takes the last value, so a repeat is
 # almost always a leftover (Image=, Pod= or Exec= written twice).
@@ -164,6 +167,18 @@ SINGLE_VALUED_KEYS = keyset(
     """ContainerName Entrypoint Exec Group HostName Image NetworkName Notify Pod PodName
     Rootfs ServiceName StartWithPod Timezone User VolumeName WorkingDir Yaml"""
 )
+
+# From 5.7 ConvertKube() reads every Yaml= (LookupAllStrv) and plays them all:
+# several are no longer a leftover.
+KUBE_MULTIPLE_YAML_SINCE: Version = (5, 7)
+
+
+def single_valued_keys(section: str, version: Version) -> frozenset[str]:
+    """The keys of a Quadlet section of which the given release uses only the last value."""
+    if section == "Kube" and version >= KUBE_MULTIPLE_YAML_SINCE:
+        return SINGLE_VALUED_KEYS - {"Yaml"}
+    return SINGLE_VALUED_KEYS
+
 
 # systemd sections and some of their keys, enough to say where a stray
 # setting belongs (systemd.unit(5), systemd.service(5), systemd.exec(5),
@@ -246,15 +261,43 @@ def keys_for(section: str, version: Version) -> frozenset[str]:
 
 
 # The first release with a Quadlet generator, and the newest release these tables
-# describe (what the command line judges against when no usable podman is installed).
+# describe (what the command line judges against when no usable podman is installed):
+# the source is read up to 5.8.2, the real 5.8.6 generator is probed key by key.
 QUADLET_SINCE: Version = (4, 4)
-NEWEST_KNOWN_VERSION: Version = max(
-    [*FILE_TYPE_SINCE.values(), *(since for table in QUADLET_KEYS.values() for since in table.values())]
-)
+NEWEST_KNOWN_VERSION: Version = (5, 8, 6)
+
+
+def newer_than_known(version: Version) -> str | None:
+    """What to say once when a release newer than the tables is judged, or None."""
+    if version <= NEWEST_KNOWN_VERSION:
+        return None
+    newest = format_version(NEWEST_KNOWN_VERSION)
+    return (
+        f"Podman {format_version(version)} is newer than {newest}, the newest release the lint's tables know; "
+        f"judged with what {newest} accepts (keys and rules of later releases are not known)"
+    )
 
 
 # Network=foo.container (join another container's network) arrived in Podman 5.3.
 NETWORK_CONTAINER_SINCE: Version = (5, 3)
+
+# From 5.6 the generator warns about an escape it cannot read in Exec= and ReloadCmd=
+# (LookupLastArgs() returns the split error); 5.5 and earlier drop the value silently.
+# ReloadCmd= with ReloadSignal= is refused from their first release, 5.5 (handleExecReload()).
+EXEC_ESCAPE_WARNING_SINCE: Version = (5, 6)
+# From 5.6 main.go's warnIfUnsupportedServiceKeys() warns about these in any Quadlet file.
+UNSUPPORTED_SERVICE_KEYS = ("User", "Group", "DynamicUser")
+SERVICE_KEY_WARNING_SINCE: Version = (5, 6)
+# From 5.8.2 Lookup() strips one matched pair of double quotes; before, every
+# leading and trailing '"' (strings.Trim), so a lone '"' was read as empty.
+MATCHED_QUOTES_SINCE: Version = (5, 8, 2)
+# From 5.6 a Mount= without type= is a volume mount (FindMountType(); before, it is refused).
+MOUNT_DEFAULT_TYPE_SINCE: Version = (5, 6)
+# From 5.7 handleStorageSource() refuses an empty source ("source cannot be empty"); before, the
+# generator indexes it and panics (seen on 5.4.2).
+EMPTY_SOURCE_ERROR_SINCE: Version = (5, 7)
+# From 5.7 ConvertBuild() takes a File= that starts with a systemd specifier as absolute.
+BUILD_FILE_SPECIFIERS_SINCE: Version = (5, 7)
 
 # Quadlet translates these [Unit] keys from Podman 5.5 (translateUnitDependencies).
 UNIT_DEPENDENCY_KEYS = keyset(

@@ -13,7 +13,7 @@ from phoenix_compliance.parsers.quadlet import UnitFile
 from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
 from phoenix_compliance.quadlet_lint.readers import lookup_all, lookup_value
 from phoenix_compliance.quadlet_lint.rules.values import report_quoted
-from phoenix_compliance.quadlet_lint.versions import NETWORK_CONTAINER_SINCE
+from phoenix_compliance.quadlet_lint.versions import NETWORK_CONTAINER_SINCE, Version
 
 
 @unit_rule(140)
@@ -39,7 +39,11 @@ def networks(out: UnitContext) -> None:
                 f'"requested Quadlet unit {target} was not found"',
                 f"add {target} next to {unit.name}, or name an existing network",
             )
-        elif is_container and (joined := out.others.get(target)) is not None and not container_resource_name(joined):
+        elif (
+            is_container
+            and (joined := out.others.get(target)) is not None
+            and not container_resource_name(joined, out.version)
+        ):
             out.add(
                 "QL038",
                 entry,
@@ -59,13 +63,13 @@ def networks(out: UnitContext) -> None:
             )
 
 
-def container_resource_name(unit: UnitFile) -> str:
+def container_resource_name(unit: UnitFile, version: Version) -> str:
     """GetContainerResourceName(): the container's name with %N expanded, "" when other
     specifiers remain (the default name of a template, systemd-%p_%i, among them)."""
-    name = lookup_value(unit, "Container", "ContainerName")
+    name = lookup_value(unit, "Container", "ContainerName", version)
     if not name:
         name = "systemd-%p_%i" if "@" in unit.name else "systemd-%N"
-    service = lookup_value(unit, "Container", "ServiceName") or unit.name.rpartition(".")[0]
+    service = lookup_value(unit, "Container", "ServiceName", version) or unit.name.rpartition(".")[0]
     resolved = name.replace("%N", service)
     return "" if "%" in resolved else resolved
 

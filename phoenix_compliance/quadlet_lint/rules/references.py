@@ -44,7 +44,7 @@ def image_reference(out: UnitContext, entry: Entry, image: str) -> None:
 def image_source(out: UnitContext) -> None:
     if out.unit.kind != "container" or not out.converted:
         return
-    found = lookup(out.unit, "Container", "Image")
+    found = lookup(out.unit, "Container", "Image", out.version)
     if found is not None and found[1]:
         image_reference(out, found[0], found[1])
 
@@ -54,7 +54,7 @@ def pod(out: UnitContext) -> None:
     unit = out.unit
     if unit.kind != "container" or not out.converted:
         return
-    found = lookup(unit, "Container", "Pod")
+    found = lookup(unit, "Container", "Pod", out.version)
     if found is None or not found[1]:
         return
     pod_entry, pod = found
@@ -97,7 +97,7 @@ def names(out: UnitContext) -> None:
     main = out.converted_main
     if key is None or main is None:
         return
-    found = lookup(unit, main, key)
+    found = lookup(unit, main, key, out.version)
     if found is None or not found[1] or "%" in found[1]:
         return  # the default name, or a specifier only systemd can expand
     if not PODMAN_NAME.match(found[1]):
@@ -132,7 +132,7 @@ def short_image_name(out: UnitContext) -> None:
     # warnIfAmbiguousName() runs for these three file types only.
     if unit.kind not in ("container", "volume", "image") or main is None:
         return
-    found = lookup(unit, main, "Image")
+    found = lookup(unit, main, "Image", out.version)
     if found is None:
         return
     entry, image = found

@@ -1,6 +1,6 @@
 """Required keys: what each Quadlet file type cannot be converted without (QL020, QL021).
 
-The key a .container, .kube, .image or .build is made from; the keys other
+The key a .container, .kube, .image, .build or .artifact is made from; the keys other
 keys need are with their family (Driver=image in storage, File= of a .build
 with the working directory).
 """
@@ -20,7 +20,7 @@ def required(out: UnitContext) -> None:
     at = out.section_line(main)
 
     if unit.kind == "container":
-        image, rootfs = lookup_value(unit, main, "Image"), lookup_value(unit, main, "Rootfs")
+        image, rootfs = lookup_value(unit, main, "Image", out.version), lookup_value(unit, main, "Rootfs", out.version)
         if not image and not rootfs:
             out.add(
                 "QL020",
@@ -38,7 +38,7 @@ def required(out: UnitContext) -> None:
                 "Image= and Rootfs= are both set; Quadlet refuses the combination",
                 "keep either Image= or Rootfs=",
             )
-    elif unit.kind == "kube" and not lookup_value(unit, main, "Yaml"):
+    elif unit.kind == "kube" and not lookup_value(unit, main, "Yaml", out.version):
         out.add(
             "QL020",
             at,
@@ -46,13 +46,21 @@ def required(out: UnitContext) -> None:
             'a .kube needs Yaml= in [Kube]; Quadlet: "no Yaml key specified"',
             "add Yaml=<path to the Kubernetes YAML>",
         )
-    elif unit.kind == "image" and not lookup_value(unit, main, "Image"):
+    elif unit.kind == "image" and not lookup_value(unit, main, "Image", out.version):
         out.add(
             "QL020",
             at,
             "Image",
             'a .image needs Image= in [Image]; Quadlet: "no Image key specified"',
             "add Image=<image reference to pull>",
+        )
+    elif unit.kind == "artifact" and not lookup_value(unit, main, "Artifact", out.version):
+        out.add(
+            "QL020",
+            at,
+            "Artifact",
+            'a .artifact needs Artifact= in [Artifact]; Quadlet: "no Artifact key specified"',
+            "add Artifact=<artifact reference to pull>",
         )
     elif unit.kind == "build" and not lookup_all(unit, main, "ImageTag"):
         # The built image's name is the first ImageTag= that LookupAll() keeps.

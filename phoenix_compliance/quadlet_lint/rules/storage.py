@@ -23,7 +23,13 @@ from phoenix_compliance.quadlet_lint.readers import (
 )
 from phoenix_compliance.quadlet_lint.rules.references import image_reference
 from phoenix_compliance.quadlet_lint.rules.values import report_quoted
-from phoenix_compliance.quadlet_lint.versions import keyset
+from phoenix_compliance.quadlet_lint.versions import (
+    BUILD_FILE_SPECIFIERS_SINCE,
+    EMPTY_SOURCE_ERROR_SINCE,
+    KUBE_MULTIPLE_YAML_SINCE,
+    MOUNT_DEFAULT_TYPE_SINCE,
+    keyset,
+)
 
 
 def volume_sections(unit: UnitFile) -> list[str]:
@@ -158,6 +164,8 @@ def _mount(out: UnitContext, entry: Entry, word: str) -> None:
         refuse("is not valid comma-separated text (stray double quote); Quadlet refuses it", "remove the quotes")
         return
     mount_type, tokens = mount.type, mount.tokens
+    if mount_type is None and out.version >= MOUNT_DEFAULT_TYPE_SINCE:
+        mount_type = "volume"
     if mount_type is None:
         refuse(
             f'has no type=; Quadlet: "incorrect mount format: should be --mount {_MOUNT_FORMAT}"',
@@ -183,6 +191,12 @@ def _mount(out: UnitContext, entry: Entry, word: str) -> None:
                 return
             source = value
     if not source:
+        if out.version >= EMPTY_SOURCE_ERROR_SINCE:
+            refuse(
+                f'a {mount_type} mount without a source (or with an empty one); Quadlet: "source cannot be empty"',
+                "add source=<host path, volume or .volume unit>",
+            )
+            return
         # Seen on 5.4.2: handleStorageSource() indexes the empty source and the generator panics.
         refuse(
             f"a {mount_type} mount without a source (or with an empty one) makes the Quadlet generator "
@@ -208,9 +222,9 @@ def volume_unit(out: UnitContext) -> None:
     unit = out.unit
     if unit.kind != "volume" or not out.converted:
         return
-    driver = lookup(unit, "Volume", "Driver")
+    driver = lookup(unit, "Volume", "Driver", out.version)
     if driver is not None and driver[1] == "image":
-        image = lookup(unit, "Volume", "Image")
+        image = lookup(unit, "Volume", "Image", out.version)
         if image is None:
             out.add(
                 "QL020",
@@ -223,10 +237,10 @@ def volume_unit(out: UnitContext) -> None:
         else:
             image_reference(out, image[0], image[1])
         return
-    if lookup_value(unit, "Volume", "Device"):
+    if lookup_value(unit, "Volume", "Device", out.version):
         return
     for key in ("Type", "Options"):
-        found = lookup(unit, "Volume", key)
+        found = lookup(unit, "Volume", key, out.version)
         if found is not None and found[1]:
             out.add(
                 "QL022",
@@ -253,6 +267,14 @@ def _refused_working_directory(kind: str, value: str) -> str | None:
     return None
 
 
+def _absolute_file(file: str, out: UnitContext) -> bool:
+    """Whether ConvertBuild() takes File= as absolute: a '/' path, or (from 5.7) one that
+    starts with a systemd specifier other than %% (startsWithSystemdSpecifier())."""
+    if file.startswith("/"):
+        return True
+    return out.version >= BUILD_FILE_SPECIFIERS_SINCE and file.startswith("%") and not file.startswith("%%")
+
+
 @unit_rule(170)
 def working_directory(out: UnitContext) -> None:
     """handleSetWorkingDirectory() and the build context rules of ConvertBuild()."""
@@ -260,7 +282,7 @@ def working_directory(out: UnitContext) -> None:
     main = out.converted_main
     if unit.kind not in ("build", "kube") or main is None:
         return
-    found = lookup(unit, main, "SetWorkingDirectory")
+    found = lookup(unit, main, "SetWorkingDirectory", out.version)
     at = out.section_line(main)
     swd_entry, swd = found if found is not None else (None, "")
     context = ""
@@ -273,28 +295,41 @@ def working_directory(out: UnitContext) -> None:
             return
         relative_to = ""
         if mode == "file":
-            file_entry = lookup(unit, main, "File")
+            file_entry = lookup(unit, main, "File", out.version)
             if file_entry is None:
                 why = 'SetWorkingDirectory=file needs File=; Quadlet: "no File key specified"'
                 out.add("QL020", swd_entry, "File", why, "add File=<Containerfile>")
                 return
             relative_to = file_entry[1]
         elif mode == "yaml":
-            relative_to = lookup_value(unit, main, "Yaml")
+            relative_to = lookup_value(unit, main, "Yaml", out.version)
+            if out.version >= KUBE_MULTIPLE_YAML_SINCE:
+                yamls = all_words(unit, main, "Yaml")
+                if len(yamls) > 1:
+                    out.add(
+                        "QL024",
+                        swd_entry,
+                        "SetWorkingDirectory",
+                        f"SetWorkingDirectory=yaml with {len(yamls)} Yaml= files: relative to which? Quadlet "
+                        'refuses it ("SetWorkingDirectory=yaml is only supported when a single Yaml key is provided")',
+                        "keep one Yaml=, or use SetWorkingDirectory=unit (or a WorkingDirectory= in [Service])",
+                    )
+                    return
+                relative_to = yamls[0][1] if yamls else ""
         elif mode == "unit":
             relative_to = str(unit.path)
         else:
             context = swd
             relative_to = "" if context.startswith("/") else str(unit.path)
         if relative_to and not _URL.search(context):
-            if lookup_value(unit, "Service", "WorkingDirectory"):
+            if lookup_value(unit, "Service", "WorkingDirectory", out.version):
                 context = ""  # an explicit WorkingDirectory= wins and the context is dropped
             else:
                 adds_directory = True
     if unit.kind != "build":
         return
-    has_directory = adds_directory or bool(lookup_value(unit, "Service", "WorkingDirectory"))
-    file = lookup_value(unit, main, "File")
+    has_directory = adds_directory or bool(lookup_value(unit, "Service", "WorkingDirectory", out.version))
+    file = lookup_value(unit, main, "File", out.version)
     if not has_directory and not file and not context:
         out.add(
             "QL020",
@@ -304,7 +339,7 @@ def working_directory(out: UnitContext) -> None:
             'key specified"',
             "add File=<Containerfile> or SetWorkingDirectory=<context>",
         )
-    elif not context and not file.startswith("/") and not _URL.search(file) and not has_directory:
+    elif not context and not _absolute_file(file, out) and not _URL.search(file) and not has_directory:
         last_file = unit.last(main, "File")
         out.add(
             "QL024",

@@ -15,12 +15,12 @@ from phoenix_compliance.quadlet_lint.versions import (
     PLAIN_UNIT_SECTIONS,
     QUADLET_INSTALL_KEYS,
     QUADLET_KEYS,
-    SINGLE_VALUED_KEYS,
     SYSTEMD_KEYS,
     SYSTEMD_PASSTHROUGH_SECTIONS,
     UNJUDGED_SECTIONS,
     Version,
     format_version,
+    single_valued_keys,
 )
 
 
@@ -188,8 +188,9 @@ def single_valued(out: UnitContext) -> None:
     if section is None:
         return
     seen: dict[str, Entry] = {}
+    single = single_valued_keys(section.name, out.version)
     for entry in section.entries:
-        if entry.key not in SINGLE_VALUED_KEYS:
+        if entry.key not in single:
             continue
         first = seen.setdefault(entry.key, entry)
         if first is not entry:

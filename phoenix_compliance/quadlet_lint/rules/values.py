@@ -1,8 +1,9 @@
-"""Values: what podman or Quadlet refuses in a key's value (QL018, QL022, QL027, QL028, QL047, QL060 to QL064).
+"""Values: what podman or Quadlet refuses or warns about in a value (QL018 to QL022, QL027, QL028, QL047, QL06x).
 
-[Service] KillMode=/Type= Quadlet will not run, User=/Group= and the user
-namespace mappings, KEY=VALUE words, Secret=, UserNS= and AutoUpdate=, and
-values written in quotes Quadlet hands on with the quotes.
+[Service] KillMode=/Type= Quadlet will not run and User=/Group=/DynamicUser=
+it warns about, ReloadCmd= with ReloadSignal=, User=/Group= and the user
+namespace mappings, KEY=VALUE words, Secret=, UserNS= and AutoUpdate=, values
+written in quotes Quadlet hands on with the quotes, and escapes it cannot read.
 """
 
 from __future__ import annotations
@@ -10,6 +11,12 @@ from __future__ import annotations
 from phoenix_compliance.parsers.quadlet import Entry
 from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
 from phoenix_compliance.quadlet_lint.readers import SPLIT_ARGS, all_words, lookup, lookup_all, lookup_value, split_words
+from phoenix_compliance.quadlet_lint.versions import (
+    EXEC_ESCAPE_WARNING_SINCE,
+    SERVICE_KEY_WARNING_SINCE,
+    UNSUPPORTED_SERVICE_KEYS,
+    format_version,
+)
 
 
 def is_quoted(value: str) -> bool:
@@ -46,7 +53,7 @@ def service_overrides(out: UnitContext) -> None:
     if unit.kind not in ("container", "kube") or not out.converted:
         return
     for key, allowed, called in _SERVICE_OVERRIDES:
-        found = lookup(unit, "Service", key)
+        found = lookup(unit, "Service", key, out.version)
         if found is None or found[1] in allowed:
             continue
         entry, value = found
@@ -56,6 +63,53 @@ def service_overrides(out: UnitContext) -> None:
             key,
             f"{key}={value}: Quadlet only allows {allowed[0]} or {allowed[1]} (\"invalid {called} '{value}'\")",
             f"remove {key}= (Quadlet sets {allowed[0]}) or use {allowed[1]}",
+        )
+
+
+@unit_rule(82)
+def unsupported_service_keys(out: UnitContext) -> None:
+    """warnIfUnsupportedServiceKeys(): the generator (5.6+) warns about these in any Quadlet file."""
+    if not out.converted:
+        return
+    for key in UNSUPPORTED_SERVICE_KEYS:
+        entry = out.unit.last("Service", key)
+        if entry is None:
+            continue
+        said = (
+            'Quadlet warns ("using key {key} in the Service group is not supported - use at your own risk")'
+            if out.version >= SERVICE_KEY_WARNING_SINCE
+            else f"Quadlet warns about it from {format_version(SERVICE_KEY_WARNING_SINCE)}"
+        ).format(key=key)
+        out.add(
+            "QL019",
+            entry,
+            key,
+            f"[Service] {key}= makes systemd start podman itself as another user, which breaks rootless "
+            f"Podman's runtime and storage; {said}",
+            f"remove {key}= from [Service]; run the unit from that user's own systemd --user manager "
+            "(User=/Group= in [Container] set the user inside the container)",
+        )
+
+
+@unit_rule(84)
+def reload(out: UnitContext) -> None:
+    """handleExecReload(): ReloadCmd= and ReloadSignal= are mutually exclusive."""
+    if out.converted_main != "Container":
+        return
+    signal = lookup(out.unit, "Container", "ReloadSignal", out.version)
+    command = out.unit.last("Container", "ReloadCmd")
+    if signal is None or not signal[1] or command is None:
+        return
+    # LookupLastArgs(): a command that does not split counts as unset (and is warned about).
+    if split_words(command.value, SPLIT_ARGS):
+        first, second = sorted((signal[0], command), key=lambda entry: entry.line)
+        out.add(
+            "QL021",
+            second,
+            second.key,
+            f"ReloadCmd= and ReloadSignal= are both set (line {first.line}); Quadlet refuses the file "
+            '("ReloadCmd and ReloadSignal are mutually exclusive but both are set")',
+            "keep ReloadCmd= (run a command in the container) or ReloadSignal= (send it a signal), not both",
         )
 
 
@@ -70,8 +124,8 @@ def user_and_mappings(out: UnitContext) -> None:
     if main is None:
         return
     if unit.kind == "container":
-        group = lookup(unit, main, "Group")
-        if group is not None and group[1] and not lookup_value(unit, main, "User"):
+        group = lookup(unit, main, "Group", out.version)
+        if group is not None and group[1] and not lookup_value(unit, main, "User", out.version):
             out.add(
                 "QL022",
                 group[0],
@@ -83,7 +137,7 @@ def user_and_mappings(out: UnitContext) -> None:
         return
     explicit: list[Entry] = []
     for key in ("UserNS", "SubUIDMap", "SubGIDMap"):
-        found = lookup(unit, main, key)
+        found = lookup(unit, main, key, out.version)
         if found is not None and found[1]:
             explicit.append(found[0])
     for key in ("UIDMap", "GIDMap"):
@@ -149,7 +203,7 @@ def user_and_mappings(out: UnitContext) -> None:
 # Keys read with LookupAllKeyVal(), per section: each word must be KEY=VALUE.
 _KEY_VALUE_KEYS: dict[str, tuple[str, ...]] = {
     "Container": ("Environment", "Label", "Annotation"),
-    "Build": ("Environment", "Label", "Annotation"),
+    "Build": ("BuildArg", "Environment", "Label", "Annotation"),
     "Pod": ("Label",),
     "Volume": ("Label",),
     "Network": ("Label", "Options"),
@@ -166,14 +220,7 @@ def key_values(out: UnitContext) -> None:
         for entry in lookup_all(unit, main, key):
             words = split_words(entry.value, SPLIT_ARGS)
             if words is None:
-                out.add(
-                    "QL060",
-                    entry,
-                    key,
-                    f"{key}={entry.value}: the value has an escape sequence Quadlet cannot read "
-                    "(such as \\q); it drops the whole line",
-                    "write a literal backslash as \\\\",
-                )
+                unreadable_escape(out, entry, "the whole line")
                 continue
             for word in words:
                 if "=" in word:
@@ -225,7 +272,7 @@ def auto_update(out: UnitContext) -> None:
     if not out.converted:
         return
     if unit.kind == "container":
-        found = lookup(unit, "Container", "AutoUpdate")
+        found = lookup(unit, "Container", "AutoUpdate", out.version)
         if found is not None and found[1] and found[1] not in ("registry", "local"):
             _bad_policy(out, found[0], found[1])
     elif unit.kind == "kube":
@@ -240,7 +287,7 @@ def userns(out: UnitContext) -> None:
     unit = out.unit
     main = out.converted_main
     if unit.kind in ("container", "pod", "kube") and main is not None:
-        found = lookup(unit, main, "UserNS")
+        found = lookup(unit, main, "UserNS", out.version)
         if found is not None and found[1]:
             mode, colon, rest = found[1].partition(":")
             needs_value = mode in ("ns", "container")
@@ -262,3 +309,31 @@ def _bad_policy(out: UnitContext, entry: Entry, value: str) -> None:
         f"AutoUpdate={value}: podman auto-update knows only the registry and local policies",
         "use AutoUpdate=registry or AutoUpdate=local",
     )
+
+
+def unreadable_escape(out: UnitContext, entry: Entry, dropped: str) -> None:
+    """A value the generator's word splitting refuses (LookupAllKeyVal(), LookupLastArgs()):
+    it drops it, with a warning from 5.6 ("unsupported escape char")."""
+    said = (
+        'Quadlet drops {dropped} with a warning ("unsupported escape char")'
+        if out.version >= EXEC_ESCAPE_WARNING_SINCE
+        else "Quadlet drops {dropped} without a word"
+    ).format(dropped=dropped)
+    out.add(
+        "QL065",
+        entry,
+        entry.key,
+        f"{entry.key}={entry.value}: the value has an escape sequence Quadlet cannot read (such as \\q); {said}",
+        "write a literal backslash as \\\\",
+    )
+
+
+@unit_rule(195)
+def command_escapes(out: UnitContext) -> None:
+    """Exec= and ReloadCmd= are read with LookupLastArgs(): a value that does not split is dropped."""
+    if out.converted_main != "Container":
+        return
+    for key in ("Exec", "ReloadCmd"):
+        entry = out.unit.last("Container", key)
+        if entry is not None and split_words(entry.value, SPLIT_ARGS) is None:
+            unreadable_escape(out, entry, f"{key}=" if key == "ReloadCmd" else "the command (the image's runs)")
