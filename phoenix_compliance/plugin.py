@@ -14,7 +14,7 @@ from phoenix_compliance.run.hosts import host_id
 from phoenix_compliance.run.html_hooks import HtmlReportHooks
 from phoenix_compliance.run.outcome import OBSERVED, judge
 from phoenix_compliance.run.reporter import RunReporter, complete_model
-from phoenix_compliance.run.state import STATE, RunState, build_state
+from phoenix_compliance.run.state import STATE, RunState, build_state, check_waiver_ids
 from phoenix_compliance.run.xdist_hooks import XdistHooks, mark_host_group, use_loadgroup
 from phoenix_compliance.transport.runner import HostRunner
 
@@ -56,6 +56,7 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    check_waiver_ids(config)
     selection.deselect(config, items)
 
 

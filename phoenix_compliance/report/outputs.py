@@ -121,17 +121,35 @@ class CompareError(ValueError):
     pass
 
 
+# A previous run's JSON of a large fleet is a few MB; more is no report of this suite.
+MAX_PREVIOUS_BYTES = 64 * 1024 * 1024
+
+
 def load_previous(path: Path) -> dict[str, dict[str, str]]:
-    """Outcomes of a previous run's JSON, by host and check key."""
+    """Outcomes of a previous run's JSON, by host and check key; any field not as written is a CompareError."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_PREVIOUS_BYTES + 1)
+        if len(data) > MAX_PREVIOUS_BYTES:
+            raise CompareError(f"{path}: larger than {MAX_PREVIOUS_BYTES // (1024 * 1024)} MB; not a report")
+        document = json.loads(data.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        if isinstance(exc, CompareError):
+            raise
         raise CompareError(f"{path}: cannot read a previous run's JSON: {exc}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise CompareError(f"{path}: not a phoenix-compliance JSON report (format {FORMAT})")
+    results = document.get("results", [])
+    if not isinstance(results, list):
+        raise CompareError(f"{path}: 'results' is not a list")
     outcomes: dict[str, dict[str, str]] = {}
-    for record in document.get("results", []):
-        outcomes.setdefault(str(record["host"]), {})[str(record["key"])] = str(record["outcome"])
+    for index, record in enumerate(results):
+        if not isinstance(record, dict):
+            raise CompareError(f"{path}: results[{index}] is not an object")
+        for field in ("host", "key", "outcome"):
+            if not isinstance(record.get(field), str):
+                raise CompareError(f"{path}: results[{index}].{field} is missing or not a string")
+        outcomes.setdefault(record["host"], {})[record["key"]] = record["outcome"]
     return outcomes
 
 

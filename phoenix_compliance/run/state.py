@@ -1,6 +1,9 @@
 """The run's state, kept in the config's stash: what the options and the user's files say.
 
-Built once in pytest_configure; every problem with an option or a file is a pytest.UsageError.
+Built once in pytest_configure; every problem with an option or a file is a pytest.UsageError:
+a path that does not exist or is not what the option takes (a folder for a file, a FIFO), a
+file too large, not UTF-8, or not valid at a line. Waivers are checked against the catalogue
+once the checks are collected (check_waiver_ids), since only collection fills it.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shutil
+import stat
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,6 +84,23 @@ def _suite_version() -> str:
 T = TypeVar("T")
 
 
+def _given_path(option: str, value: str, kind: str) -> Path:
+    """The path an option names, which must exist and be a regular file ("file") or a folder ("dir")."""
+    path = Path(value).expanduser()
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise pytest.UsageError(f"{option}: {value} does not exist") from None
+    except OSError as exc:
+        raise pytest.UsageError(f"{option}: cannot read {value}: {exc.strerror or exc}") from None
+    if kind == "dir" and not stat.S_ISDIR(mode):
+        raise pytest.UsageError(f"{option}: {value} is not a folder")
+    if kind == "file" and not stat.S_ISREG(mode):
+        what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+        raise pytest.UsageError(f"{option}: {value} is {what}; a file is expected")
+    return path
+
+
 def _read(option: str, load: Callable[[Path], T], path: Path) -> T:
     """Load a user's file; its problems (file:line: what) are usage errors."""
     try:
@@ -102,13 +123,20 @@ def build_state(config: pytest.Config) -> RunState:
             " which is not on PATH (pip install ansible-core)"
         )
     stack_path = _resolve_stack(config)
+    # Missing, a folder or a FIFO: the manifest loader says so, as `PATH:1: cannot read the stack manifest`.
     manifest = _read("--stack", manifest_module.load, stack_path)
+    compose_override = quadlet_override = None
+    if config.option.phx_compose_file:
+        compose_override = _given_path("--compose-file", config.option.phx_compose_file, "file")
+    if config.option.phx_quadlet_dir:
+        quadlet_override = _given_path("--quadlet-dir", config.option.phx_quadlet_dir, "dir")
     waivers: list[Waiver] = []
     if config.option.phx_waivers:
-        waivers = _read("--waivers", waivers_module.load, Path(config.option.phx_waivers))
+        waivers = _read("--waivers", waivers_module.load, _given_path("--waivers", config.option.phx_waivers, "file"))
     previous = None
     if config.option.phx_compare:
-        previous = _read("--compare", outputs.load_previous, Path(config.option.phx_compare))
+        compare_path = _given_path("--compare", config.option.phx_compare, "file")
+        previous = _read("--compare", outputs.load_previous, compare_path)
     sign_key = Path(config.option.phx_sign_key) if config.option.phx_sign_key else None
     if sign_key is not None and not sign_key.is_file():
         raise pytest.UsageError(f"--sign-key: {sign_key} is not a readable private key file")
@@ -120,8 +148,8 @@ def build_state(config: pytest.Config) -> RunState:
         phases=phases,
         podman_user=config.option.phx_podman_user,
         probe_timeout=config.option.phx_probe_timeout,
-        compose_override=Path(config.option.phx_compose_file) if config.option.phx_compose_file else None,
-        quadlet_override=Path(config.option.phx_quadlet_dir) if config.option.phx_quadlet_dir else None,
+        compose_override=compose_override,
+        quadlet_override=quadlet_override,
         allow_restart=config.option.phx_allow_restart,
         health_wait=config.option.phx_health_wait,
         report=RunReport(
@@ -140,3 +168,19 @@ def build_state(config: pytest.Config) -> RunState:
     if config.option.phx_signoff:
         state.report.signoff = Signoff(config.option.phx_signoff, now.isoformat(timespec="seconds"))
     return state
+
+
+def check_waiver_ids(config: pytest.Config) -> None:
+    """A waiver naming a check the suite does not have is a usage error naming the nearest id.
+
+    Called after collection (pytest_collection_modifyitems), when importing the check
+    modules has filled the catalogue."""
+    from phoenix_compliance.checks import CATALOGUE
+
+    state = config.stash.get(STATE, None)
+    if state is None or not state.waivers:
+        return
+    try:
+        waivers_module.check_ids(state.waivers, CATALOGUE)
+    except waivers_module.WaiverError as exc:
+        raise pytest.UsageError(f"--waivers: {exc}") from None
