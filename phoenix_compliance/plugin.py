@@ -9,6 +9,7 @@ import pytest
 
 from phoenix_compliance.facts import HostFacts
 from phoenix_compliance.parsers.manifest import Manifest
+from phoenix_compliance.redact import redact_report
 from phoenix_compliance.run import options, selection, summary
 from phoenix_compliance.run.hosts import host_id
 from phoenix_compliance.run.html_hooks import HtmlReportHooks
@@ -110,6 +111,8 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     judge(item, call, report)
+    # The boundary of every reporter that reads the report (terminal, JUnit, pytest-html).
+    redact_report(report)
     return report
 
 

@@ -172,7 +172,7 @@ class TestComposeServiceKeys:
             "      - DB_PASSWORD: marker-one-key-mapping\n      - 'DB PASSWORD=marker-space-name'\n"
         )
         messages = " ".join(str(p) for p in compose.parse(text, "compose.yaml").problems)
-        assert "DB_PASSWORD: ..." in messages and "'DB PASSWORD'" in messages
+        assert "entry for DB_PASSWORD is a mapping" in messages and "'DB PASSWORD'" in messages
         assert "marker" not in messages
 
 

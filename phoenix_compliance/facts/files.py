@@ -74,6 +74,7 @@ class FileSources:
         if self.compose_override is not None:
             where = f"local file {self.compose_override}"
             parsed = compose.load(self.compose_override)
+            _attach_env_files(parsed, self.compose_override.parent)
             return ComposeSource(where, parsed, None)
         path = self._stack.section("compose_path").out
         where = f"{path} on {self.host_id}"
@@ -169,7 +170,49 @@ def _local_quadlet_folder(folder: Path, target: str) -> QuadletFolder:
             target_unit = _read_local_unit(path)
         elif quadlet.kind_of(path) in quadlet_lint.FILE_TYPE_SINCE:
             units[name] = _read_local_unit(path)
+    for unit in units.values():
+        _attach_environment_files(unit)
     return QuadletFolder(where, str(folder), units, None, target_unit, f"{folder / target}")
+
+
+# -- the env files the stack's files name, read where they are local, for the secret rules --------
+
+
+def _read_small_text(path: Path) -> str | None:
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None
+        with path.open("rb") as handle:
+            data = handle.read(_MAX_UNIT_BYTES + 1)
+    except OSError:
+        return None
+    return None if len(data) > _MAX_UNIT_BYTES else data.decode("utf-8", "replace")
+
+
+def _attach_env_files(parsed: compose.ComposeFile, base: Path) -> None:
+    """The env_file files of a local compose file, relative to its folder as podman-compose reads them."""
+    for service in parsed.services.values():
+        for reference, _line in service.env_files:
+            path = Path(reference).expanduser()
+            path = path if path.is_absolute() else base / path
+            text = _read_small_text(path)
+            if text is not None:
+                parsed.env_file_texts[reference] = (str(path), text)
+
+
+def _attach_environment_files(unit: quadlet.UnitFile) -> None:
+    """EnvironmentFile= of a local unit ([Container] or [Service]), relative to the unit's folder;
+    a path with a systemd specifier (%h) is only known on the host, and is left alone."""
+    for section in ("Container", "Service"):
+        for value in unit.values(section, "EnvironmentFile"):
+            reference = value.strip().strip('"').removeprefix("-")
+            if not reference or "%" in reference:
+                continue
+            path = Path(reference).expanduser()
+            path = path if path.is_absolute() else unit.path.parent / path
+            text = _read_small_text(path)
+            if text is not None:
+                unit.environment_files[str(path)] = text
 
 
 # -- what a service declares, in the terms the compose/Quadlet parity compares -----------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,6 +207,11 @@ class ComposeService:
     restart: str | None
     # Excluded from the hash so a service stays hashable despite the dict.
     key_lines: dict[str, int] = field(hash=False)
+    # The words of `command:` and `entrypoint:` (a string split as a shell would), with their key.
+    commands: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    labels: tuple[EnvVar, ...] = ()
+    # The files `env_file:` names, as written, with the line naming each.
+    env_files: tuple[tuple[str, int], ...] = ()
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.line)
@@ -217,6 +223,9 @@ class ComposeFile:
     project_name: str | None
     services: dict[str, ComposeService]
     problems: list[ComposeProblem]
+    # The env_file files, as read by whoever could (facts/files.py for a local compose file),
+    # by the path as written: (where it was read, its text), so the secret rules can judge them.
+    env_file_texts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -333,7 +342,35 @@ class _Parser:
             pid=self.text(body.get("pid"), body.line_of("pid"), f"{where}: pid"),
             restart=self.text(body.get("restart"), body.line_of("restart"), f"{where}: restart"),
             key_lines=dict(body.key_lines),
+            commands=tuple(
+                (key, _command_words(body[key])) for key in ("command", "entrypoint") if body.get(key) is not None
+            ),
+            labels=tuple(self.labels(name, body)),
+            env_files=tuple(self.env_files(body)),
         )
+
+    def labels(self, service: str, body: MarkedDict) -> Iterator[EnvVar]:
+        labels = body.get("labels")
+        if isinstance(labels, MarkedDict):
+            for name, value in labels.items():
+                if not isinstance(value, (MarkedDict, MarkedList)):
+                    yield EnvVar(name, None if value is None else str(value), labels.line_of(name))
+        elif isinstance(labels, MarkedList):
+            for index, item in enumerate(labels):
+                if isinstance(item, str):
+                    name, equals, value = item.partition("=")
+                    yield EnvVar(name, value if equals else None, labels.line_of(index))
+
+    def env_files(self, body: MarkedDict) -> Iterator[tuple[str, int]]:
+        value = body.get("env_file")
+        if isinstance(value, str):
+            yield value, body.line_of("env_file")
+        elif isinstance(value, MarkedList):
+            for index, item in enumerate(value):
+                # The long form: {path: ..., required: ...}.
+                path = item.get("path") if isinstance(item, MarkedDict) else item
+                if isinstance(path, str):
+                    yield path, value.line_of(index)
 
     # -- ports ---------------------------------------------------------------
 
@@ -575,10 +612,10 @@ class _Parser:
                 line = env.line_of(index)
                 # Values are never quoted in a problem: an entry is as likely to hold a secret as any.
                 if isinstance(item, MarkedDict):
-                    names = ", ".join(f"{key}: ..." for key in item)
+                    names = ", ".join(item)
                     self.problem(
                         line,
-                        f"service {service}: environment entry {{{names}}} is a mapping inside a list,"
+                        f"service {service}: environment entry for {names} is a mapping inside a list,"
                         " not a 'NAME=value' string",
                     )
                     continue
@@ -592,6 +629,17 @@ class _Parser:
                 yield EnvVar(name, value if equals else None, line)
         else:
             self.problem(body.line_of("environment"), f"service {service}: 'environment' is not a list or mapping")
+
+
+def _command_words(value: Any) -> tuple[str, ...]:
+    if isinstance(value, MarkedList):
+        return tuple(str(item) for item in value if not isinstance(item, (MarkedDict, MarkedList)))
+    if isinstance(value, (MarkedDict,)):
+        return ()
+    try:
+        return tuple(shlex.split(str(value)))
+    except ValueError:
+        return tuple(str(value).split())
 
 
 def _guess(word: str, choices: frozenset[str]) -> str:

@@ -114,6 +114,9 @@ class UnitFile:
     kind: str
     sections: list[Section] = field(default_factory=list)
     problems: list[ParseProblem] = field(default_factory=list)
+    # The files its EnvironmentFile= names, as read by whoever could (facts/files.py for a
+    # local folder), by the path as written: their text, so the secret rules can judge them.
+    environment_files: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from phoenix_compliance.redact import redact_data
 from phoenix_compliance.report.model import ERROR, FAILED, NOT_APPLICABLE, SKIPPED, Change, RunReport
 
 FORMAT = "phoenix-compliance/1"
@@ -17,7 +18,12 @@ UNSIGNED_FIELDS = ("digest", "signature")
 
 
 def to_document(run: RunReport) -> dict[str, Any]:
-    """The whole run as plain data: one record per host and check, plus run metadata."""
+    """The whole run as plain data: one record per host and check, plus run metadata; redacted
+    (the output boundary of the JSON, before its digest)."""
+    return dict(redact_data(_document(run)))
+
+
+def _document(run: RunReport) -> dict[str, Any]:
     phases = run.shown_phases
     return {
         "format": FORMAT,
@@ -65,12 +71,17 @@ def to_document(run: RunReport) -> dict[str, Any]:
 def canonical_digest(document: dict[str, Any]) -> str:
     """SHA-256 over every field a reader sees, in a canonical spelling."""
     covered = {key: value for key, value in document.items() if key not in UNSIGNED_FIELDS}
-    text = json.dumps(covered, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(covered, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def json_text(document: dict[str, Any]) -> str:
+    """The one spelling of a JSON report: `verify` rejects a file in any other."""
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
 def write_json(document: dict[str, Any], path: Path) -> None:
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json_text(document), encoding="utf-8")
 
 
 def _label(value: str) -> str:

@@ -29,7 +29,7 @@ from phoenix_compliance.parsers.waivers import Waiver
 from phoenix_compliance.report import outputs
 from phoenix_compliance.report.model import RunReport, Signoff
 from phoenix_compliance.run.options import DEFAULT_STACK
-from phoenix_compliance.run.writers import report_files
+from phoenix_compliance.run.writers import Staging, report_files
 
 _REPO = Path(__file__).resolve().parent.parent.parent
 
@@ -51,6 +51,8 @@ class RunState:
     previous: dict[str, dict[str, str]] | None
     sign_key: Path | None
     facts: dict[str, HostFacts] = field(default_factory=dict)
+    # Where the formats are written before they are published (run/writers.py); None on a worker.
+    staging: Staging | None = None
 
 
 STATE = pytest.StashKey[RunState]()
@@ -142,7 +144,7 @@ def build_state(config: pytest.Config) -> RunState:
         raise pytest.UsageError(f"--sign-key: {sign_key} is not a readable private key file")
 
     now = dt.datetime.now().astimezone()
-    files = report_files(config, now)
+    files, staging = report_files(config, now)
     state = RunState(
         manifest=manifest,
         phases=phases,
@@ -162,6 +164,7 @@ def build_state(config: pytest.Config) -> RunState:
         waivers=waivers,
         previous=previous,
         sign_key=sign_key,
+        staging=staging,
     )
     state.report.stack_digest = hashlib.sha256(stack_path.read_bytes()).hexdigest()
     state.report.compared_with = config.option.phx_compare
