@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -86,6 +87,19 @@ class TestBoundedYaml:
         seconds, message = load_capped(kind, path)
         assert message == f"{path}:1: the file is larger than 1024 KB; refused" or "larger than 1024 KB" in message
         assert seconds < 2.0
+
+    def test_the_bomb_costs_a_few_mb_at_most(self) -> None:
+        import tracemalloc
+
+        text = bomb(levels=12, width=12)
+        tracemalloc.start()
+        try:
+            with pytest.raises(yamlmarks.YamlError, match="expands to more than"):
+                yamlmarks.loads(text, "bomb.yaml")
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < 4 * 1024 * 1024, peak
 
     def test_nesting_and_self_reference_are_refused(self) -> None:
         with pytest.raises(yamlmarks.YamlError, match="nested"):
@@ -282,3 +296,81 @@ class TestWaiverIds:
         result = run(pytester, "--waivers=waivers.yaml")
         assert result.ret == pytest.ExitCode.USAGE_ERROR
         assert f"--waivers: waivers.yaml:2: {message}" in result.stderr.str()
+
+
+class TestThroughTheSuite:
+    """The same inputs through the real checks, judged from local files: one failing check
+    naming file and line, never a traceback in every check of the phase."""
+
+    def suite(self, pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+        result = pytester.runpytest_subprocess(
+            str(REPO / "tests"),
+            f"--stack={REPO / 'fixtures/stacks/reference.yaml'}",
+            f"--reports-dir={pytester.path / 'reports'}",
+            *args,
+        )
+        output = result.stdout.str() + result.stderr.str()
+        for crash in ("Traceback", "INTERNALERROR", "ValueError", "UnicodeDecodeError", "ReadError"):
+            assert crash not in output, output
+        return result
+
+    def failed(self, result: pytest.RunResult) -> list[str]:
+        return [
+            line.split("::")[1].split(" ")[0].split("[")[0] for line in result.stdout.lines if line.startswith("FAILED")
+        ]
+
+    def test_a_date_that_is_not_a_date_fails_phx_2_01_alone(self, pytester: pytest.Pytester) -> None:
+        compose_file = pytester.path / "compose.yaml"
+        compose_file.write_text((REPO / "fixtures/infra/podman/compose.yaml").read_text() + "x-when: 2027-13-45\n")
+        line = len(compose_file.read_text().splitlines())
+        result = self.suite(pytester, "--phase=2", f"--compose-file={compose_file}")
+        result.stdout.fnmatch_lines([f"*{compose_file}:{line}: invalid YAML: '2027-13-45' is not a valid date*"])
+        assert self.failed(result) == ["test_compose_file_valid"]
+
+    def test_a_typo_in_a_service_key_fails_phx_2_01_naming_it(self, pytester: pytest.Pytester) -> None:
+        compose_file = pytester.path / "compose.yaml"
+        text = (REPO / "fixtures/infra/podman/compose.yaml").read_text()
+        compose_file.write_text(text.replace("    restart: always\n", "    restart: always\n    prots: ['1:1']\n", 1))
+        result = self.suite(pytester, "--phase=2", f"--compose-file={compose_file}")
+        result.stdout.fnmatch_lines(
+            ["*compose.yaml:*: service phoenix-core: unknown key 'prots' (did you mean 'ports'?)*"]
+        )
+        assert "test_compose_file_valid" in self.failed(result)
+
+    def test_broken_units_are_findings_of_phx_3_02_at_their_line(self, pytester: pytest.Pytester) -> None:
+        folder = pytester.path / "systemd"
+        shutil.copytree(REPO / "fixtures/infra/podman/systemd", folder)
+        core = folder / "phoenix-core.container"
+        core.write_bytes(core.read_bytes().replace(b"[Container]\n", b"[Container]\n# caf\xe9 au lait\n", 1))
+        bad_line = core.read_bytes().split(b"\n").index(b"# caf\xe9 au lait") + 1
+        toolkit = folder / "nca-toolkit.container"
+        toolkit.unlink()
+        toolkit.symlink_to(folder / "gone.container")
+        n8n = folder / "n8n-phoenix.container"
+        n8n.unlink()
+        os.mkfifo(n8n)
+        db = folder / "revenue-db.container"
+        db.write_text(db.read_text().replace("[Container]\n", '[Container]\nEnvironment=A=1 B="open\n', 1))
+        env_line = db.read_text().splitlines().index('Environment=A=1 B="open') + 1
+        compose_file = REPO / "fixtures/infra/podman/compose.yaml"
+        result = self.suite(pytester, "--phase=3", f"--quadlet-dir={folder}", f"--compose-file={compose_file}")
+        result.stdout.fnmatch_lines_random(
+            [
+                f"*{core}:{bad_line}: QL000 error: byte 0xe9 is not UTF-8*",
+                f"*{toolkit}:1: QL000 error: the file cannot be read:*dangling symbolic link*",
+                f"*{n8n}:1: QL000 error: the file cannot be read: a FIFO, not a regular file*",
+                f"*Environment= at line {env_line} cannot be read: unclosed quote or bad escape*",
+            ]
+        )
+
+    def test_under_xdist_too(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile(test_checks=CHECKS)
+        (pytester.path / "waivers.yaml").write_text(
+            "waivers:\n  - check: T-1.5\n    justification: later\n    expires: 2999-01-01\n"
+        )
+        result = run(pytester, "-n", "2", "--waivers=waivers.yaml")
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        assert "--waivers: waivers.yaml:2: check 'T-1.5' is not a check of this suite; did you mean T-1.05?" in (
+            result.stderr.str()
+        )
+        assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()

@@ -284,3 +284,13 @@ class TestTamperEvidence:
         out = capsys.readouterr()
         assert f"{path}: not a JSON report of this suite" in out.out
         assert holds in out.out and "Traceback" not in out.out + out.err
+
+
+class TestUnderXdist:
+    def test_the_controller_publishes_every_file(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile(test_checks=CHECKS)
+        result = run(pytester, "-n", "2")
+        written = report_lines(result)
+        assert [p.suffix for p in written] == [".html", ".xml", ".json", ".prom"]
+        assert all(p.exists() for p in written)
+        assert verify_report(written[0], None).intact and verify_report(written[2], None).intact

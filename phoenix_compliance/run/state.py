@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib.util
 import shutil
 import stat
 import subprocess
@@ -135,6 +136,9 @@ def build_state(config: pytest.Config) -> RunState:
     waivers: list[Waiver] = []
     if config.option.phx_waivers:
         waivers = _read("--waivers", waivers_module.load, _given_path("--waivers", config.option.phx_waivers, "file"))
+    if waivers and getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        _import_check_modules(config)
+        _check_ids(waivers)
     previous = None
     if config.option.phx_compare:
         compare_path = _given_path("--compare", config.option.phx_compare, "file")
@@ -178,12 +182,42 @@ def check_waiver_ids(config: pytest.Config) -> None:
 
     Called after collection (pytest_collection_modifyitems), when importing the check
     modules has filled the catalogue."""
-    from phoenix_compliance.checks import CATALOGUE
-
     state = config.stash.get(STATE, None)
     if state is None or not state.waivers:
         return
+    if hasattr(config, "workerinput"):
+        # A UsageError on an xdist worker crashes it (INTERNALERROR); the controller checked them.
+        return
+    _check_ids(state.waivers)
+
+
+def _check_ids(waivers: list[Waiver]) -> None:
+    from phoenix_compliance.checks import CATALOGUE
+
     try:
-        waivers_module.check_ids(state.waivers, CATALOGUE)
+        waivers_module.check_ids(waivers, CATALOGUE)
     except waivers_module.WaiverError as exc:
         raise pytest.UsageError(f"--waivers: {exc}") from None
+
+
+def _import_check_modules(config: pytest.Config) -> None:
+    """Under xdist the controller collects nothing, so the catalogue is filled by importing the
+    test modules the run names (each under a private name: pytest imports them again on the workers)."""
+    files: list[Path] = []
+    for arg in config.args or [str(config.invocation_params.dir)]:
+        path = Path(arg.split("::", 1)[0])
+        path = path if path.is_absolute() else config.invocation_params.dir / path
+        if path.is_dir():
+            files.extend(
+                p for p in sorted(path.rglob("test_*.py")) if not any(part.startswith(".") for part in p.parts)
+            )
+        elif path.suffix == ".py":
+            files.append(path)
+    for index, file in enumerate(files):
+        spec = importlib.util.spec_from_file_location(f"_phoenix_waiver_catalogue_{index}", file)
+        if spec is None or spec.loader is None:
+            continue
+        try:
+            spec.loader.exec_module(importlib.util.module_from_spec(spec))
+        except Exception:  # a module that fails to import is pytest's to report, on the worker
+            continue
