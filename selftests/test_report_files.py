@@ -177,6 +177,12 @@ class TestAFolderThatTakesNoFile:
         result = run(pytester, f"--reports-dir={read_only_folder}")
         self.expect_one_clear_error(result, read_only_folder, "the folder is not writable (Read-only file system)")
 
+    def test_a_file_in_the_way(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile(test_checks=CHECKS)
+        (pytester.path / "reports").write_text("not a folder")
+        result = run(pytester)
+        self.expect_one_clear_error(result, pytester.path / "reports", "it is a file, not a folder")
+
     def test_a_folder_that_cannot_be_created(self, pytester: pytest.Pytester, read_only_folder: Path) -> None:
         pytester.makepyfile(test_checks=CHECKS)
         result = run(pytester, f"--reports-dir={read_only_folder / 'sub'}")

@@ -241,6 +241,12 @@ def _publish_defaults(paths: dict[str, Path], payloads: dict[str, bytes], writte
     if not paths:
         return {}
     folder = next(iter(paths.values())).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ReportsUnwritten(folder, "it is a file, not a folder") from None
+    except OSError as exc:
+        raise ReportsUnwritten(folder, _reason(exc)) from None
     for attempt in range(1, _MAX_SUFFIX + 1):
         chosen = {name: _with_suffix(path, attempt) for name, path in paths.items()}
         taken: list[Path] = []
