@@ -374,3 +374,37 @@ class TestThroughTheSuite:
             result.stderr.str()
         )
         assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+
+
+class TestQuadletFolderFromTheHost:
+    def test_the_hosts_tar_with_a_bad_byte_a_link_and_a_fifo(self) -> None:
+        import io
+        import tarfile
+
+        from phoenix_compliance.facts.files import _units_from_tar
+
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:") as archive:
+            data = b"[Container]\nImage=a/b:1\n# caf\xe9\n"
+            member = tarfile.TarInfo("./web.container")
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+            link = tarfile.TarInfo("./db.container")
+            link.type, link.linkname = tarfile.SYMTYPE, "/nowhere/db.container"
+            archive.addfile(link)
+            fifo = tarfile.TarInfo("./pipe.container")
+            fifo.type = tarfile.FIFOTYPE
+            archive.addfile(fifo)
+        units = _units_from_tar(buffer.getvalue(), "/home/u/.config/containers/systemd")
+        found = {name: [(p.line, p.kind, p.message) for p in unit.problems] for name, unit in units.items()}
+        assert found == {
+            "web.container": [(3, "not-utf-8", "byte 0xe9 is not UTF-8; save the file as UTF-8")],
+            "db.container": [
+                (
+                    1,
+                    "unreadable",
+                    "the file cannot be read: a link to /nowhere/db.container that the host could not follow",
+                )
+            ],
+            "pipe.container": [(1, "unreadable", "the file cannot be read: a FIFO, not a regular file")],
+        }
