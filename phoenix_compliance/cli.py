@@ -217,6 +217,8 @@ def run_verify(args: argparse.Namespace) -> int:
     verdict = verify_report(args.report, args.signer)
     for line in verdict.lines:
         print(line)
+    if verdict.unreadable:
+        return EXIT_USAGE  # not a report at all: no verdict on one
     return EXIT_OK if verdict.intact else EXIT_PROBLEMS
 
 

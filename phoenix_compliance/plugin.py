@@ -9,12 +9,13 @@ import pytest
 
 from phoenix_compliance.facts import HostFacts
 from phoenix_compliance.parsers.manifest import Manifest
+from phoenix_compliance.redact import redact_report
 from phoenix_compliance.run import options, selection, summary
 from phoenix_compliance.run.hosts import host_id
 from phoenix_compliance.run.html_hooks import HtmlReportHooks
 from phoenix_compliance.run.outcome import OBSERVED, judge
 from phoenix_compliance.run.reporter import RunReporter, complete_model
-from phoenix_compliance.run.state import STATE, RunState, build_state
+from phoenix_compliance.run.state import STATE, RunState, build_state, check_waiver_ids
 from phoenix_compliance.run.xdist_hooks import XdistHooks, mark_host_group, use_loadgroup
 from phoenix_compliance.transport.runner import HostRunner
 
@@ -57,6 +58,7 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    check_waiver_ids(config)
     selection.deselect(config, items)
 
 
@@ -110,6 +112,8 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     judge(item, call, report)
+    # The boundary of every reporter that reads the report (terminal, JUnit, pytest-html).
+    redact_report(report)
     return report
 
 

@@ -279,7 +279,7 @@ class TestProblems:
 
     def test_unknown_top_level_key(self) -> None:
         result = compose("x-common: {}\nsrevices: {}\nservices: {}\n")
-        assert problems(result) == [(2, "unknown top-level key 'srevices'")]
+        assert problems(result) == [(2, "unknown top-level key 'srevices' (did you mean 'services'?)")]
 
     def test_all_problems_are_reported(self) -> None:
         text = """\

@@ -611,3 +611,96 @@ class TestReferenceStack:
         assert stack.ok, stack.problems
         assert stack.services
         assert [str(offence) for offence in rule(stack)] == []
+
+
+class TestSecretsBeyondNames:
+    """What PHX-S.17 missed (issue 13): URLs with a password, secret options on a command line,
+    token-looking labels and literal secrets in the env files the stack names; values withheld."""
+
+    MARKERS = ("pw-url-marker", "pw-flag-marker", "ghp_" + "A1b2C3d4" * 5, "pw-envfile-marker", "tok-label-marker")
+
+    def test_compose(self, tmp_path: Path) -> None:
+        (tmp_path / "db.env").write_text("# the database\nexport DB_PASSWORD='pw-envfile-marker'\nLOG_LEVEL=debug\n")
+        path = tmp_path / "compose.yaml"
+        path.write_text(
+            textwrap.dedent(
+                f"""\
+                services:
+                  web:
+                    image: docker.io/library/nginx:1.27
+                    environment:
+                      DATABASE_URL: postgresql://app:pw-url-marker@db:5432/app
+                      SAFE_URL: postgresql://app:${{DB_PASSWORD}}@db/app
+                    command: ["serve", "--db-password", "pw-flag-marker", "--password-file", "/run/secrets/x"]
+                    labels:
+                      deploy.token: tok-label-marker
+                      build.ref: {self.MARKERS[2]}
+                    env_file: [db.env]
+                """
+            )
+        )
+        from phoenix_compliance.facts.files import _attach_env_files
+
+        parsed = load(path)
+        assert parsed.ok, parsed.problems
+        _attach_env_files(parsed, tmp_path)
+        offences = rules.compose_secrets(parsed)
+        assert where(offences) == [
+            (str(path), 5, "service web, environment DATABASE_URL"),
+            (str(path), 9, "service web, label deploy.token"),
+            (str(path), 10, "service web, label build.ref"),
+            (str(path), 7, "service web, command --db-password"),
+            (str(tmp_path / "db.env"), 2, "env file variable DB_PASSWORD"),
+        ]
+        assert "a URL with a literal password (withheld here)" in offences[0].message
+        assert "podman secret create" in offences[-1].message
+        assert "looks like a token" in offences[2].message
+        self.assert_withheld(offences)
+
+    def test_quadlet(self, tmp_path: Path) -> None:
+        (tmp_path / "app.env").write_text("API_TOKEN=pw-envfile-marker\n")
+        path = tmp_path / "web.container"
+        path.write_text(
+            textwrap.dedent(
+                """\
+                [Container]
+                Image=localhost/app:1
+                Environment=DATABASE_URL=mysql://root:pw-url-marker@db/app
+                Exec=serve --api-token=pw-flag-marker
+                PodmanArgs=--secret db_password --label auth.token=tok-label-marker
+                Label=auth.token=tok-label-marker
+                EnvironmentFile=app.env
+                """
+            )
+        )
+        from phoenix_compliance.facts.files import _local_quadlet_folder
+
+        folder = _local_quadlet_folder(tmp_path, "phoenix.target")
+        offences = rules.quadlet_secrets(folder.units.values())
+        assert where(offences) == [
+            (str(path), 3, "web.container, Environment DATABASE_URL"),
+            (str(path), 6, "web.container, Label auth.token"),
+            (str(path), 4, "web.container, Exec --api-token"),
+            (str(tmp_path / "app.env"), 1, "env file variable API_TOKEN"),
+        ]
+        self.assert_withheld(offences)
+
+    def assert_withheld(self, offences: list[Offence]) -> None:
+        rendered = " ".join(str(offence) for offence in offences)
+        for marker in self.MARKERS:
+            assert marker not in rendered, marker
+
+    @pytest.mark.parametrize(
+        ("words", "options"),
+        [
+            (["--password", "x"], ["--password"]),
+            (["--password=x"], ["--password"]),
+            (["--password", "$DB_PASSWORD"], []),
+            (["--password-file", "/run/secrets/db"], []),
+            (["--no-password", "--verbose"], []),
+            (["--secret", "db_password"], []),
+            (["--client-secret", "abc"], ["--client-secret"]),
+        ],
+    )
+    def test_secret_options(self, words: list[str], options: list[str]) -> None:
+        assert rules.secret_options(words) == options

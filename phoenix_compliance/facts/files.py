@@ -5,8 +5,10 @@ declares in the terms the parity check compares."""
 from __future__ import annotations
 
 import base64
+import binascii
 import io
 import shlex
+import stat
 import tarfile
 from dataclasses import dataclass
 from functools import cached_property
@@ -16,6 +18,11 @@ from phoenix_compliance import quadlet_lint
 from phoenix_compliance.facts.groups import ProbeGroup
 from phoenix_compliance.parsers import compose, quadlet
 from phoenix_compliance.parsers.manifest import Manifest
+from phoenix_compliance.parsers.yamlmarks import MAX_BYTES
+from phoenix_compliance.quadlet_lint.readers import SPLIT_ARGS, split_words
+
+# A unit file is a few KB; anything larger is read only this far, and said so.
+_MAX_UNIT_BYTES = MAX_BYTES
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ class FileSources:
         if self.compose_override is not None:
             where = f"local file {self.compose_override}"
             parsed = compose.load(self.compose_override)
+            _attach_env_files(parsed, self.compose_override.parent)
             return ComposeSource(where, parsed, None)
         path = self._stack.section("compose_path").out
         where = f"{path} on {self.host_id}"
@@ -88,34 +96,123 @@ class FileSources:
         listing = self._quadlet.section("quadlet_tar")
         if not listing.ok:
             return QuadletFolder(where, folder, {}, listing.describe_failure(), target, target_where)
-        units: dict[str, quadlet.UnitFile] = {}
-        with tarfile.open(fileobj=io.BytesIO(base64.b64decode(listing.out)), mode="r:") as archive:
-            for member in archive.getmembers():
-                name = member.name.removeprefix("./")
-                extracted = archive.extractfile(member) if member.isfile() else None
-                if extracted is None or quadlet.kind_of(Path(name)) not in quadlet_lint.FILE_TYPE_SINCE:
-                    continue
-                text = extracted.read().decode("utf-8", "replace")
-                units[name] = quadlet.parse_text(text, f"{folder}/{name}")
+        try:
+            units = _units_from_tar(base64.b64decode(listing.out), folder)
+        except (binascii.Error, tarfile.TarError, ValueError) as exc:
+            return QuadletFolder(where, folder, {}, f"the folder's listing cannot be read: {exc}", target, target_where)
         return QuadletFolder(where, folder, units, None, target, target_where)
 
 
+def _units_from_tar(data: bytes, folder: str) -> dict[str, quadlet.UnitFile]:
+    """The Quadlet files of the folder's tar, parsed; one tar could not read is a unit with a problem."""
+    units: dict[str, quadlet.UnitFile] = {}
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
+        for member in archive.getmembers():
+            name = member.name.removeprefix("./")
+            if quadlet.kind_of(Path(name)) not in quadlet_lint.FILE_TYPE_SINCE:
+                continue
+            path = f"{folder}/{name}"
+            extracted = archive.extractfile(member) if member.isfile() else None
+            if extracted is None:
+                # A symlink tar did not follow, a FIFO: the unit is there, but nothing can read it.
+                units[name] = quadlet.unreadable_unit(path, _member_kind(member))
+                continue
+            units[name] = _parse_unit_bytes(extracted.read(_MAX_UNIT_BYTES + 1), path)
+    return units
+
+
+def _member_kind(member: tarfile.TarInfo) -> str:
+    if member.issym() or member.islnk():
+        return f"a link to {member.linkname} that the host could not follow"
+    if member.isfifo():
+        return "a FIFO, not a regular file"
+    return "not a regular file"
+
+
+def _parse_unit_bytes(data: bytes, path: str | Path) -> quadlet.UnitFile:
+    if len(data) > _MAX_UNIT_BYTES:
+        return quadlet.unreadable_unit(path, f"larger than {_MAX_UNIT_BYTES // 1024} KB")
+    return quadlet.parse_bytes(data, path)
+
+
+def _read_local_unit(path: Path) -> quadlet.UnitFile:
+    """A unit of a local folder, never an exception: a bad byte or an unreadable file is a problem of the unit."""
+    try:
+        # lstat's target: a dangling symlink has none, a FIFO would block an open().
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return quadlet.unreadable_unit(path, f"{exc.strerror or exc} (a dangling symbolic link?)")
+    if not stat.S_ISREG(mode):
+        return quadlet.unreadable_unit(path, "a FIFO, not a regular file" if stat.S_ISFIFO(mode) else "not a file")
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(_MAX_UNIT_BYTES + 1)
+    except OSError as exc:
+        return quadlet.unreadable_unit(path, exc.strerror or str(exc))
+    return _parse_unit_bytes(data, path)
+
+
 def _local_quadlet_folder(folder: Path, target: str) -> QuadletFolder:
-    """A repository's Quadlet folder (--quadlet-dir); the target unit may sit beside the units."""
+    """A repository's Quadlet folder (--quadlet-dir); the target unit may sit beside the units.
+
+    Every entry with a unit's name is taken, whatever it is: one that exists but cannot be
+    read (a dangling symlink, a FIFO, a file with no read permission) is a unit with a problem."""
     where = f"local folder {folder}"
     if not folder.is_dir():
         return QuadletFolder(where, str(folder), {}, "not a directory", None, where)
     units: dict[str, quadlet.UnitFile] = {}
     target_unit: quadlet.UnitFile | None = None
     for path in sorted(folder.rglob("*")):
-        if not path.is_file():
+        if path.is_dir():
             continue
         name = str(path.relative_to(folder))
         if path.name == target:
-            target_unit = quadlet.parse_file(path)
+            target_unit = _read_local_unit(path)
         elif quadlet.kind_of(path) in quadlet_lint.FILE_TYPE_SINCE:
-            units[name] = quadlet.parse_file(path)
+            units[name] = _read_local_unit(path)
+    for unit in units.values():
+        _attach_environment_files(unit)
     return QuadletFolder(where, str(folder), units, None, target_unit, f"{folder / target}")
+
+
+# -- the env files the stack's files name, read where they are local, for the secret rules --------
+
+
+def _read_small_text(path: Path) -> str | None:
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None
+        with path.open("rb") as handle:
+            data = handle.read(_MAX_UNIT_BYTES + 1)
+    except OSError:
+        return None
+    return None if len(data) > _MAX_UNIT_BYTES else data.decode("utf-8", "replace")
+
+
+def _attach_env_files(parsed: compose.ComposeFile, base: Path) -> None:
+    """The env_file files of a local compose file, relative to its folder as podman-compose reads them."""
+    for service in parsed.services.values():
+        for reference, _line in service.env_files:
+            path = Path(reference).expanduser()
+            path = path if path.is_absolute() else base / path
+            text = _read_small_text(path)
+            if text is not None:
+                parsed.env_file_texts[reference] = (str(path), text)
+
+
+def _attach_environment_files(unit: quadlet.UnitFile) -> None:
+    """EnvironmentFile= of a local unit ([Container] or [Service]), relative to the unit's folder;
+    a path with a systemd specifier (%h) is only known on the host, and is left alone."""
+    for section in ("Container", "Service"):
+        for value in unit.values(section, "EnvironmentFile"):
+            reference = value.strip().strip('"').removeprefix("-")
+            if not reference or "%" in reference:
+                continue
+            path = Path(reference).expanduser()
+            path = path if path.is_absolute() else unit.path.parent / path
+            text = _read_small_text(path)
+            if text is not None:
+                unit.environment_files[str(path)] = text
 
 
 # -- what a service declares, in the terms the compose/Quadlet parity compares -----------
@@ -147,11 +244,26 @@ def quadlet_declarations(unit: quadlet.UnitFile, pod: quadlet.UnitFile | None) -
         mount, _ = compose.volume_spec(spec)
         if mount is not None:
             volumes.add(f"{mount.target}:{mount.selinux or 'no label'}")
-    # Environment= takes several NAME=value words, quoted as systemd quotes them.
-    env = {word.split("=", 1)[0] for line in unit.values("Container", "Environment") for word in shlex.split(line)}
+    # Environment= takes several NAME=value words, split as Quadlet splits them. A line Quadlet
+    # cannot split, or one with an unclosed quote (which Quadlet reads leniently), is named as it
+    # is, so that the parity check shows it instead of failing on it.
+    env: set[str] = set()
+    for entry in unit.entries_for("Container", "Environment"):
+        words = split_words(entry.value, SPLIT_ARGS)
+        if words is None or not _quotes_balanced(entry.value):
+            env.add(f"(Environment= at line {entry.line} cannot be read: unclosed quote or bad escape)")
+        env.update(word.split("=", 1)[0] for word in words or [])
     return {
         "image": {quadlet.strip_matching_quotes(v) for v in unit.values("Container", "Image")},
         "ports": ports,
         "volumes": volumes,
         "environment": env,
     }
+
+
+def _quotes_balanced(value: str) -> bool:
+    try:
+        shlex.split(value)
+    except ValueError:
+        return False
+    return True

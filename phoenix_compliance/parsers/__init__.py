@@ -3,5 +3,6 @@
 Each reports its problems as path:line: message and is unit-tested on its own:
 compose files (``compose``), Quadlet and systemd unit files (``quadlet``), the
 stack manifest (``manifest``), waivers (``waivers``), and the line-marked YAML
-loader they share (``yamlmarks``).
+loader they share (``yamlmarks``), which also bounds every file read (size, alias
+expansion, nesting) and reports a byte that is not UTF-8 at its own line.
 """

@@ -11,7 +11,9 @@ from the compose spec, because podman-compose is what runs the file.
 
 from __future__ import annotations
 
+import difflib
 import re
+import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +24,110 @@ from phoenix_compliance.grammar.volumes import RELABEL_OPTIONS, volume_fields
 from phoenix_compliance.parsers import yamlmarks
 from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList, YamlError
 
-TOP_LEVEL_KEYS = frozenset({"version", "name", "services", "networks", "volumes", "configs", "secrets", "include"})
+TOP_LEVEL_KEYS = frozenset(
+    {"version", "name", "services", "networks", "volumes", "configs", "secrets", "include", "models"}
+)
+
+# The keys of a service in the compose specification (schema/compose-spec.json,
+# definitions.service.properties); `x-` keys are extensions and always allowed.
+# podman-compose reads the same names and ignores the rest, so a typo (`imagee`,
+# `prots`) silently drops what the line asked for.
+SERVICE_KEYS = frozenset(
+    {
+        "annotations",
+        "attach",
+        "blkio_config",
+        "build",
+        "cap_add",
+        "cap_drop",
+        "cgroup",
+        "cgroup_parent",
+        "command",
+        "configs",
+        "container_name",
+        "cpu_count",
+        "cpu_percent",
+        "cpu_period",
+        "cpu_quota",
+        "cpu_rt_period",
+        "cpu_rt_runtime",
+        "cpu_shares",
+        "cpus",
+        "cpuset",
+        "credential_spec",
+        "depends_on",
+        "deploy",
+        "develop",
+        "device_cgroup_rules",
+        "devices",
+        "dns",
+        "dns_opt",
+        "dns_search",
+        "domainname",
+        "entrypoint",
+        "env_file",
+        "environment",
+        "expose",
+        "extends",
+        "external_links",
+        "extra_hosts",
+        "gpus",
+        "group_add",
+        "healthcheck",
+        "hostname",
+        "image",
+        "init",
+        "ipc",
+        "isolation",
+        "label_file",
+        "labels",
+        "links",
+        "logging",
+        "mac_address",
+        "mem_limit",
+        "mem_reservation",
+        "mem_swappiness",
+        "memswap_limit",
+        "models",
+        "network_mode",
+        "networks",
+        "oom_kill_disable",
+        "oom_score_adj",
+        "pid",
+        "pids_limit",
+        "platform",
+        "ports",
+        "post_start",
+        "pre_stop",
+        "privileged",
+        "profiles",
+        "provider",
+        "pull_policy",
+        "pull_refresh_after",
+        "read_only",
+        "restart",
+        "runtime",
+        "scale",
+        "secrets",
+        "security_opt",
+        "shm_size",
+        "stdin_open",
+        "stop_grace_period",
+        "stop_signal",
+        "storage_opt",
+        "sysctls",
+        "tmpfs",
+        "tty",
+        "ulimits",
+        "use_api_socket",
+        "user",
+        "userns_mode",
+        "uts",
+        "volumes",
+        "volumes_from",
+        "working_dir",
+    }
+)
 
 # podman-compose `parse_short_mount`: these are accepted, anything else raises
 # "unknown mount option" when the stack is brought up.
@@ -102,6 +207,11 @@ class ComposeService:
     restart: str | None
     # Excluded from the hash so a service stays hashable despite the dict.
     key_lines: dict[str, int] = field(hash=False)
+    # The words of `command:` and `entrypoint:` (a string split as a shell would), with their key.
+    commands: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    labels: tuple[EnvVar, ...] = ()
+    # The files `env_file:` names, as written, with the line naming each.
+    env_files: tuple[tuple[str, int], ...] = ()
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.line)
@@ -113,6 +223,9 @@ class ComposeFile:
     project_name: str | None
     services: dict[str, ComposeService]
     problems: list[ComposeProblem]
+    # The env_file files, as read by whoever could (facts/files.py for a local compose file),
+    # by the path as written: (where it was read, its text), so the secret rules can judge them.
+    env_file_texts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -172,7 +285,7 @@ class _Parser:
             return
         for key in document:
             if key not in TOP_LEVEL_KEYS and not key.startswith("x-"):
-                self.problem(document.line_of(key), f"unknown top-level key {key!r}")
+                self.problem(document.line_of(key), f"unknown top-level key {key!r}{_guess(key, TOP_LEVEL_KEYS)}")
         if "name" in document:
             self.result.project_name = self.text(document["name"], document.line_of("name"), "name")
         if "services" not in document:
@@ -201,6 +314,12 @@ class _Parser:
             self.problem(line, f"service {name}: not a mapping")
             return None
         where = f"service {name}"
+        for key in body:
+            if key not in SERVICE_KEYS and not key.startswith("x-"):
+                self.problem(
+                    body.line_of(key),
+                    f"{where}: unknown key {key!r}{_guess(key, SERVICE_KEYS)}; podman-compose ignores the line",
+                )
         image = self.text(body.get("image"), body.line_of("image"), f"{where}: image")
         has_build = body.get("build") is not None
         if image is None and not has_build:
@@ -223,7 +342,35 @@ class _Parser:
             pid=self.text(body.get("pid"), body.line_of("pid"), f"{where}: pid"),
             restart=self.text(body.get("restart"), body.line_of("restart"), f"{where}: restart"),
             key_lines=dict(body.key_lines),
+            commands=tuple(
+                (key, _command_words(body[key])) for key in ("command", "entrypoint") if body.get(key) is not None
+            ),
+            labels=tuple(self.labels(name, body)),
+            env_files=tuple(self.env_files(body)),
         )
+
+    def labels(self, service: str, body: MarkedDict) -> Iterator[EnvVar]:
+        labels = body.get("labels")
+        if isinstance(labels, MarkedDict):
+            for name, value in labels.items():
+                if not isinstance(value, (MarkedDict, MarkedList)):
+                    yield EnvVar(name, None if value is None else str(value), labels.line_of(name))
+        elif isinstance(labels, MarkedList):
+            for index, item in enumerate(labels):
+                if isinstance(item, str):
+                    name, equals, value = item.partition("=")
+                    yield EnvVar(name, value if equals else None, labels.line_of(index))
+
+    def env_files(self, body: MarkedDict) -> Iterator[tuple[str, int]]:
+        value = body.get("env_file")
+        if isinstance(value, str):
+            yield value, body.line_of("env_file")
+        elif isinstance(value, MarkedList):
+            for index, item in enumerate(value):
+                # The long form: {path: ..., required: ...}.
+                path = item.get("path") if isinstance(item, MarkedDict) else item
+                if isinstance(path, str):
+                    yield path, value.line_of(index)
 
     # -- ports ---------------------------------------------------------------
 
@@ -463,16 +610,41 @@ class _Parser:
         elif isinstance(env, MarkedList):
             for index, item in enumerate(env):
                 line = env.line_of(index)
+                # Values are never quoted in a problem: an entry is as likely to hold a secret as any.
+                if isinstance(item, MarkedDict):
+                    names = ", ".join(item)
+                    self.problem(
+                        line,
+                        f"service {service}: environment entry for {names} is a mapping inside a list,"
+                        " not a 'NAME=value' string",
+                    )
+                    continue
                 if not isinstance(item, str):
-                    self.problem(line, f"service {service}: environment entry {item!r} is not a 'NAME=value' string")
+                    self.problem(line, f"service {service}: environment entry is not a 'NAME=value' string")
                     continue
                 name, equals, value = item.partition("=")
                 if not _ENV_NAME_RE.match(name):
-                    self.problem(line, f"service {service}: environment entry {item!r} has no valid name")
+                    self.problem(line, f"service {service}: environment entry {name!r} has no valid name")
                     continue
                 yield EnvVar(name, value if equals else None, line)
         else:
             self.problem(body.line_of("environment"), f"service {service}: 'environment' is not a list or mapping")
+
+
+def _command_words(value: Any) -> tuple[str, ...]:
+    if isinstance(value, MarkedList):
+        return tuple(str(item) for item in value if not isinstance(item, (MarkedDict, MarkedList)))
+    if isinstance(value, (MarkedDict,)):
+        return ()
+    try:
+        return tuple(shlex.split(str(value)))
+    except ValueError:
+        return tuple(str(value).split())
+
+
+def _guess(word: str, choices: frozenset[str]) -> str:
+    found = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean {found[0]!r}?)" if found else ""
 
 
 def _port_range(text: str) -> range | None:

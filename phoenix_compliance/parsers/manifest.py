@@ -5,6 +5,7 @@ A plain module (no pytest): the plugin turns ManifestError into a usage error.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,39 @@ from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList
 
 class ManifestError(yamlmarks.SourceError):
     """A manifest that cannot be used, with file and line."""
+
+
+# The keys each level of the manifest takes; any other key is an error, at every level.
+TOP_KEYS = (
+    "name",
+    "pod",
+    "target",
+    "quadlet",
+    "project_dir",
+    "compose_file",
+    "services",
+    "endpoints",
+    "capabilities_allowed",
+)
+QUADLET_KEYS = ("dir", "pod_unit")
+SERVICE_KEYS = ("name", "image", "ports", "healthcheck")
+ENDPOINT_KEYS = ("service", "url", "status")
+PORT_PROTOCOLS = ("tcp", "udp", "sctp")
+
+
+def nearest(word: str, choices: tuple[str, ...] | list[str]) -> str | None:
+    """The valid word a misspelt one most likely meant (difflib), or None when none is close."""
+    found = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not found:
+        found = difflib.get_close_matches(word.lower(), [c.lower() for c in choices], n=1, cutoff=0.6)
+        found = [c for c in choices if found and c.lower() == found[0]]
+    return found[0] if found else None
+
+
+def unknown_key_message(key: str, known: tuple[str, ...] | list[str], where: str) -> str:
+    guess = nearest(key, known)
+    hint = f"; did you mean '{guess}'?" if guess else ""
+    return f"{where}unknown key '{key}'{hint} (known: {', '.join(sorted(known))})"
 
 
 @dataclass(frozen=True)
@@ -83,9 +117,13 @@ class _Reader:
     def error(self, line: int, message: str) -> ManifestError:
         return ManifestError(self.path, line, message)
 
-    def mapping(self, value: Any, line: int, what: str) -> MarkedDict:
+    def mapping(self, value: Any, line: int, what: str, known: tuple[str, ...]) -> MarkedDict:
         if not isinstance(value, MarkedDict):
             raise self.error(line, f"{what}: expected a mapping, got {_kind(value)}")
+        for key in value:
+            if key not in known:
+                where = "" if what == "manifest" else f"{what}: "
+                raise self.error(value.line_of(key), unknown_key_message(key, known, where))
         return value
 
     def text(self, parent: MarkedDict, key: str, what: str, required: bool = True) -> str | None:
@@ -123,15 +161,23 @@ def _kind(value: Any) -> str:
 
 
 def _port(reader: _Reader, raw: Any, line: int, what: str) -> Port:
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        raise reader.error(line, f"{what}: expected 'HOST:CONTAINER[/proto]', got {_kind(raw)}")
     text = str(raw)
     spec, _, protocol = text.partition("/")
     host, sep, container = spec.rpartition(":")
     if not sep:
         host = container
-    try:
-        return Port(int(host.rpartition(":")[2]), int(container), protocol or "tcp")
-    except ValueError:
-        raise reader.error(line, f"{what}: expected 'HOST:CONTAINER[/proto]', got {text!r}") from None
+    host = host.rpartition(":")[2]
+    protocol = protocol or "tcp"
+    if protocol not in PORT_PROTOCOLS:
+        raise reader.error(line, f"{what}: protocol {protocol!r} is not one of {', '.join(PORT_PROTOCOLS)}")
+    numbers = []
+    for part in (host, container):
+        if not part.isdigit() or not 1 <= int(part) <= 65535:
+            raise reader.error(line, f"{what}: expected 'HOST:CONTAINER[/proto]' with ports 1-65535, got {text!r}")
+        numbers.append(int(part))
+    return Port(numbers[0], numbers[1], protocol)
 
 
 def parse(text: str, path: str) -> Manifest:
@@ -141,24 +187,10 @@ def parse(text: str, path: str) -> Manifest:
     except yamlmarks.YamlError as exc:
         raise ManifestError(exc.path, exc.line, exc.message) from None
     reader = _Reader(path)
-    top = reader.mapping(document, 1, "manifest")
-    known = {
-        "name",
-        "pod",
-        "target",
-        "quadlet",
-        "project_dir",
-        "compose_file",
-        "services",
-        "endpoints",
-        "capabilities_allowed",
-    }
-    for key in top:
-        if key not in known:
-            raise reader.error(top.line_of(key), f"unknown key '{key}' (known: {', '.join(sorted(known))})")
+    top = reader.mapping(document, 1, "manifest", TOP_KEYS)
     name = reader.text(top, "name", "manifest")
     target = reader.text(top, "target", "manifest")
-    quadlet = reader.mapping(top.get("quadlet"), top.line_of("quadlet"), "quadlet")
+    quadlet = reader.mapping(top.get("quadlet"), top.line_of("quadlet"), "quadlet", QUADLET_KEYS)
     quadlet_dir = reader.text(quadlet, "dir", "quadlet")
     pod_unit = reader.text(quadlet, "pod_unit", "quadlet", required=False)
 
@@ -168,7 +200,7 @@ def parse(text: str, path: str) -> Manifest:
         raise reader.error(raw_services.line, "services: the stack needs at least one service")
     for index, raw in enumerate(raw_services):
         what = f"services[{index}]"
-        entry = reader.mapping(raw, raw_services.line_of(index), what)
+        entry = reader.mapping(raw, raw_services.line_of(index), what, SERVICE_KEYS)
         service_name = reader.text(entry, "name", what)
         ports = reader.sequence(entry, "ports", what, required=False)
         healthcheck = entry.get("healthcheck", False)
@@ -193,7 +225,7 @@ def parse(text: str, path: str) -> Manifest:
     raw_endpoints = reader.sequence(top, "endpoints", "manifest", required=False)
     for index, raw in enumerate(raw_endpoints):
         what = f"endpoints[{index}]"
-        entry = reader.mapping(raw, raw_endpoints.line_of(index), what)
+        entry = reader.mapping(raw, raw_endpoints.line_of(index), what, ENDPOINT_KEYS)
         service_name = str(reader.text(entry, "service", what))
         if service_name not in names:
             raise reader.error(entry.line_of("service"), f"{what}.service: '{service_name}' is not a declared service")
@@ -201,11 +233,14 @@ def parse(text: str, path: str) -> Manifest:
         if not url.startswith(("http://", "https://")):
             raise reader.error(entry.line_of("url"), f"{what}.url: expected an http(s) URL, got {url!r}")
         status = entry.get("status")
-        if status is not None and not isinstance(status, int):
-            raise reader.error(entry.line_of("status"), f"{what}.status: expected an HTTP status code")
+        if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
+            raise reader.error(entry.line_of("status"), f"{what}.status: expected an HTTP status code 100-599")
         endpoints.append(Endpoint(service_name, url, status))
 
     caps = reader.sequence(top, "capabilities_allowed", "manifest", required=False)
+    for index, cap in enumerate(caps):
+        if not isinstance(cap, str) or not cap.strip():
+            raise reader.error(caps.line_of(index), f"capabilities_allowed[{index}]: expected a capability name")
     return Manifest(
         path=Path(path),
         name=str(name),

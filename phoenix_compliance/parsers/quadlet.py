@@ -100,7 +100,7 @@ class ParseProblem:
 
     line: int
     # "outside-section", "not-an-assignment", "bad-section-name", "eof-continuation",
-    # "eof-continuation-dropped", "byte-order-mark"
+    # "eof-continuation-dropped", "byte-order-mark", "not-utf-8", "unreadable"
     kind: str
     text: str
     message: str
@@ -114,6 +114,9 @@ class UnitFile:
     kind: str
     sections: list[Section] = field(default_factory=list)
     problems: list[ParseProblem] = field(default_factory=list)
+    # The files its EnvironmentFile= names, as read by whoever could (facts/files.py for a
+    # local folder), by the path as written: their text, so the secret rules can judge them.
+    environment_files: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -339,6 +342,29 @@ def parse_file(path: Path | str) -> UnitFile:
     path = Path(path)
     with path.open(encoding="utf-8", newline="") as handle:
         return parse_text(handle.read(), path=path)
+
+
+def parse_bytes(data: bytes, path: Path | str, kind: str | None = None) -> UnitFile:
+    """Parse a unit file's bytes; a byte that is not UTF-8 is a problem at its own line (never an exception).
+
+    The rest of the file is read with the bad bytes replaced, so every other problem is still found."""
+    try:
+        return parse_text(data.decode("utf-8"), path=path, kind=kind)
+    except UnicodeDecodeError as exc:
+        unit = parse_text(data.decode("utf-8", "replace"), path=path, kind=kind)
+        line = data.count(b"\n", 0, exc.start) + 1
+        byte = data[exc.start : exc.start + 1].hex()
+        message = f"byte 0x{byte} is not UTF-8; save the file as UTF-8"
+        unit.problems.insert(0, ParseProblem(line, "not-utf-8", f"0x{byte}", message))
+        return unit
+
+
+def unreadable_unit(path: Path | str, reason: str, kind: str | None = None) -> UnitFile:
+    """A unit that exists but cannot be read (a dangling symlink, a FIFO, no permission), as a problem at line 1."""
+    path = Path(path)
+    unit = UnitFile(path=path, kind=kind if kind is not None else kind_of(path))
+    unit.problems.append(ParseProblem(1, "unreadable", "", f"the file cannot be read: {reason}"))
+    return unit
 
 
 def strip_matching_quotes(value: str) -> str:

@@ -12,11 +12,14 @@ A plain module (no pytest): the plugin turns WaiverError into a usage error.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import fnmatch
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 from phoenix_compliance.parsers import yamlmarks
+from phoenix_compliance.parsers.manifest import unknown_key_message
 from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList
 
 KEYS = ("check", "hosts", "justification", "expires")
@@ -63,7 +66,7 @@ def parse(text: str, path: str) -> list[Waiver]:
             raise WaiverError(path, line, f"{what}: expected a mapping with check, justification, expires")
         for key in entry:
             if key not in KEYS:
-                raise WaiverError(path, entry.line_of(key), f"{what}: unknown key '{key}' (known: {', '.join(KEYS)})")
+                raise WaiverError(path, entry.line_of(key), unknown_key_message(key, KEYS, f"{what}: "))
         for key in ("check", "justification", "expires"):
             if entry.get(key) in (None, ""):
                 raise WaiverError(path, entry.line, f"{what}: missing required key '{key}'")
@@ -87,6 +90,25 @@ def parse(text: str, path: str) -> list[Waiver]:
 
 def load(path: Path) -> list[Waiver]:
     return parse(yamlmarks.read_source(path, "the waivers file"), str(path))
+
+
+def check_ids(waivers: list[Waiver], known: Collection[str]) -> None:
+    """Raise WaiverError for the first waiver naming a check the catalogue does not have.
+
+    Ids are compared exactly, as waivers are applied: `phx-1.05` waives nothing, so it is
+    an error that names the id it most likely meant."""
+    if not known:
+        return
+    by_upper = {check_id.upper(): check_id for check_id in known}
+    for waiver in waivers:
+        if waiver.check in known:
+            continue
+        guess = by_upper.get(waiver.check.upper())
+        if guess is None:
+            close = difflib.get_close_matches(waiver.check.upper(), list(by_upper), n=1, cutoff=0.6)
+            guess = by_upper[close[0]] if close else None
+        hint = f"; did you mean {guess}?" if guess else ""
+        raise WaiverError(waiver.path, waiver.line, f"check {waiver.check!r} is not a check of this suite{hint}")
 
 
 def find(waivers: list[Waiver], check_id: str, host: str) -> Waiver | None:

@@ -1,16 +1,32 @@
-"""YAML loading that remembers where every value came from.
+"""YAML loading that remembers where every value came from, within bounds.
 
 Parsers of user files (stack manifests, compose files, waivers) must name the
 file and line of a problem; plain ``yaml.safe_load`` forgets positions, so this
 loader returns mappings and sequences that carry the line of each entry.
+
+Every file is hostile until read: a file larger than MAX_BYTES is refused before
+it is parsed, and a document whose aliases expand to more than MAX_NODES nodes
+(a YAML bomb: a kilobyte of nested anchors stands for billions of values) is
+refused after composing, before anything walks the expanded tree. A byte that
+is not UTF-8 and a timestamp that is not a date (``2027-13-45``) are errors at
+their own line, like any other.
 """
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+# A stack manifest or waivers file is a few KB and a compose file rarely 100 KB; a
+# megabyte is far more than any real one and still parsed in a fraction of a second.
+MAX_BYTES = 1024 * 1024
+# Nodes of the document with every alias expanded; a real compose file has a few thousand.
+MAX_NODES = 200_000
+# Nesting deeper than this is no configuration file, and Python's recursion would give out.
+MAX_DEPTH = 200
 
 
 class MarkedDict(dict[str, Any]):
@@ -74,14 +90,71 @@ def _construct_sequence(loader: _MarkedLoader, node: yaml.SequenceNode) -> Marke
     return result
 
 
+def _construct_timestamp(loader: _MarkedLoader, node: yaml.ScalarNode) -> Any:
+    # PyYAML resolves `2027-13-45` as a timestamp, then raises a bare ValueError building it.
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a valid date ({exc})", node.start_mark
+        ) from None
+
+
 _MarkedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _MarkedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+_MarkedLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+def _check_expansion(root: yaml.Node, path: str) -> None:
+    """Count the nodes the document stands for with its aliases expanded, without expanding them."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    # An explicit stack: (node, depth, children done); recursion would fail on deep nesting.
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        key = id(node)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        if done:
+            on_path.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in children)
+            if sizes[key] > MAX_NODES:
+                raise YamlError(
+                    path,
+                    node.start_mark.line + 1,
+                    f"the document expands to more than {MAX_NODES} values through its aliases (a YAML bomb?); refused",
+                )
+            continue
+        if key in sizes:
+            continue
+        if depth > MAX_DEPTH:
+            raise YamlError(path, node.start_mark.line + 1, f"nested more than {MAX_DEPTH} levels deep; refused")
+        on_path.add(key)
+        stack.append((node, depth, True))
+        for child in children:
+            if id(child) in on_path:
+                raise YamlError(path, child.start_mark.line + 1, "an alias refers to a node that contains it; refused")
+            if id(child) not in sizes:
+                stack.append((child, depth + 1, False))
 
 
 def loads(text: str, path: str = "<string>") -> Any:
-    """Parse YAML text; raise YamlError naming path and line on bad syntax."""
+    """Parse YAML text; raise YamlError naming path and line on bad syntax or a document out of bounds."""
+    if len(text) > MAX_BYTES:
+        raise YamlError(path, 1, f"larger than {MAX_BYTES // 1024} KB ({len(text)} characters); refused")
+    loader = _MarkedLoader(text)
     try:
-        return yaml.load(text, Loader=_MarkedLoader)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node, path)
+        return loader.construct_document(node)
+    except RecursionError:
+        raise YamlError(path, 1, "nested too deep to read; refused") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -89,14 +162,40 @@ def loads(text: str, path: str = "<string>") -> Any:
         raise YamlError(path, line, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise YamlError(path, 1, f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+
+
+def decode(data: bytes, path: str, what: str = "the file") -> str:
+    """UTF-8 text of a file's bytes; a byte that is not UTF-8 is a SourceError at its own line."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        byte = data[exc.start : exc.start + 1].hex()
+        raise SourceError(path, line, f"cannot read {what}: byte 0x{byte} is not UTF-8") from None
+
+
+def read_bytes(path: Path, what: str = "the file", limit: int = MAX_BYTES) -> bytes:
+    """A user's file, at most `limit` bytes; a larger or unreadable one is a SourceError at line 1.
+
+    Only regular files are read: a FIFO would block the run, a device never end."""
+    try:
+        # Asked before opening: opening a FIFO blocks until someone writes to it.
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise SourceError(str(path), 1, f"cannot read {what}: not a regular file")
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise SourceError(str(path), 1, f"cannot read {what}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise SourceError(str(path), 1, f"{what} is larger than {limit // 1024} KB; refused")
+    return data
 
 
 def read_source(path: Path, what: str = "the file") -> str:
-    """A user's file as text; one that cannot be read is a SourceError at line 1."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(str(path), 1, f"cannot read {what}: {exc}") from None
+    """A user's file as text; one that cannot be read is a SourceError (at the line of a bad byte)."""
+    return decode(read_bytes(path, what), str(path), what)
 
 
 def load(path: Path) -> Any:

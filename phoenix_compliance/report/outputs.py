@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from phoenix_compliance.redact import redact_data
 from phoenix_compliance.report.model import ERROR, FAILED, NOT_APPLICABLE, SKIPPED, Change, RunReport
 
 FORMAT = "phoenix-compliance/1"
@@ -17,7 +18,12 @@ UNSIGNED_FIELDS = ("digest", "signature")
 
 
 def to_document(run: RunReport) -> dict[str, Any]:
-    """The whole run as plain data: one record per host and check, plus run metadata."""
+    """The whole run as plain data: one record per host and check, plus run metadata; redacted
+    (the output boundary of the JSON, before its digest)."""
+    return dict(redact_data(_document(run)))
+
+
+def _document(run: RunReport) -> dict[str, Any]:
     phases = run.shown_phases
     return {
         "format": FORMAT,
@@ -65,12 +71,17 @@ def to_document(run: RunReport) -> dict[str, Any]:
 def canonical_digest(document: dict[str, Any]) -> str:
     """SHA-256 over every field a reader sees, in a canonical spelling."""
     covered = {key: value for key, value in document.items() if key not in UNSIGNED_FIELDS}
-    text = json.dumps(covered, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(covered, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def json_text(document: dict[str, Any]) -> str:
+    """The one spelling of a JSON report: `verify` rejects a file in any other."""
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
 def write_json(document: dict[str, Any], path: Path) -> None:
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json_text(document), encoding="utf-8")
 
 
 def _label(value: str) -> str:
@@ -121,17 +132,35 @@ class CompareError(ValueError):
     pass
 
 
+# A previous run's JSON of a large fleet is a few MB; more is no report of this suite.
+MAX_PREVIOUS_BYTES = 64 * 1024 * 1024
+
+
 def load_previous(path: Path) -> dict[str, dict[str, str]]:
-    """Outcomes of a previous run's JSON, by host and check key."""
+    """Outcomes of a previous run's JSON, by host and check key; any field not as written is a CompareError."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_PREVIOUS_BYTES + 1)
+        if len(data) > MAX_PREVIOUS_BYTES:
+            raise CompareError(f"{path}: larger than {MAX_PREVIOUS_BYTES // (1024 * 1024)} MB; not a report")
+        document = json.loads(data.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        if isinstance(exc, CompareError):
+            raise
         raise CompareError(f"{path}: cannot read a previous run's JSON: {exc}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise CompareError(f"{path}: not a phoenix-compliance JSON report (format {FORMAT})")
+    results = document.get("results", [])
+    if not isinstance(results, list):
+        raise CompareError(f"{path}: 'results' is not a list")
     outcomes: dict[str, dict[str, str]] = {}
-    for record in document.get("results", []):
-        outcomes.setdefault(str(record["host"]), {})[str(record["key"])] = str(record["outcome"])
+    for index, record in enumerate(results):
+        if not isinstance(record, dict):
+            raise CompareError(f"{path}: results[{index}] is not an object")
+        for field in ("host", "key", "outcome"):
+            if not isinstance(record.get(field), str):
+                raise CompareError(f"{path}: results[{index}].{field} is missing or not a string")
+        outcomes.setdefault(record["host"], {})[record["key"]] = record["outcome"]
     return outcomes
 
 

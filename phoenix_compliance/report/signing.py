@@ -1,83 +1,60 @@
 """Digests and signatures of reports, and their verification.
 
-The JSON's digest covers its canonical spelling; the HTML's covers everything a
-reader sees: the text of the page and the data its tables are drawn from. Only
-the element holding the digest and signature is left out, since it cannot
-contain its own digest. Anyone can recompute a digest, so it only shows
-accidental change; an OpenSSH signature (ssh-keygen -Y) shows who signed.
+The HTML's digest is the SHA-256 of the whole page, byte for byte, as it was before it was
+sealed: with the signature block still holding its placeholder. The block has one form and
+one place (the readiness section puts it there, and the digest covers where that is); sealing
+fills it with the digest and the signature, and verifying empties it again and hashes the
+rest. So any other change, to the text, the markup, a style or a script, a second element
+with the block's id, or the block moved, gives another digest: ALTERED. A page with the
+block's opening more than once, or a block not in its one form, is ALTERED before hashing.
+
+The JSON's digest covers its canonical spelling (sorted keys, no blanks), and the file must
+be exactly the spelling the suite writes of its own content: a duplicated key, an edited
+blank or a reordered field is ALTERED too, so what a reader sees is what was hashed.
+
+Anyone can recompute a digest, so it only shows accidental change; an OpenSSH signature
+(ssh-keygen -Y) over the digest shows who signed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
-import html.parser
 import json
 import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from phoenix_compliance.report.outputs import canonical_digest
+from phoenix_compliance.report.outputs import canonical_digest, json_text
 
 NAMESPACE = "phoenix-compliance"
 SIGNATURE_ID = "phx-signature"
 SIGNER_IDENTITY = "report-signer"
-_DIGEST_SLOT = "@@PHX-DIGEST@@"
-_SIGNATURE_SLOT = "@@PHX-SIGNATURE@@"
+_SLOT = "@@PHX-SEAL@@"
+_BLOCK_START = f'<div id="{SIGNATURE_ID}">'
+_BLOCK_END = f"</div><!--/{SIGNATURE_ID}-->"
+# What a sealed block holds, and nothing else: the digest, and the signature when signed.
+_SEALED = re.compile(
+    r"<p>SHA-256: <code>(?P<digest>[0-9a-f]{64})</code></p>"
+    r'(?:<p>Signed with ssh-keygen -Y sign:</p><pre class="signature">(?P<signature>[^<]*)</pre>)?'
+)
 
 
 class SigningError(Exception):
     pass
 
 
-class _VisibleText(html.parser.HTMLParser):
-    """Text nodes and data attributes, outside scripts, styles and the signature block."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip_depth = 0
-        self._stack: list[tuple[str, bool]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("br", "img", "meta", "link", "input", "hr"):
-            return
-        values = dict(attrs)
-        skip = tag in ("script", "style") or values.get("id") == SIGNATURE_ID
-        self._stack.append((tag, skip))
-        if skip:
-            self._skip_depth += 1
-        elif self._skip_depth == 0:
-            # pytest-html draws its tables from this blob at load time.
-            blob = values.get("data-jsonblob")
-            if blob:
-                self.parts.append(blob)
-
-    def handle_endtag(self, tag: str) -> None:
-        while self._stack:
-            name, skip = self._stack.pop()
-            if skip:
-                self._skip_depth -= 1
-            if name == tag:
-                break
-
-    def handle_data(self, data: str) -> None:
-        if self._skip_depth == 0:
-            self.parts.append(data)
-
-
 def html_digest(page: str) -> str:
-    reader = _VisibleText()
-    reader.feed(page)
-    text = re.sub(r"\s+", " ", " ".join(reader.parts)).strip()
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """SHA-256 of the page as UTF-8, byte for byte (the unsealed page: its block holds the placeholder)."""
+    return hashlib.sha256(page.encode("utf-8")).hexdigest()
 
 
 def signature_block() -> str:
     """The placeholder the readiness template puts where digest and signature go."""
-    return f'<div id="{SIGNATURE_ID}"><p>SHA-256: <code>{_DIGEST_SLOT}</code></p>{_SIGNATURE_SLOT}</div>'
+    return f"{_BLOCK_START}{_SLOT}{_BLOCK_END}"
 
 
 def sign_digest(digest: str, key: Path) -> str:
@@ -139,16 +116,16 @@ def verify_signature(digest: str, signature: str, public_key: Path) -> tuple[boo
 
 
 def seal_html(path: Path, key: Path | None) -> str:
-    """Fill the page's digest (and signature) slot; return the digest."""
+    """Fill the page's signature block with its digest (and signature); return the digest."""
     page = path.read_text(encoding="utf-8")
-    if _DIGEST_SLOT not in page:
-        raise SigningError(f"{path}: no signature block to fill")
+    if page.count(_BLOCK_START) != 1 or page.count(signature_block()) != 1:
+        raise SigningError(f"{path}: not exactly one signature block to fill")
     digest = html_digest(page)
-    signature = ""
+    sealed = f"<p>SHA-256: <code>{digest}</code></p>"
     if key is not None:
         armored = sign_digest(digest, key)
-        signature = f'<p>Signed with ssh-keygen -Y sign:</p><pre class="signature">{html.escape(armored)}</pre>'
-    path.write_text(page.replace(_DIGEST_SLOT, digest).replace(_SIGNATURE_SLOT, signature), encoding="utf-8")
+        sealed += f'<p>Signed with ssh-keygen -Y sign:</p><pre class="signature">{html.escape(armored)}</pre>'
+    path.write_text(page.replace(signature_block(), f"{_BLOCK_START}{sealed}{_BLOCK_END}"), encoding="utf-8")
     return digest
 
 
@@ -156,35 +133,83 @@ def seal_html(path: Path, key: Path | None) -> str:
 class Verdict:
     intact: bool
     lines: list[str]
+    # The file is no report of this suite at all (unreadable, not UTF-8, JSON that is no object).
+    unreadable: bool = False
 
 
-def _html_claims(page: str) -> tuple[str | None, str | None]:
-    block = re.search(rf'<div id="{SIGNATURE_ID}">(.*?)</div>', page, re.S)
-    if block is None:
-        return None, None
-    digest = re.search(r"<code>([0-9a-f]{64})</code>", block.group(1))
-    signature = re.search(r'<pre class="signature">(.*?)</pre>', block.group(1), re.S)
-    return (digest.group(1) if digest else None, html.unescape(signature.group(1)) if signature else None)
+@dataclass(frozen=True)
+class _Claims:
+    digest: str | None
+    signature: str | None
+    computed: str | None
+    # Why the report cannot be judged by its digest at all (malformed block, not the suite's spelling).
+    broken: str | None = None
+    # Why the file is no report of this suite at all.
+    not_a_report: str | None = None
+
+
+def _html_claims(page: str) -> _Claims:
+    if page.count(_BLOCK_START) != 1 or page.count(_BLOCK_END) != 1:
+        found = page.count(_BLOCK_START)
+        return _Claims(None, None, None, broken=f"expected one signature block, found {found}" if found else None)
+    start = page.index(_BLOCK_START) + len(_BLOCK_START)
+    end = page.index(_BLOCK_END)
+    if end < start:
+        return _Claims(None, None, None, broken="the signature block is malformed")
+    sealed = _SEALED.fullmatch(page[start:end])
+    if sealed is None:
+        return _Claims(None, None, None, broken="the signature block holds more than a digest and a signature")
+    unsealed = page[:start] + _SLOT + page[end:]
+    signature = sealed.group("signature")
+    return _Claims(sealed.group("digest"), html.unescape(signature) if signature else None, html_digest(unsealed))
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise _DuplicateKey(f"the key {key!r} appears twice in one object")
+        seen.add(key)
+    return dict(pairs)
+
+
+def _json_claims(text: str) -> _Claims:
+    try:
+        document = json.loads(text, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as exc:
+        return _Claims(None, None, None, broken=str(exc))
+    except (ValueError, RecursionError) as exc:
+        return _Claims(None, None, None, not_a_report=f"not a JSON report of this suite ({exc})")
+    if not isinstance(document, dict):
+        kinds = {"list": "a list", "str": "a string", "int": "a number", "float": "a number"}
+        kind = kinds.get(type(document).__name__, type(document).__name__)
+        return _Claims(None, None, None, not_a_report=f"not a JSON report of this suite (the file holds {kind})")
+    claimed, signature = document.get("digest"), document.get("signature")
+    if not isinstance(claimed, str | None) or not isinstance(signature, str | None):
+        return _Claims(None, None, None, broken="its digest or signature is not a string")
+    if json_text(document) != text:
+        return _Claims(None, None, None, broken="the file is not in the form the suite writes (edited by hand?)")
+    return _Claims(claimed, signature, canonical_digest(document))
 
 
 def verify_report(path: Path, signer: Path | None) -> Verdict:
     """Recompute a report's digest (HTML or JSON) and check its signature if asked."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return Verdict(False, [f"{path}: cannot read: {exc}"])
-    if path.suffix == ".json":
-        try:
-            document = json.loads(text)
-        except ValueError as exc:
-            return Verdict(False, [f"{path}: not JSON: {exc}"])
-        claimed, signature = document.get("digest"), document.get("signature")
-        computed = canonical_digest(document)
-    else:
-        claimed, signature = _html_claims(text)
-        computed = html_digest(text)
+        return Verdict(False, [f"{path}: cannot read: {exc}"], unreadable=True)
+    claims = _json_claims(text) if path.suffix == ".json" else _html_claims(text)
+    if claims.not_a_report is not None:
+        return Verdict(False, [f"{path}: {claims.not_a_report}"], unreadable=True)
+    if claims.broken is not None:
+        return Verdict(False, [f"{path}: ALTERED: {claims.broken}"])
+    claimed, signature, computed = claims.digest, claims.signature, claims.computed
     lines = []
-    intact = claimed == computed
+    intact = claimed is not None and claimed == computed
     if claimed is None:
         lines.append(f"{path}: no digest in the report")
     elif intact:
@@ -197,4 +222,4 @@ def verify_report(path: Path, signer: Path | None) -> Verdict:
         good, message = verify_signature(str(claimed), signature, signer)
         lines.append(f"signature by {signer}: {'good' if good else 'BAD'} ({message})")
         intact = intact and good
-    return Verdict(intact and claimed is not None, lines)
+    return Verdict(intact, lines)

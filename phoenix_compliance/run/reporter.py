@@ -11,7 +11,7 @@ import pytest
 from phoenix_compliance.report import outputs, signing
 from phoenix_compliance.report.model import CheckResult
 from phoenix_compliance.run.state import RunState
-from phoenix_compliance.run.writers import write_all
+from phoenix_compliance.run.writers import EXIT_REPORTS_UNWRITTEN, ReportsUnwritten, forget_announcements, write_all
 
 # Exit codes of a compliance run (documented in the README).
 EXIT_READY, EXIT_NOT_READY, EXIT_UNREACHABLE = 0, 1, 3
@@ -66,13 +66,22 @@ class RunReporter:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         state = self.state
         run = state.report
-        if not run.hosts:
-            return
         try:
-            write_all(run, state.report_files, state.sign_key)
+            # With no check run, only the pages pytest-html and junitxml wrote are published.
+            write_all(run, state.report_files, state.sign_key, state.staging, write=bool(run.hosts))
         except signing.SigningError as exc:
             session.config.get_terminal_writer().line(f"phoenix: cannot sign the report: {exc}", red=True)
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            state.report_files.clear()
+            forget_announcements(session.config, state.staging)
+            return
+        except ReportsUnwritten as exc:
+            # The verdicts are still printed (the terminal summary comes after this hook).
+            session.config.get_terminal_writer().line(f"phoenix: {exc}", red=True)
+            session.exitstatus = EXIT_REPORTS_UNWRITTEN
+            forget_announcements(session.config, state.staging)
+            return
+        if not run.hosts:
             return
         if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             if run.any_unreachable:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from phoenix_compliance.checks import spec_of
+from phoenix_compliance.redact import redact
 from phoenix_compliance.run.state import STATE
 
 
@@ -69,4 +70,5 @@ def parametrize(metafunc: pytest.Metafunc) -> None:
         services = manifest.generated_services()
         metafunc.parametrize("generated_service", services, ids=services)
     if "endpoint" in metafunc.fixturenames:
-        metafunc.parametrize("endpoint", manifest.endpoints, ids=[e.url for e in manifest.endpoints])
+        # A URL may carry credentials (https://user:pass@...): ids reach every output.
+        metafunc.parametrize("endpoint", manifest.endpoints, ids=[redact(e.url) for e in manifest.endpoints])

@@ -1,13 +1,18 @@
 """The run's state, kept in the config's stash: what the options and the user's files say.
 
-Built once in pytest_configure; every problem with an option or a file is a pytest.UsageError.
+Built once in pytest_configure; every problem with an option or a file is a pytest.UsageError:
+a path that does not exist or is not what the option takes (a folder for a file, a FIFO), a
+file too large, not UTF-8, or not valid at a line. Waivers are checked against the catalogue
+once the checks are collected (check_waiver_ids), since only collection fills it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib.util
 import shutil
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +29,7 @@ from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.parsers.waivers import Waiver
 from phoenix_compliance.report import outputs
 from phoenix_compliance.report.model import RunReport, Signoff
-from phoenix_compliance.run.writers import report_files
+from phoenix_compliance.run.writers import Staging, report_files
 
 
 @dataclass
@@ -44,6 +49,8 @@ class RunState:
     previous: dict[str, dict[str, str]] | None
     sign_key: Path | None
     facts: dict[str, HostFacts] = field(default_factory=dict)
+    # Where the formats are written before they are published (run/writers.py); None on a worker.
+    staging: Staging | None = None
 
 
 STATE = pytest.StashKey[RunState]()
@@ -55,6 +62,23 @@ def _resolve_stack(config: pytest.Config) -> Path:
 
 
 T = TypeVar("T")
+
+
+def _given_path(option: str, value: str, kind: str) -> Path:
+    """The path an option names, which must exist and be a regular file ("file") or a folder ("dir")."""
+    path = Path(value).expanduser()
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise pytest.UsageError(f"{option}: {value} does not exist") from None
+    except OSError as exc:
+        raise pytest.UsageError(f"{option}: cannot read {value}: {exc.strerror or exc}") from None
+    if kind == "dir" and not stat.S_ISDIR(mode):
+        raise pytest.UsageError(f"{option}: {value} is not a folder")
+    if kind == "file" and not stat.S_ISREG(mode):
+        what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+        raise pytest.UsageError(f"{option}: {value} is {what}; a file is expected")
+    return path
 
 
 def _read(option: str, load: Callable[[Path], T], path: Path) -> T:
@@ -79,26 +103,36 @@ def build_state(config: pytest.Config) -> RunState:
             " which is not on PATH (pip install ansible-core)"
         )
     stack_path = _resolve_stack(config)
+    # Missing, a folder or a FIFO: the manifest loader says so, as `PATH:1: cannot read the stack manifest`.
     manifest = _read("--stack", manifest_module.load, stack_path)
+    compose_override = quadlet_override = None
+    if config.option.phx_compose_file:
+        compose_override = _given_path("--compose-file", config.option.phx_compose_file, "file")
+    if config.option.phx_quadlet_dir:
+        quadlet_override = _given_path("--quadlet-dir", config.option.phx_quadlet_dir, "dir")
     waivers: list[Waiver] = []
     if config.option.phx_waivers:
-        waivers = _read("--waivers", waivers_module.load, Path(config.option.phx_waivers))
+        waivers = _read("--waivers", waivers_module.load, _given_path("--waivers", config.option.phx_waivers, "file"))
+    if waivers and getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        _import_check_modules(config)
+        _check_ids(waivers)
     previous = None
     if config.option.phx_compare:
-        previous = _read("--compare", outputs.load_previous, Path(config.option.phx_compare))
+        compare_path = _given_path("--compare", config.option.phx_compare, "file")
+        previous = _read("--compare", outputs.load_previous, compare_path)
     sign_key = Path(config.option.phx_sign_key) if config.option.phx_sign_key else None
     if sign_key is not None and not sign_key.is_file():
         raise pytest.UsageError(f"--sign-key: {sign_key} is not a readable private key file")
 
     now = dt.datetime.now().astimezone()
-    files = report_files(config, now)
+    files, staging = report_files(config, now)
     state = RunState(
         manifest=manifest,
         phases=phases,
         podman_user=config.option.phx_podman_user,
         probe_timeout=config.option.phx_probe_timeout,
-        compose_override=Path(config.option.phx_compose_file) if config.option.phx_compose_file else None,
-        quadlet_override=Path(config.option.phx_quadlet_dir) if config.option.phx_quadlet_dir else None,
+        compose_override=compose_override,
+        quadlet_override=quadlet_override,
         allow_restart=config.option.phx_allow_restart,
         health_wait=config.option.phx_health_wait,
         report=RunReport(
@@ -111,9 +145,56 @@ def build_state(config: pytest.Config) -> RunState:
         waivers=waivers,
         previous=previous,
         sign_key=sign_key,
+        staging=staging,
     )
     state.report.stack_digest = hashlib.sha256(stack_path.read_bytes()).hexdigest()
     state.report.compared_with = config.option.phx_compare
     if config.option.phx_signoff:
         state.report.signoff = Signoff(config.option.phx_signoff, now.isoformat(timespec="seconds"))
     return state
+
+
+def check_waiver_ids(config: pytest.Config) -> None:
+    """A waiver naming a check the suite does not have is a usage error naming the nearest id.
+
+    Called after collection (pytest_collection_modifyitems), when importing the check
+    modules has filled the catalogue."""
+    state = config.stash.get(STATE, None)
+    if state is None or not state.waivers:
+        return
+    if hasattr(config, "workerinput"):
+        # A UsageError on an xdist worker crashes it (INTERNALERROR); the controller checked them.
+        return
+    _check_ids(state.waivers)
+
+
+def _check_ids(waivers: list[Waiver]) -> None:
+    from phoenix_compliance.checks import CATALOGUE
+
+    try:
+        waivers_module.check_ids(waivers, CATALOGUE)
+    except waivers_module.WaiverError as exc:
+        raise pytest.UsageError(f"--waivers: {exc}") from None
+
+
+def _import_check_modules(config: pytest.Config) -> None:
+    """Under xdist the controller collects nothing, so the catalogue is filled by importing the
+    test modules the run names (each under a private name: pytest imports them again on the workers)."""
+    files: list[Path] = []
+    for arg in config.args or [str(config.invocation_params.dir)]:
+        path = Path(arg.split("::", 1)[0])
+        path = path if path.is_absolute() else config.invocation_params.dir / path
+        if path.is_dir():
+            files.extend(
+                p for p in sorted(path.rglob("test_*.py")) if not any(part.startswith(".") for part in p.parts)
+            )
+        elif path.suffix == ".py":
+            files.append(path)
+    for index, file in enumerate(files):
+        spec = importlib.util.spec_from_file_location(f"_phoenix_waiver_catalogue_{index}", file)
+        if spec is None or spec.loader is None:
+            continue
+        try:
+            spec.loader.exec_module(importlib.util.module_from_spec(spec))
+        except Exception:  # a module that fails to import is pytest's to report, on the worker
+            continue
