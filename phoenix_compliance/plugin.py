@@ -62,6 +62,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     selection.deselect(config, items)
 
 
+# Before testinfra's host parametrization, so a check's id reads service first, then host
+# (test_container_running[phoenix-core-ssh://web1]), however the two plugins were loaded.
+@pytest.hookimpl(tryfirst=True)
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     selection.parametrize(metafunc)
 
