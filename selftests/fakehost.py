@@ -638,6 +638,8 @@ def reference_host() -> FakeHost:
         ok("target_file", (INFRA / "systemd" / "phoenix.target").read_text().rstrip("\n")),
         ok("generator_path", "/usr/libexec/podman/quadlet"),
         ok("generator_dryrun", DRYRUN_OUT, DRYRUN_ERR),
+        # Podman 5.4 has no `podman quadlet list` (5.6 and later have).
+        Section("quadlet_list", 125, "", "Error: unknown flag: --format\nSee 'podman --help'"),
         ok("target_enabled", "enabled"),
         ok("target_active", "active"),
         ok("units_show", _units_show()),

@@ -144,6 +144,22 @@ def both(*steps: Arrange) -> Arrange:
     return arrange
 
 
+def quadlet_list(*units: tuple[str, str]) -> str:
+    """`podman quadlet list --format json` of Podman 5.6+ for (file name, status) pairs."""
+    return json.dumps(
+        [
+            {
+                "Name": name,
+                "UnitName": name.replace(".pod", "-pod.service").replace(".container", ".service"),
+                "Path": f"{QUADLET_DIR}/{name}",
+                "Status": status,
+                "App": "",
+            }
+            for name, status in units
+        ]
+    )
+
+
 def setting(section: str, out: str, rc: int = 0, err: str = "") -> Arrange:
     return lambda host: host.set(section, out, rc, err)
 
@@ -1167,6 +1183,45 @@ class TestUserSystemd(Family):
                 'quadlet-generator[412]: converting "phoenix-core.container":'
                 f" unsupported key 'Imag' in group 'Container' in {CORE_UNIT}",
             ),
+        ),
+        case(
+            "PHX-3.03-pass-quadlet-list",
+            phase3.test_generator_dry_run,
+            PASSED,
+            "generated phoenix-core.service, nca-toolkit.service, n8n-phoenix.service, windmill-phoenix.service,"
+            f" revenue-db.service, phoenix-hydra-pod.service; podman quadlet list: 2 loaded {DRYRUN}",
+            setting(
+                "quadlet_list",
+                quadlet_list(("phoenix-core.container", "active/running"), ("phoenix-hydra.pod", "active/running")),
+            ),
+        ),
+        case(
+            "PHX-3.03-fail-not-loaded",
+            phase3.test_generator_dry_run,
+            FAILED,
+            'expected a clean dry run, got exit 1: quadlet-generator[412]: converting "phoenix-core.container":'
+            f" unsupported key 'Imag' in group 'Container' in {CORE_UNIT} {DRYRUN}\n"
+            "  not loaded (podman quadlet list): phoenix-core.container: unsupported key 'Imag' in group 'Container'"
+            f" in {CORE_UNIT}",
+            both(
+                setting(
+                    "generator_dryrun",
+                    "",
+                    1,
+                    f"quadlet-generator[412]: Loading source unit file {CORE_UNIT}\n"
+                    'quadlet-generator[412]: converting "phoenix-core.container":'
+                    f" unsupported key 'Imag' in group 'Container' in {CORE_UNIT}",
+                ),
+                setting("quadlet_list", quadlet_list(("phoenix-core.container", "Not loaded"))),
+            ),
+        ),
+        case(
+            "PHX-3.03-fail-not-reloaded",
+            phase3.test_generator_dry_run,
+            FAILED,
+            "expected every Quadlet unit loaded, got:\n  not loaded (podman quadlet list): phoenix-core.container:"
+            " accepted by the generator now, not loaded since: systemctl --user daemon-reload",
+            setting("quadlet_list", quadlet_list(("phoenix-core.container", "Not loaded"))),
         ),
         case(
             "PHX-3.03-fail-no-generator",

@@ -275,6 +275,22 @@ class TestQuadletDeployment:
     def test_a_drift_fails_exactly_its_checks(self, name: str, quadlet_deployed: Guest, tmp_path: Path) -> None:
         check_drift(PHASE3_DRIFTS[name], "3", quadlet_deployed, tmp_path)
 
+    def test_a_unit_the_generator_drops_is_named(self, quadlet_deployed: Guest, tmp_path: Path) -> None:
+        extra = f"{UNITS}/phx-extra.container"
+        says = ["unsupported key 'BogusKey' in group 'Container'"]
+        if quadlet_deployed.release != "trixie":  # podman quadlet list arrived in 5.6
+            says.append("not loaded (podman quadlet list): phx-extra.container: unsupported key 'BogusKey'")
+        drift = Drift(
+            [
+                sh(f"printf '[Container]\\nImage={IMAGE}\\nBogusKey=1\\n' > {extra}"),
+                ["systemctl", "--user", "daemon-reload"],
+            ],
+            [sh(f"rm -f {extra}"), ["systemctl", "--user", "daemon-reload"]],
+            {f"test_generator_dry_run[{HOST}]"},
+            says,
+        )
+        check_drift(drift, "3", quadlet_deployed, tmp_path)
+
     def test_the_opt_in_restart_brings_every_endpoint_back(self, quadlet_deployed: Guest, tmp_path: Path) -> None:
         result = run_suite(
             tmp_path,

@@ -3,6 +3,7 @@ stack's target and the states of the generated services."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -50,10 +51,32 @@ class GeneratorRun:
             or self.dryrun.err.strip()
         )
 
+    def reason_for(self, file_name: str) -> str | None:
+        """Why the generator refused a file, from its `converting "NAME": REASON` line."""
+        marker = f'converting "{file_name}": '
+        for line in self.dryrun.err.splitlines():
+            if marker in line:
+                return line.split(marker, 1)[1].strip()
+        return None
+
     @property
     def generated(self) -> list[str]:
         """The units it would write (its ---name--- lines)."""
         return [line.strip("-") for line in self.dryrun.out.splitlines() if line.startswith("---")]
+
+
+@dataclass(frozen=True)
+class ListedQuadlet:
+    """One line of `podman quadlet list`: a Quadlet file and the state of its unit."""
+
+    name: str
+    unit_name: str
+    path: str
+    status: str
+
+    @property
+    def loaded(self) -> bool:
+        return self.status != "Not loaded"
 
 
 class UserSystemd(GroupReader):
@@ -71,6 +94,30 @@ class UserSystemd(GroupReader):
     @property
     def generator(self) -> GeneratorRun:
         return GeneratorRun(self.section("generator_path").out, self.section("generator_dryrun"))
+
+    @cached_property
+    def quadlet_list(self) -> list[ListedQuadlet] | None:
+        """`podman quadlet list` (Podman 5.6 and later), or None where this Podman has no such
+        command or its answer cannot be read: it is evidence beside the dry run, not a verdict."""
+        section = self.section("quadlet_list")
+        if not section.ok:
+            return None
+        try:
+            entries = json.loads(section.out)
+        except ValueError:
+            return None
+        if not isinstance(entries, list):
+            return None
+        return [
+            ListedQuadlet(
+                str(entry.get("Name", "")),
+                str(entry.get("UnitName", "")),
+                str(entry.get("Path", "")),
+                str(entry.get("Status", "")),
+            )
+            for entry in entries
+            if isinstance(entry, dict)
+        ]
 
     @cached_property
     def unit_states(self) -> dict[str, dict[str, str]]:

@@ -86,8 +86,15 @@ def test_generator_dry_run(facts: HostFacts, observed: Observed) -> None:
     run = facts.systemd.generator
     where = facts.host.where(f"{run.path or 'the Quadlet generator'} -dryrun -user")
     assert run.path, f"expected the Quadlet generator, got none installed ({where})"
-    assert run.clean, f"expected a clean dry run, got exit {run.dryrun.rc}: {run.problems[:1500]} ({where})"
-    observed(f"generated {', '.join(run.generated) or 'nothing'} ({where})")
+    # Podman 5.6+ also names the units systemd did not load, each with the generator's reason.
+    listed = facts.systemd.quadlet_list
+    unreloaded = "accepted by the generator now, not loaded since: systemctl --user daemon-reload"
+    dropped = [f"{q.name}: {run.reason_for(q.name) or unreloaded}" for q in listed or [] if not q.loaded]
+    not_loaded = "".join(f"\n  not loaded (podman quadlet list): {line}" for line in dropped)
+    assert run.clean, f"expected a clean dry run, got exit {run.dryrun.rc}: {run.problems[:1500]} ({where}){not_loaded}"
+    assert not dropped, f"expected every Quadlet unit loaded, got:{not_loaded}"
+    loaded = "" if listed is None else f"; podman quadlet list: {len(listed)} loaded"
+    observed(f"generated {', '.join(run.generated) or 'nothing'}{loaded} ({where})")
 
 
 @check(

@@ -67,6 +67,7 @@ QUADLET = Probe(
         "target_file",
         "generator_path",
         "generator_dryrun",
+        "quadlet_list",
         "target_enabled",
         "target_active",
         "units_show",

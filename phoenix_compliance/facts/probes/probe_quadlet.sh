@@ -21,6 +21,10 @@ if [ -n "$generator" ]; then
   section generator_dryrun "$generator" -dryrun -user
 fi
 
+# Podman 5.6 and later: every Quadlet file of the user and whether systemd loaded its
+# unit ("Not loaded" when the generator dropped it). Earlier releases refuse the command.
+section quadlet_list podman quadlet list --format json
+
 section target_enabled systemctl --user is-enabled "$PHX_TARGET"
 section target_active systemctl --user is-active "$PHX_TARGET"
 # shellcheck disable=SC2086 # a list of unit names, split on purpose
