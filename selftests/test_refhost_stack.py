@@ -108,6 +108,12 @@ PHASE2_DRIFTS = {
         {f"test_container_running[phoenix-core-{HOST}]", f"test_endpoint_answers[http://localhost:8080-{HOST}]"},
         ["expected phoenix-core running, got exited"],
     ),
+    "compose-key-misspelt": Drift(
+        [["true"]],
+        [["true"]],
+        {f"test_compose_file_valid[{HOST}]"},
+        ["service phoenix-core: unknown key 'restrat' (did you mean 'restart'?)"],
+    ),
     "service-removed-from-compose": Drift(
         [["true"]],
         [["true"]],
@@ -177,13 +183,16 @@ class TestComposeDeployment:
         if name == "service-removed-from-compose":
             compose_deployed.write(COMPOSE, without_service(COMPOSE_TEXT, "windmill-phoenix"))
             drift = Drift([], [], drift.failing, drift.says)
+        if name == "compose-key-misspelt":
+            compose_deployed.write(COMPOSE, COMPOSE_TEXT.replace("    restart: always", "    restrat: always", 1))
+            drift = Drift([], [], drift.failing, drift.says)
         if name == "published-port-changed":
             compose_deployed.write(COMPOSE, COMPOSE_TEXT.replace('ports: ["8080:8080"]', 'ports: ["8090:8080"]'))
             drift = Drift([RECREATE_CORE], [], drift.failing, drift.says)
         try:
             check_drift(drift, "2", compose_deployed, tmp_path)
         finally:
-            if name in ("service-removed-from-compose", "published-port-changed"):
+            if name in ("service-removed-from-compose", "published-port-changed", "compose-key-misspelt"):
                 compose_deployed.write(COMPOSE, COMPOSE_TEXT)
             if name == "published-port-changed":
                 in_guest(compose_deployed, RECREATE_CORE)
@@ -307,6 +316,12 @@ class TestQuadletDeployment:
 
 
 SECURITY_DRIFTS = {
+    "docker-alias-removed": Drift(
+        [sh("cp -p ~/.bashrc ~/.bashrc.drift && sed -i '/^alias docker=podman$/d' ~/.bashrc")],
+        [sh("mv ~/.bashrc.drift ~/.bashrc")],
+        {f"test_docker_alias[{HOST}]"},
+        ["got no docker command and no alias"],
+    ),
     "unlabelled-bind-mount": Drift(
         [["podman", "run", "-d", "--name", "phx-drift", "-v", "/tmp:/data", IMAGE, "sleep", "600"]],
         [["podman", "rm", "-f", "-t0", "phx-drift"]],
