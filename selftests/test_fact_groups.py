@@ -9,10 +9,13 @@ from importlib import resources
 import pytest
 
 from phoenix_compliance.facts import probes
-from phoenix_compliance.facts.groups import ProbeGroup
+from phoenix_compliance.facts.groups import CouldNotCheck, ProbeGroup
 from phoenix_compliance.transport.runner import HostUnreachable, Section
 
-PROBE = probes.Probe("probe_stack.sh", ("first", "second"))
+PROBE = probes.Probe(
+    "probe_stack.sh",
+    {"first": probes.ZERO, "second": probes.PATH, "third": probes.Expect(empty_ok=True)},
+)
 
 
 class Runner:
@@ -45,17 +48,21 @@ class TestProbeGroup:
         assert not probed.probed
         assert probed.section("first").out == "one"
         assert probed.section("first").out == "one"
-        assert probed.section("second").rc == 127
+        assert probed.raw("second").rc == 127
         assert runner.runs == [("probe_stack.sh", {"PHX_X": "1"})]
         assert probed.probed
 
-    def test_a_declared_section_the_script_did_not_print_reads_as_missing(self) -> None:
-        assert group(Runner()).section("second") == Section("second", 127, "", "probe section missing")
+    def test_a_declared_section_the_script_did_not_print_could_not_be_checked(self) -> None:
+        assert group(Runner()).raw("second") == Section("second", 127, "", "probe section missing")
+        with pytest.raises(CouldNotCheck, match=r"second \(probe_stack.sh on ssh://web1\): the probe script did not"):
+            group(Runner()).section("second")
 
     def test_an_undeclared_name_is_the_suites_bug(self) -> None:
-        runner = Runner({"third": Section("third", 0, "", "")})
-        with pytest.raises(KeyError, match=r"probe_stack.sh declares no section 'third' \(it declares first, second\)"):
-            group(runner).section("third")
+        runner = Runner({"fourth": Section("fourth", 0, "", "")})
+        with pytest.raises(
+            KeyError, match=r"probe_stack.sh declares no section 'fourth' \(it declares first, second, third\)"
+        ):
+            group(runner).section("fourth")
 
     def test_an_unreachable_host_is_remembered_not_probed_again(self) -> None:
         runner = Runner(failure="Connection refused")
@@ -75,7 +82,41 @@ class TestProbeGroup:
             with pytest.raises(HostUnreachable):
                 later.section("first")
         assert runner.commands_run == 1  # the base probe, once; the later one never ran
-        assert later.failure is None and base.failure is not None
+        assert later.failure is base.failure is not None  # remembered by both
+
+
+def answered(name: str, rc: int, out: str = "", err: str = "") -> ProbeGroup:
+    return group(Runner({name: Section(name, rc, out, err)}))
+
+
+class TestExpectedAnswers:
+    """A section is handed out only when it is an answer its declaration expects (run_expect)."""
+
+    @pytest.mark.parametrize(
+        ("rc", "err", "reason"),
+        [
+            (124, "", "timed out; expected exit 0"),
+            (127, "timeout: failed to run command 'x': No such file", "command not found (timeout: failed to run"),
+            (1, "boom", "exit 1: boom; expected exit 0"),
+        ],
+    )
+    def test_an_exit_code_it_does_not_declare_could_not_be_checked(self, rc: int, err: str, reason: str) -> None:
+        with pytest.raises(CouldNotCheck, match=re.escape(reason)):
+            answered("first", rc, "", err).section("first")
+
+    def test_an_exit_code_it_declares_is_an_answer(self) -> None:
+        assert answered("second", 1, "", "stat: No such file").section("second").rc == 1
+
+    def test_exit_0_without_output_could_not_be_checked_unless_declared(self) -> None:
+        with pytest.raises(CouldNotCheck, match="exit 0 but no output"):
+            answered("first", 0, "  \n").section("first")
+        assert answered("third", 0, "").section("third").out == ""
+
+    def test_a_timeout_is_never_an_answer(self) -> None:
+        every = (probes.BASE, probes.STACK, probes.SECURITY, probes.QUADLET, probes.RESTART, probes.http(2))
+        for probe in every:
+            for name, expect in probe.expect.items():
+                assert 124 not in expect.codes, f"{probe.script} {name}"
 
 
 SCRIPTS = resources.files("phoenix_compliance.facts.probes")

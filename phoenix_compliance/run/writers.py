@@ -109,8 +109,9 @@ WRITERS = (
 
 def report_files(config: pytest.Config, now: dt.datetime) -> dict[str, Path]:
     """Each format's file, by writer name, under one base name naming host and time;
-    only the process that writes reports (the xdist controller) has them."""
-    if hasattr(config, "workerinput"):
+    only the process that writes reports (the xdist controller) has them, and no run that
+    judges nothing (--collect-only, --help)."""
+    if hasattr(config, "workerinput") or config.option.collectonly or config.option.help:
         return {}
     reports = Path(config.option.phx_reports_dir)
     if not reports.is_absolute():
