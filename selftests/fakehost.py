@@ -442,12 +442,14 @@ class FakeRunner:
         self.timeout = timeout
         self.commands_run = 0
         self.scripts: list[tuple[str, dict[str, str]]] = []
+        self.unreachable: HostUnreachable | None = None
 
     def run_script(self, name: str, body: str, env: dict[str, str]) -> dict[str, Section]:
         self.commands_run += 1
         self.scripts.append((name, dict(env)))
         if self.host.unreachable is not None:
-            raise HostUnreachable(self.host_id, self.host.unreachable)
+            self.unreachable = HostUnreachable(self.host_id, self.host.unreachable)
+            raise self.unreachable
         if name == "probe_http.sh":
             urls = env["PHX_URLS"].split()
             served = [self.host.http.get(url, ok("", "200")) for url in urls]

@@ -1208,6 +1208,18 @@ class TestUserSystemd(Family):
             fail("generator_dryrun", "missing"),
         ),
         case(
+            "PHX-3.03-fail-nothing-generated",
+            phase3.test_generator_dry_run,
+            FAILED,
+            "expected the user's units generated, got none: quadlet-generator[999]: No files parsed from",
+            setting(
+                "generator_dryrun",
+                "",
+                0,
+                f"quadlet-generator[999]: No files parsed from [/run/user/1000/containers/systemd {QUADLET_DIR}]",
+            ),
+        ),
+        case(
             "PHX-3.03-empty",
             phase3.test_generator_dry_run,
             COULD_NOT_CHECK,

@@ -4,13 +4,16 @@ sections looked up by the names the script declares."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from importlib import resources
+from typing import Any
 
 import pytest
 
 from phoenix_compliance.facts import probes
 from phoenix_compliance.facts.groups import CouldNotCheck, ProbeGroup
-from phoenix_compliance.transport.runner import HostUnreachable, Section
+from phoenix_compliance.transport.runner import HostRunner, HostUnreachable, Section
 
 PROBE = probes.Probe(
     "probe_stack.sh",
@@ -134,3 +137,32 @@ def test_each_script_prints_the_sections_it_declares(probe: probes.Probe) -> Non
 def test_the_endpoint_probe_declares_one_section_per_url() -> None:
     assert probes.http(3).sections == ("http_0", "http_1", "http_2")
     assert 'section "http_$index"' in SCRIPTS.joinpath("probe_http.sh").read_text("utf-8")
+
+
+class TestBoundedWait:
+    """A transport that never answers (a frozen host keeps its connection open) costs one
+    wait bound for the whole host, and its thread never holds up the process's exit."""
+
+    def test_a_silent_host_is_unreachable_once_and_never_waited_for_again(self) -> None:
+        released = threading.Event()
+
+        class Frozen:
+            backend = None
+            calls = 0
+
+            def run(self, command: str, *args: str, **kwargs: Any) -> Any:
+                Frozen.calls += 1
+                released.wait(30)
+                raise RuntimeError("thawed")
+
+        runner = HostRunner(Frozen(), "ssh://web1", None, timeout=0.3)
+        started = time.monotonic()
+        with pytest.raises(HostUnreachable, match=r"no answer within 0.3s \(probe probe_base.sh\)"):
+            runner.run_script("probe_base.sh", "", {})
+        with pytest.raises(HostUnreachable, match=r"no answer within 0\.3s"):
+            runner.run_script("probe_security.sh", "", {})
+        assert time.monotonic() - started < 2
+        assert Frozen.calls == 1 and runner.commands_run == 1
+        waiting = [t for t in threading.enumerate() if t.name == "probe probe_base.sh on ssh://web1"]
+        assert waiting and all(t.daemon for t in waiting)
+        released.set()

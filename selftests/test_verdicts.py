@@ -209,3 +209,21 @@ class TestExitCodes:
         section = text.split("### Gates and exit codes", 1)[1].split("\n### ", 1)[0]
         rows = dict(re.findall(r"^\| (\d+) \| (.+?) \|$", section, re.MULTILINE))
         assert {int(code): meaning for code, meaning in rows.items()} == reporter.EXIT_CODES
+
+
+class TestRunVerdict:
+    def test_a_failure_seen_beats_a_host_out_of_reach(self) -> None:
+        from phoenix_compliance.report.model import CheckResult, RunReport
+
+        run_report = RunReport("now", ("1",), "stack.yaml", "v")
+        judged = run_report.host("ssh://web1")
+        judged.results.append(CheckResult("ssh://web1", "T-1.01", "1", "high", "t", "failed", "e", "r", "n"))
+        gone = run_report.host("ssh://web2")
+        gone.unreachable = "no answer within 8s"
+        gone.results.append(CheckResult("ssh://web2", "T-1.01", "1", "high", "t", "could not check", "e", "r", "n"))
+        assert (judged.verdicts(("1",)), gone.verdicts(("1",))) == ({"1": "NOT READY"}, {"1": "UNREACHABLE"})
+        assert reporter.exit_code(run_report) == EXIT_NOT_READY
+        gone.results.clear()
+        judged.results[0].outcome = "passed"
+        gone.results.append(CheckResult("ssh://web2", "T-1.01", "1", "high", "t", "could not check", "e", "r", "n"))
+        assert reporter.exit_code(run_report) == EXIT_COULD_NOT_CHECK

@@ -20,16 +20,16 @@ PASSED, FAILED, ERROR, SKIPPED, WAIVED = "passed", "failed", "error", "skipped",
 NOT_APPLICABLE = "not applicable"
 COULD_NOT_CHECK = "could not check"
 OUTCOMES = (PASSED, FAILED, WAIVED, NOT_APPLICABLE, COULD_NOT_CHECK, ERROR, SKIPPED)
-# A phase's verdict, the worst first.
-UNREACHABLE, NOT_READY, NOT_CHECKED, PARTIAL, READY, NOT_RUN = (
-    "UNREACHABLE",
+# A phase's verdict, the worst first: a failure seen beats what could not be seen.
+NOT_READY, UNREACHABLE, NOT_CHECKED, PARTIAL, READY, NOT_RUN = (
     "NOT READY",
+    "UNREACHABLE",
     "COULD NOT CHECK",
     "PARTIAL",
     "READY",
     "NOT RUN",
 )
-VERDICTS = (UNREACHABLE, NOT_READY, NOT_CHECKED, PARTIAL, READY, NOT_RUN)
+VERDICTS = (NOT_READY, UNREACHABLE, NOT_CHECKED, PARTIAL, READY, NOT_RUN)
 
 PHASE_TITLES = {
     "1": "Phase 1: base install",

@@ -89,6 +89,7 @@ def test_generator_dry_run(facts: HostFacts, observed: Observed) -> None:
     where = facts.host.where(f"{run.path or 'the Quadlet generator'} -dryrun -user")
     assert run.path, f"expected the Quadlet generator, got none installed ({where})"
     assert run.clean, f"expected a clean dry run, got exit {run.dryrun.rc}: {run.problems[:1500]} ({where})"
+    assert run.generated, f"expected the user's units generated, got none: {run.problems[:300]} ({where})"
     observed(f"generated {', '.join(run.generated) or 'nothing'} ({where})")
 
 

@@ -5,8 +5,8 @@ and NAME with its Expect to its declaration here; a selftest holds the two lists
 
 A section's Expect is testinfra's `run_expect`: the exit codes that are an answer about the
 host (stat's 1 for an absent path, is-active's 3 for an inactive unit). Any other code (the
-program timed out, is missing, crashed), or an answer of exit 0 that printed nothing where
-something must be printed, means the fact could not be gathered (facts.groups.CouldNotCheck).
+program timed out, is missing, crashed), or an answer of exit 0 that printed nothing at all
+where something must be printed, means the fact could not be gathered (facts.groups.CouldNotCheck).
 """
 
 from __future__ import annotations
