@@ -87,6 +87,17 @@ class TestProbeGroup:
         assert runner.commands_run == 1  # the base probe, once; the later one never ran
         assert later.failure is base.failure is not None  # remembered by both
 
+    def test_every_group_remembers_its_own_failure(self) -> None:
+        runner = Runner({"first": Section("first", 0, "one", "")})
+        base = group(runner)
+        quadlet = ProbeGroup(runner, probes.Probe("probe_quadlet.sh", {"first": probes.ZERO}), {}, after=base)  # type: ignore[arg-type]
+        base.section("first")
+        runner.failure = "no answer within 30s (probe probe_quadlet.sh)"
+        for _ in range(20):
+            with pytest.raises(HostUnreachable):
+                quadlet.section("first")
+        assert [name for name, _ in runner.runs] == ["probe_stack.sh", "probe_quadlet.sh"]
+
 
 def answered(name: str, rc: int, out: str = "", err: str = "") -> ProbeGroup:
     return group(Runner({name: Section(name, rc, out, err)}))

@@ -28,7 +28,7 @@ HEALTHY, FAULTY = "verdict-1", "verdict-2"
 PROBE_TIMEOUT = 8
 # What a run of both guests takes when nothing goes wrong is well under this; a fault may
 # add one probe bound per host (and the API's own, shorter bounds) and no more.
-BOUND = 45 + 2 * PROBE_TIMEOUT
+BOUND = 30 + 2 * PROBE_TIMEOUT
 # Security checks judged from the base probe alone, which ran before any fault.
 BASE_PROBE_ONLY = {"PHX-S.15"}
 

@@ -146,6 +146,13 @@ class TestPartialSelection:
             )
             assert "PARTIAL" in html(pytester) and f"({ran} of 4 checks)" in html(pytester)
 
+    def test_under_xdist_the_workers_count_the_phase(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile(test_phase1=PHASE1)
+        result = run(pytester, "--phase=1", "-n", "2", "-k", "linger or socket")
+        assert result.ret == EXIT_PARTIAL
+        result.stdout.fnmatch_lines(["local: phase 1: PARTIAL (2 of 4 checks)*"])
+        assert run(pytester, "--phase=1", "-n", "2").ret == EXIT_READY
+
     def test_the_whole_phase_is_ready(self, pytester: pytest.Pytester) -> None:
         pytester.makepyfile(test_phase1=PHASE1, test_security=SECURITY)
         result = run(pytester, "--phase=1,security")
@@ -227,3 +234,36 @@ class TestRunVerdict:
         judged.results[0].outcome = "passed"
         gone.results.append(CheckResult("ssh://web2", "T-1.01", "1", "high", "t", "could not check", "e", "r", "n"))
         assert reporter.exit_code(run_report) == EXIT_COULD_NOT_CHECK
+
+
+PER_UNIT = """
+import pytest
+from phoenix_compliance.checks import check
+
+@check("T-3.02", phase="3", severity="high", title="The unit file passes the lint", remediation="fix it")
+@pytest.mark.parametrize("unit", ["a.container", "b.container"])
+def test_lint(unit):
+    assert False, f"expected no lint error, got 1 ({unit})"
+"""
+
+
+class TestSubjects:
+    def test_each_verdict_names_its_unit(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile(test_phase3=PER_UNIT)
+        result = run(pytester, "--phase=3")
+        assert result.ret == EXIT_NOT_READY
+        result.stdout.fnmatch_lines(
+            [
+                "  T-3.02 [[]high[]] The unit file passes the lint (a.container): failed (blocks the gate)",
+                "*",
+                "  T-3.02 [[]high[]] The unit file passes the lint (b.container): failed (blocks the gate)",
+            ]
+        )
+        assert [r["subject"] for r in document(pytester)["results"]] == ["a.container", "b.container"]
+        assert '<span class="subject">(a.container)</span>' in html(pytester)
+
+    def test_endpoint_ids_name_the_manifest_service(self, pytester: pytest.Pytester) -> None:
+        from conftest import REPO
+
+        result = pytester.runpytest_subprocess(str(REPO / "tests" / "phase2"), "--co", "-q", "-k", "endpoint")
+        result.stdout.fnmatch_lines(["*test_endpoint_answers[[]phoenix-core-http://localhost:8080-local[]]"])

@@ -53,6 +53,8 @@ class CheckResult:
     duration: float = 0.0
     # The waiver that applied (or had expired): justification, expires, where, expired.
     waiver: dict[str, str | bool] | None = None
+    # What the result is about: the check's unit, service or endpoint ("" for a check of the host).
+    subject: str = ""
 
     @property
     def key(self) -> str:
@@ -69,16 +71,6 @@ class CheckResult:
         """Blocks its phase: a critical or high failure or could-not-check, or any suite error
         (an unjudged check cannot let a phase through)."""
         return self.outcome == ERROR or (self.failed and self.severity in BLOCKING)
-
-    @property
-    def subject(self) -> str:
-        """What the result is about: the check's parameters (unit, service, endpoint), "" for none."""
-        name = self.nodeid.rsplit("::", 1)[-1]
-        if "[" not in name:
-            return ""
-        params = name.split("[", 1)[1].rstrip("]")
-        # testinfra's host parameter is the last one; the host is named elsewhere.
-        return params.removesuffix(self.host).rstrip("-")
 
 
 @dataclass

@@ -99,15 +99,15 @@ def _record(
         outcome, evidence = ERROR, "suite error: the check failed without an exception"
     else:
         outcome, evidence = classify(excinfo.value)
-    if isinstance(excinfo.value if excinfo else None, HostUnreachable):
-        unreachable = excinfo.value.reason  # type: ignore[union-attr]
+    error = excinfo.value if excinfo is not None else None
+    if isinstance(error, HostUnreachable):
+        unreachable = error.reason
+    named = f"{spec.id} [{spec.severity}] {spec.title}{f' ({subject})' if subject else ''}"
     if outcome == COULD_NOT_CHECK:
         # One line per check, never a traceback: the facts are missing, not the check.
-        report.longrepr = f"{spec.id} [{spec.severity}] {spec.title}{subject}: could not check: {evidence}"
+        report.longrepr = f"{named}: could not check: {evidence}"
     elif outcome == FAILED:
-        report.longrepr = (
-            f"{spec.id} [{spec.severity}] {spec.title}{subject}\n  {evidence}\n  remediation: {spec.remediation}"
-        )
+        report.longrepr = f"{named}\n  {evidence}\n  remediation: {spec.remediation}"
     # An ERROR keeps pytest's own longrepr: the traceback of the suite's bug.
     # Evidence quotes programs' output: keep a secret's name, never its value.
     evidence = redact(evidence)
@@ -126,6 +126,7 @@ def _record(
         "phase": spec.phase,
         "severity": spec.severity,
         "title": spec.title,
+        "subject": subject,
         "outcome": outcome,
         "evidence": evidence,
         "remediation": spec.remediation,
@@ -138,7 +139,8 @@ def _record(
 
 
 def subject_of(item: pytest.Item) -> str:
-    """ " (phoenix-core.container)": what a parametrized check is about, for one-line messages."""
+    """What a parametrized check is about: its unit, service or id file, an endpoint as its
+    manifest service and URL ("phoenix-core http://localhost:8080"); "" for none."""
     callspec = getattr(item, "callspec", None)
     if callspec is None:
         return ""
@@ -147,7 +149,7 @@ def subject_of(item: pytest.Item) -> str:
         for name, value in callspec.params.items()
         if name != "_testinfra_host"
     ]
-    return f" ({', '.join(shown)})" if shown else ""
+    return ", ".join(shown)
 
 
 def apply_waiver(
