@@ -267,3 +267,12 @@ class TestSubjects:
 
         result = pytester.runpytest_subprocess(str(REPO / "tests" / "phase2"), "--co", "-q", "-k", "endpoint")
         result.stdout.fnmatch_lines(["*test_endpoint_answers[[]phoenix-core-http://localhost:8080-local[]]"])
+
+
+class TestCollectionError:
+    def test_a_broken_check_module_is_reported_not_an_internal_error(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile(test_phase1=PHASE1, test_broken="import no_such_module\n")
+        result = run(pytester, "--phase=1")
+        assert result.ret == pytest.ExitCode.INTERRUPTED
+        result.stdout.no_fnmatch_line("*INTERNALERROR*")
+        result.stdout.fnmatch_lines(["*ModuleNotFoundError*no_such_module*"])
