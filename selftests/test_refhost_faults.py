@@ -6,6 +6,7 @@ the code of a host that could not be checked; no check passes on facts it never 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -127,16 +128,33 @@ def guest(argv: list[str], name: str = FAULTY) -> None:
     assert done.returncode == 0, done.stderr
 
 
+@contextlib.contextmanager
+def slow_security_probe() -> Iterator[None]:
+    """The faulty host's security probe takes 3 s (a sudo that dawdles, within the per-program
+    bound), so a fault that lands while phase 1 is judged lands before that probe has answered,
+    whichever worker runs it: the fault is mid-run by construction, not by a race."""
+    wrapper = "/usr/local/bin/sudo"
+    guest(
+        ["sh", "-c", f"printf '#!/bin/sh\\nsleep 3\\nexec /usr/bin/sudo \"$@\"\\n' > {wrapper} && chmod 755 {wrapper}"]
+    )
+    try:
+        yield
+    finally:
+        from phoenix_compliance import refhost
+
+        if refhost.is_up(FAULTY):
+            refhost.freeze(FAULTY, frozen=False)
+            guest(["rm", "-f", wrapper])
+
+
 def assert_faulty_host_not_judged(finished: Finished, *, passed_before: bool) -> None:
     """The faulty host is unreachable in one line, the healthy one judged; nothing of the
     faulty host passed on facts gathered after the fault."""
-    lines = finished.summary_lines()
-    assert [line.split(":")[0] + ":" + line.split(":")[1] for line in lines] == [
-        f"ssh://{HEALTHY}",
-        f"ssh://{FAULTY}",
+    # One line per host (under xdist in the order their results arrived).
+    assert sorted(finished.summary_lines()) == [
+        f"ssh://{HEALTHY}: phase 1: READY, phase security: READY",
+        f"ssh://{FAULTY}: phase 1: UNREACHABLE, phase security: UNREACHABLE",
     ], finished.output
-    assert lines[0] == f"ssh://{HEALTHY}: phase 1: READY, phase security: READY", finished.output
-    assert lines[1] == f"ssh://{FAULTY}: phase 1: UNREACHABLE, phase security: UNREACHABLE", finished.output
     assert finished.host(FAULTY)["unreachable"], finished.output
     security = {
         r["id"]: r["outcome"]
@@ -182,7 +200,7 @@ class TestFaultyHosts:
     ) -> None:
         from phoenix_compliance import refhost
 
-        try:
+        with slow_security_probe():
             finished = run_suite(
                 tmp_path,
                 ssh_config,
@@ -192,8 +210,6 @@ class TestFaultyHosts:
                 when=rf"PASSED.*{FAULTY}\]|{FAULTY}\].*PASSED",
                 act=lambda: refhost.freeze(FAULTY),
             )
-        finally:
-            refhost.freeze(FAULTY, frozen=False)
         print(
             f"frozen mid-run ({'serial' if not workers else '-n 2'}): exit {finished.code} in {finished.seconds:.1f}s"
         )
@@ -204,13 +220,14 @@ class TestFaultyHosts:
     def test_a_guest_powered_off_mid_run(self, ssh_config: Path, tmp_path: Path) -> None:
         from phoenix_compliance import refhost
 
-        finished = run_suite(
-            tmp_path,
-            ssh_config,
-            "--phase=1,security",
-            when=rf"PASSED.*{FAULTY}\]|{FAULTY}\].*PASSED",
-            act=lambda: refhost.down(FAULTY),
-        )
+        with slow_security_probe():
+            finished = run_suite(
+                tmp_path,
+                ssh_config,
+                "--phase=1,security",
+                when=rf"PASSED.*{FAULTY}\]|{FAULTY}\].*PASSED",
+                act=lambda: refhost.down(FAULTY),
+            )
         print(f"powered off mid-run: exit {finished.code} in {finished.seconds:.1f}s")
         assert finished.code == EXIT_COULD_NOT_CHECK, finished.output
         assert_faulty_host_not_judged(finished, passed_before=True)
