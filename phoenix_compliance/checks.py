@@ -9,13 +9,13 @@ def test_rootless(facts): ...
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import pytest
 
 from phoenix_compliance.catalogue import PHASES, SEVERITIES, CheckSpec
 from phoenix_compliance.facts import HostFacts
-from phoenix_compliance.transport.podman_api import ApiUnavailable
+from phoenix_compliance.facts.groups import CouldNotCheck
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,12 +43,10 @@ def check(id: str, *, phase: str, severity: str, title: str, remediation: str, f
 
 
 def container_of(facts: HostFacts, service: str) -> dict[str, Any]:
-    """The service's container from the host's API, or fail the check saying why not."""
-    try:
-        container = facts.podman.container_for(service)
-        where = facts.podman.where
-    except ApiUnavailable as exc:
-        pytest.fail(f"expected the Podman API to list containers, got {exc}", pytrace=False)
+    """The service's container from the host's API, or fail the check saying why not
+    (an API that cannot be asked makes the check "could not check")."""
+    container = facts.podman.container_for(service)
+    where = facts.podman.where
     if container is None:
         names = sorted(n for c in facts.podman.containers for n in c.get("Names") or [])
         pytest.fail(
@@ -64,6 +62,11 @@ NOT_APPLICABLE_PREFIX = "not applicable: "
 def not_applicable(reason: str) -> None:
     """End a check whose subject the host does not have; the report shows it as such."""
     pytest.skip(NOT_APPLICABLE_PREFIX + reason)
+
+
+def could_not_check(what: str, reason: str) -> NoReturn:
+    """End a check a fact of which could not be gathered; the report shows it as such, with the reason."""
+    raise CouldNotCheck(what, reason)
 
 
 def spec_of(item: pytest.Item) -> CheckSpec | None:

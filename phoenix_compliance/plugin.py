@@ -10,6 +10,7 @@ import pytest
 from phoenix_compliance.facts import HostFacts
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.redact import redact_report
+from phoenix_compliance.report.model import COULD_NOT_CHECK
 from phoenix_compliance.run import options, selection, summary
 from phoenix_compliance.run.hosts import host_id
 from phoenix_compliance.run.html_hooks import HtmlReportHooks
@@ -60,6 +61,25 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     check_waiver_ids(config)
     selection.deselect(config, items)
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """Count a module's checks as it yields them: innermost, before --lf filters the report."""
+    report = yield
+    if isinstance(collector, pytest.Module) and STATE in collector.config.stash:
+        selection.count_collected(collector.config, report)
+    return report
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
+    """A check that could not check is shown as such (W, as kube-bench's WARN), not as failed."""
+    record = getattr(report, "phoenix", None)
+    if isinstance(record, dict) and record.get("outcome") == COULD_NOT_CHECK:
+        return "could not check", "W", "COULD NOT CHECK"
+    return None
 
 
 # Before testinfra's host parametrization, so a check's id reads service first, then host
@@ -125,10 +145,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     """Complete the model before pytest-html renders it."""
     state = session.config.stash.get(STATE, None)
     if state is not None:
-        complete_model(state, getattr(session.config, "workeroutput", None))
+        complete_model(state, getattr(session.config, "workeroutput", None), selection.expected(session.config))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
-    if state is not None and state.report.hosts:
+    if state is not None and state.report.hosts and not config.option.collectonly:
         summary.write_summary(terminalreporter, state)

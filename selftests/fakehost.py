@@ -29,9 +29,10 @@ from unittest import mock
 
 import pytest
 
-from phoenix_compliance.checks import NOT_APPLICABLE_PREFIX
 from phoenix_compliance.facts import HostFacts
 from phoenix_compliance.parsers import manifest
+from phoenix_compliance.report import model
+from phoenix_compliance.run.outcome import classify
 from phoenix_compliance.transport import podman_api
 from phoenix_compliance.transport.runner import HostUnreachable, Section, parse_sections
 
@@ -441,12 +442,14 @@ class FakeRunner:
         self.timeout = timeout
         self.commands_run = 0
         self.scripts: list[tuple[str, dict[str, str]]] = []
+        self.unreachable: HostUnreachable | None = None
 
     def run_script(self, name: str, body: str, env: dict[str, str]) -> dict[str, Section]:
         self.commands_run += 1
         self.scripts.append((name, dict(env)))
         if self.host.unreachable is not None:
-            raise HostUnreachable(self.host_id, self.host.unreachable)
+            self.unreachable = HostUnreachable(self.host_id, self.host.unreachable)
+            raise self.unreachable
         if name == "probe_http.sh":
             urls = env["PHX_URLS"].split()
             served = [self.host.http.get(url, ok("", "200")) for url in urls]
@@ -560,8 +563,7 @@ class FakeHost:
 
 
 class FakeReach:
-    """Stands where transport.reach's choice stands: the fake API, and the endpoints asked
-    from the host itself (route None), so nothing leaves the process."""
+    """Stands where transport.reach's choice stands: the fake API, so nothing leaves the process."""
 
     def __init__(self, host: FakeHost) -> None:
         self.host = host
@@ -570,9 +572,6 @@ class FakeReach:
     def open_api(self, socket: str, host_id: str, timeout: float, wait: float) -> Any:
         assert self.host.api is not None
         return podman_api.ApiUnavailable(self.host.api_error) if self.host.api_error is not None else self.host.api
-
-    def suite_route(self) -> str | None:
-        return None
 
     def close(self) -> None:
         self.closed = True
@@ -625,13 +624,14 @@ def reference_host() -> FakeHost:
         ok("unprivileged_port_start", "1024"),
         Section("selinux_enforce", 1, "", "cat: /sys/fs/selinux/enforce: No such file or directory"),
         ok("runtime_dir", f"{USER}|{UID}|700|directory|/run/user/{UID}"),
-        Section("rootful_ps", 1, "", "sudo: a password is required"),
+        # No passwordless sudo: the probe does not ask for root's containers.
+        ok("root_access", "none"),
         Section("docker_active", 3, "inactive\ninactive", ""),
-        ok("docker_sock", ""),
+        ok("docker_sock", "/var/run/docker.sock absent\n/run/docker.sock absent"),
         Section("docker_cli", 1, "", ""),
         ok("docker_alias", f"{HOME}/.bashrc:118:alias docker=podman"),
         ok("docker_host_lines", f"{HOME}/.bashrc:119:export DOCKER_HOST=unix://{SOCKET}"),
-        ok("docker_host_login", f"unix://{SOCKET}"),
+        ok("docker_host_login", f"\nDOCKER_HOST=unix://{SOCKET}"),
         ok("quadlet_dir_path", QUADLET_DIR),
         ok("quadlet_tar", quadlet_tar(reference_quadlet_files())),
         ok("target_path", TARGET_PATH),
@@ -643,7 +643,7 @@ def reference_host() -> FakeHost:
         ok("target_enabled", "enabled"),
         ok("target_active", "active"),
         ok("units_show", _units_show()),
-        ok("restart", ""),
+        ok("restart", "restarted"),
     ]
     services = [name for name, _ in SERVICES]
     return FakeHost(
@@ -665,14 +665,10 @@ def _infra_document() -> dict[str, Any]:
 
 # -- running a check as the plugin would judge it ------------------------------------
 
-PASSED, FAILED, NOT_APPLICABLE, SKIPPED, UNREACHABLE, ERROR = (
-    "passed",
-    "failed",
-    "not applicable",
-    "skipped",
-    "unreachable",
-    "error",
-)
+# The plugin's outcome words; UNREACHABLE is "could not check" because the host was out of reach.
+PASSED, FAILED, NOT_APPLICABLE, SKIPPED = model.PASSED, model.FAILED, model.NOT_APPLICABLE, model.SKIPPED
+COULD_NOT_CHECK, ERROR = model.COULD_NOT_CHECK, model.ERROR
+UNREACHABLE = "unreachable"
 
 
 @dataclass(frozen=True)
@@ -688,23 +684,14 @@ class Outcome:
 
 
 def run_check(check: Callable[..., None], **arguments: Any) -> Outcome:
-    """Call a check function with its fixtures and classify the outcome as the plugin does.
-
-    An exception other than an assertion, pytest.fail, pytest.skip or HostUnreachable is
-    ERROR here: a crash of the check itself (the plugin records it as a failure carrying
-    the exception's text)."""
+    """Call a check function with its fixtures and classify the outcome as the plugin does
+    (run.outcome.classify); a host out of reach is told apart as UNREACHABLE."""
     notes: list[str] = []
     try:
         check(observed=notes.append, **arguments)
-    except (AssertionError, pytest.fail.Exception) as exc:
-        return Outcome(FAILED, str(exc).split("\nassert ", 1)[0].strip(), tuple(notes))
-    except pytest.skip.Exception as exc:
-        message = str(exc)
-        if message.startswith(NOT_APPLICABLE_PREFIX):
-            return Outcome(NOT_APPLICABLE, message.removeprefix(NOT_APPLICABLE_PREFIX), tuple(notes))
-        return Outcome(SKIPPED, message, tuple(notes))
     except HostUnreachable as exc:
         return Outcome(UNREACHABLE, str(exc), tuple(notes))
-    except Exception as exc:
-        return Outcome(ERROR, f"{type(exc).__name__}: {exc}", tuple(notes))
+    except (Exception, pytest.skip.Exception, pytest.fail.Exception) as exc:
+        kind, message = classify(exc)
+        return Outcome(kind, message, tuple(notes))
     return Outcome(PASSED, "", tuple(notes))

@@ -6,8 +6,11 @@ prints; the outcome is classified as the plugin classifies it. For each check:
 a pass, a fail, and each way its probe can fail (timed out: rc 124; program
 missing: rc 127; empty output; the API unreachable where the check uses it).
 
-The probe-failure cases pin today's behaviour, which is sometimes wrong; those
-are marked `# issue 12: ...` (issue 12 will fix them), never taken as right.
+A probe that failed (timed out, program missing, no output where output is due,
+output that cannot be read) or an API that cannot be asked makes the check
+"could not check", never passed and never not applicable (issue 12); the
+parametrized TestEveryProbeFailure below holds that for every check of the
+catalogue and every probe section it reads.
 """
 
 from __future__ import annotations
@@ -17,13 +20,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+from unittest import mock
 
 import pytest
 from fakehost import (
     API_WHERE,
     COMPOSE_PATH,
+    COULD_NOT_CHECK,
     ERROR,
     FAILED,
+    FAILURES,
     HOST_ID,
     INFRA,
     NOT_APPLICABLE,
@@ -44,9 +50,10 @@ from fakehost import (
     run_check,
 )
 
-from phoenix_compliance.facts import HostFacts
-from phoenix_compliance.quadlet_lint import DEFAULT_PODMAN_VERSION
+from phoenix_compliance.facts import HostFacts, probes
+from phoenix_compliance.facts.groups import ProbeGroup
 from phoenix_compliance.transport import podman_api
+from phoenix_compliance.transport.runner import Section
 from tests.phase1 import test_base_install as phase1
 from tests.phase2 import test_compose_deployment as phase2
 from tests.phase3 import test_quadlet_units as phase3
@@ -262,8 +269,8 @@ class TestPodmanInstalled(Family):
         case(
             "PHX-1.01-timeout",
             phase1.test_podman_version,
-            FAILED,
-            f"expected podman >= 5.0, got timed out {WHERE_VERSION}",
+            COULD_NOT_CHECK,
+            f"probe section podman_version (probe_base.sh on {HOST_ID}): timed out",
             fail("podman_version", "timeout"),
         ),
         case(
@@ -276,16 +283,16 @@ class TestPodmanInstalled(Family):
         case(
             "PHX-1.01-empty",
             phase1.test_podman_version,
-            FAILED,
-            f"expected podman >= 5.0, got exit 0: no output {WHERE_VERSION}",
+            COULD_NOT_CHECK,
+            f"probe section podman_version (probe_base.sh on {HOST_ID}): exit 0 but no output",
             fail("podman_version", "empty"),
         ),
         # Only JSON, or text that starts with the version, is read as a version.
         case(
             "PHX-1.01-not-json",
             phase1.test_podman_version,
-            FAILED,
-            f"expected podman >= 5.0, got exit 0: Version:      5.4.2 {WHERE_VERSION}",
+            COULD_NOT_CHECK,
+            "probe section podman_version: unreadable as a Podman version: 'Client: Podman Engine Version: 5.4.2'",
             setting("podman_version", "Client:       Podman Engine\nVersion:      5.4.2"),
         ),
         case(
@@ -305,8 +312,8 @@ class TestPodmanInstalled(Family):
         *each_failure(
             "PHX-1.02",
             phase1.test_podman_compose_installed,
-            FAILED,
-            f"expected podman-compose on PATH, got none (command -v podman-compose {AS_USER})",
+            COULD_NOT_CHECK,
+            f"probe section tools (probe_base.sh on {HOST_ID})",
             "tools",
         ),
         case(
@@ -334,16 +341,15 @@ class TestPodmanInstalled(Family):
         case(
             "PHX-1.03-tools-timeout",
             phase1.test_rootless_network_helper,
-            FAILED,
-            f"expected pasta installed, got none (command -v pasta {AS_USER})",
+            COULD_NOT_CHECK,
+            f"probe section tools (probe_base.sh on {HOST_ID}): timed out",
             fail("tools", "timeout"),
         ),
-        # issue 12: podman info timed out, so the helper Podman uses is unknown and either passes.
         case(
             "PHX-1.03-info-timeout",
             phase1.test_rootless_network_helper,
-            PASSED,
-            f"pasta: /usr/bin/pasta (command -v pasta slirp4netns {AS_USER})",
+            COULD_NOT_CHECK,
+            f"probe section podman_info (probe_base.sh on {HOST_ID}): timed out",
             fail("podman_info", "timeout"),
         ),
         case(
@@ -362,8 +368,8 @@ class TestPodmanInstalled(Family):
         *each_failure(
             "PHX-1.04",
             phase1.test_idmap_helpers,
-            FAILED,
-            "expected newuidmap and newgidmap, got newuidmap, newgidmap missing",
+            COULD_NOT_CHECK,
+            f"probe section tools (probe_base.sh on {HOST_ID})",
             "tools",
         ),
         case(
@@ -392,8 +398,8 @@ class TestPodmanInstalled(Family):
         *each_failure(
             "PHX-1.05",
             phase1.test_fuse_overlayfs_when_needed,
-            FAILED,
-            f"expected podman info to name the storage driver, got none (podman info (store) {AS_USER})",
+            COULD_NOT_CHECK,
+            f"probe section podman_info (probe_base.sh on {HOST_ID})",
             "podman_info",
         ),
     ]
@@ -439,12 +445,23 @@ class TestRootlessRuntime(Family):
             setting("subuid", "ops:100000:65536"),
         ),
         # A failed read of /etc/subuid reads as no line for the user.
-        *each_failure(
-            "PHX-1.06",
+        # An empty /etc/subuid is an answer: no range for anyone.
+        case(
+            "PHX-1.06-empty",
             phase1.test_subordinate_ids,
             FAILED,
             "got 0 (no line for the user; /etc/subuid",
-            "subuid",
+            fail("subuid", "empty"),
+        ),
+        *(
+            case(
+                f"PHX-1.06-{how}",
+                phase1.test_subordinate_ids,
+                COULD_NOT_CHECK,
+                f"probe section subuid (probe_base.sh on {HOST_ID}):",
+                fail("subuid", how),
+            )
+            for how in ("timeout", "missing")
         ),
         case(
             "PHX-1.07-pass",
@@ -469,33 +486,33 @@ class TestRootlessRuntime(Family):
         case(
             "PHX-1.07-timeout",
             phase1.test_rootless,
-            FAILED,
-            f"expected rootless=true, got no answer: timed out {WHERE_INFO}",
+            COULD_NOT_CHECK,
+            f"probe section podman_info (probe_base.sh on {HOST_ID}): timed out",
             fail("podman_info", "timeout"),
         ),
         case(
             "PHX-1.07-missing",
             phase1.test_rootless,
-            FAILED,
-            f"expected rootless=true, got no answer: command not found {WHERE_INFO}",
+            COULD_NOT_CHECK,
+            f"probe section podman_info (probe_base.sh on {HOST_ID}): command not found",
             fail("podman_info", "missing"),
         ),
         case(
             "PHX-1.07-empty",
             phase1.test_rootless,
-            FAILED,
-            f"expected rootless=true, got no answer: exit 0: no output {WHERE_INFO}",
+            COULD_NOT_CHECK,
+            f"probe section podman_info (probe_base.sh on {HOST_ID}): exit 0 but no output",
             fail("podman_info", "empty"),
         ),
         case(
             "PHX-1.07-not-json",
             phase1.test_rootless,
-            FAILED,
-            "expected rootless=true, got no answer: exit 0: Error: unknown flag: --format",
+            COULD_NOT_CHECK,
+            "probe section podman_info: unreadable as podman info JSON: 'Error: unknown flag: --format'",
             setting("podman_info", "Error: unknown flag: --format"),
         ),
-        # issue 12: the API is unreachable and the check passes on podman info alone
-        # (on purpose today: reaching the API is PHX-1.09's to judge).
+        # The API is unreachable and the check judges podman info alone, on purpose: the
+        # API's own answer only corroborates it, and reaching the API is PHX-1.09's subject.
         case(
             "PHX-1.07-api-unreachable",
             phase1.test_rootless,
@@ -516,26 +533,33 @@ class TestRootlessRuntime(Family):
             "expected enabled=enabled, active=active, got enabled=disabled, active=inactive",
             both(setting("socket_enabled", "disabled", 1), setting("socket_active", "inactive", 3)),
         ),
+        # Exit 0 but not hooked into a target by its own [Install]: it does not start at boot.
+        case(
+            "PHX-1.08-fail-indirect",
+            phase1.test_podman_socket_unit,
+            FAILED,
+            "expected enabled=enabled, active=active, got enabled=indirect, active=active",
+            setting("socket_enabled", "indirect"),
+        ),
         case(
             "PHX-1.08-timeout",
             phase1.test_podman_socket_unit,
-            FAILED,
-            "expected enabled=enabled, active=active, got enabled=enabled, active= (",
+            COULD_NOT_CHECK,
+            f"probe section socket_active (probe_base.sh on {HOST_ID}): timed out",
             fail("socket_active", "timeout"),
         ),
         case(
             "PHX-1.08-missing",
             phase1.test_podman_socket_unit,
-            FAILED,
-            "got enabled=timeout: failed to run command 'systemctl': No such file or directory, active=active",
+            COULD_NOT_CHECK,
+            f"probe section socket_enabled (probe_base.sh on {HOST_ID}): command not found",
             fail("socket_enabled", "missing"),
         ),
-        # issue 12: systemctl printed nothing and exited 0; the empty state passes.
         case(
             "PHX-1.08-empty",
             phase1.test_podman_socket_unit,
-            PASSED,
-            "enabled=, active=active",
+            COULD_NOT_CHECK,
+            f"probe section socket_enabled (probe_base.sh on {HOST_ID}): exit 0 but no output",
             fail("socket_enabled", "empty"),
         ),
         case(
@@ -589,23 +613,22 @@ class TestRootlessRuntime(Family):
         case(
             "PHX-1.10-timeout",
             phase1.test_quadlet_dir,
-            FAILED,
-            f"expected a directory owned by phoenix, got timed out ({FOLDER_WHERE})",
+            COULD_NOT_CHECK,
+            f"probe section quadlet_dir (probe_base.sh on {HOST_ID}): timed out",
             fail("quadlet_dir", "timeout"),
         ),
         case(
             "PHX-1.10-missing",
             phase1.test_quadlet_dir,
-            FAILED,
-            "expected a directory owned by phoenix, got command not found",
+            COULD_NOT_CHECK,
+            f"probe section quadlet_dir (probe_base.sh on {HOST_ID}): command not found",
             fail("quadlet_dir", "missing"),
         ),
-        # issue 12: stat printed nothing; the stat line cannot be split and the check crashes.
         case(
             "PHX-1.10-empty",
             phase1.test_quadlet_dir,
-            ERROR,
-            "ValueError: not enough values to unpack",
+            COULD_NOT_CHECK,
+            f"probe section quadlet_dir (probe_base.sh on {HOST_ID}): exit 0 but no output",
             fail("quadlet_dir", "empty"),
         ),
         case(
@@ -628,22 +651,22 @@ class TestRootlessRuntime(Family):
         case(
             "PHX-1.11-timeout",
             phase1.test_linger,
-            FAILED,
-            "expected file present, Linger=yes, got file present, loginctl timed out",
+            COULD_NOT_CHECK,
+            f"probe section linger_loginctl (probe_base.sh on {HOST_ID}): timed out",
             fail("linger_loginctl", "timeout"),
         ),
         case(
             "PHX-1.11-missing",
             phase1.test_linger,
-            FAILED,
-            "got file present, loginctl command not found",
+            COULD_NOT_CHECK,
+            f"probe section linger_loginctl (probe_base.sh on {HOST_ID}): command not found",
             fail("linger_loginctl", "missing"),
         ),
         case(
             "PHX-1.11-empty",
             phase1.test_linger,
-            FAILED,
-            "got file present, loginctl  (",
+            COULD_NOT_CHECK,
+            f"probe section linger_loginctl (probe_base.sh on {HOST_ID}): exit 0 but no output",
             fail("linger_loginctl", "empty"),
         ),
         case(
@@ -663,8 +686,8 @@ class TestRootlessRuntime(Family):
         *each_failure(
             "PHX-1.12",
             phase1.test_cgroup_v2_systemd,
-            FAILED,
-            f"got cgroupVersion=None, cgroupManager=None {WHERE_INFO}",
+            COULD_NOT_CHECK,
+            f"probe section podman_info (probe_base.sh on {HOST_ID})",
             "podman_info",
         ),
     ]
@@ -696,22 +719,22 @@ class TestComposeFile(Family):
         case(
             "PHX-2.01-timeout",
             phase2.test_compose_file_valid,
-            FAILED,
-            f"expected a readable compose file, got timed out ({COMPOSE_WHERE})",
+            COULD_NOT_CHECK,
+            f"probe section compose_file (probe_stack.sh on {HOST_ID}): timed out",
             fail("compose_file", "timeout"),
         ),
         case(
             "PHX-2.01-missing",
             phase2.test_compose_file_valid,
-            FAILED,
-            f"expected a readable compose file, got command not found ({COMPOSE_WHERE})",
+            COULD_NOT_CHECK,
+            f"probe section compose_file (probe_stack.sh on {HOST_ID}): command not found",
             fail("compose_file", "missing"),
         ),
         case(
             "PHX-2.01-empty",
             phase2.test_compose_file_valid,
-            FAILED,
-            f"  {HOST_ID}:{COMPOSE_PATH}:1: top level is not a mapping",
+            COULD_NOT_CHECK,
+            f"probe section compose_file (probe_stack.sh on {HOST_ID}): exit 0 but no output",
             fail("compose_file", "empty"),
         ),
         case(
@@ -734,8 +757,8 @@ class TestComposeFile(Family):
         *each_failure(
             "PHX-2.02",
             phase2.test_compose_declares_services,
-            SKIPPED,
-            f"the compose file cannot be read, see PHX-2.01 ({COMPOSE_WHERE})",
+            COULD_NOT_CHECK,
+            f"probe section compose_file (probe_stack.sh on {HOST_ID})",
             "compose_file",
         ),
         case(
@@ -760,8 +783,8 @@ class TestComposeFile(Family):
         case(
             "PHX-2.03-timeout",
             phase2.test_podman_compose_runs,
-            FAILED,
-            f"expected podman-compose version to succeed, got timed out (podman-compose version {AS_USER})",
+            COULD_NOT_CHECK,
+            f"probe section compose_version (probe_stack.sh on {HOST_ID}): timed out",
             fail("compose_version", "timeout"),
         ),
         case(
@@ -771,12 +794,11 @@ class TestComposeFile(Family):
             "expected podman-compose version to succeed, got command not found",
             fail("compose_version", "missing"),
         ),
-        # issue 12: podman-compose printed nothing and exited 0; that passes.
         case(
             "PHX-2.03-empty",
             phase2.test_podman_compose_runs,
-            PASSED,
-            f"(no output) (podman-compose version {AS_USER})",
+            COULD_NOT_CHECK,
+            f"probe section compose_version (probe_stack.sh on {HOST_ID}): exit 0 but no output",
             fail("compose_version", "empty"),
         ),
     ]
@@ -821,8 +843,8 @@ class TestStackContainers(Family):
         case(
             "PHX-2.04-api-unreachable",
             phase2.test_container_running,
-            FAILED,
-            f"expected the Podman API to list containers, got {API_DOWN}",
+            COULD_NOT_CHECK,
+            "the Podman API: ssh forward to /run/user/1000/podman/podman.sock failed: Connection refused",
             api_down(),
         ),
         case(
@@ -864,8 +886,8 @@ class TestStackContainers(Family):
         case(
             "PHX-2.05-api-unreachable",
             phase2.test_container_healthy,
-            FAILED,
-            f"expected the Podman API to list containers, got {API_DOWN}",
+            COULD_NOT_CHECK,
+            "the Podman API: ssh forward to /run/user/1000/podman/podman.sock failed: Connection refused",
             api_down(),
         ),
         case(
@@ -892,8 +914,8 @@ class TestStackContainers(Family):
         case(
             "PHX-2.06-api-unreachable",
             phase2.test_container_grouped,
-            FAILED,
-            f"expected the Podman API to list containers, got {API_DOWN}",
+            COULD_NOT_CHECK,
+            "the Podman API: ssh forward to /run/user/1000/podman/podman.sock failed: Connection refused",
             api_down(),
         ),
         case(
@@ -932,8 +954,8 @@ class TestStackContainers(Family):
         case(
             "PHX-2.07-api-unreachable",
             phase2.test_published_ports,
-            FAILED,
-            f"expected the Podman API to list containers, got {API_DOWN}",
+            COULD_NOT_CHECK,
+            "the Podman API: ssh forward to /run/user/1000/podman/podman.sock failed: Connection refused",
             api_down(),
         ),
     ]
@@ -944,27 +966,26 @@ def _unhealthy() -> dict[str, Any]:
 
 
 URL = "http://localhost:8080"
-FROM_HOST = f"{URL} from {HOST_ID} itself"
-NO_ROUTE = "(not reachable from the machine running the suite (ssh proxy))"
+FROM_HOST = f"{URL} of service phoenix-core, asked on {HOST_ID} itself"
 
 
 class TestEndpoints(Family):
     """PHX-2.08: the endpoints, asked from the host when the suite cannot reach them."""
 
     CASES: ClassVar[list[Any]] = [
-        case("PHX-2.08-pass", phase2.test_endpoint_answers, PASSED, f"HTTP 200 ({FROM_HOST} {NO_ROUTE})"),
+        case("PHX-2.08-pass", phase2.test_endpoint_answers, PASSED, f"HTTP 200 ({FROM_HOST})"),
         case(
             "PHX-2.08-pass-ipv4",
             phase2.test_endpoint_answers,
             PASSED,
-            f"HTTP 200 ({FROM_HOST} via http://127.0.0.1:8080 (localhost did not answer) {NO_ROUTE})",
+            f"HTTP 200 ({FROM_HOST} via http://127.0.0.1:8080 (localhost did not answer))",
             lambda host: host.answer(URL, "200 via http://127.0.0.1:8080 (localhost did not answer)"),
         ),
         case(
             "PHX-2.08-fail",
             phase2.test_endpoint_answers,
             FAILED,
-            f"expected an HTTP status below 400, got HTTP 503 ({FROM_HOST} {NO_ROUTE})",
+            f"expected an HTTP status below 400, got HTTP 503 ({FROM_HOST})",
             lambda host: host.answer(URL, "503"),
         ),
         case(
@@ -972,28 +993,28 @@ class TestEndpoints(Family):
             phase2.test_endpoint_answers,
             FAILED,
             f"expected an HTTP status below 400, got no answer: exit 1: no answer from {URL} after 3 tries"
-            f" ({FROM_HOST} {NO_ROUTE})",
+            f" ({FROM_HOST})",
             lambda host: host.answer(URL, "", 1, f"no answer from {URL} after 3 tries"),
         ),
         case(
             "PHX-2.08-timeout",
             phase2.test_endpoint_answers,
-            FAILED,
-            f"expected an HTTP status below 400, got no answer: timed out ({FROM_HOST} {NO_ROUTE})",
+            COULD_NOT_CHECK,
+            f"probe section http_0 (probe_http.sh on {HOST_ID}): timed out",
             lambda host: host.http_fail(URL, "timeout"),
         ),
         case(
             "PHX-2.08-missing",
             phase2.test_endpoint_answers,
-            FAILED,
-            "expected an HTTP status below 400, got no answer: command not found",
+            COULD_NOT_CHECK,
+            f"probe section http_0 (probe_http.sh on {HOST_ID}): command not found",
             lambda host: host.http_fail(URL, "missing"),
         ),
         case(
             "PHX-2.08-empty",
             phase2.test_endpoint_answers,
-            FAILED,
-            "expected an HTTP status below 400, got no answer: exit 0: no output",
+            COULD_NOT_CHECK,
+            f"probe section http_0 (probe_http.sh on {HOST_ID}): exit 0 but no output",
             lambda host: host.http_fail(URL, "empty"),
         ),
     ]
@@ -1045,30 +1066,28 @@ class TestQuadletFiles(Family):
             "PHX-3.01-fail-folder",
             phase3.test_unit_file_present,
             FAILED,
-            f"expected the Quadlet folder, got exit 2: sh: 1: cd: can't cd to {QUADLET_DIR} ({FOLDER_WHERE})",
-            setting("quadlet_tar", "", 2, f"sh: 1: cd: can't cd to {QUADLET_DIR}"),
+            f"expected the Quadlet folder, got exit 3: no such directory ({FOLDER_WHERE})",
+            setting("quadlet_tar", "", 3, "no such directory"),
         ),
         case(
             "PHX-3.01-timeout",
             phase3.test_unit_file_present,
-            FAILED,
-            f"expected the Quadlet folder, got timed out ({FOLDER_WHERE})",
+            COULD_NOT_CHECK,
+            f"probe section quadlet_tar (probe_quadlet.sh on {HOST_ID}): timed out",
             fail("quadlet_tar", "timeout"),
         ),
         case(
             "PHX-3.01-missing",
             phase3.test_unit_file_present,
-            FAILED,
-            f"expected the Quadlet folder, got command not found ({FOLDER_WHERE})",
+            COULD_NOT_CHECK,
+            f"probe section quadlet_tar (probe_quadlet.sh on {HOST_ID}): command not found",
             fail("quadlet_tar", "missing"),
         ),
-        # issue 12: tar printed nothing and exited 0; the empty archive cannot be opened (issue 13: a failure
-        # naming it, no longer a ReadError crash).
         case(
             "PHX-3.01-empty",
             phase3.test_unit_file_present,
-            FAILED,
-            "expected the Quadlet folder, got the folder's listing cannot be read: empty file",
+            COULD_NOT_CHECK,
+            f"probe section quadlet_tar (probe_quadlet.sh on {HOST_ID}): exit 0 but no output",
             fail("quadlet_tar", "empty"),
         ),
         case("PHX-3.02-pass", phase3.test_unit_file_lint, PASSED, f"no lint error for Podman 5.4.2 ({CORE_UNIT})"),
@@ -1080,20 +1099,19 @@ class TestQuadletFiles(Family):
             " [Container] key in any Podman release",
             unit("phoenix-core.container", "HealthInterval=", "HealthIntervl="),
         ),
-        # issue 12: podman version timed out; the files are judged for the default release and pass.
         case(
             "PHX-3.02-version-timeout",
             phase3.test_unit_file_lint,
-            PASSED,
-            f"no lint error for Podman {'.'.join(map(str, DEFAULT_PODMAN_VERSION))} ({CORE_UNIT})",
+            COULD_NOT_CHECK,
+            f"probe section podman_version (probe_base.sh on {HOST_ID}): timed out",
             fail("podman_version", "timeout"),
         ),
         *(
             case(
                 f"PHX-3.02-{how}",
                 phase3.test_unit_file_lint,
-                SKIPPED,
-                f"phoenix-core.container is not installed, see PHX-3.01 ({FOLDER_WHERE})",
+                COULD_NOT_CHECK,
+                f"probe section quadlet_tar (probe_quadlet.sh on {HOST_ID}):",
                 fail("quadlet_tar", how),
             )
             for how in ("timeout", "missing")
@@ -1141,15 +1159,15 @@ class TestQuadletFiles(Family):
         case(
             "PHX-3.07-compose-timeout",
             phase3.test_compose_quadlet_parity,
-            SKIPPED,
-            f"no compose service phoenix-core to compare, see PHX-2.01/2.02 ({COMPOSE_WHERE})",
+            COULD_NOT_CHECK,
+            f"probe section compose_file (probe_stack.sh on {HOST_ID}): timed out",
             fail("compose_file", "timeout"),
         ),
         case(
             "PHX-3.07-quadlet-timeout",
             phase3.test_compose_quadlet_parity,
-            SKIPPED,
-            f"phoenix-core.container is not installed, see PHX-3.01 ({FOLDER_WHERE})",
+            COULD_NOT_CHECK,
+            f"probe section quadlet_tar (probe_quadlet.sh on {HOST_ID}): timed out",
             fail("quadlet_tar", "timeout"),
         ),
     ]
@@ -1227,29 +1245,40 @@ class TestUserSystemd(Family):
             "PHX-3.03-fail-no-generator",
             phase3.test_generator_dry_run,
             FAILED,
-            f"expected the Quadlet generator, got none installed (the Quadlet generator -dryrun -user {AS_USER})",
-            both(setting("generator_path", ""), lambda host: host.drop("generator_dryrun")),
+            "expected the Quadlet generator, got none installed",
+            both(setting("generator_path", "none"), lambda host: host.drop("generator_dryrun")),
         ),
         case(
             "PHX-3.03-timeout",
             phase3.test_generator_dry_run,
-            FAILED,
-            f"expected a clean dry run, got exit 124:  {DRYRUN}",
+            COULD_NOT_CHECK,
+            f"probe section generator_dryrun (probe_quadlet.sh on {HOST_ID}): timed out",
             fail("generator_dryrun", "timeout"),
         ),
         case(
             "PHX-3.03-missing",
             phase3.test_generator_dry_run,
-            FAILED,
-            "expected a clean dry run, got exit 127: timeout: failed to run command",
+            COULD_NOT_CHECK,
+            f"probe section generator_dryrun (probe_quadlet.sh on {HOST_ID}): command not found",
             fail("generator_dryrun", "missing"),
         ),
-        # issue 12: the generator printed nothing and exited 0; "generated nothing" passes.
+        case(
+            "PHX-3.03-fail-nothing-generated",
+            phase3.test_generator_dry_run,
+            FAILED,
+            "expected the user's units generated, got none: quadlet-generator[999]: No files parsed from",
+            setting(
+                "generator_dryrun",
+                "",
+                0,
+                f"quadlet-generator[999]: No files parsed from [/run/user/1000/containers/systemd {QUADLET_DIR}]",
+            ),
+        ),
         case(
             "PHX-3.03-empty",
             phase3.test_generator_dry_run,
-            PASSED,
-            f"generated nothing {DRYRUN}",
+            COULD_NOT_CHECK,
+            f"probe section generator_dryrun (probe_quadlet.sh on {HOST_ID}): exit 0 but no output",
             fail("generator_dryrun", "empty"),
         ),
         case(
@@ -1266,25 +1295,31 @@ class TestUserSystemd(Family):
             both(setting("target_enabled", "disabled", 1), setting("target_active", "inactive", 3)),
         ),
         case(
-            "PHX-3.04-timeout",
+            "PHX-3.04-fail-indirect",
             phase3.test_target_enabled_active,
             FAILED,
-            "got enabled=, active=active",
+            "expected enabled=enabled, active=active, got enabled=indirect, active=active",
+            setting("target_enabled", "indirect"),
+        ),
+        case(
+            "PHX-3.04-timeout",
+            phase3.test_target_enabled_active,
+            COULD_NOT_CHECK,
+            f"probe section target_enabled (probe_quadlet.sh on {HOST_ID}): timed out",
             fail("target_enabled", "timeout"),
         ),
         case(
             "PHX-3.04-missing",
             phase3.test_target_enabled_active,
-            FAILED,
-            "got enabled=timeout: failed to run command 'systemctl': No such file or directory, active=active",
+            COULD_NOT_CHECK,
+            f"probe section target_enabled (probe_quadlet.sh on {HOST_ID}): command not found",
             fail("target_enabled", "missing"),
         ),
-        # issue 12: is-active printed nothing and exited 0; the empty state passes.
         case(
             "PHX-3.04-empty",
             phase3.test_target_enabled_active,
-            PASSED,
-            "enabled=enabled, active= (",
+            COULD_NOT_CHECK,
+            f"probe section target_active (probe_quadlet.sh on {HOST_ID}): exit 0 but no output",
             fail("target_active", "empty"),
         ),
         case(
@@ -1320,8 +1355,8 @@ class TestUserSystemd(Family):
         *each_failure(
             "PHX-3.05",
             phase3.test_generated_service_active,
-            FAILED,
-            "expected LoadState=loaded, ActiveState=active, got LoadState=?, ActiveState=?, SubState=?, Restart=?",
+            COULD_NOT_CHECK,
+            f"probe section units_show (probe_quadlet.sh on {HOST_ID})",
             "units_show",
         ),
         case(
@@ -1348,8 +1383,8 @@ class TestUserSystemd(Family):
         case(
             "PHX-3.06-api-unreachable",
             phase3.test_container_managed_by_systemd,
-            FAILED,
-            f"expected the Podman API to list containers, got {API_DOWN}",
+            COULD_NOT_CHECK,
+            "the Podman API: ssh forward to /run/user/1000/podman/podman.sock failed: Connection refused",
             api_down(),
         ),
         case(
@@ -1386,16 +1421,16 @@ class TestUserSystemd(Family):
         case(
             "PHX-3.08-timeout",
             phase3.test_restart_recovers,
-            FAILED,
-            "expected the restart to succeed, got timed out",
+            COULD_NOT_CHECK,
+            f"probe section restart (act_restart.sh on {HOST_ID}): timed out",
             fail("restart", "timeout"),
             allow_restart=True,
         ),
         case(
             "PHX-3.08-missing",
             phase3.test_restart_recovers,
-            FAILED,
-            "expected the restart to succeed, got command not found",
+            COULD_NOT_CHECK,
+            f"probe section restart (act_restart.sh on {HOST_ID}): command not found",
             fail("restart", "missing"),
             allow_restart=True,
         ),
@@ -1404,7 +1439,13 @@ class TestUserSystemd(Family):
 
 # -- Security ----------------------------------------------------------------------
 
+# Neither file could be read (timed out): nothing is known about the files.
 NO_FILES = both(fail("compose_file", "timeout"), fail("quadlet_tar", "timeout"))
+# Neither file exists, as read: the rules have nothing to judge.
+ABSENT_FILES = both(
+    setting("compose_file", "", 1, f"cat: {COMPOSE_PATH}: No such file or directory"),
+    setting("quadlet_tar", "", 3, "no such directory"),
+)
 
 
 class TestSecurityFiles(Family):
@@ -1427,19 +1468,25 @@ class TestSecurityFiles(Family):
             unit("phoenix-core.container", "/www:Z", "/www"),
         ),
         case(
+            "PHX-S.01-unread-files",
+            security.test_files_selinux_labels,
+            COULD_NOT_CHECK,
+            f"probe section compose_file (probe_stack.sh on {HOST_ID}): timed out",
+            NO_FILES,
+        ),
+        case(
             "PHX-S.01-no-files",
             security.test_files_selinux_labels,
             NOT_APPLICABLE,
-            # issue 12: neither file could be read (timed out), which reads as a stack with no files.
-            f"no compose file and no Quadlet file to judge ({FILES_WHERE})",
-            NO_FILES,
+            "no compose file and no Quadlet file to judge",
+            ABSENT_FILES,
         ),
-        # issue 12: the compose file timed out; the rule passes on the Quadlet files alone.
+        # The compose file timed out: the rule is not judged on the Quadlet files alone.
         case(
             "PHX-S.01-compose-timeout",
             security.test_files_selinux_labels,
-            PASSED,
-            f"no offence ({FILES_WHERE})",
+            COULD_NOT_CHECK,
+            f"probe section compose_file (probe_stack.sh on {HOST_ID}): timed out",
             fail("compose_file", "timeout"),
         ),
         case(
@@ -1462,20 +1509,26 @@ class TestSecurityFiles(Family):
             f"no offence (unprivileged start 80; {FILES_WHERE})",
             both(compose('ports: ["8080:8080"]', 'ports: ["80:8080"]'), setting("unprivileged_port_start", "80")),
         ),
-        # issue 12: the sysctl could not be read; the default 1024 is assumed without a word.
         *each_failure(
             "PHX-S.04",
             security.test_files_unprivileged_ports,
-            PASSED,
-            f"no offence (unprivileged start 1024; {FILES_WHERE})",
+            COULD_NOT_CHECK,
+            f"probe section unprivileged_port_start (probe_security.sh on {HOST_ID})",
             "unprivileged_port_start",
+        ),
+        case(
+            "PHX-S.04-unread-files",
+            security.test_files_unprivileged_ports,
+            COULD_NOT_CHECK,
+            f"probe section compose_file (probe_stack.sh on {HOST_ID}): timed out",
+            NO_FILES,
         ),
         case(
             "PHX-S.04-no-files",
             security.test_files_unprivileged_ports,
             NOT_APPLICABLE,
             "no compose file and no Quadlet file to judge",
-            NO_FILES,
+            ABSENT_FILES,
         ),
         case("PHX-S.11-pass", security.test_files_privileges, PASSED, f"no offence ({FILES_WHERE})"),
         case(
@@ -1493,11 +1546,18 @@ class TestSecurityFiles(Family):
             unit("phoenix-core.container", "Exec=", "AddCapability=SYS_ADMIN\nExec="),
         ),
         case(
+            "PHX-S.11-unread-files",
+            security.test_files_privileges,
+            COULD_NOT_CHECK,
+            f"probe section compose_file (probe_stack.sh on {HOST_ID}): timed out",
+            NO_FILES,
+        ),
+        case(
             "PHX-S.11-no-files",
             security.test_files_privileges,
             NOT_APPLICABLE,
             "no compose file and no Quadlet file to judge",
-            NO_FILES,
+            ABSENT_FILES,
         ),
         case("PHX-S.13-pass", security.test_files_socket_mounts, PASSED, f"no offence ({FILES_WHERE})"),
         case(
@@ -1508,11 +1568,18 @@ class TestSecurityFiles(Family):
             unit("phoenix-core.container", "Exec=", "Volume=%t/podman/podman.sock:/var/run/docker.sock\nExec="),
         ),
         case(
+            "PHX-S.13-unread-files",
+            security.test_files_socket_mounts,
+            COULD_NOT_CHECK,
+            f"probe section compose_file (probe_stack.sh on {HOST_ID}): timed out",
+            NO_FILES,
+        ),
+        case(
             "PHX-S.13-no-files",
             security.test_files_socket_mounts,
             NOT_APPLICABLE,
             "no compose file and no Quadlet file to judge",
-            NO_FILES,
+            ABSENT_FILES,
         ),
         case("PHX-S.17-pass", security.test_files_secrets, PASSED, f"no offence ({FILES_WHERE})"),
         case(
@@ -1523,11 +1590,18 @@ class TestSecurityFiles(Family):
             compose("    restart: always\n", "    restart: always\n    environment: {POSTGRES_PASSWORD: hunter2}\n"),
         ),
         case(
+            "PHX-S.17-unread-files",
+            security.test_files_secrets,
+            COULD_NOT_CHECK,
+            f"probe section compose_file (probe_stack.sh on {HOST_ID}): timed out",
+            NO_FILES,
+        ),
+        case(
             "PHX-S.17-no-files",
             security.test_files_secrets,
             NOT_APPLICABLE,
             "no compose file and no Quadlet file to judge",
-            NO_FILES,
+            ABSENT_FILES,
         ),
         case("PHX-S.18-pass", security.test_files_images, PASSED, f"no offence ({FILES_WHERE})"),
         case(
@@ -1538,11 +1612,18 @@ class TestSecurityFiles(Family):
             unit("phoenix-core.container", "Image=localhost/phoenix-standin:1.0", "Image=busybox"),
         ),
         case(
+            "PHX-S.18-unread-files",
+            security.test_files_images,
+            COULD_NOT_CHECK,
+            f"probe section compose_file (probe_stack.sh on {HOST_ID}): timed out",
+            NO_FILES,
+        ),
+        case(
             "PHX-S.18-no-files",
             security.test_files_images,
             NOT_APPLICABLE,
             "no compose file and no Quadlet file to judge",
-            NO_FILES,
+            ABSENT_FILES,
         ),
     ]
 
@@ -1603,7 +1684,13 @@ class TestSecurityLive(Family):
             f"  ({API_WHERE})",
             _create_command(_unlabelled),
         ),
-        case("PHX-S.02-api-unreachable", security.test_live_selinux_labels, FAILED, INSPECT_DOWN, api_down()),
+        case(
+            "PHX-S.02-api-unreachable",
+            security.test_live_selinux_labels,
+            COULD_NOT_CHECK,
+            "the Podman API: ssh forward to /run/user/1000/podman/podman.sock failed: Connection refused",
+            api_down(),
+        ),
         case(
             "PHX-S.02-no-containers",
             security.test_live_selinux_labels,
@@ -1627,19 +1714,18 @@ class TestSecurityLive(Family):
                 Ports=[{"host_ip": "", "container_port": 8080, "host_port": 80, "range": 1, "protocol": "tcp"}],
             ),
         ),
-        # issue 12: the sysctl timed out; the default 1024 is assumed without a word.
         case(
             "PHX-S.05-timeout",
             security.test_live_unprivileged_ports,
-            PASSED,
-            "no host port below 1024 among 6 containers",
+            COULD_NOT_CHECK,
+            f"probe section unprivileged_port_start (probe_security.sh on {HOST_ID}): timed out",
             fail("unprivileged_port_start", "timeout"),
         ),
         case(
             "PHX-S.05-api-unreachable",
             security.test_live_unprivileged_ports,
-            FAILED,
-            f"expected the Podman API to list containers, got {API_DOWN}",
+            COULD_NOT_CHECK,
+            "the Podman API: ssh forward to /run/user/1000/podman/podman.sock failed: Connection refused",
             api_down(),
         ),
         case("PHX-S.12-pass", security.test_live_privileges, PASSED, f"6 containers unprivileged ({API_WHERE})"),
@@ -1655,7 +1741,13 @@ class TestSecurityLive(Family):
                 lambda d: d["HostConfig"].update(Privileged=True, CapAdd=["CAP_NET_ADMIN"], NetworkMode="host"),
             ),
         ),
-        case("PHX-S.12-api-unreachable", security.test_live_privileges, FAILED, INSPECT_DOWN, api_down()),
+        case(
+            "PHX-S.12-api-unreachable",
+            security.test_live_privileges,
+            COULD_NOT_CHECK,
+            "the Podman API: ssh forward to /run/user/1000/podman/podman.sock failed: Connection refused",
+            api_down(),
+        ),
         case(
             "PHX-S.12-no-containers",
             security.test_live_privileges,
@@ -1673,7 +1765,13 @@ class TestSecurityLive(Family):
             f"got:\n  container phoenix-core mounts {SOCKET} at /var/run/docker.sock\n",
             _mount(lambda m: m.update(Source=SOCKET, Destination="/var/run/docker.sock")),
         ),
-        case("PHX-S.14-api-unreachable", security.test_live_socket_mounts, FAILED, INSPECT_DOWN, api_down()),
+        case(
+            "PHX-S.14-api-unreachable",
+            security.test_live_socket_mounts,
+            COULD_NOT_CHECK,
+            "the Podman API: ssh forward to /run/user/1000/podman/podman.sock failed: Connection refused",
+            api_down(),
+        ),
         case(
             "PHX-S.14-no-containers",
             security.test_live_socket_mounts,
@@ -1703,7 +1801,13 @@ class TestSecurityLive(Family):
             f"6 containers, images qualified and pinned ({API_WHERE})",
             document(f"{POD}-infra", lambda d: d.update(Image="", ImageName="")),
         ),
-        case("PHX-S.19-api-unreachable", security.test_live_images, FAILED, INSPECT_DOWN, api_down()),
+        case(
+            "PHX-S.19-api-unreachable",
+            security.test_live_images,
+            COULD_NOT_CHECK,
+            "the Podman API: ssh forward to /run/user/1000/podman/podman.sock failed: Connection refused",
+            api_down(),
+        ),
         case(
             "PHX-S.19-no-containers",
             security.test_live_images,
@@ -1747,26 +1851,25 @@ class TestSecurityHost(Family):
             " exit 1: cat: /sys/fs/selinux/enforce: No such file or directory);"
             " the :Z/:z label rules still apply to the files",
         ),
-        # issue 12: a timed-out or missing cat reads as a host without SELinux.
         case(
             "PHX-S.03-timeout",
             security.test_selinux_enforcing,
-            NOT_APPLICABLE,
-            f"the host has no SELinux ({SELINUX_WHERE}: timed out)",
+            COULD_NOT_CHECK,
+            f"probe section selinux_enforce (probe_security.sh on {HOST_ID}): timed out",
             fail("selinux_enforce", "timeout"),
         ),
         case(
             "PHX-S.03-missing",
             security.test_selinux_enforcing,
-            NOT_APPLICABLE,
-            f"the host has no SELinux ({SELINUX_WHERE}: command not found)",
+            COULD_NOT_CHECK,
+            f"probe section selinux_enforce (probe_security.sh on {HOST_ID}): command not found",
             fail("selinux_enforce", "missing"),
         ),
         case(
             "PHX-S.03-empty",
             security.test_selinux_enforcing,
-            FAILED,
-            f"expected enforcing (1), got  ({SELINUX_WHERE})",
+            COULD_NOT_CHECK,
+            f"probe section selinux_enforce (probe_security.sh on {HOST_ID}): exit 0 but no output",
             fail("selinux_enforce", "empty"),
         ),
         case("PHX-S.06-pass", security.test_unprivileged_port_start, PASSED, f"1024 ({SYSCTL_WHERE})"),
@@ -1780,23 +1883,22 @@ class TestSecurityHost(Family):
         case(
             "PHX-S.06-timeout",
             security.test_unprivileged_port_start,
-            FAILED,
-            f"expected a value, got timed out ({SYSCTL_WHERE})",
+            COULD_NOT_CHECK,
+            f"probe section unprivileged_port_start (probe_security.sh on {HOST_ID}): timed out",
             fail("unprivileged_port_start", "timeout"),
         ),
         case(
             "PHX-S.06-missing",
             security.test_unprivileged_port_start,
-            FAILED,
-            f"expected a value, got command not found ({SYSCTL_WHERE})",
+            COULD_NOT_CHECK,
+            f"probe section unprivileged_port_start (probe_security.sh on {HOST_ID}): command not found",
             fail("unprivileged_port_start", "missing"),
         ),
-        # issue 12: cat printed nothing; the value cannot be read as a number and the check crashes.
         case(
             "PHX-S.06-empty",
             security.test_unprivileged_port_start,
-            ERROR,
-            "ValueError: invalid literal for int() with base 10: ''",
+            COULD_NOT_CHECK,
+            f"probe section unprivileged_port_start (probe_security.sh on {HOST_ID}): exit 0 but no output",
             fail("unprivileged_port_start", "empty"),
         ),
         case(
@@ -1804,44 +1906,42 @@ class TestSecurityHost(Family):
             security.test_no_rootful_stack_container,
             PASSED,
             f"0 rootful containers, none of the stack (root's podman ps on {HOST_ID})",
-            setting("rootful_ps", "[]"),
+            both(setting("root_access", "sudo"), setting("rootful_ps", "[]")),
         ),
         case(
             "PHX-S.07-fail",
             security.test_no_rootful_stack_container,
             FAILED,
             f"expected no stack container under root, got phoenix-core (root's podman ps on {HOST_ID})",
-            setting("rootful_ps", ROOTFUL_PS),
+            both(setting("root_access", "sudo"), setting("rootful_ps", ROOTFUL_PS)),
         ),
         case(
             "PHX-S.07-no-sudo",
             security.test_no_rootful_stack_container,
             NOT_APPLICABLE,
-            "root's containers are not readable by phoenix (exit 1: sudo: a password is required;"
+            "root's containers are not readable by phoenix (neither root nor a passwordless sudoer;"
             " run as root or give passwordless sudo to check them)",
         ),
-        # issue 12: a timed-out or missing podman reads as "not readable by the user".
-        case(
-            "PHX-S.07-timeout",
-            security.test_no_rootful_stack_container,
-            NOT_APPLICABLE,
-            "root's containers are not readable by phoenix (timed out;",
-            fail("rootful_ps", "timeout"),
+        # A podman as root that timed out, is missing or printed nothing is no answer.
+        *(
+            case(
+                f"PHX-S.07-{how}",
+                security.test_no_rootful_stack_container,
+                COULD_NOT_CHECK,
+                f"probe section rootful_ps (probe_security.sh on {HOST_ID}):",
+                both(setting("root_access", "sudo"), fail("rootful_ps", how)),
+            )
+            for how in FAILURES
         ),
-        case(
-            "PHX-S.07-missing",
-            security.test_no_rootful_stack_container,
-            NOT_APPLICABLE,
-            "root's containers are not readable by phoenix (command not found;",
-            fail("rootful_ps", "missing"),
-        ),
-        # issue 12: podman ps printed nothing and exited 0; that reads as no rootful container and passes.
-        case(
-            "PHX-S.07-empty",
-            security.test_no_rootful_stack_container,
-            PASSED,
-            "0 rootful containers, none of the stack",
-            fail("rootful_ps", "empty"),
+        *(
+            case(
+                f"PHX-S.07-access-{how}",
+                security.test_no_rootful_stack_container,
+                COULD_NOT_CHECK,
+                f"probe section root_access (probe_security.sh on {HOST_ID}):",
+                fail("root_access", how),
+            )
+            for how in FAILURES
         ),
         case(
             "PHX-S.08-pass",
@@ -1868,20 +1968,18 @@ class TestSecurityHost(Family):
                 setting("docker_sock", "/var/run/docker.sock -> /run/docker.sock"),
             ),
         ),
-        # issue 12: systemctl timed out, was missing or printed nothing; Docker reads as absent and the check passes.
         *each_failure(
             "PHX-S.08",
             security.test_docker_retired,
-            PASSED,
-            "docker.service/docker.socket absent; sockets: none",
+            COULD_NOT_CHECK,
+            f"probe section docker_active (probe_security.sh on {HOST_ID})",
             "docker_active",
         ),
-        # issue 12: the socket probe timed out; no socket is assumed and the check passes.
         case(
             "PHX-S.08-socket-timeout",
             security.test_docker_retired,
-            PASSED,
-            "sockets: none",
+            COULD_NOT_CHECK,
+            f"probe section docker_sock (probe_security.sh on {HOST_ID}): timed out",
             fail("docker_sock", "timeout"),
         ),
     ]
@@ -1924,19 +2022,29 @@ class TestSecurityAccount(Family):
                 setting("docker_alias", ""),
             ),
         ),
-        *each_failure(
-            "PHX-S.09",
+        # No alias line is an answer; a grep that did not run is not.
+        case(
+            "PHX-S.09-empty",
             security.test_docker_alias,
             FAILED,
             "got no docker command and no alias",
-            "docker_alias",
+            fail("docker_alias", "empty"),
         ),
-        # issue 12: command -v docker timed out; the alias alone passes, the probe failure unsaid.
+        *(
+            case(
+                f"PHX-S.09-{how}",
+                security.test_docker_alias,
+                COULD_NOT_CHECK,
+                f"probe section docker_alias (probe_security.sh on {HOST_ID}):",
+                fail("docker_alias", how),
+            )
+            for how in ("timeout", "missing")
+        ),
         case(
             "PHX-S.09-cli-timeout",
             security.test_docker_alias,
-            PASSED,
-            "alias: /home/phoenix/.bashrc:118:alias docker=podman",
+            COULD_NOT_CHECK,
+            f"probe section docker_cli (probe_security.sh on {HOST_ID}): timed out",
             fail("docker_cli", "timeout"),
         ),
         case(
@@ -1950,14 +2058,14 @@ class TestSecurityAccount(Family):
             "PHX-S.10-fail",
             security.test_docker_host,
             FAILED,
-            f"expected DOCKER_HOST=unix://{SOCKET}, got unset ({LOGIN_WHERE}; set at no rc file line)",
-            both(setting("docker_host_login", ""), setting("docker_host_lines", "")),
+            f"expected DOCKER_HOST=unix://{SOCKET}, got unset",
+            both(setting("docker_host_login", "\nDOCKER_HOST="), setting("docker_host_lines", "")),
         ),
         *each_failure(
             "PHX-S.10",
             security.test_docker_host,
-            FAILED,
-            f"expected DOCKER_HOST=unix://{SOCKET}, got unset ({LOGIN_WHERE}; set at",
+            COULD_NOT_CHECK,
+            f"probe section docker_host_login (probe_security.sh on {HOST_ID})",
             "docker_host_login",
         ),
         case(
@@ -1990,23 +2098,22 @@ class TestSecurityAccount(Family):
         case(
             "PHX-S.15-timeout",
             security.test_socket_permissions,
-            FAILED,
-            f"expected the socket, got timed out ({SOCKET} on {HOST_ID})",
+            COULD_NOT_CHECK,
+            f"probe section api_socket (probe_base.sh on {HOST_ID}): timed out",
             fail("api_socket", "timeout"),
         ),
         case(
             "PHX-S.15-missing",
             security.test_socket_permissions,
-            FAILED,
-            "expected the socket, got command not found",
+            COULD_NOT_CHECK,
+            f"probe section api_socket (probe_base.sh on {HOST_ID}): command not found",
             fail("api_socket", "missing"),
         ),
-        # issue 12: stat printed nothing; the stat line cannot be split and the check crashes.
         case(
             "PHX-S.15-empty",
             security.test_socket_permissions,
-            ERROR,
-            "ValueError: not enough values to unpack",
+            COULD_NOT_CHECK,
+            f"probe section api_socket (probe_base.sh on {HOST_ID}): exit 0 but no output",
             fail("api_socket", "empty"),
         ),
         case(
@@ -2026,23 +2133,22 @@ class TestSecurityAccount(Family):
         case(
             "PHX-S.16-timeout",
             security.test_runtime_dir_private,
-            FAILED,
-            f"expected the directory, got timed out (XDG_RUNTIME_DIR on {HOST_ID})",
+            COULD_NOT_CHECK,
+            f"probe section runtime_dir (probe_security.sh on {HOST_ID}): timed out",
             fail("runtime_dir", "timeout"),
         ),
         case(
             "PHX-S.16-missing",
             security.test_runtime_dir_private,
-            FAILED,
-            "expected the directory, got command not found",
+            COULD_NOT_CHECK,
+            f"probe section runtime_dir (probe_security.sh on {HOST_ID}): command not found",
             fail("runtime_dir", "missing"),
         ),
-        # issue 12: stat printed nothing; the stat line cannot be split and the check crashes.
         case(
             "PHX-S.16-empty",
             security.test_runtime_dir_private,
-            ERROR,
-            "ValueError: not enough values to unpack",
+            COULD_NOT_CHECK,
+            f"probe section runtime_dir (probe_security.sh on {HOST_ID}): exit 0 but no output",
             fail("runtime_dir", "empty"),
         ),
     ]
@@ -2107,3 +2213,72 @@ class TestFakeHost:
         host.unreachable = "no answer within 30s (probe probe_base.sh)"
         outcome = judge_on(host.facts(), phase1.test_rootless)
         assert outcome == Outcome(UNREACHABLE, f"{HOST_ID} unreachable: no answer within 30s (probe probe_base.sh)", ())
+
+
+# -- every check, every probe section it reads, every way that section can fail ----------
+
+
+def spec_id(check: Callable[..., None]) -> str:
+    marks = [m for m in getattr(check, "pytestmark", []) if m.name == "check"]
+    return str(marks[0].args[0].id)
+
+
+# The fixtures a check is judged with here: the opt-in restart allowed, so that it reads its sections.
+EVERY_FIXTURES: dict[str, Any] = {"allow_restart": True}
+
+
+def sections_read(check: Callable[..., None]) -> list[str]:
+    """The probe sections a check looks up on the reference host, in the order it first reads them."""
+    read: list[str] = []
+    looked_up = ProbeGroup.section
+
+    def recording(group: ProbeGroup, name: str) -> Section:
+        if name not in read:
+            read.append(name)
+        return looked_up(group, name)
+
+    with mock.patch.object(ProbeGroup, "section", recording):
+        judge_on(reference_host().facts(reference_stack()), check, **EVERY_FIXTURES)
+    return read
+
+
+def broken(section: str, how: str) -> Arrange:
+    """The section's program timed out, is missing or printed nothing (an endpoint's section per URL)."""
+    if section.startswith("http_"):
+        url = reference_stack().endpoints[int(section.removeprefix("http_"))].url
+        return lambda host: host.http_fail(url, how)
+    return fail(section, how)
+
+
+def declared_empty_ok(section: str) -> bool:
+    """Whether the section's declaration makes an empty output an answer (grep found no line)."""
+    every = (probes.BASE, probes.STACK, probes.SECURITY, probes.QUADLET, probes.RESTART)
+    return any(section in probe.expect and probe.expect[section].empty_ok for probe in every)
+
+
+EVERY_PROBE_FAILURE = [
+    pytest.param(check, section, how, id=f"{spec_id(check)}-{section}-{how}")
+    for check in ALL_CHECKS
+    for section in sections_read(check)
+    for how in FAILURES
+    # An empty output its declaration names an answer is not a failed probe.
+    if not (how == "empty" and declared_empty_ok(section))
+]
+
+
+class TestEveryProbeFailure:
+    """For every check of the catalogue, each probe section it reads replaced in turn by a
+    timeout, a missing program and an empty output: never passed, never not applicable, never
+    a crash. A new check is covered the day it is written."""
+
+    def test_the_catalogue_is_covered(self) -> None:
+        covered = {param.values[0] for param in EVERY_PROBE_FAILURE}
+        # Every check that reads a probe section (the rest read only the API or nothing).
+        assert len(covered) >= 40, sorted(c.__name__ for c in set(ALL_CHECKS) - covered)
+
+    @pytest.mark.parametrize(("check", "section", "how"), EVERY_PROBE_FAILURE)
+    def test_a_failed_probe_never_passes(self, check: Callable[..., None], section: str, how: str) -> None:
+        host = reference_host()
+        broken(section, how)(host)
+        outcome = judge_on(host.facts(reference_stack()), check, **EVERY_FIXTURES)
+        assert outcome.kind not in (PASSED, NOT_APPLICABLE, ERROR), f"{outcome.kind}: {outcome.text}"

@@ -4,15 +4,21 @@ sections looked up by the names the script declares."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from importlib import resources
+from typing import Any
 
 import pytest
 
 from phoenix_compliance.facts import probes
-from phoenix_compliance.facts.groups import ProbeGroup
-from phoenix_compliance.transport.runner import HostUnreachable, Section
+from phoenix_compliance.facts.groups import CouldNotCheck, ProbeGroup
+from phoenix_compliance.transport.runner import HostRunner, HostUnreachable, Section
 
-PROBE = probes.Probe("probe_stack.sh", ("first", "second"))
+PROBE = probes.Probe(
+    "probe_stack.sh",
+    {"first": probes.ZERO, "second": probes.PATH, "third": probes.Expect(empty_ok=True)},
+)
 
 
 class Runner:
@@ -45,17 +51,21 @@ class TestProbeGroup:
         assert not probed.probed
         assert probed.section("first").out == "one"
         assert probed.section("first").out == "one"
-        assert probed.section("second").rc == 127
+        assert probed.raw("second").rc == 127
         assert runner.runs == [("probe_stack.sh", {"PHX_X": "1"})]
         assert probed.probed
 
-    def test_a_declared_section_the_script_did_not_print_reads_as_missing(self) -> None:
-        assert group(Runner()).section("second") == Section("second", 127, "", "probe section missing")
+    def test_a_declared_section_the_script_did_not_print_could_not_be_checked(self) -> None:
+        assert group(Runner()).raw("second") == Section("second", 127, "", "probe section missing")
+        with pytest.raises(CouldNotCheck, match=r"second \(probe_stack.sh on ssh://web1\): the probe script did not"):
+            group(Runner()).section("second")
 
     def test_an_undeclared_name_is_the_suites_bug(self) -> None:
-        runner = Runner({"third": Section("third", 0, "", "")})
-        with pytest.raises(KeyError, match=r"probe_stack.sh declares no section 'third' \(it declares first, second\)"):
-            group(runner).section("third")
+        runner = Runner({"fourth": Section("fourth", 0, "", "")})
+        with pytest.raises(
+            KeyError, match=r"probe_stack.sh declares no section 'fourth' \(it declares first, second, third\)"
+        ):
+            group(runner).section("fourth")
 
     def test_an_unreachable_host_is_remembered_not_probed_again(self) -> None:
         runner = Runner(failure="Connection refused")
@@ -75,7 +85,52 @@ class TestProbeGroup:
             with pytest.raises(HostUnreachable):
                 later.section("first")
         assert runner.commands_run == 1  # the base probe, once; the later one never ran
-        assert later.failure is None and base.failure is not None
+        assert later.failure is base.failure is not None  # remembered by both
+
+    def test_every_group_remembers_its_own_failure(self) -> None:
+        runner = Runner({"first": Section("first", 0, "one", "")})
+        base = group(runner)
+        quadlet = ProbeGroup(runner, probes.Probe("probe_quadlet.sh", {"first": probes.ZERO}), {}, after=base)  # type: ignore[arg-type]
+        base.section("first")
+        runner.failure = "no answer within 30s (probe probe_quadlet.sh)"
+        for _ in range(20):
+            with pytest.raises(HostUnreachable):
+                quadlet.section("first")
+        assert [name for name, _ in runner.runs] == ["probe_stack.sh", "probe_quadlet.sh"]
+
+
+def answered(name: str, rc: int, out: str = "", err: str = "") -> ProbeGroup:
+    return group(Runner({name: Section(name, rc, out, err)}))
+
+
+class TestExpectedAnswers:
+    """A section is handed out only when it is an answer its declaration expects (run_expect)."""
+
+    @pytest.mark.parametrize(
+        ("rc", "err", "reason"),
+        [
+            (124, "", "timed out; expected exit 0"),
+            (127, "timeout: failed to run command 'x': No such file", "command not found (timeout: failed to run"),
+            (1, "boom", "exit 1: boom; expected exit 0"),
+        ],
+    )
+    def test_an_exit_code_it_does_not_declare_could_not_be_checked(self, rc: int, err: str, reason: str) -> None:
+        with pytest.raises(CouldNotCheck, match=re.escape(reason)):
+            answered("first", rc, "", err).section("first")
+
+    def test_an_exit_code_it_declares_is_an_answer(self) -> None:
+        assert answered("second", 1, "", "stat: No such file").section("second").rc == 1
+
+    def test_exit_0_without_output_could_not_be_checked_unless_declared(self) -> None:
+        with pytest.raises(CouldNotCheck, match="exit 0 but no output"):
+            answered("first", 0, "  \n").section("first")
+        assert answered("third", 0, "").section("third").out == ""
+
+    def test_a_timeout_is_never_an_answer(self) -> None:
+        every = (probes.BASE, probes.STACK, probes.SECURITY, probes.QUADLET, probes.RESTART, probes.http(2))
+        for probe in every:
+            for name, expect in probe.expect.items():
+                assert 124 not in expect.codes, f"{probe.script} {name}"
 
 
 SCRIPTS = resources.files("phoenix_compliance.facts.probes")
@@ -93,3 +148,32 @@ def test_each_script_prints_the_sections_it_declares(probe: probes.Probe) -> Non
 def test_the_endpoint_probe_declares_one_section_per_url() -> None:
     assert probes.http(3).sections == ("http_0", "http_1", "http_2")
     assert 'section "http_$index"' in SCRIPTS.joinpath("probe_http.sh").read_text("utf-8")
+
+
+class TestBoundedWait:
+    """A transport that never answers (a frozen host keeps its connection open) costs one
+    wait bound for the whole host, and its thread never holds up the process's exit."""
+
+    def test_a_silent_host_is_unreachable_once_and_never_waited_for_again(self) -> None:
+        released = threading.Event()
+
+        class Frozen:
+            backend = None
+            calls = 0
+
+            def run(self, command: str, *args: str, **kwargs: Any) -> Any:
+                Frozen.calls += 1
+                released.wait(30)
+                raise RuntimeError("thawed")
+
+        runner = HostRunner(Frozen(), "ssh://web1", None, timeout=0.3)
+        started = time.monotonic()
+        with pytest.raises(HostUnreachable, match=r"no answer within 0.3s \(probe probe_base.sh\)"):
+            runner.run_script("probe_base.sh", "", {})
+        with pytest.raises(HostUnreachable, match=r"no answer within 0\.3s"):
+            runner.run_script("probe_security.sh", "", {})
+        assert time.monotonic() - started < 2
+        assert Frozen.calls == 1 and runner.commands_run == 1
+        waiting = [t for t in threading.enumerate() if t.name == "probe probe_base.sh on ssh://web1"]
+        assert waiting and all(t.daemon for t in waiting)
+        released.set()

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from suite_runner import REPO
 
+from phoenix_compliance.run.reporter import EXIT_COULD_NOT_CHECK
+
 pytestmark = pytest.mark.refhost
 HOSTS = ("fleet-1", "fleet-2", "fleet-3")
 
@@ -80,7 +82,7 @@ class TestFleet:
         code, document, output = run(
             tmp_path, "--hosts=" + ",".join(f"ssh://{h}" for h in HOSTS), f"--ssh-config={fleet}"
         )
-        assert code == 3, output  # a host unreachable
+        assert code == EXIT_COULD_NOT_CHECK, output  # a host unreachable
         assert summary(document) == EXPECTED, output
         failing = {(r["host"], r["id"]) for r in document["results"] if r["outcome"] in ("failed", "error")}
         assert ("ssh://fleet-2", "PHX-1.11") in failing
@@ -90,7 +92,7 @@ class TestFleet:
         hosts = "--hosts=" + ",".join(f"ssh://{h}" for h in HOSTS)
         _, serial, _ = run(tmp_path / "serial", hosts, f"--ssh-config={fleet}")
         code, parallel, output = run(tmp_path / "xdist", hosts, f"--ssh-config={fleet}", "-n", "3")
-        assert code == 3, output
+        assert code == EXIT_COULD_NOT_CHECK, output
         assert summary(parallel) == EXPECTED, output
         assert outcomes(parallel) == outcomes(serial)
         # One combined report, written once by the controller.
@@ -102,7 +104,7 @@ class TestFleet:
         code, document, output = run(
             tmp_path / "reports", "--hosts=ansible://fleet", f"--ansible-inventory={inventory}", f"--ssh-config={fleet}"
         )
-        assert code == 3, output
+        assert code == EXIT_COULD_NOT_CHECK, output
         # testinfra names these hosts ansible://NAME; they are reached over ssh all the same.
         renamed = {host.replace("ansible://", "ssh://"): value for host, value in summary(document).items()}
         assert renamed == EXPECTED, output
@@ -118,7 +120,7 @@ class TestFleet:
             )
         finally:
             refhost.freeze("fleet-2", frozen=False)
-        assert code == 3, output
+        assert code == EXIT_COULD_NOT_CHECK, output
         assert summary(document)["ssh://fleet-1"] == ("READY", None, 1)
         verdict, unreachable, _ = summary(document)["ssh://fleet-2"]
         assert (verdict, unreachable) == ("UNREACHABLE", "unreachable")

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
+from phoenix_compliance.run.reporter import EXIT_COULD_NOT_CHECK, EXIT_NOT_READY
+
 pytest_plugins = ["pytester"]
 
 CHECKS = """
@@ -100,12 +102,14 @@ class TestFailureOutput:
 
     def test_exit_code_is_non_zero_when_a_check_fails(self, pytester: pytest.Pytester) -> None:
         pytester.makepyfile(test_checks=CHECKS)
-        assert run(pytester, "--phase=2").ret == pytest.ExitCode.TESTS_FAILED
+        assert run(pytester, "--phase=2").ret == EXIT_NOT_READY
         assert run(pytester, "--phase=security").ret == pytest.ExitCode.OK
 
 
 class TestUnreachableHost:
-    def test_one_clear_line_per_check_and_the_host_marked(self, pytester: pytest.Pytester, tmp_path: Path) -> None:
+    def test_one_line_for_the_host_and_every_check_could_not_check(
+        self, pytester: pytest.Pytester, tmp_path: Path
+    ) -> None:
         from conftest import REPO
 
         reports = tmp_path / "reports"
@@ -115,15 +119,18 @@ class TestUnreachableHost:
             f"--reports-dir={reports}",
             "--probe-timeout=10",
         )
-        assert result.ret == 3  # a host unreachable
+        assert result.ret == EXIT_COULD_NOT_CHECK  # a host unreachable
         result.stdout.fnmatch_lines(
             [
-                "PHX-1.01 ssh://127.0.0.1 unreachable: *Connection refused*",
                 "*migration readiness*",
                 "ssh://127.0.0.1: phase 1: UNREACHABLE",
                 "  unreachable: *Connection refused*",
+                "verdict: UNREACHABLE",
             ]
         )
+        result.stdout.fnmatch_lines(["*13 could not check in*"])
+        document = json.loads(next(reports.glob("*.json")).read_text())
+        assert {r["outcome"] for r in document["results"]} == {"could not check"}
         result.stdout.no_fnmatch_line("*Traceback*")
         result.stdout.no_fnmatch_line("*RuntimeError*")
 
@@ -210,7 +217,7 @@ def test_five():
 """
         )
         result = run(pytester, "--phase=1,2,3")
-        assert result.ret == 1
+        assert result.ret == EXIT_NOT_READY
         result.stdout.fnmatch_lines(["local: phase 1: READY, phase 2: NOT READY, phase 3: NOT READY"])
 
 
@@ -241,7 +248,7 @@ class TestWaivers:
         waivers = pytester.path / "waivers.yaml"
         waivers.write_text(WAIVERS.replace("2999-12-31", "2020-01-31"))
         result = run(pytester, "--phase=2", f"--waivers={waivers}")
-        assert result.ret == 1
+        assert result.ret == EXIT_NOT_READY
         result.stdout.fnmatch_lines(
             [
                 "local: phase 2: NOT READY",
@@ -254,7 +261,7 @@ class TestWaivers:
         pytester.makepyfile(test_checks=CHECKS)
         waivers = pytester.path / "waivers.yaml"
         waivers.write_text(WAIVERS.replace("loc*", "ssh://web*"))
-        assert run(pytester, "--phase=2", f"--waivers={waivers}").ret == 1
+        assert run(pytester, "--phase=2", f"--waivers={waivers}").ret == EXIT_NOT_READY
 
     @pytest.mark.parametrize(
         ("text", "message"),
@@ -467,7 +474,7 @@ class TestFilesWithoutHost:
         unit = folder / "phoenix-core.container"
         unit.write_text(unit.read_text().replace("[Service]\n", "[Service]\nRestart=always\n[Container]\nName=x\n"))
         result = self.suite(pytester, "--phase=3", f"--quadlet-dir={folder}")
-        assert result.ret == 1
+        assert result.ret == EXIT_NOT_READY
         result.stdout.fnmatch_lines(["*phoenix-core.container:*: QL013 error: Name= is not a [[]Container[]] key*"])
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from suite_runner import HOST, Guest, run_suite, verdict
 
+from phoenix_compliance.run.reporter import EXIT_NOT_READY
+
 pytestmark = pytest.mark.refhost
 QUADLET_DIR = "/home/phoenix/.config/containers/systemd"
 
@@ -120,7 +122,7 @@ class TestReferenceHostDrifts:
 class TestUnmigratedHost:
     def test_stock_podman_43_is_not_ready_for_quadlet(self, plain_user: str, tmp_path: Path) -> None:
         result = run_suite(tmp_path, f"--podman-user={plain_user}", "--phase=1", paths=("tests/phase1",))
-        assert result.returncode == 1
+        assert result.returncode == EXIT_NOT_READY
         assert "test_podman_version[local]" in result.failed
         assert "expected podman >= 5.0 for phoenix-hydra.pod, got 4.3" in result.output
         assert verdict(result.html) == ["local", "NOT READY"]

@@ -105,7 +105,10 @@ PHASE2_DRIFTS = {
     "container-stopped": Drift(
         [["podman", "stop", "-t0", "phoenix-core"]],
         [["podman", "start", "phoenix-core"], HEALTHY_CORE],
-        {f"test_container_running[phoenix-core-{HOST}]", f"test_endpoint_answers[http://localhost:8080-{HOST}]"},
+        {
+            f"test_container_running[phoenix-core-{HOST}]",
+            f"test_endpoint_answers[phoenix-core-http://localhost:8080-{HOST}]",
+        },
         ["expected phoenix-core running, got exited"],
     ),
     "compose-key-misspelt": Drift(
@@ -123,7 +126,10 @@ PHASE2_DRIFTS = {
     "healthcheck-failing": Drift(
         [sh(f"mv {INDEX} {INDEX}.drift"), UNHEALTHY_CORE],
         [sh(f"mv {INDEX}.drift {INDEX}"), HEALTHY_CORE],
-        {f"test_container_healthy[phoenix-core-{HOST}]", f"test_endpoint_answers[http://localhost:8080-{HOST}]"},
+        {
+            f"test_container_healthy[phoenix-core-{HOST}]",
+            f"test_endpoint_answers[phoenix-core-http://localhost:8080-{HOST}]",
+        },
         ["expected phoenix-core healthy, got unhealthy", "404"],
     ),
     "podman-compose-missing": Drift(
@@ -149,7 +155,10 @@ PHASE2_DRIFTS = {
     "published-port-changed": Drift(
         [["true"], RECREATE_CORE],
         [["true"], RECREATE_CORE],
-        {f"test_published_ports[phoenix-core-{HOST}]", f"test_endpoint_answers[http://localhost:8080-{HOST}]"},
+        {
+            f"test_published_ports[phoenix-core-{HOST}]",
+            f"test_endpoint_answers[phoenix-core-http://localhost:8080-{HOST}]",
+        },
         ["expected phoenix-core to publish 8080:8080/tcp, got 8090:8080/tcp"],
     ),
 }

@@ -72,9 +72,9 @@ class TestPlantedSecrets:
         found = outputs(result, reports)
         assert_clean(found, (HEALTH, ENDPOINT, STDOUT))
         # What was masked is still named: the id, the URL's user and host, the variable.
-        assert "test_endpoint[http://admin:***@localhost:8080]" in result.stdout.str()
+        assert "test_endpoint[phoenix-core-http://admin:***@localhost:8080]" in result.stdout.str()
         assert b"postgresql://app:***@db:5432/app" in found["stdout"]
-        assert b'key="T-1.02 test_endpoint[http://admin:***@localhost:8080]"' in next(
+        assert b'key="T-1.02 test_endpoint[phoenix-core-http://admin:***@localhost:8080]"' in next(
             data for name, data in found.items() if name.endswith(".prom")
         )
 

@@ -2,12 +2,13 @@
 
 HostFacts (host.py) is the one object a check receives; it is composed of:
 
-- groups.py: a probe group, one script run once, its sections looked up by declared name;
-- probes/: the probe scripts and the sections each one declares;
+- groups.py: a probe group, one script run once, its sections looked up by declared name and
+  handed out only when they answered as declared (else CouldNotCheck);
+- probes/: the probe scripts and the sections each one declares, with the exit codes that answer;
 - identity.py: who and what the host is (user, OS, Podman, tools, ids, paths);
 - podman.py: the Podman API's answers (containers, pods, inspect documents);
 - containers.py: the parts of API documents the checks judge (health, ports, labels);
-- endpoints.py: the stack's endpoints, asked from the suite or from the host;
+- endpoints.py: the stack's endpoints, asked on the checked host itself;
 - files.py: the compose file and the Quadlet folder, from the host or a local override;
 - systemd.py: the user's systemd (the generator, the target, the units' states);
 - security.py: the security probe read (Docker's remains, kernel settings, ownership).

@@ -1,16 +1,56 @@
 """A probe group: one probe script, run once per host, its sections looked up by name.
 
 A group remembers how its run ended: the sections, or the HostUnreachable that every
-later lookup raises again without running the script a second time. Only a section
-the script declares can be asked for; any other name is the suite's own bug.
+later lookup raises again without running the script a second time (a group that runs
+after another remembers that one's failure as its own). Only a section the script
+declares can be asked for; any other name is the suite's own bug.
+
+A section is handed out only when it is an answer its declaration expects (its exit code,
+and output where output is due); anything else raises CouldNotCheck, which the outcome
+layer shows as "could not check" with the reason, so no check mistakes a probe that
+timed out, a missing program or an empty output for a fact about the host.
 """
 
 from __future__ import annotations
 
-from phoenix_compliance.facts.probes import Probe
+from phoenix_compliance.facts.probes import Expect, Probe
 from phoenix_compliance.transport.runner import HostRunner, HostUnreachable, Section
 
 MISSING = "probe section missing"
+
+
+class CouldNotCheck(Exception):
+    """A fact a check needs could not be gathered; the check is neither passed nor failed."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(f"{what}: {reason}")
+        self.what = what
+        self.reason = reason
+
+
+def unreadable(section: Section, what: str) -> CouldNotCheck:
+    """A section that answered but cannot be read as `what`."""
+    shown = " ".join((section.out or section.err).split())[:120] or "no output"
+    return CouldNotCheck(f"probe section {section.name}", f"unreadable as {what}: {shown!r}")
+
+
+def gathered(section: Section, expect: Expect, where: str = "") -> Section:
+    """The section when it is an answer `expect` allows; else raise CouldNotCheck saying why
+    (`where`: the script and host, for the reason)."""
+    what = f"probe section {section.name}{' (' + where + ')' if where else ''}"
+    if section.err == MISSING and section.rc == 127 and not section.out:
+        raise CouldNotCheck(what, "the probe script did not print it")
+    if section.rc not in expect.codes:
+        said = section.describe_failure()
+        detail = section.err.strip().splitlines()
+        if section.rc in (126, 127) and detail:
+            said += f" ({detail[-1]})"
+        raise CouldNotCheck(what, f"{said}; expected {expect.describe()}")
+    # A program that printed nothing at all did not say anything (stderr counts: Quadlet's
+    # generator says "No files parsed" there).
+    if section.rc == 0 and not expect.empty_ok and not (section.out.strip() or section.err.strip()):
+        raise CouldNotCheck(what, "exit 0 but no output")
+    return section
 
 
 class ProbeGroup:
@@ -45,22 +85,28 @@ class ProbeGroup:
     def sections(self) -> dict[str, Section]:
         """Every section the script printed; raise the host's HostUnreachable, remembered."""
         if self._failure is not None:
-            raise self._failure
+            # A fresh exception each time: re-raising the one remembered would grow its
+            # traceback by every lookup (and pytest formats all of it, once per check).
+            raise HostUnreachable(self._failure.host_id, self._failure.reason) from None
         if self._sections is None:
-            if self.after is not None:
-                self.after.sections()
             try:
+                if self.after is not None:
+                    self.after.sections()
                 self._sections = self.runner.run_script(self.script, self.probe.body(), self.env)
             except HostUnreachable as exc:
                 self._failure = exc
                 raise
         return self._sections
 
-    def section(self, name: str) -> Section:
-        """A declared section; one the script did not print reads as a failure (rc 127)."""
+    def raw(self, name: str) -> Section:
+        """A declared section as printed, whatever it answered (rc 127 when the script did not print it)."""
         if name not in self.declared:
             raise KeyError(f"{self.script} declares no section {name!r} (it declares {', '.join(self.declared)})")
         return self.sections().get(name, Section(name, 127, "", MISSING))
+
+    def section(self, name: str) -> Section:
+        """A declared section that answered as declared; raise CouldNotCheck otherwise."""
+        return gathered(self.raw(name), self.probe.expect[name], f"{self.script} on {self.runner.host_id}")
 
 
 class GroupReader:

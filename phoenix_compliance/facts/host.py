@@ -57,7 +57,7 @@ class HostFacts:
         )
         self.host = HostIdentity(base, stack, manifest, self.host_id)
         self.podman = PodmanFacts(self.host, self.reach, manifest, runner.timeout)
-        self.endpoints = EndpointProbe(runner, manifest, self.reach)
+        self.endpoints = EndpointProbe(runner, manifest, after=base)
         self.files = FileSources(stack, quadlet_probe, manifest, self.host_id, compose_override, quadlet_override)
         self.systemd = UserSystemd(quadlet_probe, manifest.target)
         self.security = SecurityFacts(ProbeGroup(runner, probes.SECURITY, {}, after=base))

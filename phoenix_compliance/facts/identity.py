@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from phoenix_compliance.facts.groups import GroupReader, ProbeGroup
+from phoenix_compliance.facts.groups import CouldNotCheck, GroupReader, ProbeGroup, unreadable
 from phoenix_compliance.facts.systemd import UnitSwitches
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.transport.runner import Section
@@ -25,11 +25,15 @@ class PathStat:
 
 
 def parse_stat(section: Section) -> PathStat | None:
-    """A `stat -c '%U|%u|%a|%F|%n'` line, or None when stat failed."""
+    """A `stat -c '%U|%u|%a|%F|%n'` line, or None when the path is absent (stat's exit 1);
+    raise CouldNotCheck when the line cannot be read."""
     if not section.ok:
         return None
-    owner, uid, mode, kind, path = section.out.strip().split("|", 4)
-    return PathStat(owner, int(uid), int(mode, 8), kind, path)
+    try:
+        owner, uid, mode, kind, path = section.out.strip().split("|", 4)
+        return PathStat(owner, int(uid), int(mode, 8), kind, path)
+    except ValueError:
+        raise unreadable(section, "a stat line (owner|uid|mode|kind|path)") from None
 
 
 def parse_version(text: str) -> tuple[int, ...] | None:
@@ -84,17 +88,24 @@ class HostIdentity(GroupReader):
         self.host_id = host_id
 
     @cached_property
+    def _whoami(self) -> tuple[str, int, str]:
+        section = self.section("whoami")
+        lines = section.out.splitlines()
+        if len(lines) < 2 or not lines[1].strip().isdigit():
+            raise unreadable(section, "user, uid and home")
+        return lines[0], int(lines[1]), lines[2] if len(lines) > 2 else f"/home/{lines[0]}"
+
+    @property
     def user(self) -> str:
-        return self.section("whoami").out.splitlines()[0]
+        return self._whoami[0]
 
-    @cached_property
+    @property
     def uid(self) -> int:
-        return int(self.section("whoami").out.splitlines()[1])
+        return self._whoami[1]
 
-    @cached_property
+    @property
     def home(self) -> str:
-        lines = self.section("whoami").out.splitlines()
-        return lines[2] if len(lines) > 2 else f"/home/{self.user}"
+        return self._whoami[2]
 
     def where(self, what: str) -> str:
         """How evidence names its source: 'podman info as ops on ssh://web1'."""
@@ -113,14 +124,19 @@ class HostIdentity(GroupReader):
 
     @cached_property
     def podman_version(self) -> tuple[int, ...] | None:
+        """Podman's version, or None when podman is not installed; raise CouldNotCheck when
+        `podman version` answered something that is not a version."""
         section = self.section("podman_version")
         if not section.ok:
             return None
         try:
             payload = json.loads(section.out)
-            return parse_version(str(payload["Client"]["Version"]))
+            version = parse_version(str(payload["Client"]["Version"]))
         except (ValueError, KeyError, TypeError):
-            return parse_version(section.out)
+            version = parse_version(section.out)
+        if version is None:
+            raise unreadable(section, "a Podman version")
+        return version
 
     @property
     def podman_version_text(self) -> str:
@@ -128,15 +144,16 @@ class HostIdentity(GroupReader):
         return ".".join(map(str, version)) if version else "not installed"
 
     @cached_property
-    def podman_info(self) -> dict[str, Any] | None:
+    def podman_info(self) -> dict[str, Any]:
+        """`podman info` as JSON; raise CouldNotCheck when it did not answer one."""
         section = self.section("podman_info")
-        if not section.ok:
-            return None
         try:
             payload = json.loads(section.out)
         except ValueError:
-            return None
-        return payload if isinstance(payload, dict) else None
+            payload = None
+        if not isinstance(payload, dict):
+            raise unreadable(section, "podman info JSON")
+        return payload
 
     def info_value(self, *path: str) -> Any:
         node: Any = self.podman_info
@@ -169,6 +186,8 @@ class HostIdentity(GroupReader):
     def linger(self) -> Linger:
         loginctl = self.section("linger_loginctl")
         said = loginctl.out.strip() if loginctl.ok else loginctl.describe_failure()
+        if loginctl.ok and not said.startswith("Linger="):
+            raise unreadable(loginctl, "Linger=yes|no")
         return Linger(self.section("linger_file").ok, said)
 
     def id_ranges(self, kind: str) -> list[IdRange]:
@@ -192,6 +211,12 @@ class HostIdentity(GroupReader):
         """Host facts for the report's header; safe on an unreachable host."""
         if self.probe.failure is not None or not self.probe.probed:
             return {}
+        try:
+            return self._summary()
+        except CouldNotCheck:
+            return {}
+
+    def _summary(self) -> dict[str, str]:
         return {
             "OS": self.os_name,
             "Kernel": self.kernel,

@@ -11,6 +11,7 @@ from phoenix_compliance.facts.identity import HostIdentity
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.transport import podman_api
 from phoenix_compliance.transport.reach import Reach
+from phoenix_compliance.transport.runner import HostUnreachable
 
 
 class PodmanFacts:
@@ -32,7 +33,11 @@ class PodmanFacts:
         return self.reach.open_api(socket, self.identity.host_id, timeout=self.timeout / 4, wait=self.timeout / 2)
 
     def client(self) -> podman_api.PodmanApi:
-        """The API client; raise ApiUnavailable when the host's socket cannot be reached."""
+        """The API client; raise HostUnreachable when the host is out of reach (its API is
+        not tried), ApiUnavailable when its socket cannot be reached."""
+        unreachable = self.identity.probe.runner.unreachable
+        if unreachable is not None:
+            raise HostUnreachable(unreachable.host_id, unreachable.reason)
         with self._lock:
             client = self._client
         if isinstance(client, podman_api.ApiUnavailable):

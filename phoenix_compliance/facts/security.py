@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from phoenix_compliance.facts.groups import GroupReader
+from phoenix_compliance.facts.groups import GroupReader, unreadable
 from phoenix_compliance.facts.identity import PathStat, parse_stat
 
 
@@ -26,28 +26,49 @@ class DockerCommand:
 class SecurityFacts(GroupReader):
     """The security probe read."""
 
-    def unprivileged_port_start(self, default: int) -> int:
-        """net.ipv4.ip_unprivileged_port_start, or `default` when it could not be read."""
+    @property
+    def unprivileged_port_start(self) -> int:
+        """net.ipv4.ip_unprivileged_port_start as the host says it."""
         section = self.section("unprivileged_port_start")
-        return int(section.out.strip()) if section.ok and section.out.strip().isdigit() else default
+        if not section.out.strip().isdigit():
+            raise unreadable(section, "a port number")
+        return int(section.out.strip())
 
-    def unprivileged_port_start_value(self) -> int:
-        """The sysctl's value as printed; raise ValueError when it is not a number."""
-        return int(self.section("unprivileged_port_start").out.strip())
+    @property
+    def root_access(self) -> str:
+        """How the checked account can read root's containers: root, sudo, or none."""
+        section = self.section("root_access")
+        access = section.out.strip()
+        if access not in ("root", "sudo", "none"):
+            raise unreadable(section, "root, sudo or none")
+        return access
 
     def rootful_container_names(self) -> set[str]:
         """Names of root's containers (`podman ps -a --format json` run as root)."""
-        return {n for c in json.loads(self.section("rootful_ps").out or "[]") for n in c.get("Names") or []}
+        section = self.section("rootful_ps")
+        try:
+            listed = json.loads(section.out)
+            return {str(n) for c in listed for n in c.get("Names") or []}
+        except (ValueError, TypeError, AttributeError):
+            raise unreadable(section, "podman ps JSON") from None
 
     @property
     def docker_states(self) -> list[str]:
         """`systemctl is-active docker.service docker.socket`, one word each."""
-        return self.section("docker_active").out.split()
+        section = self.section("docker_active")
+        states = section.out.split()
+        if len(states) != 2:
+            raise unreadable(section, "two unit states")
+        return states
 
     @property
     def docker_sockets(self) -> list[str]:
         """Each Docker socket path that exists, as `PATH -> TARGET`."""
-        return self.section("docker_sock").out.strip().splitlines()
+        section = self.section("docker_sock")
+        lines = section.out.strip().splitlines()
+        if not all(line.endswith(" absent") or " -> " in line for line in lines):
+            raise unreadable(section, "PATH -> TARGET or PATH absent lines")
+        return [line for line in lines if not line.endswith(" absent")]
 
     @property
     def foreign_docker_sockets(self) -> list[str]:
@@ -66,8 +87,12 @@ class SecurityFacts(GroupReader):
 
     @property
     def docker_host(self) -> str:
-        """DOCKER_HOST in a login shell of the user ("" when unset)."""
-        return self.section("docker_host_login").out.strip()
+        """DOCKER_HOST in a login shell of the user ("" when unset), from the probe's marked line."""
+        section = self.section("docker_host_login")
+        marked = [line for line in section.out.splitlines() if line.startswith("DOCKER_HOST=")]
+        if not marked:
+            raise unreadable(section, "a DOCKER_HOST= line")
+        return marked[-1].removeprefix("DOCKER_HOST=").strip()
 
     @property
     def docker_host_lines(self) -> str:

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 
-from phoenix_compliance.facts.groups import GroupReader, ProbeGroup
+from phoenix_compliance.facts.groups import GroupReader, ProbeGroup, unreadable
 from phoenix_compliance.transport.runner import Section
 
 
@@ -22,6 +22,23 @@ class UnitSwitches:
     @property
     def enabled_state(self) -> str:
         return self.enabled.out.strip()
+
+    @property
+    def enabled_at_boot(self) -> bool:
+        """is-enabled said exactly `enabled`: the unit's own [Install] section hooked it into a
+        target, so the user's manager starts it at every boot. Its other exit-0 states do not
+        promise that: enabled-runtime is gone at reboot, static and indirect units start only
+        when something else pulls them in, generated and transient ones are not the user's."""
+        return self.enabled.rc == 0 and self.enabled_state == "enabled"
+
+    @property
+    def active_now(self) -> bool:
+        return self.active.rc == 0 and self.active.out.strip() == "active"
+
+    @property
+    def up(self) -> bool:
+        """Enabled at boot and active now."""
+        return self.enabled_at_boot and self.active_now
 
     @property
     def said(self) -> str:
@@ -93,13 +110,17 @@ class UserSystemd(GroupReader):
 
     @property
     def generator(self) -> GeneratorRun:
-        return GeneratorRun(self.section("generator_path").out, self.section("generator_dryrun"))
+        """The generator and its dry run; the probe runs the dry run only when it found one."""
+        path = self.section("generator_path").out.strip()
+        if path == "none":
+            return GeneratorRun("", Section("generator_dryrun", 127, "", "no generator installed"))
+        return GeneratorRun(path, self.section("generator_dryrun"))
 
     @cached_property
     def quadlet_list(self) -> list[ListedQuadlet] | None:
         """`podman quadlet list` (Podman 5.6 and later), or None where this Podman has no such
         command or its answer cannot be read: it is evidence beside the dry run, not a verdict."""
-        section = self.section("quadlet_list")
+        section = self.probe.raw("quadlet_list")
         if not section.ok:
             return None
         try:
@@ -122,9 +143,12 @@ class UserSystemd(GroupReader):
     @cached_property
     def unit_states(self) -> dict[str, dict[str, str]]:
         """systemctl --user show of the expected services, by unit name."""
+        section = self.section("units_show")
         states: dict[str, dict[str, str]] = {}
-        for block in self.section("units_show").out.split("\n\n"):
+        for block in section.out.split("\n\n"):
             fields = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
             if "Id" in fields:
                 states[fields["Id"]] = fields
+        if not states:
+            raise unreadable(section, "systemctl show blocks with Id=")
         return states

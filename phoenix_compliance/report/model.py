@@ -9,10 +9,27 @@ from dataclasses import dataclass, field
 
 from phoenix_compliance.catalogue import BLOCKING, PHASES
 
+# A check's outcome (README "Gates and exit codes"):
+# passed / failed: judged from facts that were read; waived: a failure a live waiver covers;
+# not applicable: the host truly lacks the subject (no SELinux), decided from facts that were read;
+# could not check: a fact it needs could not be gathered (probe timed out, program missing,
+#   output empty or unreadable, the API or the host unreachable); blocks like a failure;
+# error: the suite itself broke (a bug, a missing resource), traceback in the log; never the host's;
+# skipped: not run, for a reason given (opt-in, or a check it depends on).
 PASSED, FAILED, ERROR, SKIPPED, WAIVED = "passed", "failed", "error", "skipped", "waived"
-# A check whose subject the host does not have (no SELinux): neither pass nor failure.
 NOT_APPLICABLE = "not applicable"
-READY, NOT_READY, NOT_RUN, UNREACHABLE = "READY", "NOT READY", "NOT RUN", "UNREACHABLE"
+COULD_NOT_CHECK = "could not check"
+OUTCOMES = (PASSED, FAILED, WAIVED, NOT_APPLICABLE, COULD_NOT_CHECK, ERROR, SKIPPED)
+# A phase's verdict, the worst first: a failure seen beats what could not be seen.
+NOT_READY, UNREACHABLE, NOT_CHECKED, PARTIAL, READY, NOT_RUN = (
+    "NOT READY",
+    "UNREACHABLE",
+    "COULD NOT CHECK",
+    "PARTIAL",
+    "READY",
+    "NOT RUN",
+)
+VERDICTS = (NOT_READY, UNREACHABLE, NOT_CHECKED, PARTIAL, READY, NOT_RUN)
 
 PHASE_TITLES = {
     "1": "Phase 1: base install",
@@ -36,6 +53,8 @@ class CheckResult:
     duration: float = 0.0
     # The waiver that applied (or had expired): justification, expires, where, expired.
     waiver: dict[str, str | bool] | None = None
+    # What the result is about: the check's unit, service or endpoint ("" for a check of the host).
+    subject: str = ""
 
     @property
     def key(self) -> str:
@@ -44,11 +63,14 @@ class CheckResult:
 
     @property
     def failed(self) -> bool:
-        return self.outcome in (FAILED, ERROR)
+        """Not passed for the gate: failed, could not be checked, or the suite broke."""
+        return self.outcome in (FAILED, COULD_NOT_CHECK, ERROR)
 
     @property
     def blocking(self) -> bool:
-        return self.failed and self.severity in BLOCKING
+        """Blocks its phase: a critical or high failure or could-not-check, or any suite error
+        (an unjudged check cannot let a phase through)."""
+        return self.outcome == ERROR or (self.failed and self.severity in BLOCKING)
 
 
 @dataclass
@@ -58,6 +80,14 @@ class HostReport:
     unreachable: str | None = None
     commands_run: int = 0
     results: list[CheckResult] = field(default_factory=list)
+    # How many checks (check x parameters) of each phase the run would have had without a
+    # narrowing selection (-k, -m, a node id, --deselect, --lf); a phase that ran fewer is PARTIAL.
+    expected: dict[str, int] = field(default_factory=dict)
+
+    def coverage(self, phase: str) -> tuple[int, int]:
+        """(checks run, checks of the phase) for this host."""
+        ran = sum(1 for r in self.results if r.phase == phase)
+        return ran, max(self.expected.get(phase, 0), ran)
 
     def phase_results(self, phase: str) -> list[CheckResult]:
         order = {PASSED: 4, NOT_APPLICABLE: 3, WAIVED: 2, SKIPPED: 1}
@@ -69,27 +99,47 @@ class HostReport:
         )
 
     def verdicts(self, phases: tuple[str, ...]) -> dict[str, str]:
-        """Phase N is READY when every critical and high check of it passed and
-        the phase before it (when it was run) is READY too; security stands alone."""
+        """Phase N is READY when every check of it ran, every critical and high one passed
+        (or is waived), and the phase before it (when it was run) is READY too; else the
+        worst of: NOT READY (a blocking failure), COULD NOT CHECK (a blocking check could not
+        be checked, or the suite broke), PARTIAL (a selection left checks out). Security
+        stands alone. An unreachable host is UNREACHABLE in every phase it was to run."""
         verdicts: dict[str, str] = {}
         previous: str | None = None
         for phase in phases:
             results = [r for r in self.results if r.phase == phase]
+            ran, total = self.coverage(phase)
             if not results:
                 verdicts[phase] = NOT_RUN
             elif self.unreachable is not None:
                 verdicts[phase] = UNREACHABLE
-            elif any(r.blocking for r in results) or (phase != "security" and previous == NOT_READY):
-                verdicts[phase] = NOT_READY
             else:
-                verdicts[phase] = READY
+                own = READY
+                if ran < total:
+                    own = PARTIAL
+                if any(r.blocking and r.outcome != FAILED for r in results):
+                    own = NOT_CHECKED
+                if any(r.blocking and r.outcome == FAILED for r in results):
+                    own = NOT_READY
+                if phase != "security" and previous is not None:
+                    own = worst(own, previous)
+                verdicts[phase] = own
             if phase != "security":
                 previous = verdicts[phase] if verdicts[phase] != NOT_RUN else previous
         return verdicts
 
+    def partial_phases(self, phases: tuple[str, ...]) -> list[str]:
+        """The phases a selection left checks out of (none of them run counts too)."""
+        return [p for p in phases if self.coverage(p)[0] < self.coverage(p)[1]]
+
     def findings(self) -> list[CheckResult]:
         """Failures that do not block a gate (medium and low)."""
         return [r for r in self.results if r.failed and not r.blocking]
+
+
+def worst(*verdicts: str) -> str:
+    """The worst of some verdicts (NOT RUN counts as nothing)."""
+    return min(verdicts, key=VERDICTS.index)
 
 
 def _severity_rank(severity: str) -> int:
@@ -124,6 +174,8 @@ class RunReport:
     hosts: dict[str, HostReport] = field(default_factory=dict)
     finished: str = ""
     signoff: Signoff | None = None
+    # Why a --signoff given was not recorded (a PARTIAL phase), or None.
+    signoff_refused: str | None = None
     expired_waivers: list[str] = field(default_factory=list)
     compared_with: str | None = None
     changes: list[Change] = field(default_factory=list)
@@ -141,9 +193,29 @@ class RunReport:
     def any_unreachable(self) -> bool:
         return any(host.unreachable for host in self.hosts.values())
 
+    @property
+    def suite_errors(self) -> list[CheckResult]:
+        return [r for host in self.hosts.values() for r in host.results if r.outcome == ERROR]
+
+    @property
+    def partial(self) -> list[str]:
+        """'HOST phase N (n of m checks)' for every phase a selection left checks out of."""
+        notes = []
+        for host in self.hosts.values():
+            for phase in host.partial_phases(self.shown_phases):
+                ran, total = host.coverage(phase)
+                notes.append(f"{host.host} phase {phase} ({ran} of {total} checks)")
+        return notes
+
+    def run_verdict(self) -> str:
+        """The run's verdict: the worst phase verdict of any host, PARTIAL when a selection left
+        a whole phase out, READY only when every chosen phase of every host ran whole and READY."""
+        cells = [v for host in self.hosts.values() for v in host.verdicts(self.shown_phases).values()]
+        found = [v for v in cells if v != NOT_RUN]
+        if not found:
+            return NOT_RUN
+        verdict = worst(*found)
+        return worst(verdict, PARTIAL) if self.partial else verdict
+
     def all_ready(self) -> bool:
-        return bool(self.hosts) and all(
-            verdict in (READY, NOT_RUN)
-            for host in self.hosts.values()
-            for verdict in host.verdicts(self.shown_phases).values()
-        )
+        return bool(self.hosts) and self.run_verdict() == READY

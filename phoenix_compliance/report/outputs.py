@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from phoenix_compliance.redact import redact_data
-from phoenix_compliance.report.model import ERROR, FAILED, NOT_APPLICABLE, SKIPPED, Change, RunReport
+from phoenix_compliance.report.model import (
+    COULD_NOT_CHECK,
+    ERROR,
+    FAILED,
+    NOT_APPLICABLE,
+    SKIPPED,
+    Change,
+    RunReport,
+)
 
 FORMAT = "phoenix-compliance/1"
 # Fields of the JSON that the digest cannot cover: the digest itself and its signature.
@@ -35,6 +43,9 @@ def _document(run: RunReport) -> dict[str, Any]:
             "stack_sha256": run.stack_digest,
             "phases": list(phases),
             "signoff": asdict(run.signoff) if run.signoff else None,
+            "signoff_refused": run.signoff_refused,
+            "verdict": run.run_verdict(),
+            "partial": run.partial,
             "expired_waivers": run.expired_waivers,
             "compared_with": run.compared_with,
         },
@@ -44,6 +55,8 @@ def _document(run: RunReport) -> dict[str, Any]:
                 "unreachable": host.unreachable,
                 "commands_run": host.commands_run,
                 "verdicts": host.verdicts(phases),
+                # checks run and checks of the phase; fewer run is a PARTIAL phase.
+                "coverage": {phase: list(host.coverage(phase)) for phase in phases},
             }
             for host in run.hosts.values()
         },
@@ -55,6 +68,7 @@ def _document(run: RunReport) -> dict[str, Any]:
                 "phase": result.phase,
                 "severity": result.severity,
                 "title": result.title,
+                "subject": result.subject,
                 "outcome": result.outcome,
                 "evidence": result.evidence,
                 "remediation": result.remediation,
@@ -92,7 +106,7 @@ def to_prometheus(run: RunReport, timestamp: float) -> str:
     """A node_exporter textfile: gates, checks and reachability per host."""
     phases = run.shown_phases
     lines = [
-        "# HELP phoenix_phase_ready 1 when the phase gate is READY for the host, 0 otherwise.",
+        "# HELP phoenix_phase_ready 1 when the phase gate is READY for the host, 0 otherwise (PARTIAL included).",
         "# TYPE phoenix_phase_ready gauge",
     ]
     for host in run.hosts.values():
@@ -103,7 +117,17 @@ def to_prometheus(run: RunReport, timestamp: float) -> str:
                     f"{1 if verdict == 'READY' else 0}"
                 )
     lines += [
-        "# HELP phoenix_check_passed 1 when the check passed (or is waived), 0 when it failed.",
+        "# HELP phoenix_phase_partial 1 when a selection left checks of the phase out (n of m ran).",
+        "# TYPE phoenix_phase_partial gauge",
+    ]
+    for host in run.hosts.values():
+        for phase in phases:
+            ran, total = host.coverage(phase)
+            if total:
+                labels = f'host="{_label(host.host)}",phase="{phase}",ran="{ran}",of="{total}"'
+                lines.append(f"phoenix_phase_partial{{{labels}}} {1 if ran < total else 0}")
+    lines += [
+        "# HELP phoenix_check_passed 1 when the check passed (or is waived), 0 when it failed or could not be checked.",
         "# TYPE phoenix_check_passed gauge",
     ]
     for host in run.hosts.values():
@@ -166,7 +190,7 @@ def load_previous(path: Path) -> dict[str, dict[str, str]]:
 
 def compare(run: RunReport, previous: dict[str, dict[str, str]]) -> list[Change]:
     """Newly failing, fixed, new and removed checks, per host."""
-    bad = (FAILED, ERROR)
+    bad = (FAILED, ERROR, COULD_NOT_CHECK)
     changes: list[Change] = []
     for host in run.hosts.values():
         before = previous.get(host.host, {})

@@ -3,9 +3,11 @@
 - `options`: the command-line options of the suite.
 - `state`: the run's state (RunState under a StashKey), built from the options and the user's files.
 - `hosts`: a host's id as the report names it, from testinfra's host or a collected check.
-- `selection`: which checks run (--phase, files-only phases) and their parameters from the manifest.
-- `outcome`: a check's pytest report turned into outcome and evidence, waivers applied.
-- `reporter`: the report model filled on the process that writes it, the files written, the exit code.
+- `selection`: which checks run (--phase, files-only phases), their parameters from the manifest, and
+  how many each phase has before -k/-m/--lf narrow the run (a phase that ran fewer is PARTIAL).
+- `outcome`: a check's pytest report turned into outcome and evidence (`classify`), waivers applied.
+- `reporter`: the report model filled on the process that writes it, the files written, the exit code
+  (EXIT_CODES, the README's table).
 - `writers`: one entry per output file (HTML seal, JUnit, JSON, Prometheus): suffix, path and writer.
 - `summary`: the readiness section of the terminal summary.
 - `xdist_hooks`, `html_hooks`: hooks of pytest-xdist and pytest-html, registered only when those are active.

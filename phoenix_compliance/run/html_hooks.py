@@ -27,6 +27,7 @@ class HtmlReportHooks:
         cells.insert(2, '<th class="sortable" data-column-type="severity">Severity</th>')
 
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
-        properties = dict(report.user_properties)
+        # A collection error's row is a CollectReport, which has no user properties.
+        properties = dict(getattr(report, "user_properties", []))
         cells.insert(1, f'<td class="col-check">{properties.get("check_id", "")}</td>')
         cells.insert(2, f'<td class="col-severity">{properties.get("severity", "")}</td>')

@@ -1,5 +1,11 @@
 """A check's pytest report turned into the report's outcome and evidence, where the check ran.
 
+What a check raised decides its outcome, in one place (`classify`): an assertion or
+pytest.fail is a failure; CouldNotCheck (facts), ApiUnavailable (the API) and HostUnreachable
+(the host) are "could not check"; pytest.skip is not applicable or skipped; anything else is
+an error of the suite itself, its traceback kept in the log. So a check body reads as a
+sentence and never decides how a missing fact is shown.
+
 The judgement travels on the report (`report.phoenix`), which pytest-xdist carries to the
 controller; evidence is redacted here, at the boundary, before anything shows or stores it.
 """
@@ -12,13 +18,27 @@ import pytest
 
 from phoenix_compliance.catalogue import CheckSpec
 from phoenix_compliance.checks import NOT_APPLICABLE_PREFIX, spec_of
+from phoenix_compliance.facts.groups import CouldNotCheck
 from phoenix_compliance.parsers import waivers as waivers_module
+from phoenix_compliance.parsers.manifest import Endpoint
 from phoenix_compliance.parsers.waivers import Waiver
 from phoenix_compliance.redact import redact
-from phoenix_compliance.report.model import ERROR, FAILED, NOT_APPLICABLE, PASSED, SKIPPED, WAIVED
+from phoenix_compliance.report.model import (
+    COULD_NOT_CHECK,
+    ERROR,
+    FAILED,
+    NOT_APPLICABLE,
+    PASSED,
+    SKIPPED,
+    WAIVED,
+)
 from phoenix_compliance.run.hosts import item_host
 from phoenix_compliance.run.state import STATE
+from phoenix_compliance.transport.podman_api import ApiUnavailable
 from phoenix_compliance.transport.runner import HostUnreachable
+
+# What a check may raise when a fact it needs could not be gathered.
+NOT_GATHERED = (CouldNotCheck, ApiUnavailable, HostUnreachable)
 
 # What a check saw (the `observed` fixture), shown as its evidence when it passes.
 OBSERVED = pytest.StashKey[list[str]]()
@@ -39,11 +59,24 @@ def judge(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestRep
         _record(item, call, report, spec, host_id)
 
 
-def _failure_text(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
-    text = str(excinfo.value)
-    # Drop pytest's re-written assertion detail; the message is the evidence.
-    text = text.split("\nassert ", 1)[0]
-    return text.strip() or excinfo.typename
+def classify(error: BaseException | None) -> tuple[str, str]:
+    """The outcome and evidence of a check that raised `error` (None: it returned)."""
+    if error is None:
+        return PASSED, ""
+    if isinstance(error, pytest.skip.Exception):
+        evidence = str(error).removeprefix("Skipped: ")
+        if evidence.startswith(NOT_APPLICABLE_PREFIX):
+            return NOT_APPLICABLE, evidence.removeprefix(NOT_APPLICABLE_PREFIX)
+        return SKIPPED, evidence
+    if isinstance(error, ApiUnavailable):
+        return COULD_NOT_CHECK, f"the Podman API: {error}"
+    if isinstance(error, NOT_GATHERED):
+        return COULD_NOT_CHECK, str(error)
+    if isinstance(error, (AssertionError, pytest.fail.Exception)):
+        # Drop pytest's re-written assertion detail; the message is the evidence.
+        text = str(error).split("\nassert ", 1)[0].strip()
+        return FAILED, text or type(error).__name__
+    return ERROR, f"suite error: {type(error).__name__}: {error}"
 
 
 def _record(
@@ -58,31 +91,32 @@ def _record(
     state = item.config.stash[STATE]
     excinfo = call.excinfo
     unreachable = None
+    # A subject may be an endpoint URL with credentials in it: masked like the evidence.
+    subject = redact(subject_of(item))
     if report.passed:
         notes: list[str] = item.stash.get(OBSERVED, [])
         outcome, evidence = PASSED, "\n".join(notes)
-    elif report.skipped:
-        evidence = str(excinfo.value) if excinfo is not None else "skipped"
-        evidence = evidence.removeprefix("Skipped: ")
-        outcome = NOT_APPLICABLE if evidence.startswith(NOT_APPLICABLE_PREFIX) else SKIPPED
-        evidence = evidence.removeprefix(NOT_APPLICABLE_PREFIX)
-    elif excinfo is not None and isinstance(excinfo.value, HostUnreachable):
-        outcome, evidence = ERROR, str(excinfo.value)
-        unreachable = excinfo.value.reason
-        # One line per check, never a traceback: the host is the problem, not the check.
-        report.longrepr = f"{spec.id} {evidence}"
-    elif excinfo is not None and excinfo.errisinstance((AssertionError, pytest.fail.Exception)):
-        outcome, evidence = FAILED, _failure_text(excinfo)
-        report.longrepr = f"{spec.id} [{spec.severity}] {spec.title}\n  {evidence}\n  remediation: {spec.remediation}"
+    elif excinfo is None:
+        outcome, evidence = ERROR, "suite error: the check failed without an exception"
     else:
-        outcome = ERROR if call.when == "setup" else FAILED
-        evidence = _failure_text(excinfo) if excinfo is not None else "failed"
+        outcome, evidence = classify(excinfo.value)
+    error = excinfo.value if excinfo is not None else None
+    if isinstance(error, HostUnreachable):
+        unreachable = error.reason
+    named = f"{spec.id} [{spec.severity}] {spec.title}{f' ({subject})' if subject else ''}"
+    if outcome == COULD_NOT_CHECK:
+        # One line per check, never a traceback: the facts are missing, not the check.
+        report.longrepr = f"{named}: could not check: {evidence}"
+    elif outcome == FAILED:
+        report.longrepr = f"{named}\n  {evidence}\n  remediation: {spec.remediation}"
+    # An ERROR keeps pytest's own longrepr: the traceback of the suite's bug.
     # Evidence quotes programs' output: keep a secret's name, never its value.
     evidence = redact(evidence)
     if isinstance(report.longrepr, str):
         report.longrepr = redact(report.longrepr)
     waiver = None
-    if outcome in (FAILED, ERROR):
+    # A waiver accepts a known failure; what could not be checked or broke the suite is not known.
+    if outcome == FAILED:
         outcome, waiver = apply_waiver(state.waivers, spec.id, host_id, outcome)
     item.user_properties.append(("evidence", evidence))
     if waiver is not None:
@@ -93,6 +127,7 @@ def _record(
         "phase": spec.phase,
         "severity": spec.severity,
         "title": spec.title,
+        "subject": subject,
         "outcome": outcome,
         "evidence": evidence,
         "remediation": spec.remediation,
@@ -102,6 +137,20 @@ def _record(
         "waiver": waiver,
         "unreachable": unreachable,
     }
+
+
+def subject_of(item: pytest.Item) -> str:
+    """What a parametrized check is about: its unit, service or id file, an endpoint as its
+    manifest service and URL ("phoenix-core http://localhost:8080"); "" for none."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return ""
+    shown = [
+        f"{value.service} {value.url}" if isinstance(value, Endpoint) else str(value)
+        for name, value in callspec.params.items()
+        if name != "_testinfra_host"
+    ]
+    return ", ".join(shown)
 
 
 def apply_waiver(

@@ -1,4 +1,11 @@
-"""Which checks run: --phase, the phases judged from local files alone, and the manifest's parameters."""
+"""Which checks run: --phase, the phases judged from local files alone, the manifest's
+parameters, and how many checks each phase has before any narrowing selection.
+
+A phase is whole only when every check of it ran. Its checks are counted per host from
+each module's own collection (every test function and parameter it yields), before -k, -m,
+--deselect and --lf narrow the run and whatever a node id leaves out, so a phase that ran
+fewer is PARTIAL (n of m), never READY.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,12 @@ import pytest
 
 from phoenix_compliance.checks import spec_of
 from phoenix_compliance.redact import redact
+from phoenix_compliance.run.hosts import item_host
 from phoenix_compliance.run.state import STATE
+
+# Checks of each phase, by host then phase, as collected before any selection narrowed them.
+Expected = dict[str, dict[str, int]]
+EXPECTED = pytest.StashKey[Expected]()
 
 
 def files_only_phases(config: pytest.Config) -> set[str]:
@@ -39,16 +51,44 @@ def header_lines(config: pytest.Config) -> list[str]:
     return lines
 
 
+def _wanted(config: pytest.Config, item: pytest.Item) -> bool:
+    """Not a check, or a check of a chosen phase (of the files alone in a files-only phase)."""
+    spec = spec_of(item)
+    if spec is None:
+        return True
+    return spec.phase in config.stash[STATE].phases and (spec.phase not in files_only_phases(config) or spec.files)
+
+
+def count_collected(config: pytest.Config, report: pytest.CollectReport) -> None:
+    """Count the checks a module yields, per host and phase, before any selection narrows them."""
+    counts = config.stash.setdefault(EXPECTED, {})
+    for node in report.result:
+        if not isinstance(node, pytest.Item):
+            continue
+        spec = spec_of(node)
+        if spec is not None and _wanted(config, node):
+            phases = counts.setdefault(item_host(node), {})
+            phases[spec.phase] = phases.get(spec.phase, 0) + 1
+
+
+def expected(config: pytest.Config) -> Expected:
+    return config.stash.get(EXPECTED, {})
+
+
+def merge_expected(config: pytest.Config, counts: Expected) -> None:
+    """A worker's counts (each xdist worker collects every check): the largest seen wins."""
+    mine = config.stash.setdefault(EXPECTED, {})
+    for host, phases in counts.items():
+        for phase, count in phases.items():
+            mine.setdefault(host, {})[phase] = max(mine.get(host, {}).get(phase, 0), int(count))
+
+
 def deselect(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Drop the checks of phases not chosen, and of the live host in a files-only phase."""
-    phases = config.stash[STATE].phases
-    files_only = files_only_phases(config)
     selected: list[pytest.Item] = []
     deselected: list[pytest.Item] = []
     for item in items:
-        spec = spec_of(item)
-        unwanted = spec is not None and (spec.phase not in phases or (spec.phase in files_only and not spec.files))
-        (deselected if unwanted else selected).append(item)
+        (selected if _wanted(config, item) else deselected).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
@@ -70,5 +110,7 @@ def parametrize(metafunc: pytest.Metafunc) -> None:
         services = manifest.generated_services()
         metafunc.parametrize("generated_service", services, ids=services)
     if "endpoint" in metafunc.fixturenames:
-        # A URL may carry credentials (https://user:pass@...): ids reach every output.
-        metafunc.parametrize("endpoint", manifest.endpoints, ids=[redact(e.url) for e in manifest.endpoints])
+        # The service first, tying the endpoint to the manifest's service; a URL may carry
+        # credentials (https://user:pass@...) and ids reach every output.
+        ids = [f"{e.service}-{redact(e.url)}" for e in manifest.endpoints]
+        metafunc.parametrize("endpoint", manifest.endpoints, ids=ids)

@@ -38,7 +38,7 @@ from phoenix_compliance.run.hosts import hosts_slug
 
 # The run's exit code when the verdicts stand but no report file could be kept
 # (pytest's own codes are 0-5; the readiness codes are in run/reporter.py).
-EXIT_REPORTS_UNWRITTEN = 6
+EXIT_REPORTS_UNWRITTEN = 14
 
 # What writes a format's file: the run's model, the file, the --sign-key (or None).
 Write = Callable[[RunReport, Path, Path | None], None]
@@ -154,8 +154,9 @@ WRITERS = (
 def report_files(config: pytest.Config, now: dt.datetime) -> tuple[dict[str, Path], Staging | None]:
     """Each format's file, by writer name, under one base name naming host and time, and the
     staging folder they are first written to; only the process that writes reports (the xdist
-    controller) has them. Nothing is created in the reports folder until the files are published."""
-    if hasattr(config, "workerinput"):
+    controller) has them, and no run that judges nothing (--collect-only, --help). Nothing is
+    created in the reports folder until the files are published."""
+    if hasattr(config, "workerinput") or config.option.collectonly or config.option.help:
         return {}, None
     reports = Path(config.option.phx_reports_dir).expanduser()
     if not reports.is_absolute():

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from phoenix_compliance.checks import spec_of
+from phoenix_compliance.run import selection
 from phoenix_compliance.run.hosts import item_host
 from phoenix_compliance.run.state import RunState
 
@@ -38,7 +39,9 @@ class XdistHooks:
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """Host facts gathered by a worker."""
-        for host_id, summary in getattr(node, "workeroutput", {}).get("phoenix_hosts", {}).items():
+        output = getattr(node, "workeroutput", {})
+        selection.merge_expected(node.config, output.get("phoenix_expected", {}))
+        for host_id, summary in output.get("phoenix_hosts", {}).items():
             host_report = self.state.report.host(host_id)
             host_report.facts = dict(summary["facts"]) or host_report.facts
             host_report.commands_run += int(summary["commands_run"])

@@ -16,7 +16,10 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import requests
 
 
 class ApiUnavailable(Exception):
@@ -155,7 +158,11 @@ LIBPOD = "/v4.0.0/libpod"
 
 
 class PodmanApi:
-    """The libpod REST API on one unix socket; one session, reused for every call."""
+    """The libpod REST API on one unix socket; one session, reused for every call.
+
+    A call that gets no answer (timed out, connection lost) is remembered: every later
+    call raises it at once, so an API that stopped answering costs one timeout, not one
+    per check."""
 
     def __init__(self, socket_path: Path, where: str, timeout: float) -> None:
         self.socket_path = socket_path
@@ -164,15 +171,25 @@ class PodmanApi:
         import requests_unixsocket  # here: requests costs a tenth of the start-up, a host's API is opened later
 
         self._session = requests_unixsocket.Session()
+        self._silent: str | None = None
+
+    def _request(self, path: str, params: dict[str, str] | None = None) -> requests.Response:
+        import requests
+
+        if self._silent is not None:
+            raise ApiUnavailable(f"{path}: not asked, the API stopped answering ({self._silent})")
+        try:
+            response: requests.Response = self._session.get(
+                _url(self.socket_path, path), params=params, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            self._silent = f"{path}: {short_error(exc)}"
+            raise ApiUnavailable(f"{path}: {short_error(exc)} ({self.where})") from None
+        return response
 
     def get(self, path: str, params: dict[str, str] | None = None) -> Any:
         """GET a JSON document; raise ApiUnavailable with a short reason."""
-        import requests
-
-        try:
-            response = self._session.get(_url(self.socket_path, path), params=params, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise ApiUnavailable(f"{path}: {short_error(exc)} ({self.where})") from None
+        response = self._request(path, params)
         if response.status_code == 404:
             return None
         if response.status_code >= 400:
@@ -184,18 +201,16 @@ class PodmanApi:
 
     def probe(self) -> ApiFacts:
         """Ping with requests-unixsocket and podman-py, and read libpod info."""
-        import requests
-
         ping: str | None = None
         ping_error: str | None = None
         info: dict[str, Any] | None = None
         info_error: str | None = None
         try:
-            response = self._session.get(_url(self.socket_path, "/_ping"), timeout=self.timeout)
+            response = self._request("/_ping")
             ping = response.text.strip()
             if response.status_code != 200:
                 ping_error = f"HTTP {response.status_code}"
-        except requests.RequestException as exc:
+        except ApiUnavailable as exc:
             ping_error = short_error(exc)
         if ping_error is None:
             try:
@@ -205,7 +220,10 @@ class PodmanApi:
                 info_error = str(exc)
         else:
             info_error = "not asked: _ping failed"
-        podman_py_ping, podman_py_error = _podman_py_ping(self.socket_path, self.timeout)
+        podman_py_ping: bool | None = None
+        podman_py_error: str | None = f"not asked: {self._silent}"
+        if self._silent is None:
+            podman_py_ping, podman_py_error = _podman_py_ping(self.socket_path, self.timeout)
         return ApiFacts(self.where, ping, ping_error, podman_py_ping, podman_py_error, info, info_error)
 
     def containers(self) -> list[dict[str, Any]]:

@@ -1,17 +1,15 @@
 """What differs between testinfra backends beyond running commands, decided once
-per host: how the Podman API socket is reached, and what route the machine
-running the suite has to the host's published ports.
+per host: how the Podman API socket is reached.
 
-A local host is reached directly; an ssh host through an ssh-forwarded socket
-and the address `ssh -G` resolves its alias to; any other backend (paramiko,
-docker, ...) runs commands only, so its API is out of reach and its ports are
-asked at the host's name. testinfra's ansible:// hosts are first unwrapped to the
-backend their inventory describes.
+A local host is reached directly; an ssh host through an ssh-forwarded socket;
+any other backend (paramiko, docker, ...) runs commands only, so its API is out of
+reach. testinfra's ansible:// hosts are first unwrapped to the backend their
+inventory describes. The host's published ports are never asked from here: the
+endpoint probe asks them on the host itself (facts/endpoints.py).
 """
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,11 +24,6 @@ class Reach(Protocol):
         """A client of the host's API socket, opened now, or why there is none."""
         ...
 
-    def suite_route(self) -> str | None:
-        """ "" for the URLs as they are (a local host), a hostname to put in them, or None when
-        only the host itself can ask (127.0.0.1 here is not the host's network)."""
-        ...
-
     def close(self) -> None: ...
 
 
@@ -39,9 +32,6 @@ class LocalReach:
 
     def open_api(self, socket: str, host_id: str, timeout: float, wait: float) -> ApiClient:
         return podman_api.PodmanApi(Path(socket), f"API socket {socket} on {host_id}", timeout)
-
-    def suite_route(self) -> str | None:
-        return ""
 
     def close(self) -> None:
         pass
@@ -62,20 +52,6 @@ class SshReach:
             return exc
         return podman_api.PodmanApi(self._forward.local, where, timeout)
 
-    def suite_route(self) -> str | None:
-        name = str(self.backend.host.name)
-        # An ssh alias (Host refhost) only means something to ssh: ask it.
-        argv = ["ssh", "-G"] + (["-F", self.backend.ssh_config] if self.backend.ssh_config else []) + [name]
-        try:
-            result = subprocess.run(argv, capture_output=True, text=True, timeout=5, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            return name
-        settings = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
-        # A ProxyCommand or ProxyJump: only the host itself can reach its ports.
-        if settings.get("proxycommand", "none") != "none" or settings.get("proxyjump", "none") != "none":
-            return None
-        return settings.get("hostname", name).strip()
-
     def close(self) -> None:
         if self._forward is not None:
             self._forward.close()
@@ -93,9 +69,6 @@ class CommandsOnlyReach:
         return podman_api.ApiUnavailable(
             f"the {self.name or 'unknown'} backend cannot forward a unix socket; use ssh://"
         )
-
-    def suite_route(self) -> str | None:
-        return str(self.backend.host.name)
 
     def close(self) -> None:
         pass

@@ -4,14 +4,17 @@ Checks never run commands themselves; they read HostFacts, which runs each
 probe once per host and run. A script's sections come back in the wire format
 of resources/probe_common.sh (prepended to every script). Every command is
 bounded twice: timeout(1) on the host ends the probed program, and a wait
-bound here ends our wait when the transport itself hangs.
+bound here ends our wait when the transport itself hangs (a frozen host keeps
+its connection open and never answers). The command then runs on in a daemon
+thread that never holds up the process's exit, and the host is unreachable for
+the rest of the run: no later probe waits for it again.
 """
 
 from __future__ import annotations
 
 import base64
-import concurrent.futures
 import shlex
+import threading
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Protocol
@@ -94,6 +97,7 @@ class HostRunner:
         self.podman_user = podman_user
         self.timeout = timeout
         self.commands_run = 0
+        self.unreachable: HostUnreachable | None = None
 
     def _as_podman_user(self, command: str) -> str:
         if not self.podman_user:
@@ -113,24 +117,43 @@ class HostRunner:
         per_program = max(1, int(self.timeout / 2))
         script = shlex.quote(prelude() + body)
         command = self._as_podman_user(f"PHX_TIMEOUT={per_program} {assignments} sh -c {script}")
+        if self.unreachable is not None:
+            raise HostUnreachable(self.host_id, self.unreachable.reason)
         self.commands_run += 1
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         try:
-            future = pool.submit(self.host.run, command)
-            result = future.result(timeout=self.timeout)
-        except concurrent.futures.TimeoutError:
-            raise HostUnreachable(self.host_id, f"no answer within {self.timeout:g}s (probe {name})") from None
-        except Exception as exc:
-            raise HostUnreachable(self.host_id, _transport_error(exc)) from None
-        finally:
-            # Never wait for a hung transport; its thread dies with the process.
-            pool.shutdown(wait=False)
+            result = self._bounded(command, name)
+        except HostUnreachable as exc:
+            self.unreachable = exc
+            raise
         sections = parse_sections(result.stdout)
         if not sections:
             detail = (result.stderr or result.stdout).strip().splitlines()
             reason = detail[-1] if detail else f"exit {result.rc}, no output"
-            raise HostUnreachable(self.host_id, f"probe {name} could not run: {reason}")
+            self.unreachable = HostUnreachable(self.host_id, f"probe {name} could not run: {reason}")
+            raise self.unreachable
         return sections
+
+    def _bounded(self, command: str, name: str) -> _CommandResult:
+        """The command's result within the wait bound; else HostUnreachable."""
+        outcome: list[_CommandResult | BaseException] = []
+        done = threading.Event()
+
+        def call() -> None:
+            try:
+                outcome.append(self.host.run(command))
+            except Exception as exc:
+                outcome.append(exc)
+            finally:
+                done.set()
+
+        # A daemon thread: a transport that never returns must not hold up the exit.
+        threading.Thread(target=call, name=f"probe {name} on {self.host_id}", daemon=True).start()
+        if not done.wait(self.timeout):
+            raise HostUnreachable(self.host_id, f"no answer within {self.timeout:g}s (probe {name})")
+        answer = outcome[0]
+        if isinstance(answer, BaseException):
+            raise HostUnreachable(self.host_id, _transport_error(answer))
+        return answer
 
 
 def _transport_error(exc: BaseException) -> str:

@@ -137,9 +137,6 @@ def test_subordinate_ids(facts: HostFacts, id_file: str, observed: Observed) -> 
 def test_rootless(facts: HostFacts, observed: Observed) -> None:
     where = facts.host.where("podman info")
     rootless = facts.host.info_value("host", "security", "rootless")
-    assert facts.host.podman_info is not None, (
-        f"expected rootless=true, got no answer: {facts.host.section('podman_info').describe_failure()} ({where})"
-    )
     assert rootless is True, f"expected rootless=true, got {str(rootless).lower()} ({where})"
     api = facts.podman.api
     if api.rootless is None:
@@ -162,9 +159,7 @@ def test_rootless(facts: HostFacts, observed: Observed) -> None:
 def test_podman_socket_unit(facts: HostFacts, observed: Observed) -> None:
     socket = facts.host.podman_socket
     where = facts.host.where(f"systemctl --user is-enabled/is-active {socket.unit}")
-    assert socket.enabled.ok and socket.active.ok, (
-        f"expected enabled=enabled, active=active, got {socket.said} ({where})"
-    )
+    assert socket.up, f"expected enabled=enabled, active=active, got {socket.said} ({where})"
     observed(f"{socket.said} ({where})")
 
 

@@ -1,21 +1,57 @@
-"""The probe scripts the facts run, and the sections each one prints.
+"""The probe scripts the facts run, the sections each one prints, and what each section may answer.
 
 A new fact read by an existing script: add `section NAME program ...` to the script
-and NAME to its declaration here; a selftest holds the two lists equal.
+and NAME with its Expect to its declaration here; a selftest holds the two lists equal.
+
+A section's Expect is testinfra's `run_expect`: the exit codes that are an answer about the
+host (stat's 1 for an absent path, is-active's 3 for an inactive unit). Any other code (the
+program timed out, is missing, crashed), or an answer of exit 0 that printed nothing at all
+where something must be printed, means the fact could not be gathered (facts.groups.CouldNotCheck).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
+
+# timeout(1)'s own codes: timed out, timeout failed, the program cannot run, the program not found.
+FAILURES = frozenset({124, 125, 126, 127})
+# Every exit code a program itself can answer with.
+ANY = frozenset(range(256)) - FAILURES
+
+
+@dataclass(frozen=True)
+class Expect:
+    """The exit codes that answer, and whether an exit 0 may print nothing."""
+
+    codes: frozenset[int] = frozenset({0})
+    empty_ok: bool = False
+
+    def describe(self) -> str:
+        if len(self.codes) > 8:
+            return "any exit but " + ", ".join(str(code) for code in sorted(FAILURES - self.codes))
+        return "exit " + " or ".join(str(code) for code in sorted(self.codes))
+
+
+ZERO = Expect()
+# stat, cat, test: 1 says the path is absent or unreadable, which is an answer.
+PATH = Expect(frozenset({0, 1}))
+# systemctl is-enabled: 0 enabled/static/indirect..., 1 disabled/masked, 4 no such unit (systemd 246+).
+IS_ENABLED = Expect(frozenset({0, 1, 4}))
+# systemctl is-active: 0 active, 3 anything else (inactive, failed, unknown), 4 no such unit.
+IS_ACTIVE = Expect(frozenset({0, 3, 4}))
 
 
 @dataclass(frozen=True)
 class Probe:
-    """A probe script of this folder and the sections it declares."""
+    """A probe script of this folder and the sections it declares, each with what it may answer."""
 
     script: str
-    sections: tuple[str, ...]
+    expect: dict[str, Expect] = field(default_factory=dict)
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        return tuple(self.expect)
 
     def body(self) -> str:
         return resources.files(__name__).joinpath(self.script).read_text("utf-8")
@@ -23,59 +59,82 @@ class Probe:
 
 BASE = Probe(
     "probe_base.sh",
-    (
-        "whoami",
-        "os_release",
-        "kernel",
-        "hostname",
-        "podman_version",
-        "podman_info",
-        "tools",
-        "subuid",
-        "subgid",
-        "socket_enabled",
-        "socket_active",
-        "quadlet_dir",
-        "linger_file",
-        "linger_loginctl",
-        "cgroup_fs",
-        "api_socket",
-    ),
+    {
+        "whoami": ZERO,
+        "os_release": ZERO,
+        "kernel": ZERO,
+        "hostname": ZERO,
+        # Podman not installed (127) is an answer: PHX-1.01 is about exactly that.
+        "podman_version": Expect(frozenset({0, 127})),
+        "podman_info": ZERO,
+        "tools": ZERO,
+        # No /etc/subuid (1) or an empty one: no ranges, an answer.
+        "subuid": Expect(frozenset({0, 1}), empty_ok=True),
+        "subgid": Expect(frozenset({0, 1}), empty_ok=True),
+        "socket_enabled": IS_ENABLED,
+        "socket_active": IS_ACTIVE,
+        "quadlet_dir": PATH,
+        "linger_file": PATH,
+        # 1: logind does not know the user (not logged in, not lingering).
+        "linger_loginctl": PATH,
+        "cgroup_fs": ZERO,
+        "api_socket": PATH,
+    },
 )
-STACK = Probe("probe_stack.sh", ("compose_version", "compose_path", "compose_file"))
+STACK = Probe(
+    "probe_stack.sh",
+    {
+        # podman-compose missing (127) or failing is PHX-2.03's subject.
+        "compose_version": Expect(ANY | {127}),
+        "compose_path": ZERO,
+        # 1: no compose file.
+        "compose_file": PATH,
+    },
+)
 SECURITY = Probe(
     "probe_security.sh",
-    (
-        "unprivileged_port_start",
-        "selinux_enforce",
-        "runtime_dir",
-        "rootful_ps",
-        "docker_active",
-        "docker_sock",
-        "docker_cli",
-        "docker_alias",
-        "docker_host_lines",
-        "docker_host_login",
-    ),
+    {
+        "unprivileged_port_start": ZERO,
+        # 1: no /sys/fs/selinux, the host has no SELinux.
+        "selinux_enforce": PATH,
+        "runtime_dir": PATH,
+        "root_access": ZERO,
+        "rootful_ps": ZERO,
+        "docker_active": IS_ACTIVE,
+        "docker_sock": ZERO,
+        # 1: no docker command.
+        "docker_cli": PATH,
+        # grep's lines, or none: an empty answer is no alias, no DOCKER_HOST line.
+        "docker_alias": Expect(empty_ok=True),
+        "docker_host_lines": Expect(empty_ok=True),
+        "docker_host_login": ZERO,
+    },
 )
 QUADLET = Probe(
     "probe_quadlet.sh",
-    (
-        "quadlet_dir_path",
-        "quadlet_tar",
-        "target_path",
-        "target_file",
-        "generator_path",
-        "generator_dryrun",
-        "quadlet_list",
-        "target_enabled",
-        "target_active",
-        "units_show",
-    ),
+    {
+        "quadlet_dir_path": ZERO,
+        # 3: the folder does not exist.
+        "quadlet_tar": Expect(frozenset({0, 3})),
+        "target_path": ZERO,
+        "target_file": PATH,
+        # "none" when no generator is installed.
+        "generator_path": ZERO,
+        # The generator's verdict on the units, whatever it exits with.
+        "generator_dryrun": Expect(ANY),
+        # Podman 5.6+ lists the units it loaded; earlier releases refuse the command (exit 125).
+        # Evidence beside the dry run, read raw by facts.systemd, never a verdict of its own.
+        "quadlet_list": Expect(ANY),
+        "target_enabled": IS_ENABLED,
+        "target_active": IS_ACTIVE,
+        "units_show": ZERO,
+    },
 )
-RESTART = Probe("act_restart.sh", ("restart",))
+# A failed restart is PHX-3.08's subject; the probe prints "restarted" when it succeeds.
+RESTART = Probe("act_restart.sh", {"restart": Expect(ANY)})
 
 
 def http(count: int) -> Probe:
-    """The endpoint probe for `count` URLs: one section per URL, http_0, http_1, ..."""
-    return Probe("probe_http.sh", tuple(f"http_{index}" for index in range(count)))
+    """The endpoint probe for `count` URLs: one section per URL, http_0, http_1, ...
+    (1: the URL gave no answer after the retries)."""
+    return Probe("probe_http.sh", {f"http_{index}": PATH for index in range(count)})

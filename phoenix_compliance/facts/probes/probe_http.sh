@@ -2,6 +2,10 @@
 # with bounded retries, one section (http_0, http_1, ...) per URL.
 # A string for `sh -c`, because timeout(1) cannot run a shell function.
 http_status='
+if ! command -v curl >/dev/null 2>&1 && ! command -v wget >/dev/null 2>&1; then
+  echo "neither curl nor wget on the host" >&2
+  exit 127
+fi
 ask() {
   if command -v curl >/dev/null 2>&1; then
     curl -s -o /dev/null -w "%{http_code}" --max-time "$PHX_HTTP_TIMEOUT" "$1"

@@ -5,7 +5,8 @@ target_file="$HOME/.config/systemd/user/$PHX_TARGET"
 
 # The folder as a tar, itself base64 so that it survives the shell's $(...).
 section quadlet_dir_path printf '%s' "$quadlet_dir"
-section quadlet_tar sh -c 'cd "$0" && tar -cf - --exclude="*/.*" . | base64 -w0' "$quadlet_dir"
+# Exit 3: the folder does not exist (an answer); tar's own failure is not one.
+section quadlet_tar sh -c '[ -d "$0" ] || { echo "no such directory" >&2; exit 3; }; cd "$0" && tar -cf - --exclude="*/.*" . | base64 -w0' "$quadlet_dir"
 section target_path printf '%s' "$target_file"
 section target_file cat "$target_file"
 
@@ -16,7 +17,7 @@ for candidate in /usr/libexec/podman/quadlet /usr/lib/podman/quadlet \
   /usr/lib/systemd/user-generators/podman-user-generator; do
   if [ -x "$candidate" ]; then generator=$candidate; break; fi
 done
-section generator_path printf '%s' "$generator"
+section generator_path printf '%s' "${generator:-none}"
 if [ -n "$generator" ]; then
   section generator_dryrun "$generator" -dryrun -user
 fi
