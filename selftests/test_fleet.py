@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from suite_runner import REPO
 
-from phoenix_compliance.run.reporter import EXIT_COULD_NOT_CHECK
+from phoenix_compliance.run.reporter import EXIT_COULD_NOT_CHECK, EXIT_NOT_READY
 
 pytestmark = pytest.mark.refhost
 HOSTS = ("fleet-1", "fleet-2", "fleet-3")
@@ -82,7 +82,8 @@ class TestFleet:
         code, document, output = run(
             tmp_path, "--hosts=" + ",".join(f"ssh://{h}" for h in HOSTS), f"--ssh-config={fleet}"
         )
-        assert code == EXIT_COULD_NOT_CHECK, output  # a host unreachable
+        # fleet-2 NOT READY outranks fleet-3 unreachable (README "Gates and exit codes").
+        assert code == EXIT_NOT_READY, output
         assert summary(document) == EXPECTED, output
         failing = {(r["host"], r["id"]) for r in document["results"] if r["outcome"] in ("failed", "error")}
         assert ("ssh://fleet-2", "PHX-1.11") in failing
@@ -92,7 +93,7 @@ class TestFleet:
         hosts = "--hosts=" + ",".join(f"ssh://{h}" for h in HOSTS)
         _, serial, _ = run(tmp_path / "serial", hosts, f"--ssh-config={fleet}")
         code, parallel, output = run(tmp_path / "xdist", hosts, f"--ssh-config={fleet}", "-n", "3")
-        assert code == EXIT_COULD_NOT_CHECK, output
+        assert code == EXIT_NOT_READY, output
         assert summary(parallel) == EXPECTED, output
         assert outcomes(parallel) == outcomes(serial)
         # One combined report, written once by the controller.
@@ -104,7 +105,7 @@ class TestFleet:
         code, document, output = run(
             tmp_path / "reports", "--hosts=ansible://fleet", f"--ansible-inventory={inventory}", f"--ssh-config={fleet}"
         )
-        assert code == EXIT_COULD_NOT_CHECK, output
+        assert code == EXIT_NOT_READY, output
         # testinfra names these hosts ansible://NAME; they are reached over ssh all the same.
         renamed = {host.replace("ansible://", "ssh://"): value for host, value in summary(document).items()}
         assert renamed == EXPECTED, output
