@@ -192,6 +192,8 @@ SCRIPT_OF, PROGRAM_OF = _script_sections()
 def _script_of(name: str) -> str:
     if re.fullmatch(r"http_\d+", name):
         return "probe_http.sh"
+    if re.fullmatch(r"file_\d+", name):
+        return "probe_files.sh"
     if name not in SCRIPT_OF:
         raise KeyError(f"no probe script prints a section {name!r}")
     return SCRIPT_OF[name]
@@ -450,7 +452,12 @@ class FakeRunner:
         if self.host.unreachable is not None:
             self.unreachable = HostUnreachable(self.host_id, self.host.unreachable)
             raise self.unreachable
-        if name == "probe_http.sh":
+        if name == "probe_files.sh":
+            paths = [line for line in env["PHX_FILES"].splitlines() if line]
+            absent = Section("", 1, "", "head: cannot open: No such file or directory")
+            served = [self.host.files.get(path, absent) for path in paths]
+            sections = [Section(f"file_{i}", s.rc, s.out, s.err) for i, s in enumerate(served)]
+        elif name == "probe_http.sh":
             urls = env["PHX_URLS"].split()
             served = [self.host.http.get(url, ok("", "200")) for url in urls]
             sections = [Section(f"http_{i}", s.rc, s.out, s.err) for i, s in enumerate(served)]
@@ -476,6 +483,8 @@ class FakeHost:
     pods: list[dict[str, Any]]
     api_facts: podman_api.ApiFacts
     http: dict[str, Section] = field(default_factory=dict)
+    # Files the stack's files name, by the path probe_files.sh is asked for.
+    files: dict[str, Section] = field(default_factory=dict)
     api_error: str | None = None
     unreachable: str | None = None
     runner: FakeRunner | None = None
@@ -522,6 +531,11 @@ class FakeHost:
         return self
 
     # -- files ------------------------------------------------------------------
+
+    def named_file(self, path: str, text: str) -> FakeHost:
+        """A file on the host that the stack's files name (read by probe_files.sh)."""
+        self.files[path] = Section("", 0, text, "")
+        return self
 
     def compose_text(self, text: str) -> FakeHost:
         return self.set("compose_file", text)

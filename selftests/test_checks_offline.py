@@ -1590,6 +1590,36 @@ class TestSecurityFiles(Family):
             compose("    restart: always\n", "    restart: always\n    environment: {POSTGRES_PASSWORD: hunter2}\n"),
         ),
         case(
+            # The env_file a compose file on the host names is read on the host, its value withheld.
+            "PHX-S.17-fail-host-env-file",
+            security.test_files_secrets,
+            FAILED,
+            f"got 1:\n  {HOST_ID}:{COMPOSE_PATH.rsplit('/', 1)[0]}/db.env:1: SEC-SECRET",
+            both(
+                compose("    restart: always\n", "    restart: always\n    env_file: [db.env]\n"),
+                lambda host: host.named_file(f"{COMPOSE_PATH.rsplit('/', 1)[0]}/db.env", "DB_PASSWORD=hunter2\n"),
+            ),
+        ),
+        case(
+            # EnvironmentFile=%h/... of a unit on the host: %h is the user's home there.
+            "PHX-S.17-fail-host-environment-file",
+            security.test_files_secrets,
+            FAILED,
+            f"got 1:\n  {HOST_ID}:~/phoenix.env:1: SEC-SECRET",
+            both(
+                unit("phoenix-core.container", "[Service]\n", "[Service]\nEnvironmentFile=-%h/phoenix.env\n"),
+                lambda host: host.named_file("~/phoenix.env", "API_TOKEN=hunter2\n"),
+            ),
+        ),
+        case(
+            # A named file that is not there is no offence (podman-compose would refuse to start, PHX-2's concern).
+            "PHX-S.17-pass-host-env-file-absent",
+            security.test_files_secrets,
+            PASSED,
+            f"no offence ({FILES_WHERE})",
+            compose("    restart: always\n", "    restart: always\n    env_file: [db.env]\n"),
+        ),
+        case(
             "PHX-S.17-unread-files",
             security.test_files_secrets,
             COULD_NOT_CHECK,

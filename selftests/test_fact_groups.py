@@ -145,6 +145,11 @@ def test_each_script_prints_the_sections_it_declares(probe: probes.Probe) -> Non
     assert tuple(dict.fromkeys(printed)) == probe.sections  # a section may sit in both arms of an if
 
 
+def test_the_named_files_probe_declares_one_section_per_file() -> None:
+    assert probes.files(2).sections == ("file_0", "file_1")
+    assert 'section "file_$index"' in SCRIPTS.joinpath("probe_files.sh").read_text("utf-8")
+
+
 def test_the_endpoint_probe_declares_one_section_per_url() -> None:
     assert probes.http(3).sections == ("http_0", "http_1", "http_2")
     assert 'section "http_$index"' in SCRIPTS.joinpath("probe_http.sh").read_text("utf-8")

@@ -325,6 +325,15 @@ class TestQuadletDeployment:
 
 
 SECURITY_DRIFTS = {
+    "secret-in-an-environment-file": Drift(
+        [
+            sh("printf 'API_TOKEN=hunter2-drift-value\\n' > ~/phoenix.env"),
+            sh(f"sed -i '/^\\[Service\\]/a EnvironmentFile=-%h/phoenix.env' {CORE_UNIT}"),
+        ],
+        [sh(f"sed -i '/^EnvironmentFile=-%h\\/phoenix.env$/d' {CORE_UNIT}"), sh("rm -f ~/phoenix.env")],
+        {f"test_files_secrets[{HOST}]"},
+        ["~/phoenix.env:1: SEC-SECRET"],
+    ),
     "docker-alias-removed": Drift(
         [sh("cp -p ~/.bashrc ~/.bashrc.drift && sed -i '/^alias docker=podman$/d' ~/.bashrc")],
         [sh("mv ~/.bashrc.drift ~/.bashrc")],

@@ -12,14 +12,16 @@ import stat
 import tarfile
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from phoenix_compliance import quadlet_lint
+from phoenix_compliance.facts import probes
 from phoenix_compliance.facts.groups import ProbeGroup
 from phoenix_compliance.parsers import compose, quadlet
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.parsers.yamlmarks import MAX_BYTES
 from phoenix_compliance.quadlet_lint.readers import SPLIT_ARGS, split_words
+from phoenix_compliance.transport.runner import HostRunner
 
 # A unit file is a few KB; anything larger is read only this far, and said so.
 _MAX_UNIT_BYTES = MAX_BYTES
@@ -81,7 +83,18 @@ class FileSources:
         section = self._stack.section("compose_file")
         if not section.ok:
             return ComposeSource(where, None, section.describe_failure())
-        return ComposeSource(where, compose.parse(section.out, f"{self.host_id}:{path}"), None)
+        parsed = compose.parse(section.out, f"{self.host_id}:{path}")
+        named = {
+            reference: resolved
+            for service in parsed.services.values()
+            for reference, _line in service.env_files
+            if (resolved := _named_path(reference, str(PurePosixPath(path).parent), on_host=True)) is not None
+        }
+        texts = read_host_files(self._stack.runner, self._stack, sorted(set(named.values())))
+        for reference, resolved in named.items():
+            if resolved in texts:
+                parsed.env_file_texts[reference] = (f"{self.host_id}:{resolved}", texts[resolved])
+        return ComposeSource(where, parsed, None)
 
     @cached_property
     def quadlet(self) -> QuadletFolder:
@@ -100,6 +113,16 @@ class FileSources:
             units = _units_from_tar(base64.b64decode(listing.out), folder)
         except (binascii.Error, tarfile.TarError, ValueError) as exc:
             return QuadletFolder(where, folder, {}, f"the folder's listing cannot be read: {exc}", target, target_where)
+        named = {
+            (name, resolved)
+            for name, unit in units.items()
+            for reference in _environment_file_references(unit)
+            if (resolved := _named_path(reference, str(PurePosixPath(unit.path).parent), on_host=True)) is not None
+        }
+        texts = read_host_files(self._quadlet.runner, self._quadlet, sorted({resolved for _, resolved in named}))
+        for name, resolved in sorted(named):
+            if resolved in texts:
+                units[name].environment_files[f"{self.host_id}:{resolved}"] = texts[resolved]
         return QuadletFolder(where, folder, units, None, target, target_where)
 
 
@@ -189,30 +212,62 @@ def _read_small_text(path: Path) -> str | None:
     return None if len(data) > _MAX_UNIT_BYTES else data.decode("utf-8", "replace")
 
 
+def _named_path(reference: str, folder: str, on_host: bool) -> str | None:
+    """The path of a file a stack file names: absolute, ~/ (the user's home), or relative to the
+    naming file's folder. systemd's %h is the home on the host; any other specifier, or %h in
+    a repository's file, is only known to systemd there, and the file is left alone (None)."""
+    if on_host and reference.startswith("%h/"):
+        reference = "~/" + reference[3:]
+    if not reference or "%" in reference:
+        return None
+    if reference.startswith(("/", "~")):
+        return reference
+    return f"{folder.rstrip('/')}/{reference}"
+
+
+def _environment_file_references(unit: quadlet.UnitFile) -> list[str]:
+    """EnvironmentFile= of a unit ([Container] or [Service]); a leading '-' only makes it optional."""
+    return [
+        value.strip().strip('"').removeprefix("-")
+        for section in ("Container", "Service")
+        for value in unit.values(section, "EnvironmentFile")
+    ]
+
+
 def _attach_env_files(parsed: compose.ComposeFile, base: Path) -> None:
     """The env_file files of a local compose file, relative to its folder as podman-compose reads them."""
     for service in parsed.services.values():
         for reference, _line in service.env_files:
-            path = Path(reference).expanduser()
-            path = path if path.is_absolute() else base / path
-            text = _read_small_text(path)
-            if text is not None:
+            named = _named_path(reference, str(base), on_host=False)
+            path = Path(named).expanduser() if named is not None else None
+            text = _read_small_text(path) if path is not None else None
+            if path is not None and text is not None:
                 parsed.env_file_texts[reference] = (str(path), text)
 
 
 def _attach_environment_files(unit: quadlet.UnitFile) -> None:
-    """EnvironmentFile= of a local unit ([Container] or [Service]), relative to the unit's folder;
-    a path with a systemd specifier (%h) is only known on the host, and is left alone."""
-    for section in ("Container", "Service"):
-        for value in unit.values(section, "EnvironmentFile"):
-            reference = value.strip().strip('"').removeprefix("-")
-            if not reference or "%" in reference:
-                continue
-            path = Path(reference).expanduser()
-            path = path if path.is_absolute() else unit.path.parent / path
-            text = _read_small_text(path)
-            if text is not None:
-                unit.environment_files[str(path)] = text
+    """EnvironmentFile= of a local unit, relative to the unit's folder."""
+    for reference in _environment_file_references(unit):
+        named = _named_path(reference, str(unit.path.parent), on_host=False)
+        path = Path(named).expanduser() if named is not None else None
+        text = _read_small_text(path) if path is not None else None
+        if path is not None and text is not None:
+            unit.environment_files[str(path)] = text
+
+
+def read_host_files(runner: HostRunner, after: ProbeGroup, paths: list[str]) -> dict[str, str]:
+    """The files the stack's files name, read on the host in one command (none when no file is
+    named); a file absent, unreadable or over the size bound is left out."""
+    if not paths:
+        return {}
+    env = {"PHX_FILES": "\n".join(paths), "PHX_MAX_BYTES": str(_MAX_UNIT_BYTES + 1)}
+    group = ProbeGroup(runner, probes.files(len(paths)), env, after=after)
+    texts: dict[str, str] = {}
+    for index, path in enumerate(paths):
+        section = group.section(f"file_{index}")
+        if section.ok and len(section.out.encode()) <= _MAX_UNIT_BYTES:
+            texts[path] = section.out
+    return texts
 
 
 # -- what a service declares, in the terms the compose/Quadlet parity compares -----------

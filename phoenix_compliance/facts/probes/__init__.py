@@ -134,6 +134,14 @@ QUADLET = Probe(
 RESTART = Probe("act_restart.sh", {"restart": Expect(ANY)})
 
 
+def files(count: int) -> Probe:
+    """The probe reading `count` files the stack's files name: file_0, file_1, ...
+    (1: absent or unreadable, an answer; an empty file prints nothing, also an answer)."""
+    return Probe(
+        "probe_files.sh", {f"file_{index}": Expect(frozenset({0, 1}), empty_ok=True) for index in range(count)}
+    )
+
+
 def http(count: int) -> Probe:
     """The endpoint probe for `count` URLs: one section per URL, http_0, http_1, ...
     (1: the URL gave no answer after the retries)."""
