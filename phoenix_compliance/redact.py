@@ -70,6 +70,18 @@ def redact_data(value: Any) -> Any:
     return value
 
 
+def redact_table(table: dict[str, Any]) -> None:
+    """A name-to-value table shown as is (pytest-metadata's environment table in the HTML),
+    redacted in place: a value whose name looks secret is masked, any other text redacted."""
+    for key, value in list(table.items()):
+        if isinstance(value, dict):
+            redact_table(value)
+        elif isinstance(value, str):
+            pair = f"{key}={value}"
+            masked = redact(pair)
+            table[key] = masked.split("=", 1)[1] if masked != pair and masked.startswith(f"{key}=") else redact(value)
+
+
 def redact_report(report: Any) -> None:
     """A pytest report as every reporter reads it (terminal, JUnit, pytest-html): its failure text,
     captured output and user properties redacted in place. Duck-typed: this module imports no pytest."""

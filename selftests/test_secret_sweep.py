@@ -78,6 +78,18 @@ class TestPlantedSecrets:
             data for name, data in found.items() if name.endswith(".prom")
         )
 
+    def test_the_html_environment_table(self, pytester: pytest.Pytester) -> None:
+        # pytest-metadata's table shows CI variables and --metadata pairs as they are.
+        marker = "mk-metadata-token-3c9e"
+        pytester.makepyfile(test_checks=CHECKS)
+        reports = pytester.path / "reports"
+        result = pytester.runpytest_subprocess(
+            "-p", "phoenix_compliance.plugin", "--metadata", "DEPLOY_TOKEN", marker, "--metadata", "Build", "ok-42"
+        )
+        html = next(reports.glob("readiness-*.html")).read_bytes()
+        assert marker.encode() not in html and marker not in result.stdout.str()
+        assert b"ok-42" in html  # what is not secret is still shown
+
     def test_compose_and_quadlet_files_judged_without_a_host(self, pytester: pytest.Pytester) -> None:
         compose = pytester.path / "compose.yaml"
         text = (INFRA / "compose.yaml").read_text()

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from phoenix_compliance.redact import redact_table
 from phoenix_compliance.report.render import readiness_section
 from phoenix_compliance.run.state import RunState
 
@@ -15,6 +16,17 @@ class HtmlReportHooks:
 
     def __init__(self, state: RunState) -> None:
         self.state = state
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Before pytest-html reads its environment table (its own sessionstart runs last):
+        a CI variable or --metadata value carrying a secret is masked like any other output."""
+        try:
+            from pytest_metadata.plugin import metadata_key
+        except ImportError:  # pytest-html without pytest-metadata shows no such table
+            return
+        table = session.config.stash.get(metadata_key, None)
+        if isinstance(table, dict):
+            redact_table(table)
 
     def pytest_html_report_title(self, report: Any) -> None:
         report.title = f"{self.state.manifest.name} migration readiness"
