@@ -79,6 +79,7 @@ def values_for(folder: Path) -> dict[str, str]:
         "--prometheus": str(folder / "run.prom"),
         "--reports-dir": str(folder / "reports"),
         "--probe-timeout": "7",
+        "--shard": "1/1",
     }
 
 

@@ -130,6 +130,14 @@ OPTIONS: tuple[Option, ...] = (
         "reports",
     ),
     Option(
+        "--shard",
+        "phx_shard",
+        "take the K-th of N slices of the hosts (sorted by id, dealt in turn), so N runs, one per CI job,"
+        " check every host exactly once",
+        "K/N",
+        ini=False,
+    ),
+    Option(
         "--probe-timeout",
         "phx_probe_timeout",
         "bound on each probe of a host, connection included (default: 30)",

@@ -42,6 +42,8 @@ def header_lines(config: pytest.Config) -> list[str]:
     lines = [
         f"phoenix: stack {state.report.stack}, phases {','.join(state.phases)}, hosts {config.option.hosts or 'local'}"
     ]
+    if state.shard is not None:
+        lines.append(f"phoenix: shard {state.shard[0]} of {state.shard[1]} (the hosts sorted by id, dealt in turn)")
     files_only = sorted(files_only_phases(config) & set(state.phases))
     if files_only:
         lines.append(
@@ -83,12 +85,31 @@ def merge_expected(config: pytest.Config, counts: Expected) -> None:
             mine.setdefault(host, {})[phase] = max(mine.get(host, {}).get(phase, 0), int(count))
 
 
+def shard_hosts(hosts: set[str], shard: tuple[int, int]) -> set[str]:
+    """The K-th of N slices: the hosts sorted by id and dealt out in turn, so the slices differ
+    by one host at most and do not depend on the order of --hosts or the inventory."""
+    k, n = shard
+    return set(sorted(hosts)[k - 1 :: n])
+
+
 def deselect(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Drop the checks of phases not chosen, and of the live host in a files-only phase."""
+    """Drop the checks of phases not chosen, of the live host in a files-only phase, and of
+    the hosts another shard checks (their collected counts too: this run answers for none)."""
     selected: list[pytest.Item] = []
     deselected: list[pytest.Item] = []
     for item in items:
         (selected if _wanted(config, item) else deselected).append(item)
+    shard = config.stash[STATE].shard
+    if shard is not None:
+        hosts = {item_host(item) for item in selected if spec_of(item) is not None}
+        mine = shard_hosts(hosts, shard)
+        kept: list[pytest.Item] = []
+        for item in selected:
+            (kept if spec_of(item) is None or item_host(item) in mine else deselected).append(item)
+        selected = kept
+        counts = config.stash.get(EXPECTED, {})
+        for host in hosts - mine:
+            counts.pop(host, None)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected

@@ -51,6 +51,8 @@ class RunState:
     facts: dict[str, HostFacts] = field(default_factory=dict)
     # Where the formats are written before they are published (run/writers.py); None on a worker.
     staging: Staging | None = None
+    # --shard K/N: this run checks the K-th of N slices of the hosts.
+    shard: tuple[int, int] | None = None
 
 
 STATE = pytest.StashKey[RunState]()
@@ -89,6 +91,17 @@ def _read(option: str, load: Callable[[Path], T], path: Path) -> T:
         raise pytest.UsageError(f"{option}: {exc}") from None
 
 
+def parse_shard(value: str) -> tuple[int, int]:
+    """`--shard K/N` as (K, N), 1 <= K <= N; raise ValueError saying what is wrong."""
+    k, slash, n = value.partition("/")
+    if not slash or not k.strip().isdigit() or not n.strip().isdigit():
+        raise ValueError(f"--shard: expected K/N such as 2/5, got {value!r}")
+    shard = (int(k), int(n))
+    if not 1 <= shard[0] <= shard[1]:
+        raise ValueError(f"--shard: K must be 1 to N, got {value!r}")
+    return shard
+
+
 def build_state(config: pytest.Config) -> RunState:
     """Check the options, read the stack, waivers and previous report, and name the output files."""
     try:
@@ -97,6 +110,10 @@ def build_state(config: pytest.Config) -> RunState:
         raise pytest.UsageError(str(exc)) from None
     if config.option.phx_probe_timeout <= 0:
         raise pytest.UsageError("--probe-timeout must be a positive number of seconds")
+    try:
+        shard = parse_shard(config.option.phx_shard) if config.option.phx_shard else None
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
     if getattr(config.option, "ansible_inventory", None) and shutil.which("ansible-inventory") is None:
         raise pytest.UsageError(
             "--ansible-inventory: testinfra reads the inventory with the ansible-inventory command,"
@@ -146,6 +163,7 @@ def build_state(config: pytest.Config) -> RunState:
         previous=previous,
         sign_key=sign_key,
         staging=staging,
+        shard=shard,
     )
     state.report.stack_digest = hashlib.sha256(stack_path.read_bytes()).hexdigest()
     state.report.compared_with = config.option.phx_compare
