@@ -1234,6 +1234,22 @@ class TestUserSystemd(Family):
             ),
         ),
         case(
+            # A Podman that has `podman quadlet list` (5.6+) and did not answer: the units
+            # systemd dropped cannot be seen.
+            "PHX-3.03-quadlet-list-timeout",
+            phase3.test_generator_dry_run,
+            COULD_NOT_CHECK,
+            f"probe section quadlet_list (probe_quadlet.sh on {HOST_ID}): timed out",
+            setting("quadlet_list", "", 124),
+        ),
+        case(
+            "PHX-3.03-quadlet-list-unreadable",
+            phase3.test_generator_dry_run,
+            COULD_NOT_CHECK,
+            "probe section quadlet_list: unreadable as podman quadlet list's JSON",
+            setting("quadlet_list", "not json"),
+        ),
+        case(
             "PHX-3.03-fail-not-reloaded",
             phase3.test_generator_dry_run,
             FAILED,

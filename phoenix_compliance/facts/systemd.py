@@ -4,6 +4,7 @@ stack's target and the states of the generated services."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -82,6 +83,10 @@ class GeneratorRun:
         return [line.strip("-") for line in self.dryrun.out.splitlines() if line.startswith("---")]
 
 
+# How a Podman before 5.6 refuses `podman quadlet list --format json` (5.4.2: "unknown flag: --format").
+_NO_QUADLET_COMMAND = re.compile(r"unknown flag|unknown command|unrecognized command")
+
+
 @dataclass(frozen=True)
 class ListedQuadlet:
     """One line of `podman quadlet list`: a Quadlet file and the state of its unit."""
@@ -119,16 +124,17 @@ class UserSystemd(GroupReader):
     @cached_property
     def quadlet_list(self) -> list[ListedQuadlet] | None:
         """`podman quadlet list` (Podman 5.6 and later), or None where this Podman has no such
-        command or its answer cannot be read: it is evidence beside the dry run, not a verdict."""
+        command; raise CouldNotCheck when a Podman that has it did not answer readably."""
         section = self.probe.raw("quadlet_list")
-        if not section.ok:
+        if section.rc == 125 and _NO_QUADLET_COMMAND.search(section.err):
             return None
+        listed = self.section("quadlet_list")
         try:
-            entries = json.loads(section.out)
+            entries = json.loads(listed.out)
         except ValueError:
-            return None
+            raise unreadable(listed, "podman quadlet list's JSON") from None
         if not isinstance(entries, list):
-            return None
+            raise unreadable(listed, "podman quadlet list's JSON")
         return [
             ListedQuadlet(
                 str(entry.get("Name", "")),

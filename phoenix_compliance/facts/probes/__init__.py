@@ -122,9 +122,9 @@ QUADLET = Probe(
         "generator_path": ZERO,
         # The generator's verdict on the units, whatever it exits with.
         "generator_dryrun": Expect(ANY),
-        # Podman 5.6+ lists the units it loaded; earlier releases refuse the command (exit 125).
-        # Evidence beside the dry run, read raw by facts.systemd, never a verdict of its own.
-        "quadlet_list": Expect(ANY),
+        # Podman 5.6+ lists the units it loaded. Earlier releases refuse the command with
+        # podman's own exit 125 (which timeout(1) also uses): facts.systemd tells them apart.
+        "quadlet_list": ZERO,
         "target_enabled": IS_ENABLED,
         "target_active": IS_ACTIVE,
         "units_show": ZERO,
