@@ -263,24 +263,12 @@ def up(
                 raise RefhostError(
                     f"{chosen.name} guests have sshd on port {paths.FLEET_SSH_PORT} in their own network"
                 )
-            return _up_private(guest, base, chosen.name, timeout)
-        port = paths.DEFAULT_SSH_PORT if port is None else port
-        if guest.state.exists() or is_mountpoint(guest.merged):
-            # Killed without `down` (a CI run ends every process of the session it follows,
-            # but the guest's own processes live in a cgroup of their own): its sshd may
-            # still hold the port. Clear what it left before judging the port.
-            say(f"{name} was stopped without `down`; removing what it left (processes, overlay)")
-            _teardown(guest)
-            released = time.monotonic() + 10
-            while _port_taken(port) and time.monotonic() < released:
-                time.sleep(POLL)
-        if _ssh_banner(port, 1.0) is not None or _port_taken(port):
-            raise RefhostError(
-                f"127.0.0.1:{port} is already in use on this machine; the guest shares "
-                f"its network, so pick another port (up --port)"
-            )
+            network, port = NETWORK_PRIVATE, paths.FLEET_SSH_PORT
+        else:
+            network, port = NETWORK_HOST, paths.DEFAULT_SSH_PORT if port is None else port
+            _claim_port(guest, port)
         started = time.monotonic()
-        st = _boot(guest, base, port, NETWORK_HOST, chosen.name)
+        st = _boot(guest, base, port, network, chosen.name)
         say(f"booting {name} (systemd-nspawn pid {st.pid}, log {guest.log})")
         try:
             _wait_ready([st], started + timeout, timeout)
@@ -290,22 +278,26 @@ def up(
         except BaseException:
             _abandon([st])
             raise
-        say(f"{name} is up in {time.monotonic() - started:.1f} s (pid {st.pid}, ssh 127.0.0.1:{port})")
+        say(f"{name} is up in {time.monotonic() - started:.1f} s (pid {st.pid}, {reach(st)})")
         return st
 
 
-def _up_private(guest: paths.GuestLayout, base: Path, release_name: str, timeout: float) -> GuestState:
-    """Boot one guest in a network namespace of its own; the caller holds its lock."""
-    started = time.monotonic()
-    st = _boot(guest, base, paths.FLEET_SSH_PORT, NETWORK_PRIVATE, release_name)
-    say(f"booting {guest.name} (systemd-nspawn pid {st.pid}, log {guest.log})")
-    try:
-        _wait_ready([st], started + timeout, timeout)
-    except BaseException:
-        _abandon([st])
-        raise
-    say(f"{guest.name} is up in {time.monotonic() - started:.1f} s (pid {st.pid}, {reach(st)})")
-    return st
+def _claim_port(guest: paths.GuestLayout, port: int) -> None:
+    """Make sure the machine's port is free for a guest on the machine's network."""
+    if guest.state.exists() or is_mountpoint(guest.merged):
+        # Killed without `down` (a CI run ends every process of the session it follows,
+        # but the guest's own processes live in a cgroup of their own): its sshd may
+        # still hold the port. Clear what it left before judging the port.
+        say(f"{guest.name} was stopped without `down`; removing what it left (processes, overlay)")
+        _teardown(guest)
+        released = time.monotonic() + 10
+        while _port_taken(port) and time.monotonic() < released:
+            time.sleep(POLL)
+    if _ssh_banner(port, 1.0) is not None or _port_taken(port):
+        raise RefhostError(
+            f"127.0.0.1:{port} is already in use on this machine; the guest shares "
+            f"its network, so pick another port (up --port)"
+        )
 
 
 def fleet_names(count: int, prefix: str = paths.FLEET_PREFIX) -> list[str]:
