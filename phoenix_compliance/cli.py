@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from configparser import ConfigParser
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from phoenix_compliance import bundled
 from phoenix_compliance.quadlet_lint import (
@@ -39,6 +40,9 @@ from phoenix_compliance.quadlet_lint import (
     parse_version,
 )
 from phoenix_compliance.quadlet_lint.output import RENDERERS, LintRun
+
+if TYPE_CHECKING:
+    from phoenix_compliance.report.results import LoadedResult
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -230,6 +234,120 @@ VERIFY = Subcommand(
 )
 
 # --------------------------------------------------------------------------
+# merge and trend: JSON results of runs, verified, read back into one report
+# --------------------------------------------------------------------------
+
+
+def add_results_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("results", metavar="RESULT.json", nargs="+", type=Path, help="JSON results of runs")
+    parser.add_argument(
+        "--signer",
+        metavar="PUBKEY",
+        type=Path,
+        help="an SSH public key: refuse a result whose digest was not signed with its private key",
+    )
+    parser.add_argument(
+        "--reports-dir",
+        metavar="DIR",
+        type=Path,
+        default=Path("reports"),
+        help="where the files go (default: reports/ of the current folder)",
+    )
+
+
+def add_merge_arguments(parser: argparse.ArgumentParser) -> None:
+    add_results_arguments(parser)
+    parser.add_argument(
+        "--sign-key", metavar="KEY", type=Path, help="sign the merged HTML and JSON with this SSH private key"
+    )
+
+
+def _load_results(args: argparse.Namespace) -> list[LoadedResult]:
+    from phoenix_compliance.report.results import load_result, refuse_repeats
+
+    for path in args.results:
+        if not path.is_file():
+            raise UsageError(f"{path}: no such result")
+    if args.signer is not None and not args.signer.is_file():
+        raise UsageError(f"--signer: {args.signer}: no such public key")
+    loaded = [load_result(path, args.signer) for path in args.results]
+    refuse_repeats(loaded)
+    return loaded
+
+
+def _stamp() -> str:
+    import datetime as dt
+
+    return f"{dt.datetime.now().astimezone():%Y%m%dT%H%M%S}"
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    from phoenix_compliance.report.results import ResultRefused, merge
+    from phoenix_compliance.report.signing import SigningError
+    from phoenix_compliance.run.reporter import exit_code
+    from phoenix_compliance.run.summary import readiness_lines
+    from phoenix_compliance.run.writers import EXIT_REPORTS_UNWRITTEN, ReportsUnwritten, write_standalone
+
+    if args.sign_key is not None and not args.sign_key.is_file():
+        raise UsageError(f"--sign-key: {args.sign_key} is not a readable private key file")
+    try:
+        loaded = _load_results(args)
+        run = merge(loaded)
+    except ResultRefused as refused:
+        print(f"{PROG} merge: {refused}", file=sys.stderr)
+        return refused.code
+    print(f"phoenix: merged {len(loaded)} results, {len(run.hosts)} hosts")
+    base = f"readiness-fleet-{len(run.hosts)}-hosts-{_stamp()}"
+    try:
+        files = write_standalone(run, args.reports_dir.expanduser().absolute(), base, args.sign_key)
+    except SigningError as exc:
+        raise UsageError(f"cannot sign the report: {exc}") from None
+    except ReportsUnwritten as exc:
+        files = {}
+        print(f"phoenix: {exc}", file=sys.stderr)
+    for line, _ in readiness_lines(run, files.values()):
+        print(line)
+    return exit_code(run) if files else EXIT_REPORTS_UNWRITTEN
+
+
+MERGE = Subcommand(
+    name="merge",
+    help="one report (HTML, JUnit, JSON, Prometheus) from the JSON results of shards (--shard K/N)",
+    add_arguments=add_merge_arguments,
+    run=run_merge,
+)
+
+
+def run_trend(args: argparse.Namespace) -> int:
+    from phoenix_compliance.report.results import ResultRefused
+    from phoenix_compliance.report.trend import write_trend
+    from phoenix_compliance.run.writers import EXIT_REPORTS_UNWRITTEN, ReportsUnwritten
+
+    try:
+        loaded = _load_results(args)
+    except ResultRefused as refused:
+        print(f"{PROG} trend: {refused}", file=sys.stderr)
+        return refused.code
+    try:
+        nights, files = write_trend([item.run for item in loaded], args.reports_dir.expanduser().absolute(), _stamp())
+    except ReportsUnwritten as exc:
+        print(f"phoenix: {exc}", file=sys.stderr)
+        return EXIT_REPORTS_UNWRITTEN
+    for night in nights:
+        print(night.line())
+    for path in files.values():
+        print(f"report: {path}")
+    return EXIT_OK
+
+
+TREND = Subcommand(
+    name="trend",
+    help="hosts READY per phase over nightly runs, newly failing and fixed checks per night (HTML and Prometheus)",
+    add_arguments=add_results_arguments,
+    run=run_trend,
+)
+
+# --------------------------------------------------------------------------
 # check
 # --------------------------------------------------------------------------
 
@@ -350,7 +468,7 @@ CHECK = Subcommand(
 )
 
 # The command's subcommands, in the order `--help` lists them.
-SUBCOMMANDS: dict[str, Subcommand] = {command.name: command for command in (CHECK, LINT, VERIFY)}
+SUBCOMMANDS: dict[str, Subcommand] = {command.name: command for command in (CHECK, LINT, VERIFY, MERGE, TREND)}
 
 
 # --------------------------------------------------------------------------

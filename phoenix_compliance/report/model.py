@@ -219,3 +219,55 @@ class RunReport:
 
     def all_ready(self) -> bool:
         return bool(self.hosts) and self.run_verdict() == READY
+
+
+@dataclass
+class CheckSpread:
+    """One check across the fleet: on which hosts it failed or could not check, of how many it ran on."""
+
+    check_id: str
+    severity: str
+    title: str
+    remediation: str
+    failed: list[str] = field(default_factory=list)
+    not_checked: list[str] = field(default_factory=list)
+    ran_on: int = 0
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity in BLOCKING
+
+
+def hosts_by_concern(run: RunReport) -> list[HostReport]:
+    """The hosts, the worst first (NOT READY, then UNREACHABLE, ...), then by name."""
+
+    def rank(host: HostReport) -> tuple[int, str]:
+        found = [v for v in host.verdicts(run.shown_phases).values() if v != NOT_RUN]
+        return (VERDICTS.index(worst(*found)) if found else len(VERDICTS), host.host)
+
+    return sorted(run.hosts.values(), key=rank)
+
+
+def check_spread(run: RunReport) -> list[CheckSpread]:
+    """Every check that failed or could not check on some host, the blocking and widest first."""
+    spreads: dict[str, CheckSpread] = {}
+    for host in run.hosts.values():
+        seen: dict[str, str] = {}
+        for result in host.results:
+            spreads.setdefault(
+                result.check_id, CheckSpread(result.check_id, result.severity, result.title, result.remediation)
+            )
+            # A host counts once per check: failed beats could not check beats passed.
+            before = seen.get(result.check_id)
+            if result.outcome == FAILED or (result.failed and before != FAILED):
+                seen[result.check_id] = FAILED if result.outcome == FAILED else COULD_NOT_CHECK
+            elif before is None:
+                seen[result.check_id] = result.outcome
+        for check_id, outcome in seen.items():
+            spreads[check_id].ran_on += 1
+            if outcome == FAILED:
+                spreads[check_id].failed.append(host.host)
+            elif outcome == COULD_NOT_CHECK:
+                spreads[check_id].not_checked.append(host.host)
+    chosen = [s for s in spreads.values() if s.failed or s.not_checked]
+    return sorted(chosen, key=lambda s: (not s.blocking, -len(s.failed), -len(s.not_checked), s.check_id))

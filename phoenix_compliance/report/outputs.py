@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import xml.etree.ElementTree as ET
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from phoenix_compliance.report.model import (
     FAILED,
     NOT_APPLICABLE,
     SKIPPED,
+    WAIVED,
     Change,
     RunReport,
 )
@@ -98,7 +100,7 @@ def write_json(document: dict[str, Any], path: Path) -> None:
     path.write_text(json_text(document), encoding="utf-8")
 
 
-def _label(value: str) -> str:
+def prometheus_label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
@@ -113,7 +115,7 @@ def to_prometheus(run: RunReport, timestamp: float) -> str:
         for phase, verdict in host.verdicts(phases).items():
             if verdict != "NOT RUN":
                 lines.append(
-                    f'phoenix_phase_ready{{host="{_label(host.host)}",phase="{phase}"}} '
+                    f'phoenix_phase_ready{{host="{prometheus_label(host.host)}",phase="{phase}"}} '
                     f"{1 if verdict == 'READY' else 0}"
                 )
     lines += [
@@ -124,7 +126,7 @@ def to_prometheus(run: RunReport, timestamp: float) -> str:
         for phase in phases:
             ran, total = host.coverage(phase)
             if total:
-                labels = f'host="{_label(host.host)}",phase="{phase}",ran="{ran}",of="{total}"'
+                labels = f'host="{prometheus_label(host.host)}",phase="{phase}",ran="{ran}",of="{total}"'
                 lines.append(f"phoenix_phase_partial{{{labels}}} {1 if ran < total else 0}")
     lines += [
         "# HELP phoenix_check_passed 1 when the check passed (or is waived), 0 when it failed or could not be checked.",
@@ -134,8 +136,8 @@ def to_prometheus(run: RunReport, timestamp: float) -> str:
         for result in host.results:
             if result.outcome not in (SKIPPED, NOT_APPLICABLE):
                 labels = (
-                    f'host="{_label(host.host)}",check="{_label(result.check_id)}",'
-                    f'key="{_label(result.key)}",phase="{result.phase}",severity="{result.severity}"'
+                    f'host="{prometheus_label(host.host)}",check="{prometheus_label(result.check_id)}",'
+                    f'key="{prometheus_label(result.key)}",phase="{result.phase}",severity="{result.severity}"'
                 )
                 lines.append(f"phoenix_check_passed{{{labels}}} {0 if result.failed else 1}")
     lines += [
@@ -143,13 +145,53 @@ def to_prometheus(run: RunReport, timestamp: float) -> str:
         "# TYPE phoenix_host_reachable gauge",
     ]
     for host in run.hosts.values():
-        lines.append(f'phoenix_host_reachable{{host="{_label(host.host)}"}} {0 if host.unreachable else 1}')
+        lines.append(f'phoenix_host_reachable{{host="{prometheus_label(host.host)}"}} {0 if host.unreachable else 1}')
     lines += [
         "# HELP phoenix_run_timestamp_seconds When the run finished.",
         "# TYPE phoenix_run_timestamp_seconds gauge",
         f"phoenix_run_timestamp_seconds {timestamp:.0f}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def to_junit(run: RunReport) -> str:
+    """JUnit XML from the model, for a report no pytest run wrote (merge): a case per host and
+    check, carrying the properties a run's cases carry (check id, phase, severity, host, evidence)."""
+    cases = [result for host in run.hosts.values() for result in host.results]
+    suite = ET.Element(
+        "testsuite",
+        name="phoenix-compliance",
+        tests=str(len(cases)),
+        failures=str(sum(1 for r in cases if r.outcome in (FAILED, COULD_NOT_CHECK))),
+        errors=str(sum(1 for r in cases if r.outcome == ERROR)),
+        skipped=str(sum(1 for r in cases if r.outcome in (SKIPPED, NOT_APPLICABLE))),
+        time=f"{sum(r.duration for r in cases):.3f}",
+        timestamp=run.started,
+    )
+    for result in cases:
+        case = ET.SubElement(
+            suite, "testcase", classname=f"phase{result.phase}", name=result.key, time=f"{result.duration:.3f}"
+        )
+        properties = ET.SubElement(case, "properties")
+        for name, value in (
+            ("check_id", result.check_id),
+            ("phase", result.phase),
+            ("severity", result.severity),
+            ("host", result.host),
+            ("evidence", result.evidence),
+        ):
+            ET.SubElement(properties, "property", name=name, value=value)
+        if result.waiver and result.outcome == WAIVED:
+            ET.SubElement(properties, "property", name="waiver", value=str(result.waiver["justification"]))
+        if result.outcome in (FAILED, COULD_NOT_CHECK):
+            ET.SubElement(case, "failure", message=f"{result.outcome}: {result.title}").text = result.evidence
+        elif result.outcome == ERROR:
+            ET.SubElement(case, "error", message=result.title).text = result.evidence
+        elif result.outcome in (SKIPPED, NOT_APPLICABLE):
+            ET.SubElement(case, "skipped", message=f"{result.outcome}: {result.evidence}")
+    root = ET.Element("testsuites", name="phoenix-compliance")
+    root.append(suite)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
 class CompareError(ValueError):

@@ -6,7 +6,7 @@ from importlib import resources
 
 import jinja2
 
-from phoenix_compliance.report.model import PHASE_TITLES, RunReport
+from phoenix_compliance.report.model import PHASE_TITLES, RunReport, check_spread, hosts_by_concern
 from phoenix_compliance.report.signing import signature_block
 
 
@@ -22,12 +22,27 @@ def _environment() -> jinja2.Environment:
 
 def readiness_section(run: RunReport) -> str:
     """An HTML fragment (with its CSS inlined) for the top of the report."""
-    css = resources.files("phoenix_compliance.report").joinpath("resources/readiness.css")
     template = _environment().get_template("readiness.html.j2")
     return template.render(
         run=run,
-        css=css.read_text("utf-8"),
+        css=_css("readiness.css"),
         phase_titles=PHASE_TITLES,
         phases=run.shown_phases,
+        hosts=hosts_by_concern(run),
+        spread=check_spread(run),
         signature_block=signature_block(),
     )
+
+
+def _css(name: str) -> str:
+    return resources.files("phoenix_compliance.report").joinpath(f"resources/{name}").read_text("utf-8")
+
+
+def standalone_page(run: RunReport, title: str) -> str:
+    """A whole page of the readiness section alone, where no pytest-html run writes one (merge)."""
+    return _environment().get_template("page.html.j2").render(title=title, section=readiness_section(run))
+
+
+def render_template(name: str, css: str, **context: object) -> str:
+    """One of the resources' templates, with its CSS file inlined as `css`."""
+    return _environment().get_template(name).render(css=_css(css), **context)

@@ -5,9 +5,12 @@ reports are."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
 import pytest
 
-from phoenix_compliance.report.model import COULD_NOT_CHECK, ERROR, PARTIAL, WAIVED, CheckResult, HostReport
+from phoenix_compliance.report.model import COULD_NOT_CHECK, ERROR, PARTIAL, WAIVED, CheckResult, HostReport, RunReport
 from phoenix_compliance.run.state import RunState
 
 
@@ -23,45 +26,52 @@ def _named(result: CheckResult) -> str:
 
 def write_summary(terminalreporter: pytest.TerminalReporter, state: RunState) -> None:
     terminalreporter.section("migration readiness")
-    phases = state.report.shown_phases
-    run = state.report
+    for line, red in readiness_lines(state.report, state.report_files.values()):
+        terminalreporter.write_line(line, red=red)
+
+
+def readiness_lines(run: RunReport, files: Iterable[Path]) -> Iterator[tuple[str, bool]]:
+    """The summary's lines, each with whether it is shown in red; also what merge prints."""
+    phases = run.shown_phases
     for host in run.hosts.values():
         verdicts = host.verdicts(phases)
         cells = ", ".join(_cell(host, p, v) for p, v in verdicts.items() if v != "NOT RUN")
         left_out = [p for p, v in verdicts.items() if v == "NOT RUN" and host.coverage(p)[1]]
         if left_out:
             cells += f"{', ' if cells else ''}not selected: phase {', '.join(left_out)}"
-        terminalreporter.write_line(f"{host.host}: {cells}")
+        yield f"{host.host}: {cells}", False
         if host.unreachable:
-            terminalreporter.write_line(f"  unreachable: {host.unreachable}")
+            yield f"  unreachable: {host.unreachable}", False
             continue
         for result in host.results:
             kind = "blocks the gate" if result.blocking else "finding"
             if result.outcome == ERROR:
-                terminalreporter.write_line(f"  {_named(result)}: suite error (not judged; traceback above)")
-                terminalreporter.write_line(f"    {result.evidence}")
+                yield f"  {_named(result)}: suite error (not judged; traceback above)", False
+                yield f"    {result.evidence}", False
             elif result.outcome == COULD_NOT_CHECK:
-                terminalreporter.write_line(f"  {_named(result)}: could not check ({kind})")
-                terminalreporter.write_line(f"    why: {result.evidence}")
+                yield f"  {_named(result)}: could not check ({kind})", False
+                yield f"    why: {result.evidence}", False
             elif result.failed:
-                terminalreporter.write_line(f"  {_named(result)}: {result.outcome} ({kind})")
-                terminalreporter.write_line(f"    fix: {result.remediation}")
+                yield f"  {_named(result)}: {result.outcome} ({kind})", False
+                yield f"    fix: {result.remediation}", False
             elif result.outcome == WAIVED and result.waiver is not None:
-                terminalreporter.write_line(
-                    f"  {result.check_id} waived until {result.waiver['expires']}: {result.waiver['justification']}"
+                yield (
+                    f"  {result.check_id} waived until {result.waiver['expires']}: {result.waiver['justification']}",
+                    False,
                 )
     for note in run.expired_waivers:
-        terminalreporter.write_line(f"expired waiver, not applied: {note}")
+        yield f"expired waiver, not applied: {note}", False
     if run.compared_with is not None:
-        terminalreporter.write_line(f"since {run.compared_with}: {len(run.changes)} change(s)")
+        yield f"since {run.compared_with}: {len(run.changes)} change(s)", False
         for change in run.changes:
-            terminalreporter.write_line(
-                f"  {change.host} {change.key}: {change.kind} ({change.before or '-'} -> {change.after or '-'})"
+            yield (
+                f"  {change.host} {change.key}: {change.kind} ({change.before or '-'} -> {change.after or '-'})",
+                False,
             )
     if run.partial:
-        terminalreporter.write_line(f"PARTIAL: a selection left checks out: {'; '.join(run.partial)}")
+        yield f"PARTIAL: a selection left checks out: {'; '.join(run.partial)}", False
     if run.signoff_refused:
-        terminalreporter.write_line(run.signoff_refused, red=True)
-    terminalreporter.write_line(f"verdict: {run.run_verdict()}")
-    for path in state.report_files.values():
-        terminalreporter.write_line(f"report: {path}")
+        yield run.signoff_refused, True
+    yield f"verdict: {run.run_verdict()}", False
+    for path in files:
+        yield f"report: {path}", False

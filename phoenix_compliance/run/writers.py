@@ -80,6 +80,8 @@ class ReportWriter:
     # For a file whose option another plugin owns: given the default and the staged path,
     # point the plugin at the staged one and return where the file goes in the end.
     choose: Choose | None = None
+    # How the file is written from the model alone where no plugin writes it (merge); None: `write`.
+    standalone: Write | None = None
 
     def path(self, config: pytest.Config, default: Path, staged: Path) -> Path | None:
         if self.choose is not None:
@@ -125,6 +127,17 @@ def _seal_html(run: RunReport, path: Path, sign_key: Path | None) -> None:
         signing.seal_html(path, sign_key)
 
 
+def _write_page(run: RunReport, path: Path, sign_key: Path | None) -> None:
+    from phoenix_compliance.report.render import standalone_page
+
+    path.write_text(standalone_page(run, f"Migration readiness of {len(run.hosts)} hosts"), encoding="utf-8")
+    signing.seal_html(path, sign_key)
+
+
+def _write_junit(run: RunReport, path: Path, sign_key: Path | None) -> None:
+    path.write_text(redact(outputs.to_junit(run)), encoding="utf-8")
+
+
 def _write_json(run: RunReport, path: Path, sign_key: Path | None) -> None:
     document = outputs.to_document(run)
     document["digest"] = outputs.canonical_digest(document)
@@ -139,8 +152,8 @@ def _write_prometheus(run: RunReport, path: Path, sign_key: Path | None) -> None
 
 # In the order they are written (the HTML is sealed before the JSON is signed) and announced.
 WRITERS = (
-    ReportWriter("html", ".html", _seal_html, choose=_html_path),
-    ReportWriter("junit", ".xml", None, choose=_junit_path),
+    ReportWriter("html", ".html", _seal_html, choose=_html_path, standalone=_write_page),
+    ReportWriter("junit", ".xml", None, choose=_junit_path, standalone=_write_junit),
     ReportWriter("json", ".json", _write_json, PathOption("--json", "phx_json", "the JSON report")),
     ReportWriter(
         "prometheus",
@@ -211,6 +224,37 @@ def write_all(
         _announce(staging, published)
     finally:
         shutil.rmtree(staging.folder, ignore_errors=True)
+
+
+def write_set(folder: Path, base: str, formats: Iterable[tuple[str, str, Callable[[Path], None]]]) -> dict[str, Path]:
+    """Files a command writes outside a pytest run (merge, trend), each format (name, suffix,
+    writer) under one new base name in `folder`, staged and published as a run's are: whole,
+    never over another file (the next free suffix instead). The paths written, by name."""
+    staging = Staging(Path(tempfile.mkdtemp(prefix="phoenix-reports-")))
+    files: dict[str, Path] = {}
+    try:
+        for name, suffix, write in formats:
+            files[name] = folder / f"{base}{suffix}"
+            staging.staged[name] = staging.folder / f"{base}{suffix}"
+            staging.defaults.add(name)
+            write(staging.staged[name])
+        return publish(files, staging)
+    finally:
+        shutil.rmtree(staging.folder, ignore_errors=True)
+
+
+def write_standalone(run: RunReport, folder: Path, base: str, sign_key: Path | None) -> dict[str, Path]:
+    """Every format of a run's set from the model alone (merge), in registry order."""
+
+    def bound(write: Write) -> Callable[[Path], None]:
+        return lambda path: write(run, path, sign_key)
+
+    formats = [
+        (writer.name, writer.suffix, bound(write))
+        for writer in WRITERS
+        if (write := writer.standalone or writer.write) is not None
+    ]
+    return write_set(folder, base, formats)
 
 
 def publish(files: dict[str, Path], staging: Staging) -> dict[str, Path]:
