@@ -47,6 +47,7 @@ def test_unread(host, observed):
 def test_second_phase(host, observed):
     observed("seen")
 """
+SUITE = [sys.executable, "-m", "pytest", "-p", "phoenix_compliance.plugin", "-p", "no:cacheprovider", "-q"]
 FLEET = [f"ssh://web{number}" for number in (7, 1, 12, 3, 5, 10, 2)]
 
 
@@ -61,8 +62,7 @@ class Runs:
 
 def run_suite(folder: Path, reports: str, *args: str) -> tuple[int, Path]:
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "phoenix_compliance.plugin", "-p", "no:cacheprovider", "-q"]
-        + ["--phase=1,2", f"--hosts={','.join(FLEET)}", f"--reports-dir={reports}", *args],
+        [*SUITE, "--phase=1,2", f"--hosts={','.join(FLEET)}", f"--reports-dir={reports}", *args],
         cwd=folder,
         capture_output=True,
         text=True,
