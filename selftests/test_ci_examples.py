@@ -6,11 +6,14 @@ started with podman-compose the way the example does, then the example's own
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -78,3 +81,108 @@ def test_the_example_commands_bring_the_stack_up_and_check_it(
             assert (workspace / artifact).exists(), artifact
     finally:
         refhost_guest.deploy("none")
+
+
+# The fleet pipelines: N shard jobs, then the merge job.
+
+
+@dataclass
+class FleetPipeline:
+    # Each shard job's command and the variables its CI system gives it.
+    shards: list[tuple[str, dict[str, str]]]
+    merge: str
+    hosts: str
+    # Where the shard jobs keep their results and where the merge job finds them again.
+    kept: str
+    found: str
+
+
+def github_fleet() -> FleetPipeline:
+    workflow = yaml.safe_load((EXAMPLES / "github-actions-fleet.yml").read_text())
+    shard, merge = workflow["jobs"]["shard"], workflow["jobs"]["merge"]
+    numbers = shard["strategy"]["matrix"]["shard"]
+    check = next(step["run"] for step in shard["steps"] if "phoenix-compliance check" in step.get("run", ""))
+    commands: list[tuple[str, dict[str, str]]] = [
+        (check.replace("${{ matrix.shard }}", str(k)).replace("${{ strategy.job-total }}", str(len(numbers))), {})
+        for k in numbers
+    ]
+    assert merge["needs"] == "shard" and "cancelled()" in merge["if"]
+    assert shard["strategy"]["fail-fast"] is False
+    kept = next(s["with"]["path"] for s in shard["steps"] if "upload-artifact" in s.get("uses", ""))
+    found = next(s["with"]["path"] for s in merge["steps"] if "download-artifact" in s.get("uses", ""))
+    merged = next(step["run"] for step in merge["steps"] if "phoenix-compliance merge" in step.get("run", ""))
+    return FleetPipeline(commands, merged, workflow["env"]["FLEET_HOSTS"], kept, found)
+
+
+def gitlab_fleet() -> FleetPipeline:
+    pipeline = yaml.safe_load((EXAMPLES / "gitlab-ci-fleet.yml").read_text())
+    shard, merge = pipeline["phoenix-shard"], pipeline["phoenix-fleet-report"]
+    total = int(shard["parallel"])
+    check = next(line for line in shard["script"] if "phoenix-compliance check" in line)
+    # GitLab numbers the parallel jobs from 1.
+    commands = [(check, {"CI_NODE_INDEX": str(k), "CI_NODE_TOTAL": str(total)}) for k in range(1, total + 1)]
+    assert merge["needs"] == [{"job": "phoenix-shard", "artifacts": True}] and merge["when"] == "always"
+    merged = next(line for line in merge["script"] if "phoenix-compliance merge" in line)
+    return FleetPipeline(
+        commands, merged, pipeline["variables"]["FLEET_HOSTS"], *shard["artifacts"]["paths"], "results"
+    )
+
+
+class TestTheFleetPipelines:
+    @pytest.mark.parametrize("example", [github_fleet, gitlab_fleet], ids=["github", "gitlab"])
+    def test_n_shards_then_one_merge_of_their_results(self, example: Any) -> None:
+        pipeline = example()
+        assert len(pipeline.shards) >= 2
+        assert all("--shard=" in command and "results/shard-" in command for command, _ in pipeline.shards)
+        assert pipeline.kept.rstrip("/") == pipeline.found.rstrip("/") == "results"
+        assert "phoenix-compliance merge --reports-dir=fleet results/*.json" in pipeline.merge
+
+
+@pytest.mark.refhost
+@pytest.mark.parametrize("example", [github_fleet, gitlab_fleet], ids=["github", "gitlab"])
+def test_the_fleet_pipeline_shards_and_merges_against_reference_hosts(
+    example: Any, refhost_guest: Guest, tmp_path: Path
+) -> None:
+    """Three host ids reach the one guest (an ssh alias each): a fleet of three to split."""
+    from phoenix_compliance import refhost
+
+    pipeline = example()
+    aliases = ["fleet-a", "fleet-b", "fleet-c"]
+    workspace = tmp_path / "workspace"
+    (workspace / "infra" / "podman").mkdir(parents=True)
+    shutil.copy(REFERENCE_STACK, workspace / "infra" / "podman" / "stack.yaml")
+    (workspace / "infra" / "fleet.ssh").write_text(
+        "".join(refhost.ssh_config_text(refhost_guest.name, alias) for alias in aliases)
+    )
+    refhost_guest.deploy("quadlet")
+    env = dict(
+        os.environ,
+        PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        FLEET_HOSTS=",".join(f"ssh://{alias}" for alias in aliases),
+    )
+    codes = []
+    for command, variables in pipeline.shards:
+        done = subprocess.run(
+            ["bash", "-c", command],
+            cwd=workspace,
+            env={**env, **variables},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        codes.append(done.returncode)
+        assert done.returncode == 0, done.stdout + done.stderr
+    results = sorted((workspace / "results").glob("*.json"))
+    assert len(results) == len(pipeline.shards) == len(aliases)
+    merged = subprocess.run(
+        ["bash", "-c", pipeline.merge], cwd=workspace, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    print(f"shard exit codes {codes}, merge exit code {merged.returncode}")
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert "phoenix: merged 3 results, 3 hosts" in merged.stdout and "verdict: READY" in merged.stdout
+    fleet = workspace / "fleet"
+    assert {path.suffix for path in fleet.iterdir()} == {".html", ".xml", ".json", ".prom"}
+    report = json.loads(next(fleet.glob("*.json")).read_text())
+    assert sorted(report["hosts"]) == [f"ssh://{alias}" for alias in aliases]
+    assert {v for host in report["hosts"].values() for v in host["verdicts"].values()} == {"READY"}
