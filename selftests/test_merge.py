@@ -5,6 +5,7 @@ a host another input judged is refused with its own exit code."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import pytest
 
 from phoenix_compliance.cli import main
 from phoenix_compliance.report.outputs import canonical_digest, json_text
-from phoenix_compliance.report.results import EXIT_INPUT_ALTERED, EXIT_INPUTS_DISAGREE
+from phoenix_compliance.report.results import EXIT_INPUT_ALTERED, EXIT_INPUTS_DISAGREE, REFUSALS
 from phoenix_compliance.report.signing import verify_report
 from phoenix_compliance.run.reporter import EXIT_NOT_READY
 
@@ -212,3 +213,11 @@ class TestMergeRefuses:
 
     def test_no_such_input_is_a_usage_error(self, runs: Runs, tmp_path: Path) -> None:
         assert merge(runs.folder, tmp_path / "absent.json")[0] == 2
+
+
+def test_the_readme_table_of_refusals_is_merges() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("### Shards, merge and trend", 1)[1].split("\n### ", 1)[0]
+    rows = {int(code): meaning for code, meaning in re.findall(r"^\| (\d+) \| (.+?) \|$", section, re.MULTILINE)}
+    assert {code: rows[code] for code in REFUSALS} == REFUSALS
+    assert rows[2].startswith("usage")
