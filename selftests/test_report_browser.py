@@ -182,6 +182,52 @@ class TestFleetReportInChromium:
         assert dom.index(">ssh://web14<") < dom.index(">ssh://web1<")
 
 
+def fleet_checks(count: int) -> str:
+    """A checks module of `count` checks over the four phases that judge only the host's name:
+    PHX-1.11's stand-in fails on every host whose name ends in 3."""
+    lines = ["from phoenix_compliance.checks import check", ""]
+    for number in range(count):
+        phase = PHASES[number % len(PHASES)]
+        lines += [
+            f'@check("T-{number:02d}", phase="{phase}", severity="high", title="c{number}", remediation="fix")',
+            f"def test_check_{number}(host, observed):",
+            '    observed("seen")',
+            f'    assert {number} != 11 or not host.backend.get_pytest_id().endswith("3"), "expected linger, got none"',
+            "",
+        ]
+    return "\n".join(lines)
+
+
+class TestCheckRunPageInChromium:
+    def test_a_32_host_check_run_page_is_measured(
+        self, pytester: pytest.Pytester, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The page a check run writes: pytest-html's results table (built by its script at load)
+        under the readiness section; printed beside the readiness section's share."""
+        pytester.makepyfile(test_fleet=fleet_checks(len(catalogue())))
+        hosts = ",".join(f"ssh://web{number}" for number in range(1, 33))
+        pytester.runpytest_subprocess("-p", "phoenix_compliance.plugin", f"--hosts={hosts}", "-q")
+        page = next((pytester.path / "reports").glob("readiness-*.html"))
+        text = page.read_text()
+        start = text.index('<section class="phx"')
+        end = text.index("</section>", text.index("phx-signature")) + len("</section>")
+        section = tmp_path / "section.html"
+        section.write_text(f"<!DOCTYPE html><html><body>{text[start:end]}</body></html>")
+        chromium("--dump-dom", "about:blank")
+        whole_ms, height, wall = open_time(page, tmp_path)
+        section_ms, _, _ = open_time(section, tmp_path)
+        with capsys.disabled():
+            print(
+                f"\n32-host check-run page ({page.stat().st_size // 1024} KiB, pytest-html with"
+                f" {32 * len(catalogue())} checks): loaded, scripted and laid out in {whole_ms:.0f} ms"
+                f" ({wall:.2f} s for the whole browser run); its readiness section alone {section_ms:.0f} ms"
+            )
+        assert height > 1600
+        # Above eight hosts pytest-html's table keeps the checks that did not pass.
+        assert "test_fleet.py::test_check_11[ssh://web3]&#34;: [{" in text
+        assert "test_fleet.py::test_check_0[ssh://web1]&#34;: []" in text
+
+
 class TestTrendInChromium:
     def test_the_chart_renders_and_its_points_are_the_inputs(self, tmp_path: Path) -> None:
         hosts = [f"ssh://web{number}" for number in range(1, 7)]
