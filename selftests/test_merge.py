@@ -221,3 +221,14 @@ def test_the_readme_table_of_refusals_is_merges() -> None:
     rows = {int(code): meaning for code, meaning in re.findall(r"^\| (\d+) \| (.+?) \|$", section, re.MULTILINE)}
     assert {code: rows[code] for code in REFUSALS} == REFUSALS
     assert rows[2].startswith("usage")
+
+
+class TestTrendRefuses:
+    def test_a_changed_night_as_merge_does(self, runs: Runs, tmp_path: Path, capsys: Any) -> None:
+        changed = tmp_path / "changed.json"
+        changed.write_text(runs.whole.read_text().replace('"failed"', '"passed"', 1))
+        assert (
+            main(["trend", f"--reports-dir={tmp_path / 'trend'}", str(runs.whole), str(changed)]) == EXIT_INPUT_ALTERED
+        )
+        assert f"refused: {changed}: ALTERED" in capsys.readouterr().err
+        assert not (tmp_path / "trend").exists()
