@@ -232,3 +232,19 @@ class TestTrendRefuses:
         )
         assert f"refused: {changed}: ALTERED" in capsys.readouterr().err
         assert not (tmp_path / "trend").exists()
+
+
+class TestFleetViews:
+    def test_the_matrix_order_is_not_ready_then_unreachable_then_by_name(self) -> None:
+        from phoenix_compliance.report.model import CheckResult, RunReport, check_spread, hosts_by_concern
+
+        run = RunReport("now", ("1",), "stack.yaml", "v")
+        for name, outcome in (("ssh://a", "passed"), ("ssh://z", "failed"), ("ssh://m", "could not check")):
+            run.host(name).results.append(CheckResult(name, "T-1.01", "1", "high", "t", outcome, "e", "fix", "n"))
+        run.host("ssh://m").unreachable = "no answer within 8 s"
+        run.host("ssh://b").results.append(
+            CheckResult("ssh://b", "T-1.01", "1", "high", "t", "passed", "e", "fix", "n")
+        )
+        assert [host.host for host in hosts_by_concern(run)] == ["ssh://z", "ssh://m", "ssh://a", "ssh://b"]
+        (spread,) = check_spread(run)
+        assert (spread.failed, spread.not_checked, spread.ran_on) == (["ssh://z"], ["ssh://m"], 4)

@@ -19,6 +19,7 @@ from phoenix_compliance.catalogue import PHASES
 from phoenix_compliance.cli import main
 from phoenix_compliance.report.model import CheckResult, RunReport
 from phoenix_compliance.report.outputs import canonical_digest, json_text, to_document
+from phoenix_compliance.report.signing import verify_report
 from phoenix_compliance.run.reporter import EXIT_NOT_READY
 
 pytest_plugins = ["pytester"]
@@ -242,6 +243,7 @@ class TestTrendInChromium:
         reports = tmp_path / "reports"
         assert main(["trend", f"--reports-dir={reports}", *map(str, reversed(results))]) == 0
         page = next(reports.glob("trend-*.html"))
+        assert verify_report(page, None).intact
         prom = next(reports.glob("trend-*.prom")).read_text()
         assert 'phoenix_trend_hosts_ready{run="2026-11-23T02:00:00+00:00",phase="1"} 5' in prom
         assert 'phoenix_trend_fixed{run="2026-11-23T02:00:00+00:00"} 2' in prom
