@@ -179,8 +179,13 @@ class TestFleetReportInChromium:
             )
         assert height > 1600
         dom = chromium("--dump-dom", page.as_uri()).stdout
-        assert "PHX-1.11 fails on 7 of 32 hosts: ssh://web14, ssh://web17, ssh://web21" in dom
-        assert dom.index(">ssh://web14<") < dom.index(">ssh://web1<")
+        assert "PHX-1.11 fails on 7 of 32 hosts: ssh://web3, ssh://web9, ssh://web14, ssh://web17" in dom
+        assert (
+            dom.index(">ssh://web30<")
+            < dom.index(">ssh://web1<")
+            < dom.index(">ssh://web2<")
+            < dom.index(">ssh://web10<")
+        )
 
 
 def fleet_checks(count: int) -> str:

@@ -5,6 +5,7 @@ Plain data, no pytest: the plugin fills it, renderers read it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from phoenix_compliance.catalogue import BLOCKING, PHASES
@@ -238,12 +239,17 @@ class CheckSpread:
         return self.severity in BLOCKING
 
 
+def natural(name: str) -> tuple[tuple[int, int | str], ...]:
+    """A sort key that puts web3 before web14."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name))
+
+
 def hosts_by_concern(run: RunReport) -> list[HostReport]:
     """The hosts, the worst first (NOT READY, then UNREACHABLE, ...), then by name."""
 
-    def rank(host: HostReport) -> tuple[int, str]:
+    def rank(host: HostReport) -> tuple[int, tuple[tuple[int, int | str], ...]]:
         found = [v for v in host.verdicts(run.shown_phases).values() if v != NOT_RUN]
-        return (VERDICTS.index(worst(*found)) if found else len(VERDICTS), host.host)
+        return (VERDICTS.index(worst(*found)) if found else len(VERDICTS), natural(host.host))
 
     return sorted(run.hosts.values(), key=rank)
 
@@ -270,4 +276,7 @@ def check_spread(run: RunReport) -> list[CheckSpread]:
             elif outcome == COULD_NOT_CHECK:
                 spreads[check_id].not_checked.append(host.host)
     chosen = [s for s in spreads.values() if s.failed or s.not_checked]
+    for spread in chosen:
+        spread.failed.sort(key=natural)
+        spread.not_checked.sort(key=natural)
     return sorted(chosen, key=lambda s: (not s.blocking, -len(s.failed), -len(s.not_checked), s.check_id))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from phoenix_compliance.report.model import Change, CheckResult, RunReport, Signoff
+from phoenix_compliance.report.model import Change, CheckResult, RunReport, Signoff, natural
 from phoenix_compliance.report.outputs import FORMAT, MAX_PREVIOUS_BYTES
 from phoenix_compliance.report.signing import verify_report
 
@@ -189,7 +189,7 @@ def merge(results: list[LoadedResult]) -> RunReport:
     elif len(signers) == 1 and all(run.signoff for run in runs):
         # Every shard vouched by the same person: so is the whole.
         merged.signoff = max((run.signoff for run in runs if run.signoff), key=lambda s: s.signed_at)
-    merged.hosts = dict(sorted(merged.hosts.items()))
+    merged.hosts = {name: merged.hosts[name] for name in sorted(merged.hosts, key=natural)}
     return merged
 
 

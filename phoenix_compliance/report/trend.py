@@ -15,8 +15,11 @@ from phoenix_compliance.report.outputs import compare, prometheus_label
 from phoenix_compliance.report.results import previous_outcomes
 
 # The chart's frame, in SVG user units.
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 760, 300, 48, 16, 16, 56
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 760, 300, 48, 48, 16, 56
 PHASE_COLOURS = {"1": "#1f77b4", "2": "#ff7f0e", "3": "#2ca02c", "security": "#9467bd"}
+# Phases often share a count (a phase is READY only after the one before it): each line is
+# drawn narrower than the one before, so lines on top of each other show as stripes.
+PHASE_WIDTHS = {"1": 9.0, "2": 6.0, "3": 3.0, "security": 1.5}
 
 
 @dataclass
@@ -104,6 +107,7 @@ def trend_page(series: list[Night]) -> str:
         phases=phases,
         points=points,
         colours=PHASE_COLOURS,
+        widths=PHASE_WIDTHS,
         phase_titles=PHASE_TITLES,
         frame={"width": WIDTH, "height": HEIGHT, "left": LEFT, "right": RIGHT, "top": TOP, "bottom": BOTTOM},
         ticks=[(tick, round(TOP + (HEIGHT - TOP - BOTTOM) * (1 - tick / top), 1)) for tick in ticks],
