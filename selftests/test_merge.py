@@ -248,3 +248,15 @@ class TestFleetViews:
         assert [host.host for host in hosts_by_concern(run)] == ["ssh://z", "ssh://m", "ssh://a", "ssh://b"]
         (spread,) = check_spread(run)
         assert (spread.failed, spread.not_checked, spread.ran_on) == (["ssh://z"], ["ssh://m"], 4)
+
+
+class TestAResultOfAnotherShape:
+    def test_a_result_for_a_host_it_does_not_list_is_refused_not_a_traceback(
+        self, runs: Runs, tmp_path: Path, capsys: Any
+    ) -> None:
+        def unlisted(doc: dict[str, Any]) -> None:
+            doc["results"][0]["host"] = "ssh://nowhere"
+
+        odd = rewritten(runs.whole, tmp_path / "odd.json", unlisted)
+        assert merge(runs.folder, odd)[0] == EXIT_INPUT_ALTERED
+        assert "not a result of this suite's format" in capsys.readouterr().err

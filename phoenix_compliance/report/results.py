@@ -60,13 +60,13 @@ def load_result(path: Path, signer: Path | None) -> LoadedResult:
     document = json.loads(path.read_text(encoding="utf-8"))
     try:
         run = from_document(document)
-    except (KeyError, TypeError, ValueError) as exc:
+        recorded = {host: document["hosts"][host]["verdicts"] for host in run.hosts}
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ResultRefused(
-            f"{path}: not a result of this suite's format {FORMAT} ({exc})", EXIT_INPUT_ALTERED
+            f"{path}: not a result of this suite's format {FORMAT} (at {exc})", EXIT_INPUT_ALTERED
         ) from None
     for host in run.hosts.values():
-        recorded = document["hosts"][host.host]["verdicts"]
-        if host.verdicts(run.shown_phases) != recorded:
+        if host.verdicts(run.shown_phases) != recorded[host.host]:
             raise ResultRefused(
                 f"{path}: {host.host} was judged by other rules than this suite's"
                 f" (suite {run.suite_version}); merge with the version that ran it",
