@@ -260,3 +260,12 @@ class TestAResultOfAnotherShape:
         odd = rewritten(runs.whole, tmp_path / "odd.json", unlisted)
         assert merge(runs.folder, odd)[0] == EXIT_INPUT_ALTERED
         assert "not a result of this suite's format" in capsys.readouterr().err
+
+    def test_a_reports_folder_that_is_a_file_is_exit_14_with_the_verdicts_printed(
+        self, runs: Runs, tmp_path: Path, capsys: Any
+    ) -> None:
+        (tmp_path / "taken").write_text("")
+        assert main(["merge", f"--reports-dir={tmp_path / 'taken'}", *map(str, runs.shards)]) == 14
+        captured = capsys.readouterr()
+        assert "it is a file, not a folder; no report file was kept" in captured.err
+        assert "verdict: NOT READY" in captured.out and "report:" not in captured.out
