@@ -7,7 +7,8 @@ pytest instead (``passthrough``): every pytest option works there as it is.
 
 Exit codes of lint and verify: 0 all good, 1 problems found, 2 usage error or
 unreadable input; check exits with the compliance run's codes (README, "Gates and
-exit codes").
+exit codes"), and so does merge for the fleet it reports on, or 15 and 16 when it refuses
+its inputs (README, "Shards, merge and trend"; trend refuses them alike, else exits 0).
 """
 
 from __future__ import annotations

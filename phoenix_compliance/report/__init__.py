@@ -1,4 +1,6 @@
 """The readiness report: ``model`` (plain data: hosts, results, verdicts, gates),
 ``render`` (the readiness section from ``resources/readiness.html.j2`` and its CSS),
-``outputs`` (JSON and Prometheus documents, the canonical digest, --compare) and
-``signing`` (the HTML seal, SSH signatures, ``verify``)."""
+``outputs`` (JSON, JUnit and Prometheus documents, the canonical digest, --compare),
+``signing`` (the HTML seal, SSH signatures, ``verify``), ``results`` (JSON results read back
+into the model, verified; merge of shards) and ``trend`` (nightly results as a chart and a
+textfile)."""

@@ -8,7 +8,8 @@
 - `outcome`: a check's pytest report turned into outcome and evidence (`classify`), waivers applied.
 - `reporter`: the report model filled on the process that writes it, the files written, the exit code
   (EXIT_CODES, the README's table).
-- `writers`: one entry per output file (HTML seal, JUnit, JSON, Prometheus): suffix, path and writer.
-- `summary`: the readiness section of the terminal summary.
+- `writers`: one entry per output file (HTML seal, JUnit, JSON, Prometheus): suffix, path and writer,
+  and how a file is staged and published (a run's files, and merge's and trend's through `write_set`).
+- `summary`: the readiness section of the terminal summary (its lines are also what merge prints).
 - `xdist_hooks`, `html_hooks`: hooks of pytest-xdist and pytest-html, registered only when those are active.
 """
