@@ -21,6 +21,7 @@ from phoenix_compliance.quadlet_lint import (
     format_version,
     keys_for,
     lint_paths,
+    lint_units,
     parse_version,
 )
 
@@ -226,6 +227,59 @@ class TestSyntaxRules:
         path = tmp_path / "bad.container"
         path.write_bytes(b"[Container]\nImage=\xff\n")
         assert hits(lint(path)) == {("QL000", 1)}
+
+
+class TestFolderDroppedByOneFile:
+    """loadUnitsFromDir(): a file its parser fails on and no file of its folder is generated."""
+
+    def test_every_sibling_is_an_error_naming_the_broken_file(self, tmp_path: Path) -> None:
+        write(tmp_path, "a.container", GOOD_CONTAINER)
+        write(tmp_path, "p.pod", "[Pod]\n")
+        broken = write(tmp_path, "b.container", "---\n" + GOOD_CONTAINER)
+        write(tmp_path, "sub/c.container", GOOD_CONTAINER)
+        findings = lint(tmp_path)
+        dropped = only(findings, "QL006")
+        assert sorted(Path(f.path).name for f in dropped) == ["a.container", "p.pod"]
+        assert all(f.severity == "error" and "b.container (line 1)" in f.message for f in dropped)
+        assert hits(only(findings, "QL001")) == {("QL001", 1)}
+        assert only(findings, "QL001")[0].path == str(broken)
+
+    @pytest.mark.parametrize(
+        "text",
+        ["Label=a=b\n[Volume]\n", "\ufeff[Volume]\n", "[Volume]\n{{ options }}\n", "[Vol\x01ume]\n"],
+        ids=["key-before-section", "byte-order-mark", "template-line", "bad-header"],
+    )
+    def test_each_parse_failure_drops_the_folder(self, tmp_path: Path, text: str) -> None:
+        write(tmp_path, "a.container", GOOD_CONTAINER)
+        (tmp_path / "b.volume").write_text(text, encoding="utf-8")
+        assert [Path(f.path).name for f in only(lint(tmp_path), "QL006")] == ["a.container"]
+
+    def test_an_unreadable_file_drops_the_folder(self, tmp_path: Path) -> None:
+        write(tmp_path, "a.container", GOOD_CONTAINER)
+        (tmp_path / "b.container").symlink_to(tmp_path / "gone")
+        findings = lint(tmp_path)
+        assert [Path(f.path).name for f in only(findings, "QL006")] == ["a.container"]
+        assert [Path(f.path).name for f in only(findings, "QL000")] == ["b.container"]
+
+    def test_what_does_not_drop_the_folder(self, tmp_path: Path) -> None:
+        """A drop-in, a plain unit, a file type the release skips, a warning, a subfolder."""
+        write(tmp_path, "a.container", GOOD_CONTAINER + "Exec=true \\")
+        write(tmp_path, "a.container.d/10-x.conf", "---\n")
+        write(tmp_path, "b.target", "---\n[Unit]\n")
+        write(tmp_path, "b.artifact", "---\n")
+        write(tmp_path, "sub/b.container", "---\n")
+        assert not only(lint(tmp_path, version=PODMAN_5_4), "QL006")
+        assert [Path(f.path).name for f in only(lint(tmp_path, version=(5, 8, 6)), "QL006")] == ["a.container"]
+
+    def test_a_broken_file_hides_no_file_of_its_name(self, tmp_path: Path) -> None:
+        write(tmp_path, "x.container", "---\n")
+        write(tmp_path, "sub/x.container", GOOD_CONTAINER)
+        assert not only(lint(tmp_path), "QL039")
+
+    def test_a_host_folder_says_it_too(self) -> None:
+        units = [parse_text(GOOD_CONTAINER, "/q/a.container"), parse_text("---\n", "/q/b.pod")]
+        found = lint_units(units, PODMAN_5_4)
+        assert [(f.rule_id, f.path) for f in found if f.rule_id == "QL006"] == [("QL006", "/q/a.container")]
 
 
 class TestFileTypeVersions:
@@ -679,7 +733,8 @@ class TestReportsEverything:
             ("QL013", 9),
             ("QL011", 11),
         }
-        assert hits(f for f in findings if f.path == str(other)) == {("QL020", 1), ("QL014", 3)}
+        # The generator loads no file of a folder with web.container's line 8 in it.
+        assert hits(f for f in findings if f.path == str(other)) == {("QL006", 1), ("QL020", 1), ("QL014", 3)}
         assert findings == sorted(findings, key=lambda f: (f.path, f.line, f.rule_id, f.key or ""))
 
     def test_every_finding_names_place_reason_and_fix(self, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ cannot be read is a finding (QL000), never an exception.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,7 +69,8 @@ class Scan:
             if entry.is_dir():
                 if not entry.name.endswith(".d"):
                     children.append(path)
-            elif path.suffix in LINTED_SUFFIXES and entry.is_file():
+            elif path.suffix in LINTED_SUFFIXES:
+                # A dangling link or a FIFO too: the generator tries to load it and fails (QL000).
                 self.files.append(path)
         for child in children:
             self.walk(child)
@@ -149,10 +151,12 @@ def read_units(found: Scan) -> Iterator[UnitFile | Finding]:
             yield _hidden(path, first_of_name[path.name])
             continue
         try:
-            unit = parse_file(path)
+            mode = path.stat().st_mode
+            # Never opened unless a regular file: a FIFO would block.
+            unit = parse_file(path) if stat.S_ISREG(mode) else unreadable_unit(path, "not a regular file")
         except OSError as error:
             # The generator fails to load it (and so its whole folder, see QL006).
-            unit = unreadable_unit(path, error.strerror or str(error))
+            unit = unreadable_unit(path, f"{error.strerror or error} (a dangling symbolic link?)")
         except UnicodeDecodeError as error:
             yield _unreadable(path, error)
             continue

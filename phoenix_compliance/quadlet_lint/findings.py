@@ -32,6 +32,7 @@ RULES: dict[str, Rule] = {
         Rule("QL003", "warning", "file ends inside a line continuation"),
         Rule("QL004", "error", "file starts with a byte order mark"),
         Rule("QL005", "warning", "line systemd ignores in a plain unit"),
+        Rule("QL006", "error", "unit not generated: another file of its folder cannot be parsed"),
         Rule("QL009", "warning", "Podman release newer than the lint's tables"),
         Rule("QL010", "error", "file type not supported by this Podman version"),
         Rule("QL011", "warning", "unknown section"),
