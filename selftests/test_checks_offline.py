@@ -1279,6 +1279,25 @@ class TestUserSystemd(Family):
             fail("generator_dryrun", "missing"),
         ),
         case(
+            # One file the generator cannot parse: it loads no file of that folder and names none.
+            "PHX-3.03-fail-folder-dropped",
+            phase3.test_generator_dry_run,
+            FAILED,
+            f"\n  not generated, since the generator cannot parse {QUADLET_DIR}/notes.container and then loads no"
+            f" file of {QUADLET_DIR}: n8n-phoenix.container, nca-toolkit.container, phoenix-core.container,"
+            " phoenix-hydra.pod",
+            both(
+                setting(
+                    "generator_dryrun",
+                    "",
+                    1,
+                    f'quadlet-generator[412]: error loading "{QUADLET_DIR}/notes.container", file contains line 1:'
+                    " “---” which is not a key-value pair, group, or comment",
+                ),
+                lambda host: host.quadlet_files({**reference_quadlet_files(), "notes.container": "---\n"}),
+            ),
+        ),
+        case(
             "PHX-3.03-fail-nothing-generated",
             phase3.test_generator_dry_run,
             FAILED,
