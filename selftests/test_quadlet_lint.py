@@ -454,6 +454,33 @@ class TestMisplacedSettings:
         assert hits(findings) == {("QL017", 3)}
 
 
+class TestResourceControlKeys:
+    @pytest.mark.parametrize(
+        "key",
+        [
+            "CPUAccounting=yes",
+            "AllowedCPUs=0-1",
+            "CPUQuota=50%",
+            "MemoryMax=1G",
+            "MemoryHigh=800M",
+            "TasksMax=100",
+            "IOWeight=50",
+            "StartupCPUWeight=10",
+            "MemoryZSwapMax=0",
+            "CPUShares=512",
+        ],
+    )
+    def test_each_under_container_has_one_finding_and_fix(self, tmp_path: Path, key: str) -> None:
+        name = key.split("=")[0]
+        findings = lint(write(tmp_path, "web.container", GOOD_CONTAINER + key + "\n"))
+        assert hits(findings) == {("QL014", 6)}
+        assert "resource-control" in findings[0].message and findings[0].fix == f"move {name}= to [Service]"
+
+    def test_under_service_they_are_fine(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "[Service]\nAllowedCPUs=0-1\nCPUAccounting=yes\n")
+        assert lint(path) == []
+
+
 class TestSections:
     def test_misspelt_section(self, tmp_path: Path) -> None:
         text = GOOD_CONTAINER + "\n[Instal]\nWantedBy=default.target\n"

@@ -15,6 +15,7 @@ from phoenix_compliance.quadlet_lint.versions import (
     PLAIN_UNIT_SECTIONS,
     QUADLET_INSTALL_KEYS,
     QUADLET_KEYS,
+    RESOURCE_CONTROL_KEYS,
     SYSTEMD_KEYS,
     SYSTEMD_PASSTHROUGH_SECTIONS,
     UNJUDGED_SECTIONS,
@@ -116,6 +117,8 @@ def _misplaced(out: UnitContext, entry: Entry, home: str) -> None:
     if entry.section in QUADLET_KEYS:
         # The generator checks its own sections ([Container], ..., [Quadlet]) key by key.
         owner = "systemd " if home in SYSTEMD_KEYS else ""
+        if entry.key in RESOURCE_CONTROL_KEYS:
+            owner = "systemd resource-control (cgroup) "
         why = f"{entry.key}= is a {owner}[{home}] setting; under [{entry.section}] Quadlet rejects the file"
         out.add("QL014", entry, entry.key, why, f"move {entry.key}= to [{home}]")
         return
