@@ -1100,6 +1100,23 @@ class TestQuadletFiles(Family):
             unit("phoenix-core.container", "HealthInterval=", "HealthIntervl="),
         ),
         case(
+            # Accepted by the generator, refused by podman when the stack starts: an error here.
+            "PHX-3.02-fail-publish-in-pod",
+            phase3.test_unit_file_lint,
+            FAILED,
+            f"{CORE_UNIT}:12: QL032 error: this container joins phoenix-hydra.pod",
+            unit("phoenix-core.container", "Exec=", "PublishPort=8081:8080\nExec="),
+        ),
+        case(
+            # A warning is shown beside the errors and when there is none, as a finding that does not block.
+            "PHX-3.02-pass-with-warnings",
+            phase3.test_unit_file_lint,
+            PASSED,
+            f"no lint error for Podman 5.4.2 ({CORE_UNIT})\n"
+            f"  not blocking: {CORE_UNIT}:12: QL041 warning: Volume=./x:/x",
+            unit("phoenix-core.container", "Exec=", "Volume=./x:/x:Z\nExec="),
+        ),
+        case(
             "PHX-3.02-version-timeout",
             phase3.test_unit_file_lint,
             COULD_NOT_CHECK,

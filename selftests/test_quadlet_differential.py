@@ -724,6 +724,14 @@ RELEASE_RULES: dict[str, dict[str, str]] = {
     "[Pod] StopTimeout=": {"app.pod": "[Pod]\nStopTimeout=20\n"},
     "an .artifact without Artifact=": {"app.artifact": "[Artifact]\nQuiet=true\n"},
     "an .artifact": {"app.artifact": "[Artifact]\nArtifact=localhost/a:1\n"},
+    # Accepted by the generator (the lint: warnings, errors only in the stack profile), refused by
+    # podman or ignored by systemd once started.
+    "PublishPort= on a container in a pod": {
+        "p.pod": "[Pod]\n",
+        "app.container": _C + "Pod=p.pod\nPublishPort=8080:80\n",
+    },
+    "a Windows drive in Volume=": {"app.container": _C + "Volume=e:/data:/data\n"},
+    "[Network] in a .pod": {"p.pod": "[Pod]\n\n[Network]\nSubnet=10.0.0.0/24\n"},
     "warning table: label-unsupported-escape": {"l.container": _C + "Label=regex=^foo(\\?.*)?$\n"},
     "warning table: shortname": {"s.container": "[Container]\nImage=shortname\n"},
     "warning table: service-user": {"u.container": _C + "User=1000\n[Service]\nUser=1000\n"},

@@ -6,6 +6,7 @@ import re
 import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -491,8 +492,8 @@ class TestSections:
     def test_a_section_of_another_quadlet_type(self, tmp_path: Path) -> None:
         text = GOOD_CONTAINER + "\n[Pod]\nPodName=x\n"
         findings = lint(write(tmp_path, "web.container", text))
-        assert hits(findings) == {("QL011", 7)}
-        assert ".pod" in findings[0].message
+        assert hits(findings) == {("QL029", 7)}
+        assert ".pod" in findings[0].message and findings[0].severity == "warning"
 
     def test_service_section_in_a_target(self, tmp_path: Path) -> None:
         text = "[Unit]\nDescription=x\n\n[Service]\nRestart=always\n"
@@ -501,6 +502,30 @@ class TestSections:
     def test_x_sections_are_allowed(self, tmp_path: Path) -> None:
         text = GOOD_CONTAINER + "\n[X-Phoenix]\nOwner=ops\n"
         assert lint(write(tmp_path, "web.container", text)) == []
+
+
+class TestStackProfileSeverity:
+    """What the generator accepts and podman or systemd then refuses is an error where the stack runs."""
+
+    CASES: ClassVar[dict[str, tuple[dict[str, str], str]]] = {
+        "publish-in-pod": (
+            {"p.pod": "[Pod]\n", "web.container": GOOD_CONTAINER + "Pod=p.pod\nPublishPort=8080:80\n"},
+            "QL032",
+        ),
+        "windows-drive": ({"web.container": GOOD_CONTAINER + "Volume=e:/data:/data\n"}, "QL040"),
+        "network-group-in-pod": ({"p.pod": "[Pod]\n\n[Network]\nSubnet=10.0.0.0/24\n"}, "QL029"),
+    }
+
+    @pytest.mark.parametrize("name", sorted(CASES))
+    def test_warning_for_validity_error_for_the_stack(self, tmp_path: Path, name: str) -> None:
+        files, rule_id = self.CASES[name]
+        for file_name, text in files.items():
+            write(tmp_path, file_name, text)
+        validity = only(lint(tmp_path), rule_id)
+        stack = only(lint(tmp_path, stack=StackRules(kinds=())), rule_id)
+        assert [f.severity for f in validity] == ["warning"]
+        assert [f.severity for f in stack] == ["error"]
+        assert RULES[rule_id].stack_severity == "error"
 
 
 class TestInstall:

@@ -53,7 +53,8 @@ class UnitContext:
         if path != self.unit.path:
             # One drop-in (container.d/, say) can reach several units: say which one.
             message = f"{message} [drop-in of {self.unit.name}]"
-        self.findings.append(Finding(rule_id, rule.severity, str(path), line, key, message, fix))
+        severity = rule.stack_severity if self.stack is not None and rule.stack_severity else rule.severity
+        self.findings.append(Finding(rule_id, severity, str(path), line, key, message, fix))
 
     def has(self, name: str) -> bool:
         """Whether a referenced Quadlet file is there for the generator to resolve."""

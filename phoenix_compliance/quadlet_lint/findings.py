@@ -15,6 +15,9 @@ class Rule:
     rule_id: str
     severity: str  # 'error' | 'warning' | 'info'
     title: str
+    # In the stack profile, where the stack is started: an "error" for what the generator
+    # accepts but podman or systemd then refuses to create or start (None: as ``severity``).
+    stack_severity: str | None = None
 
 
 # Severity is honest about who fails: "error" only where the Quadlet generator
@@ -23,6 +26,9 @@ class Rule:
 # passes it on to podman or systemd, which then refuse or ignore it, "info" for
 # advice. Stack rules (QL05x) are project conventions, errors by the project's
 # choice; so is QL010 (a file type the release skips without a word: no service).
+# In the stack profile a finding is an error where the stack itself fails: the
+# generator accepts the file, but podman refuses to create the container or
+# systemd to start it as meant (``stack_severity``).
 RULES: dict[str, Rule] = {
     rule.rule_id: rule
     for rule in (
@@ -52,10 +58,11 @@ RULES: dict[str, Rule] = {
         Rule("QL025", "warning", "image name is not fully qualified"),
         Rule("QL026", "error", "ExposeHostPort= is not a port or range"),
         Rule("QL027", "error", "RemapUsers= value Quadlet refuses"),
+        Rule("QL029", "warning", "section of another Quadlet file type, which systemd ignores", "error"),
         Rule("QL028", "error", "deprecated Remap keys combined with explicit ID mappings"),
         Rule("QL030", "error", "Pod= does not name a .pod unit"),
         Rule("QL031", "error", "referenced Quadlet unit not found beside the file"),
-        Rule("QL032", "warning", "PublishPort= or Network= on a container that joins a pod"),
+        Rule("QL032", "warning", "PublishPort= or Network= on a container that joins a pod", "error"),
         Rule("QL033", "warning", "two files generate the same service"),
         Rule("QL034", "error", "network options when joining another container's network"),
         Rule("QL035", "error", "dependency on a Quadlet unit that does not exist"),
@@ -63,7 +70,7 @@ RULES: dict[str, Rule] = {
         Rule("QL037", "info", "dependency names a generated service instead of its Quadlet file"),
         Rule("QL038", "error", "Network= joins a container whose name Quadlet cannot resolve"),
         Rule("QL039", "warning", "file hidden by one of the same name found earlier"),
-        Rule("QL040", "warning", "Volume= source is a Windows path"),
+        Rule("QL040", "warning", "Volume= source is a Windows path", "error"),
         Rule("QL041", "warning", "Volume= source is a relative path"),
         Rule("QL042", "warning", "Volume= source is not a valid volume name"),
         Rule("QL043", "warning", "Volume= container path is not absolute"),
