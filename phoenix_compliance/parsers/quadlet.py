@@ -41,6 +41,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from phoenix_compliance.grammar.specifiers import environment_file, environment_words, split_environment
+
 # File types the Quadlet generator turns into services, with the suffix its
 # GetUnitServiceName() adds to the base name (pkg/systemd/quadlet/quadlet.go).
 QUADLET_SERVICE_SUFFIXES: dict[str, str] = {
@@ -167,6 +169,17 @@ class UnitFile:
 def drops_folder(unit: UnitFile) -> ParseProblem | None:
     """The first problem for which the generator fails to load this file, and with it its folder."""
     return next((problem for problem in unit.problems if problem.kind in FOLDER_DROPPING_PROBLEMS), None)
+
+
+def unit_environment(unit: UnitFile) -> dict[str, str]:
+    """The variables systemd sets for the unit's commands: its EnvironmentFile= files as read, then
+    [Service] Environment= (which wins), later words over earlier."""
+    found: dict[str, str] = {}
+    for text in unit.environment_files.values():
+        found.update(environment_file(text))
+    for value in unit.values("Service", "Environment"):
+        found.update(environment_words(split_environment(value)))
+    return found
 
 
 def kind_of(path: Path) -> str:

@@ -80,7 +80,8 @@ RULES: dict[str, Rule] = {
         Rule("QL047", "warning", "value in quotes that Quadlet passes on with the quotes"),
         Rule("QL050", "error", "unit does not join the stack target ([Install] WantedBy=)"),
         Rule("QL051", "error", "unit is not stopped with the stack target ([Unit] PartOf=)"),
-        Rule("QL052", "error", "bind mount without an SELinux relabel option (:Z or :z)"),
+        Rule("QL052", "error", "bind mount of the stack's data without :Z or :z, or system content relabelled"),
+        Rule("QL053", "warning", "SELinux labelling turned off for a container"),
         Rule("QL060", "warning", "Environment=, Label= or Annotation= word without '='"),
         Rule("QL061", "warning", "PublishPort= is not a port mapping podman accepts"),
         Rule("QL062", "warning", "Secret= value podman refuses"),
@@ -92,7 +93,7 @@ RULES: dict[str, Rule] = {
 }
 
 # Rules that are project conventions rather than validity: --profile validity leaves them out.
-STACK_RULE_IDS = frozenset({"QL050", "QL051", "QL052"})
+STACK_RULE_IDS = frozenset({"QL050", "QL051", "QL052", "QL053"})
 
 
 @dataclass(frozen=True)
