@@ -504,6 +504,35 @@ class TestSections:
         assert lint(write(tmp_path, "web.container", text)) == []
 
 
+class TestSpecifiersAndEnvironment:
+    """systemd expands specifiers and ${VAR}s in ExecStart: never judged as literal text."""
+
+    def test_issue_cases_are_valid(self, tmp_path: Path) -> None:
+        write(tmp_path, "home.container", GOOD_CONTAINER + "Volume=%h:%h\n")
+        write(tmp_path, "job.container", GOOD_CONTAINER + "ContainerName=nextcloud-${NEXTCLOUD_MAJOR}-job\n")
+        write(tmp_path, "data.container", GOOD_CONTAINER + "Volume=${DATA_PATH}/x:/x\nPublishPort=${PORT}:80\n")
+        assert lint(tmp_path) == []
+
+    def test_a_variable_path_still_needs_its_label(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "data.container", GOOD_CONTAINER + "Volume=${DATA_PATH}/x:/x\n")
+        found = only(lint(path, stack=StackRules(kinds=("container",))), "QL052")
+        assert [f.line for f in found] == [6]
+        assert "Volume=${DATA_PATH}/x:/x:Z" in found[0].fix
+
+    def test_resolved_from_the_units_environment(self, tmp_path: Path) -> None:
+        text = GOOD_CONTAINER + "ContainerName=nc-${MAJOR}\n\n[Service]\nEnvironment=MAJOR=a/b\n"
+        found = only(lint(write(tmp_path, "job.container", text)), "QL070")
+        assert len(found) == 1 and "as systemd expands it: nc-a/b" in found[0].message
+
+    def test_resolved_from_the_host(self, tmp_path: Path) -> None:
+        from phoenix_compliance.grammar.specifiers import Known, user_manager_specifiers
+
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "Volume=%h/data:%U\nVolume=%h:%h\n")
+        known = Known(user_manager_specifiers("phoenix", 1000, "/home/phoenix"))
+        assert hits(lint_paths([path], PODMAN_5_4, None, known)) == {("QL043", 6)}
+        assert lint(path) == []  # without a host, %U is not judged
+
+
 class TestStackProfileSeverity:
     """What the generator accepts and podman or systemd then refuses is an error where the stack runs."""
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 PATH_SPECIFIERS = frozenset("htSCLETVdyY")
 
 _SPECIFIER = re.compile(r"%(.)", re.DOTALL)
-# ${VAR} anywhere in a word; $VAR only as a word of its own (systemd expands nothing else).
+# ${VAR} anywhere in a word. systemd expands $VAR only as a word of its own, which a part of a
+# Volume= or a name never is (Quadlet writes `-v SOURCE:DEST`): there it stays literal.
 _BRACED = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_WHOLE = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
-_UNRESOLVED = re.compile(r"%[A-Za-z]|\$\{[A-Za-z_][A-Za-z0-9_]*\}|^\$[A-Za-z_][A-Za-z0-9_]*$")
+_UNRESOLVED = re.compile(r"%[A-Za-z]|\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
 @dataclass(frozen=True)
@@ -71,9 +71,6 @@ def expand(value: str, known: Known = NOTHING_KNOWN) -> str:
         return "%" if letter == "%" else known.specifiers.get(letter, match.group(0))
 
     expanded = _SPECIFIER.sub(specifier, value)
-    whole = _WHOLE.match(expanded)
-    if whole is not None:
-        return known.environment.get(whole.group(1), expanded)
     return _BRACED.sub(lambda match: known.environment.get(match.group(1), match.group(0)), expanded)
 
 
