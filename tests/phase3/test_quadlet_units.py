@@ -70,7 +70,8 @@ def test_unit_file_lint(facts: HostFacts, stack: Manifest, unit_file: str, obser
     if unit is None:
         pytest.skip(f"{unit_file} is not installed, see PHX-3.01 ({folder.where})")
     version = _lint_version(facts)
-    mine = [f for f in folder.lint(version, stack.target) if f.path == str(unit.path)]
+    known, _home = facts.unit_values(files_are_local=facts.quadlet_override is not None)
+    mine = [f for f in folder.lint(version, stack.target, known) if f.path == str(unit.path)]
     errors = [f for f in mine if f.severity == "error"]
     # Warnings and advice are shown too, as findings that do not block.
     others = "".join(f"\n  not blocking: {finding}" for finding in mine if finding.severity != "error")
