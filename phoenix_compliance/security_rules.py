@@ -344,9 +344,11 @@ def quadlet_unprivileged_ports(units: Iterable[UnitFile], *, unprivileged_start:
     """`PublishPort=` on .container, .pod (and .kube) units."""
     offences = []
     for unit in units:
+        known = NOTHING_KNOWN.with_environment(unit_environment(unit))
         for entry in _entries(unit, _PORT_SECTIONS, "PublishPort"):
-            # An unparseable spec yields no mappings; the Quadlet linter reports it.
-            mappings, _problems = port_spec(strip_matching_quotes(entry.value))
+            # An unparseable spec yields no mappings; the Quadlet linter reports it. A ${PORT} the
+            # unit's [Service] environment sets is judged as systemd passes it on.
+            mappings, _problems = port_spec(expand(strip_matching_quotes(entry.value), known))
             ports = [m.host_port for m in mappings if m.host_port is not None and m.host_port < unprivileged_start]
             if ports:
                 subject = f"PublishPort={entry.value}"

@@ -243,6 +243,10 @@ class TestSpecifiersAndVariables:
         unknown = unit("[Container]\nImage=localhost/a:1\nVolume=${DATA}:/x\n")
         assert rules.quadlet_selinux_labels([unknown]) == []  # a volume name or a path: not judged
 
+    def test_a_port_variable_set_by_the_unit(self) -> None:
+        text = "[Container]\nImage=localhost/a:1\nPublishPort=${PORT}:80\n[Service]\nEnvironment=PORT=443\n"
+        assert [offence.line for offence in rules.quadlet_unprivileged_ports([unit(text)])] == [3]
+
     def test_a_whole_home_by_specifier(self) -> None:
         assert rules.quadlet_selinux_labels([unit("[Container]\nImage=localhost/a:1\nVolume=%h:%h\n")]) == []
 
@@ -270,6 +274,15 @@ class TestRelabelAgreesWithTheLint:
             ("Volume=/srv/conf:/conf:ro,z", True),
             ("Volume=/srv/conf:/conf", False),
             ("Volume=%h/conf:/conf:ro", False),
+            ("Volume=${DATA_PATH}/x:/x", False),
+            ("Volume=%h:%h", True),
+            ("Volume=/etc/localtime:/etc/localtime:ro", True),
+            ("Volume=/var/run/docker.sock:/var/run/docker.sock", True),
+            ("Volume=/lib/modules:/lib/modules:ro", True),
+            ("Volume=/etc:/host-etc:Z", False),
+            ("Mount=type=bind,src=/proc/cpuinfo,dst=/proc/cpuinfo,relabel=private", False),
+            ("Volume=/srv/conf:/conf\nSecurityLabelDisable=true", True),
+            ("Volume=/srv/conf:/conf\nPodmanArgs=--security-opt label=disable", True),
         ],
     )
     def test_same_verdict(self, tmp_path: Path, line: str, relabelled: bool) -> None:
@@ -279,9 +292,11 @@ class TestRelabelAgreesWithTheLint:
             f"{line}\n\n[Install]\nWantedBy=phoenix.target\n",
             encoding="utf-8",
         )
-        security = [offence.line for offence in rules.quadlet_selinux_labels([parse_file(path)])]
-        lint = [finding.line for finding in lint_paths([path], "5.4.2", StackRules()) if finding.rule_id == "QL052"]
-        assert security == lint == ([] if relabelled else [6])
+        security = rules.quadlet_selinux_labels([parse_file(path)])
+        lint = [finding for finding in lint_paths([path], "5.4.2", StackRules()) if finding.rule_id == "QL052"]
+        assert [o.line for o in security] == [f.line for f in lint] == ([] if relabelled else [6])
+        # The same words: the offence is the lint's message and fix.
+        assert [o.message for o in security] == [f"{f.message}; {f.fix}" for f in lint]
 
 
 class TestUnprivilegedPorts:
