@@ -84,6 +84,23 @@ done
 """
 
 
+# What Quadlet hands podman for the stack-profile errors; each container made is removed again.
+_REFUSED_SCRIPT = r"""
+set -u
+image=$1
+pod=phx-severity-$$
+podman pod create --name "$pod" >/dev/null || exit 90
+judge() {
+  what=$1; shift
+  if id=$(podman create "$@" 2>/dev/null); then podman rm -f "$id" >/dev/null; echo "@@ $what created"
+  else echo "@@ $what refused"; fi
+}
+judge publish-in-pod --pod "$pod" -p 18089:80 "$image" true
+judge windows-drive -v e:/data:/data "$image" true
+podman pod rm -f "$pod" >/dev/null
+"""
+
+
 @dataclass(frozen=True)
 class Generator:
     """A real Quadlet generator: the guest it runs in and the Podman release it belongs to."""
@@ -979,6 +996,20 @@ class TestAgainstTheRealGenerator:
             "folder cases",
             generator,
         )
+
+    def test_what_the_stack_profile_calls_an_error_podman_refuses(self, generator: Generator) -> None:
+        """The generator accepts PublishPort= on a pod member and a Windows drive in Volume= (the
+        release-rule cases); podman then refuses to create the container, as the stack profile says."""
+        from phoenix_compliance import refhost
+        from phoenix_compliance.refhost.deploy import IMAGE
+
+        done = refhost.run_in_guest(
+            ["sh", "-c", _REFUSED_SCRIPT, "sh", IMAGE], user="phoenix", timeout=120, name=generator.guest
+        )
+        assert done.returncode == 0, f"the script failed in {generator.guest}: {done.stderr[-1000:]}"
+        codes = dict(line.split()[1:3] for line in done.stdout.splitlines() if line.startswith("@@ "))
+        print(f"podman {generator.release} refuses: {codes}")
+        assert codes == {"publish-in-pod": "refused", "windows-drive": "refused"}, done.stdout[-2000:]
 
     def test_kept_regressions(self, generator: Generator, tmp_path: Path) -> None:
         """Each kept case: the verdict recorded for this release still holds (a case not yet
