@@ -309,7 +309,7 @@ def compose_labelling_disabled(compose: ComposeFile) -> list[Offence]:
 def labelling_off_message(how: str) -> str:
     changed = "runs as another SELinux type" if "type" in how.lower() else "is not separated by SELinux"
     return (
-        f"{how}: the container {changed}, so SELinux does not keep it from the user's other files and "
+        f"the container {changed}, so SELinux does not keep it from the user's other files and "
         "containers; its mounts need no :Z. Keep it only for a container that needs host content that must "
         "not be relabelled (a whole home, /etc, a socket)"
     )

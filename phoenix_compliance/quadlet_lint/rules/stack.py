@@ -53,4 +53,4 @@ def relabel(out: UnitContext) -> None:
     off = quadlet_labelling_off(out.unit)
     if off is not None:
         entry, how = off
-        out.add("QL053", entry, entry.key, labelling_off_message(how), LABELLING_OFF.remediation)
+        out.add("QL053", entry, entry.key, f"{how}: {labelling_off_message(how)}", LABELLING_OFF.remediation)
