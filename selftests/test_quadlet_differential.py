@@ -749,6 +749,14 @@ RELEASE_RULES: dict[str, dict[str, str]] = {
     },
     "a Windows drive in Volume=": {"app.container": _C + "Volume=e:/data:/data\n"},
     "[Network] in a .pod": {"p.pod": "[Pod]\n\n[Network]\nSubnet=10.0.0.0/24\n"},
+    # systemd's specifiers and variables: the generator passes them on, systemd expands them.
+    "specifiers and variables": {
+        "app.container": _C + "Volume=%h:%h\nVolume=${DATA_PATH}/x:/x\nContainerName=nc-${MAJOR}-job\n"
+        "PublishPort=${PORT}:80\n[Service]\nEnvironment=MAJOR=29\n"
+    },
+    "labelling off": {"app.container": _C + "Volume=/srv/a:/a\nSecurityLabelDisable=true\nSecurityLabelType=spc_t\n"},
+    "resource settings under [Container]": {"app.container": _C + "CPUAccounting=yes\n"},
+    "resource settings under [Service]": {"app.container": _C + "[Service]\nCPUAccounting=yes\nAllowedCPUs=0\n"},
     "warning table: label-unsupported-escape": {"l.container": _C + "Label=regex=^foo(\\?.*)?$\n"},
     "warning table: shortname": {"s.container": "[Container]\nImage=shortname\n"},
     "warning table: service-user": {"u.container": _C + "User=1000\n[Service]\nUser=1000\n"},
