@@ -93,8 +93,8 @@ RULES: tuple[RuleInfo, ...] = (
     LABELLING_OFF,
 )
 
-# The sections whose mounts, ports and images reach a container, pod or build.
-_MOUNT_SECTIONS = ("Container", "Pod", "Build")
+# The sections whose mounts, ports and images reach a container or pod.
+_MOUNT_SECTIONS = ("Container", "Pod")
 _PORT_SECTIONS = ("Container", "Pod", "Kube")
 _NETWORK_SECTIONS = ("Container", "Pod", "Kube")
 
