@@ -6,12 +6,15 @@ reference hosts); run it from the repository with the suite's virtualenv:
 
     sudo .venv/bin/python bench/run.py [--repeat 3] [--fleet 1,2,4,8]
     .venv/bin/python bench/run.py --startup      # the start-up rows only: no root, no host
+    .venv/bin/python bench/run.py --lint 1000,10000   # the Quadlet lint over generated trees only
 
 Rows: the start-up (`phoenix-compliance check --collect-only` of Phase 1, from a folder
 outside the repository, beside its floor `python -c 'import pytest'` and beside plain
 pytest with every installed plugin), the floor of a run (the same probes as one shell
 script over one SSH connection), Phase 1 and all phases against one host (wall time,
-CPU time of the run, commands run on the host), then N hosts with -n N.
+CPU time of the run, commands run on the host), then N hosts with -n N. With --lint,
+`phoenix-compliance lint` over generated trees of N units (folders of 50 in subfolders,
+drop-in folders, the pods, volumes and networks the units name).
 """
 
 from __future__ import annotations
@@ -122,6 +125,53 @@ def startup_runs(work: Path, hosts: list[str]) -> list[tuple[str, Callable[[], i
     ]
 
 
+UNITS_PER_FOLDER = 50
+
+
+def unit_tree(root: Path, count: int) -> Path:
+    """A Quadlet tree of `count` units as a large site keeps them: folders of 50 units, each
+    holding subfolders, a pod and a volume its containers use, and drop-in folders."""
+    for number in range(count):
+        folder = root / f"site-{number // (UNITS_PER_FOLDER * 4):03d}" / f"group-{number // UNITS_PER_FOLDER:04d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        group = number // UNITS_PER_FOLDER
+        install = "[Unit]\nPartOf=phoenix.target\n\n[Install]\nWantedBy=phoenix.target\n"
+        if number % UNITS_PER_FOLDER == 0:
+            (folder / f"g{group}.pod").write_text(
+                f"[Pod]\nPodName=g{group}\nPublishPort=18{group % 1000:03d}:80\n{install}"
+            )
+        elif number % UNITS_PER_FOLDER == 1:
+            (folder / f"g{group}.volume").write_text("[Volume]\nLabel=app=bench\n")
+        elif number % UNITS_PER_FOLDER == 2:
+            (folder / f"g{group}.network").write_text("[Network]\nSubnet=10.89.0.0/24\n")
+        else:
+            (folder / f"app{number}.container").write_text(
+                f"[Container]\nImage=docker.io/library/busybox:1.36\nPod=g{group}.pod\n"
+                f"Volume=g{group}.volume:/data:Z\nVolume=%h/app{number}:/srv:Z\nEnvironment=A=1 B=2\n"
+                f"HealthCmd=wget -q -O- http://localhost/\n\n[Service]\nRestart=always\n{install}"
+            )
+        if number % UNITS_PER_FOLDER == 3:
+            dropins = folder / "container.d"
+            dropins.mkdir(exist_ok=True)
+            (dropins / "10-limits.conf").write_text("[Service]\nTimeoutStartSec=300\n")
+    (root / "phoenix.target").write_text("[Unit]\nDescription=bench\n\n[Install]\nWantedBy=default.target\n")
+    return root
+
+
+def lint_runs(work: Path, counts: list[int]) -> list[tuple[str, Callable[[], int | None]]]:
+    """The lint over generated trees, as a user runs it (the command, start-up included)."""
+    command = Path(sys.executable).parent / "phoenix-compliance"
+    runs: list[tuple[str, Callable[[], int | None]]] = []
+    for count in counts:
+        tree = unit_tree(Path(tempfile.mkdtemp(dir=work)), count)
+
+        def lint(tree: Path = tree) -> None:
+            quiet([str(command), "lint", "--format", "json", str(tree)], work)
+
+        runs.append((f"lint: phoenix-compliance lint, {count:,} units", lint))
+    return runs
+
+
 def probe_script() -> str:
     return (
         "PHX_TIMEOUT=15 PHX_QUADLET_DIR='~/.config/containers/systemd'\n"
@@ -136,6 +186,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--fleet", default="1,2,4,8", help="host counts for the fleet rows")
     parser.add_argument("--startup", action="store_true", help="only the start-up rows (no root, no host)")
+    parser.add_argument("--lint", metavar="COUNTS", help="only the lint rows, over trees of these unit counts")
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="phx-bench-"))
     rows: list[tuple[str, Sample]] = []
@@ -146,6 +197,11 @@ def main() -> int:
         print(f"  {label}: {sample.wall:.2f} s", file=sys.stderr)
         return sample
 
+    if options.lint:
+        for label, run in lint_runs(work, [int(n) for n in options.lint.split(",") if n]):
+            measure(label, run)
+        print_table(rows, options.repeat)
+        return 0
     if options.startup:
         for label, run in startup_runs(work, ["--hosts=ssh://refhost"]):
             measure(label, run)

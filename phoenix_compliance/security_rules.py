@@ -18,10 +18,11 @@ import shlex
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
-from phoenix_compliance.grammar.specifiers import is_host_path
-from phoenix_compliance.grammar.volumes import parse_mount, split_volume, volume_relabel
+from phoenix_compliance.grammar.labels import label_option, system_content
+from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, Known, expand, is_host_path
+from phoenix_compliance.grammar.volumes import WINDOWS_PATH, parse_mount, split_volume, volume_relabel
 from phoenix_compliance.parsers.compose import ComposeFile, ComposeService, port_spec
-from phoenix_compliance.parsers.quadlet import Entry, UnitFile, strip_matching_quotes
+from phoenix_compliance.parsers.quadlet import Entry, UnitFile, strip_matching_quotes, unit_environment
 
 
 @dataclass(frozen=True)
@@ -70,13 +71,27 @@ SECRETS = RuleInfo(
     title="No literal secret in an environment variable",
     remediation="podman secret create NAME - and pass it with Secret=NAME,type=env,target=VAR (compose: secrets:)",
 )
+LABELLING_OFF = RuleInfo(
+    id="SEC-NOLABEL",
+    title="SELinux separation is not turned off for a container",
+    remediation="remove SecurityLabelDisable=/SecurityLabelType= (compose: security_opt label=...) and give the "
+    "container's own data :Z; keep it only where host content must not be relabelled",
+)
 IMAGES = RuleInfo(
     id="SEC-IMAGE",
     title="Images are fully qualified and pinned",
     remediation="name the registry and a tag other than latest, or a digest: docker.io/library/nginx:1.27",
 )
 
-RULES: tuple[RuleInfo, ...] = (SELINUX_LABELS, UNPRIVILEGED_PORTS, PRIVILEGES, SOCKET_MOUNTS, SECRETS, IMAGES)
+RULES: tuple[RuleInfo, ...] = (
+    SELINUX_LABELS,
+    UNPRIVILEGED_PORTS,
+    PRIVILEGES,
+    SOCKET_MOUNTS,
+    SECRETS,
+    IMAGES,
+    LABELLING_OFF,
+)
 
 # The sections whose mounts, ports and images reach a container or pod.
 _MOUNT_SECTIONS = ("Container", "Pod")
@@ -90,17 +105,133 @@ _HOST_PATH_MOUNT_TYPES = frozenset({"bind", "glob"})
 # -- SELinux labels ------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LabelGap:
+    """One mount whose SELinux label is wrong: `message` says why, `fix` what to write.
+
+    The one judgement behind PHX-S.01 and the lint's QL052, so both say the same of a mount."""
+
+    entry: Entry
+    subject: str
+    message: str
+    fix: str
+
+
+def _system_relabel(what: str, source: str, why: str, relabel: str, disable: str) -> tuple[str, str]:
+    return (
+        f"{what} {source} is {why} and :{relabel} relabels it on the host; Podman's docs warn that relabelling "
+        "system content can make other confined services of the host fail",
+        f"drop the {relabel} option; if SELinux then denies the container access, turn separation off for "
+        f"this container instead ({disable})",
+    )
+
+
+def quadlet_label_gaps(
+    unit: UnitFile, *, named_volumes_too: bool = False, known: Known = NOTHING_KNOWN, home: str | None = None
+) -> list[LabelGap]:
+    """Bind mounts (Volume= with a host path, Mount=type=bind|glob) of the stack's own data without
+    :Z/:z or relabel=, and system content (/etc, /proc, a socket, a whole home) relabelled anyway.
+
+    Sources are read as systemd will pass them (``known``: specifiers and variables whose value is
+    known); a container with labelling turned off (SecurityLabelDisable=, SecurityLabelType=,
+    --security-opt label=...) needs no relabel. Named volumes are labelled by podman when it creates
+    them, so they are judged only with ``named_volumes_too``."""
+    if quadlet_labelling_off(unit) is not None:
+        return []
+    known = known.with_environment(unit_environment(unit))
+    disable = "SecurityLabelDisable=true under [Container]"
+    gaps: list[LabelGap] = []
+    for entry in _entries(unit, _MOUNT_SECTIONS, "Volume"):
+        value = strip_matching_quotes(entry.value)
+        source, target, options = split_volume(value)
+        if not source or WINDOWS_PATH.match(value):
+            continue  # a Windows drive is a volume named after the letter (QL040)
+        is_bind = is_host_path(source, known)
+        relabel = volume_relabel(options.split(","))
+        subject = f"Volume={source}:{target}"
+        system = system_content(expand(source, known), home) if is_bind else None
+        if system is not None:
+            if relabel is not None:
+                gaps.append(LabelGap(entry, subject, *_system_relabel("bind mount", source, system, relabel, disable)))
+            continue
+        if not (is_bind or named_volumes_too) or relabel is not None:
+            continue
+        what = "bind mount" if is_bind else "named volume"
+        gaps.append(
+            LabelGap(
+                entry,
+                subject,
+                f"{what} {source} has no :Z or :z, so on an SELinux host the container is denied access to it",
+                f"append :Z (private) or :z (shared): Volume={source}:{target}:{options + ',' if options else ''}Z",
+            )
+        )
+    for entry in _entries(unit, _MOUNT_SECTIONS, "Mount"):
+        mount = parse_mount(strip_matching_quotes(entry.value))
+        if mount is None:
+            continue  # podman cannot read it; the Quadlet linter reports it (QL045)
+        # No type= at all (Quadlet refuses it before 5.8, QL045) is judged as Docker would read it: a volume.
+        kind = mount.type or "volume"
+        source = mount.source or ""
+        subject = f"Mount type={kind} source={source}"
+        if kind in _HOST_PATH_MOUNT_TYPES:
+            system = system_content(expand(source, known), home)
+            if system is not None:
+                if mount.relabel is not None:
+                    gaps.append(
+                        LabelGap(entry, subject, *_system_relabel(f"{kind} mount", source, system, "relabel", disable))
+                    )
+                continue
+            if mount.relabel is not None:
+                continue
+            gaps.append(
+                LabelGap(
+                    entry,
+                    subject,
+                    f"{kind} mount {source} has no relabel option, so on an SELinux host the container is denied "
+                    "access to it",
+                    "add relabel=private (like :Z) or relabel=shared (like :z)",
+                )
+            )
+        elif kind == "volume" and named_volumes_too:
+            # podman accepts relabel= only on bind and glob mounts, so the label has to come
+            # from the Volume= spelling instead.
+            gaps.append(
+                LabelGap(
+                    entry,
+                    subject,
+                    f"named volume {source} cannot carry a relabel option as Mount=type=volume",
+                    f"write it as Volume={source}:{mount.target or ''}:Z",
+                )
+            )
+    return gaps
+
+
 def compose_selinux_labels(compose: ComposeFile, *, named_volumes_too: bool = False) -> list[Offence]:
-    """Bind mounts (short `:Z` or long `bind: {selinux: Z}`) must carry a relabel option.
+    """Bind mounts (short `:Z` or long `bind: {selinux: Z}`) of the stack's own data must carry a
+    relabel option, and system content must not (as for Quadlet, quadlet_label_gaps()).
 
     Named volumes are labelled by podman when it creates them, so they are
-    exempt unless `named_volumes_too`; anonymous volumes and tmpfs always are.
+    exempt unless `named_volumes_too`; anonymous volumes and tmpfs always are;
+    a service with `security_opt: [label=disable]` needs no relabel.
     """
     offences = []
     for service in compose.services.values():
+        if compose_labelling_off(service) is not None:
+            continue
         for mount in service.volumes:
             judged = mount.kind == "bind" or (named_volumes_too and mount.kind == "volume")
-            if not judged or mount.selinux is not None:
+            if not judged:
+                continue
+            subject = f"service {service.name}, volume {mount.source}:{mount.target}"
+            system = system_content(mount.source or "") if mount.kind == "bind" else None
+            if system is not None:
+                if mount.selinux is not None:
+                    message, fix = _system_relabel(
+                        "bind mount", mount.source or "", system, mount.selinux, "security_opt: [label=disable]"
+                    )
+                    offences.append(Offence(SELINUX_LABELS.id, compose.path, mount.line, subject, f"{message}; {fix}"))
+                continue
+            if mount.selinux is not None:
                 continue
             what = "bind mount" if mount.kind == "bind" else "named volume"
             fix = (
@@ -113,7 +244,7 @@ def compose_selinux_labels(compose: ComposeFile, *, named_volumes_too: bool = Fa
                     SELINUX_LABELS.id,
                     compose.path,
                     mount.line,
-                    f"service {service.name}, volume {mount.source}:{mount.target}",
+                    subject,
                     f"{what} {mount.source} has no :Z or :z, so on an SELinux host the container "
                     f"is denied access to it; write {fix}",
                 )
@@ -121,54 +252,67 @@ def compose_selinux_labels(compose: ComposeFile, *, named_volumes_too: bool = Fa
     return offences
 
 
-def quadlet_selinux_labels(units: Iterable[UnitFile], *, named_volumes_too: bool = False) -> list[Offence]:
-    """`Volume=` with a host-path source needs :Z/:z; `Mount=type=bind` needs relabel=private|shared."""
+def quadlet_selinux_labels(
+    units: Iterable[UnitFile], *, named_volumes_too: bool = False, known: Known = NOTHING_KNOWN, home: str | None = None
+) -> list[Offence]:
+    """quadlet_label_gaps() of every unit, as offences."""
+    return [
+        _unit_offence(SELINUX_LABELS, unit, gap.entry, gap.subject, f"{gap.message}; {gap.fix}")
+        for unit in units
+        for gap in quadlet_label_gaps(unit, named_volumes_too=named_volumes_too, known=known, home=home)
+    ]
+
+
+def quadlet_labelling_off(unit: UnitFile) -> tuple[Entry, str] | None:
+    """Where a container turns SELinux labelling off or changes its type, and how it is written."""
+    if unit.main_section_name != "Container":
+        return None
+    disable = unit.last("Container", "SecurityLabelDisable")
+    if disable is not None and strip_matching_quotes(disable.value).lower() in ("true", "yes", "1", "on"):
+        return disable, f"SecurityLabelDisable={disable.value}"
+    label_type = unit.last("Container", "SecurityLabelType")
+    if label_type is not None and strip_matching_quotes(label_type.value):
+        return label_type, f"SecurityLabelType={label_type.value}"
+    for entry in unit.entries_for("Container", "PodmanArgs"):
+        for option, value in _options(entry.value):
+            if option == "--security-opt" and value is not None and label_option(value) is not None:
+                return entry, f"PodmanArgs --security-opt {value}"
+    return None
+
+
+def compose_labelling_off(service: ComposeService) -> str | None:
+    """The `security_opt` entry of a service that turns SELinux labelling off or changes its type."""
+    return next((option for option in service.security_opt if label_option(option) is not None), None)
+
+
+def quadlet_labelling_disabled(units: Iterable[UnitFile]) -> list[Offence]:
     offences = []
     for unit in units:
-        for entry in _entries(unit, _MOUNT_SECTIONS, "Volume"):
-            source, target, options = split_volume(strip_matching_quotes(entry.value))
-            if not source:
-                continue
-            is_bind = is_host_path(source)
-            if not (is_bind or named_volumes_too) or volume_relabel(options.split(",")) is not None:
-                continue
-            what = "bind mount" if is_bind else "named volume"
-            offences.append(
-                _unit_offence(
-                    SELINUX_LABELS,
-                    unit,
-                    entry,
-                    f"Volume={source}:{target}",
-                    f"{what} {source} has no :Z or :z, so on an SELinux host the container is denied "
-                    f"access to it; write Volume={source}:{target}:{options + ',' if options else ''}Z",
-                )
-            )
-        for entry in _entries(unit, _MOUNT_SECTIONS, "Mount"):
-            mount = parse_mount(strip_matching_quotes(entry.value))
-            if mount is None:
-                continue  # podman cannot read it; the Quadlet linter reports it (QL045)
-            # No type= at all (Quadlet refuses it, QL045) is judged as Docker would read it: a volume.
-            kind = mount.type or "volume"
-            source = mount.source or ""
-            if kind in _HOST_PATH_MOUNT_TYPES:
-                if mount.relabel is not None:
-                    continue
-                message = (
-                    f"{kind} mount {source} has no relabel option, so on an SELinux host the container is "
-                    "denied access to it; add relabel=private (like :Z) or relabel=shared (like :z)"
-                )
-            elif kind == "volume" and named_volumes_too:
-                # podman accepts relabel= only on bind and glob mounts, so the
-                # label has to come from the Volume= spelling instead.
-                message = (
-                    f"named volume {source} cannot carry a relabel option as Mount=type=volume; "
-                    f"write it as Volume={source}:{mount.target or ''}:Z"
-                )
-            else:
-                continue
-            subject = f"Mount type={kind} source={source}"
-            offences.append(_unit_offence(SELINUX_LABELS, unit, entry, subject, message))
+        found = quadlet_labelling_off(unit)
+        if found is not None:
+            entry, how = found
+            offences.append(_unit_offence(LABELLING_OFF, unit, entry, how, labelling_off_message(how)))
     return offences
+
+
+def compose_labelling_disabled(compose: ComposeFile) -> list[Offence]:
+    offences = []
+    for service in compose.services.values():
+        how = compose_labelling_off(service)
+        if how is not None:
+            subject = f"service {service.name}, security_opt {how}"
+            line = service.line_of("security_opt")
+            offences.append(Offence(LABELLING_OFF.id, compose.path, line, subject, labelling_off_message(how)))
+    return offences
+
+
+def labelling_off_message(how: str) -> str:
+    changed = "runs as another SELinux type" if "type" in how.lower() else "is not separated by SELinux"
+    return (
+        f"the container {changed}, so SELinux does not keep it from the user's other files and "
+        "containers; its mounts need no :Z. Keep it only for a container that needs host content that must "
+        "not be relabelled (a whole home, /etc, a socket)"
+    )
 
 
 # -- unprivileged ports ----------------------------------------------------------
@@ -200,9 +344,11 @@ def quadlet_unprivileged_ports(units: Iterable[UnitFile], *, unprivileged_start:
     """`PublishPort=` on .container, .pod (and .kube) units."""
     offences = []
     for unit in units:
+        known = NOTHING_KNOWN.with_environment(unit_environment(unit))
         for entry in _entries(unit, _PORT_SECTIONS, "PublishPort"):
-            # An unparseable spec yields no mappings; the Quadlet linter reports it.
-            mappings, _problems = port_spec(strip_matching_quotes(entry.value))
+            # An unparseable spec yields no mappings; the Quadlet linter reports it. A ${PORT} the
+            # unit's [Service] environment sets is judged as systemd passes it on.
+            mappings, _problems = port_spec(expand(strip_matching_quotes(entry.value), known))
             ports = [m.host_port for m in mappings if m.host_port is not None and m.host_port < unprivileged_start]
             if ports:
                 subject = f"PublishPort={entry.value}"
@@ -307,7 +453,7 @@ def _cap_message(cap: str, allowed: set[str]) -> str:
 
 
 # Value-taking podman options whose value may follow as the next word.
-_VALUE_OPTIONS = frozenset({"--pid", "--network", "--net", "--cap-add", "--env", "-e"})
+_VALUE_OPTIONS = frozenset({"--pid", "--network", "--net", "--cap-add", "--env", "-e", "--security-opt"})
 
 
 def _options(args: str) -> Iterator[tuple[str, str | None]]:

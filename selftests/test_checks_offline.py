@@ -1100,6 +1100,23 @@ class TestQuadletFiles(Family):
             unit("phoenix-core.container", "HealthInterval=", "HealthIntervl="),
         ),
         case(
+            # Accepted by the generator, refused by podman when the stack starts: an error here.
+            "PHX-3.02-fail-publish-in-pod",
+            phase3.test_unit_file_lint,
+            FAILED,
+            f"{CORE_UNIT}:12: QL032 error: this container joins phoenix-hydra.pod",
+            unit("phoenix-core.container", "Exec=", "PublishPort=8081:8080\nExec="),
+        ),
+        case(
+            # A warning is shown beside the errors and when there is none, as a finding that does not block.
+            "PHX-3.02-pass-with-warnings",
+            phase3.test_unit_file_lint,
+            PASSED,
+            f"no lint error for Podman 5.4.2 ({CORE_UNIT})\n"
+            f"  not blocking: {CORE_UNIT}:12: QL041 warning: Volume=./x:/x",
+            unit("phoenix-core.container", "Exec=", "Volume=./x:/x:Z\nExec="),
+        ),
+        case(
             "PHX-3.02-version-timeout",
             phase3.test_unit_file_lint,
             COULD_NOT_CHECK,
@@ -1277,6 +1294,25 @@ class TestUserSystemd(Family):
             COULD_NOT_CHECK,
             f"probe section generator_dryrun (probe_quadlet.sh on {HOST_ID}): command not found",
             fail("generator_dryrun", "missing"),
+        ),
+        case(
+            # One file the generator cannot parse: it loads no file of that folder and names none.
+            "PHX-3.03-fail-folder-dropped",
+            phase3.test_generator_dry_run,
+            FAILED,
+            f"\n  not generated, since the generator cannot parse {QUADLET_DIR}/notes.container and then loads no"
+            f" file of {QUADLET_DIR}: n8n-phoenix.container, nca-toolkit.container, phoenix-core.container,"
+            " phoenix-hydra.pod",
+            both(
+                setting(
+                    "generator_dryrun",
+                    "",
+                    1,
+                    f'quadlet-generator[412]: error loading "{QUADLET_DIR}/notes.container", file contains line 1:'
+                    " “---” which is not a key-value pair, group, or comment",
+                ),
+                lambda host: host.quadlet_files({**reference_quadlet_files(), "notes.container": "---\n"}),
+            ),
         ),
         case(
             "PHX-3.03-fail-nothing-generated",
@@ -1465,7 +1501,7 @@ ABSENT_FILES = both(
 
 
 class TestSecurityFiles(Family):
-    """PHX-S.01, S.04, S.11, S.13, S.17 and S.18: the rules judged on the compose and Quadlet files."""
+    """PHX-S.01, S.04, S.11, S.13, S.17, S.18 and S.20: the rules judged on the compose and Quadlet files."""
 
     CASES: ClassVar[list[Any]] = [
         case("PHX-S.01-pass", security.test_files_selinux_labels, PASSED, f"no offence ({FILES_WHERE})"),
@@ -1482,6 +1518,51 @@ class TestSecurityFiles(Family):
             FAILED,
             f"got 1:\n  {CORE_UNIT}:",
             unit("phoenix-core.container", "/www:Z", "/www"),
+        ),
+        case(
+            # System content (a timezone file, a whole home) is never to be relabelled.
+            "PHX-S.01-pass-system-content",
+            security.test_files_selinux_labels,
+            PASSED,
+            f"no offence ({FILES_WHERE})",
+            unit("phoenix-core.container", "Exec=", "Volume=/etc/localtime:/etc/localtime:ro\nVolume=%h:%h\nExec="),
+        ),
+        case(
+            "PHX-S.01-fail-system-relabelled",
+            security.test_files_selinux_labels,
+            FAILED,
+            "/proc/cpuinfo is system content (/proc) and :Z relabels it on the host",
+            unit("phoenix-core.container", "Exec=", "Volume=/proc/cpuinfo:/proc/cpuinfo:ro,Z\nExec="),
+        ),
+        case(
+            # The host's home: /home/phoenix is the whole home of the user checked.
+            "PHX-S.01-fail-host-home-relabelled",
+            security.test_files_selinux_labels,
+            FAILED,
+            "bind mount /home/phoenix is a whole home directory",
+            unit("phoenix-core.container", "Exec=", "Volume=/home/phoenix:/h:z\nExec="),
+        ),
+        case("PHX-S.20-pass", security.test_files_selinux_separation, PASSED, f"no offence ({FILES_WHERE})"),
+        case(
+            "PHX-S.20-fail-quadlet",
+            security.test_files_selinux_separation,
+            FAILED,
+            f"got 1:\n  {CORE_UNIT}:12: SEC-NOLABEL phoenix-core.container, SecurityLabelDisable=true:",
+            unit("phoenix-core.container", "Exec=", "SecurityLabelDisable=true\nExec="),
+        ),
+        case(
+            "PHX-S.20-fail-compose",
+            security.test_files_selinux_separation,
+            FAILED,
+            "SEC-NOLABEL service phoenix-core, security_opt label:disable",
+            compose("    volumes:", '    security_opt: ["label:disable"]\n    volumes:'),
+        ),
+        case(
+            "PHX-S.20-unread-files",
+            security.test_files_selinux_separation,
+            COULD_NOT_CHECK,
+            f"probe section compose_file (probe_stack.sh on {HOST_ID}): timed out",
+            NO_FILES,
         ),
         case(
             "PHX-S.01-unread-files",
@@ -1697,20 +1778,20 @@ class TestSecurityLive(Family):
             "PHX-S.02-pass",
             security.test_live_selinux_labels,
             PASSED,
-            f"6 containers, every bind mount labelled ({API_WHERE})",
+            f"6 containers, every bind mount of the stack's data labelled ({API_WHERE})",
         ),
         case(
             "PHX-S.02-pass-mode",
             security.test_live_selinux_labels,
             PASSED,
-            "6 containers, every bind mount labelled",
+            "6 containers, every bind mount of the stack's data labelled",
             both(_mount(lambda m: m.update(Mode="Z")), _create_command(_unlabelled)),
         ),
         case(
             "PHX-S.02-pass-mount-flag",
             security.test_live_selinux_labels,
             PASSED,
-            "6 containers, every bind mount labelled",
+            "6 containers, every bind mount of the stack's data labelled",
             _create_command(
                 lambda words: [
                     "--mount"
@@ -1729,6 +1810,24 @@ class TestSecurityLive(Family):
             " (no z/Z in Mounts[].Mode nor in the create command)\n"
             f"  ({API_WHERE})",
             _create_command(_unlabelled),
+        ),
+        case(
+            # /etc/localtime is system content: never relabelled, so never asked to be.
+            "PHX-S.02-pass-system-content",
+            security.test_live_selinux_labels,
+            PASSED,
+            "6 containers, every bind mount of the stack's data labelled",
+            both(_mount(lambda m: m.update(Source="/etc/localtime")), _create_command(_unlabelled)),
+        ),
+        case(
+            "PHX-S.02-pass-label-disabled",
+            security.test_live_selinux_labels,
+            PASSED,
+            "6 containers, every bind mount of the stack's data labelled",
+            both(
+                document("phoenix-core", lambda d: d["HostConfig"].update(SecurityOpt=["label=disable"])),
+                _create_command(_unlabelled),
+            ),
         ),
         case(
             "PHX-S.02-api-unreachable",
@@ -2229,7 +2328,7 @@ ALL_CASES = [
 
 class TestFakeHost:
     def test_every_check_has_a_pass_and_a_fail(self) -> None:
-        assert len(ALL_CHECKS) == 47
+        assert len(ALL_CHECKS) == 48
         for check in ALL_CHECKS:
             kinds = {c.kind for c in ALL_CASES if c.check is check}
             assert {PASSED, FAILED} <= kinds, check.__name__

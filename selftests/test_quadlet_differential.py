@@ -84,6 +84,23 @@ done
 """
 
 
+# What Quadlet hands podman for the stack-profile errors; each container made is removed again.
+_REFUSED_SCRIPT = r"""
+set -u
+image=$1
+pod=phx-severity-$$
+podman pod create --name "$pod" >/dev/null || exit 90
+judge() {
+  what=$1; shift
+  if id=$(podman create "$@" 2>/dev/null); then podman rm -f "$id" >/dev/null; echo "@@ $what created"
+  else echo "@@ $what refused"; fi
+}
+judge publish-in-pod --pod "$pod" -p 18089:80 "$image" true
+judge windows-drive -v e:/data:/data "$image" true
+podman pod rm -f "$pod" >/dev/null
+"""
+
+
 @dataclass(frozen=True)
 class Generator:
     """A real Quadlet generator: the guest it runs in and the Podman release it belongs to."""
@@ -724,6 +741,22 @@ RELEASE_RULES: dict[str, dict[str, str]] = {
     "[Pod] StopTimeout=": {"app.pod": "[Pod]\nStopTimeout=20\n"},
     "an .artifact without Artifact=": {"app.artifact": "[Artifact]\nQuiet=true\n"},
     "an .artifact": {"app.artifact": "[Artifact]\nArtifact=localhost/a:1\n"},
+    # Accepted by the generator (the lint: warnings, errors only in the stack profile), refused by
+    # podman or ignored by systemd once started.
+    "PublishPort= on a container in a pod": {
+        "p.pod": "[Pod]\n",
+        "app.container": _C + "Pod=p.pod\nPublishPort=8080:80\n",
+    },
+    "a Windows drive in Volume=": {"app.container": _C + "Volume=e:/data:/data\n"},
+    "[Network] in a .pod": {"p.pod": "[Pod]\n\n[Network]\nSubnet=10.0.0.0/24\n"},
+    # systemd's specifiers and variables: the generator passes them on, systemd expands them.
+    "specifiers and variables": {
+        "app.container": _C + "Volume=%h:%h\nVolume=${DATA_PATH}/x:/x\nContainerName=nc-${MAJOR}-job\n"
+        "PublishPort=${PORT}:80\n[Service]\nEnvironment=MAJOR=29\n"
+    },
+    "labelling off": {"app.container": _C + "Volume=/srv/a:/a\nSecurityLabelDisable=true\nSecurityLabelType=spc_t\n"},
+    "resource settings under [Container]": {"app.container": _C + "CPUAccounting=yes\n"},
+    "resource settings under [Service]": {"app.container": _C + "[Service]\nCPUAccounting=yes\nAllowedCPUs=0\n"},
     "warning table: label-unsupported-escape": {"l.container": _C + "Label=regex=^foo(\\?.*)?$\n"},
     "warning table: shortname": {"s.container": "[Container]\nImage=shortname\n"},
     "warning table: service-user": {"u.container": _C + "User=1000\n[Service]\nUser=1000\n"},
@@ -753,6 +786,56 @@ def release_rule_cases(version: Version) -> list[Case]:
         for what, files in RELEASE_RULES.items()
         if all(generator_reads(name.rsplit(".", 1)[1], version) for name in files)
     ]
+
+
+# --------------------------------------------------------------------------
+# Folders: one file the generator cannot parse costs its whole folder
+# --------------------------------------------------------------------------
+
+_SIBLINGS = {
+    "a.container": _C,
+    "p.pod": "[Pod]\n",
+    "v.volume": "[Volume]\n",
+    "n.network": "[Network]\n",
+    "sub/c.container": _C,
+}
+
+# Origin -> files: a file its parser fails on beside valid ones (podman-facts.md section 10).
+FOLDER_CASES: dict[str, dict[str, str]] = {
+    "a '---' line": {**_SIBLINGS, "b.container": "---\n" + _C},
+    "a template line in a .pod": {**_SIBLINGS, "b.pod": "[Pod]\n{{ pod_options }}\n"},
+    "a key before any section in a .volume": {**_SIBLINGS, "b.volume": "Label=a=b\n[Volume]\n"},
+    "a byte order mark": {**_SIBLINGS, "b.container": "\ufeff" + _C},
+    "a bad section header": {**_SIBLINGS, "b.network": "[Net\x01work]\n"},
+    "two broken files": {**_SIBLINGS, "b.container": "---\n" + _C, "z.pod": "[Pod\n"},
+    "the broken file in the subfolder only": {**_SIBLINGS, "sub/b.container": "---\n" + _C},
+    "a broken drop-in (only its unit loses it)": {**_SIBLINGS, "a.container.d/10-x.conf": "---\n"},
+    "a broken .artifact (read from 5.7 only)": {**_SIBLINGS, "b.artifact": "---\n"},
+    "a broken file beside one of its name in a subfolder": {**_SIBLINGS, "x.container": "---\n", "sub/x.container": _C},
+    "a broken plain unit (the generator does not read it)": {**_SIBLINGS, "b.target": "---\n"},
+}
+
+
+def folder_cases() -> list[Case]:
+    return [_case(files, f"folder: {what}") for what, files in FOLDER_CASES.items()]
+
+
+def lint_generates(case: Case, directory: Path, version: Version) -> set[str]:
+    """The services the lint says the generator makes: every unit it loads that neither its
+    parser fails on nor its folder's (QL006)."""
+    from phoenix_compliance.parsers.quadlet import drops_folder, parse_file, service_name
+
+    findings = lint_case(case, directory, version)
+    dropped = {Path(f.path) for f in findings if f.rule_id in ("QL006", "QL039")}
+    made = set()
+    for name in case.files:
+        path = directory / name
+        unit = parse_file(path) if path.suffix != ".conf" else None
+        if unit is None or not unit.is_quadlet or not generator_reads(unit.kind, version) or path in dropped:
+            continue
+        if drops_folder(unit) is None and (service := service_name(unit, version)) is not None:
+            made.add(service)
+    return made
 
 
 # --------------------------------------------------------------------------
@@ -895,6 +978,46 @@ class TestAgainstTheRealGenerator:
         cases = release_rule_cases(generator.version)
         assert len(cases) == len(RELEASE_RULES) - (0 if generator_reads("artifact", generator.version) else 2)
         _assert_agreement(compare(cases, tmp_path, generator), "release rules", generator)
+
+    def test_one_broken_file_drops_its_folder(self, generator: Generator, tmp_path: Path) -> None:
+        """The services generated are those the lint says: none of a folder with a file its
+        parser fails on (QL006 on each of them), every one of the other folders."""
+        cases = folder_cases()
+        verdicts = run_generator(cases, generator)
+        wrong = []
+        for number, case in enumerate(cases):
+            said = verdicts[case.name]
+            made = {name.rsplit("/", 1)[-1] for name in said.services}
+            predicted = lint_generates(case, tmp_path / f"{number:05d}", generator.version)
+            if made != predicted:
+                wrong.append(f"{case.origin}: generator made {sorted(made)}, the lint says {sorted(predicted)}")
+        print(
+            f"folders at {generator.release}: {len(cases) - len(wrong)}/{len(cases)} cases generate what the lint says"
+        )
+        assert not wrong, "\n".join(wrong)
+        _assert_agreement(
+            compare(
+                [c for c in cases if "artifact" not in c.origin or generator_reads("artifact", generator.version)],
+                tmp_path / "verdicts",
+                generator,
+            ),
+            "folder cases",
+            generator,
+        )
+
+    def test_what_the_stack_profile_calls_an_error_podman_refuses(self, generator: Generator) -> None:
+        """The generator accepts PublishPort= on a pod member and a Windows drive in Volume= (the
+        release-rule cases); podman then refuses to create the container, as the stack profile says."""
+        from phoenix_compliance import refhost
+        from phoenix_compliance.refhost.deploy import IMAGE
+
+        done = refhost.run_in_guest(
+            ["sh", "-c", _REFUSED_SCRIPT, "sh", IMAGE], user="phoenix", timeout=120, name=generator.guest
+        )
+        assert done.returncode == 0, f"the script failed in {generator.guest}: {done.stderr[-1000:]}"
+        codes = dict(line.split()[1:3] for line in done.stdout.splitlines() if line.startswith("@@ "))
+        print(f"podman {generator.release} refuses: {codes}")
+        assert codes == {"publish-in-pod": "refused", "windows-drive": "refused"}, done.stdout[-2000:]
 
     def test_kept_regressions(self, generator: Generator, tmp_path: Path) -> None:
         """Each kept case: the verdict recorded for this release still holds (a case not yet

@@ -6,6 +6,7 @@ import re
 import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -21,6 +22,7 @@ from phoenix_compliance.quadlet_lint import (
     format_version,
     keys_for,
     lint_paths,
+    lint_units,
     parse_version,
 )
 
@@ -228,6 +230,59 @@ class TestSyntaxRules:
         assert hits(lint(path)) == {("QL000", 1)}
 
 
+class TestFolderDroppedByOneFile:
+    """loadUnitsFromDir(): a file its parser fails on and no file of its folder is generated."""
+
+    def test_every_sibling_is_an_error_naming_the_broken_file(self, tmp_path: Path) -> None:
+        write(tmp_path, "a.container", GOOD_CONTAINER)
+        write(tmp_path, "p.pod", "[Pod]\n")
+        broken = write(tmp_path, "b.container", "---\n" + GOOD_CONTAINER)
+        write(tmp_path, "sub/c.container", GOOD_CONTAINER)
+        findings = lint(tmp_path)
+        dropped = only(findings, "QL006")
+        assert sorted(Path(f.path).name for f in dropped) == ["a.container", "p.pod"]
+        assert all(f.severity == "error" and "b.container (line 1)" in f.message for f in dropped)
+        assert hits(only(findings, "QL001")) == {("QL001", 1)}
+        assert only(findings, "QL001")[0].path == str(broken)
+
+    @pytest.mark.parametrize(
+        "text",
+        ["Label=a=b\n[Volume]\n", "\ufeff[Volume]\n", "[Volume]\n{{ options }}\n", "[Vol\x01ume]\n"],
+        ids=["key-before-section", "byte-order-mark", "template-line", "bad-header"],
+    )
+    def test_each_parse_failure_drops_the_folder(self, tmp_path: Path, text: str) -> None:
+        write(tmp_path, "a.container", GOOD_CONTAINER)
+        (tmp_path / "b.volume").write_text(text, encoding="utf-8")
+        assert [Path(f.path).name for f in only(lint(tmp_path), "QL006")] == ["a.container"]
+
+    def test_an_unreadable_file_drops_the_folder(self, tmp_path: Path) -> None:
+        write(tmp_path, "a.container", GOOD_CONTAINER)
+        (tmp_path / "b.container").symlink_to(tmp_path / "gone")
+        findings = lint(tmp_path)
+        assert [Path(f.path).name for f in only(findings, "QL006")] == ["a.container"]
+        assert [Path(f.path).name for f in only(findings, "QL000")] == ["b.container"]
+
+    def test_what_does_not_drop_the_folder(self, tmp_path: Path) -> None:
+        """A drop-in, a plain unit, a file type the release skips, a warning, a subfolder."""
+        write(tmp_path, "a.container", GOOD_CONTAINER + "Exec=true \\")
+        write(tmp_path, "a.container.d/10-x.conf", "---\n")
+        write(tmp_path, "b.target", "---\n[Unit]\n")
+        write(tmp_path, "b.artifact", "---\n")
+        write(tmp_path, "sub/b.container", "---\n")
+        assert not only(lint(tmp_path, version=PODMAN_5_4), "QL006")
+        assert [Path(f.path).name for f in only(lint(tmp_path, version=(5, 8, 6)), "QL006")] == ["a.container"]
+
+    def test_a_broken_file_hides_no_file_of_its_name(self, tmp_path: Path) -> None:
+        write(tmp_path, "x.container", "---\n")
+        write(tmp_path, "sub/x.container", GOOD_CONTAINER)
+        assert not only(lint(tmp_path), "QL039")
+
+    def test_a_host_folder_says_it_too(self) -> None:
+        units = [parse_text(GOOD_CONTAINER, "/q/a.container"), parse_text("---\n", "/q/b.pod")]
+        found = lint_units(units, PODMAN_5_4)
+        assert [(f.rule_id, f.path) for f in found if f.rule_id == "QL006"] == [("QL006", "/q/a.container")]
+
+
 class TestFileTypeVersions:
     @pytest.mark.parametrize(
         ("file_name", "too_old", "first"),
@@ -400,6 +455,33 @@ class TestMisplacedSettings:
         assert hits(findings) == {("QL017", 3)}
 
 
+class TestResourceControlKeys:
+    @pytest.mark.parametrize(
+        "key",
+        [
+            "CPUAccounting=yes",
+            "AllowedCPUs=0-1",
+            "CPUQuota=50%",
+            "MemoryMax=1G",
+            "MemoryHigh=800M",
+            "TasksMax=100",
+            "IOWeight=50",
+            "StartupCPUWeight=10",
+            "MemoryZSwapMax=0",
+            "CPUShares=512",
+        ],
+    )
+    def test_each_under_container_has_one_finding_and_fix(self, tmp_path: Path, key: str) -> None:
+        name = key.split("=")[0]
+        findings = lint(write(tmp_path, "web.container", GOOD_CONTAINER + key + "\n"))
+        assert hits(findings) == {("QL014", 6)}
+        assert "resource-control" in findings[0].message and findings[0].fix == f"move {name}= to [Service]"
+
+    def test_under_service_they_are_fine(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "[Service]\nAllowedCPUs=0-1\nCPUAccounting=yes\n")
+        assert lint(path) == []
+
+
 class TestSections:
     def test_misspelt_section(self, tmp_path: Path) -> None:
         text = GOOD_CONTAINER + "\n[Instal]\nWantedBy=default.target\n"
@@ -410,8 +492,8 @@ class TestSections:
     def test_a_section_of_another_quadlet_type(self, tmp_path: Path) -> None:
         text = GOOD_CONTAINER + "\n[Pod]\nPodName=x\n"
         findings = lint(write(tmp_path, "web.container", text))
-        assert hits(findings) == {("QL011", 7)}
-        assert ".pod" in findings[0].message
+        assert hits(findings) == {("QL029", 7)}
+        assert ".pod" in findings[0].message and findings[0].severity == "warning"
 
     def test_service_section_in_a_target(self, tmp_path: Path) -> None:
         text = "[Unit]\nDescription=x\n\n[Service]\nRestart=always\n"
@@ -420,6 +502,59 @@ class TestSections:
     def test_x_sections_are_allowed(self, tmp_path: Path) -> None:
         text = GOOD_CONTAINER + "\n[X-Phoenix]\nOwner=ops\n"
         assert lint(write(tmp_path, "web.container", text)) == []
+
+
+class TestSpecifiersAndEnvironment:
+    """systemd expands specifiers and ${VAR}s in ExecStart: never judged as literal text."""
+
+    def test_issue_cases_are_valid(self, tmp_path: Path) -> None:
+        write(tmp_path, "home.container", GOOD_CONTAINER + "Volume=%h:%h\n")
+        write(tmp_path, "job.container", GOOD_CONTAINER + "ContainerName=nextcloud-${NEXTCLOUD_MAJOR}-job\n")
+        write(tmp_path, "data.container", GOOD_CONTAINER + "Volume=${DATA_PATH}/x:/x\nPublishPort=${PORT}:80\n")
+        assert lint(tmp_path) == []
+
+    def test_a_variable_path_still_needs_its_label(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "data.container", GOOD_CONTAINER + "Volume=${DATA_PATH}/x:/x\n")
+        found = only(lint(path, stack=StackRules(kinds=("container",))), "QL052")
+        assert [f.line for f in found] == [6]
+        assert "Volume=${DATA_PATH}/x:/x:Z" in found[0].fix
+
+    def test_resolved_from_the_units_environment(self, tmp_path: Path) -> None:
+        text = GOOD_CONTAINER + "ContainerName=nc-${MAJOR}\n\n[Service]\nEnvironment=MAJOR=a/b\n"
+        found = only(lint(write(tmp_path, "job.container", text)), "QL070")
+        assert len(found) == 1 and "as systemd expands it: nc-a/b" in found[0].message
+
+    def test_resolved_from_the_host(self, tmp_path: Path) -> None:
+        from phoenix_compliance.grammar.specifiers import Known, user_manager_specifiers
+
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "Volume=%h/data:%U\nVolume=%h:%h\n")
+        known = Known(user_manager_specifiers("phoenix", 1000, "/home/phoenix"))
+        assert hits(lint_paths([path], PODMAN_5_4, None, known)) == {("QL043", 6)}
+        assert lint(path) == []  # without a host, %U is not judged
+
+
+class TestStackProfileSeverity:
+    """What the generator accepts and podman or systemd then refuses is an error where the stack runs."""
+
+    CASES: ClassVar[dict[str, tuple[dict[str, str], str]]] = {
+        "publish-in-pod": (
+            {"p.pod": "[Pod]\n", "web.container": GOOD_CONTAINER + "Pod=p.pod\nPublishPort=8080:80\n"},
+            "QL032",
+        ),
+        "windows-drive": ({"web.container": GOOD_CONTAINER + "Volume=e:/data:/data\n"}, "QL040"),
+        "network-group-in-pod": ({"p.pod": "[Pod]\n\n[Network]\nSubnet=10.0.0.0/24\n"}, "QL029"),
+    }
+
+    @pytest.mark.parametrize("name", sorted(CASES))
+    def test_warning_for_validity_error_for_the_stack(self, tmp_path: Path, name: str) -> None:
+        files, rule_id = self.CASES[name]
+        for file_name, text in files.items():
+            write(tmp_path, file_name, text)
+        validity = only(lint(tmp_path), rule_id)
+        stack = only(lint(tmp_path, stack=StackRules(kinds=())), rule_id)
+        assert [f.severity for f in validity] == ["warning"]
+        assert [f.severity for f in stack] == ["error"]
+        assert RULES[rule_id].stack_severity == "error"
 
 
 class TestInstall:
@@ -679,7 +814,8 @@ class TestReportsEverything:
             ("QL013", 9),
             ("QL011", 11),
         }
-        assert hits(f for f in findings if f.path == str(other)) == {("QL020", 1), ("QL014", 3)}
+        # The generator loads no file of a folder with web.container's line 8 in it.
+        assert hits(f for f in findings if f.path == str(other)) == {("QL006", 1), ("QL020", 1), ("QL014", 3)}
         assert findings == sorted(findings, key=lambda f: (f.path, f.line, f.rule_id, f.key or ""))
 
     def test_every_finding_names_place_reason_and_fix(self, tmp_path: Path) -> None:

@@ -220,6 +220,14 @@ def _phase3(name: str) -> bool:
 
 
 CORE_UNIT = f"{UNITS}/phoenix-core.container"
+REFERENCE_UNITS = (
+    "phoenix-core.container",
+    "nca-toolkit.container",
+    "n8n-phoenix.container",
+    "windmill-phoenix.container",
+    "revenue-db.container",
+    "phoenix-hydra.pod",
+)
 PHASE3_DRIFTS = {
     "target-disabled": Drift(
         [["systemctl", "--user", "disable", "phoenix.target"]],
@@ -306,6 +314,23 @@ class TestQuadletDeployment:
             [sh(f"rm -f {extra}"), ["systemctl", "--user", "daemon-reload"]],
             {f"test_generator_dry_run[{HOST}]"},
             says,
+        )
+        check_drift(drift, "3", quadlet_deployed, tmp_path)
+
+    def test_one_unparseable_file_drops_the_folder(self, quadlet_deployed: Guest, tmp_path: Path) -> None:
+        """The generator then loads no unit of the folder: PHX-3.03 and the lint (QL006) name every one
+        of them. No daemon-reload: the running stack stays as it is, the dry run reads the files."""
+        broken = f"{UNITS}/notes.container"
+        units = list(REFERENCE_UNITS)
+        drift = Drift(
+            [sh(f"printf -- '---\\n[Container]\\n' > {broken}")],
+            [sh(f"rm -f {broken}")],
+            {f"test_generator_dry_run[{HOST}]", *(f"test_unit_file_lint[{name}-{HOST}]" for name in units)},
+            [
+                f"not generated, since the generator cannot parse {broken} and then loads no file of {UNITS}: "
+                + ", ".join(sorted(units)),
+                "QL006 error: phoenix-core.container is not generated: the generator cannot parse notes.container",
+            ],
         )
         check_drift(drift, "3", quadlet_deployed, tmp_path)
 

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from phoenix_compliance import quadlet_lint
 from phoenix_compliance.facts import probes
 from phoenix_compliance.facts.groups import ProbeGroup
+from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, Known
 from phoenix_compliance.parsers import compose, quadlet
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.parsers.yamlmarks import MAX_BYTES
@@ -47,9 +48,9 @@ class QuadletFolder:
     target: quadlet.UnitFile | None
     target_where: str
 
-    def lint(self, version: tuple[int, ...], target: str) -> list[quadlet_lint.Finding]:
+    def lint(self, version: tuple[int, ...], target: str, known: Known = NOTHING_KNOWN) -> list[quadlet_lint.Finding]:
         everything = list(self.units.values()) + ([self.target] if self.target else [])
-        return quadlet_lint.lint_units(everything, version, quadlet_lint.StackRules(target=target))
+        return quadlet_lint.lint_units(everything, version, quadlet_lint.StackRules(target=target), known)
 
 
 class FileSources:

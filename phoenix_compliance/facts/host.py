@@ -14,6 +14,7 @@ from phoenix_compliance.facts.identity import HostIdentity
 from phoenix_compliance.facts.podman import PodmanFacts
 from phoenix_compliance.facts.security import SecurityFacts
 from phoenix_compliance.facts.systemd import UserSystemd
+from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, Known, user_manager_specifiers
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.transport.reach import reach_for
 from phoenix_compliance.transport.runner import HostRunner, Section
@@ -61,6 +62,16 @@ class HostFacts:
         self.files = FileSources(stack, quadlet_probe, manifest, self.host_id, compose_override, quadlet_override)
         self.systemd = UserSystemd(quadlet_probe, manifest.target)
         self.security = SecurityFacts(ProbeGroup(runner, probes.SECURITY, {}, after=base))
+
+    def unit_values(self, files_are_local: bool) -> tuple[Known, str | None]:
+        """What the user's systemd puts in place of specifiers (%h, %t, %U, ...) in the unit files,
+        and the user's home: known from the host when the files are the host's (CouldNotCheck when
+        the host did not say who the user is); for local files unknown, and left unresolved, which
+        the rules never judge as literal text."""
+        if files_are_local:
+            return NOTHING_KNOWN, None
+        host = self.host
+        return Known(user_manager_specifiers(host.user, host.uid, host.home)), host.home
 
     def restart_target(self) -> Section:
         """Restart the stack's target (the one probe that changes the host); run each time it is asked."""

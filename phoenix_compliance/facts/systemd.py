@@ -78,10 +78,18 @@ class GeneratorRun:
         return None
 
     @property
+    def unparsed(self) -> list[str]:
+        """The files it could not load (`error loading "PATH", ...`): each costs its whole folder."""
+        return [match.group(1) for match in _ERROR_LOADING.finditer(self.dryrun.err)]
+
+    @property
     def generated(self) -> list[str]:
         """The units it would write (its ---name--- lines)."""
         return [line.strip("-") for line in self.dryrun.out.splitlines() if line.startswith("---")]
 
+
+# loadUnitsFromDir()'s message for a file its parser fails on (5.4.2 to 5.8).
+_ERROR_LOADING = re.compile(r'error loading "([^"]+)"')
 
 # How a Podman before 5.6 refuses `podman quadlet list --format json` (5.4.2: "unknown flag: --format").
 _NO_QUADLET_COMMAND = re.compile(r"unknown flag|unknown command|unrecognized command")

@@ -4,7 +4,10 @@
   Volume=, the compose short syntax) and mount specs ``type=bind,src=..,dst=..``
   (``--mount``, Quadlet's Mount=), and whether a mount is relabelled for SELinux;
 - ``ports``: publish specs ``[[ip:]host:]container[/protocol]`` and port ranges;
-- ``specifiers``: systemd's path specifiers (%h, %t, ...) and what counts as a host path;
+- ``specifiers``: systemd's specifiers (%h, %t, ...) and ${VAR}s, expanded where known, and what
+  counts as a host path;
+- ``labels``: content never to relabel (system trees, sockets, a whole home) and the
+  --security-opt values that turn SELinux labelling off;
 - ``names``: the names podman gives containers, pods, volumes and networks.
 
 Plain modules (no pytest, nothing of the checks): each function reads one value

@@ -212,6 +212,7 @@ class ComposeService:
     labels: tuple[EnvVar, ...] = ()
     # The files `env_file:` names, as written, with the line naming each.
     env_files: tuple[tuple[str, int], ...] = ()
+    security_opt: tuple[str, ...] = ()
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.line)
@@ -347,6 +348,7 @@ class _Parser:
             ),
             labels=tuple(self.labels(name, body)),
             env_files=tuple(self.env_files(body)),
+            security_opt=tuple(str(option) for option in _as_list(body.get("security_opt"))),
         )
 
     def labels(self, service: str, body: MarkedDict) -> Iterator[EnvVar]:

@@ -41,6 +41,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from phoenix_compliance.grammar.specifiers import environment_file, environment_words, split_environment
+
 # File types the Quadlet generator turns into services, with the suffix its
 # GetUnitServiceName() adds to the base name (pkg/systemd/quadlet/quadlet.go).
 QUADLET_SERVICE_SUFFIXES: dict[str, str] = {
@@ -106,6 +108,14 @@ class ParseProblem:
     message: str
 
 
+# Problems Quadlet's own parser (ParseUnitFile()) fails on: the generator then loads no file of
+# that folder (cmd/quadlet/main.go loadUnitsFromDir(), 5.4.2 to 5.8). A byte that is not UTF-8
+# and a continuation left open are read on.
+FOLDER_DROPPING_PROBLEMS = frozenset(
+    {"outside-section", "not-an-assignment", "bad-section-name", "byte-order-mark", "unreadable"}
+)
+
+
 @dataclass
 class UnitFile:
     """A parsed unit file: ``kind`` is its suffix ('container', 'pod', 'target', ...)."""
@@ -154,6 +164,22 @@ class UnitFile:
         """The entry that wins for single-valued keys: systemd and Quadlet use the last one."""
         found = self.entries_for(section, key)
         return found[-1] if found else None
+
+
+def drops_folder(unit: UnitFile) -> ParseProblem | None:
+    """The first problem for which the generator fails to load this file, and with it its folder."""
+    return next((problem for problem in unit.problems if problem.kind in FOLDER_DROPPING_PROBLEMS), None)
+
+
+def unit_environment(unit: UnitFile) -> dict[str, str]:
+    """The variables systemd sets for the unit's commands: its EnvironmentFile= files as read, then
+    [Service] Environment= (which wins), later words over earlier."""
+    found: dict[str, str] = {}
+    for text in unit.environment_files.values():
+        found.update(environment_file(text))
+    for value in unit.values("Service", "Environment"):
+        found.update(environment_words(split_environment(value)))
+    return found
 
 
 def kind_of(path: Path) -> str:
@@ -424,21 +450,6 @@ def dropin_dir_names(file_name: str) -> list[str]:
         names.append(unit_name + "@" + dropin_extension)
     names.append(file_name + ".d")
     return names[::-1]
-
-
-def find_dropins(file_name: str, unit_dirs: Iterable[Path]) -> list[Path]:
-    """The .conf drop-ins Quadlet merges into a unit, in merge order (by file name; of two
-    with one name, the one in the earlier unit directory or more specific folder wins)."""
-    chosen: dict[str, Path] = {}
-    for unit_dir in unit_dirs:
-        for name in dropin_dir_names(file_name):
-            folder = unit_dir / name
-            if not folder.is_dir():
-                continue
-            for path in sorted(folder.iterdir()):
-                if path.suffix == ".conf" and path.name not in chosen:
-                    chosen[path.name] = path
-    return [chosen[name] for name in sorted(chosen)]
 
 
 def merge_dropins(unit: UnitFile, dropins: Iterable[UnitFile]) -> UnitFile:

@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from phoenix_compliance.parsers.quadlet import Entry, Section, UnitFile
+from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, Known
+from phoenix_compliance.parsers.quadlet import Entry, Section, UnitFile, unit_environment
 from phoenix_compliance.quadlet_lint.findings import RULES, Finding, StackRules
 from phoenix_compliance.quadlet_lint.versions import Version, generator_reads
 
@@ -32,6 +33,7 @@ class UnitContext:
         present: frozenset[str],
         others: Mapping[str, UnitFile],
         stack: StackRules | None = None,
+        known: Known = NOTHING_KNOWN,
     ) -> None:
         self.unit = unit
         self.version = version
@@ -40,6 +42,9 @@ class UnitContext:
         self.present = present
         self.others = others
         self.stack = stack
+        # What systemd will put in place of specifiers and ${VAR}s: the host's values where
+        # there is a host, and the unit's own [Service] Environment=/EnvironmentFile=.
+        self.known = known.with_environment(unit_environment(unit))
         self.findings: list[Finding] = []
 
     def add(self, rule_id: str, where: int | Entry | Section, key: str | None, message: str, fix: str) -> None:
@@ -53,7 +58,8 @@ class UnitContext:
         if path != self.unit.path:
             # One drop-in (container.d/, say) can reach several units: say which one.
             message = f"{message} [drop-in of {self.unit.name}]"
-        self.findings.append(Finding(rule_id, rule.severity, str(path), line, key, message, fix))
+        severity = rule.stack_severity if self.stack is not None and rule.stack_severity else rule.severity
+        self.findings.append(Finding(rule_id, severity, str(path), line, key, message, fix))
 
     def has(self, name: str) -> bool:
         """Whether a referenced Quadlet file is there for the generator to resolve."""

@@ -8,10 +8,20 @@ cannot be read is a finding (QL000), never an exception.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from phoenix_compliance.parsers.quadlet import UnitFile, find_dropins, parse_file, parse_text
+from phoenix_compliance.parsers.quadlet import (
+    UnitFile,
+    dropin_dir_names,
+    drops_folder,
+    parse_file,
+    parse_text,
+    unreadable_unit,
+)
 from phoenix_compliance.quadlet_lint.findings import Finding
 from phoenix_compliance.quadlet_lint.versions import FILE_TYPE_SINCE, PLAIN_UNIT_SECTIONS
 
@@ -19,39 +29,97 @@ _QUADLET_SUFFIXES = tuple(f".{kind}" for kind in FILE_TYPE_SINCE)
 LINTED_SUFFIXES = _QUADLET_SUFFIXES + tuple(f".{kind}" for kind in PLAIN_UNIT_SECTIONS)
 
 
-def _walk(directory: Path) -> Iterator[Path]:
-    """A directory and its subdirectories in Quadlet's order (depth first, by name),
-    leaving out drop-in folders (*.d), which Quadlet does not search for units."""
-    yield directory
-    for child in sorted(directory.iterdir()):
-        if child.is_dir() and not child.name.endswith(".d"):
-            yield from _walk(child)
+@dataclass
+class Scan:
+    """The folders Quadlet searches, each listed once: its unit files and its drop-in folders."""
+
+    # Folders in Quadlet's order (depth first, by name), and the files to lint in that order.
+    folders: list[Path] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    # The folders searched for units (resolved), as opposed to a given file's folder, searched for drop-ins only.
+    walked: set[Path] = field(default_factory=set)
+    # Drop-in folder name ("web.container.d") -> (folder order, path), for every folder searched.
+    dropin_folders: dict[str, list[tuple[int, Path]]] = field(default_factory=dict)
+    _listed: dict[Path, list[os.DirEntry[str]]] = field(default_factory=dict)
+    _merged: dict[tuple[str, ...], list[Path]] = field(default_factory=dict)
+
+    def _list(self, directory: Path) -> list[os.DirEntry[str]]:
+        """A folder's entries by name, read once; its drop-in folders noted when first read."""
+        if directory not in self._listed:
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+            self._listed[directory] = entries
+            order = len(self.folders)
+            self.folders.append(directory)
+            for entry in entries:
+                if entry.name.endswith(".d") and entry.is_dir():
+                    self.dropin_folders.setdefault(entry.name, []).append((order, directory / entry.name))
+        return self._listed[directory]
+
+    def walk(self, directory: Path) -> None:
+        """A folder and its subfolders in Quadlet's order, leaving out drop-in folders (*.d),
+        which Quadlet does not search for units."""
+        resolved = directory.resolve()
+        if resolved in self.walked:
+            return
+        self.walked.add(resolved)
+        children: list[Path] = []
+        for entry in self._list(directory):
+            path = directory / entry.name
+            if entry.is_dir():
+                if not entry.name.endswith(".d"):
+                    children.append(path)
+            elif path.suffix in LINTED_SUFFIXES:
+                # A dangling link or a FIFO too: the generator tries to load it and fails (QL000).
+                self.files.append(path)
+        for child in children:
+            self.walk(child)
+
+    def dropins(self, file_name: str) -> list[Path]:
+        """The .conf drop-ins Quadlet merges into a unit, in merge order (by file name; of two
+        with one name, the one in the earlier unit folder or the more specific drop-in folder wins)."""
+        # A container.d/ of any folder searched reaches every container: units whose drop-in
+        # folders are the same share one answer, so each drop-in folder is listed once.
+        names = tuple(name for name in dropin_dir_names(file_name) if name in self.dropin_folders)
+        if names not in self._merged:
+            candidates = sorted(
+                (order, specific, folder)
+                for specific, name in enumerate(names)
+                for order, folder in self.dropin_folders[name]
+            )
+            chosen: dict[str, Path] = {}
+            for _order, _specific, folder in candidates:
+                for path in sorted(folder.iterdir()):
+                    if path.suffix == ".conf" and path.name not in chosen:
+                        chosen[path.name] = path
+            self._merged[names] = [chosen[name] for name in sorted(chosen)]
+        return self._merged[names]
+
+
+def scan(paths: Iterable[Path | str]) -> Scan:
+    """Each folder given with its subfolders, and the folder of each file given (drop-ins may
+    sit beside it), each listed once; the files to lint in Quadlet's order."""
+    found = Scan()
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            found.walk(path)
+        else:
+            found.files.append(path)
+            found._list(path.parent)
+    return found
 
 
 def unit_dirs(paths: Iterable[Path | str]) -> list[Path]:
     """The directories Quadlet would search: each folder given with its subfolders, and
     the folder of each file given (drop-ins may sit beside it)."""
-    found: list[Path] = []
-    for item in paths:
-        path = Path(item)
-        for directory in _walk(path) if path.is_dir() else [path.parent]:
-            if directory not in found:
-                found.append(directory)
-    return found
+    return scan(paths).folders
 
 
 def collect_files(paths: Iterable[Path | str]) -> list[Path]:
     """Files to lint: each file given, and the unit files in each directory and its
     subdirectories (drop-in folders excepted, as Quadlet does), in Quadlet's order."""
-    files: list[Path] = []
-    for item in paths:
-        path = Path(item)
-        if path.is_dir():
-            for directory in _walk(path):
-                files.extend(p for p in sorted(directory.iterdir()) if p.suffix in LINTED_SUFFIXES and p.is_file())
-        else:
-            files.append(path)
-    return files
+    return scan(paths).files
 
 
 def _hidden(path: Path, first: Path) -> Finding:
@@ -71,31 +139,36 @@ def _unreadable(path: Path, error: Exception) -> Finding:
     )
 
 
-def read_units(paths: Sequence[Path | str]) -> Iterator[UnitFile | Finding]:
+def read_units(found: Scan) -> Iterator[UnitFile | Finding]:
     """Each file to lint, parsed, in Quadlet's order; a finding in its place where the file
-    is hidden by an earlier one of the same name or cannot be read."""
-    # Folders given are searched like Quadlet's unit folders; files given are taken as they are.
-    walked = {folder.resolve() for item in paths if Path(item).is_dir() for folder in _walk(Path(item))}
+    is hidden by an earlier one of the same name or is not UTF-8 text. Folders given are
+    searched like Quadlet's unit folders; files given are taken as they are."""
     first_of_name: dict[str, Path] = {}
-    for path in collect_files(paths):
-        if path.suffix.lstrip(".") in FILE_TYPE_SINCE and path.parent.resolve() in walked:
-            # Within the folders searched, the generator loads one file per name: the first.
-            first = first_of_name.setdefault(path.name, path)
-            if first != path:
-                yield _hidden(path, first)
-                continue
+    for path in found.files:
+        searched = path.suffix.lstrip(".") in FILE_TYPE_SINCE and path.parent.resolve() in found.walked
+        if searched and path.name in first_of_name:
+            # Within the folders searched, the generator loads one file per name: the first it could parse.
+            yield _hidden(path, first_of_name[path.name])
+            continue
         try:
-            unit = parse_file(path)
-        except (OSError, UnicodeDecodeError) as error:
+            mode = path.stat().st_mode
+            # Never opened unless a regular file: a FIFO would block.
+            unit = parse_file(path) if stat.S_ISREG(mode) else unreadable_unit(path, "not a regular file")
+        except OSError as error:
+            # The generator fails to load it (and so its whole folder, see QL006).
+            unit = unreadable_unit(path, f"{error.strerror or error} (a dangling symbolic link?)")
+        except UnicodeDecodeError as error:
             yield _unreadable(path, error)
             continue
+        if searched and not drops_folder(unit):
+            first_of_name[path.name] = path
         yield unit
 
 
-def read_dropins(unit: UnitFile, directories: list[Path]) -> Iterator[UnitFile | Finding]:
+def read_dropins(unit: UnitFile, found: Scan) -> Iterator[UnitFile | Finding]:
     """The .conf drop-ins Quadlet would merge into the unit, parsed as the unit's kind, in
     Quadlet's order; a finding in the place of one that cannot be read."""
-    for path in find_dropins(unit.name, directories):
+    for path in found.dropins(unit.name):
         try:
             with path.open(encoding="utf-8", newline="") as handle:
                 text = handle.read()

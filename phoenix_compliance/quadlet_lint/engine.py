@@ -12,10 +12,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, Known
 from phoenix_compliance.parsers.quadlet import UnitFile, kind_of, merge_dropins
 from phoenix_compliance.quadlet_lint import rules  # noqa: F401  (importing the families declares their rules)
 from phoenix_compliance.quadlet_lint.context import UnitContext, cross_file_rules, unit_rules
-from phoenix_compliance.quadlet_lint.discovery import read_dropins, read_units, unit_dirs
+from phoenix_compliance.quadlet_lint.discovery import Scan, read_dropins, read_units, scan
 from phoenix_compliance.quadlet_lint.findings import Finding, StackRules
 from phoenix_compliance.quadlet_lint.rules.syntax import syntax
 from phoenix_compliance.quadlet_lint.versions import (
@@ -35,12 +36,12 @@ def _by_place(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.path, f.line, f.rule_id, f.key or ""))
 
 
-def _with_dropins(unit: UnitFile, directories: list[Path], version: Version) -> tuple[UnitFile, list[Finding]]:
+def _with_dropins(unit: UnitFile, found: Scan, version: Version) -> tuple[UnitFile, list[Finding]]:
     """The unit with its .conf drop-ins merged, as the generator converts it, and what is
     wrong in the drop-ins' own syntax (the generator fails the run for it)."""
     dropins: list[UnitFile] = []
     findings: list[Finding] = []
-    for dropin in read_dropins(unit, directories):
+    for dropin in read_dropins(unit, found):
         if isinstance(dropin, Finding):
             findings.append(dropin)
             continue
@@ -55,6 +56,7 @@ def lint_paths(
     paths: Iterable[Path | str],
     podman_version: Version | str = DEFAULT_PODMAN_VERSION,
     stack: StackRules | None = None,
+    known: Known = NOTHING_KNOWN,
 ) -> list[Finding]:
     """Lint unit files (or directories of them, searched recursively like Quadlet does),
     each with the drop-ins Quadlet would merge into it.
@@ -62,19 +64,18 @@ def lint_paths(
     Every problem of every file is returned, sorted by path and line.
     """
     version = parse_version(podman_version)
-    paths = list(paths)
-    directories = unit_dirs(paths)
+    found = scan(paths)
     findings: list[Finding] = []
     units: list[UnitFile] = []
-    for unit in read_units(paths):
+    for unit in read_units(found):
         if isinstance(unit, Finding):
             findings.append(unit)
             continue
         if unit.is_quadlet:
-            unit, dropin_findings = _with_dropins(unit, directories, version)
+            unit, dropin_findings = _with_dropins(unit, found, version)
             findings.extend(dropin_findings)
         units.append(unit)
-    findings.extend(lint_units(units, version, stack))
+    findings.extend(lint_units(units, version, stack, known))
     return _by_place(findings)
 
 
@@ -82,9 +83,11 @@ def lint_units(
     units: Sequence[UnitFile],
     podman_version: Version | str = DEFAULT_PODMAN_VERSION,
     stack: StackRules | None = None,
+    known: Known = NOTHING_KNOWN,
 ) -> list[Finding]:
     """Lint parsed units together (cross-file rules see all of them). A release newer than
-    the tables know is said once, on the first unit."""
+    the tables know is said once, on the first unit. ``known``: what systemd will put in
+    place of specifiers (%h, ...) and variables, as far as the host says."""
     version = parse_version(podman_version)
     by_name = {unit.name: unit for unit in units}
     findings: list[Finding] = []
@@ -100,8 +103,10 @@ def lint_units(
                 "check the release notes of the newer Podman, or judge with --podman-version",
             )
         )
+    # The generator only loads file types it knows, so only those can be referenced.
+    present = frozenset(name for name, unit in by_name.items() if generator_reads(unit.kind, version))
     for unit in units:
-        findings.extend(lint_unit(unit, version, stack, by_name, linted_units=by_name))
+        findings.extend(_lint_one(unit, version, stack, present, by_name, known))
     for rule in CROSS_FILE_RULES:
         findings.extend(rule.check(units, version))
     return _by_place(findings)
@@ -120,7 +125,18 @@ def lint_unit(
     version = parse_version(podman_version)
     # The generator only loads file types it knows, so only those can be referenced.
     present = frozenset(name for name in linted_names if generator_reads(kind_of(Path(name)), version))
-    context = UnitContext(unit, version, present, linted_units or {}, stack)
+    return _lint_one(unit, version, stack, present, linted_units or {}, NOTHING_KNOWN)
+
+
+def _lint_one(
+    unit: UnitFile,
+    version: Version,
+    stack: StackRules | None,
+    present: frozenset[str],
+    others: Mapping[str, UnitFile],
+    known: Known,
+) -> list[Finding]:
+    context = UnitContext(unit, version, present, others, stack, known)
     for rule in UNIT_RULES:
         if unit.is_quadlet or not rule.quadlet_only:
             rule.check(context)

@@ -15,6 +15,9 @@ class Rule:
     rule_id: str
     severity: str  # 'error' | 'warning' | 'info'
     title: str
+    # In the stack profile, where the stack is started: an "error" for what the generator
+    # accepts but podman or systemd then refuses to create or start (None: as ``severity``).
+    stack_severity: str | None = None
 
 
 # Severity is honest about who fails: "error" only where the Quadlet generator
@@ -23,6 +26,9 @@ class Rule:
 # passes it on to podman or systemd, which then refuse or ignore it, "info" for
 # advice. Stack rules (QL05x) are project conventions, errors by the project's
 # choice; so is QL010 (a file type the release skips without a word: no service).
+# In the stack profile a finding is an error where the stack itself fails: the
+# generator accepts the file, but podman refuses to create the container or
+# systemd to start it as meant (``stack_severity``).
 RULES: dict[str, Rule] = {
     rule.rule_id: rule
     for rule in (
@@ -32,6 +38,7 @@ RULES: dict[str, Rule] = {
         Rule("QL003", "warning", "file ends inside a line continuation"),
         Rule("QL004", "error", "file starts with a byte order mark"),
         Rule("QL005", "warning", "line systemd ignores in a plain unit"),
+        Rule("QL006", "error", "unit not generated: another file of its folder cannot be parsed"),
         Rule("QL009", "warning", "Podman release newer than the lint's tables"),
         Rule("QL010", "error", "file type not supported by this Podman version"),
         Rule("QL011", "warning", "unknown section"),
@@ -51,10 +58,11 @@ RULES: dict[str, Rule] = {
         Rule("QL025", "warning", "image name is not fully qualified"),
         Rule("QL026", "error", "ExposeHostPort= is not a port or range"),
         Rule("QL027", "error", "RemapUsers= value Quadlet refuses"),
+        Rule("QL029", "warning", "section of another Quadlet file type, which systemd ignores", "error"),
         Rule("QL028", "error", "deprecated Remap keys combined with explicit ID mappings"),
         Rule("QL030", "error", "Pod= does not name a .pod unit"),
         Rule("QL031", "error", "referenced Quadlet unit not found beside the file"),
-        Rule("QL032", "warning", "PublishPort= or Network= on a container that joins a pod"),
+        Rule("QL032", "warning", "PublishPort= or Network= on a container that joins a pod", "error"),
         Rule("QL033", "warning", "two files generate the same service"),
         Rule("QL034", "error", "network options when joining another container's network"),
         Rule("QL035", "error", "dependency on a Quadlet unit that does not exist"),
@@ -62,7 +70,7 @@ RULES: dict[str, Rule] = {
         Rule("QL037", "info", "dependency names a generated service instead of its Quadlet file"),
         Rule("QL038", "error", "Network= joins a container whose name Quadlet cannot resolve"),
         Rule("QL039", "warning", "file hidden by one of the same name found earlier"),
-        Rule("QL040", "warning", "Volume= source is a Windows path"),
+        Rule("QL040", "warning", "Volume= source is a Windows path", "error"),
         Rule("QL041", "warning", "Volume= source is a relative path"),
         Rule("QL042", "warning", "Volume= source is not a valid volume name"),
         Rule("QL043", "warning", "Volume= container path is not absolute"),
@@ -72,7 +80,8 @@ RULES: dict[str, Rule] = {
         Rule("QL047", "warning", "value in quotes that Quadlet passes on with the quotes"),
         Rule("QL050", "error", "unit does not join the stack target ([Install] WantedBy=)"),
         Rule("QL051", "error", "unit is not stopped with the stack target ([Unit] PartOf=)"),
-        Rule("QL052", "error", "bind mount without an SELinux relabel option (:Z or :z)"),
+        Rule("QL052", "error", "bind mount of the stack's data without :Z or :z, or system content relabelled"),
+        Rule("QL053", "warning", "SELinux labelling turned off for a container"),
         Rule("QL060", "warning", "Environment=, Label= or Annotation= word without '='"),
         Rule("QL061", "warning", "PublishPort= is not a port mapping podman accepts"),
         Rule("QL062", "warning", "Secret= value podman refuses"),
@@ -84,7 +93,7 @@ RULES: dict[str, Rule] = {
 }
 
 # Rules that are project conventions rather than validity: --profile validity leaves them out.
-STACK_RULE_IDS = frozenset({"QL050", "QL051", "QL052"})
+STACK_RULE_IDS = frozenset({"QL050", "QL051", "QL052", "QL053"})
 
 
 @dataclass(frozen=True)

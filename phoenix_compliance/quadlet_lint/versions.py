@@ -180,6 +180,24 @@ def single_valued_keys(section: str, version: Version) -> frozenset[str]:
     return SINGLE_VALUED_KEYS
 
 
+# systemd.resource-control(5) of systemd 252 to 262: every one belongs in [Service] of a Quadlet
+# file (the generator copies [Service] into the service it writes), none in [Container].
+RESOURCE_CONTROL_KEYS = keyset(
+    """CPUAccounting CPUWeight StartupCPUWeight CPUQuota CPUQuotaPeriodSec AllowedCPUs
+    StartupAllowedCPUs AllowedMemoryNodes StartupAllowedMemoryNodes MemoryAccounting MemoryMin
+    MemoryLow StartupMemoryLow MemoryHigh StartupMemoryHigh MemoryMax StartupMemoryMax
+    MemorySwapMax StartupMemorySwapMax MemoryZSwapMax StartupMemoryZSwapMax MemoryZSwapWriteback
+    TasksAccounting TasksMax IOAccounting IOWeight StartupIOWeight IODeviceWeight
+    IOReadBandwidthMax IOWriteBandwidthMax IOReadIOPSMax IOWriteIOPSMax IODeviceLatencyTargetSec
+    IPAccounting IPAddressAllow IPAddressDeny SocketBindAllow SocketBindDeny
+    RestrictNetworkInterfaces NFTSet IPIngressFilterPath IPEgressFilterPath BPFProgram
+    DeviceAllow DevicePolicy Slice Delegate DelegateSubgroup DisableControllers ManagedOOMSwap
+    ManagedOOMMemoryPressure ManagedOOMMemoryPressureLimit ManagedOOMMemoryPressureDurationSec
+    ManagedOOMPreference MemoryPressureWatch MemoryPressureThresholdSec CoredumpReceive
+    CPUShares StartupCPUShares MemoryLimit BlockIOAccounting BlockIOWeight StartupBlockIOWeight
+    BlockIODeviceWeight BlockIOReadBandwidth BlockIOWriteBandwidth"""
+)
+
 # systemd sections and some of their keys, enough to say where a stray
 # setting belongs (systemd.unit(5), systemd.service(5), systemd.exec(5),
 # systemd.kill(5), systemd.resource-control(5)). Not a full catalogue: keys
@@ -216,9 +234,9 @@ SYSTEMD_KEYS: dict[str, frozenset[str]] = {
         LimitRTPRIO LimitRTTIME NoNewPrivileges PrivateTmp PrivateDevices PrivateNetwork
         ProtectSystem ProtectHome ReadWritePaths ReadOnlyPaths InaccessiblePaths
         StateDirectory RuntimeDirectory CacheDirectory LogsDirectory ConfigurationDirectory
-        CPUQuota CPUWeight MemoryMax MemoryHigh MemoryLow MemoryMin MemorySwapMax
-        TasksMax IOWeight Delegate Slice OOMScoreAdjust"""
-    ),
+        OOMScoreAdjust"""
+    )
+    | RESOURCE_CONTROL_KEYS,
     "Install": keyset("Alias WantedBy RequiredBy UpheldBy Also DefaultInstance"),
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import PurePosixPath
 
 import pytest
 
@@ -69,13 +70,19 @@ def test_unit_file_lint(facts: HostFacts, stack: Manifest, unit_file: str, obser
     if unit is None:
         pytest.skip(f"{unit_file} is not installed, see PHX-3.01 ({folder.where})")
     version = _lint_version(facts)
-    mine = [f for f in folder.lint(version, stack.target) if f.path == str(unit.path) and f.severity == "error"]
+    known, _home = facts.unit_values(files_are_local=facts.quadlet_override is not None)
+    mine = [f for f in folder.lint(version, stack.target, known) if f.path == str(unit.path)]
+    errors = [f for f in mine if f.severity == "error"]
+    # Warnings and advice are shown too, as findings that do not block.
+    others = "".join(f"\n  not blocking: {finding}" for finding in mine if finding.severity != "error")
     note = newer_than_known(version)  # a release newer than the lint's tables, said in the evidence
     shown = ".".join(map(str, version)) + (f" ({note})" if note else "")
-    assert not mine, f"expected no lint error for Podman {shown}, got {len(mine)}:\n" + "\n".join(
-        f"  {finding}" for finding in mine
+    assert not errors, (
+        f"expected no lint error for Podman {shown}, got {len(errors)}:\n"
+        + "\n".join(f"  {finding}" for finding in errors)
+        + others
     )
-    observed(f"no lint error for Podman {shown} ({unit.path})")
+    observed(f"no lint error for Podman {shown} ({unit.path}){others}")
 
 
 @check(
@@ -94,11 +101,28 @@ def test_generator_dry_run(facts: HostFacts, observed: Observed) -> None:
     unreloaded = "accepted by the generator now, not loaded since: systemctl --user daemon-reload"
     dropped = [f"{q.name}: {run.reason_for(q.name) or unreloaded}" for q in listed or [] if not q.loaded]
     not_loaded = "".join(f"\n  not loaded (podman quadlet list): {line}" for line in dropped)
+    not_loaded += "".join(f"\n  {line}" for line in _dropped_folders(facts, run.unparsed))
     assert run.clean, f"expected a clean dry run, got exit {run.dryrun.rc}: {run.problems[:1500]} ({where}){not_loaded}"
     assert run.generated, f"expected the user's units generated, got none: {run.problems[:300]} ({where})"
     assert not dropped, f"expected every Quadlet unit loaded, got:{not_loaded}"
     loaded = "" if listed is None else f"; podman quadlet list: {len(listed)} loaded"
     observed(f"generated {', '.join(run.generated)}{loaded} ({where})")
+
+
+def _dropped_folders(facts: HostFacts, unparsed: list[str]) -> list[str]:
+    """Each file the generator could not parse and the user's units it took down with it: the
+    generator loads no file of that folder and names none of them (QL006)."""
+    units = facts.files.quadlet.units.values() if facts.files.quadlet.error is None else []
+    lines = []
+    for broken in unparsed:
+        folder = PurePosixPath(broken).parent
+        lost = sorted(u.name for u in units if PurePosixPath(u.path).parent == folder and str(u.path) != broken)
+        if lost:
+            lines.append(
+                f"not generated, since the generator cannot parse {broken} and then loads no file of {folder}: "
+                + ", ".join(lost)
+            )
+    return lines
 
 
 @check(

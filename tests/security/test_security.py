@@ -9,6 +9,7 @@ from typing import Any
 from phoenix_compliance import security_rules as rules
 from phoenix_compliance.checks import check, could_not_check, not_applicable
 from phoenix_compliance.facts import HostFacts, containers
+from phoenix_compliance.grammar.labels import label_option, system_content
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.parsers.quadlet import UnitFile
@@ -84,7 +85,28 @@ def _unprivileged_start(facts: HostFacts) -> int:
     remediation=rules.SELINUX_LABELS.remediation,
 )
 def test_files_selinux_labels(facts: HostFacts, observed: Observed) -> None:
-    _judge_files(facts, rules.SELINUX_LABELS, rules.compose_selinux_labels, rules.quadlet_selinux_labels, observed)
+    known, home = facts.unit_values(files_are_local=facts.quadlet_override is not None)
+    _judge_files(
+        facts,
+        rules.SELINUX_LABELS,
+        rules.compose_selinux_labels,
+        lambda units: rules.quadlet_selinux_labels(units, known=known, home=home),
+        observed,
+    )
+
+
+@check(
+    "PHX-S.20",
+    phase="security",
+    severity="medium",
+    files=True,
+    title="SELinux separation is not turned off in the compose and Quadlet files",
+    remediation=rules.LABELLING_OFF.remediation,
+)
+def test_files_selinux_separation(facts: HostFacts, observed: Observed) -> None:
+    _judge_files(
+        facts, rules.LABELLING_OFF, rules.compose_labelling_disabled, rules.quadlet_labelling_disabled, observed
+    )
 
 
 @check(
@@ -96,15 +118,20 @@ def test_files_selinux_labels(facts: HostFacts, observed: Observed) -> None:
 )
 def test_live_selinux_labels(facts: HostFacts, observed: Observed) -> None:
     documents, where = _containers(facts)
+    _known, home = facts.unit_values(files_are_local=False)
+    # System content is never relabelled (Podman's docs), and a container with labelling off needs no label.
     offenders = [
         f"container {containers.name_of(d)} mount {m.get('Source')} -> {m.get('Destination')}"
         " (no z/Z in Mounts[].Mode nor in the create command)"
         for d in documents
+        if not any(label_option(str(o)) for o in (d.get("HostConfig") or {}).get("SecurityOpt") or [])
         for m in d.get("Mounts") or []
-        if m.get("Type") == "bind" and not containers.mount_label(d, m)
+        if m.get("Type") == "bind"
+        and not containers.mount_label(d, m)
+        and system_content(str(m.get("Source") or ""), home) is None
     ]
     _expect_none(offenders, "every bind mount relabelled", where)
-    observed(f"{len(documents)} containers, every bind mount labelled ({where})")
+    observed(f"{len(documents)} containers, every bind mount of the stack's data labelled ({where})")
 
 
 @check(

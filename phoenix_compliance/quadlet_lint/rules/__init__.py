@@ -4,8 +4,8 @@ A rule is one function in the family it belongs to, declared with
 ``@unit_rule(order)`` (or ``@cross_file_rule(order)``), plus its entry in
 ``findings.RULES``. The families:
 
-- ``syntax``: lines the parser could not read (QL001-QL005);
-- ``structure``: file type, sections and keys per Podman version, [Install], repeated keys (QL010-QL017);
+- ``syntax``: lines the parser could not read, and the folder such a file costs (QL001-QL006);
+- ``structure``: file type, sections and keys per Podman version, [Install], repeated keys (QL010-QL017, QL029);
 - ``required``: the key a file type cannot be converted without (QL020, QL021);
 - ``references``: Pod=, Image=, dependencies, object names, services two files generate (QL025, QL030-QL037, QL070);
 - ``storage``: Volume=, Mount=, .volume units, working directory (QL040-QL046, and QL020/22/24/31 for these);

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from phoenix_compliance.grammar.ports import publish_port_problem
+from phoenix_compliance.grammar.specifiers import expand, unresolved
 from phoenix_compliance.parsers.quadlet import UnitFile
 from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
 from phoenix_compliance.quadlet_lint.readers import lookup_all, lookup_value
@@ -118,9 +119,10 @@ def ports(out: UnitContext) -> None:
     if main not in ("Container", "Pod", "Kube"):
         return
     for entry in lookup_all(unit, main, "PublishPort"):
-        if report_quoted(out, entry) or "%" in entry.value:
-            continue
-        problem = publish_port_problem(entry.value)
+        spec = expand(entry.value, out.known)
+        if report_quoted(out, entry) or unresolved(spec):
+            continue  # a specifier or ${VAR} systemd expands, unknown here
+        problem = publish_port_problem(spec)
         if problem is not None:
             out.add(
                 "QL061",

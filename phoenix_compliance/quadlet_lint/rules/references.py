@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from phoenix_compliance.grammar.names import PODMAN_NAME
+from phoenix_compliance.grammar.specifiers import expand, unresolved
 from phoenix_compliance.parsers.quadlet import QUADLET_SERVICE_SUFFIXES, Entry, UnitFile, service_name
 from phoenix_compliance.quadlet_lint.context import UnitContext, cross_file_rule, unit_rule
 from phoenix_compliance.quadlet_lint.findings import Finding
@@ -98,16 +99,24 @@ def names(out: UnitContext) -> None:
     if key is None or main is None:
         return
     found = lookup(unit, main, key, out.version)
-    if found is None or not found[1] or "%" in found[1]:
-        return  # the default name, or a specifier only systemd can expand
-    if not PODMAN_NAME.match(found[1]):
+    if found is None or not found[1]:
+        return  # the default name
+    name = expand(found[1], out.known)
+    if unresolved(name):
+        return  # a specifier (%N) or variable (${MAJOR}) only systemd can expand
+    if not PODMAN_NAME.match(name):
         out.add(
             "QL070",
             found[0],
             key,
-            f"{key}={found[1]}: podman names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*; it refuses this one",
+            f"{key}={found[1]}{_as_expanded(found[1], name)}: podman names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*; "
+            "it refuses this one",
             "use letters, digits, '_', '.' and '-' only, starting with a letter or digit",
         )
+
+
+def _as_expanded(written: str, expanded: str) -> str:
+    return "" if written == expanded else f" (as systemd expands it: {expanded})"
 
 
 def _is_image_id(name: str) -> bool:

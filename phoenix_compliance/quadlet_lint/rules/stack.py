@@ -1,19 +1,23 @@
-"""Stack: the project's conventions for a stack under one systemd target (QL050 to QL052).
+"""Stack: the project's conventions for a stack under one systemd target (QL050 to QL053).
 
 Judged only with a stack profile (``--profile stack``): every container and
-pod joins the target (WantedBy=) and stops with it (PartOf=), and each bind
-mount carries an SELinux relabel option.
+pod joins the target (WantedBy=) and stops with it (PartOf=), each bind mount
+of the stack's own data carries an SELinux relabel option and no system
+content does (QL052, the same judgement as PHX-S.01), and a container that
+turns labelling off says so (QL053).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from phoenix_compliance.grammar.specifiers import is_host_path
-from phoenix_compliance.grammar.volumes import WINDOWS_PATH, parse_mount, split_volume, volume_relabel
-from phoenix_compliance.parsers.quadlet import strip_matching_quotes
 from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
-from phoenix_compliance.quadlet_lint.rules.storage import volume_sections
+from phoenix_compliance.security_rules import (
+    LABELLING_OFF,
+    labelling_off_message,
+    quadlet_label_gaps,
+    quadlet_labelling_off,
+)
 
 
 def _words(values: Iterable[str]) -> set[str]:
@@ -42,30 +46,11 @@ def stack_profile(out: UnitContext) -> None:
 
 
 def relabel(out: UnitContext) -> None:
-    unit = out.unit
-    for section in volume_sections(unit):
-        for entry in unit.entries_for(section, "Volume"):
-            value = strip_matching_quotes(entry.value)
-            source, _dest, options = split_volume(value)
-            if not source or not is_host_path(source) or WINDOWS_PATH.match(value):
-                continue
-            if volume_relabel(options.split(",")) is not None:
-                continue
-            out.add(
-                "QL052",
-                entry,
-                "Volume",
-                f"bind mount {source} has no :Z or :z, so on an SELinux host the container cannot use it",
-                f"append :Z (private) or :z (shared): Volume={source}:{_dest}:{options + ',' if options else ''}Z",
-            )
-        for entry in unit.entries_for(section, "Mount"):
-            mount = parse_mount(strip_matching_quotes(entry.value))
-            if mount is None or mount.type != "bind" or mount.relabel is not None:
-                continue
-            out.add(
-                "QL052",
-                entry,
-                "Mount",
-                "bind mount has no relabel option, so on an SELinux host the container cannot use it",
-                "add relabel=private (like :Z) or relabel=shared (like :z)",
-            )
+    """QL052 says of a mount what PHX-S.01 says (security_rules.quadlet_label_gaps(), one judgement);
+    QL053 where the container turns labelling off instead."""
+    for gap in quadlet_label_gaps(out.unit, known=out.known):
+        out.add("QL052", gap.entry, gap.entry.key, gap.message, gap.fix)
+    off = quadlet_labelling_off(out.unit)
+    if off is not None:
+        entry, how = off
+        out.add("QL053", entry, entry.key, f"{how}: {labelling_off_message(how)}", LABELLING_OFF.remediation)

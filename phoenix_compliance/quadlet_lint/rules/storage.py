@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from phoenix_compliance.grammar.names import PODMAN_NAME
+from phoenix_compliance.grammar.specifiers import expand, starts_unresolved, unresolved
 from phoenix_compliance.grammar.volumes import WINDOWS_PATH, parse_mount, split_volume
 from phoenix_compliance.parsers.quadlet import Entry, UnitFile
 from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
@@ -84,6 +85,8 @@ def _volume(out: UnitContext, entry: Entry, advise: bool = True) -> None:
         )
         return
     source, dest, options = split_volume(value)
+    # Judged as systemd passes them on: known specifiers and ${VAR}s expanded, the rest not judged.
+    resolved_source, resolved_dest = expand(source, out.known), expand(dest, out.known)
     # handleStorageSource() tests in this order: '.', '/', then the .volume suffix.
     if source.startswith("."):
         out.add(
@@ -107,17 +110,17 @@ def _volume(out: UnitContext, entry: Entry, advise: bool = True) -> None:
                 f'"requested Quadlet source {source} was not found"',
                 f"add {source} next to {out.unit.name}, or use a plain volume name",
             )
-    elif source and "%" not in source and not PODMAN_NAME.match(source):
-        # A specifier (%h/data, %N-data) cannot be judged before systemd expands it.
+    elif _bad_volume_name(resolved_source):
+        shown = "" if resolved_source == source else f" (as systemd expands it: '{resolved_source}')"
         out.add(
             "QL042",
             entry,
             "Volume",
-            f"Volume={value}: '{source}' is neither an absolute path nor a valid volume "
+            f"Volume={value}: '{source}'{shown} is neither an absolute path nor a valid volume "
             "name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)",
             "use an absolute path, %h/..., a volume name, or a .volume unit",
         )
-    if not dest.startswith("/"):
+    if not resolved_dest.startswith("/") and not starts_unresolved(resolved_dest):
         out.add(
             "QL043",
             entry,
@@ -126,7 +129,7 @@ def _volume(out: UnitContext, entry: Entry, advise: bool = True) -> None:
             "write the container path from the root, e.g. :/data",
         )
     for option in options.split(",") if options else ():
-        if option in _VOLUME_OPTIONS or option.startswith(_VOLUME_OPTIONS_WITH_VALUE):
+        if option in _VOLUME_OPTIONS or option.startswith(_VOLUME_OPTIONS_WITH_VALUE) or unresolved(option):
             continue
         out.add(
             "QL044",
@@ -135,6 +138,12 @@ def _volume(out: UnitContext, entry: Entry, advise: bool = True) -> None:
             f"Volume={value}: podman does not know the option '{option}' and refuses the mount",
             "use options such as ro, rw, z, Z, U, O, nocopy, separated by commas",
         )
+
+
+def _bad_volume_name(source: str) -> bool:
+    """A source (as systemd expands it) that is neither a path nor a name podman takes; one that
+    still holds a specifier or variable is not judged."""
+    return bool(source) and not source.startswith("/") and not unresolved(source) and not PODMAN_NAME.match(source)
 
 
 # Mount types podman knows (podman-run(1) --mount), and those Quadlet resolves a source for.

@@ -15,6 +15,7 @@ from phoenix_compliance.quadlet_lint.versions import (
     PLAIN_UNIT_SECTIONS,
     QUADLET_INSTALL_KEYS,
     QUADLET_KEYS,
+    RESOURCE_CONTROL_KEYS,
     SYSTEMD_KEYS,
     SYSTEMD_PASSTHROUGH_SECTIONS,
     UNJUDGED_SECTIONS,
@@ -64,18 +65,16 @@ def sections(out: UnitContext) -> None:
         if owner is not None:
             why = (
                 f"[{section.name}] configures .{owner} files; in a .{unit.kind} file it is "
-                "passed to systemd, which ignores it"
+                "passed to systemd, which ignores it with every setting in it"
             )
             fix = f"move these settings into the matching .{owner} file, or rename the section"
-        else:
-            close = difflib.get_close_matches(section.name, sorted(allowed), n=1)
-            hint = f" (did you mean [{close[0]}]?)" if close else ""
-            why = (
-                f"[{section.name}] is not a section of a .{unit.kind} unit{hint}; "
-                f"systemd ignores it with every setting in it"
-            )
-            choices = ", ".join(f"[{name}]" for name in sorted(allowed))
-            fix = f"rename it to [{close[0]}]" if close else f"use one of {choices}, or prefix it with X-"
+            out.add("QL029", section, None, why, fix)
+            continue
+        close = difflib.get_close_matches(section.name, sorted(allowed), n=1)
+        hint = f" (did you mean [{close[0]}]?)" if close else ""
+        why = f"[{section.name}] is not a section of a .{unit.kind} unit{hint}; systemd ignores it and its settings"
+        choices = ", ".join(f"[{name}]" for name in sorted(allowed))
+        fix = f"rename it to [{close[0]}]" if close else f"use one of {choices}, or prefix it with X-"
         out.add("QL011", section, None, why, fix)
 
 
@@ -116,6 +115,8 @@ def _misplaced(out: UnitContext, entry: Entry, home: str) -> None:
     if entry.section in QUADLET_KEYS:
         # The generator checks its own sections ([Container], ..., [Quadlet]) key by key.
         owner = "systemd " if home in SYSTEMD_KEYS else ""
+        if entry.key in RESOURCE_CONTROL_KEYS:
+            owner = "systemd resource-control (cgroup) "
         why = f"{entry.key}= is a {owner}[{home}] setting; under [{entry.section}] Quadlet rejects the file"
         out.add("QL014", entry, entry.key, why, f"move {entry.key}= to [{home}]")
         return

@@ -1,13 +1,20 @@
-"""Syntax: what the unit-file parser found wrong in the lines themselves (QL001 to QL005).
+"""Syntax: what the unit-file parser found wrong in the lines themselves (QL001 to QL006).
 
 Quadlet rejects a file over any of these; systemd skips a stray line of a
-plain unit with a warning, which is reported as such.
+plain unit with a warning, which is reported as such. A Quadlet file its
+parser fails on costs the whole folder: the generator then loads none of its
+files (QL006 on each of the others).
 """
 
 from __future__ import annotations
 
-from phoenix_compliance.parsers.quadlet import ParseProblem
-from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
+from collections.abc import Sequence
+from pathlib import Path
+
+from phoenix_compliance.parsers.quadlet import ParseProblem, UnitFile, drops_folder
+from phoenix_compliance.quadlet_lint.context import UnitContext, cross_file_rule, unit_rule
+from phoenix_compliance.quadlet_lint.findings import Finding
+from phoenix_compliance.quadlet_lint.versions import Version, generator_reads
 
 
 @unit_rule(10, quadlet_only=False)
@@ -90,3 +97,34 @@ def _syntax_finding(problem: ParseProblem) -> tuple[str, int, str | None, str, s
         f"'{shown}' is neither [Section], Key=Value nor a comment; Quadlet rejects the whole file",
         "add the missing '=' (Key=Value), or comment the line out with '#'",
     )
+
+
+@cross_file_rule(290)
+def folder_dropped(units: Sequence[UnitFile], version: Version) -> list[Finding]:
+    """loadUnitsFromDir() (cmd/quadlet/main.go, 5.4.2 to 5.8): one file of a folder that its
+    parser fails on and the generator loads no file of that folder, says nothing about them,
+    and generates none of their services. Subfolders are folders of their own."""
+    loaded = [unit for unit in units if unit.is_quadlet and generator_reads(unit.kind, version)]
+    broken: dict[Path, list[tuple[UnitFile, ParseProblem]]] = {}
+    for unit in loaded:
+        problem = drops_folder(unit)
+        if problem is not None:
+            broken.setdefault(unit.path.parent, []).append((unit, problem))
+    findings: list[Finding] = []
+    for unit in loaded:
+        culprits = [(other, problem) for other, problem in broken.get(unit.path.parent, []) if other is not unit]
+        if not culprits or drops_folder(unit) is not None:
+            continue
+        named = ", ".join(f"{other.name} (line {problem.line})" for other, problem in culprits)
+        findings.append(
+            Finding.of(
+                "QL006",
+                str(unit.path),
+                1,
+                None,
+                f"{unit.name} is not generated: the generator cannot parse {named} in the same folder, and "
+                f"then loads no file of {unit.path.parent} (without a word about the others)",
+                f"fix {culprits[0][0].name} (its own finding says how), or move it out of {unit.path.parent}",
+            )
+        )
+    return findings
