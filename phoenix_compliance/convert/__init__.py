@@ -24,7 +24,6 @@ from phoenix_compliance.convert.converter import (
     SecretToCreate,
     convert,
     is_system_path,
-    qualified_image,
     read_compose,
 )
 from phoenix_compliance.convert.output import Written, diff, report, units_text, write
@@ -39,7 +38,6 @@ __all__ = [
     "convert",
     "diff",
     "is_system_path",
-    "qualified_image",
     "read_compose",
     "report",
     "units_text",

@@ -27,6 +27,7 @@ from phoenix_compliance.convert.units import Unit, has_reference, join_words, qu
 from phoenix_compliance.parsers import compose
 from phoenix_compliance.parsers.compose import ComposeFile, ComposeService, VolumeMount
 from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList
+from phoenix_compliance.quadlet_lint.rules.references import qualified_image
 from phoenix_compliance.quadlet_lint.versions import (
     DEPENDENCY_TRANSLATION_SINCE,
     FILE_TYPE_SINCE,
@@ -39,8 +40,6 @@ from phoenix_compliance.quadlet_lint.versions import (
 from phoenix_compliance.security_rules import is_api_socket, is_secret_name, secret_value_reason
 
 DEFAULT_TARGET = "phoenix.target"
-# Docker Hub is what an unqualified name means in a compose file written for Docker.
-DEFAULT_REGISTRY = "docker.io"
 
 # Host paths never relabelled: :Z there changes the SELinux label of system content and
 # can break the host (Podman's docs); go-selinux refuses several of them outright.
@@ -196,17 +195,6 @@ def _merge_mapping(base: MarkedDict | None, override: MarkedDict | None) -> Mark
             merged[key] = value
         merged.key_lines[key] = override.line_of(key)
     return merged
-
-
-def qualified_image(image: str) -> str:
-    """A compose image name as Docker reads it, with its registry: `postgres:16` is
-    `docker.io/library/postgres:16`; a tag or digest written is kept, none is added."""
-    first, slash, _rest = image.partition("/")
-    if slash and ("." in first or ":" in first or first == "localhost"):
-        return image
-    if not slash:
-        return f"{DEFAULT_REGISTRY}/library/{image}"
-    return f"{DEFAULT_REGISTRY}/{image}"
 
 
 def is_pinned(image: str) -> bool:
