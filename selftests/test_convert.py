@@ -22,6 +22,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from suite_runner import HOST, Guest, run_suite, verdict
 from test_quadlet_differential import Generator, _case, run_generator
 
 from phoenix_compliance import cli, convert
@@ -41,6 +42,8 @@ RELEASES: tuple[Version, ...] = ((5, 4, 2), (5, 8, 6))
 # Every literal secret written in the guide's compose file: none may reach a unit or any output.
 GUIDE_SECRETS = ("hunter2-not-real", "ghp_abcdefghijklmnopqrstuvwxyz0123456789", "not-a-real-key")
 DRAWN_CASES = 150
+QUADLET_UNITS = "/home/phoenix/.config/containers/systemd"
+USER_UNITS = "/home/phoenix/.config/systemd/user"
 
 
 def stand_in_options(version: Version) -> convert.Options:
@@ -250,7 +253,7 @@ class TestGaps:
         assert cli.main(["convert", "--podman-version", "5.4", "--out", str(out), "--strict", str(path)]) == 1
         assert sorted(p.name for p in out.iterdir()) == ["phoenix.target", "shop.pod", "web.container"]
         err = capsys.readouterr().err
-        assert f"{path}:5: service web: ipc: not converted" in err
+        assert f"{path}:5: service web: ipc: a pod's members share its namespaces; not converted" in err
         assert "Not converted (8)" in err
 
     def test_an_unreadable_compose_file_is_a_usage_error(
@@ -383,6 +386,10 @@ def compose_document(draw: st.DrawFn) -> dict[str, Any]:
                         "stdin_open",
                         "pids_limit",
                         "stop_signal",
+                        "hostname",
+                        "dns",
+                        "extra_hosts",
+                        "network_mode",
                     ]
                 ),
                 max_size=4,
@@ -405,6 +412,10 @@ def compose_document(draw: st.DrawFn) -> dict[str, Any]:
             "stdin_open": True,
             "pids_limit": 100,
             "stop_signal": "SIGINT",
+            "hostname": "app",
+            "dns": ["192.0.2.53"],
+            "extra_hosts": ["db.local:192.0.2.7"],
+            "network_mode": "host",
         }
         service.update({key: values[key] for key in extras})
         services[name] = service
@@ -524,3 +535,42 @@ class TestRealGenerators:
         assert not refused, json.dumps(dict(list(refused.items())[:5]), indent=1)
         assert not any(missing.values()), {k: v for k, v in missing.items() if v}
         assert not warned, json.dumps(dict(list(warned.items())[:5]), indent=1)
+
+
+@pytest.mark.refhost
+class TestEndToEnd:
+    def test_the_converted_stand_in_stack_is_ready(self, refhost_guest: Guest, tmp_path: Path) -> None:
+        """The stand-in compose file converted, installed in place of the reference units and the
+        target enabled: every phase READY and PHX-3.07 passing on the converted units."""
+        refhost_guest.deploy("quadlet")  # the project folder synced, the reference units running
+        done = refhost_guest.run(["podman", "--version"], user="phoenix")
+        version = parse_version(done.stdout.split()[-1])
+        conversion = convert_file(STAND_IN, version, stand_in_options(version))
+        assert conversion.gaps == []
+        user = ["systemctl", "--user"]
+        try:
+            for argv in ([*user, "disable", "--now", "phoenix.target"], [*user, "stop", "phoenix-hydra-pod.service"]):
+                refhost_guest.run(argv, user="phoenix", timeout=120)
+            for name, text in conversion.texts().items():
+                folder = USER_UNITS if name.endswith(".target") else QUADLET_UNITS
+                refhost_guest.write(f"{folder}/{name}", text)
+            for argv in ([*user, "daemon-reload"], [*user, "enable", "--now", "phoenix.target"]):
+                started = refhost_guest.run(argv, user="phoenix", timeout=120)
+                assert started.returncode == 0, started.stderr
+            result = run_suite(
+                tmp_path,
+                f"--hosts={HOST}",
+                f"--ssh-config={refhost_guest.ssh_config}",
+                f"--stack={REFERENCE_STACK}",
+                "--health-wait=60",
+            )
+            parity = {f"test_compose_quadlet_parity[{name}-{HOST}]" for name in compose.load(STAND_IN).services}
+            print(
+                f"end to end on {refhost_guest.release}: {verdict(result.html)}, PHX-3.07 passed: "
+                f"{len(parity & result.passed)}/{len(parity)}"
+            )
+            assert verdict(result.html) == [HOST, "READY", "READY", "READY", "READY"], result.output[-3000:]
+            assert parity <= result.passed, result.output[-3000:]
+            assert result.returncode == 0 and not result.failed, result.output[-3000:]
+        finally:
+            refhost_guest.deploy("quadlet")  # the reference units back (it replaces what differs, restarts)

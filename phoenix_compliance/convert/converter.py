@@ -249,6 +249,7 @@ class _Converter:
         self.shared_binds = {path for path, count in binds.items() if count > 1}
         self.healthy_wanted: set[str] = set()
         self.pod_shm: int | None = None
+        self.pod_keys: dict[str, list[str]] = {}
 
     # -- reporting -----------------------------------------------------------
 
@@ -300,8 +301,7 @@ class _Converter:
                 unit.add("Container", "Notify", "healthy")
         if self.stack.pod is not None:
             units[self.stack.pod] = self.pod(services)
-            if self.pod_shm is not None:
-                units[self.stack.pod].sections["Pod"].append(("ShmSize", str(self.pod_shm), None))
+            self.pod_settings(units[self.stack.pod])
         for unit in containers.values():
             units[unit.name] = unit
         units[self.target] = self.target_unit()
@@ -409,6 +409,21 @@ class _Converter:
             unit.add("Pod", "Network", network)
         unit.add("Install", "WantedBy", self.target)
         return unit
+
+    def pod_settings(self, unit: Unit) -> None:
+        """What the services asked for that their pod decides (collected while converting them)."""
+        for key, values in self.pod_keys.items():
+            if key in _SINGLE_IN_POD and len(values) > 1:
+                self.gap(
+                    1,
+                    None,
+                    key,
+                    f"the services ask for different values ({', '.join(values)}); the pod takes the first",
+                )
+                values = values[:1]
+            unit.sections["Pod"].extend((key, value, None) for value in values)
+        if self.pod_shm is not None:
+            unit.sections["Pod"].append(("ShmSize", str(self.pod_shm), None))
 
     def pod_networks(self, services: dict[str, ComposeService]) -> list[str]:
         """Containers of a pod share its network: the pod joins every network a service names."""
@@ -903,9 +918,32 @@ class _Converter:
         if "links" in body:
             handled.add("links")
             self.note(f"service {name}: links (line {body.line_of('links')}) need nothing in a pod")
-        if "hostname" in body and not in_pod:
-            handled.add("hostname")
-            self.put(unit, "Container", "HostName", str(body["hostname"]), (name, "hostname", body.line_of("hostname")))
+        for key, quadlet in _SHARED_IN_POD.items():
+            if key not in body:
+                continue
+            handled.add(key)
+            where = (name, key, body.line_of(key))
+            for value in words(key) if key not in ("extra_hosts",) else list(_pairs(body[key])):
+                value = value.replace("=", ":", 1) if key == "extra_hosts" else value
+                if not in_pod:
+                    self.put(unit, "Container", quadlet, self.raw(value, where), where)
+                elif self.has_key("Pod", quadlet):
+                    # A pod's members share its network, UTS and user namespaces: the pod carries them.
+                    if value not in self.pod_keys.setdefault(quadlet, []):
+                        self.pod_keys[quadlet].append(value)
+                else:
+                    self.gap(
+                        where[2],
+                        name,
+                        key,
+                        f"the pod decides it for its members; [Pod] {quadlet}= is "
+                        f"not in Podman {format_version(self.version)}",
+                    )
+                    break
+        for key in ("ipc", "pid", "uts", "network_mode", "cgroup"):
+            if key in body and in_pod:
+                handled.add(key)
+                self.gap(body.line_of(key), name, key, "a pod's members share its namespaces; not converted")
         return handled
 
     def security_opt(self, unit: Unit, service: str, option: str, line: int) -> None:
@@ -1012,6 +1050,19 @@ class _Converter:
             self.gap(line, service, field_name, "not a value systemd reads")
         else:
             unit.add("Service", key, value)
+
+
+# Compose keys a pod decides for its members (it holds their network, UTS and user namespaces),
+# with the Quadlet key of both [Container] and [Pod].
+_SHARED_IN_POD = {
+    "hostname": "HostName",
+    "dns": "DNS",
+    "dns_search": "DNSSearch",
+    "dns_opt": "DNSOption",
+    "extra_hosts": "AddHost",
+    "userns_mode": "UserNS",
+}
+_SINGLE_IN_POD = frozenset({"HostName", "UserNS"})
 
 
 def _shell_path(path: str) -> str:
