@@ -716,6 +716,8 @@ class _Converter:
                         "volumes",
                         f":{mount.selinux} on {source} dropped: system content is never relabelled",
                     )
+            elif mount.selinux is None and _labels_disabled(service):
+                pass  # labelling is off for the container: nothing to relabel for
             else:
                 label = mount.selinux or ("z" if source in self.shared_binds else "Z")
                 if mount.selinux is None:
@@ -1063,6 +1065,11 @@ _SHARED_IN_POD = {
     "userns_mode": "UserNS",
 }
 _SINGLE_IN_POD = frozenset({"HostName", "UserNS"})
+
+
+def _labels_disabled(service: ComposeService) -> bool:
+    options = service.body.get("security_opt") if service.body is not None else None
+    return isinstance(options, MarkedList) and any(str(o).replace("=", ":") == "label:disable" for o in options)
 
 
 def _shell_path(path: str) -> str:
