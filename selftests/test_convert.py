@@ -132,6 +132,23 @@ class TestGuideStack:
         assert "podman secret create phoenix-hydra-revenue-db-postgres_password -" in printed.err
         assert "printf '%s' \"$POSTGRES_PASSWORD\"" in printed.err
 
+    def test_a_secret_on_a_command_line_or_in_a_label_is_not_written(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = tmp_path / "compose.yaml"
+        path.write_text(
+            "services:\n  app:\n    image: localhost/app:1\n"
+            '    command: ["app", "--db-password", "hunter3-lit"]\n'
+            '    labels: {"app.token": "glpat-abcdefghijklmnopqrstuv"}\n'
+            "    healthcheck:\n      test: [CMD-SHELL, 'check --api-key=k3y-lit']\n"
+        )
+        assert cli.main(["convert", "--podman-version", "5.8.6", "--out", str(tmp_path / "u"), str(path)]) == 0
+        printed = capsys.readouterr()
+        written = "".join(p.read_text() for p in (tmp_path / "u").iterdir())
+        for value in ("hunter3-lit", "glpat-abcdefghijklmnopqrstuv", "k3y-lit"):
+            assert value not in printed.out + printed.err + written
+        assert "passes a literal secret (option --db-password) on the command line" in printed.err
+
     def test_secrets_become_podman_secrets(self) -> None:
         conversion = convert_file(GUIDE, (5, 4, 2))
         db = entries(conversion.units["revenue-db.container"].text())

@@ -37,7 +37,7 @@ from phoenix_compliance.quadlet_lint.versions import (
     format_version,
     keys_for,
 )
-from phoenix_compliance.security_rules import is_api_socket, is_secret_name, secret_value_reason
+from phoenix_compliance.security_rules import is_api_socket, is_secret_name, secret_options, secret_value_reason
 
 DEFAULT_TARGET = "phoenix.target"
 
@@ -517,24 +517,35 @@ class _Converter:
                 unit.add("Container", "Network", network)
         handled.update(("ports", "networks"))
         command = dict(service.commands)
-        if "entrypoint" in command:
-            words = list(command["entrypoint"])
-            value = words[0] if len(words) == 1 else json.dumps(words)
-            self.put(
-                unit,
-                "Container",
-                "Entrypoint",
-                self.raw(value, where("entrypoint")),
-                where("entrypoint"),
-            )
-        if "command" in command:
-            unit.add("Container", "Exec", join_words(list(command["command"])))
+        for key in ("entrypoint", "command"):
+            if key not in command:
+                continue
+            words = list(command[key])
+            options = secret_options(words)
+            if options or any(secret_value_reason("", word) for word in words):
+                # Never a literal secret in a unit: the service runs the image's own instead, until fixed.
+                said = f"option {', '.join(options)}" if options else "a token or URL password"
+                self.gap(
+                    line(key),
+                    name,
+                    key,
+                    f"passes a literal secret ({said}) on the command line; not written: "
+                    "pass it as a file (podman secret create, compose secrets:) and convert again",
+                )
+            elif key == "command":
+                unit.add("Container", "Exec", join_words(words))
+            else:
+                value = words[0] if len(words) == 1 else json.dumps(words)
+                self.put(unit, "Container", "Entrypoint", self.raw(value, where(key)), where(key))
         handled.update(("command", "entrypoint"))
         self.environment(unit, service)
         handled.update(("environment", "env_file"))
         self.service_secrets(unit, service, body)
         handled.add("secrets")
         for label in service.labels:
+            if secret_value_reason(label.name, label.value) is not None:
+                self.gap(label.line, name, f"labels.{label.name}", "holds a literal secret; not written")
+                continue
             text = label.name if label.value is None else f"{label.name}={label.value}"
             unit.add("Container", "Label", quote_word(systemd_literal(text)))
         handled.add("labels")
@@ -750,6 +761,9 @@ class _Converter:
                 command = self.raw(json.dumps(words), (name, "healthcheck.test", spec.line_of("test")))
         elif isinstance(test, str) and test.strip():
             command = self.raw(test, (name, "healthcheck.test", spec.line_of("test")))
+        if command is not None and (secret_options(command.split()) or secret_value_reason("", command)):
+            self.gap(spec.line_of("test"), name, "healthcheck.test", "passes a literal secret; not written")
+            return
         if command is None:
             if test is not None:
                 self.gap(spec.line_of("test"), name, "healthcheck.test", "not a command podman can run")
