@@ -353,6 +353,9 @@ _BINDS = ["./data", "../shared", "/srv/app", "/etc/localtime", "/run/podman/podm
 def compose_document(draw: st.DrawFn) -> dict[str, Any]:
     names = draw(st.lists(st.sampled_from(_NAMES), min_size=1, max_size=4, unique=True))
     volumes = {"data": None} if draw(st.booleans()) else {}
+    networks: dict[str, Any] = draw(
+        st.sampled_from([{}, {"backend": None}, {"backend": {"internal": True}, "front": {"driver": "bridge"}}])
+    )
     port = iter(range(8000, 8100))
     services: dict[str, Any] = {}
     for index, name in enumerate(names):
@@ -436,9 +439,14 @@ def compose_document(draw: st.DrawFn) -> dict[str, Any]:
         }
         service.update({key: values[key] for key in extras})
         services[name] = service
+    for service in services.values():
+        if networks and draw(st.booleans()):
+            service["networks"] = sorted(networks)[: draw(st.integers(1, len(networks)))]
     document: dict[str, Any] = {"name": "drawn", "services": services}
     if volumes:
         document["volumes"] = volumes
+    if networks:
+        document["networks"] = networks
     return document
 
 
