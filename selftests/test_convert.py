@@ -353,9 +353,12 @@ _BINDS = ["./data", "../shared", "/srv/app", "/etc/localtime", "/run/podman/podm
 def compose_document(draw: st.DrawFn) -> dict[str, Any]:
     names = draw(st.lists(st.sampled_from(_NAMES), min_size=1, max_size=4, unique=True))
     volumes = {"data": None} if draw(st.booleans()) else {}
-    networks: dict[str, Any] = draw(
-        st.sampled_from([{}, {"backend": None}, {"backend": {"internal": True}, "front": {"driver": "bridge"}}])
-    )
+    network_choices: list[dict[str, Any]] = [
+        {},
+        {"backend": None},
+        {"backend": {"internal": True}, "front": {"driver": "bridge"}},
+    ]
+    networks = draw(st.sampled_from(network_choices))
     port = iter(range(8000, 8100))
     services: dict[str, Any] = {}
     for index, name in enumerate(names):
