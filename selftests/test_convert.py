@@ -260,6 +260,17 @@ class TestGaps:
         assert ("Container", "Image", "localhost/shop-web:latest") in web
         assert ("Service", "Restart", "on-failure") in web
 
+    def test_docker_s_socket_becomes_podman_s_and_low_ports_are_named(self, tmp_path: Path) -> None:
+        path = tmp_path / "compose.yaml"
+        path.write_text(
+            "services:\n  ci:\n    image: localhost/ci:1\n    ports: ['53:53/udp']\n"
+            "    volumes: [/var/run/docker.sock:/var/run/docker.sock]\n"
+        )
+        conversion = convert_file(path, (5, 4, 2))
+        ci = entries(conversion.units["ci.container"].text())
+        assert ("Container", "Volume", "%t/podman/podman.sock:/var/run/docker.sock") in ci
+        assert any("below 1024" in note for note in conversion.notes)
+
     def test_strict_makes_them_an_error_and_the_units_are_still_written(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

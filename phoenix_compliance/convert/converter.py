@@ -405,6 +405,7 @@ class _Converter:
         for name, service in services.items():
             for port in service.ports:
                 unit.add("Pod", "PublishPort", _port(port), name)
+                self.low_port(name, port)
         for network in self.pod_networks(services):
             unit.add("Pod", "Network", network)
         unit.add("Install", "WantedBy", self.target)
@@ -456,6 +457,13 @@ class _Converter:
                                 "per-service network settings do not apply in a pod",
                             )
         return wanted
+
+    def low_port(self, service: str, port: compose.PortMapping) -> None:
+        if port.host_port is not None and port.host_port < 1024:
+            self.note(
+                f"service {service}: host port {port.host_port} (line {port.line}) is below 1024: rootless Podman "
+                "needs net.ipv4.ip_unprivileged_port_start lowered, or publish a port from 1024 up"
+            )
 
     def target_unit(self) -> Unit:
         unit = Unit(
@@ -513,6 +521,7 @@ class _Converter:
         else:
             for port in service.ports:
                 unit.add("Container", "PublishPort", _port(port))
+                self.low_port(name, port)
             for network in self.pod_networks({name: service}):
                 unit.add("Container", "Network", network)
         handled.update(("ports", "networks"))
@@ -719,6 +728,14 @@ class _Converter:
             literal = source if source.startswith("%h") else systemd_literal(source)
             if source.startswith("%h"):
                 literal = "%h" + systemd_literal(source[2:])
+            if source.rstrip("/") in _DOCKER_SOCKETS:
+                # Docker is gone after the migration; the user's Podman answers the same API here.
+                literal = source = _PODMAN_SOCKET
+                self.note(
+                    f"service {service.name}: {mount.source} (line {mount.line}) is now the rootless Podman socket "
+                    f"{_PODMAN_SOCKET} (systemctl --user enable --now podman.socket); whoever runs in the container "
+                    "controls the account: drop the mount if you can"
+                )
             if is_system_path(source):
                 if mount.selinux:
                     self.gap(
@@ -1079,6 +1096,8 @@ _SHARED_IN_POD = {
     "userns_mode": "UserNS",
 }
 _SINGLE_IN_POD = frozenset({"HostName", "UserNS"})
+_DOCKER_SOCKETS = frozenset({"/var/run/docker.sock", "/run/docker.sock"})
+_PODMAN_SOCKET = "%t/podman/podman.sock"
 
 
 def _labels_disabled(service: ComposeService) -> bool:
