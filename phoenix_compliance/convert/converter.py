@@ -449,7 +449,12 @@ class _Converter:
                     wanted.append(resolved)
                 if isinstance(networks, MarkedDict) and isinstance(networks.get(name), MarkedDict):
                     for key in networks[name]:
-                        if key != "aliases":
+                        if key == "aliases":
+                            self.note(
+                                f"service {service.name}: network aliases (line {networks[name].line_of(key)}) are "
+                                "not set: the pod's members reach each other on localhost"
+                            )
+                        else:
                             self.gap(
                                 networks[name].line_of(key),
                                 service.name,
