@@ -516,7 +516,15 @@ class TestDrawnComposeFiles:
                         assert exec_entry is not None
                         meant = [word.replace("$$", "$") for word in service["command"]]  # compose's own escape
                         assert _literal_exec(split_words(exec_entry.value, SPLIT_ARGS) or []) == meant
+                    # Environment= reads back (Quadlet splits it as systemd does) as the compose value.
+                    read_back = [
+                        word
+                        for entry in unit.entries_for("Container", "Environment")
+                        for word in _literal_exec(split_words(entry.value, SPLIT_ARGS) or [])
+                    ]
                     for env_name, value in (service.get("environment") or {}).items():
+                        if env_name not in ("DB_PASSWORD", "API_TOKEN") and _plain(value):
+                            assert f"{env_name}={value.replace('$$', '$')}" in read_back, (value, read_back)
                         if env_name in ("DB_PASSWORD", "API_TOKEN"):
                             assert f"target={env_name}" in texts[f"{name}.container"]
                             assert all(
