@@ -1150,6 +1150,24 @@ class TestQuadletFiles(Family):
             ),
         ),
         case(
+            # The converter's way: a secret variable passed as a Podman secret, a Docker Hub short name qualified.
+            "PHX-3.07-pass-secret-and-short-image",
+            phase3.test_compose_quadlet_parity,
+            PASSED,
+            "image, ports, volumes and environment agree",
+            both(
+                compose(
+                    "    image: localhost/phoenix-standin:1.0\n",
+                    "    image: busybox:1.36\n    environment: {DB_PASSWORD: x}\n",
+                ),
+                unit(
+                    "phoenix-core.container",
+                    "Image=localhost/phoenix-standin:1.0",
+                    "Image=docker.io/library/busybox:1.36\nSecret=phoenix-db,type=env,target=DB_PASSWORD",
+                ),
+            ),
+        ),
+        case(
             "PHX-3.07-fail",
             phase3.test_compose_quadlet_parity,
             FAILED,

@@ -22,6 +22,7 @@ from phoenix_compliance.parsers import compose, quadlet
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.parsers.yamlmarks import MAX_BYTES
 from phoenix_compliance.quadlet_lint.readers import SPLIT_ARGS, split_words
+from phoenix_compliance.quadlet_lint.rules.references import qualified_image
 from phoenix_compliance.transport.runner import HostRunner
 
 # A unit file is a few KB; anything larger is read only this far, and said so.
@@ -279,7 +280,8 @@ Declarations = dict[str, set[str]]
 def compose_declarations(service: compose.ComposeService) -> Declarations:
     """A compose service's image, ports, volume targets with their labels and variable names."""
     return {
-        "image": {service.image} if service.image else set(),
+        # Both sides as Docker names images: the converter writes `postgres:16` as docker.io/library/postgres:16.
+        "image": {qualified_image(service.image)} if service.image else set(),
         "ports": {f"{p.host_port}:{p.container_port}/{p.protocol}" for p in service.ports},
         "volumes": {f"{v.target}:{v.selinux or 'no label'}" for v in service.volumes},
         "environment": {e.name for e in service.environment},
@@ -309,8 +311,13 @@ def quadlet_declarations(unit: quadlet.UnitFile, pod: quadlet.UnitFile | None) -
         if words is None or not _quotes_balanced(entry.value):
             env.add(f"(Environment= at line {entry.line} cannot be read: unclosed quote or bad escape)")
         env.update(word.split("=", 1)[0] for word in words or [])
+    # A variable passed as a Podman secret (Secret=NAME,type=env,target=VAR) is in the environment all the same.
+    for entry in unit.entries_for("Container", "Secret"):
+        fields = dict(part.partition("=")[::2] for part in entry.value.split(",")[1:])
+        if fields.get("type") == "env":
+            env.add(fields.get("target") or entry.value.split(",")[0])
     return {
-        "image": {quadlet.strip_matching_quotes(v) for v in unit.values("Container", "Image")},
+        "image": {qualified_image(quadlet.strip_matching_quotes(v)) for v in unit.values("Container", "Image")},
         "ports": ports,
         "volumes": volumes,
         "environment": env,

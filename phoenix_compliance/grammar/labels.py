@@ -35,6 +35,9 @@ _SYSTEM_TREES = (
     "/run",
     "/var/run",
 )
+# Folders whose own label must stay, though content below them is the user's to relabel:
+# go-selinux refuses to relabel several of them outright (/, /tmp, /home, /var, ...).
+_SYSTEM_FOLDERS = ("/opt", "/srv", "/var", "/tmp", "/home", "/var/lib", "/var/log")
 # A whole home: %h, ~, $HOME, /root, /home/NAME (and Fedora Atomic's /var/home/NAME).
 _HOME_ROOT = re.compile(r"^(?:%h|~|\$HOME|\$\{HOME\}|/root|/home/[^/]+|/var/home/[^/]+)/*$")
 
@@ -50,6 +53,8 @@ def system_content(source: str, home: str | None = None) -> str | None:
         return "a whole home directory"
     if trimmed.endswith(".sock"):
         return "a socket"
+    if trimmed in _SYSTEM_FOLDERS:
+        return f"a whole system folder ({trimmed})"
     for tree in _SYSTEM_TREES:
         if trimmed == tree or trimmed.startswith(tree + "/"):
             return f"system content ({tree})"

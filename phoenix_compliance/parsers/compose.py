@@ -213,6 +213,9 @@ class ComposeService:
     # The files `env_file:` names, as written, with the line naming each.
     env_files: tuple[tuple[str, int], ...] = ()
     security_opt: tuple[str, ...] = ()
+    # The service's mapping as read (values with their lines), for readers that need more than the
+    # fields above (the converter: healthcheck, depends_on, resources, ...).
+    body: MarkedDict | None = field(default=None, hash=False, compare=False, repr=False)
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.line)
@@ -227,6 +230,8 @@ class ComposeFile:
     # The env_file files, as read by whoever could (facts/files.py for a local compose file),
     # by the path as written: (where it was read, its text), so the secret rules can judge them.
     env_file_texts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The top-level mapping as read (top-level volumes, networks, secrets), None when unreadable.
+    document: MarkedDict | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -284,6 +289,7 @@ class _Parser:
             line = document.line if isinstance(document, MarkedList) else 1
             self.problem(line, "top level is not a mapping")
             return
+        self.result.document = document
         for key in document:
             if key not in TOP_LEVEL_KEYS and not key.startswith("x-"):
                 self.problem(document.line_of(key), f"unknown top-level key {key!r}{_guess(key, TOP_LEVEL_KEYS)}")
@@ -349,6 +355,7 @@ class _Parser:
             labels=tuple(self.labels(name, body)),
             env_files=tuple(self.env_files(body)),
             security_opt=tuple(str(option) for option in _as_list(body.get("security_opt"))),
+            body=body,
         )
 
     def labels(self, service: str, body: MarkedDict) -> Iterator[EnvVar]:

@@ -317,6 +317,10 @@ EMPTY_SOURCE_ERROR_SINCE: Version = (5, 7)
 # From 5.7 ConvertBuild() takes a File= that starts with a systemd specifier as absolute.
 BUILD_FILE_SPECIFIERS_SINCE: Version = (5, 7)
 
+# Notify=healthy (the unit is started once the healthcheck passes) arrived in 5.0; before, Notify= is a
+# boolean and `healthy` reads as false (quadlet.go, ConvertContainer() at v4.9.0 and v5.0.0).
+NOTIFY_HEALTHY_SINCE: Version = (5, 0)
+
 # Quadlet translates these [Unit] keys from Podman 5.5 (translateUnitDependencies).
 UNIT_DEPENDENCY_KEYS = keyset(
     """After Before BindsTo Conflicts OnFailure OnSuccess PartOf PropagatesReloadTo PropagatesStopTo

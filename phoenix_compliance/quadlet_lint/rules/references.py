@@ -134,6 +134,14 @@ def is_unambiguous_image(name: str) -> bool:
     return any(c in domain for c in ".:") or domain == "localhost"
 
 
+def qualified_image(name: str) -> str:
+    """An image name as Docker reads it, which is what a compose file means: a short `postgres:16`
+    is `docker.io/library/postgres:16`, `user/app` is `docker.io/user/app`; a tag or digest is kept."""
+    if is_unambiguous_image(name):
+        return name
+    return f"docker.io/{name}" if "/" in name else f"docker.io/library/{name}"
+
+
 @unit_rule(240)
 def short_image_name(out: UnitContext) -> None:
     unit = out.unit
