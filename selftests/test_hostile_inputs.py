@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from phoenix_compliance.facts.files import _local_quadlet_folder, quadlet_declarations
+from phoenix_compliance.facts.files import local_quadlet_folder, quadlet_declarations
 from phoenix_compliance.parsers import compose, manifest, quadlet, waivers, yamlmarks
 
 pytest_plugins = ["pytester"]
@@ -201,7 +201,7 @@ class TestQuadletFiles:
         (tmp_path / "dangling.container").symlink_to(tmp_path / "nowhere")
         os.mkfifo(tmp_path / "fifo.container")
         (tmp_path / "latin.container").write_bytes(b"[Container]\n# \xe9\nImage=a/b:1\n")
-        folder = _local_quadlet_folder(tmp_path, "phoenix.target")
+        folder = local_quadlet_folder(tmp_path, "phoenix.target")
         problems = {name: [(p.line, p.kind, p.message) for p in unit.problems] for name, unit in folder.units.items()}
         assert problems["ok.container"] == []
         assert problems["dangling.container"][0][:2] == (1, "unreadable")
@@ -395,7 +395,7 @@ class TestQuadletFolderFromTheHost:
             fifo = tarfile.TarInfo("./pipe.container")
             fifo.type = tarfile.FIFOTYPE
             archive.addfile(fifo)
-        units = _units_from_tar(buffer.getvalue(), "/home/u/.config/containers/systemd")
+        units = _units_from_tar(buffer.getvalue(), "/home/u/.config/containers/systemd", {})
         found = {name: [(p.line, p.kind, p.message) for p in unit.problems] for name, unit in units.items()}
         assert found == {
             "web.container": [(3, "not-utf-8", "byte 0xe9 is not UTF-8; save the file as UTF-8")],
