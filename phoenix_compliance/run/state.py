@@ -129,9 +129,13 @@ def build_state(config: pytest.Config) -> RunState:
         compose_override = _given_path("--compose-file", config.option.phx_compose_file, "file")
     if config.option.phx_quadlet_dir:
         quadlet_override = _given_path("--quadlet-dir", config.option.phx_quadlet_dir, "dir")
-    source_dir = (
-        _given_path("--source-dir", config.option.phx_source_dir, "dir") if config.option.phx_source_dir else None
-    )
+    source_dir = None
+    if config.option.phx_source_dir:
+        source_dir = _given_path("--source-dir", config.option.phx_source_dir, "dir")
+        if not (source_dir / "systemd").is_dir():
+            raise pytest.UsageError(
+                f"--source-dir: {source_dir} has no systemd/ folder (the repository's Quadlet units)"
+            )
     waivers: list[Waiver] = []
     if config.option.phx_waivers:
         waivers = _read("--waivers", waivers_module.load, _given_path("--waivers", config.option.phx_waivers, "file"))
