@@ -151,6 +151,13 @@ class TestStrictManifest:
                 "    url: http://localhost:8080\n    status: 9999",
                 "expected an HTTP status code 100-599",
             ),
+            ("name: phoenix-hydra", "name: phoenix-hydra\nregistri: r.example.com", "did you mean 'registry'?"),
+            ("name: phoenix-hydra", "name: phoenix-hydra\nregistry: https://r.example.com/", "expected HOST[/PATH]"),
+            (
+                "name: phoenix-hydra",
+                "name: phoenix-hydra\nauto_update: always",
+                "auto_update: expected one of registry, local (Quadlet's AutoUpdate=), got 'always'",
+            ),
         ],
     )
     def test_a_mistake_at_any_level_is_named_at_its_line(self, old: str, new: str, message: str) -> None:
@@ -162,6 +169,20 @@ class TestStrictManifest:
             manifest.parse(text, "stack.yaml")
         assert str(raised.value).startswith(f"stack.yaml:{line}: "), raised.value
         assert message in str(raised.value)
+
+    def test_the_registry_and_automatic_updates_are_read(self) -> None:
+        text = REFERENCE.replace(
+            "name: phoenix-hydra", "name: phoenix-hydra\nregistry: r.example.com/phoenix\nauto_update: registry", 1
+        )
+        parsed = manifest.parse(text, "stack.yaml")
+        assert (parsed.registry, parsed.auto_update) == ("r.example.com/phoenix", "registry")
+        assert (
+            manifest.parse(REFERENCE, "stack.yaml").registry,
+            manifest.parse(REFERENCE, "stack.yaml").auto_update,
+        ) == (
+            None,
+            None,
+        )
 
     def test_a_byte_that_is_not_utf8_is_reported_at_its_line(self, tmp_path: Path) -> None:
         path = tmp_path / "stack.yaml"
