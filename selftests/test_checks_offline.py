@@ -2298,6 +2298,14 @@ class TestGitOps(Family):
             source_dir=INFRA,
         ),
         case(
+            "PHX-3.09-fail-dropin-unreadable",
+            phase3.test_units_match_repository,
+            FAILED,
+            f"cannot be read: line 1: {QUADLET_DIR}/{CORE}.d/big.conf: the file cannot be read: larger than 1024 KB",
+            host_units(lambda f: f.update({f"{CORE}.d/big.conf": "#" * (1024 * 1024 + 10)})),
+            source_dir=INFRA,
+        ),
+        case(
             "PHX-3.09-fail-missing",
             phase3.test_units_match_repository,
             FAILED,

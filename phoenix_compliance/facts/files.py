@@ -159,7 +159,7 @@ def _units_from_tar(data: bytes, folder: str, dropins: dict[str, bytes]) -> dict
                 # A symlink tar did not follow, a FIFO: the unit is there, but nothing can read it.
                 units[name] = quadlet.unreadable_unit(path, _member_kind(member))
                 continue
-            units[name] = _parse_unit_bytes(extracted.read(_MAX_UNIT_BYTES + 1), path)
+            units[name] = parse_unit_bytes(extracted.read(_MAX_UNIT_BYTES + 1), path)
     return units
 
 
@@ -171,10 +171,11 @@ def _member_kind(member: tarfile.TarInfo) -> str:
     return "not a regular file"
 
 
-def _parse_unit_bytes(data: bytes, path: str | Path) -> quadlet.UnitFile:
+def parse_unit_bytes(data: bytes, path: str | Path, kind: str | None = None) -> quadlet.UnitFile:
+    """A unit (or a drop-in, read as its unit's kind) from at most the bound and one byte more."""
     if len(data) > _MAX_UNIT_BYTES:
-        return quadlet.unreadable_unit(path, f"larger than {_MAX_UNIT_BYTES // 1024} KB")
-    return quadlet.parse_bytes(data, path)
+        return quadlet.unreadable_unit(path, f"larger than {_MAX_UNIT_BYTES // 1024} KB", kind)
+    return quadlet.parse_bytes(data, path, kind)
 
 
 def _read_local_unit(path: Path) -> quadlet.UnitFile:
@@ -191,7 +192,7 @@ def _read_local_unit(path: Path) -> quadlet.UnitFile:
             data = handle.read(_MAX_UNIT_BYTES + 1)
     except OSError as exc:
         return quadlet.unreadable_unit(path, exc.strerror or str(exc))
-    return _parse_unit_bytes(data, path)
+    return parse_unit_bytes(data, path)
 
 
 def local_quadlet_folder(folder: Path, target: str) -> QuadletFolder:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from phoenix_compliance.facts.files import QuadletFolder
+from phoenix_compliance.facts.files import QuadletFolder, parse_unit_bytes
 from phoenix_compliance.parsers import quadlet
 from phoenix_compliance.parsers.quadlet import UnitFile
 from phoenix_compliance.quadlet_lint import DEFAULT_PODMAN_VERSION, discovery
@@ -21,6 +21,9 @@ from phoenix_compliance.redact import redact
 
 # Keys whose values carry secrets or environment values: only the names that differ are shown.
 _WITHHELD = frozenset({"Environment", "Secret"})
+
+# Problems that leave (part of) a file unread, so that it cannot be compared.
+_UNREADABLE = ("unreadable", "not-utf-8")
 
 Table = dict[tuple[str, str], list[str]]
 
@@ -49,16 +52,22 @@ def merged_units(folder: QuadletFolder) -> dict[str, UnitFile]:
         dropins: list[UnitFile] = []
         if listing is None:
             for dropin in discovery.read_dropins(unit, directories):
-                if isinstance(dropin, UnitFile):
-                    dropins.append(dropin)
-                else:  # a drop-in that cannot be read: a problem of the unit, shown as such
-                    problem = quadlet.ParseProblem(1, "unreadable", "", f"{dropin.path}: {dropin.message}")
-                    unit = replace(unit, problems=[*unit.problems, problem])
+                dropins.append(
+                    dropin if isinstance(dropin, UnitFile) else quadlet.unreadable_unit(dropin.path, dropin.message)
+                )
         else:
             assert folder.dropins is not None
             for path in quadlet.find_dropins(unit.name, directories, listing):
-                data = folder.dropins[str(path.relative_to(root))]
-                dropins.append(quadlet.parse_bytes(data, path, kind=unit.kind))
+                dropins.append(parse_unit_bytes(folder.dropins[str(path.relative_to(root))], path, unit.kind))
+        # A drop-in that cannot be read is a problem of the unit it belongs to, shown as such.
+        unreadable = [
+            replace(problem, message=f"{dropin.path}: {problem.message}")
+            for dropin in dropins
+            for problem in dropin.problems
+            if problem.kind in _UNREADABLE
+        ]
+        if unreadable:
+            unit = replace(unit, problems=[*unit.problems, *unreadable])
         merged[unit.name] = quadlet.merge_dropins(unit, dropins) if dropins else unit
     return merged
 
@@ -117,7 +126,7 @@ def unit_differences(repository: UnitFile, host: UnitFile) -> list[str]:
     differences = [
         f"cannot be read: line {p.line}: {p.message}"
         for p in host.problems
-        if p.kind in ("unreadable", "not-utf-8") and p not in repository.problems
+        if p.kind in _UNREADABLE and p not in repository.problems
     ]
     ours, theirs = table(repository), table(host)
     for section, key in sorted(ours.keys() | theirs.keys()):
