@@ -109,7 +109,9 @@ def stack(pytestconfig: pytest.Config) -> Manifest:
 
 def _probe_host(host: Any, host_id: str, state: RunState) -> HostFacts:
     runner = HostRunner(host, host_id, state.podman_user, state.probe_timeout)
-    return HostFacts(runner, state.manifest, host.backend, state.compose_override, state.quadlet_override)
+    return HostFacts(
+        runner, state.manifest, host.backend, state.compose_override, state.quadlet_override, state.source_dir
+    )
 
 
 @pytest.fixture

@@ -83,6 +83,13 @@ IMAGES = RuleInfo(
     remediation="name the registry and a tag other than latest, or a digest: docker.io/library/nginx:1.27",
 )
 
+# Judged only where the manifest names the stack's registry (`registry:`).
+REGISTRY = RuleInfo(
+    id="SEC-REGISTRY",
+    title="Images come from the stack's registry",
+    remediation="build and push the image to the stack's registry and name it there: REGISTRY/NAME:TAG",
+)
+
 RULES: tuple[RuleInfo, ...] = (
     SELINUX_LABELS,
     UNPRIVILEGED_PORTS,
@@ -91,6 +98,7 @@ RULES: tuple[RuleInfo, ...] = (
     SECRETS,
     IMAGES,
     LABELLING_OFF,
+    REGISTRY,
 )
 
 # The sections whose mounts, ports and images reach a container or pod.
@@ -859,6 +867,38 @@ def quadlet_images(units: Iterable[UnitFile]) -> list[Offence]:
             problems = image_problems(image)
             if problems:
                 offences.append(_unit_offence(IMAGES, unit, entry, f"Image={image}", "; ".join(problems)))
+    return offences
+
+
+def from_registry(image: str, registry: str) -> bool:
+    """The image is named under the registry (`registry.example.com/phoenix/core:1.2` under
+    `registry.example.com/phoenix`)."""
+    return image.startswith(registry.rstrip("/") + "/")
+
+
+def compose_registry(compose: ComposeFile, registry: str) -> list[Offence]:
+    """`image:` of every service (a built one too: what it is tagged as is what runs)."""
+    return [
+        Offence(
+            REGISTRY.id,
+            compose.path,
+            service.line_of("image"),
+            f"service {service.name}, image {service.image}",
+            f"not from {registry}",
+        )
+        for service in compose.services.values()
+        if service.image is not None and "$" not in service.image and not from_registry(service.image, registry)
+    ]
+
+
+def quadlet_registry(units: Iterable[UnitFile], registry: str) -> list[Offence]:
+    """`Image=` of .container and .image units; `x.image`/`x.build` references are judged in those units."""
+    offences = []
+    for unit in units:
+        for entry in _entries(unit, ("Container", "Image"), "Image"):
+            image = strip_matching_quotes(entry.value)
+            if image and not image.endswith((".image", ".build")) and not from_registry(image, registry):
+                offences.append(_unit_offence(REGISTRY, unit, entry, f"Image={image}", f"not from {registry}"))
     return offences
 
 

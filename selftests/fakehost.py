@@ -562,6 +562,7 @@ class FakeHost:
         stack: manifest.Manifest | None = None,
         compose_override: Path | None = None,
         quadlet_override: Path | None = None,
+        source_dir: Path | None = None,
     ) -> HostFacts:
         self.runner = FakeRunner(self)
         self.api = FakeApi(self)
@@ -573,6 +574,7 @@ class FakeHost:
                 object(),
                 compose_override,
                 quadlet_override,
+                source_dir,
             )
 
 
@@ -605,11 +607,14 @@ def reference_api_facts() -> podman_api.ApiFacts:
 
 def _units_show() -> str:
     # systemctl show prints the properties in its own order, one block per unit.
-    names = [f"{s}.service" for s, _ in SERVICES] + ["phoenix-hydra-pod.service"]
+    names = [(f"{s}.service", f"{s}.container") for s, _ in SERVICES] + [
+        ("phoenix-hydra-pod.service", "phoenix-hydra.pod")
+    ]
     return "\n\n".join(
         f"Restart={'always' if n != 'phoenix-hydra-pod.service' else 'on-failure'}\nId={n}\n"
-        f"LoadState=loaded\nActiveState=active\nSubState=running\nUnitFileState=generated"
-        for n in names
+        f"LoadState=loaded\nActiveState=active\nSubState=running\nUnitFileState=generated\n"
+        f"SourcePath={QUADLET_DIR}/{source}\nNeedDaemonReload=no"
+        for n, source in names
     )
 
 
@@ -657,6 +662,9 @@ def reference_host() -> FakeHost:
         ok("target_enabled", "enabled"),
         ok("target_active", "active"),
         ok("units_show", _units_show()),
+        # The reference host does not enable automatic updates.
+        Section("autoupdate_enabled", 1, "disabled", ""),
+        Section("autoupdate_active", 3, "inactive", ""),
         ok("restart", "restarted"),
     ]
     services = [name for name, _ in SERVICES]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from phoenix_compliance.facts.files import _local_quadlet_folder, quadlet_declarations
+from phoenix_compliance.facts.files import local_quadlet_folder, quadlet_declarations
 from phoenix_compliance.parsers import compose, manifest, quadlet, waivers, yamlmarks
 
 pytest_plugins = ["pytester"]
@@ -151,6 +151,13 @@ class TestStrictManifest:
                 "    url: http://localhost:8080\n    status: 9999",
                 "expected an HTTP status code 100-599",
             ),
+            ("name: phoenix-hydra", "name: phoenix-hydra\nregistri: r.example.com", "did you mean 'registry'?"),
+            ("name: phoenix-hydra", "name: phoenix-hydra\nregistry: https://r.example.com/", "expected HOST[/PATH]"),
+            (
+                "name: phoenix-hydra",
+                "name: phoenix-hydra\nauto_update: always",
+                "auto_update: expected one of registry, local (Quadlet's AutoUpdate=), got 'always'",
+            ),
         ],
     )
     def test_a_mistake_at_any_level_is_named_at_its_line(self, old: str, new: str, message: str) -> None:
@@ -162,6 +169,20 @@ class TestStrictManifest:
             manifest.parse(text, "stack.yaml")
         assert str(raised.value).startswith(f"stack.yaml:{line}: "), raised.value
         assert message in str(raised.value)
+
+    def test_the_registry_and_automatic_updates_are_read(self) -> None:
+        text = REFERENCE.replace(
+            "name: phoenix-hydra", "name: phoenix-hydra\nregistry: r.example.com/phoenix\nauto_update: registry", 1
+        )
+        parsed = manifest.parse(text, "stack.yaml")
+        assert (parsed.registry, parsed.auto_update) == ("r.example.com/phoenix", "registry")
+        assert (
+            manifest.parse(REFERENCE, "stack.yaml").registry,
+            manifest.parse(REFERENCE, "stack.yaml").auto_update,
+        ) == (
+            None,
+            None,
+        )
 
     def test_a_byte_that_is_not_utf8_is_reported_at_its_line(self, tmp_path: Path) -> None:
         path = tmp_path / "stack.yaml"
@@ -201,7 +222,7 @@ class TestQuadletFiles:
         (tmp_path / "dangling.container").symlink_to(tmp_path / "nowhere")
         os.mkfifo(tmp_path / "fifo.container")
         (tmp_path / "latin.container").write_bytes(b"[Container]\n# \xe9\nImage=a/b:1\n")
-        folder = _local_quadlet_folder(tmp_path, "phoenix.target")
+        folder = local_quadlet_folder(tmp_path, "phoenix.target")
         problems = {name: [(p.line, p.kind, p.message) for p in unit.problems] for name, unit in folder.units.items()}
         assert problems["ok.container"] == []
         assert problems["dangling.container"][0][:2] == (1, "unreadable")
@@ -237,6 +258,9 @@ class TestOptionPaths:
             ("--compose-file", ".", "--compose-file: . is a folder; a file is expected"),
             ("--quadlet-dir", "nowhere", "--quadlet-dir: nowhere does not exist"),
             ("--quadlet-dir", "test_checks.py", "--quadlet-dir: test_checks.py is not a folder"),
+            ("--source-dir", "nowhere", "--source-dir: nowhere does not exist"),
+            ("--source-dir", "test_checks.py", "--source-dir: test_checks.py is not a folder"),
+            ("--source-dir", ".", "--source-dir: . has no systemd/ folder (the repository's Quadlet units)"),
             ("--waivers", "nowhere.yaml", "--waivers: nowhere.yaml does not exist"),
             ("--waivers", ".", "--waivers: . is a folder; a file is expected"),
             ("--compare", "nowhere.json", "--compare: nowhere.json does not exist"),
@@ -395,7 +419,7 @@ class TestQuadletFolderFromTheHost:
             fifo = tarfile.TarInfo("./pipe.container")
             fifo.type = tarfile.FIFOTYPE
             archive.addfile(fifo)
-        units = _units_from_tar(buffer.getvalue(), "/home/u/.config/containers/systemd")
+        units = _units_from_tar(buffer.getvalue(), "/home/u/.config/containers/systemd", {})
         found = {name: [(p.line, p.kind, p.message) for p in unit.problems] for name, unit in units.items()}
         assert found == {
             "web.container": [(3, "not-utf-8", "byte 0xe9 is not UTF-8; save the file as UTF-8")],

@@ -51,6 +51,7 @@ def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(REPO / "fixtures" / "stacks" / "reference.yaml", folder / "stack.yaml")
     shutil.copy(REPO / "fixtures" / "infra" / "podman" / "compose.yaml", folder / "compose.yaml")
     shutil.copytree(REPO / "fixtures" / "infra" / "podman" / "systemd", folder / "systemd")
+    shutil.copytree(REPO / "fixtures" / "infra" / "podman", folder / "infra")
     (folder / "waivers.yaml").write_text("waivers: []\n")
     (folder / "previous.json").write_text(json.dumps({"format": "phoenix-compliance/1", "results": []}))
     subprocess.run(
@@ -70,6 +71,7 @@ def values_for(folder: Path) -> dict[str, str]:
         "--podman-user": "phoenix",
         "--compose-file": str(folder / "compose.yaml"),
         "--quadlet-dir": str(folder / "systemd"),
+        "--source-dir": str(folder / "infra"),
         "--health-wait": "5",
         "--waivers": str(folder / "waivers.yaml"),
         "--signoff": "Ada Lovelace",

@@ -216,6 +216,7 @@ def _phase3(name: str) -> bool:
         "test_generated_service_active",
         "test_container_managed_by_systemd",
         "test_compose_quadlet_parity",
+        "test_unit_reloaded",
     }
 
 
@@ -235,10 +236,16 @@ PHASE3_DRIFTS = {
         {f"test_target_enabled_active[{HOST}]"},
         ["expected enabled=enabled, active=active, got enabled=disabled"],
     ),
+    # A unit edited and not reloaded: systemd runs the version it loaded before (PHX-3.10);
+    # the revert reloads, or the edit would outlive the drift.
     "unknown-key": Drift(
         [sh(f"sed -i '/^\\[Container\\]/a Name=oops' {CORE_UNIT}")],
-        [sh(f"sed -i '/^Name=oops$/d' {CORE_UNIT}")],
-        {f"test_generator_dry_run[{HOST}]", f"test_unit_file_lint[phoenix-core.container-{HOST}]"},
+        [sh(f"sed -i '/^Name=oops$/d' {CORE_UNIT}"), ["systemctl", "--user", "daemon-reload"]],
+        {
+            f"test_generator_dry_run[{HOST}]",
+            f"test_unit_file_lint[phoenix-core.container-{HOST}]",
+            f"test_unit_reloaded[phoenix-core.service-{HOST}]",
+        },
         ["unsupported key 'Name' in group 'Container'", "phoenix-core.container:9: QL013"],
     ),
     "container-started-by-hand": Drift(
@@ -272,8 +279,8 @@ PHASE3_DRIFTS = {
     ),
     "image-changed-in-one-unit": Drift(
         [sh(f"sed -i 's#^Image=.*#Image=localhost/phoenix-standin:2.0#' {CORE_UNIT}")],
-        [sh(f"sed -i 's#^Image=.*#Image={IMAGE}#' {CORE_UNIT}")],
-        {f"test_compose_quadlet_parity[phoenix-core-{HOST}]"},
+        [sh(f"sed -i 's#^Image=.*#Image={IMAGE}#' {CORE_UNIT}"), ["systemctl", "--user", "daemon-reload"]],
+        {f"test_compose_quadlet_parity[phoenix-core-{HOST}]", f"test_unit_reloaded[phoenix-core.service-{HOST}]"},
         [f"image: compose {IMAGE} vs quadlet localhost/phoenix-standin:2.0"],
     ),
 }

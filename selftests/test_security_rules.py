@@ -44,6 +44,7 @@ class TestRuleInfo:
             "SEC-SECRET",
             "SEC-IMAGE",
             "SEC-NOLABEL",
+            "SEC-REGISTRY",
         ]
 
     @pytest.mark.parametrize("rule", rules.RULES, ids=lambda rule: rule.id)
@@ -787,9 +788,9 @@ class TestSecretsBeyondNames:
                 """
             )
         )
-        from phoenix_compliance.facts.files import _local_quadlet_folder
+        from phoenix_compliance.facts.files import local_quadlet_folder
 
-        folder = _local_quadlet_folder(tmp_path, "phoenix.target")
+        folder = local_quadlet_folder(tmp_path, "phoenix.target")
         offences = rules.quadlet_secrets(folder.units.values())
         assert where(offences) == [
             (str(path), 3, "web.container, Environment DATABASE_URL"),

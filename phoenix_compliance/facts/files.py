@@ -48,6 +48,9 @@ class QuadletFolder:
     error: str | None
     target: quadlet.UnitFile | None
     target_where: str
+    # The host's drop-ins (NAME.d/*.conf) by path in the folder; None for a local folder,
+    # whose drop-ins are read from the disk when asked for.
+    dropins: dict[str, bytes] | None = None
 
     def lint(self, version: tuple[int, ...], target: str, known: Known = NOTHING_KNOWN) -> list[quadlet_lint.Finding]:
         everything = list(self.units.values()) + ([self.target] if self.target else [])
@@ -65,6 +68,7 @@ class FileSources:
         host_id: str,
         compose_override: Path | None,
         quadlet_override: Path | None,
+        source_dir: Path | None = None,
     ) -> None:
         self._stack = stack
         self._quadlet = quadlet_probe
@@ -72,6 +76,7 @@ class FileSources:
         self.host_id = host_id
         self.compose_override = compose_override
         self.quadlet_override = quadlet_override
+        self.source_dir = source_dir
 
     @cached_property
     def compose(self) -> ComposeSource:
@@ -99,9 +104,16 @@ class FileSources:
         return ComposeSource(where, parsed, None)
 
     @cached_property
+    def repository(self) -> QuadletFolder | None:
+        """The repository's Quadlet folder (--source-dir DIR: DIR/systemd), or None when not given."""
+        if self.source_dir is None:
+            return None
+        return local_quadlet_folder(self.source_dir / "systemd", self.manifest.target)
+
+    @cached_property
     def quadlet(self) -> QuadletFolder:
         if self.quadlet_override is not None:
-            return _local_quadlet_folder(self.quadlet_override, self.manifest.target)
+            return local_quadlet_folder(self.quadlet_override, self.manifest.target)
         folder = self._quadlet.section("quadlet_dir_path").out
         where = f"{folder} on {self.host_id}"
         target_path = self._quadlet.section("target_path").out
@@ -111,8 +123,9 @@ class FileSources:
         listing = self._quadlet.section("quadlet_tar")
         if not listing.ok:
             return QuadletFolder(where, folder, {}, listing.describe_failure(), target, target_where)
+        dropins: dict[str, bytes] = {}
         try:
-            units = _units_from_tar(base64.b64decode(listing.out), folder)
+            units = _units_from_tar(base64.b64decode(listing.out), folder, dropins)
         except (binascii.Error, tarfile.TarError, ValueError) as exc:
             return QuadletFolder(where, folder, {}, f"the folder's listing cannot be read: {exc}", target, target_where)
         named = {
@@ -125,15 +138,21 @@ class FileSources:
         for name, resolved in sorted(named):
             if resolved in texts:
                 units[name].environment_files[f"{self.host_id}:{resolved}"] = texts[resolved]
-        return QuadletFolder(where, folder, units, None, target, target_where)
+        return QuadletFolder(where, folder, units, None, target, target_where, dropins)
 
 
-def _units_from_tar(data: bytes, folder: str) -> dict[str, quadlet.UnitFile]:
-    """The Quadlet files of the folder's tar, parsed; one tar could not read is a unit with a problem."""
+def _units_from_tar(data: bytes, folder: str, dropins: dict[str, bytes]) -> dict[str, quadlet.UnitFile]:
+    """The Quadlet files of the folder's tar, parsed; one tar could not read is a unit with a problem.
+    The drop-ins it holds (NAME.d/*.conf, regular files within the bound) go into `dropins`."""
     units: dict[str, quadlet.UnitFile] = {}
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
         for member in archive.getmembers():
             name = member.name.removeprefix("./")
+            if name.endswith(".conf") and PurePosixPath(name).parent.name.endswith(".d"):
+                extracted = archive.extractfile(member) if member.isfile() else None
+                if extracted is not None:
+                    dropins[name] = extracted.read(_MAX_UNIT_BYTES + 1)
+                continue
             if quadlet.kind_of(Path(name)) not in quadlet_lint.FILE_TYPE_SINCE:
                 continue
             path = f"{folder}/{name}"
@@ -142,7 +161,7 @@ def _units_from_tar(data: bytes, folder: str) -> dict[str, quadlet.UnitFile]:
                 # A symlink tar did not follow, a FIFO: the unit is there, but nothing can read it.
                 units[name] = quadlet.unreadable_unit(path, _member_kind(member))
                 continue
-            units[name] = _parse_unit_bytes(extracted.read(_MAX_UNIT_BYTES + 1), path)
+            units[name] = parse_unit_bytes(extracted.read(_MAX_UNIT_BYTES + 1), path)
     return units
 
 
@@ -154,10 +173,11 @@ def _member_kind(member: tarfile.TarInfo) -> str:
     return "not a regular file"
 
 
-def _parse_unit_bytes(data: bytes, path: str | Path) -> quadlet.UnitFile:
+def parse_unit_bytes(data: bytes, path: str | Path, kind: str | None = None) -> quadlet.UnitFile:
+    """A unit (or a drop-in, read as its unit's kind) from at most the bound and one byte more."""
     if len(data) > _MAX_UNIT_BYTES:
-        return quadlet.unreadable_unit(path, f"larger than {_MAX_UNIT_BYTES // 1024} KB")
-    return quadlet.parse_bytes(data, path)
+        return quadlet.unreadable_unit(path, f"larger than {_MAX_UNIT_BYTES // 1024} KB", kind)
+    return quadlet.parse_bytes(data, path, kind)
 
 
 def _read_local_unit(path: Path) -> quadlet.UnitFile:
@@ -174,10 +194,10 @@ def _read_local_unit(path: Path) -> quadlet.UnitFile:
             data = handle.read(_MAX_UNIT_BYTES + 1)
     except OSError as exc:
         return quadlet.unreadable_unit(path, exc.strerror or str(exc))
-    return _parse_unit_bytes(data, path)
+    return parse_unit_bytes(data, path)
 
 
-def _local_quadlet_folder(folder: Path, target: str) -> QuadletFolder:
+def local_quadlet_folder(folder: Path, target: str) -> QuadletFolder:
     """A repository's Quadlet folder (--quadlet-dir); the target unit may sit beside the units.
 
     Every entry with a unit's name is taken, whatever it is: one that exists but cannot be

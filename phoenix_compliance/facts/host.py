@@ -31,6 +31,7 @@ class HostFacts:
         backend: Any,
         compose_override: Path | None = None,
         quadlet_override: Path | None = None,
+        source_dir: Path | None = None,
     ) -> None:
         self.runner = runner
         self.manifest = manifest
@@ -59,7 +60,9 @@ class HostFacts:
         self.host = HostIdentity(base, stack, manifest, self.host_id)
         self.podman = PodmanFacts(self.host, self.reach, manifest, runner.timeout)
         self.endpoints = EndpointProbe(runner, manifest, after=base)
-        self.files = FileSources(stack, quadlet_probe, manifest, self.host_id, compose_override, quadlet_override)
+        self.files = FileSources(
+            stack, quadlet_probe, manifest, self.host_id, compose_override, quadlet_override, source_dir
+        )
         self.systemd = UserSystemd(quadlet_probe, manifest.target)
         self.security = SecurityFacts(ProbeGroup(runner, probes.SECURITY, {}, after=base))
 

@@ -122,6 +122,13 @@ class UserSystemd(GroupReader):
         return UnitSwitches(self.manifest_target, self.section("target_enabled"), self.section("target_active"))
 
     @property
+    def auto_update_timer(self) -> UnitSwitches:
+        """podman-auto-update.timer, which runs `podman auto-update` for the user's units."""
+        return UnitSwitches(
+            "podman-auto-update.timer", self.section("autoupdate_enabled"), self.section("autoupdate_active")
+        )
+
+    @property
     def generator(self) -> GeneratorRun:
         """The generator and its dry run; the probe runs the dry run only when it found one."""
         path = self.section("generator_path").out.strip()

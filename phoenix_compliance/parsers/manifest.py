@@ -29,11 +29,15 @@ TOP_KEYS = (
     "services",
     "endpoints",
     "capabilities_allowed",
+    "registry",
+    "auto_update",
 )
 QUADLET_KEYS = ("dir", "pod_unit")
 SERVICE_KEYS = ("name", "image", "ports", "healthcheck")
 ENDPOINT_KEYS = ("service", "url", "status")
 PORT_PROTOCOLS = ("tcp", "udp", "sctp")
+# Quadlet's AutoUpdate= values (podman-auto-update(1)).
+AUTO_UPDATE_POLICIES = ("registry", "local")
 
 
 def nearest(word: str, choices: tuple[str, ...] | list[str]) -> str | None:
@@ -86,6 +90,10 @@ class Manifest:
     services: tuple[Service, ...]
     endpoints: tuple[Endpoint, ...]
     cap_allow: tuple[str, ...] = field(default=())
+    # GitOps (guide section 6): the registry every image of the stack comes from
+    # (`registry.example.com/phoenix`), and the AutoUpdate= policy its container units carry.
+    registry: str | None = None
+    auto_update: str | None = None
 
     @property
     def min_podman_version(self) -> tuple[int, int]:
@@ -241,6 +249,19 @@ def parse(text: str, path: str) -> Manifest:
     for index, cap in enumerate(caps):
         if not isinstance(cap, str) or not cap.strip():
             raise reader.error(caps.line_of(index), f"capabilities_allowed[{index}]: expected a capability name")
+    registry = reader.text(top, "registry", "manifest", required=False)
+    if registry is not None and (registry != registry.strip() or "://" in registry or registry.endswith("/")):
+        raise reader.error(
+            top.line_of("registry"),
+            f"registry: expected HOST[/PATH] such as registry.example.com/phoenix, got {registry!r}",
+        )
+    auto_update = reader.text(top, "auto_update", "manifest", required=False)
+    if auto_update is not None and auto_update not in AUTO_UPDATE_POLICIES:
+        raise reader.error(
+            top.line_of("auto_update"),
+            f"auto_update: expected one of {', '.join(AUTO_UPDATE_POLICIES)} (Quadlet's AutoUpdate=),"
+            f" got {auto_update!r}",
+        )
     return Manifest(
         path=Path(path),
         name=str(name),
@@ -253,6 +274,8 @@ def parse(text: str, path: str) -> Manifest:
         services=tuple(services),
         endpoints=tuple(endpoints),
         cap_allow=tuple(str(cap) for cap in caps),
+        registry=registry,
+        auto_update=auto_update,
     )
 
 

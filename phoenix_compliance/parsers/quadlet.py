@@ -37,7 +37,7 @@ each difference was confirmed against the 5.4.2 generator:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -450,6 +450,30 @@ def dropin_dir_names(file_name: str) -> list[str]:
         names.append(unit_name + "@" + dropin_extension)
     names.append(file_name + ".d")
     return names[::-1]
+
+
+def find_dropins(
+    file_name: str, unit_dirs: Iterable[Path], listing: Mapping[Path, Iterable[Path]] | None = None
+) -> list[Path]:
+    """The .conf drop-ins Quadlet merges into a unit, in merge order (by file name; of two
+    with one name, the one in the earlier unit directory or more specific folder wins).
+
+    The folders are read from the disk, or from `listing` (folder -> its files) for a folder
+    that was copied from a host rather than lies here."""
+    chosen: dict[str, Path] = {}
+    for unit_dir in unit_dirs:
+        for name in dropin_dir_names(file_name):
+            folder = unit_dir / name
+            if listing is not None:
+                files = sorted(listing.get(folder, ()))
+            elif folder.is_dir():
+                files = sorted(folder.iterdir())
+            else:
+                continue
+            for path in files:
+                if path.suffix == ".conf" and path.name not in chosen:
+                    chosen[path.name] = path
+    return [chosen[name] for name in sorted(chosen)]
 
 
 def merge_dropins(unit: UnitFile, dropins: Iterable[UnitFile]) -> UnitFile:

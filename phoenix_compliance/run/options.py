@@ -77,6 +77,13 @@ OPTIONS: tuple[Option, ...] = (
         "path",
     ),
     Option(
+        "--source-dir",
+        "phx_source_dir",
+        "the repository's infra folder (compose.yaml, systemd/): the host's Quadlet units must be its units",
+        "DIR",
+        "path",
+    ),
+    Option(
         "--allow-restart",
         "phx_allow_restart",
         "allow the disruptive check that restarts the stack's target (off: the suite only reads)",

@@ -40,6 +40,8 @@ class RunState:
     probe_timeout: float
     compose_override: Path | None
     quadlet_override: Path | None
+    # --source-dir: the repository's infra folder the host's units are compared with.
+    source_dir: Path | None
     allow_restart: bool
     health_wait: float
     report: RunReport
@@ -127,6 +129,13 @@ def build_state(config: pytest.Config) -> RunState:
         compose_override = _given_path("--compose-file", config.option.phx_compose_file, "file")
     if config.option.phx_quadlet_dir:
         quadlet_override = _given_path("--quadlet-dir", config.option.phx_quadlet_dir, "dir")
+    source_dir = None
+    if config.option.phx_source_dir:
+        source_dir = _given_path("--source-dir", config.option.phx_source_dir, "dir")
+        if not (source_dir / "systemd").is_dir():
+            raise pytest.UsageError(
+                f"--source-dir: {source_dir} has no systemd/ folder (the repository's Quadlet units)"
+            )
     waivers: list[Waiver] = []
     if config.option.phx_waivers:
         waivers = _read("--waivers", waivers_module.load, _given_path("--waivers", config.option.phx_waivers, "file"))
@@ -150,6 +159,7 @@ def build_state(config: pytest.Config) -> RunState:
         probe_timeout=config.option.phx_probe_timeout,
         compose_override=compose_override,
         quadlet_override=quadlet_override,
+        source_dir=source_dir,
         allow_restart=config.option.phx_allow_restart,
         health_wait=config.option.phx_health_wait,
         report=RunReport(

@@ -9,9 +9,10 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from phoenix_compliance.checks import check, container_of, could_not_check
-from phoenix_compliance.facts import HostFacts
+from phoenix_compliance.checks import check, container_of, could_not_check, not_applicable
+from phoenix_compliance.facts import HostFacts, source
 from phoenix_compliance.facts.files import compose_declarations, quadlet_declarations
+from phoenix_compliance.parsers import quadlet
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.quadlet_lint import DEFAULT_PODMAN_VERSION, newer_than_known
 
@@ -243,3 +244,103 @@ def test_restart_recovers(
         f" still silent ({where})"
     )
     observed(f"every endpoint answered {elapsed:.1f}s after the restart ({where})")
+
+
+# -- GitOps (guide section 6): the host runs what the repository says -------------------
+
+DEPLOY_FROM_REPOSITORY = (
+    "rsync -a --delete --exclude=phoenix.target infra/podman/systemd/ ~/.config/containers/systemd/"
+    " && cp infra/podman/systemd/phoenix.target ~/.config/systemd/user/"
+    " && systemctl --user daemon-reload && systemctl --user restart phoenix.target"
+)
+
+
+@check(
+    "PHX-3.09",
+    phase="3",
+    severity="high",
+    title="The host's Quadlet units are the repository's (--source-dir)",
+    remediation=DEPLOY_FROM_REPOSITORY,
+)
+def test_units_match_repository(facts: HostFacts, observed: Observed) -> None:
+    repository = facts.files.repository
+    if repository is None:
+        not_applicable("no --source-dir given: no repository to compare the host's units with")
+        return
+    folder = facts.files.quadlet
+    assert folder.error is None, f"expected the Quadlet folder, got {folder.error} ({folder.where})"
+    drift = source.compare(repository, folder)
+    assert drift.none, (
+        f"expected the repository's units, got {len(drift.missing) + len(drift.extra) + len(drift.changed)}"
+        " differing after the generator's normalisation (comments, whitespace, continuations, drop-ins):\n"
+        + "\n".join(f"  {line}" for line in drift.lines(folder.where, repository.where))
+        + f"\n  ({folder.where} against {repository.where})"
+    )
+    observed(f"{drift.compared} units the same ({folder.where} against {repository.where})")
+
+
+@check(
+    "PHX-3.10",
+    phase="3",
+    severity="high",
+    title="systemd runs the current version of the unit file (no daemon-reload pending)",
+    remediation="systemctl --user daemon-reload && systemctl --user restart phoenix.target",
+)
+def test_unit_reloaded(facts: HostFacts, stack: Manifest, generated_service: str, observed: Observed) -> None:
+    state = facts.systemd.unit_states.get(generated_service, {})
+    where = facts.host.where(f"systemctl --user show -p NeedDaemonReload {generated_service}")
+    if state.get("LoadState") != "loaded":
+        pytest.skip(f"{generated_service} is not loaded ({state.get('LoadState', 'not shown')}), see PHX-3.05")
+    reload = state.get("NeedDaemonReload")
+    if reload not in ("yes", "no"):
+        could_not_check(f"NeedDaemonReload of {generated_service}", f"systemctl show printed {reload!r} ({where})")
+    source_file = state.get("SourcePath") or "its unit file"
+    assert reload == "no", (
+        f"systemd runs an older version of {generated_service}: {source_file} changed after the last"
+        f" daemon-reload (NeedDaemonReload=yes); run systemctl --user daemon-reload"
+        f" && systemctl --user restart {stack.target} ({where})"
+    )
+    observed(f"NeedDaemonReload=no, {source_file} ({where})")
+
+
+@check(
+    "PHX-3.11",
+    phase="3",
+    severity="medium",
+    files=True,
+    title="The service's unit asks for automatic updates where the stack does (AutoUpdate=)",
+    remediation="Give the unit [Container] AutoUpdate=registry (the manifest's auto_update), then:"
+    " systemctl --user daemon-reload && systemctl --user restart phoenix.target",
+)
+def test_unit_auto_update(facts: HostFacts, stack: Manifest, service: str, observed: Observed) -> None:
+    if stack.auto_update is None:
+        not_applicable(f"the stack manifest asks for no automatic updates (no auto_update:, {stack.path})")
+    folder = facts.files.quadlet
+    name = f"{service}.container"
+    unit = source.merged_units(folder).get(name)
+    if unit is None:
+        pytest.skip(f"{name} is not installed, see PHX-3.01 ({folder.where})")
+    entry = unit.last("Container", "AutoUpdate")
+    got = f"AutoUpdate={entry.value}" if entry is not None else "no AutoUpdate="
+    expected = f"AutoUpdate={stack.auto_update}"
+    place = f"{entry.source or unit.path}:{entry.line}" if entry is not None else str(unit.path)
+    assert entry is not None and quadlet.strip_matching_quotes(entry.value) == stack.auto_update, (
+        f"expected {expected} (the manifest's auto_update), got {got} ({place})"
+    )
+    observed(f"{got} ({place})")
+
+
+@check(
+    "PHX-3.12",
+    phase="3",
+    severity="medium",
+    title="podman-auto-update.timer is enabled and active where the stack asks for automatic updates",
+    remediation="systemctl --user enable --now podman-auto-update.timer",
+)
+def test_auto_update_timer(facts: HostFacts, stack: Manifest, observed: Observed) -> None:
+    if stack.auto_update is None:
+        not_applicable(f"the stack manifest asks for no automatic updates (no auto_update:, {stack.path})")
+    timer = facts.systemd.auto_update_timer
+    where = facts.host.where(f"systemctl --user is-enabled/is-active {timer.unit}")
+    assert timer.up, f"expected enabled=enabled, active=active, got {timer.said} ({where})"
+    observed(f"{timer.said} ({where})")

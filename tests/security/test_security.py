@@ -34,7 +34,7 @@ def _files(facts: HostFacts) -> tuple[ComposeFile | None, list[UnitFile], str]:
 
 def _judge(offences: Iterable[rules.Offence], rule: rules.RuleInfo, where: str, observed: Observed) -> None:
     found = sorted(offences, key=lambda o: (o.path, o.line))
-    assert not found, f"expected no {rule.title.lower()} offence, got {len(found)}:\n" + "\n".join(
+    assert not found, f"{rule.title}: expected no offence, got {len(found)}:\n" + "\n".join(
         f"  {offence}" for offence in found
     )
     observed(f"no offence ({where})")
@@ -454,3 +454,51 @@ def test_live_images(facts: HostFacts, observed: Observed) -> None:
     ]
     _expect_none(offenders, "fully qualified, pinned images", where)
     observed(f"{len(documents)} containers, images qualified and pinned ({where})")
+
+
+# -- the stack's registry (guide section 6: images are built and pushed to a private registry) --
+
+
+def _registry(stack: Manifest) -> str:
+    if stack.registry is None:
+        not_applicable(f"the stack manifest names no registry (no registry:, {stack.path})")
+    return str(stack.registry)
+
+
+@check(
+    "PHX-S.21",
+    phase="security",
+    severity="medium",
+    files=True,
+    title="Images in the files come from the stack's registry",
+    remediation=rules.REGISTRY.remediation,
+)
+def test_files_images_from_registry(facts: HostFacts, stack: Manifest, observed: Observed) -> None:
+    registry = _registry(stack)
+    _judge_files(
+        facts,
+        rules.REGISTRY,
+        lambda compose: rules.compose_registry(compose, registry),
+        lambda units: rules.quadlet_registry(units, registry),
+        observed,
+        f"every image from {registry}; ",
+    )
+
+
+@check(
+    "PHX-S.22",
+    phase="security",
+    severity="medium",
+    title="Images of the running containers come from the stack's registry",
+    remediation=rules.REGISTRY.remediation,
+)
+def test_live_images_from_registry(facts: HostFacts, stack: Manifest, observed: Observed) -> None:
+    registry = _registry(stack)
+    documents, where = _containers(facts)
+    offenders = [
+        f"container {containers.name_of(d)} runs {d.get('ImageName')}"
+        for d in documents
+        if not containers.is_infra(d) and not rules.from_registry(str(d.get("ImageName") or ""), registry)
+    ]
+    _expect_none(offenders, f"every image from {registry}", where)
+    observed(f"{len(documents)} containers, every image from {registry} ({where})")

@@ -128,6 +128,8 @@ QUADLET = Probe(
         "target_enabled": IS_ENABLED,
         "target_active": IS_ACTIVE,
         "units_show": ZERO,
+        "autoupdate_enabled": IS_ENABLED,
+        "autoupdate_active": IS_ACTIVE,
     },
 )
 # A failed restart is PHX-3.08's subject; the probe prints "restarted" when it succeeds.

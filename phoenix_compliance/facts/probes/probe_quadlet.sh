@@ -29,4 +29,9 @@ section quadlet_list podman quadlet list --format json
 section target_enabled systemctl --user is-enabled "$PHX_TARGET"
 section target_active systemctl --user is-active "$PHX_TARGET"
 # shellcheck disable=SC2086 # a list of unit names, split on purpose
-section units_show systemctl --user show --property=Id,LoadState,ActiveState,SubState,Restart,UnitFileState $PHX_UNITS
+# NeedDaemonReload=yes: a unit's file (for a generated service, its Quadlet file, the
+# SourcePath) changed after the last daemon-reload, so systemd runs an older version.
+section units_show systemctl --user show --property=Id,LoadState,ActiveState,SubState,Restart,UnitFileState,NeedDaemonReload,SourcePath $PHX_UNITS
+# Automatic updates (podman auto-update), where the stack asks for them.
+section autoupdate_enabled systemctl --user is-enabled podman-auto-update.timer
+section autoupdate_active systemctl --user is-active podman-auto-update.timer
