@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from phoenix_compliance.checks import check, container_of, could_not_check
+from phoenix_compliance.checks import check, container_of, could_not_check, not_applicable
 from phoenix_compliance.facts import HostFacts
 from phoenix_compliance.facts.files import compose_declarations, quadlet_declarations
 from phoenix_compliance.parsers.manifest import Manifest
@@ -164,7 +164,7 @@ def test_container_managed_by_systemd(facts: HostFacts, service: str, observed: 
     " same image, ports, volume targets with their :Z/:z labels and environment variables",
 )
 def test_compose_quadlet_parity(facts: HostFacts, stack: Manifest, service: str, observed: Observed) -> None:
-    source = facts.files.compose
+    source = facts.files.compose_for(service)
     folder = facts.files.quadlet
     if source.parsed is None or service not in source.parsed.services:
         pytest.skip(f"no compose service {service} to compare, see PHX-2.01/2.02 ({source.where})")
@@ -219,3 +219,25 @@ def test_restart_recovers(
         f" still silent ({where})"
     )
     observed(f"every endpoint answered {elapsed:.1f}s after the restart ({where})")
+
+
+@check(
+    "PHX-3.09",
+    phase="3",
+    severity="high",
+    title="The optional service group is deployed whole or not at all",
+    remediation="Deploy the group whole (its compose file beside compose.yaml, its Quadlet units in"
+    " ~/.config/containers/systemd/, then systemctl --user daemon-reload && systemctl --user restart"
+    " phoenix.target) or remove every part of it (the units, the compose file, podman rm -f its containers)",
+)
+def test_optional_group_whole(facts: HostFacts, stack: Manifest, optional_group: str, observed: Observed) -> None:
+    trace = facts.optional.trace(next(g for g in stack.groups if g.name == optional_group))
+    if not trace.present:
+        not_applicable(trace.absent_reason())
+    missing = trace.missing()
+    where = f"containers from {trace.containers_where}"
+    assert not missing, (
+        f"expected the optional group {optional_group} whole or not at all, got it in part:"
+        f" {'; '.join(trace.found())} present, but no {'; no '.join(missing)} ({where})"
+    )
+    observed(f"deployed whole: {'; '.join(trace.found())} (containers from {trace.containers_where})")
