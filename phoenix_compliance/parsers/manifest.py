@@ -345,11 +345,11 @@ def _groups(reader: _Reader, top: MarkedDict, stack_names: list[str]) -> tuple[S
         compose_file = str(reader.text(entry, "compose_file", what))
         raw_services = reader.sequence(entry, "services", what, required=True)
         services = _services(reader, raw_services, f"{what}.services")
-        for service in services:
+        for index, service in enumerate(services):
             if service.name in taken:
                 raise reader.error(
-                    raw_services.line,
-                    f"{what}.services: '{service.name}' is already a service of {taken[service.name]}",
+                    raw_services.line_of(index),
+                    f"{what}.services[{index}]: '{service.name}' is already a service of {taken[service.name]}",
                 )
             taken[service.name] = f"the group {group_name}"
         names = [service.name for service in services]
