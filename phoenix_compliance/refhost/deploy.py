@@ -320,8 +320,8 @@ def _remove_units(
 
 
 def _quadlet_up(name: str, stack: Stack, with_groups: bool) -> None:
-    units_in = stack.every_unit if with_groups else stack.units
-    sources = [f"{PROJECT_DIR}/infra/podman/systemd/{unit}" for unit in units_in]
+    sources = [f"{PROJECT_DIR}/infra/podman/systemd/{unit}" for unit in stack.units]
+    group_sources = [f"{PROJECT_DIR}/infra/podman/systemd/{unit}" for unit in stack.group_units]
     target = f"{PROJECT_DIR}/infra/podman/systemd/{stack.target}"
     # cmp says whether a reinstall changed anything a running stack must restart for.
     script = (
@@ -331,12 +331,16 @@ def _quadlet_up(name: str, stack: Stack, with_groups: bool) -> None:
     )
     changed = _user(name, ["sh", "-c", script, "sh", QUADLET_DIR, *sources], "installing the Quadlet units")
     changed_target = _user(name, ["sh", "-c", script, "sh", USER_UNIT_DIR, target], "installing phoenix.target")
+    group_changed = "0"
+    if with_groups and group_sources:
+        installed = _user(name, ["sh", "-c", script, "sh", QUADLET_DIR, *group_sources], "installing the groups' units")
+        group_changed = installed.stdout.strip()
     _user(name, ["systemctl", "--user", "daemon-reload"], "systemctl --user daemon-reload")
-    units = [stack.target, *(stack.every_generated if with_groups else stack.generated)]
+    units = [stack.target, *stack.generated]
     states = _user(name, ["systemctl", "--user", "is-active", *units], "", check=False).stdout.split()
     all_up = states == ["active"] * len(units)
     # A unit that failed to start too often is refused until reset (start limit).
-    _user(name, ["systemctl", "--user", "reset-failed", *units], "", check=False)
+    _user(name, ["systemctl", "--user", "reset-failed", *units, *stack.group_generated], "", check=False)
     if states[:1] == ["active"] and not all_up:
         # Starting a target that is already active does not start what it wants
         # again: stop what is left of a partial deployment first.
@@ -353,6 +357,12 @@ def _quadlet_up(name: str, stack: Stack, with_groups: bool) -> None:
     if "1" in (changed.stdout.strip(), changed_target.stdout.strip()) and all_up:
         say(f"units changed: restarting {stack.target}")
         _user(name, ["systemctl", "--user", "restart", stack.target], f"restarting {stack.target}")
+    if with_groups and stack.group_generated:
+        # The groups come and go beside a running stack: started (or restarted, when their
+        # units changed) on their own, the stack's services left as they are.
+        verb = "restart" if group_changed == "1" else "start"
+        say(f"systemctl --user {verb} {' '.join(stack.group_generated)}")
+        _user(name, ["systemctl", "--user", verb, *stack.group_generated], f"starting {', '.join(stack.group_units)}")
 
 
 def _group_compose_down(name: str, stack: Stack) -> None:
