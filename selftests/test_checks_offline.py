@@ -2264,6 +2264,13 @@ class TestOptionalGroup(Family):
     CASES: ClassVar[list[Any]] = [
         case("PHX-3.09-not-deployed", phase3.test_optional_group_whole, NOT_APPLICABLE, NOT_DEPLOYED),
         case(
+            "PHX-3.09-no-group-declared",
+            phase3.test_optional_group_whole,
+            NOT_APPLICABLE,
+            "the manifest declares no optional group",
+            optional_group=None,
+        ),
+        case(
             "PHX-3.09-pass",
             phase3.test_optional_group_whole,
             PASSED,

@@ -230,7 +230,11 @@ def test_restart_recovers(
     " ~/.config/containers/systemd/, then systemctl --user daemon-reload && systemctl --user restart"
     " phoenix.target) or remove every part of it (the units, the compose file, podman rm -f its containers)",
 )
-def test_optional_group_whole(facts: HostFacts, stack: Manifest, optional_group: str, observed: Observed) -> None:
+def test_optional_group_whole(
+    facts: HostFacts, stack: Manifest, optional_group: str | None, observed: Observed
+) -> None:
+    if optional_group is None:
+        not_applicable(f"the manifest declares no optional group ({stack.path})")
     trace = facts.optional.trace(next(g for g in stack.groups if g.name == optional_group))
     if not trace.present:
         not_applicable(trace.absent_reason())
