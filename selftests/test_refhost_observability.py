@@ -91,14 +91,12 @@ class TestObservabilityGroup:
             code, failed, _passed, output, _verdicts = suite(guest, tmp_path)
         finally:
             guest.deploy("quadlet", with_groups=True)
-        assert failed, output
-        assert failed <= GROUP_CHECKS, sorted(failed - GROUP_CHECKS)
-        assert {
-            f"test_container_running[{LOKI}-{HOST}]",
-            f"test_endpoint_answers[{LOKI}-http://localhost:3100/ready-{HOST}]",
-            f"test_generated_service_active[{LOKI}.service-{HOST}]",
-            f"test_optional_group_whole[observability-{HOST}]",
-        } <= failed, output
+        # Seen the same on trixie (Podman 5.4.2) and forky (5.8.6): the stack's own checks all pass.
+        assert failed == GROUP_CHECKS - {
+            f"test_unit_file_present[{LOKI}.container-{HOST}]",
+            f"test_unit_file_lint[{LOKI}.container-{HOST}]",
+            f"test_compose_quadlet_parity[{LOKI}-{HOST}]",
+        }, output
         assert "no container of grafana-loki" in output
         assert code == 10
 
