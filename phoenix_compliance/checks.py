@@ -16,6 +16,7 @@ import pytest
 from phoenix_compliance.catalogue import PHASES, SEVERITIES, CheckSpec
 from phoenix_compliance.facts import HostFacts
 from phoenix_compliance.facts.groups import CouldNotCheck
+from phoenix_compliance.parsers.manifest import ServiceGroup
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,6 +63,15 @@ NOT_APPLICABLE_PREFIX = "not applicable: "
 def not_applicable(reason: str) -> None:
     """End a check whose subject the host does not have; the report shows it as such."""
     pytest.skip(NOT_APPLICABLE_PREFIX + reason)
+
+
+def require_group_trace(facts: HostFacts, group: ServiceGroup, live: bool = True) -> None:
+    """End a check of an optional group's service, unit or endpoint as not applicable where the
+    host has no trace of the group (PHX-3.13 judges a group deployed in part)."""
+    trace = facts.optional.trace(group, live)
+    if not trace.present:
+        # Said in full once, by PHX-3.13; each check of the group's parts only points there.
+        not_applicable(f"the optional group {group.name} is not deployed (PHX-3.13 names what was looked for)")
 
 
 def could_not_check(what: str, reason: str) -> NoReturn:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from phoenix_compliance.checks import require_group_trace
 from phoenix_compliance.facts import HostFacts
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.redact import redact_report
@@ -122,6 +123,15 @@ def facts(host: Any, pytestconfig: pytest.Config) -> HostFacts:
     if key not in state.facts:
         state.facts[key] = _probe_host(host, key, state)
     return state.facts[key]
+
+
+@pytest.fixture(autouse=True)
+def _optional_group_trace(request: pytest.FixtureRequest) -> None:
+    """A check of an optional group's service, unit or endpoint applies only where the host
+    has a trace of the group; elsewhere it is not applicable, for the one reason PHX-3.13 gives."""
+    group = selection.optional_group_of(request.node)
+    if group is not None:
+        require_group_trace(request.getfixturevalue("facts"), group, live=selection.judged_live(request.node))
 
 
 @pytest.fixture

@@ -60,6 +60,11 @@ SERVICES = (
     ("windmill-phoenix", 8000),
     ("revenue-db", 5432),
 )
+# The reference stack's optional observability group: (service, port), its compose file and unit.
+LOKI = "grafana-loki"
+GROUP_SERVICES = ((LOKI, 3100),)
+GROUP_COMPOSE_PATH = f"{HOME}/phoenix-hydra/infra/podman/observability.compose.yaml"
+GROUP_UNITS = ("grafana-loki.container",)
 
 OS_RELEASE = """PRETTY_NAME="Debian GNU/Linux 13 (trixie)"
 NAME="Debian GNU/Linux"
@@ -194,6 +199,8 @@ def _script_of(name: str) -> str:
         return "probe_http.sh"
     if re.fullmatch(r"file_\d+", name):
         return "probe_files.sh"
+    if re.fullmatch(r"group_compose(_path)?_\d+", name):
+        return "probe_stack.sh"
     if name not in SCRIPT_OF:
         raise KeyError(f"no probe script prints a section {name!r}")
     return SCRIPT_OF[name]
@@ -222,7 +229,7 @@ def container_entry(service: str, *, state: str = "running", status: str = "heal
     """One element of GET /libpod/containers/json?all=true for a Quadlet-run pod member."""
     return {
         "AutoRemove": True,
-        "Command": ["httpd", "-f", "-p", str(dict(SERVICES)[service]), "-h", "/www"],
+        "Command": ["httpd", "-f", "-p", str(dict(SERVICES + GROUP_SERVICES)[service]), "-h", "/www"],
         "Created": "2025-11-03T10:12:44.123456789Z",
         "CreatedAt": "",
         "CIDFile": f"/run/user/{UID}/{service}.cid",
@@ -272,7 +279,7 @@ def infra_entry() -> dict[str, Any]:
 def inspect_document(service: str, *, health: str = "healthy") -> dict[str, Any]:
     """GET /v4.0.0/libpod/containers/NAME/json of a Quadlet-run pod member (Podman 5.4,
     no SELinux: the :Z survives only in Config.CreateCommand)."""
-    port = dict(SERVICES)[service]
+    port = dict(SERVICES + GROUP_SERVICES)[service]
     probe = f"wget -q -O /dev/null http://localhost:{port}/"
     source = f"{HOME}/phoenix-hydra/data/{service}"
     return {
@@ -389,6 +396,27 @@ def inspect_document(service: str, *, health: str = "healthy") -> dict[str, Any]
     }
 
 
+def group_container_entry(service: str) -> dict[str, Any]:
+    """A Quadlet-run container of the optional group: no pod, its own published port."""
+    port = dict(GROUP_SERVICES)[service]
+    entry = container_entry(service)
+    entry.update(
+        Pod="",
+        PodName="",
+        Ports=[{"host_ip": "", "container_port": port, "host_port": port, "range": 1, "protocol": "tcp"}],
+    )
+    return entry
+
+
+def group_inspect_document(service: str) -> dict[str, Any]:
+    document = inspect_document(service)
+    document.update(Pod="")
+    port = dict(GROUP_SERVICES)[service]
+    probe = f"wget -q -O /dev/null http://localhost:{port}/ready"
+    document["Config"]["Healthcheck"] = {"Test": ["CMD-SHELL", probe], "Interval": 30000000000}
+    return document
+
+
 def pod_entry() -> dict[str, Any]:
     """GET /libpod/pods/json of the stack's pod."""
     return {
@@ -503,7 +531,10 @@ class FakeHost:
         program = {
             "timeout": Section(name, 124, "", ""),
             "missing": Section(
-                name, 127, "", f"timeout: failed to run command '{PROGRAM_OF[name]}': No such file or directory"
+                name,
+                127,
+                "",
+                f"timeout: failed to run command '{PROGRAM_OF.get(name, 'cat')}': No such file or directory",
             ),
             "empty": Section(name, 0, "", ""),
         }[how]
@@ -547,6 +578,23 @@ class FakeHost:
         files = reference_quadlet_files()
         files[name] = change(files[name])
         return self.quadlet_files(files)
+
+    # -- the optional observability group ------------------------------------------
+
+    def observability(self, *, compose: bool = True, unit: bool = True, container: bool = True) -> FakeHost:
+        """Deploy the reference stack's optional group, whole or the parts asked for, as
+        `phoenix-refhost deploy quadlet --with-observability` leaves it."""
+        if compose:
+            self.set("group_compose_0", (INFRA / "observability.compose.yaml").read_text().rstrip("\n"))
+        if unit:
+            files = reference_quadlet_files()
+            files.update({name: (INFRA / "systemd" / name).read_text() for name in GROUP_UNITS})
+            self.quadlet_files(files)
+            self.set("units_show", _units_show(with_group=True))
+        if container:
+            self.containers.append(group_container_entry(LOKI))
+            self.inspected[LOKI] = group_inspect_document(LOKI)
+        return self
 
     # -- the API ----------------------------------------------------------------
 
@@ -598,18 +646,24 @@ def reference_stack() -> manifest.Manifest:
 
 
 def reference_quadlet_files() -> dict[str, str]:
-    return {path.name: path.read_text() for path in sorted((INFRA / "systemd").iterdir()) if path.suffix != ".target"}
+    """The stack's Quadlet files as deployed (the optional group's unit left out)."""
+    return {
+        path.name: path.read_text()
+        for path in sorted((INFRA / "systemd").iterdir())
+        if path.suffix != ".target" and path.name not in GROUP_UNITS
+    }
 
 
 def reference_api_facts() -> podman_api.ApiFacts:
     return podman_api.ApiFacts(API_WHERE, "OK", None, True, None, copy.deepcopy(PODMAN_INFO), None)
 
 
-def _units_show() -> str:
+def _units_show(with_group: bool = False) -> str:
     # systemctl show prints the properties in its own order, one block per unit.
     names = [(f"{s}.service", f"{s}.container") for s, _ in SERVICES] + [
         ("phoenix-hydra-pod.service", "phoenix-hydra.pod")
     ]
+    names += [(f"{s}.service", f"{s}.container") for s, _ in GROUP_SERVICES] if with_group else []
     return "\n\n".join(
         f"Restart={'always' if n != 'phoenix-hydra-pod.service' else 'on-failure'}\nId={n}\n"
         f"LoadState=loaded\nActiveState=active\nSubState=running\nUnitFileState=generated\n"
@@ -640,6 +694,9 @@ def reference_host() -> FakeHost:
         ok("compose_version", "podman-compose version 1.3.0\npodman version 5.4.2"),
         ok("compose_path", COMPOSE_PATH),
         ok("compose_file", (INFRA / "compose.yaml").read_text().rstrip("\n")),
+        # The optional observability group is not deployed: its compose file is absent.
+        ok("group_compose_path_0", GROUP_COMPOSE_PATH),
+        Section("group_compose_0", 1, "", f"cat: {GROUP_COMPOSE_PATH}: No such file or directory"),
         ok("unprivileged_port_start", "1024"),
         Section("selinux_enforce", 1, "", "cat: /sys/fs/selinux/enforce: No such file or directory"),
         ok("runtime_dir", f"{USER}|{UID}|700|directory|/run/user/{UID}"),

@@ -66,10 +66,10 @@ class Guest:
 
         return refhost.run_in_guest(argv, user=user, timeout=timeout, name=self.name)
 
-    def deploy(self, mode: str) -> None:
+    def deploy(self, mode: str, with_groups: bool = False) -> None:
         from phoenix_compliance import refhost
 
-        refhost.deploy(mode, self.name)
+        refhost.deploy(mode, self.name, with_groups=with_groups)
 
     def write(self, path: str, text: str, user: str = "phoenix") -> None:
         """Write a file inside the guest (no stdin needed: base64 on the command line)."""

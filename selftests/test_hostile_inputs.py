@@ -158,6 +158,37 @@ class TestStrictManifest:
                 "name: phoenix-hydra\nauto_update: always",
                 "auto_update: expected one of registry, local (Quadlet's AutoUpdate=), got 'always'",
             ),
+            (
+                "    units: [grafana-loki.container]",
+                "    unitz: [grafana-loki.container]",
+                "optional_groups.observability: unknown key 'unitz'; did you mean 'units'?",
+            ),
+            (
+                "    compose_file: infra/podman/observability.compose.yaml",
+                "    compose_files: infra/podman/observability.compose.yaml",
+                "unknown key 'compose_files'; did you mean 'compose_file'?",
+            ),
+            ('["3100:3100"]', '["3100:99999"]', "optional_groups.observability.services[0].ports[0]: expected"),
+            (
+                "    units: [grafana-loki.container]",
+                "    units: [grafana-loki.service]",
+                "optional_groups.observability.units[0]: expected a Quadlet file name",
+            ),
+            (
+                "      - name: grafana-loki",
+                "      - name: phoenix-core",
+                "optional_groups.observability.services[0]: 'phoenix-core' is already a service of the stack",
+            ),
+            (
+                "      - service: grafana-loki",
+                "      - service: phoenix-core",
+                "optional_groups.observability.endpoints[0].service: 'phoenix-core' is not a declared service",
+            ),
+            (
+                '        ports: ["3100:3100"]\n        healthcheck: true',
+                '        ports: ["3100:3100"]\n        healthchek: true',
+                "unknown key 'healthchek'; did you mean 'healthcheck'?",
+            ),
         ],
     )
     def test_a_mistake_at_any_level_is_named_at_its_line(self, old: str, new: str, message: str) -> None:

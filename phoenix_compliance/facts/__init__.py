@@ -11,6 +11,7 @@ HostFacts (host.py) is the one object a check receives; it is composed of:
 - endpoints.py: the stack's endpoints, asked on the checked host itself;
 - files.py: the compose file and the Quadlet folder, from the host or a local override;
 - source.py: the repository's Quadlet units (--source-dir) against the host's, as the generator reads them;
+- optional.py: the trace each optional service group leaves (compose file, units, containers);
 - systemd.py: the user's systemd (the generator, the target, the units' states);
 - security.py: the security probe read (Docker's remains, kernel settings, ownership).
 """

@@ -42,12 +42,20 @@ class EndpointProbe:
         urls = [endpoint.url for endpoint in manifest.endpoints]
         self._index = {url: index for index, url in enumerate(urls)}
         self._from_host = _asked_from_host(runner, urls, 3, 5, after)
+        # The optional groups' endpoints in a command of their own (a probe runs when first
+        # read): asked only once a group shows a trace, since an absent one would cost its
+        # retries on every run.
+        group_urls = [e.url for e in manifest.every_endpoint() if e.url not in self._index]
+        self._group_index = {url: index for index, url in enumerate(dict.fromkeys(group_urls))}
+        self._from_groups = _asked_from_host(runner, list(self._group_index), 3, 5, after)
 
     def answer(self, endpoint: Endpoint, retries: int = 3, timeout: float = 5.0, fresh: bool = False) -> EndpointAnswer:
         """The endpoint's HTTP status as the host itself gets it; raise CouldNotCheck when the
         probe could not ask (timed out, no curl or wget) or answered something unreadable."""
         if endpoint.url in self._index and not fresh:
             section = self._from_host.section(f"http_{self._index[endpoint.url]}")
+        elif endpoint.url in self._group_index and not fresh:
+            section = self._from_groups.section(f"http_{self._group_index[endpoint.url]}")
         else:
             # Asked again (after a restart), or an endpoint the manifest does not list: alone.
             section = _asked_from_host(self.runner, [endpoint.url], retries, timeout, self.after).section("http_0")

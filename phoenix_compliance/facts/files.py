@@ -19,7 +19,7 @@ from phoenix_compliance.facts import probes
 from phoenix_compliance.facts.groups import ProbeGroup
 from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, Known
 from phoenix_compliance.parsers import compose, quadlet
-from phoenix_compliance.parsers.manifest import Manifest
+from phoenix_compliance.parsers.manifest import Manifest, ServiceGroup
 from phoenix_compliance.parsers.yamlmarks import MAX_BYTES
 from phoenix_compliance.quadlet_lint.readers import SPLIT_ARGS, split_words
 from phoenix_compliance.quadlet_lint.rules.references import qualified_image
@@ -77,6 +77,7 @@ class FileSources:
         self.compose_override = compose_override
         self.quadlet_override = quadlet_override
         self.source_dir = source_dir
+        self._group_sources: dict[str, ComposeSource] = {}
 
     @cached_property
     def compose(self) -> ComposeSource:
@@ -102,6 +103,36 @@ class FileSources:
             if resolved in texts:
                 parsed.env_file_texts[reference] = (f"{self.host_id}:{resolved}", texts[resolved])
         return ComposeSource(where, parsed, None)
+
+    def group_compose(self, group: ServiceGroup) -> ComposeSource:
+        """An optional group's compose file; `parsed` None when the host has none (its `error` says why).
+        Beside a local --compose-file, the group's file is looked for in the same folder."""
+        if group.name not in self._group_sources:
+            self._group_sources[group.name] = self._read_group_compose(group)
+        return self._group_sources[group.name]
+
+    def _read_group_compose(self, group: ServiceGroup) -> ComposeSource:
+        index = self.manifest.groups.index(group)
+        if self.compose_override is not None:
+            path = self.compose_override.parent / PurePosixPath(group.compose_file).name
+            if not path.is_file():
+                return ComposeSource(f"local file {path}", None, "no such file")
+            return ComposeSource(f"local file {path}", compose.load(path), None)
+        path_text = self._stack.section(f"group_compose_path_{index}").out
+        where = f"{path_text} on {self.host_id}"
+        section = self._stack.section(f"group_compose_{index}")
+        if not section.ok:
+            return ComposeSource(where, None, section.describe_failure())
+        return ComposeSource(where, compose.parse(section.out, f"{self.host_id}:{path_text}"), None)
+
+    def compose_for(self, service: str) -> ComposeSource:
+        """The compose file that declares a service: its optional group's, else the stack's."""
+        group = self.manifest.group_of(service)
+        return self.group_compose(group) if group is not None else self.compose
+
+    def present_group_composes(self) -> list[ComposeSource]:
+        """The optional groups' compose files the host has."""
+        return [source for g in self.manifest.groups if (source := self.group_compose(g)).parsed is not None]
 
     @cached_property
     def repository(self) -> QuadletFolder | None:

@@ -11,6 +11,7 @@ from phoenix_compliance.facts.endpoints import EndpointProbe
 from phoenix_compliance.facts.files import FileSources
 from phoenix_compliance.facts.groups import ProbeGroup
 from phoenix_compliance.facts.identity import HostIdentity
+from phoenix_compliance.facts.optional import OptionalGroups
 from phoenix_compliance.facts.podman import PodmanFacts
 from phoenix_compliance.facts.security import SecurityFacts
 from phoenix_compliance.facts.systemd import UserSystemd
@@ -43,8 +44,12 @@ class HostFacts:
         # Every other probe runs after the base one: an unreachable host is known from its first probe.
         stack = ProbeGroup(
             runner,
-            probes.STACK,
-            {"PHX_PROJECT_DIR": manifest.project_dir, "PHX_COMPOSE_FILE": manifest.compose_file},
+            probes.stack(len(manifest.groups)),
+            {
+                "PHX_PROJECT_DIR": manifest.project_dir,
+                "PHX_COMPOSE_FILE": manifest.compose_file,
+                "PHX_GROUP_COMPOSE_FILES": "\n".join(group.compose_file for group in manifest.groups),
+            },
             after=base,
         )
         quadlet_probe = ProbeGroup(
@@ -53,7 +58,7 @@ class HostFacts:
             {
                 "PHX_QUADLET_DIR": manifest.quadlet_dir,
                 "PHX_TARGET": manifest.target,
-                "PHX_UNITS": " ".join(manifest.generated_services()),
+                "PHX_UNITS": " ".join(manifest.every_generated_service()),
             },
             after=base,
         )
@@ -64,6 +69,7 @@ class HostFacts:
             stack, quadlet_probe, manifest, self.host_id, compose_override, quadlet_override, source_dir
         )
         self.systemd = UserSystemd(quadlet_probe, manifest.target)
+        self.optional = OptionalGroups(self.files, self.podman)
         self.security = SecurityFacts(ProbeGroup(runner, probes.SECURITY, {}, after=base))
 
     def unit_values(self, files_are_local: bool) -> tuple[Known, str | None]:

@@ -8,6 +8,7 @@ drop-ins merged; then each unit is a table of section and key to the values in o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
@@ -159,10 +160,13 @@ class Drift:
         return lines
 
 
-def compare(repository: QuadletFolder, host: QuadletFolder) -> Drift:
+def compare(repository: QuadletFolder, host: QuadletFolder, not_deployed: Iterable[str] = ()) -> Drift:
     """The repository's units against the host's, both merged with their drop-ins; the target
-    too when the repository has one."""
+    too when the repository has one. `not_deployed`: units of optional groups the host has no
+    trace of, which it need not have (optional means not deployed is fine)."""
     ours, theirs = merged_units(repository), merged_units(host)
+    for name in set(not_deployed) - theirs.keys():
+        ours.pop(name, None)
     if repository.target is not None:
         ours[repository.target.name] = repository.target
         if host.target is not None:

@@ -6,6 +6,7 @@ A plain module (no pytest): the plugin turns ManifestError into a usage error.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ TOP_KEYS = (
     "compose_file",
     "services",
     "endpoints",
+    "optional_groups",
     "capabilities_allowed",
     "registry",
     "auto_update",
@@ -35,6 +37,9 @@ TOP_KEYS = (
 QUADLET_KEYS = ("dir", "pod_unit")
 SERVICE_KEYS = ("name", "image", "ports", "healthcheck")
 ENDPOINT_KEYS = ("service", "url", "status")
+GROUP_KEYS = ("compose_file", "units", "services", "endpoints")
+# The Quadlet files a group may name (the target stays the stack's own).
+QUADLET_SUFFIXES = (".container", ".pod", ".volume", ".network", ".kube", ".image", ".build")
 PORT_PROTOCOLS = ("tcp", "udp", "sctp")
 # Quadlet's AutoUpdate= values (podman-auto-update(1)).
 AUTO_UPDATE_POLICIES = ("registry", "local")
@@ -77,6 +82,30 @@ class Endpoint:
     status: int | None = None
 
 
+def generated_service(unit: str) -> str:
+    """The service Quadlet generates from a file: foo.container gives foo.service, foo.pod foo-pod.service."""
+    stem, _, suffix = unit.rpartition(".")
+    return f"{stem}.service" if suffix == "container" else f"{stem}-{suffix}.service"
+
+
+@dataclass(frozen=True)
+class ServiceGroup:
+    """An optional part of the stack (the guide's observability stack): not deployed is
+    fine, deployed it is held to the stack's rules, deployed in part it fails."""
+
+    name: str
+    compose_file: str
+    units: tuple[str, ...]
+    services: tuple[Service, ...]
+    endpoints: tuple[Endpoint, ...] = ()
+
+    def service_names(self) -> list[str]:
+        return [service.name for service in self.services]
+
+    def generated_services(self) -> list[str]:
+        return [generated_service(unit) for unit in self.units]
+
+
 @dataclass(frozen=True)
 class Manifest:
     path: Path
@@ -89,6 +118,7 @@ class Manifest:
     compose_file: str
     services: tuple[Service, ...]
     endpoints: tuple[Endpoint, ...]
+    groups: tuple[ServiceGroup, ...] = ()
     cap_allow: tuple[str, ...] = field(default=())
     # GitOps (guide section 6): the registry every image of the stack comes from
     # (`registry.example.com/phoenix`), and the AutoUpdate= policy its container units carry.
@@ -112,8 +142,36 @@ class Manifest:
         """The services Quadlet generates: foo.container gives foo.service, foo.pod foo-pod.service."""
         services = [f"{name}.service" for name in self.service_names()]
         if self.pod_unit:
-            services.append(self.pod_unit.rsplit(".", 1)[0] + "-pod.service")
+            services.append(generated_service(self.pod_unit))
         return services
+
+    # The stack with its optional groups: what the checks that apply per service, unit or
+    # endpoint are parametrized with (a group's part is judged only where the group has a trace).
+
+    def every_service(self) -> list[Service]:
+        return [*self.services, *(service for group in self.groups for service in group.services)]
+
+    def every_endpoint(self) -> list[Endpoint]:
+        return [*self.endpoints, *(endpoint for group in self.groups for endpoint in group.endpoints)]
+
+    def every_unit_file(self) -> list[str]:
+        return [*self.unit_files(), *(unit for group in self.groups for unit in group.units)]
+
+    def every_generated_service(self) -> list[str]:
+        return [*self.generated_services(), *(s for group in self.groups for s in group.generated_services())]
+
+    def service(self, name: str) -> Service:
+        return next(service for service in self.every_service() if service.name == name)
+
+    def group_of(self, subject: str | Endpoint) -> ServiceGroup | None:
+        """The optional group a service, unit file, generated service or endpoint belongs to (None: the stack's own)."""
+        for group in self.groups:
+            if isinstance(subject, Endpoint):
+                if subject in group.endpoints:
+                    return group
+            elif subject in (*group.service_names(), *group.units, *group.generated_services()):
+                return group
+        return None
 
 
 class _Reader:
@@ -202,48 +260,11 @@ def parse(text: str, path: str) -> Manifest:
     quadlet_dir = reader.text(quadlet, "dir", "quadlet")
     pod_unit = reader.text(quadlet, "pod_unit", "quadlet", required=False)
 
-    services: list[Service] = []
     raw_services = reader.sequence(top, "services", "manifest", required=True)
-    if not raw_services:
-        raise reader.error(raw_services.line, "services: the stack needs at least one service")
-    for index, raw in enumerate(raw_services):
-        what = f"services[{index}]"
-        entry = reader.mapping(raw, raw_services.line_of(index), what, SERVICE_KEYS)
-        service_name = reader.text(entry, "name", what)
-        ports = reader.sequence(entry, "ports", what, required=False)
-        healthcheck = entry.get("healthcheck", False)
-        if not isinstance(healthcheck, bool):
-            raise reader.error(entry.line_of("healthcheck"), f"{what}.healthcheck: expected true or false")
-        services.append(
-            Service(
-                name=str(service_name),
-                image=reader.text(entry, "image", what, required=False),
-                ports=tuple(
-                    _port(reader, port, ports.line_of(i), f"{what}.ports[{i}]") for i, port in enumerate(ports)
-                ),
-                healthcheck=healthcheck,
-            )
-        )
+    services = _services(reader, raw_services, "services")
     names = [service.name for service in services]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise reader.error(raw_services.line, f"services: duplicate names {', '.join(duplicates)}")
-
-    endpoints: list[Endpoint] = []
-    raw_endpoints = reader.sequence(top, "endpoints", "manifest", required=False)
-    for index, raw in enumerate(raw_endpoints):
-        what = f"endpoints[{index}]"
-        entry = reader.mapping(raw, raw_endpoints.line_of(index), what, ENDPOINT_KEYS)
-        service_name = str(reader.text(entry, "service", what))
-        if service_name not in names:
-            raise reader.error(entry.line_of("service"), f"{what}.service: '{service_name}' is not a declared service")
-        url = str(reader.text(entry, "url", what))
-        if not url.startswith(("http://", "https://")):
-            raise reader.error(entry.line_of("url"), f"{what}.url: expected an http(s) URL, got {url!r}")
-        status = entry.get("status")
-        if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
-            raise reader.error(entry.line_of("status"), f"{what}.status: expected an HTTP status code 100-599")
-        endpoints.append(Endpoint(service_name, url, status))
+    endpoints = _endpoints(reader, reader.sequence(top, "endpoints", "manifest", required=False), "endpoints", names)
+    groups = _groups(reader, top, names)
 
     caps = reader.sequence(top, "capabilities_allowed", "manifest", required=False)
     for index, cap in enumerate(caps):
@@ -273,10 +294,116 @@ def parse(text: str, path: str) -> Manifest:
         compose_file=reader.text(top, "compose_file", "manifest", required=False) or "infra/podman/compose.yaml",
         services=tuple(services),
         endpoints=tuple(endpoints),
+        groups=groups,
         cap_allow=tuple(str(cap) for cap in caps),
         registry=registry,
         auto_update=auto_update,
     )
+
+
+def _services(reader: _Reader, raw_services: MarkedList, what_list: str) -> list[Service]:
+    if not raw_services:
+        raise reader.error(raw_services.line, f"{what_list}: at least one service is needed")
+    services: list[Service] = []
+    for index, raw in enumerate(raw_services):
+        what = f"{what_list}[{index}]"
+        entry = reader.mapping(raw, raw_services.line_of(index), what, SERVICE_KEYS)
+        service_name = reader.text(entry, "name", what)
+        ports = reader.sequence(entry, "ports", what, required=False)
+        healthcheck = entry.get("healthcheck", False)
+        if not isinstance(healthcheck, bool):
+            raise reader.error(entry.line_of("healthcheck"), f"{what}.healthcheck: expected true or false")
+        services.append(
+            Service(
+                name=str(service_name),
+                image=reader.text(entry, "image", what, required=False),
+                ports=tuple(
+                    _port(reader, port, ports.line_of(i), f"{what}.ports[{i}]") for i, port in enumerate(ports)
+                ),
+                healthcheck=healthcheck,
+            )
+        )
+    names = [service.name for service in services]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise reader.error(raw_services.line, f"{what_list}: duplicate names {', '.join(duplicates)}")
+    return services
+
+
+def _endpoints(reader: _Reader, raw_endpoints: MarkedList, what_list: str, names: list[str]) -> list[Endpoint]:
+    endpoints: list[Endpoint] = []
+    for index, raw in enumerate(raw_endpoints):
+        what = f"{what_list}[{index}]"
+        entry = reader.mapping(raw, raw_endpoints.line_of(index), what, ENDPOINT_KEYS)
+        service_name = str(reader.text(entry, "service", what))
+        if service_name not in names:
+            raise reader.error(entry.line_of("service"), f"{what}.service: '{service_name}' is not a declared service")
+        url = str(reader.text(entry, "url", what))
+        if not url.startswith(("http://", "https://")):
+            raise reader.error(entry.line_of("url"), f"{what}.url: expected an http(s) URL, got {url!r}")
+        status = entry.get("status")
+        if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
+            raise reader.error(entry.line_of("status"), f"{what}.status: expected an HTTP status code 100-599")
+        endpoints.append(Endpoint(service_name, url, status))
+    return endpoints
+
+
+def _groups(reader: _Reader, top: MarkedDict, stack_names: list[str]) -> tuple[ServiceGroup, ...]:
+    """optional_groups: NAME: {compose_file, units, services, endpoints}; a group's services
+    are its own (no name shared with the stack or another group), its endpoints name them."""
+    if top.get("optional_groups") is None:
+        return ()
+    line = top.line_of("optional_groups")
+    raw_groups = top["optional_groups"]
+    if not isinstance(raw_groups, MarkedDict):
+        raise reader.error(line, f"optional_groups: expected a mapping of group names, got {_kind(raw_groups)}")
+    groups: list[ServiceGroup] = []
+    taken = {name: "the stack" for name in stack_names}
+    units_taken: dict[str, str] = {}
+    for group_name, raw in raw_groups.items():
+        what = f"optional_groups.{group_name}"
+        if not isinstance(group_name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", group_name):
+            raise reader.error(raw_groups.line_of(group_name), f"optional_groups: {group_name!r} is not a group name")
+        entry = reader.mapping(raw, raw_groups.line_of(group_name), what, GROUP_KEYS)
+        compose_file = str(reader.text(entry, "compose_file", what))
+        raw_services = reader.sequence(entry, "services", what, required=True)
+        services = _services(reader, raw_services, f"{what}.services")
+        for index, service in enumerate(services):
+            if service.name in taken:
+                raise reader.error(
+                    raw_services.line_of(index),
+                    f"{what}.services[{index}]: '{service.name}' is already a service of {taken[service.name]}",
+                )
+            taken[service.name] = f"the group {group_name}"
+        names = [service.name for service in services]
+        raw_units = reader.sequence(entry, "units", what, required=False)
+        units: list[str] = []
+        for index, unit in enumerate(raw_units):
+            unit_line = raw_units.line_of(index)
+            if not isinstance(unit, str) or not unit.endswith(QUADLET_SUFFIXES) or "/" in unit:
+                raise reader.error(
+                    unit_line,
+                    f"{what}.units[{index}]: expected a Quadlet file name ending in"
+                    f" {', '.join(QUADLET_SUFFIXES)}, got {_kind(unit)}",
+                )
+            if unit in units_taken:
+                raise reader.error(unit_line, f"{what}.units[{index}]: {unit} is already a unit of {units_taken[unit]}")
+            units_taken[unit] = f"the group {group_name}"
+            units.append(unit)
+        endpoints = _endpoints(
+            reader, reader.sequence(entry, "endpoints", what, required=False), f"{what}.endpoints", names
+        )
+        groups.append(
+            ServiceGroup(
+                name=str(group_name),
+                compose_file=compose_file,
+                # Without units: one .container per service, as the stack's own.
+                units=tuple(units) or tuple(f"{name}.container" for name in names),
+                services=tuple(services),
+                endpoints=tuple(endpoints),
+            )
+        )
+    return tuple(groups)
 
 
 def load(path: Path) -> Manifest:

@@ -152,6 +152,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long to wait for the deployment to be in place (default 120)",
     )
+    p.add_argument(
+        "--with-observability",
+        action="store_true",
+        help="also deploy the optional observability stack (grafana-loki: observability.compose.yaml,"
+        " grafana-loki.container); without it, none of it is left on the guest",
+    )
 
     p = sub.add_parser(
         "ssh-config",
@@ -246,7 +252,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "exec":
             return _exec(args.name or paths.DEFAULT_GUEST, args.user, args.argv, args.timeout)
         elif args.command == "deploy":
-            deploy(args.mode, args.name or paths.DEFAULT_GUEST, timeout=args.timeout)
+            deploy(
+                args.mode, args.name or paths.DEFAULT_GUEST, timeout=args.timeout, with_groups=args.with_observability
+            )
         elif args.command == "ssh-config":
             if args.write:
                 print(write_ssh_config(args.write, args.name))

@@ -6,6 +6,11 @@ leaves no stack container. Each mode first takes the other deployment down, sinc
 both publish the same ports and name their containers alike. What the stack is
 comes from the repository's fixtures: the files synced to the guest and the stack
 manifest fixtures/stacks/reference.yaml (services, container names, endpoints).
+
+The manifest's optional groups (the observability stack: grafana-loki) are deployed
+too with ``with_groups`` (``--with-observability``): their compose file beside the
+stack's, their units beside its units. Without it every trace of them is taken off
+(containers, units, compose file), so the default state is the stack alone.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import subprocess
 import tarfile
 import tempfile
 import time
+import urllib.parse
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from phoenix_compliance import bundled
@@ -41,6 +48,9 @@ USER_UNIT_DIR = ".config/systemd/user"
 # The labels that say who made a container.
 COMPOSE_LABEL = "io.podman.compose.project"
 QUADLET_LABEL = "PODMAN_SYSTEMD_UNIT"
+# The compose project of the optional groups' files (their `name:`): one of their own,
+# so that a group comes and goes without touching the stack's project.
+GROUP_PROJECT = "phoenix-observability"
 
 POLL = 0.5
 COMMAND_TIMEOUT = 120
@@ -76,11 +86,35 @@ class Stack:
     endpoints: tuple[tuple[str, int], ...]  # (service, port on 127.0.0.1)
     units: tuple[str, ...]  # Quadlet files, .pod and .container
     generated: tuple[str, ...]  # the services Quadlet generates from them
+    # The optional groups', deployed only when asked for.
+    group_containers: tuple[str, ...] = ()
+    group_endpoints: tuple[tuple[str, int], ...] = ()
+    group_units: tuple[str, ...] = ()
+    group_generated: tuple[str, ...] = ()
+    group_compose_files: tuple[str, ...] = ()  # relative to the project folder
 
     @property
-    def pods(self) -> tuple[str, str]:
-        """The pod Quadlet creates, and the one podman-compose creates (pod_PROJECT)."""
-        return self.pod, f"pod_{self.project}"
+    def pods(self) -> tuple[str, ...]:
+        """The pod Quadlet creates, the one podman-compose creates (pod_PROJECT), and the groups' compose pod."""
+        return self.pod, f"pod_{self.project}", f"pod_{GROUP_PROJECT}"
+
+    @property
+    def every_unit(self) -> tuple[str, ...]:
+        return self.units + self.group_units
+
+    @property
+    def every_generated(self) -> tuple[str, ...]:
+        return self.generated + self.group_generated
+
+    def group_files(self) -> set[str]:
+        """The groups' files in the project folder: their compose files and unit sources."""
+        return {*self.group_compose_files, *(f"infra/podman/systemd/{unit}" for unit in self.group_units)}
+
+    def containers_of(self, with_groups: bool) -> tuple[str, ...]:
+        return self.containers + (self.group_containers if with_groups else ())
+
+    def endpoints_of(self, with_groups: bool) -> tuple[tuple[str, int], ...]:
+        return self.endpoints + (self.group_endpoints if with_groups else ())
 
 
 def load_stack() -> Stack:
@@ -88,35 +122,48 @@ def load_stack() -> Stack:
         found = manifest.load(STACK_MANIFEST)
     except manifest.ManifestError as exc:
         raise RefhostError(f"the stand-in stack's manifest is unusable: {exc}") from None
-    units = sorted(p.name for p in UNITS.iterdir() if p.suffix in (".pod", ".container"))
+    group_units = tuple(unit for group in found.groups for unit in group.units)
+    units = sorted(p.name for p in UNITS.iterdir() if p.suffix in (".pod", ".container") and p.name not in group_units)
     if not units:
         raise RefhostError(f"no Quadlet units in {UNITS}")
-    endpoints: list[tuple[str, int]] = []
-    for endpoint in found.endpoints:
-        port = endpoint.url.rstrip("/").rpartition(":")[2]
-        if not port.isdigit():
-            raise RefhostError(f"{STACK_MANIFEST}: endpoint {endpoint.url} names no port")
-        endpoints.append((endpoint.service, int(port)))
     return Stack(
         project=found.name,
         pod=found.pod or found.name,
         target=found.target,
         containers=tuple(found.service_names()),
-        endpoints=tuple(endpoints),
+        endpoints=_ports(found.endpoints),
         units=tuple(units),
-        # Quadlet names foo.container's service foo.service and foo.pod's foo-pod.service.
-        generated=tuple(u.replace(".pod", "-pod.service").replace(".container", ".service") for u in units),
+        generated=tuple(manifest.generated_service(unit) for unit in units),
+        group_containers=tuple(s for group in found.groups for s in group.service_names()),
+        group_endpoints=_ports([e for group in found.groups for e in group.endpoints]),
+        group_units=group_units,
+        group_generated=tuple(manifest.generated_service(unit) for unit in group_units),
+        group_compose_files=tuple(group.compose_file for group in found.groups),
     )
 
 
-def deploy(mode: str, name: str = paths.DEFAULT_GUEST, *, timeout: float = 120) -> float:
-    """Deploy the stand-in stack in mode (compose, quadlet, none) and return the seconds it took.
+def _ports(endpoints: Iterable[manifest.Endpoint]) -> tuple[tuple[str, int], ...]:
+    """(service, port) of each endpoint, the port read from its URL (http://localhost:3100/ready)."""
+    found: list[tuple[str, int]] = []
+    for endpoint in endpoints:
+        port = urllib.parse.urlsplit(endpoint.url).port
+        if port is None:
+            raise RefhostError(f"{STACK_MANIFEST}: endpoint {endpoint.url} names no port")
+        found.append((endpoint.service, port))
+    return tuple(found)
+
+
+def deploy(mode: str, name: str = paths.DEFAULT_GUEST, *, timeout: float = 120, with_groups: bool = False) -> float:
+    """Deploy the stand-in stack in mode (compose, quadlet, none) and return the seconds it took;
+    with_groups: its optional groups too (else none of their traces is left).
 
     Returns only once the deployment is in place: every container running and every
     endpoint answering, or for none no stack container left.
     """
     if mode not in MODES:
         raise RefhostError(f"unknown deploy mode {mode!r} (choose from {', '.join(MODES)})")
+    if with_groups and mode == "none":
+        raise RefhostError("--with-observability deploys the group beside the stack: choose compose or quadlet")
     require_root("deploy")
     stack = load_stack()
     # state() also rejects a bad guest name before it becomes a path.
@@ -130,24 +177,32 @@ def deploy(mode: str, name: str = paths.DEFAULT_GUEST, *, timeout: float = 120) 
         started = time.monotonic()
         deadline = started + timeout
         notes = ""
-        _sync_project(st)
+        if not (mode == "compose" and with_groups):
+            # Before the sync, which removes the groups' compose files when they are not asked for.
+            _group_compose_down(name, stack)
+        _sync_project(st, stack, with_groups)
         _ensure_image(name)
         if mode != "quadlet":
             _quadlet_down(name, stack)
+        elif not with_groups:
+            _group_quadlet_down(name, stack)
         if mode != "compose":
             _compose_down(name, stack)
-        _remove_strays(name, stack, keep=mode)
+        _remove_strays(name, stack, keep=mode, with_groups=with_groups)
         if mode == "compose":
-            say("podman-compose up -d")
-            # podman-compose exits 0 even when a container fails to start; its
-            # output then explains what the wait below reports as missing.
-            result = _user(name, ["env", "-C", COMPOSE_DIR, "podman-compose", "up", "-d"], "podman-compose up -d")
-            notes = "podman-compose up -d said:\n" + _tail(result.stderr or result.stdout, 8)
+            files = [["-f", f.rpartition("/")[2]] for f in stack.group_compose_files] if with_groups else []
+            for extra in [[], *files]:
+                what = " ".join(["podman-compose", *extra, "up", "-d"])
+                say(what)
+                # podman-compose exits 0 even when a container fails to start; its
+                # output then explains what the wait below reports as missing.
+                result = _user(name, ["env", "-C", COMPOSE_DIR, "podman-compose", *extra, "up", "-d"], what)
+                notes += f"{what} said:\n" + _tail(result.stderr or result.stdout, 8) + "\n"
         elif mode == "quadlet":
-            _quadlet_up(name, stack)
-        _wait(name, stack, mode, deadline, timeout, notes, inside=st.private)
+            _quadlet_up(name, stack, with_groups)
+        _wait(name, stack, mode, deadline, timeout, notes.rstrip("\n"), inside=st.private, with_groups=with_groups)
         seconds = time.monotonic() - started
-        say(f"deployed {mode} on {name} in {seconds:.1f} s")
+        say(f"deployed {mode}{' with the optional groups' if with_groups else ''} on {name} in {seconds:.1f} s")
         return seconds
 
 
@@ -166,18 +221,22 @@ def _last_lines(result: subprocess.CompletedProcess[str], lines: int = 5) -> str
     return " | ".join(text.strip().splitlines()[-lines:]) or "no output"
 
 
-def _sync_project(st: GuestState) -> None:
-    """Mirror fixtures/infra and fixtures/data into ~/phoenix-hydra, owned by the user.
+def _sync_project(st: GuestState, stack: Stack, with_groups: bool) -> None:
+    """Mirror fixtures/infra and fixtures/data into ~/phoenix-hydra, owned by the user
+    (the optional groups' files only with_groups: a compose file is a trace of its group).
 
     Files are replaced, directories kept: data/<service> may be bind-mounted into a
     running container, which would keep seeing a replaced directory's old inode.
     """
     expected: set[str] = set()
+    left_out = set() if with_groups else stack.group_files()
     archive = io.BytesIO()
     with tarfile.open(fileobj=archive, mode="w") as tar:
         for top in ("infra", "data"):
             for path in sorted((FIXTURES / top).rglob("*")):
                 relative = path.relative_to(FIXTURES).as_posix()
+                if relative in left_out:
+                    continue
                 if path.is_file():
                     expected.add(relative)
                 elif not path.is_dir():
@@ -219,34 +278,50 @@ def _ensure_image(name: str) -> None:
     say(f"built {IMAGE} in {time.monotonic() - started:.1f} s")
 
 
-def _quadlet_installed(name: str, stack: Stack) -> bool:
-    files = [f"{QUADLET_DIR}/{unit}" for unit in stack.units] + [f"{USER_UNIT_DIR}/{stack.target}"]
+def _quadlet_installed(name: str, units: tuple[str, ...], generated: tuple[str, ...], extra: list[str]) -> bool:
+    files = [f"{QUADLET_DIR}/{unit}" for unit in units] + extra
     script = 'for f; do [ -e "$f" ] && exit 0; done; exit 1'
     if _user(name, ["sh", "-c", script, "sh", *files], "", check=False).returncode == 0:
         return True
     # Units may be gone while their services still run (deleted by hand, no reload).
-    active = _user(name, ["systemctl", "--user", "is-active", *stack.generated], "", check=False)
+    active = _user(name, ["systemctl", "--user", "is-active", *generated], "", check=False)
     return "active" in active.stdout.split() or "activating" in active.stdout.split()
 
 
 def _quadlet_down(name: str, stack: Stack) -> None:
-    if not _quadlet_installed(name, stack):
+    target_file = f"{USER_UNIT_DIR}/{stack.target}"
+    if not _quadlet_installed(name, stack.every_unit, stack.every_generated, [target_file]):
         return
     started = time.monotonic()
     # A unit file that is already gone makes disable fail; the stop below still runs.
     _user(name, ["systemctl", "--user", "disable", "--now", stack.target], "", check=False)
-    # Generated units cannot be disabled; stopping them is what takes them down.
-    _user(name, ["systemctl", "--user", "stop", *stack.generated], "", check=False)
-    files = [f"{QUADLET_DIR}/{unit}" for unit in stack.units] + [f"{USER_UNIT_DIR}/{stack.target}"]
-    _user(name, ["rm", "-f", "--", *files], "removing the Quadlet units")
-    _user(name, ["systemctl", "--user", "daemon-reload"], "systemctl --user daemon-reload")
-    # A failed unit stays listed (and counted as failed) until reset.
-    _user(name, ["systemctl", "--user", "reset-failed", *stack.generated, stack.target], "", check=False)
+    _remove_units(name, stack.every_unit, stack.every_generated, [target_file], [stack.target])
     say(f"took the Quadlet deployment down in {time.monotonic() - started:.1f} s")
 
 
-def _quadlet_up(name: str, stack: Stack) -> None:
+def _group_quadlet_down(name: str, stack: Stack) -> None:
+    """Take the optional groups' units off, the stack's own left running."""
+    if not stack.group_units or not _quadlet_installed(name, stack.group_units, stack.group_generated, []):
+        return
+    _remove_units(name, stack.group_units, stack.group_generated, [], [])
+    say(f"took the optional groups' units down: {', '.join(stack.group_units)}")
+
+
+def _remove_units(
+    name: str, units: tuple[str, ...], generated: tuple[str, ...], extra_files: list[str], extra_units: list[str]
+) -> None:
+    # Generated units cannot be disabled; stopping them is what takes them down.
+    _user(name, ["systemctl", "--user", "stop", *generated], "", check=False)
+    files = [f"{QUADLET_DIR}/{unit}" for unit in units] + extra_files
+    _user(name, ["rm", "-f", "--", *files], "removing the Quadlet units")
+    _user(name, ["systemctl", "--user", "daemon-reload"], "systemctl --user daemon-reload")
+    # A failed unit stays listed (and counted as failed) until reset.
+    _user(name, ["systemctl", "--user", "reset-failed", *generated, *extra_units], "", check=False)
+
+
+def _quadlet_up(name: str, stack: Stack, with_groups: bool) -> None:
     sources = [f"{PROJECT_DIR}/infra/podman/systemd/{unit}" for unit in stack.units]
+    group_sources = [f"{PROJECT_DIR}/infra/podman/systemd/{unit}" for unit in stack.group_units]
     target = f"{PROJECT_DIR}/infra/podman/systemd/{stack.target}"
     # cmp says whether a reinstall changed anything a running stack must restart for.
     script = (
@@ -256,12 +331,16 @@ def _quadlet_up(name: str, stack: Stack) -> None:
     )
     changed = _user(name, ["sh", "-c", script, "sh", QUADLET_DIR, *sources], "installing the Quadlet units")
     changed_target = _user(name, ["sh", "-c", script, "sh", USER_UNIT_DIR, target], "installing phoenix.target")
+    group_changed = "0"
+    if with_groups and group_sources:
+        installed = _user(name, ["sh", "-c", script, "sh", QUADLET_DIR, *group_sources], "installing the groups' units")
+        group_changed = installed.stdout.strip()
     _user(name, ["systemctl", "--user", "daemon-reload"], "systemctl --user daemon-reload")
     units = [stack.target, *stack.generated]
     states = _user(name, ["systemctl", "--user", "is-active", *units], "", check=False).stdout.split()
     all_up = states == ["active"] * len(units)
     # A unit that failed to start too often is refused until reset (start limit).
-    _user(name, ["systemctl", "--user", "reset-failed", *units], "", check=False)
+    _user(name, ["systemctl", "--user", "reset-failed", *units, *stack.group_generated], "", check=False)
     if states[:1] == ["active"] and not all_up:
         # Starting a target that is already active does not start what it wants
         # again: stop what is left of a partial deployment first.
@@ -278,6 +357,24 @@ def _quadlet_up(name: str, stack: Stack) -> None:
     if "1" in (changed.stdout.strip(), changed_target.stdout.strip()) and all_up:
         say(f"units changed: restarting {stack.target}")
         _user(name, ["systemctl", "--user", "restart", stack.target], f"restarting {stack.target}")
+    if with_groups and stack.group_generated:
+        # The groups come and go beside a running stack: started (or restarted, when their
+        # units changed) on their own, the stack's services left as they are.
+        verb = "restart" if group_changed == "1" else "start"
+        say(f"systemctl --user {verb} {' '.join(stack.group_generated)}")
+        _user(name, ["systemctl", "--user", verb, *stack.group_generated], f"starting {', '.join(stack.group_units)}")
+
+
+def _group_compose_down(name: str, stack: Stack) -> None:
+    """Take the optional groups' compose deployment down, while their files are still there
+    (a file already gone leaves its containers to _remove_strays)."""
+    if not any(c.labels.get(COMPOSE_LABEL) == GROUP_PROJECT for c in _containers(name)):
+        return
+    for compose_file in stack.group_compose_files:
+        base = compose_file.rpartition("/")[2]
+        what = f"podman-compose -f {base} down"
+        _user(name, ["env", "-C", COMPOSE_DIR, "podman-compose", "-f", base, "down"], what, check=False)
+        say(what)
 
 
 def _compose_down(name: str, stack: Stack) -> None:
@@ -292,7 +389,7 @@ def _compose_down(name: str, stack: Stack) -> None:
     say(f"took the compose deployment down in {time.monotonic() - started:.1f} s")
 
 
-def _remove_strays(name: str, stack: Stack, keep: str) -> None:
+def _remove_strays(name: str, stack: Stack, keep: str, with_groups: bool) -> None:
     """Remove stack containers and pods that the mode being deployed did not make.
 
     podman-compose fails on a name already in use (Quadlet replaces it), and none
@@ -304,17 +401,19 @@ def _remove_strays(name: str, stack: Stack, keep: str) -> None:
         labels = container.labels
         # podman-compose 1.3 also sets PODMAN_SYSTEMD_UNIT (podman-compose@PROJECT.service):
         # only its value tells a Quadlet-run container apart.
-        ours = (keep == "compose" and labels.get(COMPOSE_LABEL) == stack.project) or (
-            keep == "quadlet" and labels.get(QUADLET_LABEL) in stack.generated and COMPOSE_LABEL not in labels
+        projects = (stack.project, GROUP_PROJECT) if with_groups else (stack.project,)
+        generated = stack.every_generated if with_groups else stack.generated
+        ours = (keep == "compose" and labels.get(COMPOSE_LABEL) in projects) or (
+            keep == "quadlet" and labels.get(QUADLET_LABEL) in generated and COMPOSE_LABEL not in labels
         )
         if not ours and container.in_stack(stack):
             strays.append(container.name)
     if strays:
         say(f"removing stray containers: {', '.join(strays)}")
         _user(name, ["podman", "rm", "--force", "--time", "0", "--", *strays], "podman rm")
-    kept_pod = {"compose": stack.pods[1], "quadlet": stack.pods[0]}.get(keep)
+    kept_pods = {"compose": stack.pods[1:] if with_groups else stack.pods[1:2], "quadlet": stack.pods[:1]}.get(keep, ())
     listed = _user(name, ["podman", "pod", "ls", "--format", "{{.Name}}"], "podman pod ls")
-    pods = [pod for pod in listed.stdout.split() if pod in stack.pods and pod != kept_pod]
+    pods = [pod for pod in listed.stdout.split() if pod in stack.pods and pod not in kept_pods]
     if pods:
         say(f"removing stray pods: {', '.join(pods)}")
         _user(name, ["podman", "pod", "rm", "--force", "--time", "0", "--", *pods], "podman pod rm")
@@ -330,7 +429,7 @@ class Container:
     labels: dict[str, str]
 
     def in_stack(self, stack: Stack) -> bool:
-        return self.name in stack.containers or self.pod in stack.pods
+        return self.name in stack.containers_of(with_groups=True) or self.pod in stack.pods
 
 
 def _containers(name: str) -> list[Container]:
@@ -359,9 +458,11 @@ def _containers(name: str) -> list[Container]:
 # --- waiting -------------------------------------------------------------------------
 
 
-def _wait(name: str, stack: Stack, mode: str, deadline: float, timeout: float, notes: str, inside: bool) -> None:
+def _wait(
+    name: str, stack: Stack, mode: str, deadline: float, timeout: float, notes: str, inside: bool, with_groups: bool
+) -> None:
     while True:
-        missing = _missing(name, stack, mode, inside)
+        missing = _missing(name, stack, mode, inside, with_groups)
         if not missing:
             return
         if time.monotonic() >= deadline:
@@ -373,14 +474,17 @@ def _wait(name: str, stack: Stack, mode: str, deadline: float, timeout: float, n
         time.sleep(POLL)
 
 
-def _missing(name: str, stack: Stack, mode: str, inside: bool) -> list[str]:
+def _missing(name: str, stack: Stack, mode: str, inside: bool, with_groups: bool) -> list[str]:
     containers = _containers(name)
     if mode == "none":
         return [f"container {c.name} still exists" for c in containers if c.in_stack(stack)]
     states = {c.name: c.state for c in containers}
-    missing = [f"{n} {states.get(n, 'absent')}" for n in stack.containers if states.get(n) != "running"]
+    wanted = stack.containers_of(with_groups)
+    missing = [f"{n} {states.get(n, 'absent')}" for n in wanted if states.get(n) != "running"]
+    # Without the groups, none of their containers may be left behind either.
+    missing += [f"{n} still exists" for n in stack.group_containers if n not in wanted and n in states]
     check = (lambda service, port: _endpoint_inside(name, service, port)) if inside else _endpoint
-    missing += [problem for service, port in stack.endpoints if (problem := check(service, port))]
+    missing += [problem for service, port in stack.endpoints_of(with_groups) if (problem := check(service, port))]
     return missing
 
 

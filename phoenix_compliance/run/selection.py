@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from phoenix_compliance.checks import spec_of
+from phoenix_compliance.parsers.manifest import ServiceGroup
 from phoenix_compliance.redact import redact
 from phoenix_compliance.run.hosts import item_host
 from phoenix_compliance.run.state import STATE
@@ -115,23 +116,55 @@ def deselect(config: pytest.Config, items: list[pytest.Item]) -> None:
         items[:] = selected
 
 
+# The parameters that name a service, unit or endpoint, which an optional group may own.
+GROUP_PARAMETERS = ("service", "published_service", "unit_file", "generated_service", "endpoint")
+
+
 def parametrize(metafunc: pytest.Metafunc) -> None:
-    """Checks that apply per service or per endpoint are parametrized from the manifest."""
+    """Checks that apply per service or per endpoint are parametrized from the manifest, its
+    optional groups' too (judged only where a group has a trace: see optional_group_of)."""
     manifest = metafunc.config.stash[STATE].manifest
     if "service" in metafunc.fixturenames:
-        names = manifest.service_names()
+        names = [s.name for s in manifest.every_service()]
         metafunc.parametrize("service", names, ids=names)
+    if "stack_service" in metafunc.fixturenames:
+        # Grouping in the stack's pod or compose project: the stack's own services only.
+        names = manifest.service_names()
+        metafunc.parametrize("stack_service", names, ids=names)
     if "published_service" in metafunc.fixturenames:
-        published = [s.name for s in manifest.services if s.ports]
+        published = [s.name for s in manifest.every_service() if s.ports]
         metafunc.parametrize("published_service", published, ids=published)
     if "unit_file" in metafunc.fixturenames:
-        files = manifest.unit_files()
+        files = manifest.every_unit_file()
         metafunc.parametrize("unit_file", files, ids=files)
     if "generated_service" in metafunc.fixturenames:
-        services = manifest.generated_services()
+        services = manifest.every_generated_service()
         metafunc.parametrize("generated_service", services, ids=services)
     if "endpoint" in metafunc.fixturenames:
         # The service first, tying the endpoint to the manifest's service; a URL may carry
         # credentials (https://user:pass@...) and ids reach every output.
-        ids = [f"{e.service}-{redact(e.url)}" for e in manifest.endpoints]
-        metafunc.parametrize("endpoint", manifest.endpoints, ids=ids)
+        endpoints = manifest.every_endpoint()
+        ids = [f"{e.service}-{redact(e.url)}" for e in endpoints]
+        metafunc.parametrize("endpoint", endpoints, ids=ids)
+    if "optional_group" in metafunc.fixturenames:
+        # A manifest without groups still has the check, not applicable (never an empty parameter set).
+        groups: list[str | None] = [group.name for group in manifest.groups] or [None]
+        metafunc.parametrize("optional_group", groups, ids=[g or "none" for g in groups])
+
+
+def optional_group_of(item: pytest.Item) -> ServiceGroup | None:
+    """The optional group whose service, unit or endpoint a check's parameters name."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    manifest = item.config.stash[STATE].manifest
+    for name in GROUP_PARAMETERS:
+        if name in callspec.params and (group := manifest.group_of(callspec.params[name])) is not None:
+            return group
+    return None
+
+
+def judged_live(item: pytest.Item) -> bool:
+    """Whether a check judges a live host (not local files alone, as in a repository's CI)."""
+    spec = spec_of(item)
+    return spec is None or spec.phase not in files_only_phases(item.config)

@@ -104,7 +104,7 @@ def test_container_healthy(
     name = (container.get("Names") or [service])[0]
     where = facts.podman.where
     health = containers.health(facts.podman.inspect(name))
-    required = next(s.healthcheck for s in stack.services if s.name == service)
+    required = stack.service(service).healthcheck
     if not health.has_check:
         assert not required, f"expected a healthcheck on {name} (the manifest asks for one), got none ({where})"
         observed(f"{name} defines no healthcheck ({where})")
@@ -129,9 +129,9 @@ def test_container_healthy(
     remediation="Deploy with podman-compose from the stack's project (name: in compose.yaml, or"
     " --in-pod), or with the Quadlet pod unit: " + COMPOSE_UP,
 )
-def test_container_grouped(facts: HostFacts, service: str, stack: Manifest, observed: Observed) -> None:
-    container = container_of(facts, service)
-    name = (container.get("Names") or [service])[0]
+def test_container_grouped(facts: HostFacts, stack_service: str, stack: Manifest, observed: Observed) -> None:
+    container = container_of(facts, stack_service)
+    name = (container.get("Names") or [stack_service])[0]
     pod = container.get("PodName") or ""
     project = (container.get("Labels") or {}).get("io.podman.compose.project", "")
     wanted_pods = {stack.pod, f"pod_{stack.name}"} - {None}
@@ -158,7 +158,7 @@ def _format(ports: set[tuple[int, int, str]]) -> str:
 def test_published_ports(facts: HostFacts, published_service: str, stack: Manifest, observed: Observed) -> None:
     container = container_of(facts, published_service)
     name = (container.get("Names") or [published_service])[0]
-    service = next(s for s in stack.services if s.name == published_service)
+    service = stack.service(published_service)
     expected = {(p.host, p.container, p.protocol) for p in service.ports}
     actual = containers.published(container)
     where = facts.podman.where

@@ -189,7 +189,7 @@ def test_container_managed_by_systemd(facts: HostFacts, service: str, observed: 
     " same image, ports, volume targets with their :Z/:z labels and environment variables",
 )
 def test_compose_quadlet_parity(facts: HostFacts, stack: Manifest, service: str, observed: Observed) -> None:
-    source = facts.files.compose
+    source = facts.files.compose_for(service)
     folder = facts.files.quadlet
     if source.parsed is None or service not in source.parsed.services:
         pytest.skip(f"no compose service {service} to compare, see PHX-2.01/2.02 ({source.where})")
@@ -262,14 +262,16 @@ DEPLOY_FROM_REPOSITORY = (
     title="The host's Quadlet units are the repository's (--source-dir)",
     remediation=DEPLOY_FROM_REPOSITORY,
 )
-def test_units_match_repository(facts: HostFacts, observed: Observed) -> None:
+def test_units_match_repository(facts: HostFacts, stack: Manifest, observed: Observed) -> None:
     repository = facts.files.repository
     if repository is None:
         not_applicable("no --source-dir given: no repository to compare the host's units with")
         return
     folder = facts.files.quadlet
     assert folder.error is None, f"expected the Quadlet folder, got {folder.error} ({folder.where})"
-    drift = source.compare(repository, folder)
+    # An optional group with no trace on the host is not deployed, which is fine (PHX-3.13).
+    not_deployed = [unit for group in stack.groups if not facts.optional.trace(group).present for unit in group.units]
+    drift = source.compare(repository, folder, not_deployed)
     assert drift.none, (
         f"expected the repository's units, got {len(drift.missing) + len(drift.extra) + len(drift.changed)}"
         " differing after the generator's normalisation (comments, whitespace, continuations, drop-ins):\n"
@@ -344,3 +346,29 @@ def test_auto_update_timer(facts: HostFacts, stack: Manifest, observed: Observed
     where = facts.host.where(f"systemctl --user is-enabled/is-active {timer.unit}")
     assert timer.up, f"expected enabled=enabled, active=active, got {timer.said} ({where})"
     observed(f"{timer.said} ({where})")
+
+
+@check(
+    "PHX-3.13",
+    phase="3",
+    severity="high",
+    title="The optional service group is deployed whole or not at all",
+    remediation="Deploy the group whole (its compose file beside compose.yaml, its Quadlet units in"
+    " ~/.config/containers/systemd/, then systemctl --user daemon-reload && systemctl --user restart"
+    " phoenix.target) or remove every part of it (the units, the compose file, podman rm -f its containers)",
+)
+def test_optional_group_whole(
+    facts: HostFacts, stack: Manifest, optional_group: str | None, observed: Observed
+) -> None:
+    if optional_group is None:
+        not_applicable(f"the manifest declares no optional group ({stack.path})")
+    trace = facts.optional.trace(next(g for g in stack.groups if g.name == optional_group))
+    if not trace.present:
+        not_applicable(trace.absent_reason())
+    missing = trace.missing()
+    where = f"containers from {trace.containers_where}"
+    assert not missing, (
+        f"expected the optional group {optional_group} whole or not at all, got it in part:"
+        f" {'; '.join(trace.found())} present, but no {'; no '.join(missing)} ({where})"
+    )
+    observed(f"deployed whole: {'; '.join(trace.found())} (containers from {trace.containers_where})")

@@ -18,16 +18,18 @@ Observed = Callable[[str], None]
 DEFAULT_UNPRIVILEGED_START = 1024
 
 
-def _files(facts: HostFacts) -> tuple[ComposeFile | None, list[UnitFile], str]:
-    """The stack's compose file and Quadlet files, whichever exist."""
-    source = facts.files.compose
-    if source.parsed is not None and not source.parsed.services and source.parsed.problems:
-        could_not_check(f"the compose file {source.where}", "it cannot be parsed, see PHX-2.01")
-    parsed = source.parsed if source.parsed is not None and source.parsed.services else None
+def _files(facts: HostFacts) -> tuple[list[ComposeFile], list[UnitFile], str]:
+    """The stack's compose files (its own and those of the optional groups the host has) and
+    Quadlet files, whichever exist."""
+    sources = [facts.files.compose, *facts.files.present_group_composes()]
+    for source in sources:
+        if source.parsed is not None and not source.parsed.services and source.parsed.problems:
+            could_not_check(f"the compose file {source.where}", "it cannot be parsed, see PHX-2.01")
+    parsed = [s.parsed for s in sources if s.parsed is not None and s.parsed.services]
     folder = facts.files.quadlet
     units = list(folder.units.values())
-    where = f"{source.where}; {folder.where}"
-    if parsed is None and not units:
+    where = f"{'; '.join(s.where for s in sources)}; {folder.where}"
+    if not parsed and not units:
         not_applicable(f"no compose file and no Quadlet file to judge ({where})")
     return parsed, units, where
 
@@ -49,8 +51,8 @@ def _judge_files(
     context: str = "",
 ) -> None:
     """One rule over the stack's compose file (when there is one) and its Quadlet files."""
-    compose, units, where = _files(facts)
-    offences = (on_compose(compose) if compose else []) + on_units(units)
+    composes, units, where = _files(facts)
+    offences = [offence for compose in composes for offence in on_compose(compose)] + on_units(units)
     _judge(offences, rule, f"{context}{where}", observed)
 
 
@@ -233,7 +235,7 @@ def test_no_rootful_stack_container(facts: HostFacts, stack: Manifest, observed:
             " run as root or give passwordless sudo to check them)"
         )
     names = facts.security.rootful_container_names()
-    rootful = sorted(names & set(stack.service_names()))
+    rootful = sorted(names & {service.name for service in stack.every_service()})
     assert not rootful, f"expected no stack container under root, got {', '.join(rootful)} ({where})"
     observed(f"{len(names)} rootful containers, none of the stack ({where})")
 

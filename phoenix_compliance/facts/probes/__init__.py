@@ -91,6 +91,18 @@ STACK = Probe(
         "compose_file": PATH,
     },
 )
+
+
+def stack(groups: int) -> Probe:
+    """The stack probe reading also the compose files of `groups` optional groups:
+    group_compose_path_0, group_compose_0, ... (1: the file is absent, the group not deployed so)."""
+    extra: dict[str, Expect] = {}
+    for index in range(groups):
+        extra[f"group_compose_path_{index}"] = ZERO
+        extra[f"group_compose_{index}"] = PATH
+    return Probe(STACK.script, {**STACK.expect, **extra})
+
+
 SECURITY = Probe(
     "probe_security.sh",
     {

@@ -5,3 +5,16 @@ case "$PHX_COMPOSE_FILE" in /*) compose_file=$PHX_COMPOSE_FILE ;; esac
 section compose_version podman-compose version
 section compose_path printf '%s' "$compose_file"
 section compose_file cat "$compose_file"
+
+# The compose files of the manifest's optional groups (one a line in PHX_GROUP_COMPOSE_FILES):
+# group_compose_path_N and group_compose_N each; an absent file (cat's 1) is a group not deployed.
+index=0
+while IFS= read -r group_file; do
+  [ -n "$group_file" ] || continue
+  case "$group_file" in /*) ;; *) group_file=$(home_path "$PHX_PROJECT_DIR")/$group_file ;; esac
+  section "group_compose_path_$index" printf '%s' "$group_file"
+  section "group_compose_$index" cat "$group_file"
+  index=$((index + 1))
+done <<PHX_END
+$PHX_GROUP_COMPOSE_FILES
+PHX_END
