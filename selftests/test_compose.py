@@ -43,7 +43,12 @@ def compose(text: str) -> ComposeFile:
 
 def service_yaml(body: str) -> str:
     """A one-service file; `body` lines start at line 4."""
-    return "services:\n  web:\n    image: nginx\n" + textwrap.indent(textwrap.dedent(body), "    ")
+    # The named volume `data` declared after the body's lines (podman-compose refuses it undeclared).
+    return (
+        "services:\n  web:\n    image: nginx\n"
+        + textwrap.indent(textwrap.dedent(body), "    ")
+        + "volumes:\n  data: {}\n"
+    )
 
 
 def problems(result: ComposeFile) -> list[tuple[int, str]]:

@@ -19,7 +19,11 @@ DIGEST = "sha256:" + "0123456789abcdef" * 4
 
 
 def compose(text: str) -> ComposeFile:
-    result = parse(textwrap.dedent(text), "compose.yaml")
+    text = textwrap.dedent(text)
+    # The named volume these files mount, declared after their lines (podman-compose refuses it undeclared).
+    if "\nvolumes:" not in text:
+        text += "volumes:\n  data: {}\n"
+    result = parse(text, "compose.yaml")
     assert result.ok, result.problems
     return result
 

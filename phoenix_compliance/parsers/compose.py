@@ -164,6 +164,9 @@ class ComposeProblem:
     path: str
     line: int
     message: str
+    # podman-compose itself stops on it when it loads the file (`config` fails), rather
+    # than a finding of this suite's (a key it ignores, a port podman refuses at `up`).
+    refused: bool = False
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
@@ -263,6 +266,11 @@ class ComposeFile:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def refused(self) -> bool:
+        """Whether podman-compose itself refuses to load the file."""
+        return any(problem.refused for problem in self.problems)
+
     def locate(self, line: int) -> tuple[str, int]:
         """The file and line of a line number of this model (see LINE_STRIDE)."""
         index, within = divmod(line, LINE_STRIDE)
@@ -354,11 +362,12 @@ def parse(
     if merged is not None:
         loader.extends(merged)
         _Parser(result, loader.line_text).document(merged)
-        if not result.problems:
+        if not result.refused:
             _networks(result, merged)
+            _named_volumes(result, merged)
     for problem_list in (result.problems, result.warnings):
         problem_list[:] = [
-            ComposeProblem(*result.locate(p.line), p.message + result.written(p.line)) for p in problem_list
+            ComposeProblem(*result.locate(p.line), p.message + result.written(p.line), p.refused) for p in problem_list
         ]
     # Services are read key by key, not line by line; report in file order.
     order = {name: index for index, name in enumerate(result.files)}
@@ -409,7 +418,7 @@ class _Loader:
         return self.release is None or self.release >= TOKENIZER_SINCE
 
     def problem(self, line: int, message: str) -> None:
-        self.result.problems.append(ComposeProblem(self.result.path, line, message))
+        self.result.problems.append(ComposeProblem(self.result.path, line, message, refused=True))
 
     def line_text(self, line: int) -> str:
         index, within = divmod(line, LINE_STRIDE)
@@ -713,6 +722,24 @@ def _normalise_service(body: MarkedDict) -> None:
             body[key] = as_dict
 
 
+def _named_volumes(result: ComposeFile, document: MarkedDict) -> None:
+    """A named volume a service mounts must be declared (podman-compose: "not defined in top level")."""
+    declared = document.get("volumes")
+    names = set(declared) if isinstance(declared, MarkedDict) else set()
+    for service in result.services.values():
+        for mount in service.volumes:
+            if mount.kind == "volume" and mount.source and mount.source not in names:
+                result.problems.append(
+                    ComposeProblem(
+                        result.path,
+                        mount.line,
+                        f"service {service.name}: volume {mount.source!r} is not declared under the top-level"
+                        " 'volumes' (podman-compose refuses the file)",
+                        refused=True,
+                    )
+                )
+
+
 def _networks(result: ComposeFile, document: MarkedDict) -> None:
     """Every network a service joins must be declared (podman-compose: "missing networks")."""
     declared = document.get("networks")
@@ -744,6 +771,7 @@ def _networks(result: ComposeFile, document: MarkedDict) -> None:
                         body.line_of("networks"),
                         f"service {name}: network {network!r} is not declared under the top-level 'networks'"
                         " (podman-compose refuses the file: missing networks)",
+                        refused=True,
                     )
                 )
 
@@ -754,13 +782,13 @@ class _Parser:
         # Kept only to see how a scalar was spelled (the base-60 port trap).
         self.line_text = line_text
 
-    def problem(self, line: int, message: str) -> None:
-        self.result.problems.append(ComposeProblem(self.result.path, line, message))
+    def problem(self, line: int, message: str, refused: bool = False) -> None:
+        self.result.problems.append(ComposeProblem(self.result.path, line, message, refused))
 
     def document(self, document: Any) -> None:
         if not isinstance(document, MarkedDict):
             line = document.line if isinstance(document, MarkedList) else 1
-            self.problem(line, "top level is not a mapping")
+            self.problem(line, "top level is not a mapping", refused=True)
             return
         for key in document:
             if key not in TOP_LEVEL_KEYS and not key.startswith("x-"):
@@ -985,7 +1013,8 @@ class _Parser:
         """Mirror podman-compose's `parse_short_mount`, including its quirks."""
 
         def bad(reason: str) -> None:
-            self.problem(line, f"service {service}: volume {spec!r}: {reason}")
+            # parse_short_mount runs while podman-compose loads the file: it stops on these.
+            self.problem(line, f"service {service}: volume {spec!r}: {reason}", refused=True)
 
         parts = volume_fields(spec)
         source: str | None
