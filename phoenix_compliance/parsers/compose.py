@@ -457,14 +457,7 @@ class _Loader:
         if isinstance(node, MarkedDict):
             environment = node.get("environment")
             if isinstance(environment, MarkedDict):
-                # A service's own environment values are variables for the rest of the service
-                # wherever the invoking environment does not set them (rec_subs).
-                env = dict(env)
-                for name, value in environment.items():
-                    if name not in env and isinstance(value, str):
-                        env[name] = self.resolve(value, env, environment.line_of(name), record=False)
-                    elif name not in env:
-                        env[name] = None if value is None else str(value)
+                env = self.service_scope(environment, env)
             copy = _marked_dict(node)
             for key, value in node.items():
                 line = node.line_of(key)
@@ -477,6 +470,22 @@ class _Loader:
             items.line, items.item_lines = node.line, list(node.item_lines)
             return items
         return node
+
+    def service_scope(self, environment: MarkedDict, outer: Mapping[str, str | None]) -> dict[str, str | None]:
+        """The variables of a service: its own environment values fill what the invoking one lacks (rec_subs).
+
+        1.6 resolves those values against the invoking environment alone; earlier releases
+        against it plus the values as written, so `TAG: ${TAG}` stays `${TAG}` there."""
+        own = {
+            name: value if isinstance(value, str) or value is None else str(value)
+            for name, value in environment.items()
+            if name not in outer
+        }
+        scope: Mapping[str, str | None] = outer if self.newest else {**outer, **own}
+        env = dict(outer)
+        for name, value in own.items():
+            env[name] = None if value is None else self.resolve(value, scope, environment.line_of(name), record=False)
+        return env
 
     def substitute_value(self, value: Any, env: Mapping[str, str | None], line: int) -> Any:
         if isinstance(value, str):
@@ -800,7 +809,7 @@ class _Parser:
             return
         services = document["services"]
         if not isinstance(services, MarkedDict):
-            self.problem(document.line_of("services"), "'services' is not a mapping")
+            self.problem(document.line_of("services"), "'services' is not a mapping", refused=True)
             return
         for name, body in services.items():
             service = self.service(name, body, services.line_of(name))
@@ -818,7 +827,7 @@ class _Parser:
 
     def service(self, name: str, body: Any, line: int) -> ComposeService | None:
         if not isinstance(body, MarkedDict):
-            self.problem(line, f"service {name}: not a mapping")
+            self.problem(line, f"service {name}: not a mapping", refused=True)
             return None
         where = f"service {name}"
         for key in body:
@@ -1123,10 +1132,13 @@ class _Parser:
                         line,
                         f"service {service}: environment entry for {names} is a mapping inside a list,"
                         " not a 'NAME=value' string",
+                        refused=True,
                     )
                     continue
                 if not isinstance(item, str):
-                    self.problem(line, f"service {service}: environment entry is not a 'NAME=value' string")
+                    self.problem(
+                        line, f"service {service}: environment entry is not a 'NAME=value' string", refused=True
+                    )
                     continue
                 name, equals, value = item.partition("=")
                 if not _ENV_NAME_RE.match(name):
