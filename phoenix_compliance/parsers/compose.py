@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from phoenix_compliance.grammar.ports import PROTOCOLS, port_range
 from phoenix_compliance.grammar.volumes import RELABEL_OPTIONS, volume_fields
 from phoenix_compliance.parsers import yamlmarks
@@ -357,10 +359,11 @@ def parse(
     as are the files `include:` names; `extends: file:` is read with `read` too (without a
     reader, naming one is a problem)."""
     result = ComposeFile(path, None, {}, [], files=[path])
-    loader = _Loader(result, environ, dotenvs, read, release)
+    loader = _Loader(result, environ, dotenvs, read, release, list(extra_files))
     merged = loader.load_all(text, list(extra_files))
     if merged is not None:
         loader.extends(merged)
+        _untag(merged)
         _Parser(result, loader.line_text).document(merged)
         if not result.refused:
             _networks(result, merged)
@@ -390,6 +393,49 @@ def volume_spec(spec: str) -> tuple[VolumeMount | None, list[str]]:
     return mount, [problem.message for problem in parser.result.problems]
 
 
+@dataclass(frozen=True)
+class Reset:
+    """`!reset`: the key is dropped when files are merged (podman-compose 1.6)."""
+
+    line: int
+
+
+@dataclass(frozen=True)
+class Override:
+    """`!override VALUE`: VALUE replaces the key's value instead of being merged into it (1.6).
+
+    As 1.6 reads it: the items of a list, or the values of a mapping (a list's items for a
+    list), as the text written, neither typed nor substituted."""
+
+    value: Any
+
+
+def _override(loader: yamlmarks.MarkedLoader, node: yaml.Node) -> Override:
+    def raw(child: yaml.Node) -> Any:
+        if isinstance(child, yaml.SequenceNode):
+            items = MarkedList(item.value for item in child.value)
+            items.line, items.item_lines = child.start_mark.line + 1, [i.start_mark.line + 1 for i in child.value]
+            return items
+        return child.value
+
+    if isinstance(node, yaml.MappingNode):
+        mapping = MarkedDict()
+        mapping.line, mapping.key_lines = node.start_mark.line + 1, {}
+        for key, value in node.value:
+            mapping[str(key.value)] = raw(value)
+            mapping.key_lines[str(key.value)] = key.start_mark.line + 1
+        return Override(mapping)
+    return Override(raw(node))
+
+
+class _TagLoader(yamlmarks.MarkedLoader):
+    """podman-compose 1.6 reads the !reset and !override tags; earlier releases refuse them."""
+
+
+_TagLoader.add_constructor("!reset", lambda loader, node: Reset(node.start_mark.line + 1))
+_TagLoader.add_constructor("!override", _override)
+
+
 class _Loader:
     """Reads, substitutes and merges the files of one project, as podman-compose does before it looks at them."""
 
@@ -400,6 +446,7 @@ class _Loader:
         dotenvs: Sequence[tuple[str, str]],
         read: Reader | None,
         release: Release | None,
+        extra_files: list[str],
     ) -> None:
         self.result = result
         self.read = read
@@ -412,6 +459,10 @@ class _Loader:
         # The invoking environment wins over every env file (podman-compose updates it last).
         self.env.update(host)
         self.first_dir = posixpath.dirname(result.path)
+        # Set by podman-compose over any environment, before it substitutes.
+        self.env["COMPOSE_PROJECT_DIR"] = self.first_dir
+        self.env["COMPOSE_FILE"] = ":".join([result.path, *extra_files])
+        self.env["COMPOSE_PATH_SEPARATOR"] = ":"
 
     @property
     def newest(self) -> bool:
@@ -434,7 +485,7 @@ class _Loader:
         self.texts.append(text.splitlines())
         offset = index * LINE_STRIDE
         try:
-            document = yamlmarks.loads(text, name)
+            document = yamlmarks.loads(text, name, _TagLoader if self.newest else None)
         except YamlError as exc:
             self.problem(offset + exc.line, exc.message)
             return None
@@ -449,9 +500,23 @@ class _Loader:
             for body in services.values():
                 if isinstance(body, MarkedDict):
                     _normalise_service(body)
+        if index == 0 and self.newest:
+            self.project_name(document)
         substituted = self.substitute(document, self.env)
         assert isinstance(substituted, MarkedDict)
         return substituted
+
+    def project_name(self, document: MarkedDict) -> None:
+        """1.6 names the project before it substitutes, and offers the name as COMPOSE_PROJECT_NAME."""
+        written = self.env.get("COMPOSE_PROJECT_NAME") or document.get("name")
+        given = isinstance(written, str) and bool(written)
+        if not isinstance(written, str) or not written:
+            # The folder's name (unknown for bare text: then no problem is made of it).
+            written = posixpath.basename(self.first_dir).lower()
+        name = re.sub(r"[^-_a-z0-9]", "", self.resolve(written, self.env, document.line_of("name"), record=False))
+        if not name and (given or self.first_dir):
+            self.problem(document.line_of("name"), f"project name {written!r} is empty once normalised")
+        self.env["COMPOSE_PROJECT_NAME"] = name
 
     def substitute(self, node: Any, env: Mapping[str, str | None]) -> Any:
         if isinstance(node, MarkedDict):
@@ -514,6 +579,9 @@ class _Loader:
         merged = self.document(text, self.result.path)
         if merged is None:
             return None
+        if self.newest and merged.get("services", {}) is None:
+            # 1.6 reads `services:` left empty as no services (earlier releases stop on it).
+            merged["services"] = _marked_dict(merged)
         pending = list(extra)
         self.take_includes(merged, self.result.path, pending)
         seen = {self.result.path}
@@ -571,6 +639,13 @@ class _Loader:
                 target.key_lines[key] = line
                 continue
             old = target[key]
+            if isinstance(old, Reset) or isinstance(value, Reset):
+                del target[key]
+                continue
+            if isinstance(old, Override) or isinstance(value, Override):
+                target[key] = old.value if isinstance(old, Override) else value.value
+                target.key_lines[key] = line
+                continue
             if key in ("command", "entrypoint"):
                 target[key] = value
                 target.key_lines[key] = line
@@ -660,6 +735,21 @@ class _Loader:
         services = document.get("services", document)
         found = services.get(service) if isinstance(services, MarkedDict) else None
         return found if isinstance(found, MarkedDict) else _marked_dict(MarkedDict())
+
+
+def _untag(node: Any) -> None:
+    """Tags no merge consumed: an !override is its value, a !reset key is gone."""
+    if isinstance(node, MarkedDict):
+        for key, value in list(node.items()):
+            if isinstance(value, Reset):
+                del node[key]
+            elif isinstance(value, Override):
+                node[key] = value.value
+            else:
+                _untag(value)
+    elif isinstance(node, MarkedList):
+        for value in node:
+            _untag(value)
 
 
 def _marked_dict(node: MarkedDict) -> MarkedDict:
