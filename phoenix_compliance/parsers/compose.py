@@ -363,7 +363,10 @@ def parse(
     merged = loader.load_all(text, list(extra_files))
     if merged is not None:
         loader.extends(merged)
-        _untag(merged)
+        left: list[tuple[int, str]] = []
+        _untag(merged, left)
+        for line, what in left:
+            loader.problem(line, f"{what} with nothing to merge into (podman-compose 1.6 stops on it)")
         _Parser(result, loader.line_text).document(merged)
         if not result.refused:
             _networks(result, merged)
@@ -737,19 +740,19 @@ class _Loader:
         return found if isinstance(found, MarkedDict) else _marked_dict(MarkedDict())
 
 
-def _untag(node: Any) -> None:
-    """Tags no merge consumed: an !override is its value, a !reset key is gone."""
+def _untag(node: Any, found: list[tuple[int, str]]) -> None:
+    """Tags no merge consumed, removed; each named in `found` with its line: 1.6 keeps them in
+    its model and then fails on them (`'ResetTag' object has no attribute 'get'`)."""
     if isinstance(node, MarkedDict):
         for key, value in list(node.items()):
-            if isinstance(value, Reset):
+            if isinstance(value, (Reset, Override)):
+                found.append((node.line_of(key), f"{key}: !{'reset' if isinstance(value, Reset) else 'override'}"))
                 del node[key]
-            elif isinstance(value, Override):
-                node[key] = value.value
             else:
-                _untag(value)
+                _untag(value, found)
     elif isinstance(node, MarkedList):
         for value in node:
-            _untag(value)
+            _untag(value, found)
 
 
 def _marked_dict(node: MarkedDict) -> MarkedDict:
