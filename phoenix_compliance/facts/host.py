@@ -3,6 +3,7 @@ probed lazily, each probe once per host and run."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,9 @@ class HostFacts:
         runner: HostRunner,
         manifest: Manifest,
         backend: Any,
-        compose_override: Path | None = None,
+        compose_override: Path | Sequence[Path] | None = None,
         quadlet_override: Path | None = None,
+        env_files: Sequence[Path] = (),
     ) -> None:
         self.runner = runner
         self.manifest = manifest
@@ -58,7 +60,9 @@ class HostFacts:
         self.host = HostIdentity(base, stack, manifest, self.host_id)
         self.podman = PodmanFacts(self.host, self.reach, manifest, runner.timeout)
         self.endpoints = EndpointProbe(runner, manifest, after=base)
-        self.files = FileSources(stack, quadlet_probe, manifest, self.host_id, compose_override, quadlet_override)
+        self.files = FileSources(
+            stack, quadlet_probe, manifest, self.host_id, compose_override, quadlet_override, env_files
+        )
         self.systemd = UserSystemd(quadlet_probe, manifest.target)
         self.security = SecurityFacts(ProbeGroup(runner, probes.SECURITY, {}, after=base))
 

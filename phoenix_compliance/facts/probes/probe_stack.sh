@@ -5,3 +5,8 @@ case "$PHX_COMPOSE_FILE" in /*) compose_file=$PHX_COMPOSE_FILE ;; esac
 section compose_version podman-compose version
 section compose_path printf '%s' "$compose_file"
 section compose_file cat "$compose_file"
+# What podman-compose substitutes from: the login environment of the account (after a
+# marker line, so that an rc file's own output is not read as it; NUL-separated and
+# base64, as a value may hold a newline) and the .env beside the compose file (1: none).
+section compose_env bash -lic 'printf "\n@@ENV@@\n"; env -0 | base64 -w0'
+section compose_dotenv cat "${compose_file%/*}/.env"
