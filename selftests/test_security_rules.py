@@ -708,3 +708,17 @@ class TestSecretsBeyondNames:
     )
     def test_secret_options(self, words: list[str], options: list[str]) -> None:
         assert rules.secret_options(words) == options
+
+
+class TestSubstitutedValues:
+    def test_a_secret_from_a_variable_is_no_literal(self) -> None:
+        text = "services:\n  db:\n    image: x\n    environment:\n      DB_PASSWORD: ${DB_PASSWORD}\n"
+        parsed = parse(text, "compose.yaml", environ={"DB_PASSWORD": "hunter2-correct-horse"})
+        assert parsed.services["db"].environment[0].value == "hunter2-correct-horse"
+        assert rules.compose_secrets(parsed) == []
+
+    def test_a_privileged_port_behind_a_default(self) -> None:
+        parsed = parse('services:\n  mail:\n    image: x\n    ports: ["${X_PORT:-25}:25"]\n', "compose.yaml")
+        [offence] = rules.compose_unprivileged_ports(parsed)
+        assert (offence.line, offence.subject) == (4, "service mail, port 25")
+        assert "(written '${X_PORT:-25}:25' -> '25:25')" in offence.message

@@ -472,7 +472,10 @@ class _Loader:
         return self.release is None or self.release >= TOKENIZER_SINCE
 
     def problem(self, line: int, message: str) -> None:
-        self.result.problems.append(ComposeProblem(self.result.path, line, message, refused=True))
+        problem = ComposeProblem(self.result.path, line, message, refused=True)
+        # A service's environment is resolved twice (as variables, then as values): say it once.
+        if problem not in self.result.problems:
+            self.result.problems.append(problem)
 
     def line_text(self, line: int) -> str:
         index, within = divmod(line, LINE_STRIDE)
