@@ -598,3 +598,11 @@ class TestTags:
 
     def test_a_tag_with_nothing_to_merge_is_refused(self) -> None:
         assert compose("services:\n  web:\n    image: x\n    ports: !reset []\n").refused
+
+
+class TestHostileSubstitution:
+    def test_deep_nesting_and_unclosed_braces_are_problems_with_short_messages(self) -> None:
+        nested = parse('services:\n  a:\n    image: "' + "${A:-" * 5000 + "x" + "}" * 5000 + '"\n', "c.yml")
+        assert [p.message for p in nested.problems] == ["operands nested too deep to read (podman-compose stops here)"]
+        unclosed = parse('services:\n  a:\n    image: "' + "${" * 200_000 + '"\n', "c.yml")
+        assert unclosed.refused and len(unclosed.problems[0].message) < 200

@@ -242,6 +242,18 @@ class Substitution:
     line: int
     written: str
     resolved: str
+    # The mapping key it is the value of (an environment variable's name), none for a list item.
+    key: str | None = None
+
+    def describe(self) -> str:
+        """`'WRITTEN' -> 'RESOLVED'`, as KEY=... under a key, so the redaction layer (redact.py)
+        withholds the value of a variable whose name says secret."""
+
+        def shown(text: str) -> str:
+            text = text if len(text) <= 80 else text[:80] + "..."
+            return f"{self.key}={text!r}" if self.key else repr(text)
+
+        return f"{shown(self.written)} -> {shown(self.resolved)}"
 
 
 @dataclass
@@ -284,7 +296,7 @@ class ComposeFile:
         found = self.substitutions.get(line)
         if not found:
             return ""
-        return " (written " + ", ".join(f"{s.written!r} -> {s.resolved!r}" for s in found) + ")"
+        return " (written " + ", ".join(substitution.describe() for substitution in found) + ")"
 
     def as_written(self, line: int, value: str | None) -> str | None:
         """The text a resolved value on `line` was written as (itself if nothing was substituted)."""
@@ -533,7 +545,7 @@ class _Loader:
             for key, value in node.items():
                 line = node.line_of(key)
                 new_key = self.resolve(key, env, line) if self.newest and "$" in key else key
-                copy[new_key] = self.substitute_value(value, env, line)
+                copy[new_key] = self.substitute_value(value, env, line, new_key)
                 copy.key_lines[new_key] = line
             return copy
         if isinstance(node, MarkedList):
@@ -558,12 +570,14 @@ class _Loader:
             env[name] = None if value is None else self.resolve(value, scope, environment.line_of(name), record=False)
         return env
 
-    def substitute_value(self, value: Any, env: Mapping[str, str | None], line: int) -> Any:
+    def substitute_value(self, value: Any, env: Mapping[str, str | None], line: int, key: str | None = None) -> Any:
         if isinstance(value, str):
-            return self.resolve(value, env, line)
+            return self.resolve(value, env, line, key=key)
         return self.substitute(value, env)
 
-    def resolve(self, text: str, env: Mapping[str, str | None], line: int, record: bool = True) -> str:
+    def resolve(
+        self, text: str, env: Mapping[str, str | None], line: int, record: bool = True, key: str | None = None
+    ) -> str:
         if "$" not in text:
             return text
         try:
@@ -572,7 +586,7 @@ class _Loader:
             self.problem(line, f"{exc} (podman-compose stops here)")
             return text
         if record and resolved.value != text:
-            self.result.substitutions.setdefault(line, []).append(Substitution(line, text, resolved.value))
+            self.result.substitutions.setdefault(line, []).append(Substitution(line, text, resolved.value, key))
         for name in dict.fromkeys(resolved.unset):
             if record:
                 self.result.warnings.append(

@@ -56,7 +56,11 @@ def interpolate(text: str, env: Mapping[str, str | None], release: Release | Non
     if release is not None and release < TOKENIZER_SINCE:
         return _legacy(text, env)
     resolved = Resolved("")
-    resolved.value = _tokenized(text, env, resolved.unset)
+    try:
+        resolved.value = _tokenized(text, env, resolved.unset)
+    except RecursionError:
+        # Python's recursion gives out where podman-compose's would too: a refusal, not a crash.
+        raise InterpolationError("operands nested too deep to read") from None
     return resolved
 
 
@@ -120,12 +124,19 @@ def _closing_brace(text: str, start: int) -> int:
             depth -= 1
             if depth == 0:
                 return index
-    raise InterpolationError(f"no closing brace in {text[start - 2 :]!r}")
+    raise InterpolationError(f"no closing brace in {_quoted(text[start - 2 :])}")
+
+
+def _quoted(text: str, limit: int = 60) -> str:
+    """Text for a message, cut short: the string may be a megabyte of a hostile file."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 def _braced(content: str, env: Mapping[str, str | None], unset: list[str]) -> str:
     if not content or not _NAME_START.match(content):
-        raise InterpolationError(f"invalid interpolation format ${{{content}}} (write $$ for a literal $)")
+        raise InterpolationError(
+            f"invalid interpolation format {_quoted(f'${{{content}}}')} (write $$ for a literal $)"
+        )
     name_match = _NAME.match(content)
     assert name_match is not None
     name, rest = name_match.group(), content[name_match.end() :]
@@ -136,7 +147,7 @@ def _braced(content: str, env: Mapping[str, str | None], unset: list[str]) -> st
         return value or ""
     operator = next((op for op in _OPERATORS if rest.startswith(op)), None)
     if operator is None:
-        raise InterpolationError(f"invalid interpolation syntax ${{{content}}}")
+        raise InterpolationError(f"invalid interpolation syntax {_quoted(f'${{{content}}}')}")
     operand = rest[len(operator) :]
     if operator in (":?", "?"):
         if value is None or (operator == ":?" and value == ""):
