@@ -556,6 +556,16 @@ FEATURES: list[tuple[str, dict[str, str], dict[str, Any]]] = [
         },
         {},
     ),
+    (
+        "extends file from an override in a folder",
+        {
+            "compose.yml": "services:\n  app:\n    image: localhost/a:1\n",
+            "sub/o.yml": "services:\n  app:\n    extends:\n      file: common.yml\n      service: base\n",
+            # Only beside the override: 1.6 finds it there, earlier releases look beside compose.yml.
+            "sub/common.yml": "services:\n  base:\n    image: localhost/sub:1\n",
+        },
+        {"compose_files": ("compose.yml", "sub/o.yml")},
+    ),
     ("network declared", {"compose.yml": _service("    networks: [front]\n", "networks:\n  front: {}\n")}, {}),
     ("network missing", {"compose.yml": _service("    networks: [front]\n")}, {}),
     (

@@ -744,7 +744,8 @@ class _Loader:
             services[name] = merged
 
     def extended_from_file(self, file_name: str, service: str, line: int) -> MarkedDict | None:
-        base = self.first_dir
+        # 1.6 reads the file beside the one that says `extends:`; earlier releases beside the first file.
+        base = posixpath.dirname(self.result.locate(line)[0]) if self.newest else self.first_dir
         path = posixpath.normpath(posixpath.join(base, file_name))
         text = self.fetch(path, line)
         if text is None:
