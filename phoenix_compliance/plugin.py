@@ -110,8 +110,15 @@ def stack(pytestconfig: pytest.Config) -> Manifest:
 
 def _probe_host(host: Any, host_id: str, state: RunState) -> HostFacts:
     runner = HostRunner(host, host_id, state.podman_user, state.probe_timeout)
+    compose_files = (state.compose_override, *state.compose_extra) if state.compose_override else None
     return HostFacts(
-        runner, state.manifest, host.backend, state.compose_override, state.quadlet_override, state.source_dir
+        runner,
+        state.manifest,
+        host.backend,
+        compose_files,
+        state.quadlet_override,
+        state.source_dir,
+        env_files=state.env_files,
     )
 
 

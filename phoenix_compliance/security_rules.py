@@ -237,7 +237,9 @@ def compose_selinux_labels(compose: ComposeFile, *, named_volumes_too: bool = Fa
                     message, fix = _system_relabel(
                         "bind mount", mount.source or "", system, mount.selinux, "security_opt: [label=disable]"
                     )
-                    offences.append(Offence(SELINUX_LABELS.id, compose.path, mount.line, subject, f"{message}; {fix}"))
+                    offences.append(
+                        Offence(SELINUX_LABELS.id, *compose.locate(mount.line), subject, f"{message}; {fix}")
+                    )
                 continue
             if mount.selinux is not None:
                 continue
@@ -250,8 +252,7 @@ def compose_selinux_labels(compose: ComposeFile, *, named_volumes_too: bool = Fa
             offences.append(
                 Offence(
                     SELINUX_LABELS.id,
-                    compose.path,
-                    mount.line,
+                    *compose.locate(mount.line),
                     subject,
                     f"{what} {mount.source} has no :Z or :z, so on an SELinux host the container "
                     f"is denied access to it; write {fix}",
@@ -310,7 +311,7 @@ def compose_labelling_disabled(compose: ComposeFile) -> list[Offence]:
         if how is not None:
             subject = f"service {service.name}, security_opt {how}"
             line = service.line_of("security_opt")
-            offences.append(Offence(LABELLING_OFF.id, compose.path, line, subject, labelling_off_message(how)))
+            offences.append(Offence(LABELLING_OFF.id, *compose.locate(line), subject, labelling_off_message(how)))
     return offences
 
 
@@ -339,10 +340,9 @@ def compose_unprivileged_ports(compose: ComposeFile, *, unprivileged_start: int 
             offences.append(
                 Offence(
                     UNPRIVILEGED_PORTS.id,
-                    compose.path,
-                    line,
+                    *compose.locate(line),
                     f"service {service.name}, port {_port_list(ports)}",
-                    _port_message(ports, unprivileged_start),
+                    _port_message(ports, unprivileged_start) + compose.written(line),
                 )
             )
     return offences
@@ -386,7 +386,7 @@ def compose_privileges(compose: ComposeFile, *, allowed_caps: Collection[str] = 
 
     def add(service: ComposeService, key: str, subject: str, message: str) -> None:
         offences.append(
-            Offence(PRIVILEGES.id, compose.path, service.line_of(key), f"service {service.name}, {subject}", message)
+            Offence(PRIVILEGES.id, *compose.locate(service.line_of(key)), f"service {service.name}, {subject}", message)
         )
 
     for service in compose.services.values():
@@ -531,13 +531,14 @@ def compose_socket_mounts(compose: ComposeFile) -> list[Offence]:
     offences = []
     for service in compose.services.values():
         for mount in service.volumes:
-            if mount.source is not None and is_api_socket(mount.source):
+            # As written too: an unset ${XDG_RUNTIME_DIR} empties the path that names the socket.
+            written = [s.written.split(":", 1)[0] for s in compose.substitutions.get(mount.line, [])]
+            if mount.source is not None and any(is_api_socket(source) for source in [mount.source, *written]):
                 offences.append(
                     Offence(
                         SOCKET_MOUNTS.id,
-                        compose.path,
-                        mount.line,
-                        f"service {service.name}, volume {mount.source}:{mount.target}",
+                        *compose.locate(mount.line),
+                        f"service {service.name}, volume {(written or [mount.source])[0]}:{mount.target}",
                         _socket_message(mount.source),
                     )
                 )
@@ -698,14 +699,14 @@ def compose_secrets(compose: ComposeFile) -> list[Offence]:
     offences = []
     for service in compose.services.values():
         for var in service.environment:
-            reason = secret_value_reason(var.name, var.value)
+            # Judged as written: `${DB_PASSWORD}` is no literal, whatever it resolves to.
+            reason = secret_value_reason(var.name, compose.as_written(var.line, var.value))
             if reason is not None:
                 secret = var.name.lower()
                 offences.append(
                     Offence(
                         SECRETS.id,
-                        compose.path,
-                        var.line,
+                        *compose.locate(var.line),
                         f"service {service.name}, environment {var.name}",
                         f"{reason}, so the secret sits in the file, "
                         f"in version control and in podman inspect; run `podman secret create {secret} -`, declare "
@@ -714,13 +715,12 @@ def compose_secrets(compose: ComposeFile) -> list[Offence]:
                     )
                 )
         for label in service.labels:
-            reason = secret_value_reason(label.name, label.value)
+            reason = secret_value_reason(label.name, compose.as_written(label.line, label.value))
             if reason is not None:
                 offences.append(
                     Offence(
                         SECRETS.id,
-                        compose.path,
-                        label.line,
+                        *compose.locate(label.line),
                         f"service {service.name}, label {label.name}",
                         f"{reason}; labels are readable by anyone who can list containers: "
                         "drop the secret from the labels",
@@ -731,8 +731,7 @@ def compose_secrets(compose: ComposeFile) -> list[Offence]:
                 offences.append(
                     Offence(
                         SECRETS.id,
-                        compose.path,
-                        service.line_of(key),
+                        *compose.locate(service.line_of(key)),
                         f"service {service.name}, {key} {option}",
                         "the option's value is a literal secret (withheld here) on the command line, readable in "
                         "podman inspect and ps; pass it as a secret file or an environment variable from a secret",
@@ -847,8 +846,7 @@ def compose_images(compose: ComposeFile) -> list[Offence]:
             offences.append(
                 Offence(
                     IMAGES.id,
-                    compose.path,
-                    service.line_of("image"),
+                    *compose.locate(service.line_of("image")),
                     f"service {service.name}, image {image}",
                     "; ".join(problems),
                 )
@@ -881,8 +879,7 @@ def compose_registry(compose: ComposeFile, registry: str) -> list[Offence]:
     return [
         Offence(
             REGISTRY.id,
-            compose.path,
-            service.line_of("image"),
+            *compose.locate(service.line_of("image")),
             f"service {service.name}, image {service.image}",
             f"not from {registry}",
         )

@@ -210,6 +210,12 @@ def ok(name: str, out: str, err: str = "") -> Section:
     return Section(name, 0, out, err)
 
 
+def login_environment(environ: dict[str, str]) -> str:
+    """The compose_env section's output: an rc file's chatter, the marker, `env -0 | base64 -w0`."""
+    data = "".join(f"{name}={value}\0" for name, value in environ.items()).encode()
+    return "welcome\n@@ENV@@\n" + base64.b64encode(data).decode()
+
+
 def quadlet_tar(files: dict[str, str]) -> str:
     """The quadlet_tar section's output: the folder as a tar, base64 without line breaks."""
     buffer = io.BytesIO()
@@ -571,6 +577,13 @@ class FakeHost:
     def compose_text(self, text: str) -> FakeHost:
         return self.set("compose_file", text)
 
+    def compose_environment(self, environ: dict[str, str], dotenv: str | None = None) -> FakeHost:
+        """The login environment and the .env beside the compose file podman-compose would read."""
+        self.set("compose_env", login_environment(environ))
+        if dotenv is not None:
+            self.set("compose_dotenv", dotenv)
+        return self
+
     def quadlet_files(self, files: dict[str, str]) -> FakeHost:
         return self.set("quadlet_tar", quadlet_tar(files))
 
@@ -697,6 +710,8 @@ def reference_host() -> FakeHost:
         # The optional observability group is not deployed: its compose file is absent.
         ok("group_compose_path_0", GROUP_COMPOSE_PATH),
         Section("group_compose_0", 1, "", f"cat: {GROUP_COMPOSE_PATH}: No such file or directory"),
+        ok("compose_env", login_environment({"HOME": HOME, "USER": USER, "XDG_RUNTIME_DIR": f"/run/user/{UID}"})),
+        Section("compose_dotenv", 1, "", f"cat: {COMPOSE_PATH.rsplit('/', 1)[0]}/.env: No such file or directory"),
         ok("unprivileged_port_start", "1024"),
         Section("selinux_enforce", 1, "", "cat: /sys/fs/selinux/enforce: No such file or directory"),
         ok("runtime_dir", f"{USER}|{UID}|700|directory|/run/user/{UID}"),

@@ -744,6 +744,27 @@ class TestComposeFile(Family):
             compose("    image: localhost/phoenix-standin:1.0\n", ""),
         ),
         case(
+            "PHX-2.01-fail-required-variable",
+            phase2.test_compose_file_valid,
+            FAILED,
+            f"  {HOST_ID}:{COMPOSE_PATH}:17: required variable X_PORT is unset: set X_PORT (podman-compose stops here)",
+            compose('ports: ["8080:8080"]', 'ports: ["${X_PORT:?set X_PORT}:8080"]'),
+        ),
+        case(
+            "PHX-2.01-pass-unset-variable-warns",
+            phase2.test_compose_file_valid,
+            PASSED,
+            f"warning: {HOST_ID}:{COMPOSE_PATH}:17: variable X_PORT is not set: substituted an empty string",
+            compose('ports: ["8080:8080"]', 'ports: ["${X_PORT}8080:8080"]'),
+        ),
+        case(
+            "PHX-2.01-fail-missing-network",
+            phase2.test_compose_file_valid,
+            FAILED,
+            "network 'front' is not declared under the top-level 'networks' (podman-compose refuses the file",
+            compose('ports: ["8080:8080"]', 'ports: ["8080:8080"]\n    networks: [front]'),
+        ),
+        case(
             "PHX-2.01-timeout",
             phase2.test_compose_file_valid,
             COULD_NOT_CHECK,
@@ -1643,6 +1664,41 @@ class TestSecurityFiles(Family):
             FAILED,
             f"got 1:\n  {HOST_ID}:{COMPOSE_PATH}:",
             compose('ports: ["8080:8080"]', 'ports: ["80:8080"]'),
+        ),
+        # Judged on the resolved value, the text as written shown beside it.
+        case(
+            "PHX-S.04-fail-substituted",
+            security.test_files_unprivileged_ports,
+            FAILED,
+            "service phoenix-core, port 25: host port 25 is below net.ipv4.ip_unprivileged_port_start=1024",
+            compose('ports: ["8080:8080"]', 'ports: ["${X_PORT:-25}:8080"]'),
+        ),
+        case(
+            "PHX-S.04-fail-substituted-written",
+            security.test_files_unprivileged_ports,
+            FAILED,
+            "(written '${X_PORT:-25}:8080' -> '25:8080')",
+            compose('ports: ["8080:8080"]', 'ports: ["${X_PORT:-25}:8080"]'),
+        ),
+        case(
+            "PHX-S.04-pass-login-environment",
+            security.test_files_unprivileged_ports,
+            PASSED,
+            "no offence",
+            both(
+                compose('ports: ["8080:8080"]', 'ports: ["${X_PORT:-25}:8080"]'),
+                lambda host: host.compose_environment({"X_PORT": "2525"}),
+            ),
+        ),
+        case(
+            "PHX-S.04-fail-dotenv",
+            security.test_files_unprivileged_ports,
+            FAILED,
+            "(written '${X_PORT}:8080' -> '110:8080')",
+            both(
+                compose('ports: ["8080:8080"]', 'ports: ["${X_PORT}:8080"]'),
+                lambda host: host.compose_environment({}, dotenv="X_PORT=110\n"),
+            ),
         ),
         case(
             "PHX-S.04-pass-lowered",

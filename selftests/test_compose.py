@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from phoenix_compliance.parsers.compose import ComposeFile, ComposeProblem, PortMapping, load, parse
+from phoenix_compliance.parsers.interpolation import InterpolationError, interpolate, parse_dotenv
 
 CLEAN = """\
 name: phoenix
@@ -43,7 +45,12 @@ def compose(text: str) -> ComposeFile:
 
 def service_yaml(body: str) -> str:
     """A one-service file; `body` lines start at line 4."""
-    return "services:\n  web:\n    image: nginx\n" + textwrap.indent(textwrap.dedent(body), "    ")
+    # The named volume `data` declared after the body's lines (podman-compose refuses it undeclared).
+    return (
+        "services:\n  web:\n    image: nginx\n"
+        + textwrap.indent(textwrap.dedent(body), "    ")
+        + "volumes:\n  data: {}\n"
+    )
 
 
 def problems(result: ComposeFile) -> list[tuple[int, str]]:
@@ -309,3 +316,293 @@ class TestLoad:
         result = load(tmp_path / "missing.yaml")
         [problem] = result.problems
         assert problem.line == 1 and problem.message.startswith("cannot read")
+
+
+class TestInterpolation:
+    """The two grammars of podman-compose: a regular expression up to 1.5, a tokenizer from 1.6."""
+
+    ENV: ClassVar[dict[str, str | None]] = {"SET": "v", "EMPTY": ""}
+
+    @pytest.mark.parametrize(
+        ("text", "newest", "legacy"),
+        [
+            ("${SET}", "v", "v"),
+            ("$SET/x", "v/x", "v/x"),
+            ("${UNSET:-d}", "d", "d"),
+            ("${EMPTY:-d}", "d", "d"),
+            ("${EMPTY-d}", "", ""),
+            ("${UNSET-d}", "d", "d"),
+            ("${SET:+alt}", "alt", "${SET:+alt}"),
+            ("${EMPTY:+alt}", "", "${EMPTY:+alt}"),
+            ("${EMPTY+alt}", "alt", "${EMPTY+alt}"),
+            ("${UNSET:-${SET}}", "v", "${SET}"),
+            ("$$SET and $${SET}", "$SET and ${SET}", "$SET and ${SET}"),
+            ("price $5 and $", "price $5 and $", "price $5 and $"),
+        ],
+    )
+    def test_forms(self, text: str, newest: str, legacy: str) -> None:
+        assert interpolate(text, self.ENV).value == newest
+        assert interpolate(text, self.ENV, (1, 3, 0)).value == legacy
+
+    @pytest.mark.parametrize("text", ["${UNSET:?say it}", "${EMPTY:?}", "${UNSET?}"])
+    def test_required_unset_stops_both(self, text: str) -> None:
+        for release in (None, (1, 3, 0)):
+            with pytest.raises(InterpolationError, match="required variable"):
+                interpolate(text, self.ENV, release)
+
+    @pytest.mark.parametrize("text", ["${}", "${1X}", "${SET", "${SET:x}"])
+    def test_unreadable_braces_stop_1_6_only(self, text: str) -> None:
+        with pytest.raises(InterpolationError):
+            interpolate(text, self.ENV)
+        assert interpolate(text, self.ENV, (1, 3, 0)).value == text
+
+    def test_unset_plain_variables_are_named(self) -> None:
+        assert interpolate("${A}$B${C:-x}", {}).unset == ["A", "B"]
+
+
+class TestDotenv:
+    def test_python_dotenv_forms(self) -> None:
+        text = "# comment\nexport A='x y'\nB=\"q\\tz\" # c\nC=v #c\nD\nE=${A}-${Z:-z}\n\nF=a=b\n"
+        assert parse_dotenv(text, {}) == {"A": "x y", "B": "q\tz", "C": "v", "D": None, "E": "x y-z", "F": "a=b"}
+
+    def test_values_interpolate_from_the_environment_after_the_file(self) -> None:
+        assert parse_dotenv("A=${HOME}\n", {"HOME": "/home/u"}) == {"A": "/home/u"}
+
+
+def write(folder: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(textwrap.dedent(text))
+
+
+class TestSubstitution:
+    def test_ports_and_volumes_are_judged_resolved(self) -> None:
+        result = compose("""\
+            services:
+              mail:
+                image: localhost/mail:${TAG-1}
+                ports: ["${X_PORT:-25}:25", "${Y_PORT:-587}:587"]
+                volumes:
+                  - ${DATA:-/mnt/data}:/data
+            """)
+        assert result.ok, result.problems
+        mail = result.services["mail"]
+        assert mail.image == "localhost/mail:1"
+        assert [p.host_port for p in mail.ports] == [25, 587]
+        assert mail.volumes[0].source == "/mnt/data" and mail.volumes[0].kind == "bind"
+
+    def test_a_problem_shows_the_text_as_written(self) -> None:
+        result = parse(service_yaml('ports: ["${P:-x}:80"]\n'), "compose.yml", environ={})
+        assert problems(result) == [
+            (
+                4,
+                "service web: port 'x:80': host port 'x' is not a port or range 1-65535"
+                " (written '${P:-x}:80' -> 'x:80')",
+            )
+        ]
+
+    def test_required_variable_is_a_refusal_naming_it(self) -> None:
+        result = parse(service_yaml("environment:\n  A: ${NEED:?set NEED}\n"), "compose.yml")
+        assert problems(result) == [(5, "required variable NEED is unset: set NEED (podman-compose stops here)")]
+        assert result.refused
+
+    def test_unset_plain_variable_is_a_warning(self) -> None:
+        result = parse(service_yaml('ports: ["${P}8080:80"]\n'), "compose.yml")
+        assert result.ok
+        assert [(w.line, w.message) for w in result.warnings] == [
+            (4, "variable P is not set: substituted an empty string (written '${P}8080:80' -> '8080:80')")
+        ]
+
+    def test_environment_wins_over_dotenv(self) -> None:
+        text = service_yaml('ports: ["${P}:80"]\n')
+        dotenv = [(".env", "P=8080\n")]
+        assert parse(text, "c.yml", dotenvs=dotenv).services["web"].ports[0].host_port == 8080
+        assert parse(text, "c.yml", dotenvs=dotenv, environ={"P": "9090"}).services["web"].ports[0].host_port == 9090
+
+    def test_a_service_environment_fills_its_own_variables(self) -> None:
+        text = "services:\n  web:\n    image: localhost/web:${TAG}\n    environment:\n      TAG: '7'\n"
+        assert parse(text, "c.yml").services["web"].image == "localhost/web:7"
+        # Earlier releases resolve `TAG: ${TAG}` with the value as written: it stays.
+        text = "services:\n  web:\n    image: x\n    environment:\n      TAG: ${TAG}\n"
+        assert parse(text, "c.yml", release=(1, 3, 0)).services["web"].environment[0].value == "${TAG}"
+        assert parse(text, "c.yml").services["web"].environment[0].value == ""
+
+    def test_dotenv_beside_the_file_and_env_files_instead(self, tmp_path: Path) -> None:
+        write(
+            tmp_path,
+            {
+                "compose.yml": "services:\n  web:\n    image: x:${A:-none}-${B:-none}\n",
+                ".env": "A=dot\n",
+                "alt.env": "B=alt\n",
+            },
+        )
+        assert load(tmp_path / "compose.yml").services["web"].image == "x:dot-none"
+        with_alt = load(tmp_path / "compose.yml", env_files=[tmp_path / "alt.env"])
+        assert with_alt.services["web"].image == "x:none-alt"
+
+
+class TestSeveralFiles:
+    def test_override_merges_in_order_and_keeps_its_own_lines(self, tmp_path: Path) -> None:
+        write(
+            tmp_path,
+            {
+                "compose.yml": """\
+                    services:
+                      web:
+                        image: localhost/web:1
+                        ports: ["8080:80"]
+                        volumes:
+                          - ./a:/a
+                        environment:
+                          A: "1"
+                    """,
+                "override.yml": """\
+                    services:
+                      web:
+                        image: localhost/web:2
+                        ports: ["80:443"]
+                        volumes:
+                          - ./b:/a
+                        environment:
+                          - B=2
+                    """,
+            },
+        )
+        result = load([tmp_path / "compose.yml", tmp_path / "override.yml"])
+        assert result.ok, result.problems
+        web = result.services["web"]
+        assert web.image == "localhost/web:2"
+        assert [(p.host_port, p.container_port) for p in web.ports] == [(8080, 80), (80, 443)]
+        # The override's mount replaces the base's mount of the same target.
+        assert [(v.source, v.target) for v in web.volumes] == [("./b", "/a")]
+        assert [(e.name, e.value) for e in web.environment] == [("A", "1"), ("B", "2")]
+        assert result.locate(web.ports[1].line) == (str(tmp_path / "override.yml"), 4)
+        assert result.locate(web.line_of("image")) == (str(tmp_path / "override.yml"), 3)
+
+    def test_a_problem_of_the_override_names_its_file(self, tmp_path: Path) -> None:
+        write(
+            tmp_path,
+            {"compose.yml": "services:\n  web:\n    image: x\n", "o.yml": "services:\n  web:\n    prots: []\n"},
+        )
+        result = load([tmp_path / "compose.yml", tmp_path / "o.yml"])
+        assert [(p.path, p.line) for p in result.problems] == [(str(tmp_path / "o.yml"), 3)]
+
+    def test_a_type_clash_is_refused(self, tmp_path: Path) -> None:
+        write(
+            tmp_path,
+            {
+                "compose.yml": "services:\n  web:\n    image: x\n    ports: []\n",
+                "o.yml": "services:\n  web:\n    ports: 80\n",
+            },
+        )
+        result = load([tmp_path / "compose.yml", tmp_path / "o.yml"])
+        assert result.refused and "cannot merge a int over a list" in result.problems[0].message
+
+    def test_include_relative_to_the_including_file(self, tmp_path: Path) -> None:
+        write(
+            tmp_path,
+            {
+                "compose.yml": "include:\n  - sub/a.yml\nservices:\n  web:\n    image: x\n",
+                "sub/a.yml": "include:\n  - b.yml\nservices:\n  a:\n    image: a\n",
+                "sub/b.yml": "services:\n  b:\n    image: b\n",
+            },
+        )
+        assert sorted(load(tmp_path / "compose.yml").services) == ["a", "b", "web"]
+
+    def test_include_of_a_missing_file_is_refused(self, tmp_path: Path) -> None:
+        write(tmp_path, {"compose.yml": "include:\n  - gone.yml\nservices:\n  web:\n    image: x\n"})
+        result = load(tmp_path / "compose.yml")
+        assert result.refused and "gone.yml" in result.problems[0].message
+
+    def test_bare_text_cannot_name_other_files(self) -> None:
+        result = parse("include:\n  - other.yml\nservices:\n  web:\n    image: x\n", "compose.yml")
+        assert "cannot be read here" in result.problems[0].message
+
+
+class TestExtends:
+    def test_same_file_chain(self) -> None:
+        result = compose("""\
+            services:
+              base:
+                image: localhost/b:1
+                environment: {A: "1"}
+              mid:
+                extends: base
+                ports: ["8080:80"]
+              app:
+                extends:
+                  service: mid
+                environment: {B: "2"}
+            """)
+        assert result.ok, result.problems
+        app = result.services["app"]
+        assert app.image == "localhost/b:1"
+        assert [p.host_port for p in app.ports] == [8080]
+        assert {e.name for e in app.environment} == {"A", "B"}
+
+    def test_other_file(self, tmp_path: Path) -> None:
+        write(
+            tmp_path,
+            {
+                "compose.yml": "services:\n  app:\n    extends:\n      file: common.yml\n      service: base\n",
+                "common.yml": "services:\n  base:\n    image: localhost/b:${T:-1}\n",
+            },
+        )
+        assert load(tmp_path / "compose.yml").services["app"].image == "localhost/b:1"
+
+    def test_missing_service_and_cycle_are_refused(self) -> None:
+        missing = compose("services:\n  app:\n    image: x\n    extends: nothere\n")
+        assert missing.refused and "'nothere'" in missing.problems[0].message
+        cycle = compose("services:\n  a:\n    image: x\n    extends: b\n  b:\n    image: y\n    extends: a\n")
+        assert cycle.refused
+
+
+class TestDeclarations:
+    def test_a_network_not_declared_is_refused(self) -> None:
+        result = compose("services:\n  web:\n    image: x\n    networks: [front]\nnetworks:\n  back: {}\n")
+        assert problems(result) == [
+            (
+                4,
+                "service web: network 'front' is not declared under the top-level 'networks'"
+                " (podman-compose refuses the file: missing networks)",
+            )
+        ]
+        assert result.refused
+
+    def test_declared_networks_and_the_default(self) -> None:
+        result = compose(
+            "services:\n  web:\n    image: x\n    networks: {front: {aliases: [w]}}\n"
+            "  db:\n    image: y\nnetworks:\n  front: {}\n"
+        )
+        assert result.ok, result.problems
+        assert result.service_networks == {"web": ("front",), "db": ("front",)}
+
+    def test_a_named_volume_not_declared_is_refused(self) -> None:
+        result = compose("services:\n  web:\n    image: x\n    volumes:\n      - data:/data\n")
+        assert result.refused and "volume 'data' is not declared" in result.problems[0].message
+
+
+class TestTags:
+    def test_reset_and_override_merge_in_1_6(self, tmp_path: Path) -> None:
+        write(
+            tmp_path,
+            {
+                "compose.yml": "services:\n  web:\n    image: x\n    ports: ['8080:80']\n    command: [a]\n",
+                "o.yml": "services:\n  web:\n    ports: !override\n      - '9090:90'\n    command: !reset null\n",
+            },
+        )
+        web = load([tmp_path / "compose.yml", tmp_path / "o.yml"]).services["web"]
+        assert [p.host_port for p in web.ports] == [9090]
+        assert web.commands == ()
+        assert load([tmp_path / "compose.yml", tmp_path / "o.yml"], release=(1, 3, 0)).refused
+
+    def test_a_tag_with_nothing_to_merge_is_refused(self) -> None:
+        assert compose("services:\n  web:\n    image: x\n    ports: !reset []\n").refused
+
+
+class TestHostileSubstitution:
+    def test_deep_nesting_and_unclosed_braces_are_problems_with_short_messages(self) -> None:
+        nested = parse('services:\n  a:\n    image: "' + "${A:-" * 5000 + "x" + "}" * 5000 + '"\n', "c.yml")
+        assert [p.message for p in nested.problems] == ["operands nested too deep to read (podman-compose stops here)"]
+        unclosed = parse('services:\n  a:\n    image: "' + "${" * 200_000 + '"\n', "c.yml")
+        assert unclosed.refused and len(unclosed.problems[0].message) < 200

@@ -73,7 +73,8 @@ def entries(text: str, kind: str = "container") -> list[tuple[str, str, str]]:
 class TestStandInStack:
     def test_gives_the_reference_units_keys(self) -> None:
         conversion = convert_file(STAND_IN, (5, 4, 2), stand_in_options((5, 4, 2)))
-        reference = sorted(p.name for p in REFERENCE_UNITS.iterdir())
+        # The optional observability group has a compose file of its own (observability.compose.yaml).
+        reference = sorted(p.name for p in REFERENCE_UNITS.iterdir() if p.name != "grafana-loki.container")
         assert sorted(conversion.units) == reference
         assert conversion.gaps == [] and conversion.secrets == [] and conversion.problems == []
         for name in reference:

@@ -53,6 +53,7 @@ def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(REPO / "fixtures" / "infra" / "podman" / "systemd", folder / "systemd")
     shutil.copytree(REPO / "fixtures" / "infra" / "podman", folder / "infra")
     (folder / "waivers.yaml").write_text("waivers: []\n")
+    (folder / "app.env").write_text("TZ=UTC\n")
     (folder / "previous.json").write_text(json.dumps({"format": "phoenix-compliance/1", "results": []}))
     subprocess.run(
         ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "test", "-f", str(folder / "id_ed25519")],
@@ -70,6 +71,7 @@ def values_for(folder: Path) -> dict[str, str]:
         "--stack": str(folder / "stack.yaml"),
         "--podman-user": "phoenix",
         "--compose-file": str(folder / "compose.yaml"),
+        "--env-file": str(folder / "app.env"),
         "--quadlet-dir": str(folder / "systemd"),
         "--source-dir": str(folder / "infra"),
         "--health-wait": "5",
@@ -112,7 +114,7 @@ class TestBothForms:
         by_flag = {option.flag: option for option in OPTIONS}
         for flag, value in values_for(outside).items():
             expected: object = float(value) if by_flag[flag].kind == "seconds" else value
-            assert seen[by_flag[flag].dest] == expected, flag
+            assert seen[by_flag[flag].dest] == ([expected] if by_flag[flag].repeat else expected), flag
         assert seen["phx_allow_restart"] is True
         assert (outside / "run.json").is_file() and (outside / "run.prom").is_file()
         assert list((outside / "reports").glob("readiness-*.html"))
@@ -146,7 +148,8 @@ class TestIniSettings:
         seen = json.loads((outside / "dump.json").read_text())
         for option in OPTIONS:
             if option.ini and option.kind in ("path", "text"):
-                assert seen[option.dest] == values_for(outside)[option.flag], option.ini_name
+                value = values_for(outside)[option.flag]
+                assert seen[option.dest] == ([value] if option.repeat else value), option.ini_name
             elif option.kind == "seconds":
                 assert seen[option.dest] == float(values_for(outside)[option.flag]), option.ini_name
         assert seen["phx_allow_restart"] is True

@@ -466,6 +466,26 @@ class TestFilesWithoutHost:
         failed = [line for line in result.stdout.lines if line.startswith("FAILED")]
         assert len(failed) == 1 and "test_compose_file_valid" in failed[0]
 
+    def test_an_override_file_is_judged_with_its_base_and_the_env_file(self, pytester: pytest.Pytester) -> None:
+        from conftest import REPO
+
+        infra = REPO / "fixtures" / "infra" / "podman"
+        override = pytester.path / "compose.override.yaml"
+        override.write_text('services:\n  phoenix-core:\n    ports: ["${SMTP_PORT:-2525}:25"]\n')
+        (pytester.path / "ci.env").write_text("SMTP_PORT=25\n")
+        result = self.suite(
+            pytester,
+            "--phase=security",
+            f"--compose-file={infra / 'compose.yaml'}",
+            f"--compose-file={override}",
+            f"--env-file={pytester.path / 'ci.env'}",
+        )
+        result.stdout.fnmatch_lines(
+            [f"*{override}:3: SEC-PORT service phoenix-core, port 25:*(written '${{SMTP_PORT:-2525}}:25' -> '25:25')*"]
+        )
+        failed = [line for line in result.stdout.lines if line.startswith("FAILED")]
+        assert len(failed) == 1 and "test_files_unprivileged_ports" in failed[0], failed
+
     def test_a_broken_quadlet_folder_names_key_and_line(self, pytester: pytest.Pytester) -> None:
         from conftest import REPO
 

@@ -25,27 +25,24 @@ tables know in any section (the podman-systemd.unit man pages of 4.4.0 to
 5.8.2 name no key outside them), and compares what the generator accepts
 with the tables and with the lint.
 
-All cases of a kind go to the guest in one exec: a gzipped tar, base64 in the
-arguments (run_in_guest passes no stdin), unpacked under a mktemp -d that is
-removed on exit; a shell loop runs the generator per case directory and prints
-one marker line per case with its exit code, then its stderr.
+All cases of a kind go to the guest in one exec (guest_batches.py); a shell loop
+runs the generator per case directory and prints one marker line per case with
+its exit code, then its stderr.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
-import io
 import json
 import re
-import tarfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from guest_batches import run_batches
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -65,15 +62,7 @@ REGRESSIONS = Path(__file__).resolve().parent / "quadlet_regressions"
 # the mutations, over two thousand cases in well under a minute of guest time.
 GENERATED_CASES = 2000
 
-# One argument of an exec may not exceed 128 KiB (MAX_ARG_STRLEN); stay below.
-_ARG_CHUNK = 100_000
-_CALL_LIMIT = 1_000_000
-
 _GENERATOR_SCRIPT = r"""
-set -u
-d=$(mktemp -d /tmp/ql-differential.XXXXXX)
-trap 'rm -rf "$d"' EXIT
-printf '%s' "$@" | base64 -d | tar -xz -C "$d/" || exit 90
 for c in "$d"/cases/*/; do
   n=$(basename "$c")
   QUADLET_UNIT_DIRS="$c" timeout 20 /usr/libexec/podman/quadlet -dryrun -user >"$d/out" 2>"$d/err"
@@ -157,60 +146,17 @@ class GeneratorResult:
 # --------------------------------------------------------------------------
 
 
-def _tar(cases: list[Case]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for number, case in enumerate(cases):
-            for name, text in case.files.items():
-                data = text.encode("utf-8")
-                info = tarfile.TarInfo(f"cases/{number:05d}/{name}")
-                info.size = len(data)
-                info.mode = 0o644
-                tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-def _batches(cases: list[Case]) -> Iterator[list[Case]]:
-    """Cases in groups whose encoded tar fits the argument limits of one exec."""
-    pending: list[Case] = []
-    size = 0
-    for case in cases:
-        weight = sum(len(text) + 600 for text in case.files.values())  # tar headers compress well
-        if pending and size + weight > _CALL_LIMIT * 3:
-            yield pending
-            pending, size = [], 0
-        pending.append(case)
-        size += weight
-    if pending:
-        yield pending
-
-
 def run_generator(cases: list[Case], generator: Generator) -> dict[str, GeneratorResult]:
     """The generator's verdict on each case, by case name; a few exec calls in all."""
-    from phoenix_compliance import refhost
-
     results: dict[str, GeneratorResult] = {}
-    for batch in _batches(cases):
-        blob = base64.b64encode(_tar(batch)).decode("ascii")
-        assert len(blob) < _CALL_LIMIT, f"batch of {len(batch)} cases too large for one exec ({len(blob)} bytes)"
-        chunks = [blob[i : i + _ARG_CHUNK] for i in range(0, len(blob), _ARG_CHUNK)]
-        done = refhost.run_in_guest(
-            ["sh", "-c", _GENERATOR_SCRIPT, "sh", *chunks], user="phoenix", timeout=600, name=generator.guest
-        )
-        assert done.returncode == 0, f"the case loop failed in the guest ({done.returncode}): {done.stderr[-2000:]}"
-        by_number: dict[int, GeneratorResult] = {}
-        current: GeneratorResult | None = None
-        for line in done.stdout.splitlines():
-            if line.startswith("@@CASE "):
-                _marker, case_number, code = line.split(" ")
-                current = by_number[int(case_number)] = GeneratorResult(int(code))
-            elif current is not None and line.startswith("@@E "):
-                current.stderr.append(re.sub(r"^quadlet-generator\[\d+\]: ", "", line[4:]))
-            elif current is not None and line.startswith("@@O "):
-                current.services.append(line[4:].strip("-"))
-        assert len(by_number) == len(batch), f"{len(by_number)} of {len(batch)} cases reported back"
-        for number, case in enumerate(batch):
-            results[case.name] = by_number[number]
+    answers = run_batches(_GENERATOR_SCRIPT, [case.files for case in cases], generator.guest)
+    for case, (code, lines) in zip(cases, answers, strict=True):
+        said = results[case.name] = GeneratorResult(code)
+        for line in lines:
+            if line.startswith("@@E "):
+                said.stderr.append(re.sub(r"^quadlet-generator\[\d+\]: ", "", line[4:]))
+            elif line.startswith("@@O "):
+                said.services.append(line[4:].strip("-"))
     return results
 
 

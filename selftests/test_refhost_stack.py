@@ -486,6 +486,28 @@ class TestSecurity:
         for output in tmp_path.iterdir():
             assert SECRET_VALUE not in output.read_text()
 
+    def test_a_low_port_from_the_hosts_dotenv_is_judged_resolved(self, quadlet_deployed: Guest, tmp_path: Path) -> None:
+        """The compose file publishes ${CORE_PORT:-8080}; the .env beside it on the host says 110."""
+        assert 'ports: ["8080:8080"]' in COMPOSE_TEXT
+        dotenv = f"{PROJECT}/infra/podman/.env"
+        quadlet_deployed.write(
+            COMPOSE, COMPOSE_TEXT.replace('ports: ["8080:8080"]', 'ports: ["${CORE_PORT:-8080}:8080"]', 1)
+        )
+        try:
+            check_drift(
+                Drift(
+                    [sh(f"printf 'CORE_PORT=110\\n' > {dotenv}")],
+                    [sh(f"rm -f {dotenv}")],
+                    {f"test_files_unprivileged_ports[{HOST}]"},
+                    ["(written '${CORE_PORT:-8080}:8080' -> '110:8080')"],
+                ),
+                "security",
+                quadlet_deployed,
+                tmp_path,
+            )
+        finally:
+            quadlet_deployed.write(COMPOSE, COMPOSE_TEXT)
+
     @pytest.mark.parametrize(
         ("apply", "revert", "failing"),
         [

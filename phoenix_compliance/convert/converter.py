@@ -19,7 +19,7 @@ import posixpath
 import re
 import shlex
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -97,64 +97,10 @@ class Conversion:
         return {name: unit.text() for name, unit in self.units.items()}
 
 
-def read_compose(paths: Sequence[Path]) -> ComposeFile:
-    """The compose file(s), read only through the compose parser (substitution, extends and several
-    files are its business). Several files are merged here for now, service by service, as
-    `podman-compose -f a -f b` does for the common fields: scalars replaced, lists appended, mappings merged."""
-    files = [compose.load(path) for path in paths]
-    merged = files[0]
-    for later in files[1:]:
-        merged.problems.extend(later.problems)
-        if later.project_name:
-            merged.project_name = later.project_name
-        for name, service in later.services.items():
-            earlier = merged.services.get(name)
-            merged.services[name] = service if earlier is None else _merge_service(earlier, service)
-        if later.document is not None:
-            merged.document = _merge_mapping(merged.document, later.document)
-    return merged
-
-
-def _merge_service(base: ComposeService, override: ComposeService) -> ComposeService:
-    env = {var.name: var for var in base.environment} | {var.name: var for var in override.environment}
-    labels = {var.name: var for var in base.labels} | {var.name: var for var in override.labels}
-    given: dict[str, Any] = override.body or {}
-    return replace(
-        base,
-        image=override.image if "image" in given else base.image,
-        has_build=base.has_build or override.has_build,
-        container_name=override.container_name or base.container_name,
-        ports=base.ports + override.ports,
-        volumes=base.volumes + override.volumes,
-        environment=tuple(env.values()),
-        labels=tuple(labels.values()),
-        restart=override.restart or base.restart,
-        commands=tuple((dict(base.commands) | dict(override.commands)).items()),
-        env_files=base.env_files + override.env_files,
-        key_lines=base.key_lines | override.key_lines,
-        body=_merge_mapping(base.body, override.body),
-    )
-
-
-def _merge_mapping(base: MarkedDict | None, override: MarkedDict | None) -> MarkedDict | None:
-    if base is None or override is None:
-        return override if base is None else base
-    merged = MarkedDict(base)
-    merged.line = base.line
-    merged.key_lines = dict(base.key_lines)
-    for key, value in override.items():
-        old = merged.get(key)
-        if isinstance(old, MarkedDict) and isinstance(value, MarkedDict):
-            merged[key] = _merge_mapping(old, value)
-        elif isinstance(old, MarkedList) and isinstance(value, MarkedList) and key not in ("command", "entrypoint"):
-            items = MarkedList([*old, *value])
-            items.line = old.line
-            items.item_lines = [*old.item_lines, *value.item_lines]
-            merged[key] = items
-        else:
-            merged[key] = value
-        merged.key_lines[key] = override.line_of(key)
-    return merged
+def read_compose(paths: Sequence[Path], env_files: Sequence[Path] = ()) -> ComposeFile:
+    """The compose file(s), read only through the compose parser, as podman-compose reads them:
+    variables substituted, `extends:` and `include:` resolved, several files merged in order."""
+    return compose.load(list(paths), env_files=env_files)
 
 
 def is_pinned(image: str) -> bool:
@@ -212,7 +158,12 @@ class _Converter:
     # -- reporting -----------------------------------------------------------
 
     def gap(self, line: int, service: str | None, key: str, why: str) -> None:
-        self.conversion.gaps.append(Gap(self.source.path, line, service, key, why))
+        self.conversion.gaps.append(Gap(*self.source.locate(line), service, key, why))
+
+    def where(self, line: int) -> str:
+        """file:line of a line of the compose model (an override, included or extended file's too)."""
+        path, within = self.source.locate(line)
+        return f"{Path(path).name}:{within}"
 
     def note(self, text: str) -> None:
         self.conversion.notes.append(text)
@@ -286,7 +237,7 @@ class _Converter:
             self.stack.networks[name] = str(spec.get("name") or name)
             return
         file_name = f"{self.stack.project}-{name}.network"
-        unit = Unit(file_name, [f"Network {name} of {Path(self.source.path).name} (line {line})"])
+        unit = Unit(file_name, [f"Network {name} of {Path(self.source.path).name} ({self.where(line)})"])
         unit.add("Network", "NetworkName", str(spec.get("name") or f"{self.stack.project}_{name}"))
         for key, value in spec.items():
             key_line = spec.line_of(key)
@@ -322,7 +273,7 @@ class _Converter:
             self.stack.volumes[name] = str(spec.get("name") or name)
             return
         file_name = f"{self.stack.project}-{name}.volume"
-        unit = Unit(file_name, [f"Volume {name} of {Path(self.source.path).name} (line {line})"])
+        unit = Unit(file_name, [f"Volume {name} of {Path(self.source.path).name} ({self.where(line)})"])
         # podman-compose's name for it: the data a Phase-2 deployment wrote is found again.
         volume_name = str(spec.get("name") or f"{self.stack.project}_{name}")
         self.put(unit, "Volume", "VolumeName", volume_name, (None, f"volumes.{name}", line))
@@ -409,8 +360,8 @@ class _Converter:
                     for key in networks[name]:
                         if key == "aliases":
                             self.note(
-                                f"service {service.name}: network aliases (line {networks[name].line_of(key)}) are "
-                                "not set: the pod's members reach each other on localhost"
+                                f"service {service.name}: network aliases ({self.where(networks[name].line_of(key))})"
+                                " are not set: the pod's members reach each other on localhost"
                             )
                         else:
                             self.gap(
@@ -424,8 +375,8 @@ class _Converter:
     def low_port(self, service: str, port: compose.PortMapping) -> None:
         if port.host_port is not None and port.host_port < 1024:
             self.note(
-                f"service {service}: host port {port.host_port} (line {port.line}) is below 1024: rootless Podman "
-                "needs net.ipv4.ip_unprivileged_port_start lowered, or publish a port from 1024 up"
+                f"service {service}: host port {port.host_port} ({self.where(port.line)}) is below 1024:"
+                " rootless Podman needs net.ipv4.ip_unprivileged_port_start lowered, or publish a port from 1024 up"
             )
 
     def target_unit(self) -> Unit:
@@ -445,7 +396,7 @@ class _Converter:
     def container(self, service: ComposeService) -> Unit:
         name = service.name
         body = service.body or _empty()
-        unit = Unit(f"{name}.container", [f"Service {name} of {Path(self.source.path).name} (line {service.line})"])
+        unit = Unit(f"{name}.container", [f"Service {name} ({self.where(service.line)})"])
         unit.add("Unit", "Description", f"{name} (converted from {Path(self.source.path).name})")
         handled: set[str] = set()
 
@@ -577,7 +528,7 @@ class _Converter:
         for path, line in service.env_files:
             unit.add("Container", "EnvironmentFile", quote_word(systemd_literal(self.host_path(path))))
             self.note(
-                f"service {service.name}: env_file {path} (line {line}) is read on the host; "
+                f"service {service.name}: env_file {path} ({self.where(line)}) is read on the host; "
                 "keep secrets out of it (podman secret create)"
             )
         for var in service.environment:
@@ -593,7 +544,7 @@ class _Converter:
                 secret = self.secret_name(service.name, var.name)
                 self.create_secret(
                     secret,
-                    f"environment {var.name} of service {service.name} ({Path(self.source.path).name}:{var.line})",
+                    f"environment {var.name} of service {service.name} ({self.where(var.line)})",
                     f"printf '%s' \"${var.name}\" | podman secret create {secret} -",
                 )
                 self.put(
@@ -606,7 +557,7 @@ class _Converter:
                 continue
             if has_reference(var.value):
                 self.note(
-                    f"service {service.name}: environment {var.name} (line {var.line}) refers to a variable; "
+                    f"service {service.name}: environment {var.name} ({self.where(var.line)}) refers to a variable; "
                     "systemd expands it from the unit's [Service] environment"
                 )
             unit.add("Container", "Environment", quote_word(systemd_literal(f"{var.name}={var.value}")))
@@ -643,9 +594,7 @@ class _Converter:
                 else:
                     self.gap(declared.line_of(source), None, f"secrets.{source}", "neither file nor environment")
                     continue
-                self.create_secret(
-                    secret, f"secret {source} ({Path(self.source.path).name}:{declared.line_of(source)})", command
-                )
+                self.create_secret(secret, f"secret {source} ({self.where(declared.line_of(source))})", command)
             options = [secret, f"target={source}"]
             if isinstance(item, MarkedDict):
                 for key in ("target", "uid", "gid", "mode"):
@@ -695,9 +644,9 @@ class _Converter:
                 # Docker is gone after the migration; the user's Podman answers the same API here.
                 literal = source = _PODMAN_SOCKET
                 self.note(
-                    f"service {service.name}: {mount.source} (line {mount.line}) is now the rootless Podman socket "
-                    f"{_PODMAN_SOCKET} (systemctl --user enable --now podman.socket); whoever runs in the container "
-                    "controls the account: drop the mount if you can"
+                    f"service {service.name}: {mount.source} ({self.where(mount.line)}) is now the rootless Podman"
+                    f" socket {_PODMAN_SOCKET} (systemctl --user enable --now podman.socket); whoever runs in the"
+                    " container controls the account: drop the mount if you can"
                 )
             if is_system_path(source):
                 if mount.selinux:
@@ -713,7 +662,7 @@ class _Converter:
                 label = mount.selinux or ("z" if source in self.shared_binds else "Z")
                 if mount.selinux is None:
                     self.note(
-                        f"service {service.name}: bind mount {mount.source} (line {mount.line}) gets :{label} "
+                        f"service {service.name}: bind mount {mount.source} ({self.where(mount.line)}) gets :{label} "
                         "(SELinux); add it to the compose file too so both agree"
                     )
                 options.append(label)
@@ -824,7 +773,7 @@ class _Converter:
         if body.get("privileged") is True:
             handled.add("privileged")
             unit.add("Container", "PodmanArgs", "--privileged")
-            self.note(f"service {name}: privileged (line {body.line_of('privileged')}) kept; drop it if you can")
+            self.note(f"service {name}: privileged ({self.where(body.line_of('privileged'))}) kept; drop it if you can")
         elif "privileged" in body:
             handled.add("privileged")
         if "security_opt" in body:
@@ -908,12 +857,12 @@ class _Converter:
         if "expose" in body:
             handled.add("expose")
             self.note(
-                f"service {name}: expose (line {body.line_of('expose')}) needs nothing: "
+                f"service {name}: expose ({self.where(body.line_of('expose'))}) needs nothing: "
                 "the pod's containers reach each other's ports on localhost"
             )
         if "links" in body:
             handled.add("links")
-            self.note(f"service {name}: links (line {body.line_of('links')}) need nothing in a pod")
+            self.note(f"service {name}: links ({self.where(body.line_of('links'))}) need nothing in a pod")
         for key, quadlet in _SHARED_IN_POD.items():
             if key not in body:
                 continue

@@ -7,9 +7,11 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import re
 import shlex
 import stat
 import tarfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -18,12 +20,13 @@ from phoenix_compliance import quadlet_lint
 from phoenix_compliance.facts import probes
 from phoenix_compliance.facts.groups import ProbeGroup
 from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, Known
-from phoenix_compliance.parsers import compose, quadlet
+from phoenix_compliance.parsers import compose, quadlet, yamlmarks
+from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.manifest import Manifest, ServiceGroup
 from phoenix_compliance.parsers.yamlmarks import MAX_BYTES
 from phoenix_compliance.quadlet_lint.readers import SPLIT_ARGS, split_words
 from phoenix_compliance.quadlet_lint.rules.references import qualified_image
-from phoenix_compliance.transport.runner import HostRunner
+from phoenix_compliance.transport.runner import HostRunner, Section
 
 # A unit file is a few KB; anything larger is read only this far, and said so.
 _MAX_UNIT_BYTES = MAX_BYTES
@@ -66,24 +69,27 @@ class FileSources:
         quadlet_probe: ProbeGroup,
         manifest: Manifest,
         host_id: str,
-        compose_override: Path | None,
+        compose_override: Path | Sequence[Path] | None,
         quadlet_override: Path | None,
         source_dir: Path | None = None,
+        env_files: Sequence[Path] = (),
     ) -> None:
         self._stack = stack
         self._quadlet = quadlet_probe
         self.manifest = manifest
         self.host_id = host_id
-        self.compose_override = compose_override
+        self.compose_files = [compose_override] if isinstance(compose_override, Path) else list(compose_override or [])
+        self.compose_override = self.compose_files[0] if self.compose_files else None
         self.quadlet_override = quadlet_override
         self.source_dir = source_dir
         self._group_sources: dict[str, ComposeSource] = {}
+        self.env_files = list(env_files)
 
     @cached_property
     def compose(self) -> ComposeSource:
         if self.compose_override is not None:
-            where = f"local file {self.compose_override}"
-            parsed = compose.load(self.compose_override)
+            where = "local file " + ", ".join(str(path) for path in self.compose_files)
+            parsed = compose.load(self.compose_files, env_files=self.env_files)
             _attach_env_files(parsed, self.compose_override.parent)
             return ComposeSource(where, parsed, None)
         path = self._stack.section("compose_path").out
@@ -91,7 +97,10 @@ class FileSources:
         section = self._stack.section("compose_file")
         if not section.ok:
             return ComposeSource(where, None, section.describe_failure())
-        parsed = compose.parse(section.out, f"{self.host_id}:{path}")
+        parsed_or_error = self._parse_on_host(section.out, path)
+        if isinstance(parsed_or_error, str):
+            return ComposeSource(where, None, parsed_or_error)
+        parsed = parsed_or_error
         named = {
             reference: resolved
             for service in parsed.services.values()
@@ -103,6 +112,45 @@ class FileSources:
             if resolved in texts:
                 parsed.env_file_texts[reference] = (f"{self.host_id}:{resolved}", texts[resolved])
         return ComposeSource(where, parsed, None)
+
+    def _parse_on_host(self, text: str, path: str) -> ComposeFile | str:
+        """A compose file of the host read as podman-compose reads it there: the account's login
+        environment, the .env beside the stack's compose file (or --env-file), files it names
+        read on the host; the reason instead when an env file given here cannot be read."""
+        environ, unread = _login_environment(self._stack.section("compose_env"))
+        dotenvs: list[tuple[str, str]] = []
+        if self.env_files:
+            for env_file in self.env_files:
+                try:
+                    dotenvs.append((str(env_file), yamlmarks.read_source(env_file, "the env file")))
+                except yamlmarks.SourceError as exc:
+                    return str(exc)
+        elif (dotenv := self._stack.section("compose_dotenv")).ok:
+            stack_folder = PurePosixPath(self._stack.section("compose_path").out).parent
+            dotenvs.append((f"{self.host_id}:{stack_folder / '.env'}", dotenv.out))
+        prefix = f"{self.host_id}:"
+
+        def read(name: str) -> str:
+            on_host = name.removeprefix(prefix)
+            texts = read_host_files(self._stack.runner, self._stack, [on_host])
+            if on_host not in texts:
+                raise yamlmarks.SourceError(
+                    name, 1, "cannot read the file on the host (absent, unreadable or too large)"
+                )
+            return texts[on_host]
+
+        parsed = compose.parse(
+            text,
+            f"{prefix}{path}",
+            environ=environ,
+            dotenvs=dotenvs,
+            read=read,
+            # Advisory: without an answer (podman-compose missing is PHX-2.03's), the newest rules.
+            release=_compose_release(self._stack.raw("compose_version")),
+        )
+        if unread:
+            parsed.warnings.insert(0, compose.ComposeProblem(parsed.path, 1, unread))
+        return parsed
 
     def group_compose(self, group: ServiceGroup) -> ComposeSource:
         """An optional group's compose file; `parsed` None when the host has none (its `error` says why).
@@ -117,13 +165,16 @@ class FileSources:
             path = self.compose_override.parent / PurePosixPath(group.compose_file).name
             if not path.is_file():
                 return ComposeSource(f"local file {path}", None, "no such file")
-            return ComposeSource(f"local file {path}", compose.load(path), None)
+            return ComposeSource(f"local file {path}", compose.load(path, env_files=self.env_files), None)
         path_text = self._stack.section(f"group_compose_path_{index}").out
         where = f"{path_text} on {self.host_id}"
         section = self._stack.section(f"group_compose_{index}")
         if not section.ok:
             return ComposeSource(where, None, section.describe_failure())
-        return ComposeSource(where, compose.parse(section.out, f"{self.host_id}:{path_text}"), None)
+        parsed = self._parse_on_host(section.out, path_text)
+        if isinstance(parsed, str):
+            return ComposeSource(where, None, parsed)
+        return ComposeSource(where, parsed, None)
 
     def compose_for(self, service: str) -> ComposeSource:
         """The compose file that declares a service: its optional group's, else the stack's."""
@@ -285,6 +336,27 @@ def _environment_file_references(unit: quadlet.UnitFile) -> list[str]:
         for section in ("Container", "Service")
         for value in unit.values(section, "EnvironmentFile")
     ]
+
+
+def _login_environment(section: Section) -> tuple[dict[str, str] | None, str | None]:
+    """The account's login environment from the compose_env section, or why it could not be read."""
+    if not section.ok or "@@ENV@@\n" not in section.out:
+        return (
+            None,
+            f"the login environment could not be read ({section.describe_failure()}): variables resolved without it",
+        )
+    try:
+        data = base64.b64decode(section.out.rsplit("@@ENV@@\n", 1)[1].strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None, "the login environment could not be read (not base64): variables resolved without it"
+    pairs = (entry.partition("=") for entry in data.decode("utf-8", "replace").split("\0") if entry)
+    return {name: value for name, equals, value in pairs if equals}, None
+
+
+def _compose_release(section: Section) -> tuple[int, ...] | None:
+    """podman-compose's version from `podman-compose version` (None: the newest rules)."""
+    found = re.search(r"podman-compose version:? v?(\d+(?:\.\d+)+)", section.out) if section.ok else None
+    return tuple(int(part) for part in found.group(1).split(".")) if found else None
 
 
 def _attach_env_files(parsed: compose.ComposeFile, base: Path) -> None:

@@ -3,6 +3,7 @@ probed lazily, each probe once per host and run."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,10 @@ class HostFacts:
         runner: HostRunner,
         manifest: Manifest,
         backend: Any,
-        compose_override: Path | None = None,
+        compose_override: Path | Sequence[Path] | None = None,
         quadlet_override: Path | None = None,
         source_dir: Path | None = None,
+        env_files: Sequence[Path] = (),
     ) -> None:
         self.runner = runner
         self.manifest = manifest
@@ -66,7 +68,7 @@ class HostFacts:
         self.podman = PodmanFacts(self.host, self.reach, manifest, runner.timeout)
         self.endpoints = EndpointProbe(runner, manifest, after=base)
         self.files = FileSources(
-            stack, quadlet_probe, manifest, self.host_id, compose_override, quadlet_override, source_dir
+            stack, quadlet_probe, manifest, self.host_id, compose_override, quadlet_override, source_dir, env_files
         )
         self.systemd = UserSystemd(quadlet_probe, manifest.target)
         self.optional = OptionalGroups(self.files, self.podman)

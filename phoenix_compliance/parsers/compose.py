@@ -12,17 +12,27 @@ from the compose spec, because podman-compose is what runs the file.
 from __future__ import annotations
 
 import difflib
+import posixpath
 import re
 import shlex
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from phoenix_compliance.grammar.ports import PROTOCOLS, port_range
 from phoenix_compliance.grammar.volumes import RELABEL_OPTIONS, volume_fields
 from phoenix_compliance.parsers import yamlmarks
-from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList, YamlError
+from phoenix_compliance.parsers.interpolation import (
+    TOKENIZER_SINCE,
+    InterpolationError,
+    Release,
+    interpolate,
+    parse_dotenv,
+)
+from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList, SourceError, YamlError
 
 TOP_LEVEL_KEYS = frozenset(
     {"version", "name", "services", "networks", "volumes", "configs", "secrets", "include", "models"}
@@ -156,6 +166,9 @@ class ComposeProblem:
     path: str
     line: int
     message: str
+    # podman-compose itself stops on it when it loads the file (`config` fails), rather
+    # than a finding of this suite's (a key it ignores, a port podman refuses at `up`).
+    refused: bool = False
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
@@ -221,6 +234,32 @@ class ComposeService:
         return self.key_lines.get(key, self.line)
 
 
+# The k-th file read (the first, an override, an included or extended file) numbers its
+# lines from k * LINE_STRIDE, so one int still says file and line; ComposeFile.locate reads it back.
+LINE_STRIDE = 100_000_000
+
+
+@dataclass(frozen=True)
+class Substitution:
+    """A string podman-compose substitutes: as written and as it resolves."""
+
+    line: int
+    written: str
+    resolved: str
+    # The mapping key it is the value of (an environment variable's name), none for a list item.
+    key: str | None = None
+
+    def describe(self) -> str:
+        """`'WRITTEN' -> 'RESOLVED'`, as KEY=... under a key, so the redaction layer (redact.py)
+        withholds the value of a variable whose name says secret."""
+
+        def shown(text: str) -> str:
+            text = text if len(text) <= 80 else text[:80] + "..."
+            return f"{self.key}={text!r}" if self.key else repr(text)
+
+        return f"{shown(self.written)} -> {shown(self.resolved)}"
+
+
 @dataclass
 class ComposeFile:
     path: str
@@ -232,62 +271,650 @@ class ComposeFile:
     env_file_texts: dict[str, tuple[str, str]] = field(default_factory=dict)
     # The top-level mapping as read (top-level volumes, networks, secrets), None when unreadable.
     document: MarkedDict | None = field(default=None, repr=False)
+    # What podman-compose accepts but says (an unset variable made empty): never a failure.
+    warnings: list[ComposeProblem] = field(default_factory=list)
+    # Every file read, in order: the first is `path`; then -f files, included and extended ones.
+    files: list[str] = field(default_factory=list)
+    # Substituted strings by (encoded) line.
+    substitutions: dict[int, list[Substitution]] = field(default_factory=dict)
+    # The top-level `networks:` names, and each service's networks (podman-compose's default
+    # network when it names none), as podman-compose resolves them.
+    networks: tuple[str, ...] = ()
+    service_networks: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def refused(self) -> bool:
+        """Whether podman-compose itself refuses to load the file."""
+        return any(problem.refused for problem in self.problems)
 
-def load(path: Path) -> ComposeFile:
-    """Read and parse a compose file; an unreadable file is a problem at line 1."""
+    def locate(self, line: int) -> tuple[str, int]:
+        """The file and line of a line number of this model (see LINE_STRIDE)."""
+        index, within = divmod(line, LINE_STRIDE)
+        files = self.files or [self.path]
+        return (files[index] if index < len(files) else self.path), within
+
+    def written(self, line: int) -> str:
+        """' (written ...)' for a line whose values were substituted, to follow a resolved value."""
+        found = self.substitutions.get(line)
+        if not found:
+            return ""
+        return " (written " + ", ".join(substitution.describe() for substitution in found) + ")"
+
+    def as_written(self, line: int, value: str | None) -> str | None:
+        """The text a resolved value on `line` was written as (itself if nothing was substituted)."""
+        for substitution in self.substitutions.get(line, []):
+            if substitution.resolved == value:
+                return substitution.written
+            name, equals, written = substitution.written.partition("=")
+            if equals and value is not None and substitution.resolved == f"{name}={value}":
+                return written
+        return value
+
+
+# Reads a further file (an -f file, `include:`, `extends: file:`) by path: its text, or SourceError.
+Reader = Callable[[str], str]
+
+
+def _read_local(path: str) -> str:
+    return yamlmarks.read_source(Path(path))
+
+
+def load(
+    path: Path | Sequence[Path],
+    *,
+    environ: Mapping[str, str] | None = None,
+    env_files: Sequence[Path] = (),
+    release: Release | None = None,
+) -> ComposeFile:
+    """Read and parse compose files as `podman-compose -f A -f B ...` does; never raises.
+
+    `environ` is the environment podman-compose would run in (none: only the env files);
+    `env_files` replace the `.env` beside the first file, as `--env-file` does; `release`
+    is podman-compose's version (default: the newest rules)."""
+    paths = [path] if isinstance(path, Path) else list(path)
+    first = paths[0]
+    dotenvs: list[tuple[str, str]] = []
+    for env_file in env_files or [first.parent / ".env"]:
+        if not env_files and not env_file.exists():
+            continue
+        try:
+            dotenvs.append((str(env_file), yamlmarks.read_source(env_file, "the env file")))
+        except SourceError as exc:
+            return ComposeFile(str(first), None, {}, [ComposeProblem(exc.path, exc.line, exc.message)])
     try:
-        text = yamlmarks.read_source(path)
-    except yamlmarks.SourceError as exc:
-        return ComposeFile(str(path), None, {}, [ComposeProblem(exc.path, exc.line, exc.message)])
-    return parse(text, str(path))
+        text = yamlmarks.read_source(first)
+    except SourceError as exc:
+        return ComposeFile(str(first), None, {}, [ComposeProblem(exc.path, exc.line, exc.message)])
+    return parse(
+        text,
+        str(first),
+        environ=environ,
+        dotenvs=dotenvs,
+        extra_files=[str(p) for p in paths[1:]],
+        read=_read_local,
+        release=release,
+    )
 
 
-def parse(text: str, path: str) -> ComposeFile:
-    """Parse compose text; never raises, every problem is recorded with its line."""
-    result = ComposeFile(path, None, {}, [])
-    try:
-        document = yamlmarks.loads(text, path)
-    except YamlError as exc:
-        result.problems.append(ComposeProblem(path, exc.line, exc.message))
-        return result
-    _Parser(result, text.splitlines()).document(document)
+def parse(
+    text: str,
+    path: str,
+    *,
+    environ: Mapping[str, str] | None = None,
+    dotenvs: Sequence[tuple[str, str]] = (),
+    extra_files: Sequence[str] = (),
+    read: Reader | None = None,
+    release: Release | None = None,
+) -> ComposeFile:
+    """Parse compose text (the first file) as podman-compose does; never raises, every problem has its line.
+
+    `dotenvs` are (where, text) of the env files in order (later ones win; the environment
+    wins over all); `extra_files` are read with `read` and merged over the first in order,
+    as are the files `include:` names; `extends: file:` is read with `read` too (without a
+    reader, naming one is a problem)."""
+    result = ComposeFile(path, None, {}, [], files=[path])
+    loader = _Loader(result, environ, dotenvs, read, release, list(extra_files))
+    merged = loader.load_all(text, list(extra_files))
+    if merged is not None:
+        loader.extends(merged)
+        left: list[tuple[int, str]] = []
+        _untag(merged, left)
+        for line, what in left:
+            loader.problem(line, f"{what} with nothing to merge into (podman-compose 1.6 stops on it)")
+        _Parser(result, loader.line_text).document(merged)
+        if not result.refused:
+            _networks(result, merged)
+            _named_volumes(result, merged)
+    for problem_list in (result.problems, result.warnings):
+        problem_list[:] = [
+            ComposeProblem(*result.locate(p.line), p.message + result.written(p.line), p.refused) for p in problem_list
+        ]
     # Services are read key by key, not line by line; report in file order.
-    result.problems.sort(key=lambda problem: problem.line)
+    order = {name: index for index, name in enumerate(result.files)}
+    result.problems.sort(key=lambda problem: (order.get(problem.path, 0), problem.line))
+    result.warnings.sort(key=lambda problem: (order.get(problem.path, 0), problem.line))
     return result
 
 
 def port_spec(spec: str) -> tuple[list[PortMapping], list[str]]:
     """One `[IP:]HOST:CONTAINER[/proto]` spec, as podman's -p (and Quadlet's PublishPort=) reads it."""
-    parser = _Parser(ComposeFile("<spec>", None, {}, []), [])
+    parser = _Parser(ComposeFile("<spec>", None, {}, []), lambda _line: "")
     mappings = list(parser.short_port("-", spec, 0))
     return mappings, [problem.message for problem in parser.result.problems]
 
 
 def volume_spec(spec: str) -> tuple[VolumeMount | None, list[str]]:
     """One `SOURCE:TARGET[:OPTIONS]` spec, as podman's -v (and Quadlet's Volume=) reads it."""
-    parser = _Parser(ComposeFile("<spec>", None, {}, []), [])
+    parser = _Parser(ComposeFile("<spec>", None, {}, []), lambda _line: "")
     mount = parser.short_volume("-", spec, 0)
     return mount, [problem.message for problem in parser.result.problems]
 
 
-class _Parser:
-    def __init__(self, result: ComposeFile, lines: list[str]) -> None:
+@dataclass(frozen=True)
+class Reset:
+    """`!reset`: the key is dropped when files are merged (podman-compose 1.6)."""
+
+    line: int
+
+
+@dataclass(frozen=True)
+class Override:
+    """`!override VALUE`: VALUE replaces the key's value instead of being merged into it (1.6).
+
+    As 1.6 reads it: the items of a list, or the values of a mapping (a list's items for a
+    list), as the text written, neither typed nor substituted."""
+
+    value: Any
+
+
+def _override(loader: yamlmarks.MarkedLoader, node: yaml.Node) -> Override:
+    def raw(child: yaml.Node) -> Any:
+        if isinstance(child, yaml.SequenceNode):
+            items = MarkedList(item.value for item in child.value)
+            items.line, items.item_lines = child.start_mark.line + 1, [i.start_mark.line + 1 for i in child.value]
+            return items
+        return child.value
+
+    if isinstance(node, yaml.MappingNode):
+        mapping = MarkedDict()
+        mapping.line, mapping.key_lines = node.start_mark.line + 1, {}
+        for key, value in node.value:
+            mapping[str(key.value)] = raw(value)
+            mapping.key_lines[str(key.value)] = key.start_mark.line + 1
+        return Override(mapping)
+    return Override(raw(node))
+
+
+class _TagLoader(yamlmarks.MarkedLoader):
+    """podman-compose 1.6 reads the !reset and !override tags; earlier releases refuse them."""
+
+
+_TagLoader.add_constructor("!reset", lambda loader, node: Reset(node.start_mark.line + 1))
+_TagLoader.add_constructor("!override", _override)
+
+
+class _Loader:
+    """Reads, substitutes and merges the files of one project, as podman-compose does before it looks at them."""
+
+    def __init__(
+        self,
+        result: ComposeFile,
+        environ: Mapping[str, str] | None,
+        dotenvs: Sequence[tuple[str, str]],
+        read: Reader | None,
+        release: Release | None,
+        extra_files: list[str],
+    ) -> None:
         self.result = result
-        # Kept only to see how a scalar was spelled (the base-60 port trap).
-        self.lines = lines
+        self.read = read
+        self.release = release
+        self.texts: list[list[str]] = []
+        host = dict(environ or {})
+        self.env: dict[str, str | None] = {}
+        for _where, dotenv_text in dotenvs:
+            self.env.update(parse_dotenv(dotenv_text, {**host, **self.env}))
+        # The invoking environment wins over every env file (podman-compose updates it last).
+        self.env.update(host)
+        self.first_dir = posixpath.dirname(result.path)
+        # Set by podman-compose over any environment, before it substitutes.
+        self.env["COMPOSE_PROJECT_DIR"] = self.first_dir
+        self.env["COMPOSE_FILE"] = ":".join([result.path, *extra_files])
+        self.env["COMPOSE_PATH_SEPARATOR"] = ":"
+
+    @property
+    def newest(self) -> bool:
+        return self.release is None or self.release >= TOKENIZER_SINCE
 
     def problem(self, line: int, message: str) -> None:
-        self.result.problems.append(ComposeProblem(self.result.path, line, message))
+        problem = ComposeProblem(self.result.path, line, message, refused=True)
+        # A service's environment is resolved twice (as variables, then as values): say it once.
+        if problem not in self.result.problems:
+            self.result.problems.append(problem)
+
+    def line_text(self, line: int) -> str:
+        index, within = divmod(line, LINE_STRIDE)
+        if index < len(self.texts) and 0 < within <= len(self.texts[index]):
+            return self.texts[index][within - 1]
+        return ""
+
+    def document(self, text: str, name: str) -> MarkedDict | None:
+        """One file parsed, its lines numbered for its place, normalised and substituted."""
+        index = len(self.texts)
+        if index:
+            self.result.files.append(name)
+        self.texts.append(text.splitlines())
+        offset = index * LINE_STRIDE
+        try:
+            document = yamlmarks.loads(text, name, _TagLoader if self.newest else None)
+        except YamlError as exc:
+            self.problem(offset + exc.line, exc.message)
+            return None
+        if offset:
+            _shift(document, offset)
+        if not isinstance(document, MarkedDict):
+            line = document.line if isinstance(document, MarkedList) else 1
+            self.problem(offset + line, "top level is not a mapping")
+            return None
+        services = document.get("services")
+        if isinstance(services, MarkedDict):
+            for body in services.values():
+                if isinstance(body, MarkedDict):
+                    _normalise_service(body)
+        if index == 0 and self.newest:
+            self.project_name(document)
+        substituted = self.substitute(document, self.env)
+        assert isinstance(substituted, MarkedDict)
+        return substituted
+
+    def project_name(self, document: MarkedDict) -> None:
+        """1.6 names the project before it substitutes, and offers the name as COMPOSE_PROJECT_NAME."""
+        written = self.env.get("COMPOSE_PROJECT_NAME") or document.get("name")
+        given = isinstance(written, str) and bool(written)
+        if not isinstance(written, str) or not written:
+            # The folder's name (unknown for bare text: then no problem is made of it).
+            written = posixpath.basename(self.first_dir).lower()
+        name = re.sub(r"[^-_a-z0-9]", "", self.resolve(written, self.env, document.line_of("name"), record=False))
+        if not name and (given or self.first_dir):
+            self.problem(document.line_of("name"), f"project name {written!r} is empty once normalised")
+        self.env["COMPOSE_PROJECT_NAME"] = name
+
+    def substitute(self, node: Any, env: Mapping[str, str | None]) -> Any:
+        if isinstance(node, MarkedDict):
+            environment = node.get("environment")
+            if isinstance(environment, MarkedDict):
+                env = self.service_scope(environment, env)
+            copy = _marked_dict(node)
+            for key, value in node.items():
+                line = node.line_of(key)
+                new_key = self.resolve(key, env, line) if self.newest and "$" in key else key
+                copy[new_key] = self.substitute_value(value, env, line, new_key)
+                copy.key_lines[new_key] = line
+            return copy
+        if isinstance(node, MarkedList):
+            items = MarkedList(self.substitute_value(item, env, node.line_of(i)) for i, item in enumerate(node))
+            items.line, items.item_lines = node.line, list(node.item_lines)
+            return items
+        return node
+
+    def service_scope(self, environment: MarkedDict, outer: Mapping[str, str | None]) -> dict[str, str | None]:
+        """The variables of a service: its own environment values fill what the invoking one lacks (rec_subs).
+
+        1.6 resolves those values against the invoking environment alone; earlier releases
+        against it plus the values as written, so `TAG: ${TAG}` stays `${TAG}` there."""
+        own = {
+            name: value if isinstance(value, str) or value is None else str(value)
+            for name, value in environment.items()
+            if name not in outer
+        }
+        scope: Mapping[str, str | None] = outer if self.newest else {**outer, **own}
+        env = dict(outer)
+        for name, value in own.items():
+            env[name] = None if value is None else self.resolve(value, scope, environment.line_of(name), record=False)
+        return env
+
+    def substitute_value(self, value: Any, env: Mapping[str, str | None], line: int, key: str | None = None) -> Any:
+        if isinstance(value, str):
+            return self.resolve(value, env, line, key=key)
+        return self.substitute(value, env)
+
+    def resolve(
+        self, text: str, env: Mapping[str, str | None], line: int, record: bool = True, key: str | None = None
+    ) -> str:
+        if "$" not in text:
+            return text
+        try:
+            resolved = interpolate(text, env, self.release)
+        except InterpolationError as exc:
+            self.problem(line, f"{exc} (podman-compose stops here)")
+            return text
+        if record and resolved.value != text:
+            self.result.substitutions.setdefault(line, []).append(Substitution(line, text, resolved.value, key))
+        for name in dict.fromkeys(resolved.unset):
+            if record:
+                self.result.warnings.append(
+                    ComposeProblem(self.result.path, line, f"variable {name} is not set: substituted an empty string")
+                )
+        return resolved.value
+
+    def load_all(self, text: str, extra: list[str]) -> MarkedDict | None:
+        """The files merged in order, each `include:` appended to the list as it is met."""
+        merged = self.document(text, self.result.path)
+        if merged is None:
+            return None
+        if self.newest and merged.get("services", {}) is None:
+            # 1.6 reads `services:` left empty as no services (earlier releases stop on it).
+            merged["services"] = _marked_dict(merged)
+        pending = list(extra)
+        self.take_includes(merged, self.result.path, pending)
+        seen = {self.result.path}
+        while pending:
+            name = pending.pop(0)
+            if name in seen:
+                # podman-compose would read it again and again; one merge says the same.
+                continue
+            seen.add(name)
+            other_text = self.fetch(name, merged.line)
+            if other_text is None:
+                return None
+            other = self.document(other_text, name)
+            if other is None:
+                return None
+            self.take_includes(other, name, pending)
+            if not self.merge(merged, other, ""):
+                return None
+        return merged
+
+    def fetch(self, name: str, line: int) -> str | None:
+        if self.read is None:
+            self.problem(line, f"{name}: another file is named but cannot be read here")
+            return None
+        try:
+            return self.read(name)
+        except SourceError as exc:
+            self.problem(line, f"{exc.path}: {exc.message}")
+            return None
+
+    def take_includes(self, document: MarkedDict, name: str, pending: list[str]) -> None:
+        include = document.pop("include", None)
+        if include is None:
+            return
+        line = document.key_lines.pop("include", document.line)
+        if not isinstance(include, MarkedList):
+            self.problem(line, "'include' is not a list")
+            return
+        for index, item in enumerate(include):
+            # 1.6 reads `{path: ...}` and resolves against the including file; earlier
+            # releases take plain strings only, relative to the first file's folder.
+            target = item.get("path") if isinstance(item, MarkedDict) and self.newest else item
+            if not isinstance(target, str) or not target:
+                self.problem(include.line_of(index), "include: an entry podman-compose cannot read as a file path")
+                continue
+            base = posixpath.dirname(name) if self.newest else self.first_dir
+            pending.append(posixpath.normpath(posixpath.join(base, target)))
+
+    def merge(self, target: MarkedDict, source: MarkedDict, where: str) -> bool:
+        """rec_merge: new keys added, mappings merged, lists appended, anything else replaced."""
+        for key, value in source.items():
+            line = source.line_of(key)
+            if key not in target:
+                target[key] = value
+                target.key_lines[key] = line
+                continue
+            old = target[key]
+            if isinstance(old, Reset) or isinstance(value, Reset):
+                del target[key]
+                continue
+            if isinstance(old, Override) or isinstance(value, Override):
+                target[key] = old.value if isinstance(old, Override) else value.value
+                target.key_lines[key] = line
+                continue
+            if key in ("command", "entrypoint"):
+                target[key] = value
+                target.key_lines[key] = line
+                continue
+            if old is None and isinstance(value, MarkedDict) and self.newest:
+                # 1.6 merges a mapping into an empty key (`vol:` then `vol: {driver: x}`).
+                old = target[key] = _marked_dict(value)
+            if isinstance(old, MarkedDict) and isinstance(value, MarkedDict):
+                if not self.merge(old, value, f"{where}{key}."):
+                    return False
+            elif isinstance(old, MarkedList) and isinstance(value, MarkedList):
+                if key == "volumes":
+                    # An override's mount replaces the base's mount of the same target.
+                    targets = {item.split(":", 2)[1] for item in value if isinstance(item, str) and ":" in item}
+                    kept = [
+                        (item, old.line_of(i))
+                        for i, item in enumerate(old)
+                        if not (isinstance(item, str) and ":" in item and item.split(":", 2)[1] in targets)
+                    ]
+                    old[:] = [item for item, _ in kept]
+                    old.item_lines = [item_line for _, item_line in kept]
+                old.extend(value)
+                old.item_lines = [*old.item_lines, *value.item_lines]
+            elif not isinstance(value, type(old)):
+                self.problem(
+                    line, f"{where}{key}: cannot merge a {_kind(value)} over a {_kind(old)} (podman-compose stops here)"
+                )
+                return False
+            else:
+                target[key] = value
+                target.key_lines[key] = line
+        return True
+
+    def extends(self, document: MarkedDict) -> None:
+        services = document.get("services")
+        if not isinstance(services, MarkedDict):
+            return
+        done: set[str] = set()
+        for name in list(services):
+            self.extend_one(services, name, done, [])
+
+    def extend_one(self, services: MarkedDict, name: str, done: set[str], chain: list[str]) -> None:
+        body = services.get(name)
+        if name in done or not isinstance(body, MarkedDict):
+            return
+        if name in chain:
+            self.problem(services.line_of(name), f"service {name}: extends itself through {' -> '.join(chain)}")
+            done.add(name)
+            return
+        done.add(name)
+        extends = body.get("extends")
+        if not isinstance(extends, MarkedDict) or not extends.get("service"):
+            return
+        line = body.line_of("extends")
+        parent_name = str(extends["service"])
+        file_name = extends.get("file")
+        if isinstance(file_name, str) and file_name:
+            parent = self.extended_from_file(file_name, parent_name, line)
+            if parent is None:
+                return
+        else:
+            done.discard(name)
+            self.extend_one(services, parent_name, done, [*chain, name])
+            done.add(name)
+            found = services.get(parent_name)
+            if parent_name not in services:
+                self.problem(line, f"service {name}: extends service {parent_name!r}, which the file does not define")
+                return
+            parent = _marked_dict(found) if isinstance(found, MarkedDict) else _marked_dict(MarkedDict())
+            if isinstance(found, MarkedDict):
+                parent.update(found)
+                parent.key_lines.update(found.key_lines)
+            parent.pop("extends", None)
+        merged = _deep_copy(parent)
+        if self.merge(merged, _deep_copy(body), f"service {name}: "):
+            services[name] = merged
+
+    def extended_from_file(self, file_name: str, service: str, line: int) -> MarkedDict | None:
+        # 1.6 reads the file beside the one that says `extends:`; earlier releases beside the first file.
+        base = posixpath.dirname(self.result.locate(line)[0]) if self.newest else self.first_dir
+        path = posixpath.normpath(posixpath.join(base, file_name))
+        text = self.fetch(path, line)
+        if text is None:
+            return None
+        document = self.document(text, path)
+        if document is None:
+            return None
+        services = document.get("services", document)
+        found = services.get(service) if isinstance(services, MarkedDict) else None
+        return found if isinstance(found, MarkedDict) else _marked_dict(MarkedDict())
+
+
+def _untag(node: Any, found: list[tuple[int, str]]) -> None:
+    """Tags no merge consumed, removed; each named in `found` with its line: 1.6 keeps them in
+    its model and then fails on them (`'ResetTag' object has no attribute 'get'`)."""
+    if isinstance(node, MarkedDict):
+        for key, value in list(node.items()):
+            if isinstance(value, (Reset, Override)):
+                found.append((node.line_of(key), f"{key}: !{'reset' if isinstance(value, Reset) else 'override'}"))
+                del node[key]
+            else:
+                _untag(value, found)
+    elif isinstance(node, MarkedList):
+        for value in node:
+            _untag(value, found)
+
+
+def _marked_dict(node: MarkedDict) -> MarkedDict:
+    copy = MarkedDict()
+    copy.line = getattr(node, "line", 1)
+    copy.key_lines = {}
+    return copy
+
+
+def _deep_copy(node: Any) -> Any:
+    if isinstance(node, MarkedDict):
+        copy = _marked_dict(node)
+        for key, value in node.items():
+            copy[key] = _deep_copy(value)
+        copy.key_lines = dict(node.key_lines)
+        return copy
+    if isinstance(node, MarkedList):
+        items = MarkedList(_deep_copy(item) for item in node)
+        items.line, items.item_lines = node.line, list(node.item_lines)
+        return items
+    return node
+
+
+def _shift(node: Any, offset: int) -> None:
+    if isinstance(node, MarkedDict):
+        node.line += offset
+        node.key_lines = {key: line + offset for key, line in node.key_lines.items()}
+        for value in node.values():
+            _shift(value, offset)
+    elif isinstance(node, MarkedList):
+        node.line += offset
+        node.item_lines = [line + offset for line in node.item_lines]
+        for value in node:
+            _shift(value, offset)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, MarkedDict):
+        return "mapping"
+    if isinstance(value, MarkedList):
+        return "list"
+    return "null" if value is None else type(value).__name__
+
+
+def _normalise_service(body: MarkedDict) -> None:
+    """The forms podman-compose turns into one before it merges (normalize_service)."""
+    for key in ("volumes", "env_file", "security_opt"):
+        if isinstance(body.get(key), str):
+            single = MarkedList([body[key]])
+            single.line = body.line_of(key)
+            single.item_lines = [single.line]
+            body[key] = single
+    extends = body.get("extends")
+    if isinstance(extends, str):
+        as_dict = _marked_dict(body)
+        as_dict["service"] = extends
+        as_dict.line = body.line_of("extends")
+        as_dict.key_lines = {"service": as_dict.line}
+        body["extends"] = as_dict
+    for key in ("environment", "labels"):
+        entries = body.get(key)
+        if isinstance(entries, MarkedList) and all(isinstance(item, str) for item in entries):
+            as_dict = MarkedDict()
+            as_dict.line, as_dict.key_lines = entries.line, {}
+            for index, item in enumerate(entries):
+                name, equals, value = item.partition("=")
+                as_dict[name] = value if equals else None
+                as_dict.key_lines[name] = entries.line_of(index)
+            body[key] = as_dict
+
+
+def _named_volumes(result: ComposeFile, document: MarkedDict) -> None:
+    """A named volume a service mounts must be declared (podman-compose: "not defined in top level")."""
+    declared = document.get("volumes")
+    names = set(declared) if isinstance(declared, MarkedDict) else set()
+    for service in result.services.values():
+        for mount in service.volumes:
+            if mount.kind == "volume" and mount.source and mount.source not in names:
+                result.problems.append(
+                    ComposeProblem(
+                        result.path,
+                        mount.line,
+                        f"service {service.name}: volume {mount.source!r} is not declared under the top-level"
+                        " 'volumes' (podman-compose refuses the file)",
+                        refused=True,
+                    )
+                )
+
+
+def _networks(result: ComposeFile, document: MarkedDict) -> None:
+    """Every network a service joins must be declared (podman-compose: "missing networks")."""
+    declared = document.get("networks")
+    names = list(declared) if isinstance(declared, MarkedDict) else []
+    result.networks = tuple(names)
+    known = names or ["default"]
+    default = known[0] if len(known) == 1 else ("default" if "default" in known else None)
+    services = document.get("services")
+    if not isinstance(services, MarkedDict):
+        return
+    for name, body in services.items():
+        if not isinstance(body, MarkedDict):
+            continue
+        joined = body.get("networks", default)
+        if isinstance(joined, MarkedDict):
+            wanted = [str(key) for key in joined]
+        elif isinstance(joined, MarkedList):
+            wanted = [str(item) for item in joined]
+        elif joined is None:
+            wanted = []
+        else:
+            wanted = [str(joined)]
+        result.service_networks[name] = tuple(wanted)
+        for network in wanted:
+            if network not in known:
+                result.problems.append(
+                    ComposeProblem(
+                        result.path,
+                        body.line_of("networks"),
+                        f"service {name}: network {network!r} is not declared under the top-level 'networks'"
+                        " (podman-compose refuses the file: missing networks)",
+                        refused=True,
+                    )
+                )
+
+
+class _Parser:
+    def __init__(self, result: ComposeFile, line_text: Callable[[int], str]) -> None:
+        self.result = result
+        # Kept only to see how a scalar was spelled (the base-60 port trap).
+        self.line_text = line_text
+
+    def problem(self, line: int, message: str, refused: bool = False) -> None:
+        self.result.problems.append(ComposeProblem(self.result.path, line, message, refused))
 
     def document(self, document: Any) -> None:
         if not isinstance(document, MarkedDict):
             line = document.line if isinstance(document, MarkedList) else 1
-            self.problem(line, "top level is not a mapping")
+            self.problem(line, "top level is not a mapping", refused=True)
             return
         self.result.document = document
         for key in document:
@@ -300,7 +927,7 @@ class _Parser:
             return
         services = document["services"]
         if not isinstance(services, MarkedDict):
-            self.problem(document.line_of("services"), "'services' is not a mapping")
+            self.problem(document.line_of("services"), "'services' is not a mapping", refused=True)
             return
         for name, body in services.items():
             service = self.service(name, body, services.line_of(name))
@@ -318,7 +945,7 @@ class _Parser:
 
     def service(self, name: str, body: Any, line: int) -> ComposeService | None:
         if not isinstance(body, MarkedDict):
-            self.problem(line, f"service {name}: not a mapping")
+            self.problem(line, f"service {name}: not a mapping", refused=True)
             return None
         where = f"service {name}"
         for key in body:
@@ -409,9 +1036,7 @@ class _Parser:
 
     def base60_spelling(self, line: int, value: int) -> str | None:
         """How `value` was written on `line` if YAML read it as a base-60 number."""
-        if not 0 < line <= len(self.lines):
-            return None
-        for match in _BASE60_RE.finditer(self.lines[line - 1]):
+        for match in _BASE60_RE.finditer(self.line_text(line)):
             number = 0
             for digits in match.group().replace("_", "").split(":"):
                 number = number * 60 + int(digits)
@@ -517,7 +1142,8 @@ class _Parser:
         """Mirror podman-compose's `parse_short_mount`, including its quirks."""
 
         def bad(reason: str) -> None:
-            self.problem(line, f"service {service}: volume {spec!r}: {reason}")
+            # parse_short_mount runs while podman-compose loads the file: it stops on these.
+            self.problem(line, f"service {service}: volume {spec!r}: {reason}", refused=True)
 
         parts = volume_fields(spec)
         source: str | None
@@ -626,10 +1252,13 @@ class _Parser:
                         line,
                         f"service {service}: environment entry for {names} is a mapping inside a list,"
                         " not a 'NAME=value' string",
+                        refused=True,
                     )
                     continue
                 if not isinstance(item, str):
-                    self.problem(line, f"service {service}: environment entry is not a 'NAME=value' string")
+                    self.problem(
+                        line, f"service {service}: environment entry is not a 'NAME=value' string", refused=True
+                    )
                     continue
                 name, equals, value = item.partition("=")
                 if not _ENV_NAME_RE.match(name):

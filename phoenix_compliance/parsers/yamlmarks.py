@@ -69,6 +69,10 @@ class _MarkedLoader(yaml.SafeLoader):
     pass
 
 
+class MarkedLoader(_MarkedLoader):
+    """A loader a parser may extend with tags of its own (compose's !reset and !override)."""
+
+
 def _construct_mapping(loader: _MarkedLoader, node: yaml.MappingNode) -> MarkedDict:
     loader.flatten_mapping(node)
     result = MarkedDict()
@@ -142,11 +146,11 @@ def _check_expansion(root: yaml.Node, path: str) -> None:
                 stack.append((child, depth + 1, False))
 
 
-def loads(text: str, path: str = "<string>") -> Any:
+def loads(text: str, path: str = "<string>", loader_class: type[MarkedLoader] | None = None) -> Any:
     """Parse YAML text; raise YamlError naming path and line on bad syntax or a document out of bounds."""
     if len(text) > MAX_BYTES:
         raise YamlError(path, 1, f"larger than {MAX_BYTES // 1024} KB ({len(text)} characters); refused")
-    loader = _MarkedLoader(text)
+    loader = (loader_class or _MarkedLoader)(text)
     try:
         node = loader.get_single_node()
         if node is None:

@@ -33,6 +33,8 @@ class Option:
     default: str | float | bool | None = None
     # Whether it has an ini setting: per-run options (who signs, what to compare with) have none.
     ini: bool = True
+    # Given any number of times (a list of values, in order; one per line in the ini file).
+    repeat: bool = False
 
     @property
     def ini_name(self) -> str:
@@ -65,9 +67,20 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "--compose-file",
         "phx_compose_file",
-        "a local compose file to check instead of the one in the project folder on the host",
+        "a local compose file to check instead of the one in the project folder on the host;"
+        " repeat it to merge override files in order, as podman-compose -f A -f B does",
         "PATH",
         "path",
+        repeat=True,
+    ),
+    Option(
+        "--env-file",
+        "phx_env_file",
+        "a local file of variables for the compose file, read instead of the .env beside it"
+        " (as podman-compose --env-file); repeat it to read several, later ones winning",
+        "PATH",
+        "path",
+        repeat=True,
     ),
     Option(
         "--quadlet-dir",
@@ -169,12 +182,13 @@ def add_options(parser: pytest.Parser) -> None:
                 metavar=option.metavar,
                 type=float if option.kind == "seconds" else str,
                 help=option.help,
+                action="append" if option.repeat else "store",
             )
         if option.ini:
             parser.addini(
                 option.ini_name,
                 f"as {option.flag}: {option.help}",
-                type="bool" if option.kind == "flag" else "string",
+                type="bool" if option.kind == "flag" else "linelist" if option.repeat else "string",
             )
 
 
@@ -185,21 +199,28 @@ def _seconds(text: str, where: str) -> float:
         raise pytest.UsageError(f"{where}: expected a number of seconds, got {text!r}") from None
 
 
-def _from_ini(config: pytest.Config, option: Option) -> str | float | bool | None:
+def _from_ini(config: pytest.Config, option: Option) -> str | float | bool | list[str] | None:
     """The option's ini setting, or None when the ini file does not set it."""
     value = config.getini(option.ini_name)
     if option.kind == "flag":
         return True if value else None
+    if option.repeat:
+        paths = [_ini_path(config, str(line).strip()) for line in value if str(line).strip()]
+        return paths or None
     text = str(value).strip()
     if not text:
         return None
     if option.kind == "seconds":
         return _seconds(text, f"{option.ini_name} in {config.inipath}")
     if option.kind == "path":
-        path = Path(os.path.expanduser(text))
-        base = config.inipath.parent if config.inipath is not None else config.rootpath
-        return str(path if path.is_absolute() else base / path)
+        return _ini_path(config, text)
     return text
+
+
+def _ini_path(config: pytest.Config, text: str) -> str:
+    path = Path(os.path.expanduser(text))
+    base = config.inipath.parent if config.inipath is not None else config.rootpath
+    return str(path if path.is_absolute() else base / path)
 
 
 def resolve(config: pytest.Config) -> None:
@@ -210,6 +231,8 @@ def resolve(config: pytest.Config) -> None:
             value = _from_ini(config, option)
         if value is None:
             value = option.default
+        elif option.repeat:
+            value = [os.path.expanduser(str(item)) for item in value]
         elif option.kind == "path":
             value = os.path.expanduser(str(value))
         setattr(config.option, option.dest, value)

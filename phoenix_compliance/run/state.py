@@ -55,6 +55,9 @@ class RunState:
     staging: Staging | None = None
     # --shard K/N: this run checks the K-th of N slices of the hosts.
     shard: tuple[int, int] | None = None
+    # The further --compose-file files (merged over compose_override in order) and the --env-file files.
+    compose_extra: tuple[Path, ...] = ()
+    env_files: tuple[Path, ...] = ()
 
 
 STATE = pytest.StashKey[RunState]()
@@ -125,8 +128,10 @@ def build_state(config: pytest.Config) -> RunState:
     # Missing, a folder or a FIFO: the manifest loader says so, as `PATH:1: cannot read the stack manifest`.
     manifest = _read("--stack", manifest_module.load, stack_path)
     compose_override = quadlet_override = None
-    if config.option.phx_compose_file:
-        compose_override = _given_path("--compose-file", config.option.phx_compose_file, "file")
+    compose_files = [_given_path("--compose-file", value, "file") for value in config.option.phx_compose_file or []]
+    if compose_files:
+        compose_override = compose_files[0]
+    env_files = [_given_path("--env-file", value, "file") for value in config.option.phx_env_file or []]
     if config.option.phx_quadlet_dir:
         quadlet_override = _given_path("--quadlet-dir", config.option.phx_quadlet_dir, "dir")
     source_dir = None
@@ -160,6 +165,8 @@ def build_state(config: pytest.Config) -> RunState:
         compose_override=compose_override,
         quadlet_override=quadlet_override,
         source_dir=source_dir,
+        compose_extra=tuple(compose_files[1:]),
+        env_files=tuple(env_files),
         allow_restart=config.option.phx_allow_restart,
         health_wait=config.option.phx_health_wait,
         report=RunReport(

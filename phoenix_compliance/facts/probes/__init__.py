@@ -89,6 +89,9 @@ STACK = Probe(
         "compose_path": ZERO,
         # 1: no compose file.
         "compose_file": PATH,
+        "compose_env": ZERO,
+        # 1: no .env beside the compose file; an empty one is an answer too.
+        "compose_dotenv": Expect(frozenset({0, 1}), empty_ok=True),
     },
 )
 

@@ -18,3 +18,8 @@ while IFS= read -r group_file; do
 done <<PHX_END
 $PHX_GROUP_COMPOSE_FILES
 PHX_END
+# What podman-compose substitutes from: the login environment of the account (after a
+# marker line, so that an rc file's own output is not read as it; NUL-separated and
+# base64, as a value may hold a newline) and the .env beside the compose file (1: none).
+section compose_env bash -lic 'printf "\n@@ENV@@\n"; env -0 | base64 -w0'
+section compose_dotenv cat "${compose_file%/*}/.env"

@@ -1,0 +1,222 @@
+"""Variable substitution in compose files, and `.env` files, as podman-compose does them.
+
+A plain module (no pytest). podman-compose substitutes every string of the loaded
+YAML (`rec_subs`) from one environment: the `--env-file` (by default the `.env`
+beside the first compose file), then the invoking shell's environment over it.
+Two grammars, by release:
+
+- up to 1.5 a regular expression: `$$`, `$VAR`, `${VAR}`, `${VAR:-x}`, `${VAR-x}`,
+  `${VAR:?msg}`, `${VAR?msg}`; anything else (`${VAR:+x}`, `${}`, an unclosed `${`)
+  stays as written, and a default ends at the first `}` (no nesting);
+- from 1.6 a tokenizer: the same plus `${VAR:+x}` and `${VAR+x}`, nested operands
+  (`${A:-${B}}`), and a `${` it cannot read (no name, unknown operator, no closing
+  brace) is an error that stops podman-compose.
+
+`.env` files are python-dotenv's: `[export] KEY=value`, quotes (double with
+escapes), ` #` comments on unquoted values, `KEY` alone is declared but unset,
+and values may use `${VAR}` / `${VAR:-x}` (earlier keys, then the environment).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+Release = tuple[int, ...]
+
+# podman-compose 1.6.0 replaced the regular expression with a tokenizer (var_interpolate).
+TOKENIZER_SINCE: Release = (1, 6)
+
+_NAME_START = re.compile(r"[A-Za-z_]")
+_NAME = re.compile(r"[A-Za-z0-9_]*")
+_LEGACY = re.compile(
+    r"\$(?:(?P<escaped>\$)|(?P<named>[_a-zA-Z][_a-zA-Z0-9]*)"
+    r"|\{(?P<braced>[_a-zA-Z][_a-zA-Z0-9]*)(?:(?P<empty>:)?(?:-(?P<default>[^}]*)|\?(?P<err>[^}]*)))?\})"
+)
+_OPERATORS = (":-", ":?", ":+", "-", "?", "+")
+
+
+class InterpolationError(ValueError):
+    """podman-compose stops on this string: a required variable unset, or a `${` it cannot read."""
+
+
+@dataclass
+class Resolved:
+    value: str
+    # Variables used plainly ($VAR, ${VAR}) that are unset: podman-compose makes them empty.
+    unset: list[str] = field(default_factory=list)
+
+
+def interpolate(text: str, env: Mapping[str, str | None], release: Release | None = None) -> Resolved:
+    """`text` with its variables substituted; raises InterpolationError where podman-compose stops."""
+    if "$" not in text:
+        return Resolved(text)
+    if release is not None and release < TOKENIZER_SINCE:
+        return _legacy(text, env)
+    resolved = Resolved("")
+    try:
+        resolved.value = _tokenized(text, env, resolved.unset)
+    except RecursionError:
+        # Python's recursion gives out where podman-compose's would too: a refusal, not a crash.
+        raise InterpolationError("operands nested too deep to read") from None
+    return resolved
+
+
+def _legacy(text: str, env: Mapping[str, str | None]) -> Resolved:
+    unset: list[str] = []
+
+    def one(match: re.Match[str]) -> str:
+        if match.group("escaped") is not None:
+            return "$"
+        name = match.group("named") or match.group("braced")
+        value = env.get(name)
+        if value == "" and match.group("empty"):
+            value = None
+        if value is not None:
+            return value
+        if match.group("err") is not None:
+            raise InterpolationError(f"required variable {name} is unset: {match.group('err')}".rstrip(": "))
+        if match.group("default") is None:
+            unset.append(name)
+        return match.group("default") or ""
+
+    return Resolved(_LEGACY.sub(one, text), unset)
+
+
+def _tokenized(text: str, env: Mapping[str, str | None], unset: list[str]) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        following = text[i + 1] if i + 1 < len(text) else ""
+        if char != "$" or not following:
+            out.append(char)
+            i += 1
+        elif following == "$":
+            out.append("$")
+            i += 2
+        elif following == "{":
+            end = _closing_brace(text, i + 2)
+            out.append(_braced(text[i + 2 : end], env, unset))
+            i = end + 1
+        elif _NAME_START.match(following):
+            name = _NAME.match(text, i + 1)
+            assert name is not None
+            value = env.get(name.group())
+            if value is None:
+                unset.append(name.group())
+            out.append(value or "")
+            i = name.end()
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def _closing_brace(text: str, start: int) -> int:
+    depth = 1
+    for index in range(start, len(text)):
+        if text[index] == "{":
+            depth += 1
+        elif text[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return index
+    raise InterpolationError(f"no closing brace in {_quoted(text[start - 2 :])}")
+
+
+def _quoted(text: str, limit: int = 60) -> str:
+    """Text for a message, cut short: the string may be a megabyte of a hostile file."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _braced(content: str, env: Mapping[str, str | None], unset: list[str]) -> str:
+    if not content or not _NAME_START.match(content):
+        raise InterpolationError(
+            f"invalid interpolation format {_quoted(f'${{{content}}}')} (write $$ for a literal $)"
+        )
+    name_match = _NAME.match(content)
+    assert name_match is not None
+    name, rest = name_match.group(), content[name_match.end() :]
+    value = env.get(name)
+    if not rest:
+        if value is None:
+            unset.append(name)
+        return value or ""
+    operator = next((op for op in _OPERATORS if rest.startswith(op)), None)
+    if operator is None:
+        raise InterpolationError(f"invalid interpolation syntax {_quoted(f'${{{content}}}')}")
+    operand = rest[len(operator) :]
+    if operator in (":?", "?"):
+        if value is None or (operator == ":?" and value == ""):
+            message = _tokenized(operand, env, unset)
+            raise InterpolationError(f"required variable {name} is unset" + (f": {message}" if message else ""))
+        return value
+    if operator == ":-":
+        use_operand = not value
+    elif operator == "-":
+        use_operand = value is None
+    elif operator == ":+":
+        use_operand = bool(value)
+    else:
+        use_operand = value is not None
+    if use_operand:
+        return _tokenized(operand, env, unset)
+    return "" if operator in (":+", "+") else (value or "")
+
+
+# -- .env files ----------------------------------------------------------------
+
+_BINDING = re.compile(
+    r"""[ \t]*(?:export[ \t]+)?
+    (?:'(?P<qkey>[^']+)'|(?P<key>[^=\#\s]+))[ \t]*
+    (?:=[ \t]*(?:'(?P<single>(?:\\'|[^'])*)'|"(?P<double>(?:\\"|[^"])*)"|(?P<plain>[^\r\n]*)))?
+    [ \t]*(?:\#[^\r\n]*)?(?:\r?\n|$)""",
+    re.VERBOSE,
+)
+_DOUBLE_ESCAPES = re.compile(r"\\[\\'\"abfnrtv]")
+_SINGLE_ESCAPES = re.compile(r"\\[\\']")
+_DOTENV_VARIABLE = re.compile(r"\$\{(?P<name>[^}:]*)(?::-(?P<default>[^}]*))?\}")
+
+
+def _unescape(pattern: re.Pattern[str], text: str) -> str:
+    return pattern.sub(lambda m: codecs.decode(m.group(), "unicode-escape"), text)
+
+
+def parse_dotenv(text: str, environ: Mapping[str, str | None]) -> dict[str, str | None]:
+    """The variables of a `.env` text; a line it cannot read is skipped, as python-dotenv does."""
+    values: dict[str, str | None] = {}
+    position = 0
+    while position < len(text):
+        blank = re.compile(r"[ \t\r\n]*(?:#[^\r\n]*)?(?:\r?\n|$)").match(text, position)
+        if blank and blank.end() > position:
+            position = blank.end()
+            continue
+        match = _BINDING.match(text, position)
+        if match is None or match.end() == position:
+            line_end = text.find("\n", position)
+            position = len(text) if line_end < 0 else line_end + 1
+            continue
+        position = match.end()
+        key = match.group("qkey") or match.group("key")
+        value: str | None
+        if match.group("single") is not None:
+            value = _unescape(_SINGLE_ESCAPES, match.group("single"))
+        elif match.group("double") is not None:
+            value = _unescape(_DOUBLE_ESCAPES, match.group("double"))
+        elif match.group("plain") is not None:
+            value = re.sub(r"\s+#.*", "", match.group("plain")).rstrip()
+        else:
+            value = None
+        if value is not None and "${" in value:
+            scope = {**environ, **values}
+
+            def variable(m: re.Match[str], scope: Mapping[str, str | None] = scope) -> str:
+                found = scope.get(m.group("name"), m.group("default") or "")
+                return found if found is not None else ""
+
+            value = _DOTENV_VARIABLE.sub(variable, value)
+        values[key] = value
+    return values
