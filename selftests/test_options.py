@@ -80,6 +80,7 @@ def values_for(folder: Path) -> dict[str, str]:
         "--reports-dir": str(folder / "reports"),
         "--probe-timeout": "7",
         "--shard": "1/1",
+        "--probe-concurrency": "3",
     }
 
 
@@ -109,7 +110,7 @@ class TestBothForms:
         seen = json.loads((outside / "dump.json").read_text())
         by_flag = {option.flag: option for option in OPTIONS}
         for flag, value in values_for(outside).items():
-            expected: object = float(value) if by_flag[flag].kind == "seconds" else value
+            expected: object = {"seconds": float, "count": int}.get(by_flag[flag].kind, str)(value)
             assert seen[by_flag[flag].dest] == expected, flag
         assert seen["phx_allow_restart"] is True
         assert (outside / "run.json").is_file() and (outside / "run.prom").is_file()
@@ -147,6 +148,8 @@ class TestIniSettings:
                 assert seen[option.dest] == values_for(outside)[option.flag], option.ini_name
             elif option.kind == "seconds":
                 assert seen[option.dest] == float(values_for(outside)[option.flag]), option.ini_name
+            elif option.kind == "count":
+                assert seen[option.dest] == int(values_for(outside)[option.flag]), option.ini_name
         assert seen["phx_allow_restart"] is True
         assert seen["phx_signoff"] is None and seen["phx_compare"] is None  # per run: no setting
 

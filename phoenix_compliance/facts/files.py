@@ -11,12 +11,12 @@ import shlex
 import stat
 import tarfile
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from phoenix_compliance import quadlet_lint
 from phoenix_compliance.facts import probes
 from phoenix_compliance.facts.groups import ProbeGroup
+from phoenix_compliance.facts.memo import cached_fact
 from phoenix_compliance.parsers import compose, quadlet
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.parsers.yamlmarks import MAX_BYTES
@@ -71,7 +71,7 @@ class FileSources:
         self.compose_override = compose_override
         self.quadlet_override = quadlet_override
 
-    @cached_property
+    @cached_fact
     def compose(self) -> ComposeSource:
         if self.compose_override is not None:
             where = f"local file {self.compose_override}"
@@ -96,7 +96,7 @@ class FileSources:
                 parsed.env_file_texts[reference] = (f"{self.host_id}:{resolved}", texts[resolved])
         return ComposeSource(where, parsed, None)
 
-    @cached_property
+    @cached_fact
     def quadlet(self) -> QuadletFolder:
         if self.quadlet_override is not None:
             return _local_quadlet_folder(self.quadlet_override, self.manifest.target)

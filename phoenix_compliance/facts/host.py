@@ -1,8 +1,10 @@
-"""HostFacts: everything the checks know about one host, composed of its parts and
-probed lazily, each probe once per host and run."""
+"""HostFacts: everything the checks know about one host, composed of its parts, each probe
+once per host and run: read ahead of the checks (prefetch, the parts the chosen checks read),
+else on first lookup."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,13 @@ from phoenix_compliance.facts.security import SecurityFacts
 from phoenix_compliance.facts.systemd import UserSystemd
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.transport.reach import reach_for
-from phoenix_compliance.transport.runner import HostRunner, Section
+from phoenix_compliance.transport.runner import HostRunner, HostUnreachable, Section
+
+# The parts of the facts that wait on the host, as prefetch names them: a probe group each
+# (base, stack, systemd: the Quadlet probe, security, endpoints), the stack's files parsed with
+# the files they name (compose, quadlet), the Podman API's answers (api: _ping and info;
+# containers: the list and the stack's containers inspected; inspect: every container inspected).
+PARTS = ("base", "stack", "compose", "quadlet", "systemd", "security", "endpoints", "api", "containers", "inspect")
 
 
 class HostFacts:
@@ -55,12 +63,38 @@ class HostFacts:
             },
             after=base,
         )
+        self._groups = {"base": base, "stack": stack, "systemd": quadlet_probe}
         self.host = HostIdentity(base, stack, manifest, self.host_id)
         self.podman = PodmanFacts(self.host, self.reach, manifest, runner.timeout)
         self.endpoints = EndpointProbe(runner, manifest, after=base)
         self.files = FileSources(stack, quadlet_probe, manifest, self.host_id, compose_override, quadlet_override)
         self.systemd = UserSystemd(quadlet_probe, manifest.target)
         self.security = SecurityFacts(ProbeGroup(runner, probes.SECURITY, {}, after=base))
+
+    def prefetch(self, parts: Iterable[str]) -> None:
+        """Read these parts now (in the order of PARTS; every probe runs after the base one), so
+        that the checks then read ready facts.
+
+        A part that cannot be read is left as it ended: the check that reads it meets the same
+        failure and shows it (an unreachable host, remembered, stops the rest at once)."""
+        readers: dict[str, Callable[[], object]] = {
+            **{name: group.sections for name, group in self._groups.items()},
+            "compose": lambda: self.files.compose,
+            "quadlet": lambda: self.files.quadlet,
+            "security": self.security.probe.sections,
+            "endpoints": self.endpoints.prefetch,
+            "api": lambda: self.podman.api,
+            "containers": self.podman.inspect_stack,
+            "inspect": self.podman.inspect_all,
+        }
+        wanted = set(parts)
+        for part in (p for p in PARTS if p in wanted):
+            try:
+                readers[part]()
+            except HostUnreachable:
+                return
+            except Exception:  # the check that reads the part reports it, with its evidence
+                continue
 
     def restart_target(self) -> Section:
         """Restart the stack's target (the one probe that changes the host); run each time it is asked."""

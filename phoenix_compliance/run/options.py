@@ -18,7 +18,7 @@ import pytest
 
 from phoenix_compliance.run.writers import WRITERS
 
-Kind = Literal["text", "path", "seconds", "flag"]
+Kind = Literal["text", "path", "seconds", "count", "flag"]
 INI_PREFIX = "phoenix_"
 
 
@@ -30,7 +30,7 @@ class Option:
     metavar: str | None = None
     kind: Kind = "text"
     # Used when neither the command line nor the ini file gives a value.
-    default: str | float | bool | None = None
+    default: str | float | int | bool | None = None
     # Whether it has an ini setting: per-run options (who signs, what to compare with) have none.
     ini: bool = True
 
@@ -145,7 +145,25 @@ OPTIONS: tuple[Option, ...] = (
         "seconds",
         30.0,
     ),
+    Option(
+        "--probe-concurrency",
+        "phx_probe_concurrency",
+        "how many hosts are probed at once before the checks run (default: 32)",
+        "N",
+        "count",
+        32,
+    ),
 )
+
+
+def _count(text: str, where: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise pytest.UsageError(f"{where}: expected a whole number, got {text!r}") from None
+
+
+_TYPES: dict[str, type] = {"seconds": float, "count": int}
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -160,7 +178,7 @@ def add_options(parser: pytest.Parser) -> None:
                 dest=option.dest,
                 default=None,
                 metavar=option.metavar,
-                type=float if option.kind == "seconds" else str,
+                type=_TYPES.get(option.kind, str),
                 help=option.help,
             )
         if option.ini:
@@ -178,7 +196,7 @@ def _seconds(text: str, where: str) -> float:
         raise pytest.UsageError(f"{where}: expected a number of seconds, got {text!r}") from None
 
 
-def _from_ini(config: pytest.Config, option: Option) -> str | float | bool | None:
+def _from_ini(config: pytest.Config, option: Option) -> str | float | int | bool | None:
     """The option's ini setting, or None when the ini file does not set it."""
     value = config.getini(option.ini_name)
     if option.kind == "flag":
@@ -188,6 +206,8 @@ def _from_ini(config: pytest.Config, option: Option) -> str | float | bool | Non
         return None
     if option.kind == "seconds":
         return _seconds(text, f"{option.ini_name} in {config.inipath}")
+    if option.kind == "count":
+        return _count(text, f"{option.ini_name} in {config.inipath}")
     if option.kind == "path":
         path = Path(os.path.expanduser(text))
         base = config.inipath.parent if config.inipath is not None else config.rootpath
