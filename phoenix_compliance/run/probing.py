@@ -16,6 +16,7 @@ hosts before they arrive.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any
@@ -83,7 +84,9 @@ def probe_selected(session: pytest.Session) -> None:
     plan = {key: entry for key, entry in planned(session.items).items() if key not in state.facts}
     if not plan:
         return
-    pool = ThreadPoolExecutor(min(state.probe_concurrency, len(plan)), thread_name_prefix="phoenix-probe")
+    started = time.monotonic()
+    at_once = min(state.probe_concurrency, len(plan))
+    pool = ThreadPoolExecutor(at_once, thread_name_prefix="phoenix-probe")
     try:
         futures: dict[Future[HostFacts], str] = {
             pool.submit(_probed, host, key, parts, state): key for key, (host, parts) in plan.items()
@@ -96,3 +99,4 @@ def probe_selected(session: pytest.Session) -> None:
     finally:
         # Interrupted (Ctrl-C): hosts not started yet are not started; those probing end within their bounds.
         pool.shutdown(wait=True, cancel_futures=True)
+    state.probed = (len(plan), time.monotonic() - started, at_once)

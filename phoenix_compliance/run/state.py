@@ -55,6 +55,8 @@ class RunState:
     staging: Staging | None = None
     # --shard K/N: this run checks the K-th of N slices of the hosts.
     shard: tuple[int, int] | None = None
+    # How the hosts were probed ahead of the checks: hosts, seconds, at most how many at once.
+    probed: tuple[int, float, int] | None = None
 
 
 STATE = pytest.StashKey[RunState]()

@@ -62,6 +62,9 @@ def write_summary(terminalreporter: pytest.TerminalReporter, state: RunState) ->
         terminalreporter.write_line(f"PARTIAL: a selection left checks out: {'; '.join(run.partial)}")
     if run.signoff_refused:
         terminalreporter.write_line(run.signoff_refused, red=True)
+    if state.probed is not None:
+        hosts, seconds, at_once = state.probed
+        terminalreporter.write_line(f"probed {hosts} host(s) in {seconds:.1f} s, {at_once} at once, before the checks")
     terminalreporter.write_line(f"verdict: {run.run_verdict()}")
     for path in state.report_files.values():
         terminalreporter.write_line(f"report: {path}")
