@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -55,6 +56,8 @@ class Sample:
     peak_mib: float | None = None
     # CPU the checked guests spent meanwhile (they share this machine's cores).
     host_cpu: float | None = None
+    # How long probing the hosts took, before the checks (the run's summary says).
+    probing: float | None = None
 
 
 @dataclass
@@ -65,6 +68,7 @@ class Ran:
     commands: int | None
     peak_mib: float | None
     host_cpu: float | None = None
+    probing: float | None = None
 
 
 def children_cpu() -> float:
@@ -77,7 +81,7 @@ def timed(run: Callable[[], int | Ran | None]) -> Sample:
     outcome = run()
     wall, used = time.perf_counter() - start, children_cpu() - cpu
     if isinstance(outcome, Ran):
-        return Sample(wall, used, outcome.commands, outcome.peak_mib, outcome.host_cpu)
+        return Sample(wall, used, outcome.commands, outcome.peak_mib, outcome.host_cpu, outcome.probing)
     return Sample(wall, used, outcome)
 
 
@@ -85,12 +89,14 @@ def median(samples: list[Sample]) -> Sample:
     commands = [s.commands for s in samples if s.commands is not None]
     peaks = [s.peak_mib for s in samples if s.peak_mib is not None]
     guests = [s.host_cpu for s in samples if s.host_cpu is not None]
+    probing = [s.probing for s in samples if s.probing is not None]
     return Sample(
         statistics.median(s.wall for s in samples),
         statistics.median(s.cpu for s in samples),
         int(statistics.median(commands)) if commands else None,
         statistics.median(peaks) if peaks else None,
         statistics.median(guests) if guests else None,
+        statistics.median(probing) if probing else None,
     )
 
 
@@ -114,19 +120,25 @@ def pytest_run(args: list[str], work: Path, guests: list[str] | None = None) -> 
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "phoenix-compliance"), "check", "-q", f"--reports-dir={reports}", *args],
         cwd=reports,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
+    assert process.stdout is not None
+    said = process.stdout.read()
     # wait4 gives this run's own usage: ru_maxrss is its largest process (kB on Linux).
     _, _, usage = os.wait4(process.pid, 0)
     process.returncode = 0  # reaped here; keep Popen from waiting for it again
+    process.stdout.close()
+    probed = re.search(r"^probed \d+ host\(s\) in ([\d.]+) s", said, re.MULTILINE)
+    probing = float(probed.group(1)) if probed else None
     peak = usage.ru_maxrss / 1024
     spent = guests_cpu(guests) - before if guests else None
     found = list(reports.glob("*.json"))
     if not found:
-        return Ran(None, peak, spent)
+        return Ran(None, peak, spent, probing)
     document = json.loads(found[0].read_text())
-    return Ran(sum(int(h["commands_run"]) for h in document["hosts"].values()), peak, spent)
+    return Ran(sum(int(h["commands_run"]) for h in document["hosts"].values()), peak, spent, probing)
 
 
 CHECK_STARTUP = "start-up: phoenix-compliance check --collect-only, Phase 1"
@@ -282,14 +294,17 @@ def print_table(rows: list[tuple[str, Sample]], repeat: int, ratios: dict[str, f
         f"\nbench/run.py on {platform.node()} ({os.cpu_count()} cores), {time.strftime('%Y-%m-%d')},"
         f" Python {platform.python_version()}, median of {repeat}\n"
     )
-    print("| run | wall s | x one host | CPU s | peak MiB | guests' CPU s | commands on the host(s) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| run | wall s | x one host | probing s | CPU s | peak MiB | guests' CPU s | commands on the host(s) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for label, sample in rows:
         commands = "" if sample.commands is None else str(sample.commands)
         ratio = f"{ratios[label]:.2f}" if ratios and label in ratios else ""
         peak = "" if sample.peak_mib is None else f"{sample.peak_mib:.0f}"
         guests = "" if sample.host_cpu is None else f"{sample.host_cpu:.2f}"
-        print(f"| {label} | {sample.wall:.2f} | {ratio} | {sample.cpu:.2f} | {peak} | {guests} | {commands} |")
+        probing = "" if sample.probing is None else f"{sample.probing:.2f}"
+        print(
+            f"| {label} | {sample.wall:.2f} | {ratio} | {probing} | {sample.cpu:.2f} | {peak} | {guests} | {commands} |"
+        )
 
 
 if __name__ == "__main__":
