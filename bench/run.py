@@ -275,6 +275,11 @@ def fleet_rows(
             one = sample if count == 1 else one
             if one is not None:
                 ratios[label] = sample.wall / one.wall
+        serial = max((c for c in counts if c <= 8), default=min(counts))
+        measure(
+            f"all phases, {serial} host(s), one process, --probe-concurrency 1 (one host at a time, as before)",
+            suite([*args(serial), "--probe-concurrency=1"], [guest.name for guest in guests[:serial]]),
+        )
         cores = os.cpu_count() or 1
         xdist = min((c for c in counts if c > 1), default=max(counts))
         names = [guest.name for guest in guests[:xdist]]
