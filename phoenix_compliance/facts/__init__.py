@@ -11,7 +11,10 @@ HostFacts (host.py) is the one object a check receives; it is composed of:
 - endpoints.py: the stack's endpoints, asked on the checked host itself;
 - files.py: the compose file and the Quadlet folder, from the host or a local override;
 - systemd.py: the user's systemd (the generator, the target, the units' states);
-- security.py: the security probe read (Docker's remains, kernel settings, ownership).
+- security.py: the security probe read (Docker's remains, kernel settings, ownership);
+- memo.py: a fact computed once per host, without the lock Python 3.11 shares across hosts.
+
+HostFacts.prefetch reads named parts ahead of the checks (run/probing.py, hosts probed at once).
 """
 
 from __future__ import annotations
