@@ -10,7 +10,7 @@ import io
 import shlex
 import stat
 import tarfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from phoenix_compliance import quadlet_lint
@@ -46,10 +46,18 @@ class QuadletFolder:
     error: str | None
     target: quadlet.UnitFile | None
     target_where: str
+    # The folder linted once per Podman version and target: PHX-3.02 asks once per unit file.
+    _linted: dict[tuple[tuple[int, ...], str], list[quadlet_lint.Finding]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def lint(self, version: tuple[int, ...], target: str) -> list[quadlet_lint.Finding]:
-        everything = list(self.units.values()) + ([self.target] if self.target else [])
-        return quadlet_lint.lint_units(everything, version, quadlet_lint.StackRules(target=target))
+        if (version, target) not in self._linted:
+            everything = list(self.units.values()) + ([self.target] if self.target else [])
+            self._linted[version, target] = quadlet_lint.lint_units(
+                everything, version, quadlet_lint.StackRules(target=target)
+            )
+        return self._linted[version, target]
 
 
 class FileSources:
