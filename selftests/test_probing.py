@@ -180,9 +180,16 @@ class TestConcurrentProbing:
         _, entries, _, _ = fleet_run(pytester, dict.fromkeys(THREE, 0.0), "-k", "test_user and web3")
         assert [(e["host"], e["script"]) for e in entries] == [("ssh://web3", "probe_base.sh")]
 
-    def test_collecting_only_probes_nothing(self, pytester: pytest.Pytester) -> None:
-        _, entries, _, _ = fleet_run(pytester, dict.fromkeys(THREE, 0.0), "--collect-only")
-        assert entries == []
+    def test_a_dry_run_probes_nothing(self, pytester: pytest.Pytester) -> None:
+        for dry in ("--collect-only", "--setup-plan"):
+            _, entries, _, _ = fleet_run(pytester, dict.fromkeys(THREE, 0.0), dry)
+            assert entries == [], dry
+
+    def test_under_xdist_each_worker_probes_its_own_hosts_once(self, pytester: pytest.Pytester) -> None:
+        code, entries, document, _ = fleet_run(pytester, dict.fromkeys(THREE, 0.0), "--phase=1", "-n", "2")
+        assert code == EXIT_READY, document
+        assert sorted(e["host"] for e in entries) == sorted(THREE)
+        assert verdicts(document) == dict.fromkeys(THREE, "READY")
 
     def test_the_pool_is_bounded(self, pytester: pytest.Pytester) -> None:
         hosts = {f"ssh://web{n}": 0.5 for n in range(1, 6)}

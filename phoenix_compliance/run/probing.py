@@ -76,7 +76,9 @@ def probe_selected(session: pytest.Session) -> None:
     """Probe the hosts of the checks about to run, at most --probe-concurrency at once; their
     facts wait in the run's state for the `facts` fixture."""
     config = session.config
-    if config.option.collectonly or hasattr(config, "workerinput"):
+    if hasattr(config, "workerinput") or any(
+        getattr(config.option, dry, False) for dry in ("collectonly", "setupplan", "setuponly")
+    ):
         return
     if session.testsfailed and not config.option.continue_on_collection_errors:
         return  # pytest stops for the collection errors before any check runs
