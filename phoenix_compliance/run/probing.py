@@ -2,8 +2,9 @@
 probed at once, each for the parts of its facts that its selected checks read, so that the
 checks then read ready facts.
 
-The probes are I/O (ssh, the Podman API socket) and the checks are microseconds, so a run of
-many hosts takes about one host's time. The pool is bounded (--probe-concurrency). A host's
+The probes wait on the hosts (ssh, the Podman API socket) while the checks only compute, so a
+run of many hosts takes about one host's probing plus the checks' CPU of every host (README,
+Speed). The pool is bounded (--probe-concurrency). A host's
 probes run one after another in its own task, each bounded (transport/runner.py: an unreachable
 host is remembered and never waited for again), so a slow or frozen host holds its own task
 for at most its bounds and no other host. Only the hosts and phases left after every selection
