@@ -4,7 +4,7 @@
 A benchmark, not a test: it prints a table and asserts nothing. Needs root (it boots
 reference hosts); run it from the repository with the suite's virtualenv:
 
-    sudo .venv/bin/python bench/run.py [--repeat 3] [--fleet 1,2,4,8]
+    sudo .venv/bin/python bench/run.py [--repeat 3] [--fleet 1,3,8,32] [--prefix fleet]
     .venv/bin/python bench/run.py --startup      # the start-up rows only: no root, no host
     .venv/bin/python bench/run.py --lint 1000,10000   # the Quadlet lint over generated trees only
 
@@ -12,7 +12,12 @@ Rows: the start-up (`phoenix-compliance check --collect-only` of Phase 1, from a
 outside the repository, beside its floor `python -c 'import pytest'` and beside plain
 pytest with every installed plugin), the floor of a run (the same probes as one shell
 script over one SSH connection), Phase 1 and all phases against one host (wall time,
-CPU time of the run, commands run on the host), then N hosts with -n N. With --lint,
+CPU time of the run, commands run on the host), then plain runs of 1, 3, 8, ... fleet
+guests (private networks, the stand-in stack deployed by Quadlet on each), each with its
+wall time as a multiple of the one-guest run of the same table, and the fleet under -n.
+The peak memory is the largest resident set of one process of the run (the Python
+process; ssh clients are a few MB each); the guests' CPU is what the checked guests spent
+during the run, on this machine's own cores (read from their cgroups). With --lint,
 `phoenix-compliance lint` over generated trees of N units (folders of 50 in subfolders,
 drop-in folders, the pods, volumes and networks the units name).
 """
@@ -23,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -38,6 +44,8 @@ sys.path.insert(0, str(REPO))
 
 from phoenix_compliance import bundled, refhost  # noqa: E402 - after the path is set
 from phoenix_compliance.facts import probes  # noqa: E402
+from phoenix_compliance.refhost import paths as refhost_paths  # noqa: E402
+from phoenix_compliance.refhost._util import cgroup2_root  # noqa: E402
 from phoenix_compliance.transport.runner import prelude  # noqa: E402
 
 STACK = REPO / "fixtures" / "stacks" / "reference.yaml"
@@ -48,6 +56,22 @@ class Sample:
     wall: float
     cpu: float
     commands: int | None
+    peak_mib: float | None = None
+    # CPU the checked guests spent meanwhile (they share this machine's cores).
+    host_cpu: float | None = None
+    # How long probing the hosts took, before the checks (the run's summary says).
+    probing: float | None = None
+
+
+@dataclass
+class Ran:
+    """What one run of the suite reported: commands on the host(s), its largest process, the
+    CPU its guests spent."""
+
+    commands: int | None
+    peak_mib: float | None
+    host_cpu: float | None = None
+    probing: float | None = None
 
 
 def children_cpu() -> float:
@@ -55,37 +79,69 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(run: Callable[[], int | None]) -> Sample:
+def timed(run: Callable[[], int | Ran | None]) -> Sample:
     cpu, start = children_cpu(), time.perf_counter()
-    commands = run()
-    return Sample(time.perf_counter() - start, children_cpu() - cpu, commands)
+    outcome = run()
+    wall, used = time.perf_counter() - start, children_cpu() - cpu
+    if isinstance(outcome, Ran):
+        return Sample(wall, used, outcome.commands, outcome.peak_mib, outcome.host_cpu, outcome.probing)
+    return Sample(wall, used, outcome)
 
 
 def median(samples: list[Sample]) -> Sample:
     commands = [s.commands for s in samples if s.commands is not None]
+    peaks = [s.peak_mib for s in samples if s.peak_mib is not None]
+    guests = [s.host_cpu for s in samples if s.host_cpu is not None]
+    probing = [s.probing for s in samples if s.probing is not None]
     return Sample(
         statistics.median(s.wall for s in samples),
         statistics.median(s.cpu for s in samples),
         int(statistics.median(commands)) if commands else None,
+        statistics.median(peaks) if peaks else None,
+        statistics.median(guests) if guests else None,
+        statistics.median(probing) if probing else None,
     )
 
 
-def pytest_run(args: list[str], work: Path) -> int | None:
-    """A run as users start it: `phoenix-compliance check` from a folder outside the repository."""
+def guests_cpu(names: list[str]) -> float:
+    """CPU seconds the guests have spent so far, from their cgroups' cpu.stat."""
+    root = cgroup2_root()
+    total = 0
+    for name in names:
+        stat = (root / f"{refhost_paths.PROG}-{name}" / "cpu.stat") if root is not None else None
+        if stat is not None and stat.is_file():
+            usage = next(line for line in stat.read_text().splitlines() if line.startswith("usage_usec "))
+            total += int(usage.split()[1])
+    return total / 1e6
+
+
+def pytest_run(args: list[str], work: Path, guests: list[str] | None = None) -> Ran:
+    """A run as users start it: `phoenix-compliance check` from a folder outside the repository
+    (with `guests`, the CPU those guests spent meanwhile)."""
     reports = Path(tempfile.mkdtemp(dir=work))
-    subprocess.run(
+    before = guests_cpu(guests) if guests else 0.0
+    process = subprocess.Popen(
         [str(Path(sys.executable).parent / "phoenix-compliance"), "check", "-q", f"--reports-dir={reports}", *args],
         cwd=reports,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
-        timeout=900,
-        check=False,
     )
+    assert process.stdout is not None
+    said = process.stdout.read()
+    # wait4 gives this run's own usage: ru_maxrss is its largest process (kB on Linux).
+    _, _, usage = os.wait4(process.pid, 0)
+    process.returncode = 0  # reaped here; keep Popen from waiting for it again
+    process.stdout.close()
+    probed = re.search(r"^probed \d+ host\(s\) in ([\d.]+) s", said, re.MULTILINE)
+    probing = float(probed.group(1)) if probed else None
+    peak = usage.ru_maxrss / 1024
+    spent = guests_cpu(guests) - before if guests else None
     found = list(reports.glob("*.json"))
     if not found:
-        return None
+        return Ran(None, peak, spent, probing)
     document = json.loads(found[0].read_text())
-    return sum(int(h["commands_run"]) for h in document["hosts"].values())
+    return Ran(sum(int(h["commands_run"]) for h in document["hosts"].values()), peak, spent, probing)
 
 
 CHECK_STARTUP = "start-up: phoenix-compliance check --collect-only, Phase 1"
@@ -184,14 +240,17 @@ def probe_script() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--fleet", default="1,2,4,8", help="host counts for the fleet rows")
+    parser.add_argument("--fleet", default="1,3,8", help="host counts for the fleet rows (the largest is booted)")
+    parser.add_argument("--prefix", default="fleet", help="the fleet guests' names: PREFIX-1 ... PREFIX-N")
     parser.add_argument("--startup", action="store_true", help="only the start-up rows (no root, no host)")
     parser.add_argument("--lint", metavar="COUNTS", help="only the lint rows, over trees of these unit counts")
+    parser.add_argument("--fleet-only", action="store_true", help="only the fleet rows (the reference host untouched)")
+    parser.add_argument("--keep", action="store_true", help="leave the fleet up (to measure again)")
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="phx-bench-"))
     rows: list[tuple[str, Sample]] = []
 
-    def measure(label: str, run: Callable[[], int | None]) -> Sample:
+    def measure(label: str, run: Callable[[], int | Ran | None]) -> Sample:
         sample = median([timed(run) for _ in range(options.repeat)])
         rows.append((label, sample))
         print(f"  {label}: {sample.wall:.2f} s", file=sys.stderr)
@@ -202,20 +261,34 @@ def main() -> int:
             measure(label, run)
         print_table(rows, options.repeat)
         return 0
+
+    def suite(args: list[str], guests: list[str] | None = None) -> Callable[[], Ran]:
+        return lambda: pytest_run(args, work, guests)
+
     if options.startup:
         for label, run in startup_runs(work, ["--hosts=ssh://refhost"]):
             measure(label, run)
         print_table(rows, options.repeat)
         return 0
+    if not options.fleet_only:
+        reference_rows(work, rows, measure, suite)
+    counts = [int(n) for n in options.fleet.split(",") if n]
+    ratios = fleet_rows(work, counts, options.prefix, measure, suite, keep=options.keep)
+    print_table(rows, options.repeat, ratios)
+    return 0
+
+
+Measure = Callable[[str, Callable[[], int | Ran | None]], Sample]
+Suite = Callable[..., Callable[[], Ran]]
+
+
+def reference_rows(work: Path, rows: list[tuple[str, Sample]], measure: Measure, suite: Suite) -> None:
+    """The start-up, the floor and one reference host (refhost, on the machine's network)."""
     if not refhost.is_up():
         refhost.up()
     refhost.deploy("quadlet")
     ssh_config = refhost.write_ssh_config(work / "ssh_config")
     one = ["--hosts=ssh://refhost", f"--ssh-config={ssh_config}"]
-
-    def suite(args: list[str]) -> Callable[[], int | None]:
-        return lambda: pytest_run(args, work)
-
     script = probe_script()
 
     def probes_over_one_ssh() -> int:
@@ -235,37 +308,65 @@ def main() -> int:
     measure("Phase 1, one host", suite(["--phase=1", f"--stack={STACK}", *one]))
     measure("all phases, one host", suite([f"--stack={STACK}", *one]))
 
-    counts = [int(n) for n in options.fleet.split(",") if n]
-    for count in counts:
-        guests = refhost.up_fleet(count)
-        try:
-            for guest in guests:
-                refhost.deploy("quadlet", name=guest.name)
-            config = refhost.write_ssh_config(work / f"fleet-{count}.ssh", name=None)
-            hosts = ",".join(f"ssh://{guest.name}" for guest in guests)
-            args = [f"--hosts={hosts}", f"--ssh-config={config}", f"--stack={STACK}", "-n", str(count)]
-            measure(f"all phases, {count} host(s), -n {count}", suite(args))
-            cores = os.cpu_count() or 1
-            if count == max(counts) and count > cores:
-                # More workers than cores only adds interpreter start-ups: show -n cores too.
-                measure(f"all phases, {count} host(s), -n {cores} (the cores)", suite([*args[:-1], str(cores)]))
-        finally:
-            refhost.down_all(prefix="fleet")
 
-    print_table(rows, options.repeat)
-    return 0
+def fleet_rows(
+    work: Path, counts: list[int], prefix: str, measure: Measure, suite: Suite, *, keep: bool
+) -> dict[str, float]:
+    """Plain runs of the first N guests of one fleet, for each N; then the fleet under -n.
+    Returns each plain row's wall time as a multiple of the one-guest row's."""
+    guests = refhost.up_fleet(max(counts), prefix)
+    ratios: dict[str, float] = {}
+    try:
+        for guest in guests:
+            refhost.deploy("quadlet", name=guest.name)
+        config = refhost.write_ssh_config(work / "fleet.ssh", name=None)
+
+        def args(count: int) -> list[str]:
+            hosts = ",".join(f"ssh://{guest.name}" for guest in guests[:count])
+            return [f"--hosts={hosts}", f"--ssh-config={config}", f"--stack={STACK}"]
+
+        one: Sample | None = None
+        for count in counts:
+            label = f"all phases, {count} host(s), one process"
+            sample = measure(label, suite(args(count), [guest.name for guest in guests[:count]]))
+            one = sample if count == 1 else one
+            if one is not None:
+                ratios[label] = sample.wall / one.wall
+        serial = max((c for c in counts if c <= 8), default=min(counts))
+        measure(
+            f"all phases, {serial} host(s), one process, --probe-concurrency 1 (one host at a time, as before)",
+            suite([*args(serial), "--probe-concurrency=1"], [guest.name for guest in guests[:serial]]),
+        )
+        cores = os.cpu_count() or 1
+        xdist = min((c for c in counts if c > 1), default=max(counts))
+        names = [guest.name for guest in guests[:xdist]]
+        measure(f"all phases, {xdist} host(s), -n {xdist}", suite([*args(xdist), "-n", str(xdist)], names))
+        if xdist > cores:
+            # More workers than cores only adds interpreter start-ups: show -n cores too.
+            label = f"all phases, {xdist} host(s), -n {cores} (the cores)"
+            measure(label, suite([*args(xdist), "-n", str(cores)], names))
+    finally:
+        if not keep:
+            refhost.down_all(prefix=prefix)
+    return ratios
 
 
-def print_table(rows: list[tuple[str, Sample]], repeat: int) -> None:
+def print_table(rows: list[tuple[str, Sample]], repeat: int, ratios: dict[str, float] | None = None) -> None:
     print(
         f"\nbench/run.py on {platform.node()} ({os.cpu_count()} cores), {time.strftime('%Y-%m-%d')},"
         f" Python {platform.python_version()}, median of {repeat}\n"
     )
-    print("| run | wall s | CPU s | commands on the host(s) |")
-    print("| --- | ---: | ---: | ---: |")
+    print("| run | wall s | x one host | probing s | CPU s | peak MiB | guests' CPU s | commands on the host(s) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for label, sample in rows:
         commands = "" if sample.commands is None else str(sample.commands)
-        print(f"| {label} | {sample.wall:.2f} | {sample.cpu:.2f} | {commands} |")
+        ratio = f"{ratios[label]:.2f}" if ratios and label in ratios else ""
+        peak = "" if sample.peak_mib is None else f"{sample.peak_mib:.0f}"
+        guests = "" if sample.host_cpu is None else f"{sample.host_cpu:.2f}"
+        probing = "" if sample.probing is None else f"{sample.probing:.2f}"
+        print(
+            f"| {label} | {sample.wall:.2f} | {ratio} | {probing} | {sample.cpu:.2f} | {peak} | {guests} | {commands} |"
+        )
 
 
 if __name__ == "__main__":

@@ -12,14 +12,13 @@ from phoenix_compliance.facts import HostFacts
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.redact import redact_report
 from phoenix_compliance.report.model import COULD_NOT_CHECK
-from phoenix_compliance.run import options, selection, summary
+from phoenix_compliance.run import options, probing, selection, summary
 from phoenix_compliance.run.hosts import host_id
 from phoenix_compliance.run.html_hooks import HtmlReportHooks
 from phoenix_compliance.run.outcome import OBSERVED, judge
 from phoenix_compliance.run.reporter import RunReporter, complete_model
-from phoenix_compliance.run.state import STATE, RunState, build_state, check_waiver_ids
+from phoenix_compliance.run.state import STATE, build_state, check_waiver_ids
 from phoenix_compliance.run.xdist_hooks import XdistHooks, mark_host_group, use_loadgroup
-from phoenix_compliance.transport.runner import HostRunner
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -108,27 +107,20 @@ def stack(pytestconfig: pytest.Config) -> Manifest:
     return pytestconfig.stash[STATE].manifest
 
 
-def _probe_host(host: Any, host_id: str, state: RunState) -> HostFacts:
-    runner = HostRunner(host, host_id, state.podman_user, state.probe_timeout)
-    compose_files = (state.compose_override, *state.compose_extra) if state.compose_override else None
-    return HostFacts(
-        runner,
-        state.manifest,
-        host.backend,
-        compose_files,
-        state.quadlet_override,
-        state.source_dir,
-        env_files=state.env_files,
-    )
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Probe the selected hosts at once before the first check runs; then pytest runs the checks."""
+    probing.probe_selected(session)
 
 
 @pytest.fixture
 def facts(host: Any, pytestconfig: pytest.Config) -> HostFacts:
-    """The host's facts, probed once per run and shared by every check."""
+    """The host's facts, probed once per run and shared by every check (probed ahead,
+    run/probing.py, or on first use under xdist)."""
     state = pytestconfig.stash[STATE]
     key = host_id(host)
     if key not in state.facts:
-        state.facts[key] = _probe_host(host, key, state)
+        state.facts[key] = probing.host_facts(host, key, state)
     return state.facts[key]
 
 

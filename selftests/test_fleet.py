@@ -1,5 +1,6 @@
 """A fleet of three reference hosts, each in its own network namespace: one compliant,
-one drifted (linger off), one stopped. Serial, xdist and Ansible-inventory runs agree."""
+one drifted (linger off), one stopped. Runs probing the hosts at once or one at a time, xdist
+and Ansible-inventory runs agree."""
 
 from __future__ import annotations
 
@@ -89,6 +90,14 @@ class TestFleet:
         assert ("ssh://fleet-2", "PHX-1.11") in failing
         assert not {f for f in failing if f[0] == "ssh://fleet-1"}
 
+    def test_hosts_probed_at_once_give_the_verdicts_of_one_at_a_time(self, fleet: Path, tmp_path: Path) -> None:
+        hosts = "--hosts=" + ",".join(f"ssh://{h}" for h in HOSTS)
+        _, one_at_a_time, _ = run(tmp_path / "one", hosts, f"--ssh-config={fleet}", "--probe-concurrency=1")
+        code, at_once, output = run(tmp_path / "all", hosts, f"--ssh-config={fleet}")
+        assert code == EXIT_NOT_READY, output
+        assert summary(at_once) == summary(one_at_a_time) == EXPECTED, output
+        assert outcomes(at_once) == outcomes(one_at_a_time)
+
     def test_xdist_run_gives_the_same_results_and_report(self, fleet: Path, tmp_path: Path) -> None:
         hosts = "--hosts=" + ",".join(f"ssh://{h}" for h in HOSTS)
         _, serial, _ = run(tmp_path / "serial", hosts, f"--ssh-config={fleet}")
@@ -110,14 +119,18 @@ class TestFleet:
         renamed = {host.replace("ansible://", "ssh://"): value for host, value in summary(document).items()}
         assert renamed == EXPECTED, output
 
-    def test_a_hanging_host_is_unreachable_and_holds_back_no_other(self, fleet: Path, tmp_path: Path) -> None:
+    # A plain run probes its hosts at once; under xdist each worker probes its own.
+    @pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["plain", "xdist"])
+    def test_a_hanging_host_is_unreachable_and_holds_back_no_other(
+        self, fleet: Path, tmp_path: Path, workers: tuple[str, ...]
+    ) -> None:
         from phoenix_compliance import refhost
 
         # fleet-2 accepts the connection and then never answers, like a hung machine.
         refhost.freeze("fleet-2")
         try:
             code, document, output = run(
-                tmp_path, "--hosts=ssh://fleet-1,ssh://fleet-2", f"--ssh-config={fleet}", "-n", "2"
+                tmp_path, "--hosts=ssh://fleet-1,ssh://fleet-2", f"--ssh-config={fleet}", *workers
             )
         finally:
             refhost.freeze("fleet-2", frozen=False)

@@ -84,6 +84,7 @@ def values_for(folder: Path) -> dict[str, str]:
         "--reports-dir": str(folder / "reports"),
         "--probe-timeout": "7",
         "--shard": "1/1",
+        "--probe-concurrency": "3",
     }
 
 
@@ -113,7 +114,7 @@ class TestBothForms:
         seen = json.loads((outside / "dump.json").read_text())
         by_flag = {option.flag: option for option in OPTIONS}
         for flag, value in values_for(outside).items():
-            expected: object = float(value) if by_flag[flag].kind == "seconds" else value
+            expected: object = {"seconds": float, "count": int}.get(by_flag[flag].kind, str)(value)
             assert seen[by_flag[flag].dest] == ([expected] if by_flag[flag].repeat else expected), flag
         assert seen["phx_allow_restart"] is True
         assert (outside / "run.json").is_file() and (outside / "run.prom").is_file()
@@ -152,6 +153,8 @@ class TestIniSettings:
                 assert seen[option.dest] == ([value] if option.repeat else value), option.ini_name
             elif option.kind == "seconds":
                 assert seen[option.dest] == float(values_for(outside)[option.flag]), option.ini_name
+            elif option.kind == "count":
+                assert seen[option.dest] == int(values_for(outside)[option.flag]), option.ini_name
         assert seen["phx_allow_restart"] is True
         assert seen["phx_signoff"] is None and seen["phx_compare"] is None  # per run: no setting
 

@@ -13,7 +13,10 @@ HostFacts (host.py) is the one object a check receives; it is composed of:
 - source.py: the repository's Quadlet units (--source-dir) against the host's, as the generator reads them;
 - optional.py: the trace each optional service group leaves (compose file, units, containers);
 - systemd.py: the user's systemd (the generator, the target, the units' states);
-- security.py: the security probe read (Docker's remains, kernel settings, ownership).
+- security.py: the security probe read (Docker's remains, kernel settings, ownership);
+- memo.py: a fact computed once per host, without the lock Python 3.11 shares across hosts.
+
+HostFacts.prefetch reads named parts ahead of the checks (run/probing.py, hosts probed at once).
 """
 
 from __future__ import annotations

@@ -49,6 +49,11 @@ class EndpointProbe:
         self._group_index = {url: index for index, url in enumerate(dict.fromkeys(group_urls))}
         self._from_groups = _asked_from_host(runner, list(self._group_index), 3, 5, after)
 
+    def prefetch(self) -> None:
+        """Ask the host for every endpoint of the manifest now (one command; none without endpoints)."""
+        if self._index:
+            self._from_host.sections()
+
     def answer(self, endpoint: Endpoint, retries: int = 3, timeout: float = 5.0, fresh: bool = False) -> EndpointAnswer:
         """The endpoint's HTTP status as the host itself gets it; raise CouldNotCheck when the
         probe could not ask (timed out, no curl or wget) or answered something unreadable."""

@@ -12,13 +12,14 @@ import shlex
 import stat
 import tarfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from phoenix_compliance import quadlet_lint
 from phoenix_compliance.facts import probes
 from phoenix_compliance.facts.groups import ProbeGroup
+from phoenix_compliance.facts.memo import cached_fact
 from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, Known
 from phoenix_compliance.parsers import compose, quadlet, yamlmarks
 from phoenix_compliance.parsers.compose import ComposeFile
@@ -54,10 +55,19 @@ class QuadletFolder:
     # The host's drop-ins (NAME.d/*.conf) by path in the folder; None for a local folder,
     # whose drop-ins are read from the disk when asked for.
     dropins: dict[str, bytes] | None = None
+    # The folder linted once per Podman version, target and known values: PHX-3.02 asks once per unit file.
+    _linted: dict[tuple[tuple[int, ...], str, str], list[quadlet_lint.Finding]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def lint(self, version: tuple[int, ...], target: str, known: Known = NOTHING_KNOWN) -> list[quadlet_lint.Finding]:
-        everything = list(self.units.values()) + ([self.target] if self.target else [])
-        return quadlet_lint.lint_units(everything, version, quadlet_lint.StackRules(target=target), known)
+        key = (version, target, repr(known))
+        if key not in self._linted:
+            everything = list(self.units.values()) + ([self.target] if self.target else [])
+            self._linted[key] = quadlet_lint.lint_units(
+                everything, version, quadlet_lint.StackRules(target=target), known
+            )
+        return self._linted[key]
 
 
 class FileSources:
@@ -85,7 +95,7 @@ class FileSources:
         self._group_sources: dict[str, ComposeSource] = {}
         self.env_files = list(env_files)
 
-    @cached_property
+    @cached_fact
     def compose(self) -> ComposeSource:
         if self.compose_override is not None:
             where = "local file " + ", ".join(str(path) for path in self.compose_files)
@@ -192,7 +202,7 @@ class FileSources:
             return None
         return local_quadlet_folder(self.source_dir / "systemd", self.manifest.target)
 
-    @cached_property
+    @cached_fact
     def quadlet(self) -> QuadletFolder:
         if self.quadlet_override is not None:
             return local_quadlet_folder(self.quadlet_override, self.manifest.target)

@@ -1,9 +1,10 @@
-"""HostFacts: everything the checks know about one host, composed of its parts and
-probed lazily, each probe once per host and run."""
+"""HostFacts: everything the checks know about one host, composed of its parts, each probe
+once per host and run: read ahead of the checks (prefetch, the parts the chosen checks read),
+else on first lookup."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,13 @@ from phoenix_compliance.facts.systemd import UserSystemd
 from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, Known, user_manager_specifiers
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.transport.reach import reach_for
-from phoenix_compliance.transport.runner import HostRunner, Section
+from phoenix_compliance.transport.runner import HostRunner, HostUnreachable, Section
+
+# The parts of the facts that wait on the host, as prefetch names them: a probe group each
+# (base, stack, systemd: the Quadlet probe, security, endpoints), the stack's files parsed with
+# the files they name (compose, quadlet), the Podman API's answers (api: _ping and info;
+# containers: the list and the stack's containers inspected; inspect: every container inspected).
+PARTS = ("base", "stack", "compose", "quadlet", "systemd", "security", "endpoints", "api", "containers", "inspect")
 
 
 class HostFacts:
@@ -64,6 +71,7 @@ class HostFacts:
             },
             after=base,
         )
+        self._groups = {"base": base, "stack": stack, "systemd": quadlet_probe}
         self.host = HostIdentity(base, stack, manifest, self.host_id)
         self.podman = PodmanFacts(self.host, self.reach, manifest, runner.timeout)
         self.endpoints = EndpointProbe(runner, manifest, after=base)
@@ -83,6 +91,31 @@ class HostFacts:
             return NOTHING_KNOWN, None
         host = self.host
         return Known(user_manager_specifiers(host.user, host.uid, host.home)), host.home
+
+    def prefetch(self, parts: Iterable[str]) -> None:
+        """Read these parts now (in the order of PARTS; every probe runs after the base one), so
+        that the checks then read ready facts.
+
+        A part that cannot be read is left as it ended: the check that reads it meets the same
+        failure and shows it (an unreachable host, remembered, stops the rest at once)."""
+        readers: dict[str, Callable[[], object]] = {
+            **{name: group.sections for name, group in self._groups.items()},
+            "compose": lambda: self.files.compose,
+            "quadlet": lambda: self.files.quadlet,
+            "security": self.security.probe.sections,
+            "endpoints": self.endpoints.prefetch,
+            "api": lambda: self.podman.api,
+            "containers": self.podman.inspect_stack,
+            "inspect": self.podman.inspect_all,
+        }
+        wanted = set(parts)
+        for part in (p for p in PARTS if p in wanted):
+            try:
+                readers[part]()
+            except HostUnreachable:
+                return
+            except Exception:  # the check that reads the part reports it, with its evidence
+                continue
 
     def restart_target(self) -> Section:
         """Restart the stack's target (the one probe that changes the host); run each time it is asked."""

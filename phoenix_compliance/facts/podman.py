@@ -4,10 +4,10 @@ their inspect documents and the pods, each read once through the host's own sock
 from __future__ import annotations
 
 import threading
-from functools import cached_property
 from typing import Any
 
 from phoenix_compliance.facts.identity import HostIdentity
+from phoenix_compliance.facts.memo import cached_fact
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.transport import podman_api
 from phoenix_compliance.transport.reach import Reach
@@ -20,12 +20,13 @@ class PodmanFacts:
     def __init__(self, identity: HostIdentity, reach: Reach, manifest: Manifest, timeout: float) -> None:
         self.identity = identity
         self.reach = reach
+        self.manifest = manifest
         self.project = manifest.name
         self.timeout = timeout
         self._lock = threading.Lock()
         self._inspected: dict[str, dict[str, Any] | None] = {}
 
-    @cached_property
+    @cached_fact
     def _client(self) -> podman_api.PodmanApi | podman_api.ApiUnavailable:
         """The host's API client, or why there is none; opened once."""
         self.identity.probe.sections()  # the user and uid come from the base probe
@@ -49,7 +50,7 @@ class PodmanFacts:
         """Where the API answers, for evidence; raise ApiUnavailable when it cannot."""
         return self.client().where
 
-    @cached_property
+    @cached_fact
     def api(self) -> podman_api.ApiFacts:
         """What _ping and info answered, or why the API could not be asked."""
         try:
@@ -58,12 +59,12 @@ class PodmanFacts:
             where = f"API socket {self.identity.api_socket_path} on {self.identity.host_id}"
             return podman_api.ApiFacts.unavailable(where, str(exc))
 
-    @cached_property
+    @cached_fact
     def containers(self) -> list[dict[str, Any]]:
         """Every container of the user (libpod list, all=true); read once."""
         return self.client().containers()
 
-    @cached_property
+    @cached_fact
     def pods(self) -> list[dict[str, Any]]:
         return self.client().pods()
 
@@ -82,6 +83,13 @@ class PodmanFacts:
             if document is not None:
                 documents.append(document)
         return documents
+
+    def inspect_stack(self) -> None:
+        """Read the inspect documents of the stack's services' containers (the API list first)."""
+        for service in self.manifest.service_names():
+            container = self.container_for(service)
+            if container is not None:
+                self.inspect((container.get("Names") or [service])[0])
 
     def container_for(self, service: str) -> dict[str, Any] | None:
         """The container of a stack service: by name, else by its compose service label."""

@@ -5,6 +5,8 @@
 - `hosts`: a host's id as the report names it, from testinfra's host or a collected check.
 - `selection`: which checks run (--phase, files-only phases), their parameters from the manifest, and
   how many each phase has before -k/-m/--lf narrow the run (a phase that ran fewer is PARTIAL).
+- `probing`: the selected hosts probed at once before the checks (--probe-concurrency), each for the
+  parts of its facts its selected checks read (READS, by phase).
 - `outcome`: a check's pytest report turned into outcome and evidence (`classify`), waivers applied.
 - `reporter`: the report model filled on the process that writes it, the files written, the exit code
   (EXIT_CODES, the README's table).

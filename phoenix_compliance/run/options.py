@@ -18,7 +18,7 @@ import pytest
 
 from phoenix_compliance.run.writers import WRITERS
 
-Kind = Literal["text", "path", "seconds", "flag"]
+Kind = Literal["text", "path", "seconds", "count", "flag"]
 INI_PREFIX = "phoenix_"
 
 
@@ -30,7 +30,7 @@ class Option:
     metavar: str | None = None
     kind: Kind = "text"
     # Used when neither the command line nor the ini file gives a value.
-    default: str | float | bool | None = None
+    default: str | float | int | bool | None = None
     # Whether it has an ini setting: per-run options (who signs, what to compare with) have none.
     ini: bool = True
     # Given any number of times (a list of values, in order; one per line in the ini file).
@@ -165,7 +165,25 @@ OPTIONS: tuple[Option, ...] = (
         "seconds",
         30.0,
     ),
+    Option(
+        "--probe-concurrency",
+        "phx_probe_concurrency",
+        "how many hosts are probed at once before the checks run (default: 32)",
+        "N",
+        "count",
+        32,
+    ),
 )
+
+
+def _count(text: str, where: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise pytest.UsageError(f"{where}: expected a whole number, got {text!r}") from None
+
+
+_TYPES: dict[str, type] = {"seconds": float, "count": int}
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -180,7 +198,7 @@ def add_options(parser: pytest.Parser) -> None:
                 dest=option.dest,
                 default=None,
                 metavar=option.metavar,
-                type=float if option.kind == "seconds" else str,
+                type=_TYPES.get(option.kind, str),
                 help=option.help,
                 action="append" if option.repeat else "store",
             )
@@ -199,7 +217,7 @@ def _seconds(text: str, where: str) -> float:
         raise pytest.UsageError(f"{where}: expected a number of seconds, got {text!r}") from None
 
 
-def _from_ini(config: pytest.Config, option: Option) -> str | float | bool | list[str] | None:
+def _from_ini(config: pytest.Config, option: Option) -> str | float | int | bool | list[str] | None:
     """The option's ini setting, or None when the ini file does not set it."""
     value = config.getini(option.ini_name)
     if option.kind == "flag":
@@ -212,6 +230,8 @@ def _from_ini(config: pytest.Config, option: Option) -> str | float | bool | lis
         return None
     if option.kind == "seconds":
         return _seconds(text, f"{option.ini_name} in {config.inipath}")
+    if option.kind == "count":
+        return _count(text, f"{option.ini_name} in {config.inipath}")
     if option.kind == "path":
         return _ini_path(config, text)
     return text

@@ -38,6 +38,8 @@ class RunState:
     phases: tuple[str, ...]
     podman_user: str | None
     probe_timeout: float
+    # --probe-concurrency: how many hosts are probed at once (run/probing.py).
+    probe_concurrency: int
     compose_override: Path | None
     quadlet_override: Path | None
     # --source-dir: the repository's infra folder the host's units are compared with.
@@ -58,6 +60,8 @@ class RunState:
     # The further --compose-file files (merged over compose_override in order) and the --env-file files.
     compose_extra: tuple[Path, ...] = ()
     env_files: tuple[Path, ...] = ()
+    # How the hosts were probed ahead of the checks: hosts, seconds, at most how many at once.
+    probed: tuple[int, float, int] | None = None
 
 
 STATE = pytest.StashKey[RunState]()
@@ -115,6 +119,8 @@ def build_state(config: pytest.Config) -> RunState:
         raise pytest.UsageError(str(exc)) from None
     if config.option.phx_probe_timeout <= 0:
         raise pytest.UsageError("--probe-timeout must be a positive number of seconds")
+    if config.option.phx_probe_concurrency < 1:
+        raise pytest.UsageError("--probe-concurrency must be at least 1")
     try:
         shard = parse_shard(config.option.phx_shard) if config.option.phx_shard else None
     except ValueError as exc:
@@ -162,6 +168,7 @@ def build_state(config: pytest.Config) -> RunState:
         phases=phases,
         podman_user=config.option.phx_podman_user,
         probe_timeout=config.option.phx_probe_timeout,
+        probe_concurrency=config.option.phx_probe_concurrency,
         compose_override=compose_override,
         quadlet_override=quadlet_override,
         source_dir=source_dir,

@@ -26,12 +26,15 @@ def _named(result: CheckResult) -> str:
 
 def write_summary(terminalreporter: pytest.TerminalReporter, state: RunState) -> None:
     terminalreporter.section("migration readiness")
-    for line, red in readiness_lines(state.report, state.report_files.values()):
+    for line, red in readiness_lines(state.report, state.report_files.values(), state.probed):
         terminalreporter.write_line(line, red=red)
 
 
-def readiness_lines(run: RunReport, files: Iterable[Path]) -> Iterator[tuple[str, bool]]:
-    """The summary's lines, each with whether it is shown in red; also what merge prints."""
+def readiness_lines(
+    run: RunReport, files: Iterable[Path], probed: tuple[int, float, int] | None = None
+) -> Iterator[tuple[str, bool]]:
+    """The summary's lines, each with whether it is shown in red; also what merge prints
+    (`probed`: how the hosts were probed ahead of the checks, where they were)."""
     phases = run.shown_phases
     for host in run.hosts.values():
         verdicts = host.verdicts(phases)
@@ -72,6 +75,9 @@ def readiness_lines(run: RunReport, files: Iterable[Path]) -> Iterator[tuple[str
         yield f"PARTIAL: a selection left checks out: {'; '.join(run.partial)}", False
     if run.signoff_refused:
         yield run.signoff_refused, True
+    if probed is not None:
+        hosts, seconds, at_once = probed
+        yield f"probed {hosts} host(s) in {seconds:.1f} s, {at_once} at once, before the checks", False
     yield f"verdict: {run.run_verdict()}", False
     for path in files:
         yield f"report: {path}", False
