@@ -77,9 +77,11 @@ class TestObservabilityGroup:
             code, failed, _passed, output, _verdicts = suite(guest, tmp_path, "--phase=3")
         finally:
             guest.deploy("quadlet", with_groups=True)
+        # systemd still runs the unit whose file is gone: PHX-3.10 says a daemon-reload is due.
         assert failed == {
             f"test_optional_group_whole[observability-{HOST}]",
             f"test_unit_file_present[{LOKI}.container-{HOST}]",
+            f"test_unit_reloaded[{LOKI}.service-{HOST}]",
         }, output
         assert f"but no unit {LOKI}.container in {UNITS}" in output
         assert code == 10
