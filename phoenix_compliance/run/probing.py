@@ -39,8 +39,9 @@ READS: dict[tuple[str, bool], frozenset[str]] = {
     ("2", True): frozenset({"compose"}),
     ("2", False): frozenset({"base", "stack", "containers", "endpoints"}),
     ("3", True): frozenset({"compose", "quadlet"}),
-    # PHX-3.08's restart is an action, never read ahead.
-    ("3", False): frozenset({"base", "systemd", "containers"}),
+    # PHX-3.08's restart is an action, never read ahead; the stack probe holds the optional
+    # groups' compose files, a trace PHX-3.13 reads.
+    ("3", False): frozenset({"base", "stack", "systemd", "containers"}),
     # PHX-S.04 reads the security probe too, which the live checks of the phase read anyway.
     ("security", True): frozenset({"compose", "quadlet"}),
     ("security", False): frozenset({"base", "security", "api", "containers", "inspect"}),
