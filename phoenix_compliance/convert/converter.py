@@ -413,7 +413,8 @@ class _Converter:
 
         # [Container]
         unit.add("Container", "ContainerName", service.container_name or name)
-        handled.add("container_name")
+        # The compose parser has merged what a service extends into its body already.
+        handled.update(("container_name", "extends"))
         if service.image:
             image = qualified_image(service.image)
             unit.add("Container", "Image", image)
@@ -538,6 +539,14 @@ class _Converter:
                     service.name,
                     f"environment.{var.name}",
                     "takes its value from the environment of whoever runs compose; set it in an EnvironmentFile=",
+                )
+                continue
+            if var.line in self.source.unresolved:
+                self.gap(
+                    var.line,
+                    service.name,
+                    f"environment.{var.name}",
+                    "podman-compose cannot substitute its value (see the problems); not written",
                 )
                 continue
             if secret_value_reason(var.name, var.value) is not None or is_secret_name(var.name):
