@@ -346,6 +346,149 @@ class TestWriting:
 
 
 # --------------------------------------------------------------------------
+# The compose features of real-world files: substitution, .env, several files, include, extends
+# --------------------------------------------------------------------------
+
+# The podman-compose of each reference guest (its compose rules decide what the files mean).
+COMPOSE_RELEASES: dict[Version, tuple[int, ...]] = {(5, 4, 2): (1, 3, 0), (5, 8, 6): (1, 6, 0)}
+
+# One stack using every feature at once, as real-world files do; the override is given second.
+REAL_WORLD: dict[str, str] = {
+    "compose.yml": (
+        "name: shop\n"
+        "include:\n"
+        "  - sub/cache.yml\n"
+        "services:\n"
+        "  web:\n"
+        "    extends:\n"
+        "      file: common.yml\n"
+        "      service: base\n"
+        "    image: ${REGISTRY:-localhost}/web:${WEB_TAG:-2}\n"
+        '    ports: ["${WEB_PORT:-8080}:80"]\n'
+        "    environment:\n"
+        "      NEED: ${NEED:?set NEED in .env}\n"
+        "      CACHE_URL: redis://cache:${CACHE_PORT:-6379}\n"
+        "    depends_on: [cache]\n"
+    ),
+    "common.yml": (
+        "services:\n"
+        "  base:\n"
+        "    environment:\n"
+        "      MODE: ${MODE:-prod}\n"
+        "    restart: unless-stopped\n"
+        "    healthcheck:\n"
+        '      test: ["CMD", "wget", "-q", "-O-", "http://localhost/"]\n'
+        "      interval: 30s\n"
+    ),
+    "sub/cache.yml": "services:\n  cache:\n    image: docker.io/library/redis:${CACHE_TAG:-7}\n",
+    ".env": "WEB_PORT=9090\nWEB_TAG=3\nNEED=yes\n",
+    "override.yml": "services:\n  web:\n    ipc: host\n    environment:\n      EXTRA: '1'\n",
+}
+
+
+def write_files(files: dict[str, str], folder: Path) -> Path:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def real_world_units(folder: Path, *args: str) -> tuple[int, dict[str, str]]:
+    """`convert ARGS compose.yml override.yml` on the real-world stack: the exit code and the units."""
+    write_files(REAL_WORLD, folder)
+    out = folder / "units"
+    files = [str(folder / "compose.yml"), str(folder / "override.yml")]
+    code = cli.main(["convert", "--podman-version", "5.4.2", "--out", str(out), *args, *files])
+    texts = {p.name: p.read_text() for p in out.iterdir()} if out.is_dir() else {}
+    return code, texts
+
+
+def feature_units(version: Version, folder: Path) -> list[dict[str, str]]:
+    """The units of each compose feature case (test_compose_differential's) that the podman-compose
+    of the release accepts, and of the real-world stack, for one Podman release."""
+    from test_compose_differential import feature_cases, judge
+
+    release = COMPOSE_RELEASES.get(version, max(COMPOSE_RELEASES.values()))
+    cases = []
+    for number, case in enumerate(feature_cases()):
+        parsed = judge(case, write_files({}, folder / f"f{number}"), release)
+        if not parsed.refused and parsed.services:
+            cases.append(convert.convert(parsed, convert.Options(version)).texts())
+    real = write_files(REAL_WORLD, folder / "real")
+    parsed = compose.load([real / "compose.yml", real / "override.yml"], release=release)
+    cases.append(convert.convert(parsed, convert.Options(version)).texts())
+    return cases
+
+
+class TestComposeFeatures:
+    def test_units_hold_the_resolved_values(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        code, texts = real_world_units(tmp_path)
+        assert code == 0, capsys.readouterr().err
+        pod = entries(texts["shop.pod"], "pod")
+        assert ("Pod", "PublishPort", "9090:80") in pod  # .env beside the first file
+        web = entries(texts["web.container"])
+        assert ("Container", "Image", "localhost/web:3") in web
+        assert ("Container", "Environment", "NEED=yes") in web
+        assert ("Container", "Environment", "CACHE_URL=redis://cache:6379") in web  # the default
+        assert ("Container", "Environment", "EXTRA=1") in web  # the override's
+        # What web extends from common.yml: its environment, restart and healthcheck.
+        assert ("Container", "Environment", "MODE=prod") in web
+        assert ("Service", "Restart", "always") in web
+        assert ("Container", "HealthInterval", "30s") in web
+        # The included file's service, its tag substituted.
+        assert ("Container", "Image", "docker.io/library/redis:7") in entries(texts["cache.container"])
+        assert not any("${" in text for text in texts.values())
+
+    def test_extends_is_resolved_not_a_gap(self, tmp_path: Path) -> None:
+        folder = write_files(REAL_WORLD, tmp_path)
+        conversion = convert.convert(
+            convert.read_compose([folder / "compose.yml", folder / "override.yml"]), convert.Options((5, 4, 2))
+        )
+        assert [gap.key for gap in conversion.gaps] == ["ipc"]
+        assert conversion.problems == []
+
+    def test_env_file_replaces_the_dotenv(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        (tmp_path / "a.env").write_text("WEB_PORT=7070\nNEED=1\n")
+        (tmp_path / "b.env").write_text("WEB_TAG=4\n")
+        code, texts = real_world_units(
+            tmp_path, "--env-file", str(tmp_path / "a.env"), "--env-file", str(tmp_path / "b.env")
+        )
+        assert code == 0, capsys.readouterr().err
+        assert ("Pod", "PublishPort", "7070:80") in entries(texts["shop.pod"], "pod")
+        assert ("Container", "Image", "localhost/web:4") in entries(texts["web.container"])
+        assert cli.main(["convert", "--env-file", str(tmp_path / "none.env"), str(tmp_path / "compose.yml")]) == 2
+        assert "--env-file: " in capsys.readouterr().err
+
+    def test_a_required_variable_unset_is_a_problem_and_not_written(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        (tmp_path / "empty.env").write_text("")
+        code, texts = real_world_units(tmp_path, "--env-file", str(tmp_path / "empty.env"))
+        assert code == 0  # the units are written without it, as for every field not converted
+        err = capsys.readouterr().err
+        compose_file = tmp_path / "compose.yml"
+        assert f"{compose_file}:12: required variable NEED is unset: set NEED in .env" in err
+        assert f"{compose_file}:12: service web: environment.NEED: podman-compose cannot substitute" in err
+        assert not any("NEED" in text for text in texts.values())
+        args = ["convert", "--podman-version", "5.4.2", "--strict", "--env-file", str(tmp_path / "empty.env")]
+        assert cli.main([*args, str(compose_file)]) == 1
+
+    def test_a_gap_in_the_override_names_its_file_and_line(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        real_world_units(tmp_path)
+        assert f"{tmp_path / 'override.yml'}:3: service web: ipc: a pod's members share" in capsys.readouterr().err
+
+    @pytest.mark.parametrize("version", RELEASES, ids=format_version)
+    def test_every_feature_case_passes_the_lint(self, version: Version, tmp_path: Path) -> None:
+        cases = feature_units(version, tmp_path / "cases")
+        assert len(cases) >= 30
+        for number, texts in enumerate(cases):
+            errors = lint_errors(texts, tmp_path / f"u{number}", version, "phoenix.target")
+            assert errors == [], (texts, [str(e) for e in errors])
+
+
+# --------------------------------------------------------------------------
 # Drawn compose files
 # --------------------------------------------------------------------------
 
