@@ -693,36 +693,60 @@ def drawn_units(version: Version) -> list[dict[str, str]]:
 # --------------------------------------------------------------------------
 
 
+def guest_generator(guest_name: str) -> Generator:
+    from phoenix_compliance import refhost
+
+    done = refhost.run_in_guest(["podman", "--version"], user="phoenix", timeout=60, name=guest_name)
+    assert done.returncode == 0, done.stderr
+    return Generator(guest_name, parse_version(done.stdout.split()[-1]))
+
+
+def assert_generator_accepts(generator: Generator, units: list[dict[str, str]], what: str) -> None:
+    """Every set of units through the guest's generator (one batch): accepted, each .container's
+    service generated, nothing said but the files it loads."""
+    cases = list({case.name: case for case in (_case(files, "convert") for files in units)}.values())
+    results = run_generator(cases, generator)
+    refused = {case.name: results[case.name].stderr for case in cases if not results[case.name].accepts}
+    # The generator names each file it loads on stderr; anything else it says is a warning.
+    said = {
+        case.name: [line for line in results[case.name].stderr if not line.startswith("Loading source unit")]
+        for case in cases
+    }
+    warned = {name: lines for name, lines in said.items() if lines}
+    expected = {
+        case.name: {n.removesuffix(".container") + ".service" for n in case.files if n.endswith(".container")}
+        for case in cases
+    }
+    missing = {name: expected[name] - set(results[name].services) for name in expected}
+    print(
+        f"convert {what} at {generator.release} ({generator.guest}): {len(cases) - len(refused)}/{len(cases)} "
+        f"cases accepted, {sum(len([n for n in c.files if not n.endswith('.target')]) for c in cases)} Quadlet "
+        f"files, {len(warned)} with warnings"
+    )
+    assert not refused, json.dumps(dict(list(refused.items())[:5]), indent=1)
+    assert not any(missing.values()), {k: v for k, v in missing.items() if v}
+    assert not warned, json.dumps(dict(list(warned.items())[:5]), indent=1)
+
+
 @pytest.mark.refhost
 class TestRealGenerators:
     def test_every_unit_is_accepted(self, refhost_guest_name: str) -> None:
-        from phoenix_compliance import refhost
+        generator = guest_generator(refhost_guest_name)
+        assert_generator_accepts(generator, drawn_units(generator.version), "(drawn, stand-in, guide)")
 
-        done = refhost.run_in_guest(["podman", "--version"], user="phoenix", timeout=60, name=refhost_guest_name)
-        assert done.returncode == 0, done.stderr
-        generator = Generator(refhost_guest_name, parse_version(done.stdout.split()[-1]))
-        cases = [_case(files, "convert") for files in drawn_units(generator.version)]
-        results = run_generator(cases, generator)
-        refused = {case.name: results[case.name].stderr for case in cases if not results[case.name].accepts}
-        # The generator names each file it loads on stderr; anything else it says is a warning.
-        said = {
-            case.name: [line for line in results[case.name].stderr if not line.startswith("Loading source unit")]
-            for case in cases
-        }
-        warned = {name: lines for name, lines in said.items() if lines}
-        expected = {
-            case.name: {n.removesuffix(".container") + ".service" for n in case.files if n.endswith(".container")}
-            for case in cases
-        }
-        missing = {name: expected[name] - set(results[name].services) for name in expected}
-        print(
-            f"convert at {generator.release} ({generator.guest}): {len(cases) - len(refused)}/{len(cases)} cases "
-            f"accepted, {sum(len([n for n in c.files if not n.endswith('.target')]) for c in cases)} Quadlet files, "
-            f"{len(warned)} with warnings"
-        )
-        assert not refused, json.dumps(dict(list(refused.items())[:5]), indent=1)
-        assert not any(missing.values()), {k: v for k, v in missing.items() if v}
-        assert not warned, json.dumps(dict(list(warned.items())[:5]), indent=1)
+    def test_the_compose_features_are_accepted(self, refhost_guest_name: str, tmp_path: Path) -> None:
+        """The feature cases the guest's podman-compose accepts, and the real-world stack: linted
+        (stack profile) and run through the guest's generator."""
+        generator = guest_generator(refhost_guest_name)
+        units = feature_units(generator.version, tmp_path / "cases")
+        errors = [
+            str(error)
+            for number, texts in enumerate(units)
+            for error in lint_errors(texts, tmp_path / f"u{number}", generator.version, "phoenix.target")
+        ]
+        print(f"compose features at {generator.release}: {len(units)} cases, {len(errors)} lint errors")
+        assert errors == []
+        assert_generator_accepts(generator, units, "(compose features)")
 
 
 @pytest.mark.refhost
