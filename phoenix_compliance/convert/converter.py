@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from phoenix_compliance.convert.units import Unit, has_reference, join_words, quote_word, systemd_literal
+from phoenix_compliance.convert.units import Unit, join_words, quote_word, systemd_literal
 from phoenix_compliance.grammar.labels import system_content
 from phoenix_compliance.parsers import compose
 from phoenix_compliance.parsers.compose import ComposeFile, ComposeService, VolumeMount
@@ -564,11 +564,6 @@ class _Converter:
                     (service.name, f"environment.{var.name}", var.line),
                 )
                 continue
-            if has_reference(var.value):
-                self.note(
-                    f"service {service.name}: environment {var.name} ({self.where(var.line)}) refers to a variable; "
-                    "systemd expands it from the unit's [Service] environment"
-                )
             unit.add("Container", "Environment", quote_word(systemd_literal(f"{var.name}={var.value}")))
 
     def secret_name(self, service: str, what: str) -> str:
