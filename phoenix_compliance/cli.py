@@ -386,6 +386,16 @@ def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
         "--force", dest="force", action="store_true", help="replace files in --out that differ (else they are kept)"
     )
     parser.add_argument(
+        "--env-file",
+        dest="env_files",
+        metavar="PATH",
+        type=Path,
+        action="append",
+        default=[],
+        help="variables for the compose files, read instead of the .env beside the first "
+        "(as podman-compose --env-file); repeatable, a later file wins",
+    )
+    parser.add_argument(
         "compose_files", metavar="COMPOSE_FILE", nargs="+", type=Path, help="compose files, merged in order"
     )
 
@@ -414,6 +424,9 @@ def run_convert(args: argparse.Namespace) -> int:
     for path in args.compose_files:
         if not path.is_file():
             raise UsageError(f"{path}: no such compose file")
+    for path in args.env_files:
+        if not path.is_file():
+            raise UsageError(f"--env-file: {path}: no such file")
     if args.dry_run and args.out is None:
         raise UsageError("--dry-run compares with the files in --out DIR: give --out")
     if args.podman_version is not None:
@@ -422,7 +435,7 @@ def run_convert(args: argparse.Namespace) -> int:
         version, _source = default_podman_version()
     if version < QUADLET_SINCE:
         raise UsageError(f"Podman {format_version(version)} has no Quadlet (from {format_version(QUADLET_SINCE)})")
-    source = convert.read_compose(args.compose_files)
+    source = convert.read_compose(args.compose_files, args.env_files)
     if not source.services:
         sys.stderr.write(convert.report(convert.convert(source, _convert_options(args, version))))
         raise UsageError(f"{args.compose_files[0]}: no service to convert")

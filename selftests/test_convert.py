@@ -346,6 +346,162 @@ class TestWriting:
 
 
 # --------------------------------------------------------------------------
+# The compose features of real-world files: substitution, .env, several files, include, extends
+# --------------------------------------------------------------------------
+
+# The podman-compose of each reference guest (its compose rules decide what the files mean).
+COMPOSE_RELEASES: dict[Version, tuple[int, ...]] = {(5, 4, 2): (1, 3, 0), (5, 8, 6): (1, 6, 0)}
+
+# One stack using every feature at once, as real-world files do; the override is given second.
+REAL_WORLD: dict[str, str] = {
+    "compose.yml": (
+        "name: shop\n"
+        "include:\n"
+        "  - sub/cache.yml\n"
+        "services:\n"
+        "  web:\n"
+        "    extends:\n"
+        "      file: common.yml\n"
+        "      service: base\n"
+        "    image: ${REGISTRY:-localhost}/web:${WEB_TAG:-2}\n"
+        '    ports: ["${WEB_PORT:-8080}:80"]\n'
+        "    environment:\n"
+        "      NEED: ${NEED:?set NEED in .env}\n"
+        "      CACHE_URL: redis://cache:${CACHE_PORT:-6379}\n"
+        "    depends_on: [cache]\n"
+    ),
+    "common.yml": (
+        "services:\n"
+        "  base:\n"
+        "    environment:\n"
+        "      MODE: ${MODE:-prod}\n"
+        "    restart: unless-stopped\n"
+        "    healthcheck:\n"
+        '      test: ["CMD", "wget", "-q", "-O-", "http://localhost/"]\n'
+        "      interval: 30s\n"
+    ),
+    "sub/cache.yml": "services:\n  cache:\n    image: docker.io/library/redis:${CACHE_TAG:-7}\n",
+    ".env": "WEB_PORT=9090\nWEB_TAG=3\nNEED=yes\n",
+    "override.yml": "services:\n  web:\n    ipc: host\n    environment:\n      EXTRA: '1'\n",
+}
+
+
+def write_files(files: dict[str, str], folder: Path) -> Path:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def real_world_units(folder: Path, *args: str) -> tuple[int, dict[str, str]]:
+    """`convert ARGS compose.yml override.yml` on the real-world stack: the exit code and the units."""
+    write_files(REAL_WORLD, folder)
+    out = folder / "units"
+    files = [str(folder / "compose.yml"), str(folder / "override.yml")]
+    code = cli.main(["convert", "--podman-version", "5.4.2", "--out", str(out), *args, *files])
+    texts = {p.name: p.read_text() for p in out.iterdir()} if out.is_dir() else {}
+    return code, texts
+
+
+def feature_units(version: Version, folder: Path) -> list[dict[str, str]]:
+    """The units of each compose feature case (test_compose_differential's) that the podman-compose
+    of the release accepts, and of the real-world stack, for one Podman release."""
+    from test_compose_differential import feature_cases, judge
+
+    release = COMPOSE_RELEASES.get(version, max(COMPOSE_RELEASES.values()))
+    cases = []
+    for number, case in enumerate(feature_cases()):
+        parsed = judge(case, write_files({}, folder / f"f{number}"), release)
+        if not parsed.refused and parsed.services:
+            cases.append(convert.convert(parsed, convert.Options(version)).texts())
+    real = write_files(REAL_WORLD, folder / "real")
+    parsed = compose.load([real / "compose.yml", real / "override.yml"], release=release)
+    cases.append(convert.convert(parsed, convert.Options(version)).texts())
+    return cases
+
+
+class TestComposeFeatures:
+    def test_units_hold_the_resolved_values(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        code, texts = real_world_units(tmp_path)
+        assert code == 0, capsys.readouterr().err
+        pod = entries(texts["shop.pod"], "pod")
+        assert ("Pod", "PublishPort", "9090:80") in pod  # .env beside the first file
+        web = entries(texts["web.container"])
+        assert ("Container", "Image", "localhost/web:3") in web
+        assert ("Container", "Environment", "NEED=yes") in web
+        assert ("Container", "Environment", "CACHE_URL=redis://cache:6379") in web  # the default
+        assert ("Container", "Environment", "EXTRA=1") in web  # the override's
+        # What web extends from common.yml: its environment, restart and healthcheck.
+        assert ("Container", "Environment", "MODE=prod") in web
+        assert ("Service", "Restart", "always") in web
+        assert ("Container", "HealthInterval", "30s") in web
+        # The included file's service, its tag substituted.
+        assert ("Container", "Image", "docker.io/library/redis:7") in entries(texts["cache.container"])
+        assert not any("${" in text for text in texts.values())
+
+    def test_extends_is_resolved_not_a_gap(self, tmp_path: Path) -> None:
+        folder = write_files(REAL_WORLD, tmp_path)
+        conversion = convert.convert(
+            convert.read_compose([folder / "compose.yml", folder / "override.yml"]), convert.Options((5, 4, 2))
+        )
+        assert [gap.key for gap in conversion.gaps] == ["ipc"]
+        assert conversion.problems == []
+
+    def test_env_file_replaces_the_dotenv(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        (tmp_path / "a.env").write_text("WEB_PORT=7070\nNEED=1\n")
+        (tmp_path / "b.env").write_text("WEB_TAG=4\n")
+        code, texts = real_world_units(
+            tmp_path, "--env-file", str(tmp_path / "a.env"), "--env-file", str(tmp_path / "b.env")
+        )
+        assert code == 0, capsys.readouterr().err
+        assert ("Pod", "PublishPort", "7070:80") in entries(texts["shop.pod"], "pod")
+        assert ("Container", "Image", "localhost/web:4") in entries(texts["web.container"])
+        assert cli.main(["convert", "--env-file", str(tmp_path / "none.env"), str(tmp_path / "compose.yml")]) == 2
+        assert "--env-file: " in capsys.readouterr().err
+
+    def test_a_required_variable_unset_is_a_problem_and_not_written(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        (tmp_path / "empty.env").write_text("")
+        code, texts = real_world_units(tmp_path, "--env-file", str(tmp_path / "empty.env"))
+        assert code == 0  # the units are written without it, as for every field not converted
+        err = capsys.readouterr().err
+        compose_file = tmp_path / "compose.yml"
+        assert f"{compose_file}:12: required variable NEED is unset: set NEED in .env" in err
+        assert f"{compose_file}:12: service web: environment.NEED: podman-compose cannot substitute" in err
+        assert not any("NEED" in text for text in texts.values())
+        args = ["convert", "--podman-version", "5.4.2", "--strict", "--env-file", str(tmp_path / "empty.env")]
+        assert cli.main([*args, str(compose_file)]) == 1
+
+    def test_a_gap_in_the_override_names_its_file_and_line(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        real_world_units(tmp_path)
+        assert f"{tmp_path / 'override.yml'}:3: service web: ipc: a pod's members share" in capsys.readouterr().err
+
+    def test_a_dollar_left_after_substitution_reaches_podman_as_it_is(self, tmp_path: Path) -> None:
+        path = tmp_path / "compose.yml"
+        path.write_text(
+            "services:\n  app:\n    image: localhost/app:1\n    environment:\n      A: $$HOME and $${X}\n"
+            '    command: ["echo", "$$HOME", "5$$", "${UNSET:-x}"]\n'
+        )
+        app = parse_text(convert_file(path, (5, 4, 2)).units["app.container"].text(), kind="container")
+        # Doubled in the unit, so that systemd, which expands $HOME and ${X} in ExecStart=, does not.
+        environment, exec_entry = app.last("Container", "Environment"), app.last("Container", "Exec")
+        assert environment is not None and environment.value == '"A=$$HOME and $${X}"'
+        assert exec_entry is not None
+        assert _literal_exec(split_words(exec_entry.value, SPLIT_ARGS) or []) == ["echo", "$HOME", "5$", "x"]
+
+    @pytest.mark.parametrize("version", RELEASES, ids=format_version)
+    def test_every_feature_case_passes_the_lint(self, version: Version, tmp_path: Path) -> None:
+        cases = feature_units(version, tmp_path / "cases")
+        assert len(cases) >= 30
+        for number, texts in enumerate(cases):
+            errors = lint_errors(texts, tmp_path / f"u{number}", version, "phoenix.target")
+            assert errors == [], (texts, [str(e) for e in errors])
+
+
+# --------------------------------------------------------------------------
 # Drawn compose files
 # --------------------------------------------------------------------------
 
@@ -487,7 +643,7 @@ def _literal_exec(words: list[str]) -> list[str]:
 
 
 def _plain(value: str) -> bool:
-    # A compose reference ($X, ${X}) is left for systemd on purpose; those words are not compared.
+    # A compose reference ($X, ${X}) is the parser's to substitute (test_compose.py); not compared here.
     return re.search(r"\$(?!\$)[{A-Za-z_]", value.replace("$$", "")) is None
 
 
@@ -550,36 +706,60 @@ def drawn_units(version: Version) -> list[dict[str, str]]:
 # --------------------------------------------------------------------------
 
 
+def guest_generator(guest_name: str) -> Generator:
+    from phoenix_compliance import refhost
+
+    done = refhost.run_in_guest(["podman", "--version"], user="phoenix", timeout=60, name=guest_name)
+    assert done.returncode == 0, done.stderr
+    return Generator(guest_name, parse_version(done.stdout.split()[-1]))
+
+
+def assert_generator_accepts(generator: Generator, units: list[dict[str, str]], what: str) -> None:
+    """Every set of units through the guest's generator (one batch): accepted, each .container's
+    service generated, nothing said but the files it loads."""
+    cases = list({case.name: case for case in (_case(files, "convert") for files in units)}.values())
+    results = run_generator(cases, generator)
+    refused = {case.name: results[case.name].stderr for case in cases if not results[case.name].accepts}
+    # The generator names each file it loads on stderr; anything else it says is a warning.
+    said = {
+        case.name: [line for line in results[case.name].stderr if not line.startswith("Loading source unit")]
+        for case in cases
+    }
+    warned = {name: lines for name, lines in said.items() if lines}
+    expected = {
+        case.name: {n.removesuffix(".container") + ".service" for n in case.files if n.endswith(".container")}
+        for case in cases
+    }
+    missing = {name: expected[name] - set(results[name].services) for name in expected}
+    print(
+        f"convert {what} at {generator.release} ({generator.guest}): {len(cases) - len(refused)}/{len(cases)} "
+        f"cases accepted, {sum(len([n for n in c.files if not n.endswith('.target')]) for c in cases)} Quadlet "
+        f"files, {len(warned)} with warnings"
+    )
+    assert not refused, json.dumps(dict(list(refused.items())[:5]), indent=1)
+    assert not any(missing.values()), {k: v for k, v in missing.items() if v}
+    assert not warned, json.dumps(dict(list(warned.items())[:5]), indent=1)
+
+
 @pytest.mark.refhost
 class TestRealGenerators:
     def test_every_unit_is_accepted(self, refhost_guest_name: str) -> None:
-        from phoenix_compliance import refhost
+        generator = guest_generator(refhost_guest_name)
+        assert_generator_accepts(generator, drawn_units(generator.version), "(drawn, stand-in, guide)")
 
-        done = refhost.run_in_guest(["podman", "--version"], user="phoenix", timeout=60, name=refhost_guest_name)
-        assert done.returncode == 0, done.stderr
-        generator = Generator(refhost_guest_name, parse_version(done.stdout.split()[-1]))
-        cases = [_case(files, "convert") for files in drawn_units(generator.version)]
-        results = run_generator(cases, generator)
-        refused = {case.name: results[case.name].stderr for case in cases if not results[case.name].accepts}
-        # The generator names each file it loads on stderr; anything else it says is a warning.
-        said = {
-            case.name: [line for line in results[case.name].stderr if not line.startswith("Loading source unit")]
-            for case in cases
-        }
-        warned = {name: lines for name, lines in said.items() if lines}
-        expected = {
-            case.name: {n.removesuffix(".container") + ".service" for n in case.files if n.endswith(".container")}
-            for case in cases
-        }
-        missing = {name: expected[name] - set(results[name].services) for name in expected}
-        print(
-            f"convert at {generator.release} ({generator.guest}): {len(cases) - len(refused)}/{len(cases)} cases "
-            f"accepted, {sum(len([n for n in c.files if not n.endswith('.target')]) for c in cases)} Quadlet files, "
-            f"{len(warned)} with warnings"
-        )
-        assert not refused, json.dumps(dict(list(refused.items())[:5]), indent=1)
-        assert not any(missing.values()), {k: v for k, v in missing.items() if v}
-        assert not warned, json.dumps(dict(list(warned.items())[:5]), indent=1)
+    def test_the_compose_features_are_accepted(self, refhost_guest_name: str, tmp_path: Path) -> None:
+        """The feature cases the guest's podman-compose accepts, and the real-world stack: linted
+        (stack profile) and run through the guest's generator."""
+        generator = guest_generator(refhost_guest_name)
+        units = feature_units(generator.version, tmp_path / "cases")
+        errors = [
+            str(error)
+            for number, texts in enumerate(units)
+            for error in lint_errors(texts, tmp_path / f"u{number}", generator.version, "phoenix.target")
+        ]
+        print(f"compose features at {generator.release}: {len(units)} cases, {len(errors)} lint errors")
+        assert errors == []
+        assert_generator_accepts(generator, units, "(compose features)")
 
 
 @pytest.mark.refhost

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from phoenix_compliance.convert.units import Unit, has_reference, join_words, quote_word, systemd_literal
+from phoenix_compliance.convert.units import Unit, join_words, quote_word, systemd_literal
 from phoenix_compliance.grammar.labels import system_content
 from phoenix_compliance.parsers import compose
 from phoenix_compliance.parsers.compose import ComposeFile, ComposeService, VolumeMount
@@ -413,7 +413,8 @@ class _Converter:
 
         # [Container]
         unit.add("Container", "ContainerName", service.container_name or name)
-        handled.add("container_name")
+        # The compose parser has merged what a service extends into its body already.
+        handled.update(("container_name", "extends"))
         if service.image:
             image = qualified_image(service.image)
             unit.add("Container", "Image", image)
@@ -540,6 +541,14 @@ class _Converter:
                     "takes its value from the environment of whoever runs compose; set it in an EnvironmentFile=",
                 )
                 continue
+            if var.line in self.source.unresolved:
+                self.gap(
+                    var.line,
+                    service.name,
+                    f"environment.{var.name}",
+                    "podman-compose cannot substitute its value (see the problems); not written",
+                )
+                continue
             if secret_value_reason(var.name, var.value) is not None or is_secret_name(var.name):
                 secret = self.secret_name(service.name, var.name)
                 self.create_secret(
@@ -555,11 +564,6 @@ class _Converter:
                     (service.name, f"environment.{var.name}", var.line),
                 )
                 continue
-            if has_reference(var.value):
-                self.note(
-                    f"service {service.name}: environment {var.name} ({self.where(var.line)}) refers to a variable; "
-                    "systemd expands it from the unit's [Service] environment"
-                )
             unit.add("Container", "Environment", quote_word(systemd_literal(f"{var.name}={var.value}")))
 
     def secret_name(self, service: str, what: str) -> str:

@@ -15,20 +15,13 @@ from dataclasses import dataclass, field
 # Quadlet's wordNeedEscape(): whitespace, control characters, quotes and backslashes.
 _NEEDS_QUOTES = re.compile(r"[\s\"'\\\x00-\x1f\x7f]")
 _C_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
-# A compose reference that is left for systemd to expand ($$ is compose's own literal $).
-_REFERENCE = re.compile(r"\$\$|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$")
 
 
 def systemd_literal(text: str) -> str:
-    """Compose text as it must be written so that podman receives it: ``%`` doubled; a ``$`` that is
-    not a compose reference doubled (compose's ``$$`` and ``${VAR}`` stay, meaning the same to systemd)."""
-    text = text.replace("%", "%%")
-    return _REFERENCE.sub(lambda m: "$$" if m.group() == "$" else m.group(), text)
-
-
-def has_reference(text: str) -> bool:
-    """Whether compose text still holds a ``${VAR}``/``$VAR`` reference (not substituted)."""
-    return any(m.group() not in ("$$", "$") for m in _REFERENCE.finditer(text))
+    """A compose value as it must be written so that podman receives it: ``%`` and ``$`` doubled.
+    The compose parser has substituted the variables already (``$$`` is one ``$`` by then), so
+    every ``$`` left is one podman-compose passes on as it is."""
+    return text.replace("%", "%%").replace("$", "$$")
 
 
 def quote_word(word: str) -> str:

@@ -281,6 +281,9 @@ class ComposeFile:
     # network when it names none), as podman-compose resolves them.
     networks: tuple[str, ...] = ()
     service_networks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Lines (of the model, see LINE_STRIDE) whose text podman-compose cannot substitute (a required
+    # variable unset, a `${` it cannot read): their values are left as written.
+    unresolved: set[int] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -590,6 +593,7 @@ class _Loader:
             resolved = interpolate(text, env, self.release)
         except InterpolationError as exc:
             self.problem(line, f"{exc} (podman-compose stops here)")
+            self.result.unresolved.add(line)
             return text
         if record and resolved.value != text:
             self.result.substitutions.setdefault(line, []).append(Substitution(line, text, resolved.value, key))
