@@ -95,6 +95,28 @@ UPDATES = "/home/phoenix/.config/containers/systemd/container.d"
 
 
 class TestRegistryAndUpdates:
+    def test_images_from_another_registry_fail_naming_them(self, deployed: Guest, tmp_path: Path) -> None:
+        # The stand-in images are localhost/...: a stack whose registry is another fails both checks.
+        stack = tmp_path / "stack.yaml"
+        stack.write_text(
+            REFERENCE_STACK.read_text().replace(
+                "name: phoenix-hydra\n", "name: phoenix-hydra\nregistry: registry.example.com/phoenix\n", 1
+            )
+        )
+        result = run_suite(
+            tmp_path / "elsewhere",
+            f"--hosts={HOST}",
+            f"--ssh-config={deployed.ssh_config}",
+            f"--stack={stack}",
+            "-k",
+            "images_from_registry",
+        )
+        assert result.failed == {
+            f"test_files_images_from_registry[{HOST}]",
+            f"test_live_images_from_registry[{HOST}]",
+        }, result.output
+        assert f"image {IMAGE}" in result.output and "registry.example.com/phoenix" in result.output, result.output
+
     def test_the_stacks_registry_and_automatic_updates_on_the_real_host(self, deployed: Guest, tmp_path: Path) -> None:
         # The stand-in images are built in the guest as localhost/...: localhost is their registry.
         stack = tmp_path / "stack.yaml"

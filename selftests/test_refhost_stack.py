@@ -366,6 +366,12 @@ SECURITY_DRIFTS = {
         {f"test_files_secrets[{HOST}]"},
         ["~/phoenix.env:1: SEC-SECRET"],
     ),
+    "labelling-turned-off": Drift(
+        [sh(f"sed -i '/^\\[Container\\]/a SecurityLabelDisable=true' {CORE_UNIT}")],
+        [sh(f"sed -i '/^SecurityLabelDisable=true$/d' {CORE_UNIT}"), ["systemctl", "--user", "daemon-reload"]],
+        {f"test_files_selinux_separation[{HOST}]"},
+        ["SEC-NOLABEL", "is not separated by SELinux"],
+    ),
     "docker-alias-removed": Drift(
         [sh("cp -p ~/.bashrc ~/.bashrc.drift && sed -i '/^alias docker=podman$/d' ~/.bashrc")],
         [sh("mv ~/.bashrc.drift ~/.bashrc")],
