@@ -55,6 +55,8 @@ class QuadletFolder:
     # The host's drop-ins (NAME.d/*.conf) by path in the folder; None for a local folder,
     # whose drop-ins are read from the disk when asked for.
     dropins: dict[str, bytes] | None = None
+    # Its units with their drop-ins merged (facts/source.py), once asked for.
+    merged: dict[str, quadlet.UnitFile] | None = field(default=None, repr=False, compare=False)
     # The folder linted once per Podman version, target and known values: PHX-3.02 asks once per unit file.
     _linted: dict[tuple[tuple[int, ...], str, str], list[quadlet_lint.Finding]] = field(
         default_factory=dict, repr=False, compare=False

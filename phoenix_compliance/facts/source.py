@@ -31,7 +31,15 @@ Table = dict[tuple[str, str], list[str]]
 
 def merged_units(folder: QuadletFolder) -> dict[str, UnitFile]:
     """The folder's Quadlet units by file name, each with its drop-ins merged as the
-    generator merges them (the first file of a name wins, as in the generator)."""
+    generator merges them (the first file of a name wins, as in the generator); merged once
+    per folder, since PHX-3.11 asks for every service and PHX-3.09 again. Read-only: copy it
+    to change it."""
+    if folder.merged is None:
+        folder.merged = _merge_folder(folder)
+    return folder.merged
+
+
+def _merge_folder(folder: QuadletFolder) -> dict[str, UnitFile]:
     root = Path(folder.folder)
     listing: dict[Path, list[Path]] | None = None
     found: discovery.Scan | None = None
@@ -164,7 +172,7 @@ def compare(repository: QuadletFolder, host: QuadletFolder, not_deployed: Iterab
     """The repository's units against the host's, both merged with their drop-ins; the target
     too when the repository has one. `not_deployed`: units of optional groups the host has no
     trace of, which it need not have (optional means not deployed is fine)."""
-    ours, theirs = merged_units(repository), merged_units(host)
+    ours, theirs = dict(merged_units(repository)), dict(merged_units(host))
     for name in set(not_deployed) - theirs.keys():
         ours.pop(name, None)
     if repository.target is not None:
