@@ -13,7 +13,7 @@ Where things go, by folder (each package's docstring maps its modules):
 - ``security_rules``: the security rules judged on compose and Quadlet files;
 - ``run/``: the pytest side of a run, one role a module; ``plugin`` wires it to pytest's hooks;
 - ``report/``: the report's data model, its page (template and CSS in ``report/resources``),
-  its digest and signature (a new output format is one writer in ``run/writers``);
+  its digest and signature (a new output format is one writer in ``report/files``);
 - ``cli``: the ``phoenix-compliance`` command (check, lint, verify);
 - ``bundled``: what ships with the suite (the checks, the stacks, its version), in a checkout or a wheel;
 - ``refhost/``: the reference hosts the suite is proven on (``phoenix-refhost``).

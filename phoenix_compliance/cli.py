@@ -286,11 +286,12 @@ def _stamp() -> str:
 
 
 def run_merge(args: argparse.Namespace) -> int:
+    from phoenix_compliance.publish import EXIT_REPORTS_UNWRITTEN, ReportsUnwritten
+    from phoenix_compliance.report.files import write_standalone
     from phoenix_compliance.report.results import ResultRefused, merge
     from phoenix_compliance.report.signing import SigningError
     from phoenix_compliance.run.reporter import exit_code
     from phoenix_compliance.run.summary import readiness_lines
-    from phoenix_compliance.run.writers import EXIT_REPORTS_UNWRITTEN, ReportsUnwritten, write_standalone
 
     if args.sign_key is not None and not args.sign_key.is_file():
         raise UsageError(f"--sign-key: {args.sign_key} is not a readable private key file")
@@ -323,9 +324,9 @@ MERGE = Subcommand(
 
 
 def run_trend(args: argparse.Namespace) -> int:
+    from phoenix_compliance.publish import EXIT_REPORTS_UNWRITTEN, ReportsUnwritten
     from phoenix_compliance.report.results import ResultRefused
     from phoenix_compliance.report.trend import write_trend
-    from phoenix_compliance.run.writers import EXIT_REPORTS_UNWRITTEN, ReportsUnwritten
 
     try:
         loaded = _load_results(args)

@@ -2,7 +2,7 @@
 
 Every output passes through here: a check's evidence and pytest's report of it (terminal,
 JUnit, pytest-html's rows: run/outcome.py and the plugin's makereport), the test ids
-(run/selection.py), the JSON and the Prometheus textfile (report/outputs.py, run/writers.py).
+(run/selection.py), the JSON and the Prometheus textfile (report/outputs.py, report/files.py).
 So no check has to remember it: evidence quoting a `DB_PASSWORD=...` pair keeps the name
 and loses the value. What is masked:
 

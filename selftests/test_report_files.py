@@ -89,7 +89,7 @@ class TestNeverOverwritten:
 _SLOW_WRITER = """
 import sys, time
 from pathlib import Path
-from phoenix_compliance.run.writers import write_file
+from phoenix_compliance.publish import write_file
 
 def chunks():
     yield b"x" * 65536

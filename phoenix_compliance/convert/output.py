@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from phoenix_compliance.convert.converter import Conversion
+from phoenix_compliance.publish import write_file
 from phoenix_compliance.redact import redact
-from phoenix_compliance.run.writers import write_file
 
 
 @dataclass

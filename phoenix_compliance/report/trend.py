@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from phoenix_compliance.catalogue import PHASES
+from phoenix_compliance.publish import write_set
 from phoenix_compliance.redact import redact
 from phoenix_compliance.report import signing
 from phoenix_compliance.report.model import PHASE_TITLES, READY, Change, RunReport
@@ -140,8 +141,6 @@ def to_prometheus(series: list[Night]) -> str:
 
 def write_trend(runs: list[RunReport], folder: Path, stamp: str) -> tuple[list[Night], dict[str, Path]]:
     """The page (sealed, so `verify` holds it) and the textfile, published as a run's reports are."""
-    from phoenix_compliance.run.writers import write_set
-
     series = nights(runs)
 
     def page(path: Path) -> None:
