@@ -21,7 +21,10 @@ from phoenix_compliance.run.state import STATE, build_state, check_waiver_ids
 from phoenix_compliance.run.xdist_hooks import XdistHooks, mark_host_group, use_loadgroup
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    # testinfra's options (--hosts, --ssh-config, ...) are the suite's: without autoloading
+    # (PYTEST_DISABLE_PLUGIN_AUTOLOAD=1) its entry point is loaded here, by the same name, so once.
+    pluginmanager.import_plugin("pytest11.testinfra", consider_entry_points=True)
     options.add_options(parser)
 
 
@@ -29,6 +32,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     # First, so that the default report paths are set before pytest-html and junitxml read them.
     config.addinivalue_line("markers", "check(spec): a compliance check, declared with phoenix_compliance.checks.check")
+    # A check's host group (run/xdist_hooks.py) is marked with or without xdist, which declares it itself.
+    config.addinivalue_line("markers", "xdist_group(name): the checks of one host, run by one xdist worker")
     options.resolve(config)  # the command line, else the user's ini file, else the defaults
     state = build_state(config)
     config.stash[STATE] = state
