@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from phoenix_compliance import cli
+from phoenix_compliance.cli import podman_version
 from phoenix_compliance.quadlet_lint import NEWEST_KNOWN_VERSION, RULES, STACK_RULE_IDS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,7 +59,7 @@ def lint(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, st
 @pytest.fixture(autouse=True)
 def no_local_podman(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests do not depend on the machine's podman unless they say so."""
-    monkeypatch.setattr(cli, "installed_podman_version", lambda timeout=0.0: None)
+    monkeypatch.setattr(podman_version, "installed_podman_version", lambda timeout=0.0: None)
 
 
 class TestTextFormat:
@@ -289,15 +290,15 @@ class TestPodmanVersion:
         expected: tuple[int, ...],
         source: str,
     ) -> None:
-        monkeypatch.setattr(cli, "installed_podman_version", lambda timeout=0.0: installed)
-        version, said = cli.default_podman_version()
+        monkeypatch.setattr(podman_version, "installed_podman_version", lambda timeout=0.0: installed)
+        version, said = podman_version.default_podman_version()
         assert version == expected
         assert source in said
 
     def test_the_default_reaches_the_output(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(cli, "installed_podman_version", lambda timeout=0.0: (5, 4, 2))
+        monkeypatch.setattr(podman_version, "installed_podman_version", lambda timeout=0.0: (5, 4, 2))
         write(tmp_path, "web.container", CLEAN)
         _code, out, _err = lint(capsys, "--format", "json", tmp_path)
         assert json.loads(out)["podman_version"] == "5.4.2"
@@ -311,7 +312,7 @@ class TestPodmanVersion:
             return subprocess.CompletedProcess(argv, 0, "5.4.2\n", "")
 
         monkeypatch.setattr(subprocess, "run", fake_run)
-        assert cli.installed_podman_version() == (5, 4, 2)
+        assert podman_version.installed_podman_version() == (5, 4, 2)
         assert seen[0]["argv"] == ["podman", "version", "--format", "{{.Client.Version}}"]
         assert 0 < seen[0]["timeout"] <= 60
 
@@ -323,7 +324,7 @@ class TestPodmanVersion:
 
         for broken in (hanging, missing):
             monkeypatch.setattr(subprocess, "run", broken)
-            assert cli.installed_podman_version() is None
+            assert podman_version.installed_podman_version() is None
 
 
 class TestWiring:

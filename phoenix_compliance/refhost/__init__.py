@@ -7,29 +7,21 @@ drifts inside it with ``run_in_guest`` and get a clean guest back from ``down`` 
 ``up``; ``deploy`` puts the stand-in stack on it with podman-compose or Quadlet.
 ``up_fleet`` boots several at once, each in its own network namespace, for fleet
 runs (``ssh_config_all`` reaches them); ``list_guests`` and ``down_all`` go with it.
-The command line is ``phoenix-refhost`` (``refhost.cli``).
+The command line is ``phoenix-refhost`` (``refhost.cli``). A guest's parts, one role a module:
+``state`` (recorded, read only), ``boot``, ``readiness``, ``exec`` (commands inside), ``teardown``,
+``ssh_config`` (how ssh reaches it).
 """
 
 from __future__ import annotations
 
 from ._util import RefhostError
+from .boot import freeze, up, up_fleet
 from .deploy import deploy
-from .guest import (
-    GuestState,
-    down,
-    down_all,
-    freeze,
-    is_up,
-    list_guests,
-    run_in_guest,
-    ssh_config_all,
-    ssh_config_text,
-    state,
-    up,
-    up_fleet,
-    write_ssh_config,
-)
+from .exec import run_in_guest
 from .rootfs import build
+from .ssh_config import ssh_config_all, ssh_config_text, write_ssh_config
+from .state import GuestState, is_up, list_guests, state
+from .teardown import down, down_all
 
 __all__ = [
     "GuestState",

@@ -11,22 +11,13 @@ from types import FrameType
 
 from . import paths
 from ._util import RefhostError, require_root
+from .boot import up, up_fleet
 from .deploy import MODES, deploy
-from .guest import (
-    describe,
-    down,
-    down_all,
-    guest_run,
-    list_guests,
-    ssh_config_all,
-    ssh_config_text,
-    state,
-    up,
-    up_fleet,
-    up_hint,
-    write_ssh_config,
-)
+from .exec import guest_run
 from .rootfs import build
+from .ssh_config import describe, ssh_config_all, ssh_config_text, write_ssh_config
+from .state import list_guests, state, up_hint
+from .teardown import down, down_all
 
 EXIT_DOWN = 3  # like `systemctl status` of a stopped unit
 

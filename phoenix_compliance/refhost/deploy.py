@@ -31,7 +31,8 @@ from phoenix_compliance.parsers import manifest
 
 from . import paths
 from ._util import RefhostError, locked, require_root, say
-from .guest import GuestState, guest_run, run_in_guest, state, up_hint
+from .exec import guest_run, run_in_guest
+from .state import GuestState, state, up_hint
 
 MODES = ("compose", "quadlet", "none")
 FIXTURES = bundled.fixtures_dir()
