@@ -1,7 +1,7 @@
 """Every check function, run in milliseconds on a host that answers from memory.
 
 Each check is called directly with real HostFacts built on the fake runner
-(selftests/fakehost.py), so the real fact parsing reads what a reference host
+(selftests/fakehost/), so the real fact parsing reads what a reference host
 prints; the outcome is classified as the plugin classifies it. For each check:
 a pass, a fail, and each way its probe can fail (timed out: rc 124; program
 missing: rc 127; empty output; the API unreachable where the check uses it).

@@ -1,0 +1,94 @@
+"""The reference host as the fakes serve it: who and where (user, paths, the stack's services and
+pod), what its programs printed (captured/trixie/, read here), and the stack's files from fixtures/."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from phoenix_compliance.parsers import manifest
+from phoenix_compliance.transport import podman_api
+
+REPO = Path(__file__).resolve().parent.parent.parent
+REFERENCE_STACK = REPO / "fixtures" / "stacks" / "reference.yaml"
+INFRA = REPO / "fixtures" / "infra" / "podman"
+HOST_ID = "ssh://refhost"
+USER, UID, HOME = "phoenix", 1000, "/home/phoenix"
+SOCKET = f"/run/user/{UID}/podman/podman.sock"
+API_WHERE = f"API socket {SOCKET} on {HOST_ID}, through an ssh-forwarded socket"
+QUADLET_DIR = f"{HOME}/.config/containers/systemd"
+TARGET_PATH = f"{HOME}/.config/systemd/user/phoenix.target"
+COMPOSE_PATH = f"{HOME}/phoenix-hydra/infra/podman/compose.yaml"
+IMAGE = "localhost/phoenix-standin:1.0"
+IMAGE_ID = "3f57d9401f8d42f986df300f0c69192fc41da28ccc8d797829467780db3dd741"
+INFRA_IMAGE = "localhost/podman-pause:5.4.2-1741651200"
+POD = "phoenix-hydra"
+POD_ID = "b1c9e3f0d2a84c7e9f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e"
+INFRA_ID = "a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1"
+# (service, port) of the reference stack, in the manifest's order.
+SERVICES = (
+    ("phoenix-core", 8080),
+    ("nca-toolkit", 8081),
+    ("n8n-phoenix", 5678),
+    ("windmill-phoenix", 8000),
+    ("revenue-db", 5432),
+)
+# The reference stack's optional observability group: (service, port), its compose file and unit.
+LOKI = "grafana-loki"
+GROUP_SERVICES = ((LOKI, 3100),)
+GROUP_COMPOSE_PATH = f"{HOME}/phoenix-hydra/infra/podman/observability.compose.yaml"
+GROUP_UNITS = ("grafana-loki.container",)
+
+# What the reference guest printed, kept as files (captured/trixie/): its os-release, `podman version
+# --format json` without a remote connection, the parts of a rootless user's `podman info --format json`
+# the checks read and their neighbours, and the probe's tools loop (every name, found or not, then
+# the helpers kept outside PATH).
+CAPTURED = Path(__file__).resolve().parent / "captured" / "trixie"
+OS_RELEASE = (CAPTURED / "os_release").read_text(encoding="utf-8")
+PODMAN_VERSION: dict[str, Any] = json.loads((CAPTURED / "podman_version.json").read_text(encoding="utf-8"))
+PODMAN_INFO: dict[str, Any] = json.loads((CAPTURED / "podman_info.json").read_text(encoding="utf-8"))
+TOOLS = (CAPTURED / "tools").read_text(encoding="utf-8")
+
+DRYRUN_OUT = (
+    "".join(
+        f"---{name}.service---\n[X-Container]\nImage={IMAGE}\n\n[Service]\nRestart=always\n" for name, _ in SERVICES
+    )
+    + "---phoenix-hydra-pod.service---\n[X-Pod]\nPodName=phoenix-hydra\n"
+)
+DRYRUN_ERR = "\n".join(
+    f"quadlet-generator[412]: Loading source unit file {QUADLET_DIR}/{name}"
+    for name in ("n8n-phoenix.container", "nca-toolkit.container", "phoenix-core.container", "phoenix-hydra.pod")
+)
+
+
+def reference_stack() -> manifest.Manifest:
+    return manifest.load(REFERENCE_STACK)
+
+
+def reference_quadlet_files() -> dict[str, str]:
+    """The stack's Quadlet files as deployed (the optional group's unit left out)."""
+    return {
+        path.name: path.read_text()
+        for path in sorted((INFRA / "systemd").iterdir())
+        if path.suffix != ".target" and path.name not in GROUP_UNITS
+    }
+
+
+def reference_api_facts() -> podman_api.ApiFacts:
+    return podman_api.ApiFacts(API_WHERE, "OK", None, True, None, copy.deepcopy(PODMAN_INFO), None)
+
+
+def units_show(with_group: bool = False) -> str:
+    # systemctl show prints the properties in its own order, one block per unit.
+    names = [(f"{s}.service", f"{s}.container") for s, _ in SERVICES] + [
+        ("phoenix-hydra-pod.service", "phoenix-hydra.pod")
+    ]
+    names += [(f"{s}.service", f"{s}.container") for s, _ in GROUP_SERVICES] if with_group else []
+    return "\n\n".join(
+        f"Restart={'always' if n != 'phoenix-hydra-pod.service' else 'on-failure'}\nId={n}\n"
+        f"LoadState=loaded\nActiveState=active\nSubState=running\nUnitFileState=generated\n"
+        f"SourcePath={QUADLET_DIR}/{source}\nNeedDaemonReload=no"
+        for n, source in names
+    )
