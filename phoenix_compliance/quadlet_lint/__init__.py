@@ -3,7 +3,7 @@
 The Quadlet generator stops at the first unsupported key of a file and says
 nothing about settings systemd silently ignores (a Restart= under [Unit], a
 WantedBy= outside [Install]). This linter judges every file at once and names
-file, line, key, why and the fix. ``phoenix-compliance lint`` (cli.py) is its
+file, line, key, why and the fix. ``phoenix-compliance lint`` (cli/lint.py) is its
 command line.
 
 The package, by role:
