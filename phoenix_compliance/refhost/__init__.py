@@ -8,8 +8,8 @@ drifts inside it with ``run_in_guest`` and get a clean guest back from ``down`` 
 ``up_fleet`` boots several at once, each in its own network namespace, for fleet
 runs (``ssh_config_all`` reaches them); ``list_guests`` and ``down_all`` go with it.
 The command line is ``phoenix-refhost`` (``refhost.cli``). A guest's parts, one role a module:
-``state`` (recorded, read only), ``boot``, ``readiness``, ``exec`` (commands inside), ``teardown``,
-``ssh_config`` (how ssh reaches it).
+``guest_state`` (recorded, read only; named apart from the function ``state``), ``boot``,
+``readiness``, ``exec`` (commands inside), ``teardown``, ``ssh_config`` (how ssh reaches it).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from ._util import RefhostError
 from .boot import freeze, up, up_fleet
 from .deploy import deploy
 from .exec import run_in_guest
+from .guest_state import GuestState, is_up, list_guests, state
 from .rootfs import build
 from .ssh_config import ssh_config_all, ssh_config_text, write_ssh_config
-from .state import GuestState, is_up, list_guests, state
 from .teardown import down, down_all
 
 __all__ = [

@@ -30,11 +30,7 @@ from ._util import (
     say,
 )
 from .exec import HOST_PATH
-from .readiness import port_taken, ssh_banner, wait_ready
-from .rootfs import build as build_base
-from .rootfs import release
-from .ssh_config import reach
-from .state import (
+from .guest_state import (
     NETWORK_HOST,
     NETWORK_PRIVATE,
     POLL,
@@ -45,6 +41,10 @@ from .state import (
     guests_text,
     state,
 )
+from .readiness import port_taken, ssh_banner, wait_ready
+from .rootfs import build as build_base
+from .rootfs import release
+from .ssh_config import reach
 from .teardown import stop_all, teardown
 
 SSHD_DROP_IN = "etc/ssh/sshd_config.d/50-phoenix-refhost.conf"

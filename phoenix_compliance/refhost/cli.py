@@ -14,9 +14,9 @@ from ._util import RefhostError, require_root
 from .boot import up, up_fleet
 from .deploy import MODES, deploy
 from .exec import guest_run
+from .guest_state import list_guests, state, up_hint
 from .rootfs import build
 from .ssh_config import describe, ssh_config_all, ssh_config_text, write_ssh_config
-from .state import list_guests, state, up_hint
 from .teardown import down, down_all
 
 EXIT_DOWN = 3  # like `systemctl status` of a stopped unit

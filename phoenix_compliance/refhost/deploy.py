@@ -32,7 +32,7 @@ from phoenix_compliance.parsers import manifest
 from . import paths
 from ._util import RefhostError, locked, require_root, say
 from .exec import guest_run, run_in_guest
-from .state import GuestState, state, up_hint
+from .guest_state import GuestState, state, up_hint
 
 MODES = ("compose", "quadlet", "none")
 FIXTURES = bundled.fixtures_dir()

@@ -10,7 +10,7 @@ from typing import IO
 
 from . import paths
 from ._util import RefhostError, require_root, run
-from .state import GuestState, guest_cgroup, guest_systemd, state, up_hint
+from .guest_state import GuestState, guest_cgroup, guest_systemd, state, up_hint
 
 HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from . import paths
 from ._util import RefhostError, alive, proc_stat, run, tail
 from .exec import guest_run
+from .guest_state import POLL, GuestState, guest_layout, guest_systemd
 from .ssh_config import proxy_argv
-from .state import POLL, GuestState, guest_layout, guest_systemd
 
 
 def port_taken(port: int) -> bool:

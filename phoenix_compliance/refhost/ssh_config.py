@@ -9,8 +9,8 @@ from pathlib import Path
 
 from . import paths
 from ._util import RefhostError
+from .guest_state import GuestState, guest_layout, guest_systemd, list_guests, up_hint
 from .rootfs import package_version
-from .state import GuestState, guest_layout, guest_systemd, list_guests, up_hint
 
 
 def reach(st: GuestState) -> str:

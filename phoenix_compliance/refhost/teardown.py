@@ -25,7 +25,7 @@ from ._util import (
     say,
 )
 from .exec import guest_run
-from .state import POLL, GuestState, guest_cgroup, guest_layout, guest_systemd, guests_text, known_guests, state
+from .guest_state import POLL, GuestState, guest_cgroup, guest_layout, guest_systemd, guests_text, known_guests, state
 
 
 def down(name: str = paths.DEFAULT_GUEST, *, timeout: float = 30) -> bool:
