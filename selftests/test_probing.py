@@ -75,7 +75,7 @@ class Host:
         time.sleep(delay)
         sections = fakehost.FakeRunner(self.fake).run_script(name, "", env)
         log(host=self.key, script=name, start=start, end=time.monotonic())
-        return Result("".join(fakehost.wire(section) for section in sections.values()))
+        return Result("".join(fakehost.encode_section(section) for section in sections.values()))
 
 
 def host_facts(host, key, state):

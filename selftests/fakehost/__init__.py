@@ -46,7 +46,7 @@ from fakehost.reference import (
     reference_quadlet_files,
     reference_stack,
 )
-from fakehost.wire import wire
+from fakehost.wire import encode_section
 
 __all__ = [
     "API_WHERE",
@@ -73,6 +73,7 @@ __all__ = [
     "FakeRunner",
     "Outcome",
     "container_entry",
+    "encode_section",
     "inspect_document",
     "pod_entry",
     "reference_api_facts",
@@ -80,5 +81,4 @@ __all__ = [
     "reference_quadlet_files",
     "reference_stack",
     "run_check",
-    "wire",
 ]

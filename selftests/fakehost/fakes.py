@@ -48,7 +48,7 @@ from fakehost.reference import (
     reference_stack,
     units_show,
 )
-from fakehost.wire import PROGRAM_OF, login_environment, ok, quadlet_tar, script_of, wire
+from fakehost.wire import PROGRAM_OF, encode_section, login_environment, ok, quadlet_tar, script_of
 from phoenix_compliance.facts import HostFacts
 from phoenix_compliance.parsers import manifest
 from phoenix_compliance.transport import podman_api
@@ -114,7 +114,7 @@ class FakeRunner:
             sections = [Section(f"http_{i}", s.rc, s.out, s.err) for i, s in enumerate(served)]
         else:
             sections = [s for s in self.host.sections.values() if script_of(s.name) == name]
-        return parse_sections("".join(wire(section) for section in sections))
+        return parse_sections("".join(encode_section(section) for section in sections))
 
 
 @dataclass

@@ -66,7 +66,7 @@ def quadlet_tar(files: dict[str, str]) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def wire(section: Section) -> str:
+def encode_section(section: Section) -> str:
     """A section as probe_common.sh prints it."""
     out = base64.b64encode(section.out.encode()).decode()
     err = base64.b64encode(section.err.encode()).decode()
