@@ -2,7 +2,10 @@
 
 A plain package (no pytest), by role:
 
-- ``converter``: reading the compose file (only through ``parsers.compose``) and building the
+- ``converter`` (the stack: pod, volumes, networks, target), ``services`` (a service as a
+  .container), ``settings`` (keys with one Quadlet key each, [Service] limits), ``base`` (state,
+  gaps, the key writer), ``values`` (compose values read), ``model`` (options, the result):
+  reading the compose file (only through ``parsers.compose``) and building the
   units: a .pod, a .container per service, .volume and .network units, the stack's target;
   what cannot be expressed is a Gap with its service and line;
 - ``units``: a unit as sections of keys, and writing values the way Quadlet and systemd read them;
@@ -16,13 +19,13 @@ reference generators (5.4.2 and 5.8.6) over them.
 
 from __future__ import annotations
 
-from phoenix_compliance.convert.converter import (
+from phoenix_compliance.convert.converter import convert
+from phoenix_compliance.convert.model import (
     DEFAULT_TARGET,
     Conversion,
     Gap,
     Options,
     SecretToCreate,
-    convert,
     is_system_path,
     read_compose,
 )

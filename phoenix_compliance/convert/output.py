@@ -12,7 +12,7 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from phoenix_compliance.convert.converter import Conversion
+from phoenix_compliance.convert.model import Conversion
 from phoenix_compliance.redact import redact
 from phoenix_compliance.run.writers import write_file
 
