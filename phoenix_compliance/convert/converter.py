@@ -18,7 +18,7 @@ from pathlib import Path
 
 from phoenix_compliance.convert.model import Conversion, Options
 from phoenix_compliance.convert.services import Services
-from phoenix_compliance.convert.units import Unit, quote_word, systemd_literal
+from phoenix_compliance.convert.units import Unit
 from phoenix_compliance.convert.values import SINGLE_IN_POD, empty_mapping, pairs, publish_spec
 from phoenix_compliance.parsers.compose import ComposeFile, ComposeService
 from phoenix_compliance.parsers.yamlmarks import MarkedDict
@@ -40,11 +40,13 @@ class _Converter(Services):
                     "(podman-compose starts it only when a profile is asked for)"
                 )
         self.top_level()
-        containers = {name: self.container(service) for name, service in services.items()}
+        containers = {name: unit for name, service in services.items() if (unit := self.container(service)) is not None}
         for name in sorted(self.healthy_wanted):
             unit = containers.get(name)
             if unit is not None and not unit.values("Container", "Notify"):
-                unit.add("Container", "Notify", "healthy")
+                self.write(
+                    unit, "Container", "Notify", "healthy", (name, "healthcheck", self.source.services[name].line)
+                )
         if self.stack.pod is not None:
             units[self.stack.pod] = self.pod(services)
             self.pod_settings(units[self.stack.pod])
@@ -71,22 +73,28 @@ class _Converter(Services):
     def network(self, name: str, spec: MarkedDict | None, line: int) -> None:
         spec = spec or empty_mapping()
         if spec.get("external"):
-            self.stack.networks[name] = str(spec.get("name") or name)
+            external = self.checked(str(spec.get("name") or name), f"external network {name}", line)
+            if external is not None:
+                self.stack.networks[name] = external
             return
-        file_name = f"{self.stack.project}-{name}.network"
+        file_name = self.file_name(f"{self.stack.project}-{name}", "network", f"network {name}", line)
+        if file_name is None:
+            return
         unit = Unit(file_name, [f"Network {name} of {Path(self.source.path).name} ({self.where(line)})"])
-        unit.add("Network", "NetworkName", str(spec.get("name") or f"{self.stack.project}_{name}"))
+        where = (None, f"networks.{name}", line)
+        self.write(unit, "Network", "NetworkName", str(spec.get("name") or f"{self.stack.project}_{name}"), where)
         for key, value in spec.items():
             key_line = spec.line_of(key)
+            at = (None, f"networks.{name}.{key}", key_line)
             if key == "driver":
-                unit.add("Network", "Driver", str(value))
+                self.write(unit, "Network", "Driver", str(value), at)
             elif key == "internal" and value is True:
-                unit.add("Network", "Internal", "true")
+                self.write(unit, "Network", "Internal", "true", at)
             elif key == "enable_ipv6" and value is True:
-                unit.add("Network", "IPv6", "true")
+                self.write(unit, "Network", "IPv6", "true", at)
             elif key == "labels":
                 for label in pairs(value):
-                    unit.add("Network", "Label", quote_word(systemd_literal(label)))
+                    self.write(unit, "Network", "Label", [label], at)
             elif key == "ipam" and isinstance(value, MarkedDict):
                 for config in value.get("config") or []:
                     if isinstance(config, MarkedDict):
@@ -96,7 +104,7 @@ class _Converter(Services):
                             ("ip_range", "IPRange"),
                         ):
                             if config.get(ipam_key):
-                                unit.add("Network", quadlet_key, str(config[ipam_key]))
+                                self.write(unit, "Network", quadlet_key, str(config[ipam_key]), at)
             elif key == "name":
                 continue
             else:
@@ -107,26 +115,32 @@ class _Converter(Services):
     def volume(self, name: str, spec: MarkedDict | None, line: int) -> None:
         spec = spec or empty_mapping()
         if spec.get("external"):
-            self.stack.volumes[name] = str(spec.get("name") or name)
+            external = self.checked(str(spec.get("name") or name), f"external volume {name}", line)
+            if external is not None:
+                self.stack.volumes[name] = external
             return
-        file_name = f"{self.stack.project}-{name}.volume"
+        file_name = self.file_name(f"{self.stack.project}-{name}", "volume", f"volume {name}", line)
+        if file_name is None:
+            return
         unit = Unit(file_name, [f"Volume {name} of {Path(self.source.path).name} ({self.where(line)})"])
         # podman-compose's name for it: the data a Phase-2 deployment wrote is found again.
         volume_name = str(spec.get("name") or f"{self.stack.project}_{name}")
-        self.put(unit, "Volume", "VolumeName", volume_name, (None, f"volumes.{name}", line))
+        self.write(unit, "Volume", "VolumeName", volume_name, (None, f"volumes.{name}", line))
         for key, value in spec.items():
             key_line = spec.line_of(key)
+            at = (None, f"volumes.{name}.{key}", key_line)
             if key == "driver":
-                self.put(unit, "Volume", "Driver", str(value), (None, f"volumes.{name}.driver", key_line))
+                self.write(unit, "Volume", "Driver", str(value), at)
             elif key == "labels":
                 for label in pairs(value):
-                    unit.add("Volume", "Label", quote_word(systemd_literal(label)))
+                    self.write(unit, "Volume", "Label", [label], at)
             elif key == "driver_opts" and isinstance(value, MarkedDict):
                 for opt, opt_value in value.items():
+                    opt_at = (None, f"volumes.{name}.driver_opts.{opt}", value.line_of(opt))
                     if opt in ("type", "device"):
-                        unit.add("Volume", opt.capitalize(), str(opt_value))
+                        self.write(unit, "Volume", opt.capitalize(), str(opt_value), opt_at)
                     elif opt == "o":
-                        unit.add("Volume", "Options", str(opt_value))
+                        self.write(unit, "Volume", "Options", str(opt_value), opt_at)
                     else:
                         self.gap(value.line_of(opt), None, f"volumes.{name}.driver_opts.{opt}", "not converted")
             elif key == "name":
@@ -145,32 +159,36 @@ class _Converter(Services):
                 "since containers in a pod share its network.",
             ],
         )
-        unit.add("Unit", "Description", f"{self.stack.pod_name} pod (converted from {Path(self.source.path).name})")
-        unit.add("Unit", "PartOf", self.target)
-        unit.add("Pod", "PodName", self.stack.pod_name)
+        at = (None, "name", self.name_line)
+        description = f"{self.stack.pod_name} pod (converted from {Path(self.source.path).name})"
+        self.write(unit, "Unit", "Description", description, at)
+        self.write(unit, "Unit", "PartOf", self.target, at)
+        self.write(unit, "Pod", "PodName", self.stack.pod_name, at)
         for name, service in services.items():
             for port in service.ports:
-                unit.add("Pod", "PublishPort", publish_spec(port), name)
+                self.write(unit, "Pod", "PublishPort", publish_spec(port), (name, "ports", port.line), name)
                 self.low_port(name, port)
         for network in self.pod_networks(services):
-            unit.add("Pod", "Network", network)
-        unit.add("Install", "WantedBy", self.target)
+            self.write(unit, "Pod", "Network", network, at)
+        self.write(unit, "Install", "WantedBy", self.target, at)
         return unit
 
     def pod_settings(self, unit: Unit) -> None:
         """What the services asked for that their pod decides (collected while converting them)."""
         for key, values in self.pod_keys.items():
             if key in SINGLE_IN_POD and len(values) > 1:
+                said = ", ".join(value for value, _where in values)
                 self.gap(
-                    1,
+                    values[1][1][2],
                     None,
                     key,
-                    f"the services ask for different values ({', '.join(values)}); the pod takes the first",
+                    f"the services ask for different values ({said}); the pod takes the first",
                 )
                 values = values[:1]
-            unit.sections["Pod"].extend((key, value, None) for value in values)
+            for value, where in values:
+                self.write(unit, "Pod", key, value, where)
         if self.pod_shm is not None:
-            unit.sections["Pod"].append(("ShmSize", str(self.pod_shm), None))
+            self.write(unit, "Pod", "ShmSize", str(self.pod_shm), (None, "shm_size", self.pod_shm_line))
 
     def target_unit(self) -> Unit:
         unit = Unit(
@@ -180,6 +198,7 @@ class _Converter(Services):
                 f"so `systemctl --user enable --now {self.target}` starts the stack.",
             ],
         )
-        unit.add("Unit", "Description", f"{self.stack.pod_name} stack")
-        unit.add("Install", "WantedBy", "default.target")
+        at = (None, "name", self.name_line)
+        self.write(unit, "Unit", "Description", f"{self.stack.pod_name} stack", at)
+        self.write(unit, "Install", "WantedBy", "default.target", at)
         return unit

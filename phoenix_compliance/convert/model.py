@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from phoenix_compliance.convert.names import dotenv_project_name
 from phoenix_compliance.convert.units import Unit
 from phoenix_compliance.grammar.labels import system_content
 from phoenix_compliance.parsers import compose
@@ -51,6 +53,8 @@ class Options:
     # The compose file's folder on the host that runs the units (relative binds resolve against it):
     # `%h/phoenix-hydra/infra/podman`; None: the compose file's own folder here.
     compose_dir: str | None = None
+    # Where the target, pod and pod unit were given (the manifest's path), for messages.
+    origin: str = "the stack manifest"
 
 
 @dataclass
@@ -61,6 +65,8 @@ class Conversion:
     secrets: list[SecretToCreate]
     problems: list[compose.ComposeProblem]
     target: str
+    # Names refused as file names, each with its file:line: then nothing may be written.
+    refused: list[str] = field(default_factory=list)
 
     def texts(self) -> dict[str, str]:
         return {name: unit.text() for name, unit in self.units.items()}
@@ -68,8 +74,12 @@ class Conversion:
 
 def read_compose(paths: Sequence[Path], env_files: Sequence[Path] = ()) -> ComposeFile:
     """The compose file(s), read only through the compose parser, as podman-compose reads them:
-    variables substituted, `extends:` and `include:` resolved, several files merged in order."""
-    return compose.load(list(paths), env_files=env_files)
+    variables substituted, `extends:` and `include:` resolved, several files merged in order.
+    The project is named as podman-compose 1.6.0 names it: COMPOSE_PROJECT_NAME from the env
+    files first, then `name:` (the converter normalises either)."""
+    source = compose.load(list(paths), env_files=env_files)
+    from_env = dotenv_project_name(paths[0], env_files)
+    return dataclasses.replace(source, project_name=from_env) if from_env else source
 
 
 def is_pinned(image: str) -> bool:

@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from phoenix_compliance.convert.base import Where, spliced
 from phoenix_compliance.convert.model import is_pinned, is_system_path
 from phoenix_compliance.convert.settings import Settings
-from phoenix_compliance.convert.units import Unit, join_words, quote_word, systemd_literal
+from phoenix_compliance.convert.units import Unit
 from phoenix_compliance.convert.values import (
     DOCKER_SOCKETS,
     PODMAN_SOCKET,
@@ -73,37 +74,40 @@ class Services(Settings):
 
     # -- one service ---------------------------------------------------------
 
-    def container(self, service: ComposeService) -> Unit:
+    def container(self, service: ComposeService) -> Unit | None:
         name = service.name
         body = service.body or empty_mapping()
-        unit = Unit(f"{name}.container", [f"Service {name} ({self.where(service.line)})"])
-        unit.add("Unit", "Description", f"{name} (converted from {Path(self.source.path).name})")
+        file_name = self.file_name(name, "container", f"service {name}", service.line)
+        if file_name is None:
+            return None
+        unit = Unit(file_name, [f"Service {name} ({self.where(service.line)})"])
         handled: set[str] = set()
 
         def line(key: str) -> int:
             return service.line_of(key)
 
-        def where(key: str) -> tuple[str, str, int]:
+        def where(key: str) -> Where:
             return (name, key, line(key))
 
+        self.write(unit, "Unit", "Description", f"{name} (converted from {Path(self.source.path).name})", where(""))
         # [Unit]: dependencies, then membership of the target.
         self.dependencies(unit, service, body)
         handled.add("depends_on")
-        unit.add("Unit", "PartOf", self.target)
+        self.write(unit, "Unit", "PartOf", self.target, where(""))
 
         # [Container]
-        unit.add("Container", "ContainerName", service.container_name or name)
+        self.write(unit, "Container", "ContainerName", service.container_name or name, where("container_name"))
         # The compose parser has merged what a service extends into its body already.
         handled.update(("container_name", "extends"))
         if service.image:
             image = qualified_image(service.image)
-            unit.add("Container", "Image", image)
+            self.write(unit, "Container", "Image", image, where("image"))
             if not is_pinned(image):
                 self.note(f"service {name}: image {service.image} is not pinned to a tag or digest")
             if service.has_build:
                 self.gap(line("build"), name, "build", "not converted: the image named by 'image' is run as it is")
         else:
-            unit.add("Container", "Image", f"localhost/{self.stack.project}-{name}:latest")
+            self.write(unit, "Container", "Image", f"localhost/{self.stack.project}-{name}:latest", where("build"))
             self.gap(
                 line("build"),
                 name,
@@ -112,13 +116,13 @@ class Services(Settings):
             )
         handled.update(("image", "build"))
         if self.stack.pod is not None:
-            unit.add("Container", "Pod", self.stack.pod)
+            self.write(unit, "Container", "Pod", self.stack.pod, where(""))
         else:
             for port in service.ports:
-                unit.add("Container", "PublishPort", publish_spec(port))
+                self.write(unit, "Container", "PublishPort", publish_spec(port), (name, "ports", port.line))
                 self.low_port(name, port)
             for network in self.pod_networks({name: service}):
-                unit.add("Container", "Network", network)
+                self.write(unit, "Container", "Network", network, where("networks"))
         handled.update(("ports", "networks"))
         command = dict(service.commands)
         for key in ("entrypoint", "command"):
@@ -137,10 +141,10 @@ class Services(Settings):
                     "pass it as a file (podman secret create, compose secrets:) and convert again",
                 )
             elif key == "command":
-                unit.add("Container", "Exec", join_words(words))
+                self.write(unit, "Container", "Exec", words, where(key))
             else:
                 value = words[0] if len(words) == 1 else json.dumps(words)
-                self.put(unit, "Container", "Entrypoint", self.raw(value, where(key)), where(key))
+                self.write(unit, "Container", "Entrypoint", value, where(key))
         handled.update(("command", "entrypoint"))
         self.environment(unit, service)
         handled.update(("environment", "env_file"))
@@ -151,7 +155,7 @@ class Services(Settings):
                 self.gap(label.line, name, f"labels.{label.name}", "holds a literal secret; not written")
                 continue
             text = label.name if label.value is None else f"{label.name}={label.value}"
-            unit.add("Container", "Label", quote_word(systemd_literal(text)))
+            self.write(unit, "Container", "Label", [text], (name, f"labels.{label.name}", label.line))
         handled.add("labels")
         self.volumes(unit, service)
         handled.add("volumes")
@@ -161,7 +165,7 @@ class Services(Settings):
 
         # [Service]
         handled.update(self.service_section(unit, service, body))
-        unit.add("Install", "WantedBy", self.target)
+        self.write(unit, "Install", "WantedBy", self.target, where(""))
         handled.update(("restart", "deploy"))
         for key in body:
             if key not in handled and not key.startswith("x-"):
@@ -187,8 +191,9 @@ class Services(Settings):
             spec = spec or empty_mapping()
             condition = str(spec.get("condition") or "service_started")
             required = spec.get("required", True) is not False
-            unit.add("Unit", "Requires" if required else "Wants", dependency)
-            unit.add("Unit", "After", dependency)
+            at = (service.name, "depends_on", line)
+            self.write(unit, "Unit", "Requires" if required else "Wants", dependency, at)
+            self.write(unit, "Unit", "After", dependency, at)
             if condition == "service_healthy":
                 other_service = self.source.services[other]
                 if other_service.healthcheck and self.version >= NOTIFY_HEALTHY_SINCE:
@@ -207,7 +212,8 @@ class Services(Settings):
 
     def environment(self, unit: Unit, service: ComposeService) -> None:
         for path, line in service.env_files:
-            unit.add("Container", "EnvironmentFile", quote_word(systemd_literal(self.host_path(path))))
+            at = (service.name, "env_file", line)
+            self.write(unit, "Container", "EnvironmentFile", [spliced(self.host_path(path))], at)
             self.note(
                 f"service {service.name}: env_file {path} ({self.where(line)}) is read on the host; "
                 "keep secrets out of it (podman secret create)"
@@ -221,14 +227,6 @@ class Services(Settings):
                     "takes its value from the environment of whoever runs compose; set it in an EnvironmentFile=",
                 )
                 continue
-            if var.line in self.source.unresolved:
-                self.gap(
-                    var.line,
-                    service.name,
-                    f"environment.{var.name}",
-                    "podman-compose cannot substitute its value (see the problems); not written",
-                )
-                continue
             if secret_value_reason(var.name, var.value) is not None or is_secret_name(var.name):
                 secret = self.secret_name(service.name, var.name)
                 self.create_secret(
@@ -236,15 +234,11 @@ class Services(Settings):
                     f"environment {var.name} of service {service.name} ({self.where(var.line)})",
                     f"printf '%s' \"${var.name}\" | podman secret create {secret} -",
                 )
-                self.put(
-                    unit,
-                    "Container",
-                    "Secret",
-                    f"{secret},type=env,target={var.name}",
-                    (service.name, f"environment.{var.name}", var.line),
-                )
+                at = (service.name, f"environment.{var.name}", var.line)
+                self.write(unit, "Container", "Secret", [f"{secret},type=env,target={var.name}"], at)
                 continue
-            unit.add("Container", "Environment", quote_word(systemd_literal(f"{var.name}={var.value}")))
+            at = (service.name, f"environment.{var.name}", var.line)
+            self.write(unit, "Container", "Environment", [f"{var.name}={var.value}"], at)
 
     def service_secrets(self, unit: Unit, service: ComposeService, body: MarkedDict) -> None:
         """Compose's file secrets are Podman's: mounted under /run/secrets/ by default in both."""
@@ -261,7 +255,7 @@ class Services(Settings):
                 self.gap(line, service.name, "secrets", f"secret {source} is not declared at the top level")
                 continue
             if spec.get("external"):
-                secret = str(spec.get("name") or source)
+                secret = self.checked(str(spec.get("name") or source), f"external secret {source}", line) or source
             else:
                 secret = SECRET_NAME_BAD.sub("-", f"{self.stack.project}-{source}".lower())
                 if spec.get("file"):
@@ -278,18 +272,20 @@ class Services(Settings):
                     if item.get(key) is not None:
                         text = f"{item[key]:o}" if key == "mode" and isinstance(item[key], int) else str(item[key])
                         options = [o for o in options if not o.startswith(f"{key}=")] + [f"{key}={text}"]
-            self.put(unit, "Container", "Secret", ",".join(options), (service.name, "secrets", line))
+            self.write(unit, "Container", "Secret", [",".join(options)], (service.name, "secrets", line))
 
     def volumes(self, unit: Unit, service: ComposeService) -> None:
         for mount in service.volumes:
             options = [o for o in mount.options if o not in ("z", "Z", "ro", "rw")]
             if mount.read_only:
                 options.append("ro")
+            at = (service.name, "volumes", mount.line)
+            tail = [mount.target, *([",".join(options)] if options else [])]
             if mount.kind == "tmpfs":
-                unit.add("Container", "Tmpfs", mount.target)
+                self.write(unit, "Container", "Tmpfs", mount.target, at)
                 continue
             if mount.kind == "anonymous" or mount.source is None:
-                unit.add("Container", "Volume", ":".join([mount.target, *([",".join(options)] if options else [])]))
+                self.write(unit, "Container", "Volume", ":".join(tail), at)
                 continue
             if mount.kind == "volume":
                 named = self.stack.volumes.get(mount.source)
@@ -298,16 +294,12 @@ class Services(Settings):
                         mount.line, service.name, "volumes", f"volume {mount.source} is not declared at the top level"
                     )
                     continue
-                spec = ":".join([named, mount.target, *([",".join(options)] if options else [])])
-                unit.add("Container", "Volume", spec)
+                self.write(unit, "Container", "Volume", ":".join([named, *tail]), at)
                 continue
             source = self.bind_source(mount)
-            literal = source if source.startswith("%h") else systemd_literal(source)
-            if source.startswith("%h"):
-                literal = "%h" + systemd_literal(source[2:])
             if source.rstrip("/") in DOCKER_SOCKETS:
                 # Docker is gone after the migration; the user's Podman answers the same API here.
-                literal = source = PODMAN_SOCKET
+                source = PODMAN_SOCKET
                 self.note(
                     f"service {service.name}: {mount.source} ({self.where(mount.line)}) is now the rootless Podman"
                     f" socket {PODMAN_SOCKET} (systemctl --user enable --now podman.socket); whoever runs in the"
@@ -331,16 +323,19 @@ class Services(Settings):
                         "(SELinux); add it to the compose file too so both agree"
                     )
                 options.append(label)
-            unit.add(
-                "Container", "Volume", ":".join([literal, mount.target, *([",".join(options)] if options else [])])
-            )
+            tail = [mount.target, *([",".join(options)] if options else [])]
+            host = spliced(source)
+            if isinstance(host, str):
+                self.write(unit, "Container", "Volume", ":".join([host, *tail]), at)
+            else:
+                self.write(unit, "Container", "Volume", (host[0], ":".join([str(host[1]), *tail])), at)
 
     def healthcheck(self, unit: Unit, service: ComposeService, spec: Any) -> None:
         if not isinstance(spec, MarkedDict):
             return
         name = service.name
         if spec.get("disable") is True:
-            self.put(unit, "Container", "HealthCmd", "none", (name, "healthcheck", service.line_of("healthcheck")))
+            self.write(unit, "Container", "HealthCmd", "none", (name, "healthcheck", service.line_of("healthcheck")))
             return
         test = spec.get("test")
         command: str | None = None
@@ -349,12 +344,12 @@ class Services(Settings):
             if kind == "NONE":
                 command = "none"
             elif kind == "CMD-SHELL" and words:
-                command = self.raw(" ".join(words), (name, "healthcheck.test", spec.line_of("test")))
+                command = " ".join(words)
             elif kind == "CMD" and words:
                 # Podman reads a JSON array as the exec form: no shell needed in the image.
-                command = self.raw(json.dumps(words), (name, "healthcheck.test", spec.line_of("test")))
+                command = json.dumps(words)
         elif isinstance(test, str) and test.strip():
-            command = self.raw(test, (name, "healthcheck.test", spec.line_of("test")))
+            command = test
         if command is not None and (secret_options(command.split()) or secret_value_reason("", command)):
             self.gap(spec.line_of("test"), name, "healthcheck.test", "passes a literal secret; not written")
             return
@@ -362,7 +357,7 @@ class Services(Settings):
             if test is not None:
                 self.gap(spec.line_of("test"), name, "healthcheck.test", "not a command podman can run")
             return
-        if not self.put(unit, "Container", "HealthCmd", command, (name, "healthcheck", spec.line_of("test"))):
+        if not self.write(unit, "Container", "HealthCmd", command, (name, "healthcheck", spec.line_of("test"))):
             return
         for key, value in spec.items():
             quadlet = {
@@ -372,6 +367,8 @@ class Services(Settings):
                 "start_period": "HealthStartPeriod",
             }.get(key)
             if quadlet is not None:
-                unit.add("Container", quadlet, str(value).strip())
+                self.write(
+                    unit, "Container", quadlet, str(value).strip(), (name, f"healthcheck.{key}", spec.line_of(key))
+                )
             elif key not in ("test", "disable"):
                 self.gap(spec.line_of(key), name, f"healthcheck.{key}", "Podman's healthcheck has no such setting")

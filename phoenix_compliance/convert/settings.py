@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from phoenix_compliance.convert.base import Base
-from phoenix_compliance.convert.units import Unit, quote_word, systemd_literal
+from phoenix_compliance.convert.base import Base, spliced
+from phoenix_compliance.convert.mapping import ONE_TO_ONE, read_of
+from phoenix_compliance.convert.units import Read, Unit
 from phoenix_compliance.convert.values import (
     RESTART,
-    SHARED_IN_POD,
     byte_size,
+    cpu_quota,
+    cpu_weight,
     duration_seconds,
     empty_mapping,
     memory_size,
     pairs,
+    tasks_max,
 )
 from phoenix_compliance.parsers.compose import ComposeService
 from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList
@@ -22,7 +25,8 @@ from phoenix_compliance.quadlet_lint.versions import format_version
 
 class Settings(Base):
     def simple_keys(self, unit: Unit, service: ComposeService, body: MarkedDict) -> set[str]:
-        """Keys with one Quadlet key each, and those a pod decides for its members."""
+        """Keys with one Quadlet key each (mapping.ONE_TO_ONE), those a pod decides for its
+        members, and the rest of a service's settings."""
         name = service.name
         handled: set[str] = set()
         in_pod = self.stack.pod is not None
@@ -31,58 +35,64 @@ class Settings(Base):
             value = body.get(key)
             if isinstance(value, MarkedList):
                 return [str(item) for item in value]
-            return [] if value is None or isinstance(value, MarkedDict) else [str(value)]
+            if isinstance(value, MarkedDict):
+                self.problem(body.line_of(key), f"service {name}: {key}: expected a string or a list, got a mapping")
+                return []
+            return [] if value is None else [str(value)]
 
-        # Split into words by Quadlet (LookupAllStrv) or taken whole (LookupAll).
-        one_each = {
-            "cap_add": ("AddCapability", True),
-            "cap_drop": ("DropCapability", True),
-            "devices": ("AddDevice", True),
-            "group_add": ("GroupAdd", False),
-            "tmpfs": ("Tmpfs", False),
-        }
-        for key, (quadlet, split) in one_each.items():
-            if key in body:
-                handled.add(key)
-                for word in words(key):
-                    value = (
-                        quote_word(systemd_literal(word)) if split else self.raw(word, (name, key, body.line_of(key)))
-                    )
-                    if not self.put(unit, "Container", quadlet, value, (name, key, body.line_of(key))):
-                        break
-        scalars = {"user": "User", "working_dir": "WorkingDir", "stop_signal": "StopSignal"}
-        for key, quadlet in scalars.items():
-            if body.get(key) is not None:
-                handled.add(key)
-                self.put(
-                    unit,
-                    "Container",
-                    quadlet,
-                    self.raw(str(body[key]), (name, key, body.line_of(key))),
-                    (name, key, body.line_of(key)),
-                )
-        flags = {"read_only": "ReadOnly", "init": "RunInit"}
-        for key, quadlet in flags.items():
-            if key in body:
-                handled.add(key)
+        for mapping in ONE_TO_ONE:
+            key = mapping.compose
+            if key not in body:
+                continue
+            handled.add(key)
+            where = (name, key, body.line_of(key))
+            if mapping.shape == "flag":
                 if body[key] is True:
-                    unit.add("Container", quadlet, "true")
+                    self.write(unit, "Container", mapping.key, "true", where)
+                continue
+            if mapping.shape == "scalar" and isinstance(body[key], (MarkedDict, MarkedList)):
+                self.problem(where[2], f"service {name}: {key}: expected a string, got a {type(body[key]).__name__}")
+                continue
+            values = [pair.replace("=", ":", 1) for pair in pairs(body[key])] if key == "extra_hosts" else words(key)
+            if mapping.pod and in_pod:
+                if not self.has_key("Pod", mapping.key):
+                    self.gap(
+                        where[2],
+                        name,
+                        key,
+                        f"the pod decides it for its members; [Pod] {mapping.key}= is "
+                        f"not in Podman {format_version(self.version)}",
+                    )
+                    continue
+                # A pod's members share its network, UTS and user namespaces: the pod carries them.
+                wanted = self.pod_keys.setdefault(mapping.key, [])
+                for value in values:
+                    if value not in [known for known, _where in wanted]:
+                        wanted.append((value, where))
+                continue
+            for value in values:
+                # Each STRV key is read as words; one value of ours is one word.
+                written: str | list[str] = [value] if read_of("Container", mapping.key) is Read.STRV else value
+                if not self.write(unit, "Container", mapping.key, written, where) and not self.has_key(
+                    "Container", mapping.key
+                ):
+                    break
         if body.get("stop_grace_period") is not None:
             handled.add("stop_grace_period")
-            seconds = duration_seconds(str(body["stop_grace_period"]))
+            seconds = duration_seconds(body["stop_grace_period"])
             if seconds is None:
-                self.gap(body.line_of("stop_grace_period"), name, "stop_grace_period", "not a duration")
-            else:
-                self.put(
-                    unit,
-                    "Container",
-                    "StopTimeout",
-                    str(seconds),
-                    (name, "stop_grace_period", body.line_of("stop_grace_period")),
+                self.problem(
+                    body.line_of("stop_grace_period"),
+                    f"service {name}: stop_grace_period: {body['stop_grace_period']!r} is not a duration",
                 )
+            else:
+                where = (name, "stop_grace_period", body.line_of("stop_grace_period"))
+                self.write(unit, "Container", "StopTimeout", str(seconds), where)
         if body.get("privileged") is True:
             handled.add("privileged")
-            unit.add("Container", "PodmanArgs", "--privileged")
+            self.write(
+                unit, "Container", "PodmanArgs", ["--privileged"], (name, "privileged", body.line_of("privileged"))
+            )
             self.note(f"service {name}: privileged ({self.where(body.line_of('privileged'))}) kept; drop it if you can")
         elif "privileged" in body:
             handled.add("privileged")
@@ -97,7 +107,8 @@ class Settings(Base):
                     text = f"{limit}={value.get('soft')}:{value.get('hard')}"
                 else:
                     text = f"{limit}={value}"
-                if not self.put(unit, "Container", "Ulimit", text, (name, "ulimits", body.line_of("ulimits"))):
+                where = (name, "ulimits", body["ulimits"].line_of(limit))
+                if not self.write(unit, "Container", "Ulimit", text, where) and not self.has_key("Container", "Ulimit"):
                     break
         if "pull_policy" in body:
             handled.add("pull_policy")
@@ -111,27 +122,25 @@ class Settings(Base):
             if policy is None:
                 self.gap(body.line_of("pull_policy"), name, "pull_policy", f"{body['pull_policy']} is not converted")
             else:
-                self.put(unit, "Container", "Pull", policy, (name, "pull_policy", body.line_of("pull_policy")))
+                self.write(unit, "Container", "Pull", policy, (name, "pull_policy", body.line_of("pull_policy")))
         if "logging" in body and isinstance(body["logging"], MarkedDict):
             handled.add("logging")
             logging = body["logging"]
             if logging.get("driver"):
-                self.put(unit, "Container", "LogDriver", str(logging["driver"]), (name, "logging", logging.line))
+                where = (name, "logging.driver", logging.line_of("driver"))
+                self.write(unit, "Container", "LogDriver", str(logging["driver"]), where)
             opts = logging.get("options")
             if isinstance(opts, MarkedDict):
                 for opt, value in opts.items():
-                    if not self.put(
-                        unit,
-                        "Container",
-                        "LogOpt",
-                        quote_word(f"{opt}={value}"),
-                        (name, "logging.options", opts.line_of(opt)),
+                    where = (name, f"logging.options.{opt}", opts.line_of(opt))
+                    if not self.write(unit, "Container", "LogOpt", [f"{opt}={value}"], where) and not self.has_key(
+                        "Container", "LogOpt"
                     ):
                         break
         if "annotations" in body:
             handled.add("annotations")
             for pair in pairs(body["annotations"]):
-                unit.add("Container", "Annotation", quote_word(systemd_literal(pair)))
+                self.write(unit, "Container", "Annotation", [pair], (name, "annotations", body.line_of("annotations")))
         if "sysctls" in body:
             handled.add("sysctls")
             for pair in pairs(body["sysctls"]):
@@ -144,18 +153,19 @@ class Settings(Base):
                         "its network namespace, where podman refuses per-container net.* sysctls",
                     )
                 else:
-                    self.put(unit, "Container", "Sysctl", quote_word(pair), (name, "sysctls", body.line_of("sysctls")))
+                    self.write(unit, "Container", "Sysctl", [pair], (name, "sysctls", body.line_of("sysctls")))
         if body.get("shm_size") is not None:
             handled.add("shm_size")
             size = memory_size(body["shm_size"])
             where = (name, "shm_size", body.line_of("shm_size"))
             if size is None:
-                self.gap(where[2], name, "shm_size", "not a size")
+                self.problem(where[2], f"service {name}: shm_size: {body['shm_size']!r} is not a size")
             elif not in_pod:
-                self.put(unit, "Container", "ShmSize", size, where)
+                self.write(unit, "Container", "ShmSize", size, where)
             elif self.has_key("Pod", "ShmSize"):
                 # The pod's members share its IPC namespace, and with it /dev/shm: the largest asked for.
-                self.pod_shm = max(self.pod_shm or 0, int(size))
+                if int(size) > (self.pod_shm or 0):
+                    self.pod_shm, self.pod_shm_line = int(size), where[2]
             else:
                 self.gap(
                     where[2],
@@ -173,28 +183,6 @@ class Settings(Base):
         if "links" in body:
             handled.add("links")
             self.note(f"service {name}: links ({self.where(body.line_of('links'))}) need nothing in a pod")
-        for key, quadlet in SHARED_IN_POD.items():
-            if key not in body:
-                continue
-            handled.add(key)
-            where = (name, key, body.line_of(key))
-            for value in words(key) if key not in ("extra_hosts",) else list(pairs(body[key])):
-                value = value.replace("=", ":", 1) if key == "extra_hosts" else value
-                if not in_pod:
-                    self.put(unit, "Container", quadlet, self.raw(value, where), where)
-                elif self.has_key("Pod", quadlet):
-                    # A pod's members share its network, UTS and user namespaces: the pod carries them.
-                    if value not in self.pod_keys.setdefault(quadlet, []):
-                        self.pod_keys[quadlet].append(value)
-                else:
-                    self.gap(
-                        where[2],
-                        name,
-                        key,
-                        f"the pod decides it for its members; [Pod] {quadlet}= is "
-                        f"not in Podman {format_version(self.version)}",
-                    )
-                    break
         for key in ("ipc", "pid", "uts", "network_mode", "cgroup"):
             if key in body and in_pod:
                 handled.add(key)
@@ -203,14 +191,16 @@ class Settings(Base):
 
     def security_opt(self, unit: Unit, service: str, option: str, line: int) -> None:
         key, _sep, value = option.replace("=", ":", 1).partition(":")
+        where = (service, "security_opt", line)
         if key == "label" and value == "disable":
-            unit.add("Container", "SecurityLabelDisable", "true")
+            self.write(unit, "Container", "SecurityLabelDisable", "true", where)
         elif key == "label" and value.startswith("type:"):
-            unit.add("Container", "SecurityLabelType", value.removeprefix("type:"))
+            self.write(unit, "Container", "SecurityLabelType", value.removeprefix("type:"), where)
         elif key == "no-new-privileges" and value in ("", "true"):
-            unit.add("Container", "NoNewPrivileges", "true")
+            self.write(unit, "Container", "NoNewPrivileges", "true", where)
         elif key == "seccomp" and value:
-            unit.add("Container", "SeccompProfile", self.host_path(value) if value != "unconfined" else value)
+            profile = spliced(self.host_path(value)) if value != "unconfined" else value
+            self.write(unit, "Container", "SeccompProfile", profile, where)
         else:
             self.gap(line, service, "security_opt", f"{option} is not converted")
 
@@ -230,7 +220,7 @@ class Settings(Base):
             if systemd is None:
                 self.gap(service.line_of("restart"), name, "restart", f"{restart} is not a restart policy")
             else:
-                unit.add("Service", "Restart", systemd)
+                self.write(unit, "Service", "Restart", systemd, (name, "restart", service.line_of("restart")))
                 if word == "unless-stopped":
                     self.note(
                         f"service {name}: restart unless-stopped is Restart=always "
@@ -268,22 +258,16 @@ class Settings(Base):
         cpus = body.get("cpus") or limits.get("cpus")
         if cpus is not None:
             handled.add("cpus")
-            try:
-                quota = f"{round(float(cpus) * 100)}%"
-            except ValueError:
-                quota = None
+            quota = cpu_quota(cpus)
             self.resource(unit, name, "CPUQuota", quota, "cpus", service.line_of("cpus"))
         pids = body.get("pids_limit") or limits.get("pids")
         if pids is not None:
             handled.add("pids_limit")
-            value = "infinity" if str(pids) in ("-1", "0") else str(pids)
+            value = tasks_max(pids)
             self.resource(unit, name, "TasksMax", value, "pids_limit", service.line_of("pids_limit"))
         if body.get("cpu_shares") is not None:
             handled.add("cpu_shares")
-            try:
-                weight: str | None = str(max(1, min(10000, 1 + (int(body["cpu_shares"]) - 2) * 9999 // 262142)))
-            except ValueError:
-                weight = None
+            weight = cpu_weight(body["cpu_shares"])
             self.resource(unit, name, "CPUWeight", weight, "cpu_shares", service.line_of("cpu_shares"))
         for key in deploy:
             if key not in ("restart_policy", "resources"):
@@ -304,6 +288,6 @@ class Settings(Base):
 
     def resource(self, unit: Unit, service: str, key: str, value: str | None, field_name: str, line: int) -> None:
         if value is None:
-            self.gap(line, service, field_name, "not a value systemd reads")
+            self.problem(line, f"service {service}: {field_name}: not a value systemd's {key}= reads")
         else:
-            unit.add("Service", key, value)
+            self.write(unit, "Service", key, value, (service, field_name, line))

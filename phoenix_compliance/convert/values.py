@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import shlex
 from collections.abc import Iterable
@@ -14,18 +15,8 @@ from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList
 
 RESTART = {"no": "no", "always": "always", "unless-stopped": "always", "on-failure": "on-failure"}
 SECRET_NAME_BAD = re.compile(r"[^a-z0-9_.-]+")
-MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)b?\s*$", re.I)
+MEMORY = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([bkmgt]?)b?\s*$", re.I)
 
-# Compose keys a pod decides for its members (it holds their network, UTS and user namespaces),
-# with the Quadlet key of both [Container] and [Pod].
-SHARED_IN_POD = {
-    "hostname": "HostName",
-    "dns": "DNS",
-    "dns_search": "DNSSearch",
-    "dns_opt": "DNSOption",
-    "extra_hosts": "AddHost",
-    "userns_mode": "UserNS",
-}
 SINGLE_IN_POD = frozenset({"HostName", "UserNS"})
 DOCKER_SOCKETS = frozenset({"/var/run/docker.sock", "/run/docker.sock"})
 PODMAN_SOCKET = "%t/podman/podman.sock"
@@ -85,16 +76,21 @@ def byte_size(value: Any) -> int | None:
 
 def memory_size(value: Any) -> str | None:
     size = byte_size(value)
-    return None if size is None else str(size)
+    return None if size is None or size < 0 else str(size)
 
 
-DURATION = re.compile(r"(\d+(?:\.\d+)?)(us|ms|s|m|h)")
+DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(us|ms|s|m|h)")
 
 
-def duration_seconds(text: str) -> int | None:
-    """A compose duration (`1m30s`, `10s`) in whole seconds, rounded up."""
-    text = text.strip()
-    if text.isdigit():
+def duration_seconds(value: Any) -> int | None:
+    """A compose duration (`1m30s`, `10s`, a number of seconds) in whole seconds, rounded up;
+    None for what is not one (a list, `²`, a negative number)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    if isinstance(value, (int, float)):
+        return int(-(-value // 1)) if math.isfinite(value) and value >= 0 else None
+    text = value.strip()
+    if re.fullmatch("[0-9]+", text):
         return int(text)
     parts = DURATION.findall(text)
     if not parts or "".join(n + u for n, u in parts) != text:
@@ -102,3 +98,36 @@ def duration_seconds(text: str) -> int | None:
     factor = {"us": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
     total = sum(float(number) * factor[unit] for number, unit in parts)
     return int(-(-total // 1))
+
+
+def _number(value: Any) -> float | None:
+    """A finite number from a compose value (a number or its text); None for the rest."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    try:
+        number = float(value) if isinstance(value, (int, float)) or re.fullmatch(r"\s*[0-9.eE+-]+\s*", value) else None
+    except ValueError:
+        return None
+    return number if number is not None and math.isfinite(number) else None
+
+
+def cpu_quota(value: Any) -> str | None:
+    """`cpus` as systemd's CPUQuota= (a percentage of one CPU)."""
+    number = _number(value)
+    return None if number is None or number < 0 or number > 1e6 else f"{round(number * 100)}%"
+
+
+def tasks_max(value: Any) -> str | None:
+    """`pids_limit` as systemd's TasksMax= (-1 and 0: no limit)."""
+    number = _number(value)
+    if number is None or number != int(number) or number < -1:
+        return None
+    return "infinity" if number in (-1, 0) else str(int(number))
+
+
+def cpu_weight(value: Any) -> str | None:
+    """`cpu_shares` (2..262144) as systemd's CPUWeight= (1..10000), as runc maps them."""
+    number = _number(value)
+    if number is None or number != int(number):
+        return None
+    return str(max(1, min(10000, 1 + (int(number) - 2) * 9999 // 262142)))
