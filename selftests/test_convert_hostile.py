@@ -191,8 +191,9 @@ class TestNames:
             "services:\n  web:\n    image: busybox:1\n    volumes: [x:/d]\nvolumes:\n  ../../x: {}\n",
             "services:\n  web:\n    image: busybox:1\nnetworks:\n  a/b: {}\n",
             "services:\n  web:\n    image: busybox:1\nvolumes:\n  x:\n    external: true\n    name: ../x\n",
+            'services:\n  "web\\nPodmanArgs=--privileged":\n    image: busybox:1\n',
         ],
-        ids=["service-dotdot", "service-absolute", "volume", "network", "external-volume"],
+        ids=["service-dotdot", "service-absolute", "volume", "network", "external-volume", "service-newline"],
     )
     def test_a_name_that_is_not_a_file_name_is_refused_and_nothing_is_written(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str], compose: str
@@ -204,6 +205,7 @@ class TestNames:
         assert cli.main(["convert", "--podman-version", "5.4", "--out", str(out), str(path)]) == 1
         err = capsys.readouterr().err
         assert "Refused as file names (nothing is written)" in err and "compose.yaml:" in err
+        assert "\nPodmanArgs" not in err  # every entry of the report is one line
         assert not out.exists() and sorted(p.name for p in tmp_path.rglob("*")) == ["c", "compose.yaml"]
 
     def test_the_manifest_s_target_and_pod_unit_are_refused_too(self, tmp_path: Path) -> None:

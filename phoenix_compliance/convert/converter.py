@@ -73,11 +73,11 @@ class _Converter(Services):
     def network(self, name: str, spec: MarkedDict | None, line: int) -> None:
         spec = spec or empty_mapping()
         if spec.get("external"):
-            external = self.checked(str(spec.get("name") or name), f"external network {name}", line)
+            external = self.checked(str(spec.get("name") or name), "external network", line)
             if external is not None:
                 self.stack.networks[name] = external
             return
-        file_name = self.file_name(f"{self.stack.project}-{name}", "network", f"network {name}", line)
+        file_name = self.file_name(f"{self.stack.project}-{name}", "network", "network", line)
         if file_name is None:
             return
         unit = Unit(file_name, [f"Network {name} of {Path(self.source.path).name} ({self.where(line)})"])
@@ -115,11 +115,11 @@ class _Converter(Services):
     def volume(self, name: str, spec: MarkedDict | None, line: int) -> None:
         spec = spec or empty_mapping()
         if spec.get("external"):
-            external = self.checked(str(spec.get("name") or name), f"external volume {name}", line)
+            external = self.checked(str(spec.get("name") or name), "external volume", line)
             if external is not None:
                 self.stack.volumes[name] = external
             return
-        file_name = self.file_name(f"{self.stack.project}-{name}", "volume", f"volume {name}", line)
+        file_name = self.file_name(f"{self.stack.project}-{name}", "volume", "volume", line)
         if file_name is None:
             return
         unit = Unit(file_name, [f"Volume {name} of {Path(self.source.path).name} ({self.where(line)})"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -20,6 +21,7 @@ from phoenix_compliance.convert.model import Conversion
 from phoenix_compliance.convert.names import NameRefused, unit_file_name
 from phoenix_compliance.redact import redact
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # An existing unit bigger than this is not read for a diff (a unit is a few KB).
 _READ_LIMIT = 1 << 20
 
@@ -213,4 +215,9 @@ def report(conversion: Conversion) -> str:
         lines.extend(f"  {gap}" for gap in sorted(conversion.gaps, key=lambda g: (g.line, g.key)))
     else:
         lines.append("Every compose field was converted.")
-    return redact("\n".join(lines) + "\n")
+    # Each entry names compose names and values as read: one line each, whatever they hold.
+    return redact("\n".join(_one_line(line) for line in lines) + "\n")
+
+
+def _one_line(text: str) -> str:
+    return _CONTROL.sub(lambda found: f"\\u{ord(found.group()):04x}", text)

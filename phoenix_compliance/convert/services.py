@@ -77,7 +77,7 @@ class Services(Settings):
     def container(self, service: ComposeService) -> Unit | None:
         name = service.name
         body = service.body or empty_mapping()
-        file_name = self.file_name(name, "container", f"service {name}", service.line)
+        file_name = self.file_name(name, "container", "service", service.line)
         if file_name is None:
             return None
         unit = Unit(file_name, [f"Service {name} ({self.where(service.line)})"])
@@ -96,6 +96,9 @@ class Services(Settings):
         self.write(unit, "Unit", "PartOf", self.target, where(""))
 
         # [Container]
+        if service.container_name == "":
+            # podman-compose passes `--name ""` and podman picks a random name: the service's is kinder.
+            self.gap(line("container_name"), name, "container_name", "is empty; the service's name is written")
         self.write(unit, "Container", "ContainerName", service.container_name or name, where("container_name"))
         # The compose parser has merged what a service extends into its body already.
         handled.update(("container_name", "extends"))
@@ -255,7 +258,7 @@ class Services(Settings):
                 self.gap(line, service.name, "secrets", f"secret {source} is not declared at the top level")
                 continue
             if spec.get("external"):
-                secret = self.checked(str(spec.get("name") or source), f"external secret {source}", line) or source
+                secret = self.checked(str(spec.get("name") or source), "external secret", line) or source
             else:
                 secret = SECRET_NAME_BAD.sub("-", f"{self.stack.project}-{source}".lower())
                 if spec.get("file"):
