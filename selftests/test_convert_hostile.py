@@ -9,6 +9,8 @@ all. Each case here was reproduced on main before the change.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -135,6 +137,25 @@ class TestOneGate:
                 assert not re.search(r"\.add\((unit|\"[A-Z])|\bunit\.add\(", text), path.name
             if path.name != "units.py":
                 assert ".sections" not in text, path.name
+
+
+class TestPrintedCommands:
+    def test_a_secret_s_variable_is_a_plain_name_in_the_printed_shell_command(self, tmp_path: Path) -> None:
+        conversion = converted(
+            tmp_path,
+            "services:\n  web:\n    image: busybox:1\n    secrets: [s]\nsecrets:\n"
+            "  s:\n    environment: 'X\"; touch /tmp/pwned; \"'\n",
+        )
+        assert all("pwned" not in secret.command for secret in conversion.secrets)
+        assert any(gap.key == "secrets.s" for gap in conversion.gaps)
+
+
+class TestImports:
+    def test_convert_imports_no_pytest(self) -> None:
+        """convert writes its files itself (output.py), not through run/writers, which loads pytest."""
+        code = "import sys, phoenix_compliance.convert; print('pytest' in sys.modules)"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        assert done.stdout.strip() == "False"
 
 
 class TestWrongTypes:

@@ -14,6 +14,7 @@ from phoenix_compliance.convert.values import (
     DOCKER_SOCKETS,
     PODMAN_SOCKET,
     SECRET_NAME_BAD,
+    SHELL_VARIABLE,
     empty_mapping,
     labels_disabled,
     publish_spec,
@@ -231,6 +232,10 @@ class Services(Settings):
                 )
                 continue
             if secret_value_reason(var.name, var.value) is not None or is_secret_name(var.name):
+                if not SHELL_VARIABLE.fullmatch(var.name):
+                    # The command printed for the user's shell names the variable: only a plain name.
+                    self.gap(var.line, service.name, f"environment.{var.name!r}", "not a shell variable name")
+                    continue
                 secret = self.secret_name(service.name, var.name)
                 self.create_secret(
                     secret,
@@ -263,8 +268,11 @@ class Services(Settings):
                 secret = SECRET_NAME_BAD.sub("-", f"{self.stack.project}-{source}".lower())
                 if spec.get("file"):
                     command = f"podman secret create {secret} {shell_path(self.host_path(str(spec['file'])))}"
-                elif spec.get("environment"):
+                elif SHELL_VARIABLE.fullmatch(str(spec.get("environment") or "")):
                     command = f"printf '%s' \"${spec['environment']}\" | podman secret create {secret} -"
+                elif spec.get("environment"):
+                    self.gap(declared.line_of(source), None, f"secrets.{source}", "environment: not a variable name")
+                    continue
                 else:
                     self.gap(declared.line_of(source), None, f"secrets.{source}", "neither file nor environment")
                     continue

@@ -17,6 +17,8 @@ RESTART = {"no": "no", "always": "always", "unless-stopped": "always", "on-failu
 SECRET_NAME_BAD = re.compile(r"[^a-z0-9_.-]+")
 MEMORY = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([bkmgt]?)b?\s*$", re.I)
 
+# A variable name a printed shell command may name (POSIX: letters, digits, underscores).
+SHELL_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SINGLE_IN_POD = frozenset({"HostName", "UserNS"})
 DOCKER_SOCKETS = frozenset({"/var/run/docker.sock", "/run/docker.sock"})
 PODMAN_SOCKET = "%t/podman/podman.sock"
