@@ -75,7 +75,7 @@ def _convert_options(args: argparse.Namespace, version: Version) -> ConvertOptio
     project = stack.project_dir
     project = "%h" + project[1:] if project.startswith("~") else project
     compose_dir = posixpath.normpath(posixpath.join(project, posixpath.dirname(stack.compose_file)))
-    return ConvertOptions(version, stack.target, stack.pod, stack.pod_unit, compose_dir)
+    return ConvertOptions(version, stack.target, stack.pod, stack.pod_unit, compose_dir, origin=str(args.stack))
 
 
 def run_convert(args: argparse.Namespace) -> int:
@@ -100,6 +100,9 @@ def run_convert(args: argparse.Namespace) -> int:
         sys.stderr.write(convert.report(convert.convert(source, _convert_options(args, version))))
         raise UsageError(f"{args.compose_files[0]}: no service to convert")
     conversion = convert.convert(source, _convert_options(args, version))
+    if conversion.refused:
+        sys.stderr.write(convert.report(conversion))
+        return EXIT_PROBLEMS
     texts = conversion.texts()
     code = EXIT_OK
     print(f"# {len(texts)} units for Podman {format_version(version)}", file=sys.stderr)
@@ -107,7 +110,10 @@ def run_convert(args: argparse.Namespace) -> int:
         sys.stdout.write(convert.units_text(conversion))
     elif args.dry_run:
         sys.stdout.write(convert.units_text(conversion))
-        compared = convert.diff(args.out, texts)
+        try:
+            compared = convert.diff(args.out, texts)
+        except OSError as error:
+            raise UsageError(f"cannot compare with {args.out}: {error.strerror or error}") from None
         for name in compared.kept:
             sys.stdout.write(compared.diffs[name])
         print(
@@ -119,7 +125,7 @@ def run_convert(args: argparse.Namespace) -> int:
         try:
             written = convert.write(args.out, texts, replace=args.force)
         except OSError as error:
-            raise UsageError(f"cannot write into {args.out}: {error.strerror or error}") from None
+            raise UsageError(f"cannot write into {args.out}: {error.strerror or error}; nothing written") from None
         for name in written.new:
             print(f"wrote {args.out / name}", file=sys.stderr)
         for name in written.replaced:

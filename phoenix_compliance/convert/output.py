@@ -9,12 +9,26 @@ layer all the same.
 from __future__ import annotations
 
 import difflib
+import os
+import re
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from phoenix_compliance.convert.converter import Conversion
-from phoenix_compliance.publish import write_file
+from phoenix_compliance.convert.model import Conversion
+from phoenix_compliance.convert.names import NameRefused, unit_file_name
 from phoenix_compliance.redact import redact
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# An existing unit bigger than this is not read for a diff (a unit is a few KB).
+_READ_LIMIT = 1 << 20
+
+
+class Refused(OSError):
+    """The folder cannot take the set safely (a symbolic link or other non-file in the way, a
+    name that is not a plain file name); nothing was written."""
 
 
 @dataclass
@@ -28,45 +42,151 @@ class Written:
     diffs: dict[str, str] = field(default_factory=dict)
 
 
-def _existing(path: Path) -> str | None:
+@contextmanager
+def _folder(folder: Path, create: bool) -> Iterator[int | None]:
+    """The folder as a descriptor every name is opened relative to (None: it does not exist)."""
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
     try:
-        return path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        if create:
+            raise
+        yield None
+        return
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _plain_name(name: str) -> str:
+    stem, _dot, suffix = name.rpartition(".")
+    try:
+        return unit_file_name(stem, suffix, "unit file")
+    except NameRefused as error:
+        raise Refused(str(error)) from None
+
+
+def _existing(folder_fd: int | None, name: str) -> str | None:
+    """The text of a regular file `name` directly in the folder, None when there is none; never
+    through a symbolic link, never a FIFO or device (refused by type before it is opened)."""
+    if folder_fd is None:
         return None
+    try:
+        info = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(info.st_mode):
+        raise Refused(f"{name} is a symbolic link; it is never written or read through")
+    if not stat.S_ISREG(info.st_mode):
+        raise Refused(f"{name} is not a regular file")
+    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder_fd)
+    try:
+        data = os.read(fd, _READ_LIMIT + 1)
+    finally:
+        os.close(fd)
+    if len(data) > _READ_LIMIT:
+        return "(larger than a unit, not shown)\n"
+    return data.decode("utf-8", errors="replace")
 
 
-def diff(folder: Path, texts: dict[str, str]) -> Written:
-    """How the files compare with what is in the folder (nothing is written)."""
+def _compare(folder: Path, folder_fd: int | None, texts: dict[str, str]) -> Written:
     result = Written()
     for name, text in texts.items():
-        old = _existing(folder / name) if (folder / name).exists() else None
-        if old is None and not (folder / name).exists():
+        _plain_name(name)
+        old = _existing(folder_fd, name)
+        if old is None:
             result.new.append(name)
         elif old == text:
             result.unchanged.append(name)
         else:
             result.kept.append(name)
-            result.diffs[name] = "".join(
-                difflib.unified_diff(
-                    (old or "").splitlines(keepends=True),
-                    text.splitlines(keepends=True),
-                    fromfile=f"{folder / name} (now)",
-                    tofile=f"{folder / name} (converted)",
+            # The file on disk may hold anything (a secret the user keeps there): redacted.
+            result.diffs[name] = redact(
+                "".join(
+                    difflib.unified_diff(
+                        old.splitlines(keepends=True),
+                        text.splitlines(keepends=True),
+                        fromfile=f"{folder / name} (now)",
+                        tofile=f"{folder / name} (converted)",
+                    )
                 )
             )
     return result
 
 
+def diff(folder: Path, texts: dict[str, str]) -> Written:
+    """How the files compare with what is in the folder (nothing is written); Refused when a
+    name is a symbolic link or not a regular file."""
+    with _folder(folder, create=False) as folder_fd:
+        return _compare(folder, folder_fd, texts)
+
+
 def write(folder: Path, texts: dict[str, str], *, replace: bool) -> Written:
-    """Write each file whole or not at all; a differing file is replaced only with replace=True."""
-    result = diff(folder, texts)
-    for name in result.new:
-        write_file(folder / name, [texts[name].encode("utf-8")], exclusive=True)
+    """Write the set whole or not at all, each file directly in the folder and never through a
+    symbolic link; a differing file is replaced only with replace=True. Refused (nothing
+    written) when a name in the way is a link or not a regular file."""
+    with _folder(folder, create=True) as folder_fd:
+        assert folder_fd is not None
+        result = _compare(folder, folder_fd, texts)
+        wanted = result.new + (result.kept if replace else [])
+        _write_set(folder_fd, {name: texts[name] for name in wanted}, set(result.new))
     if replace:
-        for name in result.kept:
-            write_file(folder / name, [texts[name].encode("utf-8")], exclusive=False)
         result.replaced, result.kept = result.kept, []
     return result
+
+
+def _write_set(folder_fd: int, texts: dict[str, str], new: set[str]) -> None:
+    """Every file into a hidden name first; then each new one linked to its name (failing if the
+    name appeared meanwhile) and each replaced one renamed over the old; any failure undoes
+    what was done."""
+    hidden: dict[str, str] = {}
+    done: list[tuple[str, str | None]] = []  # (name, backup of what it replaced)
+    try:
+        for name, text in texts.items():
+            temporary = f".{name}.{os.getpid()}.tmp"
+            fd = os.open(
+                temporary,
+                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                0o644,
+                dir_fd=folder_fd,
+            )
+            hidden[name] = temporary
+            try:
+                os.write(fd, text.encode("utf-8"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        for name, temporary in hidden.items():
+            if name in new:
+                os.link(temporary, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd, follow_symlinks=False)
+                done.append((name, None))
+            else:
+                if stat.S_ISLNK(os.stat(name, dir_fd=folder_fd, follow_symlinks=False).st_mode):
+                    raise Refused(f"{name} became a symbolic link while writing")
+                old = f".{name}.{os.getpid()}.old"
+                os.link(name, old, src_dir_fd=folder_fd, dst_dir_fd=folder_fd, follow_symlinks=False)
+                os.replace(temporary, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+                done.append((name, old))
+    except OSError:
+        for name, backup in reversed(done):
+            if backup is None:
+                os.unlink(name, dir_fd=folder_fd)
+            else:
+                os.replace(backup, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+        raise
+    finally:
+        for temporary in hidden.values():
+            _unlink(temporary, folder_fd)
+        for _name, backup in done:
+            if backup is not None:
+                _unlink(backup, folder_fd)
+
+
+def _unlink(name: str, folder_fd: int) -> None:
+    with suppress(FileNotFoundError):
+        os.unlink(name, dir_fd=folder_fd)
 
 
 def units_text(conversion: Conversion) -> str:
@@ -74,8 +194,12 @@ def units_text(conversion: Conversion) -> str:
 
 
 def report(conversion: Conversion) -> str:
-    """What the user must do and know: secrets to create, notes, compose problems, fields not converted."""
+    """What the user must do and know: names refused, secrets to create, notes, compose problems,
+    fields not converted."""
     lines: list[str] = []
+    if conversion.refused:
+        lines.append("Refused as file names (nothing is written):")
+        lines.extend(f"  {refused}" for refused in conversion.refused)
     if conversion.secrets:
         lines.append("Podman secrets the units use; create each before starting (the value comes from your shell):")
         for secret in conversion.secrets:
@@ -91,4 +215,9 @@ def report(conversion: Conversion) -> str:
         lines.extend(f"  {gap}" for gap in sorted(conversion.gaps, key=lambda g: (g.line, g.key)))
     else:
         lines.append("Every compose field was converted.")
-    return redact("\n".join(lines) + "\n")
+    # Each entry names compose names and values as read: one line each, whatever they hold.
+    return redact("\n".join(_one_line(line) for line in lines) + "\n")
+
+
+def _one_line(text: str) -> str:
+    return _CONTROL.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
