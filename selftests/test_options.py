@@ -14,8 +14,8 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 
+from conftest import REPO
 from phoenix_compliance.run.options import OPTIONS
 
 pytest_plugins = ["pytester"]
