@@ -46,14 +46,14 @@ from guest_batches import run_batches
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from phoenix_compliance.quadlet_lint import QUADLET_KEYS, Finding, Version, format_version, lint_paths, parse_version
-from phoenix_compliance.quadlet_lint.versions import (
+from phoenix_compliance.quadlet.versions import (
     EXEC_ESCAPE_WARNING_SINCE,
     FILE_TYPE_SINCE,
     SERVICE_KEY_WARNING_SINCE,
     generator_reads,
     keys_for,
 )
+from phoenix_compliance.quadlet_lint import QUADLET_KEYS, Finding, Version, format_version, lint_paths, parse_version
 
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "infra" / "podman" / "systemd"
 REGRESSIONS = Path(__file__).resolve().parent / "quadlet_regressions"
@@ -769,7 +769,8 @@ def folder_cases() -> list[Case]:
 def lint_generates(case: Case, directory: Path, version: Version) -> set[str]:
     """The services the lint says the generator makes: every unit it loads that neither its
     parser fails on nor its folder's (QL006)."""
-    from phoenix_compliance.parsers.quadlet import drops_folder, parse_file, service_name
+    from phoenix_compliance.quadlet.names import service_name
+    from phoenix_compliance.quadlet.unitfile import drops_folder, parse_file
 
     findings = lint_case(case, directory, version)
     dropped = {Path(f.path) for f in findings if f.rule_id in ("QL006", "QL039")}

@@ -28,8 +28,7 @@ from phoenix_compliance.grammar.labels import system_content
 from phoenix_compliance.parsers import compose
 from phoenix_compliance.parsers.compose import ComposeFile, ComposeService, VolumeMount
 from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList
-from phoenix_compliance.quadlet_lint.rules.references import qualified_image
-from phoenix_compliance.quadlet_lint.versions import (
+from phoenix_compliance.quadlet.versions import (
     DEPENDENCY_TRANSLATION_SINCE,
     FILE_TYPE_SINCE,
     NOTIFY_HEALTHY_SINCE,
@@ -38,6 +37,7 @@ from phoenix_compliance.quadlet_lint.versions import (
     format_version,
     keys_for,
 )
+from phoenix_compliance.quadlet_lint.rules.references import qualified_image
 from phoenix_compliance.security_rules import is_api_socket, is_secret_name, secret_options, secret_value_reason
 
 DEFAULT_TARGET = "phoenix.target"

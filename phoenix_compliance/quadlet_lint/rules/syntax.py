@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from phoenix_compliance.parsers.quadlet import ParseProblem, UnitFile, drops_folder
+from phoenix_compliance.quadlet.unitfile import ParseProblem, UnitFile, drops_folder
+from phoenix_compliance.quadlet.versions import Version, generator_reads
 from phoenix_compliance.quadlet_lint.context import UnitContext, cross_file_rule, unit_rule
 from phoenix_compliance.quadlet_lint.findings import Finding
-from phoenix_compliance.quadlet_lint.versions import Version, generator_reads
 
 
 @unit_rule(10, quadlet_only=False)
