@@ -25,7 +25,7 @@ from phoenix_compliance.parsers.manifest import Manifest, ServiceGroup
 from phoenix_compliance.parsers.yamlmarks import MAX_BYTES
 from phoenix_compliance.quadlet import discovery
 from phoenix_compliance.quadlet import unitfile as quadlet
-from phoenix_compliance.quadlet.readers import SPLIT_ARGS, SPLIT_SYSTEMD_ENVIRONMENT, split_words, unquote
+from phoenix_compliance.quadlet.readers import SPLIT_ARGS, SPLIT_SYSTEMD_ENVIRONMENT, lookup, split_words
 from phoenix_compliance.quadlet.versions import DEFAULT_PODMAN_VERSION, Version
 from phoenix_compliance.quadlet_lint.rules.references import qualified_image
 from phoenix_compliance.transport.runner import HostRunner, Section
@@ -402,7 +402,7 @@ def quadlet_declarations(
     unit: quadlet.UnitFile, pod: quadlet.UnitFile | None, version: Version = DEFAULT_PODMAN_VERSION
 ) -> Declarations:
     """What a container unit declares, in the terms compose uses; a pod member's ports are its pod's.
-    Image= is unquoted as the given release's Lookup() does."""
+    Image= is read as the given release's Lookup() reads it."""
     ports_from = pod if unit.values("Container", "Pod") and pod is not None else unit
     section = "Pod" if ports_from is pod else "Container"
     ports = {
@@ -431,7 +431,8 @@ def quadlet_declarations(
         if fields.get("type") == "env":
             env.add(fields.get("target") or entry.value.split(",")[0])
     return {
-        "image": {qualified_image(unquote(v, version)) for v in unit.values("Container", "Image")},
+        # Image= is read once (Lookup(): the last value, a drop-in's over the unit's).
+        "image": {qualified_image(image[1])} if (image := lookup(unit, "Container", "Image", version)) else set(),
         "ports": ports,
         "volumes": volumes,
         "environment": env,
