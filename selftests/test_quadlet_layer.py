@@ -3,10 +3,10 @@ the facts, the manifest and the drift checks.
 
 The expected service names and drop-in orders were measured with the real generators
 (`quadlet -dryrun -user` with QUADLET_UNIT_DIRS set to a temporary folder: 5.4.2 on
-trixie, 5.8.6 on forky) and read in quadlet.go / main.go at the tags (getServiceName()
-at v5.7.0, loadUnitDropins() at v5.6.0); the generator differential
-(test_quadlet_differential.py, test_one_broken_file_drops_its_folder) compares the
-names with both generators again.
+trixie, 5.8.6 on forky; 6.1.1 names and orders as 5.8.6) and read in quadlet.go /
+main.go at the tags (getServiceName() changed at v5.7.0, loadUnitDropins() at v5.6.0);
+the generator differential (test_quadlet_differential.py, test_service_names) compares
+the names with both generators again.
 """
 
 from __future__ import annotations
