@@ -793,6 +793,12 @@ NAME_CASES: dict[str, dict[str, str]] = {
     },
     "ServiceName= in a drop-in": {"e.container": _C, "e.container.d/10.conf": "[Container]\nServiceName=qe\n"},
     "two files of one name": {"x.container": _C, "sub/x.container": _C + "ServiceName=qsub\n"},
+    # Two drop-ins of one name: up to 5.5 the earlier unit folder's wins, from 5.6 the more specific name's.
+    "two drop-ins of one name": {
+        "w.container": _C,
+        "container.d/10.conf": "[Container]\nServiceName=qtop\n",
+        "sub/w.container.d/10.conf": "[Container]\nServiceName=qsub\n",
+    },
 }
 
 
