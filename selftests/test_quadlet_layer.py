@@ -12,6 +12,7 @@ the names with both generators again.
 from __future__ import annotations
 
 import io
+import os
 import tarfile
 from pathlib import Path
 
@@ -183,6 +184,31 @@ class TestDiscovery:
         write(tmp_path, {"web.container": IMAGE, "web.container.d/10.conf": "[Container]\nPodmanArgs=--privileged\n"})
         entry = discovery.merged_folder(tmp_path)["web.container"].last("Container", "PodmanArgs")
         assert entry is not None and (entry.source, entry.line) == (tmp_path / "web.container.d/10.conf", 2)
+
+    def test_folders_are_walked_depth_first_and_a_deep_tree_is_no_recursion_error(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        write(
+            tmp_path, {"b/x.container": IMAGE, "a/z/y.container": IMAGE, "a/w.container": IMAGE, "v.container": IMAGE}
+        )
+        deep = tmp_path / "deep"
+        deep.mkdir()
+        monkeypatch.chdir(deep)
+        for _ in range(1200):
+            os.mkdir("d")
+            os.chdir("d")
+        Path("last.container").write_text(IMAGE)
+        try:
+            found = discovery.scan([tmp_path])
+        finally:
+            # Removed here, bottom up: pytest's own clean-up recurses once per level.
+            os.remove("last.container")
+            for _ in range(1200):
+                os.chdir("..")
+                os.rmdir("d")
+        names = [str(path.relative_to(tmp_path)) for path in found.files]
+        assert names[:4] == ["v.container", "a/w.container", "a/z/y.container", "b/x.container"]
+        assert names[4].endswith("/d/last.container") and names[4].count("/") == 1201
 
     def test_a_file_that_cannot_be_read_is_a_unit_with_a_problem(self, tmp_path: Path) -> None:
         write(tmp_path, {"web.container": IMAGE})

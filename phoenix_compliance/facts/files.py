@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import stat
 import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -293,14 +292,10 @@ def local_quadlet_folder(folder: Path, target: str) -> QuadletFolder:
 
 
 def _read_small_text(path: Path) -> str | None:
-    try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            return None
-        with path.open("rb") as handle:
-            data = handle.read(_MAX_UNIT_BYTES + 1)
-    except OSError:
-        return None
-    return None if len(data) > _MAX_UNIT_BYTES else data.decode("utf-8", "replace")
+    """A file a stack file names, read as the Quadlet layer reads unit files (a regular file,
+    within the bound); None when it cannot be."""
+    data = discovery.DiskTree().read(path)
+    return None if isinstance(data, str) or len(data) > _MAX_UNIT_BYTES else data.decode("utf-8", "replace")
 
 
 def _named_path(reference: str, folder: str, on_host: bool) -> str | None:

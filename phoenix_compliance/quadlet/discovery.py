@@ -24,7 +24,7 @@ import io
 import os
 import stat
 import tarfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -69,8 +69,8 @@ class Tree(Protocol):
         """The file's bytes (at most MAX_UNIT_BYTES + 1), or why it cannot be read."""
         ...
 
-    def identity(self, folder: Path) -> Path:
-        """What makes two spellings of a folder one folder (symlinks resolved)."""
+    def identity(self, folder: Path) -> Hashable:
+        """What makes two spellings of a folder one folder (through a symlink, say)."""
         ...
 
     def is_folder(self, path: Path) -> bool: ...
@@ -100,8 +100,14 @@ class DiskTree:
         except OSError as exc:
             return exc.strerror or str(exc)
 
-    def identity(self, folder: Path) -> Path:
-        return folder.resolve()
+    def identity(self, folder: Path) -> Hashable:
+        # The folder itself (one stat), not its resolved path: resolving costs a call per
+        # component, which a deep tree pays per folder.
+        try:
+            found = folder.stat()
+        except OSError:
+            return folder
+        return (found.st_dev, found.st_ino)
 
     def is_folder(self, path: Path) -> bool:
         return path.is_dir()
@@ -158,7 +164,7 @@ class ListingTree:
     def read(self, path: Path) -> bytes | str:
         return self._files.get(path, "no such file")
 
-    def identity(self, folder: Path) -> Path:
+    def identity(self, folder: Path) -> Hashable:
         return folder
 
     def is_folder(self, path: Path) -> bool:
@@ -223,7 +229,7 @@ class Scan:
     files: list[Path] = field(default_factory=list)
     # The folders searched for units (their identity), as opposed to a given file's folder,
     # searched for drop-ins only.
-    walked: set[Path] = field(default_factory=set)
+    walked: set[Hashable] = field(default_factory=set)
     # Drop-in folder name ("web.container.d") -> (folder order, path), for every folder searched.
     dropin_folders: dict[str, list[tuple[int, Path]]] = field(default_factory=dict)
     _listed: dict[Path, list[Node]] = field(default_factory=dict)
@@ -242,22 +248,26 @@ class Scan:
         return self._listed[directory]
 
     def walk(self, directory: Path, suffixes: tuple[str, ...] = LINTED_SUFFIXES) -> None:
-        """A folder and its subfolders in the generator's order, leaving out drop-in folders (*.d)."""
-        identity = self.tree.identity(directory)
-        if identity in self.walked:
-            return
-        self.walked.add(identity)
-        children: list[Path] = []
-        for entry in self._list(directory):
-            path = directory / entry.name
-            if entry.is_dir:
-                if not entry.name.endswith(".d"):
-                    children.append(path)
-            elif path.suffix in suffixes:
-                # A dangling link or a FIFO too: the generator tries to load it and fails.
-                self.files.append(path)
-        for child in children:
-            self.walk(child, suffixes)
+        """A folder and its subfolders in the generator's order (each folder's files, then its
+        subfolders, depth first), leaving out drop-in folders (*.d). Iterative: a deep tree is
+        walked, not a RecursionError."""
+        pending = [directory]
+        while pending:
+            current = pending.pop()
+            identity = self.tree.identity(current)
+            if identity in self.walked:
+                continue
+            self.walked.add(identity)
+            children: list[Path] = []
+            for entry in self._list(current):
+                path = current / entry.name
+                if entry.is_dir:
+                    if not entry.name.endswith(".d"):
+                        children.append(path)
+                elif path.suffix in suffixes:
+                    # A dangling link or a FIFO too: the generator tries to load it and fails.
+                    self.files.append(path)
+            pending.extend(reversed(children))
 
     def add_file(self, path: Path) -> None:
         """A file given on its own: taken as it is, its folder searched for drop-ins only."""
