@@ -9,7 +9,7 @@ A plain package (no pytest), by role:
 - ``output``: writing the files (atomically, never replacing a differing one unasked), the dry
   run's diff and the closing report.
 
-Keys are chosen by release from the lint's tables (quadlet_lint/versions.py), so the units of
+Keys are chosen by release from the lint's tables (quadlet/versions.py), so the units of
 a release never carry a key it lacks; the selftests lint every unit written and run both
 reference generators (5.4.2 and 5.8.6) over them.
 """

@@ -80,7 +80,7 @@ def _syntax_finding(problem: ParseProblem) -> tuple[str, int, str | None, str, s
             "save the file as UTF-8 without a byte order mark",
         )
     if problem.kind in ("not-utf-8", "unreadable"):
-        # Read by parsers.quadlet.parse_bytes / unreadable_unit: the problem says what and where.
+        # Read by quadlet.unitfile.parse_bytes / unreadable_unit: the problem says what and where.
         return ("QL000", problem.line, None, problem.message, "make the file readable UTF-8 text")
     if problem.kind == "bad-section-name":
         return (
