@@ -165,6 +165,22 @@ class TestDiscovery:
         assert merged["web.container"].values("Container", "Label") == ["a=b", "c=d"]
         assert sorted(merged) == sorted(discovery.merged_folder(on_disk, OLD))
 
+    def test_a_hard_link_in_the_hosts_tar_is_the_file_it_links_to(self) -> None:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:") as archive:
+            data = IMAGE.encode()
+            member = tarfile.TarInfo("./web.container")
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+            for name, target in (("./copy.container", "./web.container"), ("./lost.container", "./gone.container")):
+                link = tarfile.TarInfo(name)
+                link.type, link.linkname = tarfile.LNKTYPE, target
+                archive.addfile(link)
+        root = Path("/srv/q")
+        units = discovery.merged_folder(root, OLD, discovery.ListingTree.from_tar(root, buffer.getvalue()))
+        assert units["copy.container"].values("Container", "Image") == ["localhost/x:1"]
+        assert [p.kind for p in units["lost.container"].problems] == ["unreadable"]
+
     @pytest.mark.parametrize(("version", "label"), [(OLD, "from=top-container.d"), (NEW, "from=sub-web.container.d")])
     def test_which_of_two_drop_ins_of_one_name_wins(self, tmp_path: Path, version: tuple[int, ...], label: str) -> None:
         """Up to 5.5 the earlier unit folder's, from 5.6 the more specific drop-in folder's (measured

@@ -124,15 +124,22 @@ class ListingTree:
     """Files a host sent: relative path -> bytes, or why the host could not send them (a link it
     did not follow, a FIFO), laid out under `root` as they are on the host."""
 
-    def __init__(self, root: Path, files: Mapping[str, bytes | str]) -> None:
+    def __init__(self, root: Path, files: Mapping[str, bytes | str], folders: Iterable[str] = ()) -> None:
         self.root = root
         self._files = {root / name: data for name, data in files.items()}
         self._folders: dict[Path, dict[str, bool]] = {root: {}}
         for path in self._files:
-            child = path
-            while root in child.parents:
-                self._folders.setdefault(child.parent, {})[child.name] = child != path
-                child = child.parent
+            self._add(path, is_dir=False)
+        for name in folders:
+            self._folders.setdefault(root / name, {})
+            self._add(root / name, is_dir=True)
+
+    def _add(self, path: Path, is_dir: bool) -> None:
+        """An entry and each folder above it, up to the root."""
+        child = path
+        while self.root in child.parents:
+            self._folders.setdefault(child.parent, {})[child.name] = is_dir or child != path
+            child = child.parent
 
     @classmethod
     def from_tar(cls, root: Path, data: bytes) -> ListingTree:
@@ -146,17 +153,16 @@ class ListingTree:
                     continue
                 if member.isdir():
                     folders.append(name)
-                elif member.isfile():
-                    extracted = archive.extractfile(member)
-                    files[name] = extracted.read(MAX_UNIT_BYTES + 1) if extracted is not None else "not readable"
+                elif member.isfile() or member.islnk():
+                    # A hard link is the file it links to (tarfile reads the earlier member).
+                    try:
+                        extracted = archive.extractfile(member)
+                    except KeyError:  # a hard link to a file the tar does not hold
+                        extracted = None
+                    files[name] = extracted.read(MAX_UNIT_BYTES + 1) if extracted is not None else _member_kind(member)
                 else:
                     files[name] = _member_kind(member)
-        tree = cls(root, files)
-        for name in folders:
-            folder = root / name
-            tree._folders.setdefault(folder, {})
-            tree._folders.setdefault(folder.parent, {})[folder.name] = True
-        return tree
+        return cls(root, files, folders)
 
     def entries(self, folder: Path) -> list[Node]:
         return [Node(name, is_dir) for name, is_dir in sorted(self._folders.get(folder, {}).items())]
