@@ -24,7 +24,7 @@ from phoenix_compliance.parsers.manifest import generated_service
 from phoenix_compliance.quadlet import discovery
 from phoenix_compliance.quadlet.names import default_service_name, service_name
 from phoenix_compliance.quadlet.readers import SPLIT_ARGS, split_words, unit_environment, unquote
-from phoenix_compliance.quadlet.unitfile import parse_text
+from phoenix_compliance.quadlet.unitfile import drops_folder, parse_text
 from phoenix_compliance.quadlet_lint import lint_paths
 
 OLD, NEW = (5, 4, 2), (5, 8, 6)
@@ -225,6 +225,16 @@ class TestDiscovery:
         names = [str(path.relative_to(tmp_path)) for path in found.files]
         assert names[:4] == ["v.container", "a/w.container", "a/z/y.container", "b/x.container"]
         assert names[4].endswith("/d/last.container") and names[4].count("/") == 1201
+
+    def test_a_broken_file_costs_its_folder_not_its_subfolders(self, tmp_path: Path) -> None:
+        write(tmp_path, {"a.container": IMAGE, "b.container": "---\n", "p.pod": "[Pod]\n", "sub/c.container": IMAGE})
+        units = [u for u in discovery.read_units(discovery.scan([tmp_path])) if not isinstance(u, discovery.Hidden)]
+        broken = [u.path for u in units if drops_folder(u) is not None]
+        assert broken == [tmp_path / "b.container"]
+        assert discovery.folder_losses(units, broken) == {
+            tmp_path / "a.container": broken,
+            tmp_path / "p.pod": broken,
+        }
 
     def test_a_file_that_cannot_be_read_is_a_unit_with_a_problem(self, tmp_path: Path) -> None:
         write(tmp_path, {"web.container": IMAGE})

@@ -336,6 +336,22 @@ def read_units(found: Scan) -> Iterator[UnitFile | Hidden]:
         yield unit
 
 
+def folder_losses(units: Iterable[UnitFile], broken: Iterable[Path]) -> dict[Path, list[Path]]:
+    """The units the generator does not generate because another file of their folder cannot be
+    parsed: loadUnitsFromDir() (cmd/quadlet/main.go, 5.4.2 to 5.8) then loads no file of that
+    folder, says nothing about them, and a subfolder is a folder of its own. Unit path -> the
+    broken files of its folder; a broken file itself is not listed."""
+    culprits = list(dict.fromkeys(broken))
+    by_folder: dict[Path, list[Path]] = {}
+    for path in culprits:
+        by_folder.setdefault(path.parent, []).append(path)
+    return {
+        unit.path: by_folder[unit.path.parent]
+        for unit in units
+        if unit.path not in culprits and unit.path.parent in by_folder
+    }
+
+
 def read_dropins(unit: UnitFile, found: Scan, version: Version = DEFAULT_PODMAN_VERSION) -> list[UnitFile]:
     """The drop-ins the generator merges into the unit, parsed as the unit's kind, in merge order."""
     return [read_unit(found.tree, path, unit.kind) for path in found.dropins(unit.name, version)]

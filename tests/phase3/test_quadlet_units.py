@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -13,6 +13,7 @@ from phoenix_compliance.checks import check, container_of, could_not_check, not_
 from phoenix_compliance.facts import HostFacts, source
 from phoenix_compliance.facts.files import compose_declarations, quadlet_declarations
 from phoenix_compliance.parsers.manifest import Manifest, generated_service
+from phoenix_compliance.quadlet.discovery import folder_losses
 from phoenix_compliance.quadlet.readers import unquote
 from phoenix_compliance.quadlet_lint import DEFAULT_PODMAN_VERSION, newer_than_known
 
@@ -120,15 +121,15 @@ def test_generator_dry_run(facts: HostFacts, observed: Observed) -> None:
 def _dropped_folders(facts: HostFacts, unparsed: list[str]) -> list[str]:
     """Each file the generator could not parse and the user's units it took down with it: the
     generator loads no file of that folder and names none of them (QL006)."""
-    units = facts.files.quadlet.units.values() if facts.files.quadlet.error is None else []
+    units = list(facts.files.quadlet.units.values()) if facts.files.quadlet.error is None else []
+    losses = folder_losses(units, [Path(broken) for broken in unparsed])
     lines = []
     for broken in unparsed:
-        folder = PurePosixPath(broken).parent
-        lost = sorted(u.name for u in units if PurePosixPath(u.path).parent == folder and str(u.path) != broken)
+        lost = sorted(u.name for u in units if Path(broken) in losses.get(u.path, []))
         if lost:
             lines.append(
-                f"not generated, since the generator cannot parse {broken} and then loads no file of {folder}: "
-                + ", ".join(lost)
+                f"not generated, since the generator cannot parse {broken} and then loads no file of"
+                f" {PurePosixPath(broken).parent}: " + ", ".join(lost)
             )
     return lines
 
