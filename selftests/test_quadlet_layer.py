@@ -236,6 +236,21 @@ class TestDiscovery:
             tmp_path / "p.pod": broken,
         }
 
+    def test_an_environment_file_a_drop_in_names_is_read_for_the_unit(self, tmp_path: Path) -> None:
+        """Issue 24: a drop-in's EnvironmentFile= was never read, so its secrets were never judged."""
+        write(
+            tmp_path,
+            {
+                "web.container": IMAGE,
+                "web.container.d/10.conf": "[Container]\nEnvironmentFile=secret.env\n",
+                "secret.env": "DB_PASSWORD=hunter2\n",
+            },
+        )
+        folder = local_quadlet_folder(tmp_path, "x.target")
+        merged = folder.merged_units()["web.container"]
+        assert merged.environment_files == {str(tmp_path / "secret.env"): "DB_PASSWORD=hunter2\n"}
+        assert unit_environment(merged) == {"DB_PASSWORD": "hunter2"}
+
     def test_a_file_that_cannot_be_read_is_a_unit_with_a_problem(self, tmp_path: Path) -> None:
         write(tmp_path, {"web.container": IMAGE})
         (tmp_path / "gone.container").symlink_to(tmp_path / "nowhere")

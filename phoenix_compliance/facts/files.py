@@ -241,16 +241,15 @@ class FileSources:
             return QuadletFolder(where, folder, {}, f"the folder's listing cannot be read: {exc}", target, target_where)
         found, files = read_quadlet_folder(Path(folder), tree)
         units = quadlet_units(Path(folder), files)
-        named = {
-            (name, resolved)
-            for name, unit in units.items()
-            for reference in _environment_file_references(unit)
+        named = [
+            (unit, resolved)
+            for unit, reference in _environment_file_owners(found, files, units)
             if (resolved := _named_path(reference, str(PurePosixPath(unit.path).parent), on_host=True)) is not None
-        }
+        ]
         texts = read_host_files(self._quadlet.runner, self._quadlet, sorted({resolved for _, resolved in named}))
-        for name, resolved in sorted(named):
+        for unit, resolved in named:
             if resolved in texts:
-                units[name].environment_files[f"{self.host_id}:{resolved}"] = texts[resolved]
+                unit.environment_files[f"{self.host_id}:{resolved}"] = texts[resolved]
         return QuadletFolder(where, folder, units, None, target, target_where, found, files)
 
 
@@ -283,9 +282,22 @@ def local_quadlet_folder(folder: Path, target: str) -> QuadletFolder:
     found, files = read_quadlet_folder(folder)
     units = quadlet_units(folder, files)
     target_unit = next((f for f in files if isinstance(f, quadlet.UnitFile) and f.name == target), None)
-    for unit in units.values():
-        _attach_environment_files(unit)
+    for unit, reference in _environment_file_owners(found, files, units):
+        _attach_environment_file(unit, reference)
     return QuadletFolder(where, str(folder), units, None, target_unit, f"{folder / target}", found, files)
+
+
+def _environment_file_owners(
+    found: discovery.Scan, files: list[quadlet.UnitFile | discovery.Hidden], units: dict[str, quadlet.UnitFile]
+) -> list[tuple[quadlet.UnitFile, str]]:
+    """Each unit with each EnvironmentFile= it names, its drop-ins' included (the generator and
+    systemd read the merged unit): what the secret rules then read beside the unit."""
+    merged = {unit.path: unit for unit in discovery.merged_units(found, DEFAULT_PODMAN_VERSION, files).values()}
+    return [
+        (unit, reference)
+        for unit in units.values()
+        for reference in _environment_file_references(merged.get(unit.path, unit))
+    ]
 
 
 # -- the env files the stack's files name, read where they are local, for the secret rules --------
@@ -352,14 +364,13 @@ def _attach_env_files(parsed: compose.ComposeFile, base: Path) -> None:
                 parsed.env_file_texts[reference] = (str(path), text)
 
 
-def _attach_environment_files(unit: quadlet.UnitFile) -> None:
-    """EnvironmentFile= of a local unit, relative to the unit's folder."""
-    for reference in _environment_file_references(unit):
-        named = _named_path(reference, str(unit.path.parent), on_host=False)
-        path = Path(named).expanduser() if named is not None else None
-        text = _read_small_text(path) if path is not None else None
-        if path is not None and text is not None:
-            unit.environment_files[str(path)] = text
+def _attach_environment_file(unit: quadlet.UnitFile, reference: str) -> None:
+    """An EnvironmentFile= of a local unit, relative to the unit's folder."""
+    named = _named_path(reference, str(unit.path.parent), on_host=False)
+    path = Path(named).expanduser() if named is not None else None
+    text = _read_small_text(path) if path is not None else None
+    if path is not None and text is not None:
+        unit.environment_files[str(path)] = text
 
 
 def read_host_files(runner: HostRunner, after: ProbeGroup, paths: list[str]) -> dict[str, str]:
