@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from phoenix_compliance.quadlet.unitfile import drops_folder, parse_text
 from phoenix_compliance.quadlet_lint import lint_paths
 
 OLD, NEW = (5, 4, 2), (5, 8, 6)
+LAYER_MODULES = ("unitfile", "discovery", "readers", "versions", "names")
 IMAGE = "[Container]\nImage=localhost/x:1\n"
 
 
@@ -47,6 +50,18 @@ def tar_of(files: dict[str, str]) -> bytes:
             member.size = len(data)
             archive.addfile(member, io.BytesIO(data))
     return buffer.getvalue()
+
+
+class TestLayering:
+    def test_the_layer_is_below_the_lint_the_facts_and_pytest(self) -> None:
+        """Checked in a fresh interpreter: importing the layer loads none of what asks it."""
+        modules = ", ".join(f"phoenix_compliance.quadlet.{name}" for name in LAYER_MODULES)
+        probe = f"import sys, {modules}; print(sorted(sys.modules))"
+        result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stderr
+        loaded = result.stdout
+        above = ("pytest", "phoenix_compliance.quadlet_lint", "phoenix_compliance.facts", "phoenix_compliance.security")
+        assert not [name for name in above if f"'{name}" in loaded]
 
 
 class TestServiceNames:
