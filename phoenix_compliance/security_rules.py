@@ -22,7 +22,8 @@ from phoenix_compliance.grammar.labels import label_option, system_content
 from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, Known, expand, is_host_path
 from phoenix_compliance.grammar.volumes import WINDOWS_PATH, parse_mount, split_volume, volume_relabel
 from phoenix_compliance.parsers.compose import ComposeFile, ComposeService, port_spec
-from phoenix_compliance.parsers.quadlet import Entry, UnitFile, strip_matching_quotes, unit_environment
+from phoenix_compliance.quadlet.readers import strip_matching_quotes, unit_environment
+from phoenix_compliance.quadlet.unitfile import Entry, UnitFile
 
 
 @dataclass(frozen=True)

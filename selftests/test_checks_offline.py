@@ -1165,6 +1165,16 @@ class TestQuadletFiles(Family):
             unit("phoenix-core.container", "Exec=", "Volume=./x:/x:Z\nExec="),
         ),
         case(
+            # The folder is linted as the generator reads it: a drop-in's key is the unit's (issue 24).
+            "PHX-3.02-fail-dropin",
+            phase3.test_unit_file_lint,
+            FAILED,
+            f"{CORE_UNIT}.d/10-x.conf:2: QL013 error: HealthIntervl= is not a [Container] key in any Podman release",
+            lambda host: host.quadlet_files(
+                {**reference_quadlet_files(), "phoenix-core.container.d/10-x.conf": "[Container]\nHealthIntervl=5s\n"}
+            ),
+        ),
+        case(
             "PHX-3.02-version-timeout",
             phase3.test_unit_file_lint,
             COULD_NOT_CHECK,
@@ -1186,6 +1196,19 @@ class TestQuadletFiles(Family):
             phase3.test_compose_quadlet_parity,
             PASSED,
             f"image, ports, volumes and environment agree ({COMPOSE_WHERE} and {CORE_UNIT})",
+        ),
+        case(
+            # The unit as the generator reads it: a drop-in's Image= is the unit's (issue 24).
+            "PHX-3.07-fail-dropin",
+            phase3.test_compose_quadlet_parity,
+            FAILED,
+            "image: compose localhost/phoenix-standin:1.0 vs quadlet localhost/phoenix-standin:2.0",
+            lambda host: host.quadlet_files(
+                {
+                    **reference_quadlet_files(),
+                    "phoenix-core.container.d/10-tag.conf": "[Container]\nImage=localhost/phoenix-standin:2.0\n",
+                }
+            ),
         ),
         case(
             "PHX-3.07-pass-environment",
@@ -2470,6 +2493,16 @@ class TestGitOps(Family):
             source_dir=INFRA,
         ),
         case(
+            # Of two files of one name the generator loads the first it finds (the folder's own
+            # before its subfolders'), as the lint says (QL039): the drift checks compare that one.
+            "PHX-3.09-pass-first-of-a-name",
+            phase3.test_units_match_repository,
+            PASSED,
+            "7 units the same",
+            host_units(lambda f: f.update({f"old/{CORE}": f[CORE].replace("standin:1.0", "standin:0.9")})),
+            source_dir=INFRA,
+        ),
+        case(
             "PHX-3.09-fail-image",
             phase3.test_units_match_repository,
             FAILED,
@@ -2618,6 +2651,21 @@ class TestGitOps(Family):
             PASSED,
             f"AutoUpdate=registry ({QUADLET_DIR}/container.d/50-update.conf:2)",
             host_units(lambda f: f.update({"container.d/50-update.conf": "[Container]\nAutoUpdate=registry\n"})),
+            stack=gitops_stack(auto_update="registry"),
+        ),
+        case(
+            "PHX-3.11-pass-first-of-a-name",
+            phase3.test_unit_auto_update,
+            PASSED,
+            f"AutoUpdate=registry ({QUADLET_DIR}/{CORE}:",
+            host_units(
+                lambda f: f.update(
+                    {
+                        CORE: f[CORE].replace("[Container]\n", "[Container]\nAutoUpdate=registry\n"),
+                        f"old/{CORE}": f[CORE],
+                    }
+                )
+            ),
             stack=gitops_stack(auto_update="registry"),
         ),
         case(

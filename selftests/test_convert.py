@@ -28,10 +28,10 @@ from test_quadlet_differential import Generator, _case, run_generator
 from phoenix_compliance import cli, convert
 from phoenix_compliance.facts.files import compose_declarations, quadlet_declarations
 from phoenix_compliance.parsers import compose, manifest
-from phoenix_compliance.parsers.quadlet import parse_text
+from phoenix_compliance.quadlet.readers import SPLIT_ARGS, split_words
+from phoenix_compliance.quadlet.unitfile import parse_text
+from phoenix_compliance.quadlet.versions import QUADLET_KEYS, keys_for
 from phoenix_compliance.quadlet_lint import Finding, StackRules, Version, format_version, lint_paths, parse_version
-from phoenix_compliance.quadlet_lint.readers import SPLIT_ARGS, split_words
-from phoenix_compliance.quadlet_lint.versions import QUADLET_KEYS, keys_for
 
 REPO = Path(__file__).resolve().parents[1]
 STAND_IN = REPO / "fixtures" / "infra" / "podman" / "compose.yaml"

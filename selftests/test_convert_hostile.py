@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from phoenix_compliance import cli, convert
-from phoenix_compliance.parsers.quadlet import parse_text
+from phoenix_compliance.quadlet.readers import lookup_value, split_words
+from phoenix_compliance.quadlet.unitfile import parse_text
 from phoenix_compliance.quadlet_lint import StackRules, Version, lint_paths
-from phoenix_compliance.quadlet_lint.readers import lookup_value, split_words
 
 PACKAGE = Path(convert.__file__).resolve().parent
 

@@ -26,10 +26,10 @@ from test_quadlet_differential import Generator
 
 from phoenix_compliance import convert
 from phoenix_compliance.grammar.names import PODMAN_NAME
-from phoenix_compliance.parsers.quadlet import UnitFile, parse_text
+from phoenix_compliance.quadlet.readers import SPLIT_ARGS, lookup_value, split_words
+from phoenix_compliance.quadlet.unitfile import UnitFile, parse_text
+from phoenix_compliance.quadlet.versions import FILE_TYPE_SINCE, MATCHED_QUOTES_SINCE, QUADLET_KEYS
 from phoenix_compliance.quadlet_lint import StackRules, Version, format_version, lint_paths
-from phoenix_compliance.quadlet_lint.readers import SPLIT_ARGS, lookup_value, split_words
-from phoenix_compliance.quadlet_lint.versions import FILE_TYPE_SINCE, MATCHED_QUOTES_SINCE, QUADLET_KEYS
 
 # Every release the lint's tables name (a key or a file type arrived in it), and 5.8.2's quoting.
 RELEASES: tuple[Version, ...] = tuple(

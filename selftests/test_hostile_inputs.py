@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from phoenix_compliance.facts.files import local_quadlet_folder, quadlet_declarations
-from phoenix_compliance.parsers import compose, manifest, quadlet, waivers, yamlmarks
+from phoenix_compliance.parsers import compose, manifest, waivers, yamlmarks
+from phoenix_compliance.quadlet import unitfile as quadlet
 
 pytest_plugins = ["pytester"]
 
@@ -436,7 +437,8 @@ class TestQuadletFolderFromTheHost:
         import io
         import tarfile
 
-        from phoenix_compliance.facts.files import _units_from_tar
+        from phoenix_compliance.facts.files import quadlet_units, read_quadlet_folder
+        from phoenix_compliance.quadlet.discovery import ListingTree
 
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w:") as archive:
@@ -450,7 +452,8 @@ class TestQuadletFolderFromTheHost:
             fifo = tarfile.TarInfo("./pipe.container")
             fifo.type = tarfile.FIFOTYPE
             archive.addfile(fifo)
-        units = _units_from_tar(buffer.getvalue(), "/home/u/.config/containers/systemd", {})
+        root = Path("/home/u/.config/containers/systemd")
+        units = quadlet_units(root, read_quadlet_folder(root, ListingTree.from_tar(root, buffer.getvalue()))[1])
         found = {name: [(p.line, p.kind, p.message) for p in unit.problems] for name, unit in units.items()}
         assert found == {
             "web.container": [(3, "not-utf-8", "byte 0xe9 is not UTF-8; save the file as UTF-8")],

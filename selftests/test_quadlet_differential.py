@@ -46,14 +46,14 @@ from guest_batches import run_batches
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from phoenix_compliance.quadlet_lint import QUADLET_KEYS, Finding, Version, format_version, lint_paths, parse_version
-from phoenix_compliance.quadlet_lint.versions import (
+from phoenix_compliance.quadlet.versions import (
     EXEC_ESCAPE_WARNING_SINCE,
     FILE_TYPE_SINCE,
     SERVICE_KEY_WARNING_SINCE,
     generator_reads,
     keys_for,
 )
+from phoenix_compliance.quadlet_lint import QUADLET_KEYS, Finding, Version, format_version, lint_paths, parse_version
 
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "infra" / "podman" / "systemd"
 REGRESSIONS = Path(__file__).resolve().parent / "quadlet_regressions"
@@ -766,20 +766,60 @@ def folder_cases() -> list[Case]:
     return [_case(files, f"folder: {what}") for what, files in FOLDER_CASES.items()]
 
 
+# Origin -> files: the service each file type, template and ServiceName= gives (quadlet/names.py).
+NAME_CASES: dict[str, dict[str, str]] = {
+    "every file type": {
+        "k.kube": "[Kube]\nYaml=/srv/k.yaml\n",
+        "p.pod": "[Pod]\n",
+        "v.volume": "[Volume]\n",
+        "n.network": "[Network]\n",
+        "i.image": "[Image]\nImage=localhost/i:1\n",
+        "b.build": _B + "File=/srv/Containerfile\n",
+        "a.artifact": "[Artifact]\nArtifact=localhost/a:1\n",
+        "c.container": _C,
+    },
+    "templates and instances": {
+        "web@.pod": "[Pod]\n",
+        "web@b.pod": "[Pod]\n",
+        "web@.container": _C,
+        "web@a.container": _C,
+        "vol@.volume": "[Volume]\n",
+    },
+    "ServiceName= quoted, half quoted, twice quoted, empty": {
+        "a.container": _C + 'ServiceName="qa"\n',
+        "b.container": _C + 'ServiceName="qb\n',
+        "c.container": _C + 'ServiceName=""qc""\n',
+        "d.pod": "[Pod]\nServiceName=\n",
+    },
+    "ServiceName= in a drop-in": {"e.container": _C, "e.container.d/10.conf": "[Container]\nServiceName=qe\n"},
+    "two files of one name": {"x.container": _C, "sub/x.container": _C + "ServiceName=qsub\n"},
+    # Two drop-ins of one name: up to 5.5 the earlier unit folder's wins, from 5.6 the more specific name's.
+    "two drop-ins of one name": {
+        "w.container": _C,
+        "container.d/10.conf": "[Container]\nServiceName=qtop\n",
+        "sub/w.container.d/10.conf": "[Container]\nServiceName=qsub\n",
+    },
+}
+
+
+def name_cases() -> list[Case]:
+    return [_case(files, f"names: {what}") for what, files in NAME_CASES.items()]
+
+
 def lint_generates(case: Case, directory: Path, version: Version) -> set[str]:
-    """The services the lint says the generator makes: every unit it loads that neither its
-    parser fails on nor its folder's (QL006)."""
-    from phoenix_compliance.parsers.quadlet import drops_folder, parse_file, service_name
+    """The services the lint says the generator makes: every unit it loads (merged with its
+    drop-ins, as the Quadlet layer finds them) that neither its parser fails on nor its folder's (QL006)."""
+    from phoenix_compliance.quadlet.discovery import merged_folder
+    from phoenix_compliance.quadlet.names import service_name
+    from phoenix_compliance.quadlet.unitfile import drops_folder
 
     findings = lint_case(case, directory, version)
     dropped = {Path(f.path) for f in findings if f.rule_id in ("QL006", "QL039")}
     made = set()
-    for name in case.files:
-        path = directory / name
-        unit = parse_file(path) if path.suffix != ".conf" else None
-        if unit is None or not unit.is_quadlet or not generator_reads(unit.kind, version) or path in dropped:
+    for unit in merged_folder(directory, version).values():
+        if not generator_reads(unit.kind, version) or unit.path in dropped or drops_folder(unit) is not None:
             continue
-        if drops_folder(unit) is None and (service := service_name(unit, version)) is not None:
+        if (service := service_name(unit, version)) is not None:
             made.add(service)
     return made
 
@@ -950,6 +990,20 @@ class TestAgainstTheRealGenerator:
             "folder cases",
             generator,
         )
+
+    def test_service_names(self, generator: Generator, tmp_path: Path) -> None:
+        """Each file type, template, instance and ServiceName= (quoted as the release unquotes,
+        from a drop-in) gives the service the Quadlet layer names (quadlet/names.py)."""
+        cases = name_cases()
+        verdicts = run_generator(cases, generator)
+        wrong = []
+        for number, case in enumerate(cases):
+            made = {name.rsplit("/", 1)[-1] for name in verdicts[case.name].services}
+            predicted = lint_generates(case, tmp_path / f"{number:05d}", generator.version)
+            if made != predicted:
+                wrong.append(f"{case.origin}: generator made {sorted(made)}, the layer says {sorted(predicted)}")
+        print(f"service names at {generator.release}: {len(cases) - len(wrong)}/{len(cases)} cases agree")
+        assert not wrong, "\n".join(wrong)
 
     def test_what_the_stack_profile_calls_an_error_podman_refuses(self, generator: Generator) -> None:
         """The generator accepts PublishPort= on a pod member and a Windows drive in Volume= (the

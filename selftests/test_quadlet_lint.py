@@ -1,4 +1,4 @@
-"""Selftests for the unit-file parser (phoenix_compliance.parsers.quadlet) and the Quadlet linter."""
+"""Selftests for the unit-file parser (phoenix_compliance.quadlet.unitfile) and the Quadlet linter."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typing import ClassVar
 import pytest
 
 from phoenix_compliance.cli import main
-from phoenix_compliance.parsers.quadlet import parse_file, parse_text, service_name
+from phoenix_compliance.quadlet.names import service_name
+from phoenix_compliance.quadlet.unitfile import parse_file, parse_text
 from phoenix_compliance.quadlet_lint import (
     FILE_TYPE_SINCE,
     QUADLET_KEYS,

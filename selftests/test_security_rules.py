@@ -10,7 +10,7 @@ import pytest
 
 from phoenix_compliance import security_rules as rules
 from phoenix_compliance.parsers.compose import ComposeFile, load, parse
-from phoenix_compliance.parsers.quadlet import UnitFile, parse_file, parse_text
+from phoenix_compliance.quadlet.unitfile import UnitFile, parse_file, parse_text
 from phoenix_compliance.quadlet_lint import StackRules, lint_paths
 from phoenix_compliance.security_rules import Offence
 

@@ -21,7 +21,7 @@ from phoenix_compliance.convert.units import Specifier, Text, Unit, Unrepresenta
 from phoenix_compliance.convert.values import SECRET_NAME_BAD, empty_mapping, home_relative
 from phoenix_compliance.parsers.compose import ComposeFile, ComposeProblem, VolumeMount
 from phoenix_compliance.parsers.yamlmarks import MarkedDict
-from phoenix_compliance.quadlet_lint.versions import FILE_TYPE_SINCE, QUADLET_KEYS, format_version, keys_for
+from phoenix_compliance.quadlet.versions import FILE_TYPE_SINCE, QUADLET_KEYS, format_version, keys_for
 
 # (service, compose field, line of the compose model) a written value comes from.
 Where = tuple[str | None, str, int]

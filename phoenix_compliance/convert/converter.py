@@ -4,7 +4,7 @@ One ``.pod`` holds every published port and the stack's networks, one
 ``.container`` per service joins it, named volumes and networks become
 ``.volume`` and ``.network`` units, and a target groups them all (PartOf= and
 WantedBy= in each). A key the chosen release lacks is never written (the lint's
-tables, quadlet_lint/versions.py, say which release has which key); what cannot
+tables, quadlet/versions.py, say which release has which key); what cannot
 be written is a Gap, with the service and line, and the rest is still written.
 
 Secrets never reach a unit: a secret-looking variable (security_rules) becomes a

@@ -4,7 +4,7 @@
 pkg/systemd/quadlet/quadlet.go at v5.4.2 and v5.8.2 (the Lookup*() call of each key); a Quadlet
 key not listed is read whole (Lookup(), the strictest form). ``ONE_TO_ONE`` is every compose
 key that becomes one Quadlet key, with the release the key needs; the release comes from the
-lint's tables (quadlet_lint/versions.py), the one home of which release has which key.
+lint's tables (quadlet/versions.py), the one home of which release has which key.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from phoenix_compliance.convert.units import Read
-from phoenix_compliance.quadlet_lint.versions import QUADLET_KEYS, Version
+from phoenix_compliance.quadlet.versions import QUADLET_KEYS, Version
 
 _SYSTEMD_SECTIONS = frozenset({"Unit", "Service", "Install"})
 

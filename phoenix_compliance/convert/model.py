@@ -12,7 +12,7 @@ from phoenix_compliance.convert.units import Unit
 from phoenix_compliance.grammar.labels import system_content
 from phoenix_compliance.parsers import compose
 from phoenix_compliance.parsers.compose import ComposeFile
-from phoenix_compliance.quadlet_lint.versions import Version
+from phoenix_compliance.quadlet.versions import Version
 from phoenix_compliance.security_rules import is_api_socket
 
 DEFAULT_TARGET = "phoenix.target"

@@ -23,8 +23,8 @@ from phoenix_compliance.convert.values import (
 from phoenix_compliance.parsers import compose
 from phoenix_compliance.parsers.compose import ComposeService
 from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList
+from phoenix_compliance.quadlet.versions import DEPENDENCY_TRANSLATION_SINCE, NOTIFY_HEALTHY_SINCE, format_version
 from phoenix_compliance.quadlet_lint.rules.references import qualified_image
-from phoenix_compliance.quadlet_lint.versions import DEPENDENCY_TRANSLATION_SINCE, NOTIFY_HEALTHY_SINCE, format_version
 from phoenix_compliance.security_rules import is_secret_name, secret_options, secret_value_reason
 
 

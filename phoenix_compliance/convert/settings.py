@@ -20,7 +20,7 @@ from phoenix_compliance.convert.values import (
 )
 from phoenix_compliance.parsers.compose import ComposeService
 from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList
-from phoenix_compliance.quadlet_lint.versions import format_version
+from phoenix_compliance.quadlet.versions import format_version
 
 
 class Settings(Base):

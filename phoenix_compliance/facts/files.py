@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import re
-import shlex
-import stat
 import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,11 +18,14 @@ from phoenix_compliance.facts import probes
 from phoenix_compliance.facts.groups import ProbeGroup
 from phoenix_compliance.facts.memo import cached_fact
 from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, Known
-from phoenix_compliance.parsers import compose, quadlet, yamlmarks
+from phoenix_compliance.parsers import compose, yamlmarks
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.manifest import Manifest, ServiceGroup
 from phoenix_compliance.parsers.yamlmarks import MAX_BYTES
-from phoenix_compliance.quadlet_lint.readers import SPLIT_ARGS, split_words
+from phoenix_compliance.quadlet import discovery
+from phoenix_compliance.quadlet import unitfile as quadlet
+from phoenix_compliance.quadlet.readers import SPLIT_ARGS, SPLIT_SYSTEMD_ENVIRONMENT, lookup, split_words
+from phoenix_compliance.quadlet.versions import DEFAULT_PODMAN_VERSION, Version
 from phoenix_compliance.quadlet_lint.rules.references import qualified_image
 from phoenix_compliance.transport.runner import HostRunner, Section
 
@@ -52,22 +52,40 @@ class QuadletFolder:
     error: str | None
     target: quadlet.UnitFile | None
     target_where: str
-    # The host's drop-ins (NAME.d/*.conf) by path in the folder; None for a local folder,
-    # whose drop-ins are read from the disk when asked for.
-    dropins: dict[str, bytes] | None = None
-    # Its units with their drop-ins merged (facts/source.py), once asked for.
-    merged: dict[str, quadlet.UnitFile] | None = field(default=None, repr=False, compare=False)
+    # The folder as the generator finds it (on disk, or in the host's listing: the Quadlet
+    # layer's discovery), and each file found there, read once: `units` are those of them the
+    # generator loads; the others are hidden by an earlier file of their name.
+    found: discovery.Scan | None = field(default=None, repr=False, compare=False)
+    files: list[quadlet.UnitFile | discovery.Hidden] = field(default_factory=list, repr=False, compare=False)
+    # Its units with their drop-ins merged, per release (drop-in order changed in 5.6), once asked for.
+    _merged: dict[Version, dict[str, quadlet.UnitFile]] = field(default_factory=dict, repr=False, compare=False)
     # The folder linted once per Podman version, target and known values: PHX-3.02 asks once per unit file.
     _linted: dict[tuple[tuple[int, ...], str, str], list[quadlet_lint.Finding]] = field(
         default_factory=dict, repr=False, compare=False
     )
 
+    def merged_units(self, version: Version = DEFAULT_PODMAN_VERSION) -> dict[str, quadlet.UnitFile]:
+        """The units the generator loads, by file name, each merged with its drop-ins as the
+        generator of this release merges them (discovery.merged_units()). Read-only: copy to change."""
+        if self.found is None:
+            return {}
+        if version not in self._merged:
+            self._merged[version] = discovery.merged_units(self.found, version, self.files)
+        return self._merged[version]
+
     def lint(self, version: tuple[int, ...], target: str, known: Known = NOTHING_KNOWN) -> list[quadlet_lint.Finding]:
+        """The folder linted as `phoenix-compliance lint` lints it (drop-ins merged, files hidden by
+        an earlier one of their name named), with the stack's target beside it."""
         key = (version, target, repr(known))
         if key not in self._linted:
-            everything = list(self.units.values()) + ([self.target] if self.target else [])
-            self._linted[key] = quadlet_lint.lint_units(
-                everything, version, quadlet_lint.StackRules(target=target), known
+            beside = [self.target] if self.target and not any(f is self.target for f in self.files) else []
+            self._linted[key] = quadlet_lint.lint_found(
+                self.found or discovery.Scan(),
+                quadlet_lint.lint_inputs(self.files),
+                version,
+                quadlet_lint.StackRules(target=target),
+                known,
+                beside,
             )
         return self._linted[key]
 
@@ -217,78 +235,40 @@ class FileSources:
         listing = self._quadlet.section("quadlet_tar")
         if not listing.ok:
             return QuadletFolder(where, folder, {}, listing.describe_failure(), target, target_where)
-        dropins: dict[str, bytes] = {}
         try:
-            units = _units_from_tar(base64.b64decode(listing.out), folder, dropins)
+            tree = discovery.ListingTree.from_tar(Path(folder), base64.b64decode(listing.out))
         except (binascii.Error, tarfile.TarError, ValueError) as exc:
             return QuadletFolder(where, folder, {}, f"the folder's listing cannot be read: {exc}", target, target_where)
-        named = {
-            (name, resolved)
-            for name, unit in units.items()
-            for reference in _environment_file_references(unit)
+        found, files = read_quadlet_folder(Path(folder), tree)
+        units = quadlet_units(Path(folder), files)
+        named = [
+            (unit, resolved)
+            for unit, reference in _environment_file_owners(found, files, units)
             if (resolved := _named_path(reference, str(PurePosixPath(unit.path).parent), on_host=True)) is not None
-        }
+        ]
         texts = read_host_files(self._quadlet.runner, self._quadlet, sorted({resolved for _, resolved in named}))
-        for name, resolved in sorted(named):
+        for unit, resolved in named:
             if resolved in texts:
-                units[name].environment_files[f"{self.host_id}:{resolved}"] = texts[resolved]
-        return QuadletFolder(where, folder, units, None, target, target_where, dropins)
+                unit.environment_files[f"{self.host_id}:{resolved}"] = texts[resolved]
+        return QuadletFolder(where, folder, units, None, target, target_where, found, files)
 
 
-def _units_from_tar(data: bytes, folder: str, dropins: dict[str, bytes]) -> dict[str, quadlet.UnitFile]:
-    """The Quadlet files of the folder's tar, parsed; one tar could not read is a unit with a problem.
-    The drop-ins it holds (NAME.d/*.conf, regular files within the bound) go into `dropins`."""
-    units: dict[str, quadlet.UnitFile] = {}
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
-        for member in archive.getmembers():
-            name = member.name.removeprefix("./")
-            if name.endswith(".conf") and PurePosixPath(name).parent.name.endswith(".d"):
-                extracted = archive.extractfile(member) if member.isfile() else None
-                if extracted is not None:
-                    dropins[name] = extracted.read(_MAX_UNIT_BYTES + 1)
-                continue
-            if quadlet.kind_of(Path(name)) not in quadlet_lint.FILE_TYPE_SINCE:
-                continue
-            path = f"{folder}/{name}"
-            extracted = archive.extractfile(member) if member.isfile() else None
-            if extracted is None:
-                # A symlink tar did not follow, a FIFO: the unit is there, but nothing can read it.
-                units[name] = quadlet.unreadable_unit(path, _member_kind(member))
-                continue
-            units[name] = parse_unit_bytes(extracted.read(_MAX_UNIT_BYTES + 1), path)
-    return units
+def read_quadlet_folder(
+    folder: Path, tree: discovery.Tree | None = None
+) -> tuple[discovery.Scan, list[quadlet.UnitFile | discovery.Hidden]]:
+    """A Quadlet folder found and read as the generator finds it (the Quadlet layer's discovery),
+    each file read once and bounded: one that cannot be read is a unit with a problem."""
+    found = discovery.scan([folder], tree)
+    return found, list(discovery.read_units(found))
 
 
-def _member_kind(member: tarfile.TarInfo) -> str:
-    if member.issym() or member.islnk():
-        return f"a link to {member.linkname} that the host could not follow"
-    if member.isfifo():
-        return "a FIFO, not a regular file"
-    return "not a regular file"
-
-
-def parse_unit_bytes(data: bytes, path: str | Path, kind: str | None = None) -> quadlet.UnitFile:
-    """A unit (or a drop-in, read as its unit's kind) from at most the bound and one byte more."""
-    if len(data) > _MAX_UNIT_BYTES:
-        return quadlet.unreadable_unit(path, f"larger than {_MAX_UNIT_BYTES // 1024} KB", kind)
-    return quadlet.parse_bytes(data, path, kind)
-
-
-def _read_local_unit(path: Path) -> quadlet.UnitFile:
-    """A unit of a local folder, never an exception: a bad byte or an unreadable file is a problem of the unit."""
-    try:
-        # lstat's target: a dangling symlink has none, a FIFO would block an open().
-        mode = path.stat().st_mode
-    except OSError as exc:
-        return quadlet.unreadable_unit(path, f"{exc.strerror or exc} (a dangling symbolic link?)")
-    if not stat.S_ISREG(mode):
-        return quadlet.unreadable_unit(path, "a FIFO, not a regular file" if stat.S_ISFIFO(mode) else "not a file")
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(_MAX_UNIT_BYTES + 1)
-    except OSError as exc:
-        return quadlet.unreadable_unit(path, exc.strerror or str(exc))
-    return parse_unit_bytes(data, path)
+def quadlet_units(folder: Path, files: Sequence[quadlet.UnitFile | discovery.Hidden]) -> dict[str, quadlet.UnitFile]:
+    """The Quadlet files the generator loads, by their path in the folder, in its order."""
+    return {
+        str(PurePosixPath(item.path.relative_to(folder))): item
+        for item in files
+        if isinstance(item, quadlet.UnitFile) and item.is_quadlet
+    }
 
 
 def local_quadlet_folder(folder: Path, target: str) -> QuadletFolder:
@@ -299,33 +279,35 @@ def local_quadlet_folder(folder: Path, target: str) -> QuadletFolder:
     where = f"local folder {folder}"
     if not folder.is_dir():
         return QuadletFolder(where, str(folder), {}, "not a directory", None, where)
-    units: dict[str, quadlet.UnitFile] = {}
-    target_unit: quadlet.UnitFile | None = None
-    for path in sorted(folder.rglob("*")):
-        if path.is_dir():
-            continue
-        name = str(path.relative_to(folder))
-        if path.name == target:
-            target_unit = _read_local_unit(path)
-        elif quadlet.kind_of(path) in quadlet_lint.FILE_TYPE_SINCE:
-            units[name] = _read_local_unit(path)
-    for unit in units.values():
-        _attach_environment_files(unit)
-    return QuadletFolder(where, str(folder), units, None, target_unit, f"{folder / target}")
+    found, files = read_quadlet_folder(folder)
+    units = quadlet_units(folder, files)
+    target_unit = next((f for f in files if isinstance(f, quadlet.UnitFile) and f.name == target), None)
+    for unit, reference in _environment_file_owners(found, files, units):
+        _attach_environment_file(unit, reference)
+    return QuadletFolder(where, str(folder), units, None, target_unit, f"{folder / target}", found, files)
+
+
+def _environment_file_owners(
+    found: discovery.Scan, files: list[quadlet.UnitFile | discovery.Hidden], units: dict[str, quadlet.UnitFile]
+) -> list[tuple[quadlet.UnitFile, str]]:
+    """Each unit with each EnvironmentFile= it names, its drop-ins' included (the generator and
+    systemd read the merged unit): what the secret rules then read beside the unit."""
+    merged = {unit.path: unit for unit in discovery.merged_units(found, DEFAULT_PODMAN_VERSION, files).values()}
+    return [
+        (unit, reference)
+        for unit in units.values()
+        for reference in _environment_file_references(merged.get(unit.path, unit))
+    ]
 
 
 # -- the env files the stack's files name, read where they are local, for the secret rules --------
 
 
 def _read_small_text(path: Path) -> str | None:
-    try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            return None
-        with path.open("rb") as handle:
-            data = handle.read(_MAX_UNIT_BYTES + 1)
-    except OSError:
-        return None
-    return None if len(data) > _MAX_UNIT_BYTES else data.decode("utf-8", "replace")
+    """A file a stack file names, read as the Quadlet layer reads unit files (a regular file,
+    within the bound); None when it cannot be."""
+    data = discovery.DiskTree().read(path)
+    return None if isinstance(data, str) or len(data) > _MAX_UNIT_BYTES else data.decode("utf-8", "replace")
 
 
 def _named_path(reference: str, folder: str, on_host: bool) -> str | None:
@@ -382,14 +364,13 @@ def _attach_env_files(parsed: compose.ComposeFile, base: Path) -> None:
                 parsed.env_file_texts[reference] = (str(path), text)
 
 
-def _attach_environment_files(unit: quadlet.UnitFile) -> None:
-    """EnvironmentFile= of a local unit, relative to the unit's folder."""
-    for reference in _environment_file_references(unit):
-        named = _named_path(reference, str(unit.path.parent), on_host=False)
-        path = Path(named).expanduser() if named is not None else None
-        text = _read_small_text(path) if path is not None else None
-        if path is not None and text is not None:
-            unit.environment_files[str(path)] = text
+def _attach_environment_file(unit: quadlet.UnitFile, reference: str) -> None:
+    """An EnvironmentFile= of a local unit, relative to the unit's folder."""
+    named = _named_path(reference, str(unit.path.parent), on_host=False)
+    path = Path(named).expanduser() if named is not None else None
+    text = _read_small_text(path) if path is not None else None
+    if path is not None and text is not None:
+        unit.environment_files[str(path)] = text
 
 
 def read_host_files(runner: HostRunner, after: ProbeGroup, paths: list[str]) -> dict[str, str]:
@@ -423,8 +404,11 @@ def compose_declarations(service: compose.ComposeService) -> Declarations:
     }
 
 
-def quadlet_declarations(unit: quadlet.UnitFile, pod: quadlet.UnitFile | None) -> Declarations:
-    """What a container unit declares, in the terms compose uses; a pod member's ports are its pod's."""
+def quadlet_declarations(
+    unit: quadlet.UnitFile, pod: quadlet.UnitFile | None, version: Version = DEFAULT_PODMAN_VERSION
+) -> Declarations:
+    """What a container unit declares, in the terms compose uses; a pod member's ports are its pod's.
+    Image= is read as the given release's Lookup() reads it."""
     ports_from = pod if unit.values("Container", "Pod") and pod is not None else unit
     section = "Pod" if ports_from is pod else "Container"
     ports = {
@@ -443,7 +427,8 @@ def quadlet_declarations(unit: quadlet.UnitFile, pod: quadlet.UnitFile | None) -
     env: set[str] = set()
     for entry in unit.entries_for("Container", "Environment"):
         words = split_words(entry.value, SPLIT_ARGS)
-        if words is None or not _quotes_balanced(entry.value):
+        # Quadlet reads an unclosed quote leniently; systemd's strict reading names the line.
+        if words is None or split_words(entry.value, SPLIT_SYSTEMD_ENVIRONMENT) is None:
             env.add(f"(Environment= at line {entry.line} cannot be read: unclosed quote or bad escape)")
         env.update(word.split("=", 1)[0] for word in words or [])
     # A variable passed as a Podman secret (Secret=NAME,type=env,target=VAR) is in the environment all the same.
@@ -452,16 +437,9 @@ def quadlet_declarations(unit: quadlet.UnitFile, pod: quadlet.UnitFile | None) -
         if fields.get("type") == "env":
             env.add(fields.get("target") or entry.value.split(",")[0])
     return {
-        "image": {qualified_image(quadlet.strip_matching_quotes(v)) for v in unit.values("Container", "Image")},
+        # Image= is read once (Lookup(): the last value, a drop-in's over the unit's).
+        "image": {qualified_image(image[1])} if (image := lookup(unit, "Container", "Image", version)) else set(),
         "ports": ports,
         "volumes": volumes,
         "environment": env,
     }
-
-
-def _quotes_balanced(value: str) -> bool:
-    try:
-        shlex.split(value)
-    except ValueError:
-        return False
-    return True

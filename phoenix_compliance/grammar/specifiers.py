@@ -13,7 +13,6 @@ if it were literal text.
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -117,11 +116,3 @@ def environment_file(text: str) -> dict[str, str]:
         if equals and name.strip():
             found[name.strip()] = value.strip().strip("\"'")
     return found
-
-
-def split_environment(value: str) -> list[str]:
-    """The NAME=value words of one Environment= line, quotes as systemd reads them."""
-    try:
-        return shlex.split(value)
-    except ValueError:
-        return value.split()

@@ -13,6 +13,7 @@ from typing import Any
 
 from phoenix_compliance.parsers import yamlmarks
 from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList
+from phoenix_compliance.quadlet.names import default_service_name
 
 
 class ManifestError(yamlmarks.SourceError):
@@ -83,9 +84,11 @@ class Endpoint:
 
 
 def generated_service(unit: str) -> str:
-    """The service Quadlet generates from a file: foo.container gives foo.service, foo.pod foo-pod.service."""
-    stem, _, suffix = unit.rpartition(".")
-    return f"{stem}.service" if suffix == "container" else f"{stem}-{suffix}.service"
+    """The service Quadlet generates from a file the manifest names (the Quadlet layer's names:
+    foo.container and foo.kube give foo.service, foo.pod foo-pod.service, foo.volume
+    foo-volume.service). The manifest holds file names, not their ServiceName=."""
+    service = default_service_name(unit)
+    return service if service is not None else unit
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,7 @@ class Manifest:
 
     def generated_services(self) -> list[str]:
         """The services Quadlet generates: foo.container gives foo.service, foo.pod foo-pod.service."""
-        services = [f"{name}.service" for name in self.service_names()]
+        services = [generated_service(f"{name}.container") for name in self.service_names()]
         if self.pod_unit:
             services.append(generated_service(self.pod_unit))
         return services

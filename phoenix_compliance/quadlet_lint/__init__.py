@@ -9,16 +9,17 @@ command line.
 The package, by role:
 
 - ``findings``: the rule catalogue (RULES: id, severity, title) and Finding, StackRules;
-- ``versions``: what each Podman release understands (file types, keys per section,
-  release boundaries) and where those tables come from;
-- ``readers``: reading values the way the generator does (Lookup(), LookupAll(),
-  systemd word splitting, C unescaping, Go CSV);
-- ``discovery``: finding files as Quadlet does (unit folders, drop-ins, hidden duplicates);
+- ``discovery``: what Quadlet's file discovery leaves out, as findings (hidden duplicates,
+  files that are not text);
 - ``context``: one unit's context as a rule sees it, and ``@unit_rule`` / ``@cross_file_rule``;
 - ``engine``: lint_unit / lint_units / lint_paths, running the declared rules in order;
 - ``rules/``: the rules, one module per family (syntax, structure, required,
   references, storage, network, values, stack);
 - ``output``: the text, JSON and SARIF renderings of a run.
+
+How the generator reads files (the syntax, finding the files and their drop-ins, reading
+values, the release tables, service names) is the Quadlet layer below the lint,
+``phoenix_compliance.quadlet``, which the facts and checks ask too.
 
 A new rule is one function in its family module plus its entry in
 ``findings.RULES``. Podman's value grammars (volume, mount and port specs,
@@ -35,10 +36,7 @@ verdict of each release they were judged at.
 
 from __future__ import annotations
 
-from phoenix_compliance.quadlet_lint.discovery import LINTED_SUFFIXES, collect_files
-from phoenix_compliance.quadlet_lint.engine import lint_paths, lint_units
-from phoenix_compliance.quadlet_lint.findings import RULES, STACK_RULE_IDS, Finding, StackRules
-from phoenix_compliance.quadlet_lint.versions import (
+from phoenix_compliance.quadlet.versions import (  # the lint judges against these tables
     DEFAULT_PODMAN_VERSION,
     FILE_TYPE_SINCE,
     NEWEST_KNOWN_VERSION,
@@ -50,6 +48,9 @@ from phoenix_compliance.quadlet_lint.versions import (
     newer_than_known,
     parse_version,
 )
+from phoenix_compliance.quadlet_lint.discovery import LINTED_SUFFIXES, collect_files, lint_inputs
+from phoenix_compliance.quadlet_lint.engine import lint_found, lint_paths, lint_units
+from phoenix_compliance.quadlet_lint.findings import RULES, STACK_RULE_IDS, Finding, StackRules
 
 __all__ = [
     "DEFAULT_PODMAN_VERSION",
@@ -66,6 +67,8 @@ __all__ = [
     "collect_files",
     "format_version",
     "keys_for",
+    "lint_found",
+    "lint_inputs",
     "lint_paths",
     "lint_units",
     "newer_than_known",

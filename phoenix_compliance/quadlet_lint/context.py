@@ -18,9 +18,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, Known
-from phoenix_compliance.parsers.quadlet import Entry, Section, UnitFile, unit_environment
+from phoenix_compliance.quadlet.readers import unit_environment
+from phoenix_compliance.quadlet.unitfile import Entry, Section, UnitFile
+from phoenix_compliance.quadlet.versions import Version, generator_reads
 from phoenix_compliance.quadlet_lint.findings import RULES, Finding, StackRules
-from phoenix_compliance.quadlet_lint.versions import Version, generator_reads
 
 
 class UnitContext:

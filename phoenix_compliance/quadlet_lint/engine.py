@@ -13,19 +13,20 @@ from dataclasses import replace
 from pathlib import Path
 
 from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, Known
-from phoenix_compliance.parsers.quadlet import UnitFile, kind_of, merge_dropins
-from phoenix_compliance.quadlet_lint import rules  # noqa: F401  (importing the families declares their rules)
-from phoenix_compliance.quadlet_lint.context import UnitContext, cross_file_rules, unit_rules
-from phoenix_compliance.quadlet_lint.discovery import Scan, read_dropins, read_units, scan
-from phoenix_compliance.quadlet_lint.findings import Finding, StackRules
-from phoenix_compliance.quadlet_lint.rules.syntax import syntax
-from phoenix_compliance.quadlet_lint.versions import (
+from phoenix_compliance.quadlet.discovery import Scan, read_dropins, read_units, scan
+from phoenix_compliance.quadlet.unitfile import UnitFile, kind_of, merge_dropins
+from phoenix_compliance.quadlet.versions import (
     DEFAULT_PODMAN_VERSION,
     Version,
     generator_reads,
     newer_than_known,
     parse_version,
 )
+from phoenix_compliance.quadlet_lint import rules  # noqa: F401  (importing the families declares their rules)
+from phoenix_compliance.quadlet_lint.context import UnitContext, cross_file_rules, unit_rules
+from phoenix_compliance.quadlet_lint.discovery import lint_inputs
+from phoenix_compliance.quadlet_lint.findings import Finding, StackRules
+from phoenix_compliance.quadlet_lint.rules.syntax import syntax
 
 # Declared when the rules package was imported above; fixed from here on.
 UNIT_RULES = unit_rules()
@@ -41,10 +42,8 @@ def _with_dropins(unit: UnitFile, found: Scan, version: Version) -> tuple[UnitFi
     wrong in the drop-ins' own syntax (the generator fails the run for it)."""
     dropins: list[UnitFile] = []
     findings: list[Finding] = []
-    for dropin in read_dropins(unit, found):
-        if isinstance(dropin, Finding):
-            findings.append(dropin)
-            continue
+    for dropin in read_dropins(unit, found, version):
+        # One that cannot be read is QL000 at its own path (the syntax rule), and adds nothing.
         context = UnitContext(dropin, version, frozenset(), {})
         syntax(context)
         findings.extend(context.findings)
@@ -63,11 +62,25 @@ def lint_paths(
 
     Every problem of every file is returned, sorted by path and line.
     """
-    version = parse_version(podman_version)
     found = scan(paths)
+    return lint_found(found, lint_inputs(read_units(found), undecodable_unread=True), podman_version, stack, known)
+
+
+def lint_found(
+    found: Scan,
+    files: Iterable[UnitFile | Finding],
+    podman_version: Version | str = DEFAULT_PODMAN_VERSION,
+    stack: StackRules | None = None,
+    known: Known = NOTHING_KNOWN,
+    beside: Sequence[UnitFile] = (),
+) -> list[Finding]:
+    """Lint the files a scan found, already read (``lint_inputs()``), each Quadlet unit with the
+    drop-ins the generator merges into it; ``beside``: units judged with them that lie
+    elsewhere (the stack's target in the user's systemd folder)."""
+    version = parse_version(podman_version)
     findings: list[Finding] = []
     units: list[UnitFile] = []
-    for unit in read_units(found):
+    for unit in files:
         if isinstance(unit, Finding):
             findings.append(unit)
             continue
@@ -75,7 +88,7 @@ def lint_paths(
             unit, dropin_findings = _with_dropins(unit, found, version)
             findings.extend(dropin_findings)
         units.append(unit)
-    findings.extend(lint_units(units, version, stack, known))
+    findings.extend(lint_units([*units, *beside], version, stack, known))
     return _by_place(findings)
 
 

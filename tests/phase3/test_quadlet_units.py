@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pytest
 
 from phoenix_compliance.checks import check, container_of, could_not_check, not_applicable
 from phoenix_compliance.facts import HostFacts, source
 from phoenix_compliance.facts.files import compose_declarations, quadlet_declarations
-from phoenix_compliance.parsers import quadlet
-from phoenix_compliance.parsers.manifest import Manifest
+from phoenix_compliance.parsers.manifest import Manifest, generated_service
+from phoenix_compliance.quadlet.discovery import folder_losses
+from phoenix_compliance.quadlet.readers import unquote
 from phoenix_compliance.quadlet_lint import DEFAULT_PODMAN_VERSION, newer_than_known
 
 Observed = Callable[[str], None]
@@ -26,7 +27,8 @@ INSTALL_UNITS = (
 
 def _lint_version(facts: HostFacts) -> tuple[int, ...]:
     # A local folder is judged for the newest release confirmed against a real generator;
-    # a host's folder for the Podman that will read it.
+    # a host's folder for the Podman that will read it (drop-in order and unquoting differ
+    # between releases, so the drift checks read the folder as that release does too).
     if facts.quadlet_override is not None:
         return DEFAULT_PODMAN_VERSION
     version = facts.host.podman_version
@@ -72,7 +74,13 @@ def test_unit_file_lint(facts: HostFacts, stack: Manifest, unit_file: str, obser
         pytest.skip(f"{unit_file} is not installed, see PHX-3.01 ({folder.where})")
     version = _lint_version(facts)
     known, _home = facts.unit_values(files_are_local=facts.quadlet_override is not None)
-    mine = [f for f in folder.lint(version, stack.target, known) if f.path == str(unit.path)]
+    # Its own findings, and those of the drop-ins merged into it (which name the unit).
+    merged_in = f"[drop-in of {unit.name}]"
+    mine = [
+        f
+        for f in folder.lint(version, stack.target, known)
+        if f.path == str(unit.path) or f.message.endswith(merged_in)
+    ]
     errors = [f for f in mine if f.severity == "error"]
     # Warnings and advice are shown too, as findings that do not block.
     others = "".join(f"\n  not blocking: {finding}" for finding in mine if finding.severity != "error")
@@ -113,15 +121,15 @@ def test_generator_dry_run(facts: HostFacts, observed: Observed) -> None:
 def _dropped_folders(facts: HostFacts, unparsed: list[str]) -> list[str]:
     """Each file the generator could not parse and the user's units it took down with it: the
     generator loads no file of that folder and names none of them (QL006)."""
-    units = facts.files.quadlet.units.values() if facts.files.quadlet.error is None else []
+    units = list(facts.files.quadlet.units.values()) if facts.files.quadlet.error is None else []
+    losses = folder_losses(units, [Path(broken) for broken in unparsed])
     lines = []
     for broken in unparsed:
-        folder = PurePosixPath(broken).parent
-        lost = sorted(u.name for u in units if PurePosixPath(u.path).parent == folder and str(u.path) != broken)
+        lost = sorted(u.name for u in units if Path(broken) in losses.get(u.path, []))
         if lost:
             lines.append(
-                f"not generated, since the generator cannot parse {broken} and then loads no file of {folder}: "
-                + ", ".join(lost)
+                f"not generated, since the generator cannot parse {broken} and then loads no file of"
+                f" {PurePosixPath(broken).parent}: " + ", ".join(lost)
             )
     return lines
 
@@ -173,7 +181,7 @@ def test_container_managed_by_systemd(facts: HostFacts, service: str, observed: 
     unit = (container.get("Labels") or {}).get("PODMAN_SYSTEMD_UNIT")
     # podman-compose 1.3 sets the label too (podman-compose@PROJECT.service): only the
     # Quadlet unit's own name shows the container is the one systemd runs.
-    expected = f"{service}.service"
+    expected = generated_service(f"{service}.container")
     got = f"PODMAN_SYSTEMD_UNIT={unit}" if unit else "no PODMAN_SYSTEMD_UNIT label (started by hand?)"
     assert unit == expected, f"expected {name} to carry PODMAN_SYSTEMD_UNIT={expected}, got {got} ({where})"
     observed(f"{name}: {got} ({where})")
@@ -193,12 +201,16 @@ def test_compose_quadlet_parity(facts: HostFacts, stack: Manifest, service: str,
     folder = facts.files.quadlet
     if source.parsed is None or service not in source.parsed.services:
         pytest.skip(f"no compose service {service} to compare, see PHX-2.01/2.02 ({source.where})")
-    unit = folder.units.get(f"{service}.container")
+    # The units as the generator reads them: with their drop-ins merged (as the default release
+    # merges them: the parity does not depend on the host's Podman).
+    version = DEFAULT_PODMAN_VERSION
+    units = folder.merged_units(version)
+    unit = units.get(f"{service}.container")
     if unit is None:
         pytest.skip(f"{service}.container is not installed, see PHX-3.01 ({folder.where})")
     compose_view = compose_declarations(source.parsed.services[service])
-    pod = folder.units.get(stack.pod_unit) if stack.pod_unit else None
-    quadlet_view = quadlet_declarations(unit, pod)
+    pod = units.get(stack.pod_unit) if stack.pod_unit else None
+    quadlet_view = quadlet_declarations(unit, pod, version)
     if pod is not None and unit.values("Container", "Pod"):
         # The pod publishes every member's ports: only this service's own must be among them.
         quadlet_view["ports"] &= compose_view["ports"]
@@ -271,7 +283,7 @@ def test_units_match_repository(facts: HostFacts, stack: Manifest, observed: Obs
     assert folder.error is None, f"expected the Quadlet folder, got {folder.error} ({folder.where})"
     # An optional group with no trace on the host is not deployed, which is fine (PHX-3.13).
     not_deployed = [unit for group in stack.groups if not facts.optional.trace(group).present for unit in group.units]
-    drift = source.compare(repository, folder, not_deployed)
+    drift = source.compare(repository, folder, not_deployed, _lint_version(facts))
     assert drift.none, (
         f"expected the repository's units, got {len(drift.missing) + len(drift.extra) + len(drift.changed)}"
         " differing after the generator's normalisation (comments, whitespace, continuations, drop-ins):\n"
@@ -319,14 +331,15 @@ def test_unit_auto_update(facts: HostFacts, stack: Manifest, service: str, obser
         not_applicable(f"the stack manifest asks for no automatic updates (no auto_update:, {stack.path})")
     folder = facts.files.quadlet
     name = f"{service}.container"
-    unit = source.merged_units(folder).get(name)
+    version = _lint_version(facts)
+    unit = source.merged_units(folder, version).get(name)
     if unit is None:
         pytest.skip(f"{name} is not installed, see PHX-3.01 ({folder.where})")
     entry = unit.last("Container", "AutoUpdate")
     got = f"AutoUpdate={entry.value}" if entry is not None else "no AutoUpdate="
     expected = f"AutoUpdate={stack.auto_update}"
     place = f"{entry.source or unit.path}:{entry.line}" if entry is not None else str(unit.path)
-    assert entry is not None and quadlet.strip_matching_quotes(entry.value) == stack.auto_update, (
+    assert entry is not None and unquote(entry.value, version) == stack.auto_update, (
         f"expected {expected} (the manifest's auto_update), got {got} ({place})"
     )
     observed(f"{got} ({place})")

@@ -12,7 +12,7 @@ from phoenix_compliance.facts import HostFacts, containers
 from phoenix_compliance.grammar.labels import label_option, system_content
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.manifest import Manifest
-from phoenix_compliance.parsers.quadlet import UnitFile
+from phoenix_compliance.quadlet.unitfile import UnitFile
 
 Observed = Callable[[str], None]
 DEFAULT_UNPRIVILEGED_START = 1024

@@ -10,11 +10,11 @@ import re
 
 from phoenix_compliance.grammar.ports import publish_port_problem
 from phoenix_compliance.grammar.specifiers import expand, unresolved
-from phoenix_compliance.parsers.quadlet import UnitFile
+from phoenix_compliance.quadlet.readers import lookup_all, lookup_value
+from phoenix_compliance.quadlet.unitfile import UnitFile
+from phoenix_compliance.quadlet.versions import NETWORK_CONTAINER_SINCE, Version
 from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
-from phoenix_compliance.quadlet_lint.readers import lookup_all, lookup_value
 from phoenix_compliance.quadlet_lint.rules.values import report_quoted
-from phoenix_compliance.quadlet_lint.versions import NETWORK_CONTAINER_SINCE, Version
 
 
 @unit_rule(140)

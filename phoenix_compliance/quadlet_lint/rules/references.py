@@ -13,11 +13,10 @@ from collections.abc import Sequence
 
 from phoenix_compliance.grammar.names import PODMAN_NAME
 from phoenix_compliance.grammar.specifiers import expand, unresolved
-from phoenix_compliance.parsers.quadlet import QUADLET_SERVICE_SUFFIXES, Entry, UnitFile, service_name
-from phoenix_compliance.quadlet_lint.context import UnitContext, cross_file_rule, unit_rule
-from phoenix_compliance.quadlet_lint.findings import Finding
-from phoenix_compliance.quadlet_lint.readers import all_words, lookup, lookup_all
-from phoenix_compliance.quadlet_lint.versions import (
+from phoenix_compliance.quadlet.names import default_service_name, service_name
+from phoenix_compliance.quadlet.readers import all_words, lookup, lookup_all
+from phoenix_compliance.quadlet.unitfile import Entry, UnitFile
+from phoenix_compliance.quadlet.versions import (
     DEPENDENCY_TRANSLATION_SINCE,
     FILE_TYPE_SINCE,
     UNIT_DEPENDENCY_KEYS,
@@ -25,6 +24,8 @@ from phoenix_compliance.quadlet_lint.versions import (
     format_version,
     generator_reads,
 )
+from phoenix_compliance.quadlet_lint.context import UnitContext, cross_file_rule, unit_rule
+from phoenix_compliance.quadlet_lint.findings import Finding
 
 
 def image_reference(out: UnitContext, entry: Entry, image: str) -> None:
@@ -174,11 +175,6 @@ def _extension(word: str) -> str:
     return base[dot:] if dot >= 0 else ""
 
 
-def _default_service(name: str) -> str:
-    stem, _dot, kind = name.rpartition(".")
-    return f"{stem}{QUADLET_SERVICE_SUFFIXES.get(kind, '')}.service"
-
-
 @unit_rule(250)
 def dependencies(out: UnitContext) -> None:
     unit = out.unit
@@ -198,7 +194,8 @@ def dependencies(out: UnitContext) -> None:
                     f"{key}={word}: Podman {format_version(out.version)} passes Quadlet file names to systemd "
                     f"unchanged (translation arrived in {format_version(DEPENDENCY_TRANSLATION_SINCE)}), and "
                     "systemd ignores the dependency",
-                    f"name the generated service: {key}={_default_service(word)} (or the ServiceName= it sets)",
+                    f"name the generated service: {key}={default_service_name(word, out.version) or word}"
+                    " (or the ServiceName= it sets)",
                 )
             elif not out.has(word):
                 out.add(

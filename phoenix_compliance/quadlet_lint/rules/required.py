@@ -7,8 +7,8 @@ with the working directory).
 
 from __future__ import annotations
 
+from phoenix_compliance.quadlet.readers import lookup_all, lookup_value
 from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
-from phoenix_compliance.quadlet_lint.readers import lookup_all, lookup_value
 
 
 @unit_rule(70)

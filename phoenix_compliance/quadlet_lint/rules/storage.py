@@ -13,24 +13,24 @@ import re
 from phoenix_compliance.grammar.names import PODMAN_NAME
 from phoenix_compliance.grammar.specifiers import expand, starts_unresolved, unresolved
 from phoenix_compliance.grammar.volumes import WINDOWS_PATH, parse_mount, split_volume
-from phoenix_compliance.parsers.quadlet import Entry, UnitFile
-from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
-from phoenix_compliance.quadlet_lint.readers import (
+from phoenix_compliance.quadlet.readers import (
     SPLIT_ARGS,
     all_words,
     lookup,
     lookup_all,
     lookup_value,
 )
-from phoenix_compliance.quadlet_lint.rules.references import image_reference
-from phoenix_compliance.quadlet_lint.rules.values import report_quoted
-from phoenix_compliance.quadlet_lint.versions import (
+from phoenix_compliance.quadlet.unitfile import Entry, UnitFile
+from phoenix_compliance.quadlet.versions import (
     BUILD_FILE_SPECIFIERS_SINCE,
     EMPTY_SOURCE_ERROR_SINCE,
     KUBE_MULTIPLE_YAML_SINCE,
     MOUNT_DEFAULT_TYPE_SINCE,
     keyset,
 )
+from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
+from phoenix_compliance.quadlet_lint.rules.references import image_reference
+from phoenix_compliance.quadlet_lint.rules.values import report_quoted
 
 
 def volume_sections(unit: UnitFile) -> list[str]:

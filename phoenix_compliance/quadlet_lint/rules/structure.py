@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import difflib
 
-from phoenix_compliance.parsers.quadlet import QUADLET_MAIN_SECTIONS, Entry, UnitFile
-from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
-from phoenix_compliance.quadlet_lint.versions import (
+from phoenix_compliance.quadlet.unitfile import QUADLET_MAIN_SECTIONS, Entry, UnitFile
+from phoenix_compliance.quadlet.versions import (
     FILE_TYPE_SINCE,
     PLAIN_UNIT_SECTIONS,
     QUADLET_INSTALL_KEYS,
@@ -23,6 +22,7 @@ from phoenix_compliance.quadlet_lint.versions import (
     format_version,
     single_valued_keys,
 )
+from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
 
 
 def _reads_file_type(out: UnitContext) -> bool:

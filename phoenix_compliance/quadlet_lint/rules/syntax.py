@@ -9,12 +9,12 @@ files (QL006 on each of the others).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-from phoenix_compliance.parsers.quadlet import ParseProblem, UnitFile, drops_folder
+from phoenix_compliance.quadlet.discovery import folder_losses
+from phoenix_compliance.quadlet.unitfile import ParseProblem, UnitFile, drops_folder
+from phoenix_compliance.quadlet.versions import Version, generator_reads
 from phoenix_compliance.quadlet_lint.context import UnitContext, cross_file_rule, unit_rule
 from phoenix_compliance.quadlet_lint.findings import Finding
-from phoenix_compliance.quadlet_lint.versions import Version, generator_reads
 
 
 @unit_rule(10, quadlet_only=False)
@@ -80,7 +80,7 @@ def _syntax_finding(problem: ParseProblem) -> tuple[str, int, str | None, str, s
             "save the file as UTF-8 without a byte order mark",
         )
     if problem.kind in ("not-utf-8", "unreadable"):
-        # Read by parsers.quadlet.parse_bytes / unreadable_unit: the problem says what and where.
+        # Read by quadlet.unitfile.parse_bytes / unreadable_unit: the problem says what and where.
         return ("QL000", problem.line, None, problem.message, "make the file readable UTF-8 text")
     if problem.kind == "bad-section-name":
         return (
@@ -101,19 +101,15 @@ def _syntax_finding(problem: ParseProblem) -> tuple[str, int, str | None, str, s
 
 @cross_file_rule(290)
 def folder_dropped(units: Sequence[UnitFile], version: Version) -> list[Finding]:
-    """loadUnitsFromDir() (cmd/quadlet/main.go, 5.4.2 to 5.8): one file of a folder that its
-    parser fails on and the generator loads no file of that folder, says nothing about them,
-    and generates none of their services. Subfolders are folders of their own."""
+    """One file of a folder that the generator's parser fails on, and it generates no file of
+    that folder (quadlet.discovery.folder_losses())."""
     loaded = [unit for unit in units if unit.is_quadlet and generator_reads(unit.kind, version)]
-    broken: dict[Path, list[tuple[UnitFile, ParseProblem]]] = {}
-    for unit in loaded:
-        problem = drops_folder(unit)
-        if problem is not None:
-            broken.setdefault(unit.path.parent, []).append((unit, problem))
+    broken = {unit.path: (unit, problem) for unit in loaded if (problem := drops_folder(unit)) is not None}
+    losses = folder_losses(loaded, broken)
     findings: list[Finding] = []
     for unit in loaded:
-        culprits = [(other, problem) for other, problem in broken.get(unit.path.parent, []) if other is not unit]
-        if not culprits or drops_folder(unit) is not None:
+        culprits = [broken[path] for path in losses.get(unit.path, [])]
+        if not culprits:
             continue
         named = ", ".join(f"{other.name} (line {problem.line})" for other, problem in culprits)
         findings.append(

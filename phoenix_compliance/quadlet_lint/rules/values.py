@@ -8,15 +8,15 @@ written in quotes Quadlet hands on with the quotes, and escapes it cannot read.
 
 from __future__ import annotations
 
-from phoenix_compliance.parsers.quadlet import Entry
-from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
-from phoenix_compliance.quadlet_lint.readers import SPLIT_ARGS, all_words, lookup, lookup_all, lookup_value, split_words
-from phoenix_compliance.quadlet_lint.versions import (
+from phoenix_compliance.quadlet.readers import SPLIT_ARGS, all_words, lookup, lookup_all, lookup_value, split_words
+from phoenix_compliance.quadlet.unitfile import Entry
+from phoenix_compliance.quadlet.versions import (
     EXEC_ESCAPE_WARNING_SINCE,
     SERVICE_KEY_WARNING_SINCE,
     UNSUPPORTED_SERVICE_KEYS,
     format_version,
 )
+from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
 
 
 def is_quoted(value: str) -> bool:

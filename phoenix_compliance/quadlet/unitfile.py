@@ -37,30 +37,14 @@ each difference was confirmed against the 5.4.2 generator:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from phoenix_compliance.grammar.specifiers import environment_file, environment_words, split_environment
-
-# File types the Quadlet generator turns into services, with the suffix its
-# GetUnitServiceName() adds to the base name (pkg/systemd/quadlet/quadlet.go).
-QUADLET_SERVICE_SUFFIXES: dict[str, str] = {
-    "container": "",
-    "kube": "",
-    "pod": "-pod",
-    "volume": "-volume",
-    "network": "-network",
-    "image": "-image",
-    "build": "-build",
-    "artifact": "-artifact",
-}
+from phoenix_compliance.quadlet.versions import FILE_TYPE_SINCE
 
 # The section a Quadlet file type is configured in, e.g. [Container].
-QUADLET_MAIN_SECTIONS: dict[str, str] = {kind: kind.capitalize() for kind in QUADLET_SERVICE_SUFFIXES}
-
-# ServiceName= arrived in Podman 5.3; older generators reject the key.
-SERVICE_NAME_SINCE: tuple[int, ...] = (5, 3)
+QUADLET_MAIN_SECTIONS: dict[str, str] = {kind: kind.capitalize() for kind in FILE_TYPE_SINCE}
 
 _COMMENT_STARTS = ("#", ";")
 
@@ -134,7 +118,7 @@ class UnitFile:
 
     @property
     def is_quadlet(self) -> bool:
-        return self.kind in QUADLET_SERVICE_SUFFIXES
+        return self.kind in QUADLET_MAIN_SECTIONS
 
     @property
     def main_section_name(self) -> str | None:
@@ -169,17 +153,6 @@ class UnitFile:
 def drops_folder(unit: UnitFile) -> ParseProblem | None:
     """The first problem for which the generator fails to load this file, and with it its folder."""
     return next((problem for problem in unit.problems if problem.kind in FOLDER_DROPPING_PROBLEMS), None)
-
-
-def unit_environment(unit: UnitFile) -> dict[str, str]:
-    """The variables systemd sets for the unit's commands: its EnvironmentFile= files as read, then
-    [Service] Environment= (which wins), later words over earlier."""
-    found: dict[str, str] = {}
-    for text in unit.environment_files.values():
-        found.update(environment_file(text))
-    for value in unit.values("Service", "Environment"):
-        found.update(environment_words(split_environment(value)))
-    return found
 
 
 def kind_of(path: Path) -> str:
@@ -393,93 +366,12 @@ def unreadable_unit(path: Path | str, reason: str, kind: str | None = None) -> U
     return unit
 
 
-def strip_matching_quotes(value: str) -> str:
-    """Drop one pair of surrounding double quotes, as Quadlet's Lookup() does."""
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
-    return value
-
-
-def service_name(unit: UnitFile, podman_version: tuple[int, ...] = (5, 4, 2)) -> str | None:
-    """The systemd service Quadlet generates for a file, or None for plain systemd units.
-
-    foo.container and foo.kube give foo.service, foo.pod gives foo-pod.service,
-    foo.volume gives foo-volume.service (likewise .network, .image, .build,
-    .artifact). From Podman 5.3 ServiceName= in the main section overrides it.
-    """
-    suffix = QUADLET_SERVICE_SUFFIXES.get(unit.kind)
-    main = unit.main_section_name
-    if suffix is None or main is None:
-        return None
-    if tuple(podman_version) >= SERVICE_NAME_SINCE:
-        override = unit.last(main, "ServiceName")
-        if override is not None and override.value:
-            return f"{strip_matching_quotes(override.value)}.service"
-    # removeExtension() cuts at the last dot of the file name.
-    base = unit.name
-    dot = base.rfind(".")
-    if dot > 0:
-        base = base[:dot]
-    return f"{base}{suffix}.service"
-
-
-# --------------------------------------------------------------------------
-# Drop-ins (Quadlet's loadUnitDropins() and UnitFile.GetUnitDropinPaths())
-# --------------------------------------------------------------------------
-
-
-def dropin_dir_names(file_name: str) -> list[str]:
-    """The drop-in directory names Quadlet searches for a unit file, most specific first.
-
-    For foo-bar@x.container: foo-bar@x.container.d, foo-bar@.container.d,
-    foo-@.container.d, foo-.container.d, container.d (seen working on 5.4.2).
-    """
-    dot = file_name.rfind(".")
-    extension = file_name[dot:] if dot >= 0 else ""
-    base = file_name[: len(file_name) - len(extension)]
-    unit_name, at, instance = base.partition("@")
-    dropin_extension = extension + ".d"
-    names = [dropin_extension.lstrip(".")]
-    parts = unit_name.split("-")[:-1]
-    for count in range(1, len(parts) + 1):
-        truncated = "-".join(parts[:count]) + "-"
-        names.append(truncated + dropin_extension)
-        if at:
-            names.append(truncated + "@" + dropin_extension)
-    if instance:
-        names.append(unit_name + "@" + dropin_extension)
-    names.append(file_name + ".d")
-    return names[::-1]
-
-
-def find_dropins(
-    file_name: str, unit_dirs: Iterable[Path], listing: Mapping[Path, Iterable[Path]] | None = None
-) -> list[Path]:
-    """The .conf drop-ins Quadlet merges into a unit, in merge order (by file name; of two
-    with one name, the one in the earlier unit directory or more specific folder wins).
-
-    The folders are read from the disk, or from `listing` (folder -> its files) for a folder
-    that was copied from a host rather than lies here."""
-    chosen: dict[str, Path] = {}
-    for unit_dir in unit_dirs:
-        for name in dropin_dir_names(file_name):
-            folder = unit_dir / name
-            if listing is not None:
-                files = sorted(listing.get(folder, ()))
-            elif folder.is_dir():
-                files = sorted(folder.iterdir())
-            else:
-                continue
-            for path in files:
-                if path.suffix == ".conf" and path.name not in chosen:
-                    chosen[path.name] = path
-    return [chosen[name] for name in sorted(chosen)]
-
-
 def merge_dropins(unit: UnitFile, dropins: Iterable[UnitFile]) -> UnitFile:
     """The unit as Quadlet converts it: each drop-in's entries appended to their sections
     (new sections at the end), in order; entries keep the drop-in they came from."""
-    merged = UnitFile(path=unit.path, kind=unit.kind, problems=list(unit.problems))
+    merged = UnitFile(
+        path=unit.path, kind=unit.kind, problems=list(unit.problems), environment_files=dict(unit.environment_files)
+    )
     by_name: dict[str, Section] = {}
 
     def add(section: Section, source: Path | None) -> None:

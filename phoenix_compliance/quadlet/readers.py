@@ -7,12 +7,22 @@ extract_first_word() (with C unescaping). The rules read values only through
 these readers, so a change of the generator's reading is made once; what a
 value means to podman (a volume, mount or port spec) is read by
 ``phoenix_compliance.grammar``.
+
+Everything that reads a Quadlet or systemd value as words reads it here (the lint,
+the facts, the security rules): systemd's and Quadlet's splitting differ from a
+shell's (C escapes, no $ or backquote), so no ``shlex`` stands in for them.
 """
 
 from __future__ import annotations
 
-from phoenix_compliance.parsers.quadlet import Entry, UnitFile
-from phoenix_compliance.quadlet_lint.versions import MATCHED_QUOTES_SINCE, Version
+from phoenix_compliance.grammar.specifiers import environment_file, environment_words
+from phoenix_compliance.quadlet.unitfile import Entry, UnitFile
+from phoenix_compliance.quadlet.versions import MATCHED_QUOTES_SINCE, Version
+
+
+def strip_matching_quotes(value: str) -> str:
+    """Lookup()'s unquoting from 5.8.2: one matched pair of surrounding double quotes."""
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
 
 
 def unquote(value: str, version: Version) -> str:
@@ -20,7 +30,7 @@ def unquote(value: str, version: Version) -> str:
     matched or not (seen on 5.4.2); from 5.8.2 one matched pair only, so a lone '"' stays."""
     if version < MATCHED_QUOTES_SINCE:
         return value.strip('"')
-    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+    return strip_matching_quotes(value)
 
 
 def lookup(unit: UnitFile, section: str, key: str, version: Version) -> tuple[Entry, str] | None:
@@ -54,6 +64,9 @@ _SPLIT_RETAIN_ESCAPE = 128
 # LookupAllArgs()/LookupLastArgs()/LookupAllKeyVal() versus LookupAllStrv().
 SPLIT_ARGS = _SPLIT_RELAX | _SPLIT_UNQUOTE | _SPLIT_CUNESCAPE
 SPLIT_STRV = _SPLIT_RETAIN_ESCAPE | _SPLIT_UNQUOTE
+# systemd's own reading of [Service] Environment= (config_parse_environ(): EXTRACT_CUNESCAPE |
+# EXTRACT_UNQUOTE, not relaxed): an unclosed quote or a bad escape makes it ignore the line.
+SPLIT_SYSTEMD_ENVIRONMENT = _SPLIT_UNQUOTE | _SPLIT_CUNESCAPE
 _SEPARATORS = " \t\n\r"
 _END = "\0"  # the Go code marks the end of the string with a NUL, as systemd's C does
 
@@ -191,4 +204,16 @@ def all_words(unit: UnitFile, section: str, key: str, flags: int = SPLIT_STRV) -
     for entry in lookup_all(unit, section, key):
         for word in split_words(entry.value, flags) or []:
             found.append((entry, word))
+    return found
+
+
+def unit_environment(unit: UnitFile) -> dict[str, str]:
+    """The variables systemd sets for the unit's commands: its EnvironmentFile= files as read, then
+    [Service] Environment= (which wins), later words over earlier; a line systemd cannot split
+    (unclosed quote, bad escape) is ignored, as systemd ignores it."""
+    found: dict[str, str] = {}
+    for text in unit.environment_files.values():
+        found.update(environment_file(text))
+    for value in unit.values("Service", "Environment"):
+        found.update(environment_words(split_words(value, SPLIT_SYSTEMD_ENVIRONMENT) or []))
     return found

@@ -317,6 +317,16 @@ EMPTY_SOURCE_ERROR_SINCE: Version = (5, 7)
 # From 5.7 ConvertBuild() takes a File= that starts with a systemd specifier as absolute.
 BUILD_FILE_SPECIFIERS_SINCE: Version = (5, 7)
 
+# ServiceName= (in every Quadlet section) arrived in 5.3; older generators refuse the key.
+SERVICE_NAME_SINCE: Version = (5, 3)
+# From 5.7 getServiceName() moves a template's '@' behind the type suffix: web@.pod gives
+# web-pod@.service (before: web@-pod.service, which systemd does not take for a template).
+TEMPLATE_SERVICE_NAMES_SINCE: Version = (5, 7)
+# From 5.6 loadUnitDropins() searches the drop-in folder names most specific first, each in every
+# unit folder (commit 022bac25ea, "fix dropin overwrites if different parent dirs"); up to 5.5
+# each unit folder first, each with every drop-in folder name (seen on 5.4.2 and 5.8.6).
+DROPIN_NAME_FIRST_SINCE: Version = (5, 6)
+
 # Notify=healthy (the unit is started once the healthcheck passes) arrived in 5.0; before, Notify= is a
 # boolean and `healthy` reads as false (quadlet.go, ConvertContainer() at v4.9.0 and v5.0.0).
 NOTIFY_HEALTHY_SINCE: Version = (5, 0)
