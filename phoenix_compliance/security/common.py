@@ -1,0 +1,85 @@
+"""What every security rule shares: the rule and offence records, and how a unit's entries are read."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from phoenix_compliance.parsers.quadlet import Entry, UnitFile
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    id: str
+    title: str
+    remediation: str
+
+
+@dataclass(frozen=True)
+class Offence:
+    """One breach: `subject` names the service/unit and the mount, port or variable."""
+
+    rule: str
+    path: str
+    line: int
+    subject: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.rule} {self.subject}: {self.message}"
+
+
+# The sections whose mounts, ports and images reach a container or pod.
+MOUNT_SECTIONS = ("Container", "Pod")
+PORT_SECTIONS = ("Container", "Pod", "Kube")
+NETWORK_SECTIONS = ("Container", "Pod", "Kube")
+
+
+# Value-taking podman options whose value may follow as the next word.
+_VALUE_OPTIONS = frozenset({"--pid", "--network", "--net", "--cap-add", "--env", "-e", "--security-opt"})
+
+
+def podman_options(args: str) -> Iterator[tuple[str, str | None]]:
+    """(option, value) pairs from a PodmanArgs= line, for `--opt=value` and `--opt value`."""
+    words = split_words(args)
+    index = 0
+    while index < len(words):
+        word = words[index]
+        index += 1
+        if not word.startswith("-"):
+            continue
+        option, equals, value = word.partition("=")
+        if equals:
+            yield option, value
+        elif option in _VALUE_OPTIONS and index < len(words):
+            yield option, words[index]
+            index += 1
+        else:
+            yield option, None
+
+
+def split_words(value: str) -> list[str]:
+    # Quadlet splits with systemd's relaxed unquoting, which shlex matches for
+    # the quoting a unit file uses; an unbalanced quote falls back to blanks.
+    try:
+        return shlex.split(value)
+    except ValueError:
+        return value.split()
+
+
+def unit_offence(rule: RuleInfo, unit: UnitFile, entry: Entry, subject: str, message: str) -> Offence:
+    return Offence(rule.id, str(unit.path), entry.line, f"{unit.name}, {subject}", message)
+
+
+def entries(unit: UnitFile, sections: tuple[str, ...], key: str) -> list[Entry]:
+    """Entries of `key` in the unit's own Quadlet section, if it is one of `sections`.
+
+    Plain systemd sections are always included when asked for by name, so
+    [Service] Environment= can be judged next to [Container].
+    """
+    found: list[Entry] = []
+    for section in sections:
+        if section == unit.main_section_name or section == "Service":
+            found.extend(unit.entries_for(section, key))
+    return sorted(found, key=lambda entry: entry.line)
