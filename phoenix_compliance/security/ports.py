@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from phoenix_compliance.grammar.ports import read_publish
 from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, expand
-from phoenix_compliance.parsers.compose import ComposeFile, port_spec
+from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.quadlet import UnitFile, strip_matching_quotes, unit_environment
 from phoenix_compliance.security.common import PORT_SECTIONS, Offence, RuleInfo, entries, unit_offence
 
@@ -23,7 +24,9 @@ def compose_unprivileged_ports(compose: ComposeFile, *, unprivileged_start: int 
         low: dict[int, list[int]] = {}
         for mapping in service.ports:
             if mapping.host_port is not None and mapping.host_port < unprivileged_start:
-                low.setdefault(mapping.line, []).append(mapping.host_port)
+                found = low.setdefault(mapping.line, [])
+                if mapping.host_port not in found:  # 53:53/tcp,udp binds port 53 once per protocol
+                    found.append(mapping.host_port)
         # A range such as 80-90:80-90 is one line and one offence, not eleven.
         for line, ports in low.items():
             offences.append(
@@ -43,10 +46,12 @@ def quadlet_unprivileged_ports(units: Iterable[UnitFile], *, unprivileged_start:
     for unit in units:
         known = NOTHING_KNOWN.with_environment(unit_environment(unit))
         for entry in entries(unit, PORT_SECTIONS, "PublishPort"):
-            # An unparseable spec yields no mappings; the Quadlet linter reports it. A ${PORT} the
-            # unit's [Service] environment sets is judged as systemd passes it on.
-            mappings, _problems = port_spec(expand(strip_matching_quotes(entry.value), known))
-            ports = [m.host_port for m in mappings if m.host_port is not None and m.host_port < unprivileged_start]
+            # Read as podman reads --publish (Quadlet passes it on); an unreadable spec is the lint's
+            # QL061. A ${PORT} the unit's [Service] environment sets is judged as systemd passes it on.
+            found = read_publish(expand(strip_matching_quotes(entry.value), known))
+            if isinstance(found, str):
+                continue
+            ports = [port for port in found.host_port_list if port < unprivileged_start]
             if ports:
                 subject = f"PublishPort={entry.value}"
                 message = _port_message(ports, unprivileged_start)
