@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from phoenix_compliance import security
 from phoenix_compliance.grammar.ports import Publish, publish_port_problem, read_publish
+from phoenix_compliance.grammar.secrets import is_secret_name, secret_value_reason
 from phoenix_compliance.parsers.compose import PortMapping, parse
 from phoenix_compliance.parsers.quadlet import parse_text
+from phoenix_compliance.redact import redact
 
 
 class TestPublishSpecs:
@@ -46,3 +50,150 @@ class TestPublishSpecs:
         )
         [offence] = security.compose_unprivileged_ports(compose)
         assert offence.subject == "service dns, port 53"
+
+
+# -- secrets: one vocabulary for the detector (PHX-S.17), the redactor and convert --------------
+
+SECRET_NAMES = [
+    "DB_PASSWORD",
+    "DB_PASS",
+    "STRIPE_KEY",
+    "GITHUB_CREDS",
+    "REGISTRY_AUTH",
+    "Password",
+    "password",
+    "dbPassword",
+    "DBPassword",
+    "PGPASSWORD",
+    "MYSQL_ROOT_PASSWORD",
+    "api-token",
+    "com.example.secret",
+]
+PLAIN_NAMES = ["KEYBOARD_LAYOUT", "PASSENGER_COUNT", "TOKENIZER_MODEL", "POSTGRES_PASSWORD_FILE", "TZ", "AUTH_TYPE"]
+VALUE = "v4lue-x9q"
+_WORDS = [
+    "db",
+    "api",
+    "stripe",
+    "github",
+    "pg",
+    "password",
+    "pass",
+    "key",
+    "token",
+    "secret",
+    "creds",
+    "auth",
+    "file",
+    "path",
+    "layout",
+    "keyboard",
+    "user",
+    "name",
+    "host",
+    "port",
+    "private",
+    "tokenizer",
+    "passenger",
+]
+
+
+def _forms(name: str, value: str) -> list[str]:
+    """Every way an output writes a name and its value: an assignment, YAML, a dict, JSON."""
+    return [
+        f"{name}={value}",
+        f"Environment={name}={value} TZ=UTC",
+        f"{name}: {value}",
+        f"env:\n  - {name}: {value}\n",
+        f"{{'{name}': '{value}'}}",
+        f'{{"x": 1, "{name}": "{value}"}}',
+        f"Label: repository {name}={value}, host {name}=other",
+    ]
+
+
+class TestSecretVocabulary:
+    """What the detector calls a secret, the redactor withholds, in the same cases (issues 23, 24)."""
+
+    @pytest.mark.parametrize("name", SECRET_NAMES)
+    def test_secret_names_are_detected_and_redacted(self, name: str) -> None:
+        assert secret_value_reason(name, VALUE) is not None
+        for text in _forms(name, VALUE):
+            assert VALUE not in redact(text), text
+
+    @pytest.mark.parametrize("name", PLAIN_NAMES)
+    def test_plain_names_are_neither(self, name: str) -> None:
+        assert secret_value_reason(name, VALUE) is None
+        assert redact(f"{name}={VALUE}") == f"{name}={VALUE}"
+
+    def test_drift_evidence_of_phx_3_09(self) -> None:
+        # On main the redactor masked PASSWORD= only, so PHX-3.09 printed both values.
+        text = "Label: repository DB_PASS=one, host DB_PASS=two"
+        assert redact(text) == "Label: repository DB_PASS=***, host DB_PASS=***"
+        assert security.is_secret_name("DB_PASS")
+
+    @pytest.mark.parametrize(
+        ("value", "secret"),
+        [
+            ("postgresql://app:hunter2@db/app", "hunter2"),
+            ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
+            ("AKIAABCDEFGHIJKLMNOP", "AKIAABCDEFGHIJKLMNOP"),
+            ("Bearer eyJhbGciOiJIUzI1NiJ9.payload", "eyJhbGciOiJIUzI1NiJ9"),
+            (
+                "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n-----END OPENSSH PRIVATE KEY-----",
+                "b3BlbnNzaC1rZXk",
+            ),
+        ],
+        ids=["url-password", "github-token", "aws-key-id", "bearer", "pem"],
+    )
+    def test_values_secret_by_shape(self, value: str, secret: str) -> None:
+        assert secret_value_reason("SETTING", value) is not None
+        assert secret not in redact(f"SETTING={value}")
+        assert secret not in redact(f"Authorization: {value}" if value.startswith("Bearer") else value)
+
+    @pytest.mark.parametrize(
+        ("command", "option"),
+        [
+            ("mysqladmin ping -uroot -pS3cretW0rd", "-p"),
+            ("curl -fsS -u admin:S3cretW0rd http://localhost/", "-u"),
+            ("serve --db-password S3cretW0rd --port 80", "--db-password"),
+            ("serve --api-token=S3cretW0rd", "--api-token"),
+            ("skopeo copy --creds user:S3cretW0rd docker://a docker://b", "--creds"),
+        ],
+    )
+    def test_command_lines(self, command: str, option: str) -> None:
+        assert security.secret_options(command.split()) == [option]
+        assert "S3cretW0rd" not in redact(command)
+
+    @pytest.mark.parametrize(
+        "command",
+        ["podman run -p8080:80 -u 1000:1000 img", "serve --secret db --password-file /run/secrets/db", "mysql -p"],
+    )
+    def test_command_lines_without_a_secret(self, command: str) -> None:
+        assert security.secret_options(command.split()) == []
+        assert redact(command) == command
+
+    @given(
+        words=st.lists(st.sampled_from(_WORDS), min_size=1, max_size=4),
+        style=st.sampled_from(["upper_snake", "lower_snake", "kebab", "camel", "pascal", "dotted"]),
+        value=st.from_regex(r"v[a-z0-9]{5,15}", fullmatch=True),
+    )
+    def test_drawn_names_every_case_style(self, words: list[str], style: str, value: str) -> None:
+        name = _styled(words, style)
+        # The vocabulary reads words, not spelling: every style of the same words is one answer.
+        assert is_secret_name(name) == is_secret_name("_".join(words).upper())
+        detected = secret_value_reason(name, value) is not None
+        for text in _forms(name, value)[:5]:
+            assert (value not in redact(text)) == detected, (name, text)
+
+
+def _styled(words: list[str], style: str) -> str:
+    if style == "upper_snake":
+        return "_".join(words).upper()
+    if style == "lower_snake":
+        return "_".join(words)
+    if style == "kebab":
+        return "-".join(words)
+    if style == "dotted":
+        return ".".join(words)
+    camel = "".join(word.capitalize() for word in words)
+    return camel if style == "pascal" else words[0] + camel[len(words[0]) :]

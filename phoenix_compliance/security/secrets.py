@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
+from phoenix_compliance.grammar.secrets import is_secret_name, secret_options, secret_value_reason
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.quadlet import Entry, UnitFile
 from phoenix_compliance.security.common import (
@@ -17,103 +17,22 @@ from phoenix_compliance.security.common import (
     unit_offence,
 )
 
+# The vocabulary's names stay importable from here (convert asks security.secrets).
+__all__ = [
+    "SECRETS",
+    "compose_secrets",
+    "env_file_secrets",
+    "is_secret_name",
+    "quadlet_secrets",
+    "secret_options",
+    "secret_value_reason",
+]
+
 SECRETS = RuleInfo(
     id="SEC-SECRET",
     title="No literal secret in an environment variable",
     remediation="podman secret create NAME - and pass it with Secret=NAME,type=env,target=VAR (compose: secrets:)",
 )
-
-
-# Words of a variable name that mark its value as secret (matched per word, so
-# KEYBOARD_LAYOUT and PASSENGER_COUNT are not secrets).
-_SECRET_WORDS = frozenset(
-    {
-        "PASSWORD",
-        "PASSWD",
-        "PASS",
-        "PASSPHRASE",
-        "SECRET",
-        "SECRETS",
-        "TOKEN",
-        "TOKENS",
-        "KEY",
-        "KEYS",
-        "APIKEY",
-        "PRIVATE",
-        "CREDENTIAL",
-        "CREDENTIALS",
-        "CREDS",
-    }
-)
-# `POSTGRES_PASSWORD_FILE=/run/secrets/db` is the recommended way to pass a
-# secret to many images: the value is where the secret is, not the secret.
-_LOCATION_WORDS = frozenset({"FILE", "PATH", "DIR"})
-_NAME_WORD_RE = re.compile(r"[^A-Za-z0-9]+")
-# `$$` is compose's escaped dollar; what is left is an interpolated reference.
-_REFERENCE_RE = re.compile(r"\$(?:\{[^}]+\}|[A-Za-z_][A-Za-z0-9_]*)")
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether a variable name says its value is a secret (by its `_`-separated words)."""
-    words = [word for word in _NAME_WORD_RE.split(name.upper()) if word]
-    return bool(words) and words[-1] not in _LOCATION_WORDS and any(word in _SECRET_WORDS for word in words)
-
-
-def _is_literal(value: str | None) -> bool:
-    """A value written into the file, not taken from the environment or a reference."""
-    if not value:
-        return False
-    return _REFERENCE_RE.search(value.replace("$$", "")) is None
-
-
-# scheme://user:PASSWORD@host in a value: the password is a literal unless it is a reference.
-_URL_PASSWORD_RE = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:]*:([^\s/@]+)@")
-# Values that are a credential whatever the name says: the formats of common issuers' tokens,
-# and a private key pasted in.
-_TOKEN_RE = re.compile(
-    r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|glpat-[A-Za-z0-9_-]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}"
-    r"|AKIA[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,})\b|-----BEGIN [A-Z ]*PRIVATE KEY-----"
-)
-# Command-line options that take a secret as their value (`--password VALUE`, `--api-token=VALUE`).
-# podman's own --secret NAME names a secret, it is not one; *-file/-path options name where it is.
-_SECRET_OPTION_RE = re.compile(
-    r"^--?[a-z0-9-]*(?:password|passwd|passphrase|token|api-?key|secret|credentials?)[a-z0-9-]*$", re.I
-)
-_NOT_SECRET_OPTIONS = frozenset({"--secret", "--secret-env"})
-
-
-def secret_value_reason(name: str, value: str | None) -> str | None:
-    """Why a NAME=value (a variable, a label) puts a secret in the file, or None; never the value."""
-    if not value:
-        return None
-    # Phrased so that the name never stands next to a value: the redaction layer would mask the prose.
-    if is_secret_name(name) and _is_literal(value):
-        return "its value is a literal (withheld here)"
-    password = _URL_PASSWORD_RE.search(value)
-    if password is not None and _is_literal(password.group(1)):
-        return "its value is a URL with a literal password (withheld here)"
-    if _TOKEN_RE.search(value):
-        return "its value looks like a token or private key (withheld here)"
-    return None
-
-
-def secret_options(words: Iterable[str]) -> list[str]:
-    """The options among command-line words that are given a literal secret (their names only)."""
-    found = []
-    words = list(words)
-    for index, word in enumerate(words):
-        option, equals, value = word.partition("=")
-        if not _SECRET_OPTION_RE.match(option) or option.lower() in _NOT_SECRET_OPTIONS:
-            continue
-        if option.lower().endswith(("-file", "-path", "-dir", "-env")):
-            continue
-        if not equals:
-            if index + 1 >= len(words) or words[index + 1].startswith("-"):
-                continue  # a flag alone (--no-password), or followed by the next option
-            value = words[index + 1]
-        if _is_literal(value):
-            found.append(option)
-    return found
 
 
 def env_file_secrets(path: str, text: str) -> list[Offence]:
