@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from phoenix_compliance import security
+from phoenix_compliance.grammar.images import is_unambiguous_image, parse_image, qualified_image
 from phoenix_compliance.grammar.ports import Publish, publish_port_problem, read_publish
 from phoenix_compliance.grammar.secrets import is_secret_name, secret_value_reason
 from phoenix_compliance.parsers.compose import PortMapping, parse
@@ -197,3 +198,39 @@ def _styled(words: list[str], style: str) -> str:
         return ".".join(words)
     camel = "".join(word.capitalize() for word in words)
     return camel if style == "pascal" else words[0] + camel[len(words[0]) :]
+
+
+IMAGE_ID = "0123456789abcdef" * 4
+
+
+class TestImageReferences:
+    """One parser for image references: the lint's QL025, PHX-S.05's image_problems() and convert agree."""
+
+    @pytest.mark.parametrize(
+        ("reference", "registry", "path", "tag", "digest"),
+        [
+            ("nginx", None, "nginx", None, None),
+            ("library/nginx:1.27", None, "library/nginx", "1.27", None),
+            ("localhost:5000/app:1", "localhost:5000", "app", "1", None),
+            ("quay.io/team/app@sha256:abc", "quay.io", "team/app", None, "sha256:abc"),
+            (f"docker.io/library/nginx:1@sha256:{IMAGE_ID}", "docker.io", "library/nginx", "1", f"sha256:{IMAGE_ID}"),
+        ],
+    )
+    def test_parts(self, reference: str, registry: str | None, path: str, tag: str | None, digest: str | None) -> None:
+        image = parse_image(reference)
+        assert (image.registry, image.path, image.tag, image.digest) == (registry, path, tag, digest)
+
+    @pytest.mark.parametrize("image_id", [IMAGE_ID, f"sha256:{IMAGE_ID}"])
+    def test_an_image_id_is_qualified_and_pinned_for_both(self, image_id: str) -> None:
+        # On main the lint took an image id as unambiguous (Quadlet's isUnambiguousName) while
+        # SEC-IMAGE called it a short name without a tag.
+        unit = parse_text(f"[Container]\nImage={image_id}\n", "web.container")
+        assert security.quadlet_images([unit]) == []
+        assert security.image_problems(image_id) == []
+        assert is_unambiguous_image(image_id) and qualified_image(image_id) == image_id
+
+    @given(st.from_regex(r"(?:[a-z0-9.:]{1,12}/)?[a-z0-9]{1,8}(?:/[a-z0-9]{1,8})?(?::[a-z0-9.]{1,8})?", fullmatch=True))
+    def test_lint_and_security_agree_on_qualified(self, reference: str) -> None:
+        short = any("short name" in problem for problem in security.image_problems(reference))
+        assert short is not is_unambiguous_image(reference)
+        assert qualified_image(reference).startswith("docker.io/") or not short

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from phoenix_compliance.convert.units import Unit, join_words, quote_word, systemd_literal
+from phoenix_compliance.grammar.images import qualified_image
 from phoenix_compliance.grammar.labels import system_content
 from phoenix_compliance.parsers import compose
 from phoenix_compliance.parsers.compose import ComposeFile, ComposeService, VolumeMount
 from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList
-from phoenix_compliance.quadlet_lint.rules.references import qualified_image
 from phoenix_compliance.quadlet_lint.versions import (
     DEPENDENCY_TRANSLATION_SINCE,
     FILE_TYPE_SINCE,

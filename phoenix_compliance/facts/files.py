@@ -20,13 +20,13 @@ from phoenix_compliance import quadlet_lint
 from phoenix_compliance.facts import probes
 from phoenix_compliance.facts.groups import ProbeGroup
 from phoenix_compliance.facts.memo import cached_fact
+from phoenix_compliance.grammar.images import qualified_image
 from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, Known
 from phoenix_compliance.parsers import compose, quadlet, yamlmarks
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.manifest import Manifest, ServiceGroup
 from phoenix_compliance.parsers.yamlmarks import MAX_BYTES
 from phoenix_compliance.quadlet_lint.readers import SPLIT_ARGS, split_words
-from phoenix_compliance.quadlet_lint.rules.references import qualified_image
 from phoenix_compliance.transport.runner import HostRunner, Section
 
 # A unit file is a few KB; anything larger is read only this far, and said so.

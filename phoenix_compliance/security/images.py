@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
+from phoenix_compliance.grammar.images import parse_image
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.quadlet import UnitFile, strip_matching_quotes
 from phoenix_compliance.security.common import Offence, RuleInfo, entries, unit_offence
@@ -16,30 +16,22 @@ IMAGES = RuleInfo(
 )
 
 
-_DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
-
-
 def image_problems(reference: str) -> list[str]:
     """What is wrong with an image reference: not fully qualified, not pinned (empty if fine)."""
-    name, at, digest = reference.partition("@")
-    first, slash, _rest = name.partition("/")
+    image = parse_image(reference)
     problems = []
-    # containers/image's rule: the first component is a registry if it has a
-    # dot or a port, or is `localhost`; otherwise registries.conf decides.
-    if not (slash and ("." in first or ":" in first or first == "localhost")):
+    if not image.qualified:
         problems.append(
             f"{reference} is a short name, so the registry it is pulled from depends on the host's "
             "unqualified-search-registries (and podman auto-update refuses it)"
         )
-    last = name.rsplit("/", 1)[-1]
-    tag = last.partition(":")[2] if ":" in last else None
-    if at:
-        if not _DIGEST_RE.match(digest):
-            problems.append(f"{reference} has a malformed digest (expected @sha256: and 64 hex digits)")
-    elif tag is None:
-        problems.append(f"{reference} has no tag, which means :latest, so a new pull can change what runs")
-    elif tag == "latest":
-        problems.append(f"{reference} uses :latest, so a new pull can change what runs")
+    if not image.digest_ok:
+        problems.append(f"{reference} has a malformed digest (expected @sha256: and 64 hex digits)")
+    elif image.digest is None and not image.image_id:
+        if image.tag is None:
+            problems.append(f"{reference} has no tag, which means :latest, so a new pull can change what runs")
+        elif image.tag == "latest":
+            problems.append(f"{reference} uses :latest, so a new pull can change what runs")
     return problems
 
 

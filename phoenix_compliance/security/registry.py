@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from phoenix_compliance.grammar.images import from_registry
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.quadlet import UnitFile, strip_matching_quotes
 from phoenix_compliance.security.common import Offence, RuleInfo, entries, unit_offence
+
+__all__ = ["REGISTRY", "compose_registry", "from_registry", "quadlet_registry"]
 
 REGISTRY = RuleInfo(
     id="SEC-REGISTRY",
     title="Images come from the stack's registry",
     remediation="build and push the image to the stack's registry and name it there: REGISTRY/NAME:TAG",
 )
-
-
-def from_registry(image: str, registry: str) -> bool:
-    """The image is named under the registry (`registry.example.com/phoenix/core:1.2` under
-    `registry.example.com/phoenix`)."""
-    return image.startswith(registry.rstrip("/") + "/")
 
 
 def compose_registry(compose: ComposeFile, registry: str) -> list[Offence]:
