@@ -7,11 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from phoenix_compliance import security
+from phoenix_compliance.facts.identity import parse_version as identity_version
 from phoenix_compliance.grammar.images import is_unambiguous_image, parse_image, qualified_image
 from phoenix_compliance.grammar.ports import Publish, publish_port_problem, read_publish
 from phoenix_compliance.grammar.secrets import is_secret_name, secret_value_reason
+from phoenix_compliance.grammar.versions import read_version
 from phoenix_compliance.parsers.compose import PortMapping, parse
 from phoenix_compliance.parsers.quadlet import parse_text
+from phoenix_compliance.quadlet_lint import parse_version
 from phoenix_compliance.redact import redact
 
 
@@ -234,3 +237,44 @@ class TestImageReferences:
         short = any("short name" in problem for problem in security.image_problems(reference))
         assert short is not is_unambiguous_image(reference)
         assert qualified_image(reference).startswith("docker.io/") or not short
+
+
+class TestSockets:
+    @pytest.mark.parametrize(
+        "source",
+        [
+            "%t/podman/./podman.sock",
+            "${XDG_RUNTIME_DIR:-/run/user/1000}/podman/podman.sock",
+            "//var//run/docker.sock/",
+            "/run/podman/../podman/podman.sock",
+        ],
+    )
+    def test_every_spelling_of_an_api_socket(self, source: str) -> None:
+        # On main these spellings passed PHX-S.07: only exact paths and the plain runtime-dir forms matched.
+        assert security.is_api_socket(source)
+        if ":-" in source:
+            return  # a compose spelling: systemd has no ${VAR:-default}, and ':' splits a Volume=
+        unit = parse_text(f"[Container]\nImage=localhost/a:1\nVolume={source}:/var/run/docker.sock\n", "web.container")
+        assert [offence.line for offence in security.quadlet_socket_mounts([unit])] == [3]
+
+
+class TestVersions:
+    """Podman and podman-compose releases ordered with packaging: a pre-release comes before its release."""
+
+    def test_a_release_candidate_is_before_its_release(self) -> None:
+        # On main the lint read 5.8.0-rc1 as 5.8.0 and gave it everything 5.8 brought.
+        rc = parse_version("5.8.0-rc1")
+        assert rc < (5, 8) and rc < (5, 8, 0) and rc > (5, 7, 9)
+        assert parse_version("5.9.0-dev") < (5, 9)
+        assert parse_version("5.8.0") >= (5, 8)
+        assert sorted([read_version("5.8.0"), read_version("5.8.0-rc1"), read_version("5.7.1")]) == [
+            (5, 7, 1),
+            (5, 8, 0),
+            (5, 8, 0),
+        ]
+        assert sorted([read_version("5.8.0"), read_version("5.8.0-rc1")])[0].prerelease
+
+    def test_the_host_reading_is_the_same(self) -> None:
+        found = identity_version("5.8.0-rc1\n")
+        assert found == (5, 8, 0) and found is not None and found < (5, 8)
+        assert identity_version("not a version") is None

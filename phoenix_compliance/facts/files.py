@@ -22,6 +22,7 @@ from phoenix_compliance.facts.groups import ProbeGroup
 from phoenix_compliance.facts.memo import cached_fact
 from phoenix_compliance.grammar.images import qualified_image
 from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, Known
+from phoenix_compliance.grammar.versions import read_version
 from phoenix_compliance.parsers import compose, quadlet, yamlmarks
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.manifest import Manifest, ServiceGroup
@@ -368,7 +369,7 @@ def _login_environment(section: Section) -> tuple[dict[str, str] | None, str | N
 def _compose_release(section: Section) -> tuple[int, ...] | None:
     """podman-compose's version from `podman-compose version` (None: the newest rules)."""
     found = re.search(r"podman-compose version:? v?(\d+(?:\.\d+)+)", section.out) if section.ok else None
-    return tuple(int(part) for part in found.group(1).split(".")) if found else None
+    return read_version(found.group(1)) if found else None
 
 
 def _attach_env_files(parsed: compose.ComposeFile, base: Path) -> None:

@@ -2,47 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
+from phoenix_compliance.grammar.sockets import is_api_socket
 from phoenix_compliance.grammar.volumes import parse_mount, split_volume
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.quadlet import UnitFile, strip_matching_quotes
 from phoenix_compliance.security.common import MOUNT_SECTIONS, Offence, RuleInfo, entries, unit_offence
+
+__all__ = ["SOCKET_MOUNTS", "compose_socket_mounts", "is_api_socket", "quadlet_socket_mounts"]
 
 SOCKET_MOUNTS = RuleInfo(
     id="SEC-SOCKET",
     title="No Podman or Docker API socket mounted into a container",
     remediation="remove the socket mount; a container that needs the API gets a narrowed proxy, not the socket",
 )
-
-
-# Every spelling of the user's runtime directory, so `%t/podman/podman.sock`,
-# `$XDG_RUNTIME_DIR/...` and `/run/user/1000/...` compare equal.
-_RUNTIME_DIR_RE = re.compile(r"^(?:%t|\$XDG_RUNTIME_DIR|\$\{XDG_RUNTIME_DIR\}|/run/user/[^/]+)(?=/|$)")
-_RUNTIME = "<runtime>"
-# The API sockets, and the directories holding them (mounting the directory
-# hands over the socket all the same).
-_SOCKETS = frozenset(
-    {
-        "/run/podman/podman.sock",
-        "/run/podman",
-        "/run/docker.sock",
-        f"{_RUNTIME}/podman/podman.sock",
-        f"{_RUNTIME}/podman",
-        f"{_RUNTIME}/docker.sock",
-    }
-)
-
-
-def is_api_socket(source: str) -> bool:
-    """Whether a mount source is a Podman or Docker API socket (or its directory)."""
-    path = re.sub(r"/+", "/", source.strip()).rstrip("/")
-    # /var/run is a symlink to /run on every systemd host.
-    if path == "/var/run" or path.startswith("/var/run/"):
-        path = path.removeprefix("/var")
-    path = _RUNTIME_DIR_RE.sub(_RUNTIME, path)
-    return path in _SOCKETS
 
 
 def compose_socket_mounts(compose: ComposeFile) -> list[Offence]:
