@@ -278,3 +278,28 @@ class TestVersions:
         found = identity_version("5.8.0-rc1\n")
         assert found == (5, 8, 0) and found is not None and found < (5, 8)
         assert identity_version("not a version") is None
+
+
+class TestPodmanArgs:
+    """PodmanArgs= is split as Quadlet splits it (systemd's rules), not by shlex."""
+
+    @pytest.mark.parametrize(
+        ("args", "subject"),
+        [
+            ("--cap\\x2dadd=SYS_ADMIN", "PodmanArgs --cap-add SYS_ADMIN"),
+            ("--privileged=True", "PodmanArgs --privileged"),
+            ('"--pid" host', "PodmanArgs --pid=host"),
+        ],
+        ids=["c-escape", "go-bool", "quoted"],
+    )
+    def test_privileges_read_as_podman_gets_them(self, args: str, subject: str) -> None:
+        # On main shlex read `\x2d` as `x2d` and only `true` as a true bool, so these passed PHX-S.06.
+        unit = parse_text(f"[Container]\nImage=localhost/a:1\nPodmanArgs={args}\n", "web.container")
+        offences = security.quadlet_privileges([unit])
+        assert [offence.subject for offence in offences] == [f"web.container, {subject}"]
+
+    def test_an_escaped_security_opt_turns_labelling_off(self) -> None:
+        unit = parse_text(
+            "[Container]\nImage=localhost/a:1\nPodmanArgs=--security-opt label\\x3ddisable\n", "w.container"
+        )
+        assert security.quadlet_labelling_off(unit) is not None

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from phoenix_compliance.grammar import podman_args
 from phoenix_compliance.parsers.quadlet import Entry, UnitFile
 
 
@@ -36,36 +36,18 @@ PORT_SECTIONS = ("Container", "Pod", "Kube")
 NETWORK_SECTIONS = ("Container", "Pod", "Kube")
 
 
-# Value-taking podman options whose value may follow as the next word.
-_VALUE_OPTIONS = frozenset({"--pid", "--network", "--net", "--cap-add", "--env", "-e", "--security-opt"})
+def split_words(value: str) -> list[str]:
+    """The words of a value as Quadlet splits PodmanArgs=, Exec=, Environment= and Label=
+    (systemd's rules: quotes, C escapes); a value Quadlet cannot split it ignores, and so do the rules."""
+    # Imported here: the lint's package imports the security rules (QL052, QL053).
+    from phoenix_compliance.quadlet_lint.readers import split_words as quadlet_split
+
+    return quadlet_split(value) or []
 
 
 def podman_options(args: str) -> Iterator[tuple[str, str | None]]:
     """(option, value) pairs from a PodmanArgs= line, for `--opt=value` and `--opt value`."""
-    words = split_words(args)
-    index = 0
-    while index < len(words):
-        word = words[index]
-        index += 1
-        if not word.startswith("-"):
-            continue
-        option, equals, value = word.partition("=")
-        if equals:
-            yield option, value
-        elif option in _VALUE_OPTIONS and index < len(words):
-            yield option, words[index]
-            index += 1
-        else:
-            yield option, None
-
-
-def split_words(value: str) -> list[str]:
-    # Quadlet splits with systemd's relaxed unquoting, which shlex matches for
-    # the quoting a unit file uses; an unbalanced quote falls back to blanks.
-    try:
-        return shlex.split(value)
-    except ValueError:
-        return value.split()
+    return podman_args.podman_options(split_words(args))
 
 
 def unit_offence(rule: RuleInfo, unit: UnitFile, entry: Entry, subject: str, message: str) -> Offence:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
+from phoenix_compliance.grammar.podman_args import flag_on
 from phoenix_compliance.parsers.compose import ComposeFile, ComposeService
 from phoenix_compliance.parsers.quadlet import UnitFile, strip_matching_quotes
 from phoenix_compliance.security.common import (
@@ -69,7 +70,7 @@ def quadlet_privileges(units: Iterable[UnitFile], *, allowed_caps: Collection[st
 
 def _podman_arg_privileges(option: str, value: str | None, allowed: set[str]) -> list[tuple[str, str]]:
     """(subject, message) for one podman option that widens the container's privileges."""
-    if option == "--privileged" and value in (None, "true"):
+    if option == "--privileged" and flag_on(value):
         return [("--privileged", _PRIVILEGED_MESSAGE)]
     if option == "--pid" and value == "host":
         return [("--pid=host", _HOST_PID_MESSAGE)]
