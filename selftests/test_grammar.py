@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,8 +16,11 @@ from phoenix_compliance.grammar.secrets import is_secret_name, secret_value_reas
 from phoenix_compliance.grammar.versions import read_version
 from phoenix_compliance.parsers.compose import PortMapping, parse
 from phoenix_compliance.parsers.quadlet import parse_text
+from phoenix_compliance.quadlet_lint import RULES as LINT_RULES
 from phoenix_compliance.quadlet_lint import parse_version
+from phoenix_compliance.quadlet_lint.output import same_judgement
 from phoenix_compliance.redact import redact
+from phoenix_compliance.rules import RuleSpec
 
 
 class TestPublishSpecs:
@@ -207,7 +212,7 @@ IMAGE_ID = "0123456789abcdef" * 4
 
 
 class TestImageReferences:
-    """One parser for image references: the lint's QL025, PHX-S.05's image_problems() and convert agree."""
+    """One parser for image references: the lint's QL025, PHX-S.18's image_problems() and convert agree."""
 
     @pytest.mark.parametrize(
         ("reference", "registry", "path", "tag", "digest"),
@@ -250,7 +255,7 @@ class TestSockets:
         ],
     )
     def test_every_spelling_of_an_api_socket(self, source: str) -> None:
-        # On main these spellings passed PHX-S.07: only exact paths and the plain runtime-dir forms matched.
+        # On main these spellings passed PHX-S.13: only exact paths and the plain runtime-dir forms matched.
         assert security.is_api_socket(source)
         if ":-" in source:
             return  # a compose spelling: systemd has no ${VAR:-default}, and ':' splits a Volume=
@@ -293,7 +298,7 @@ class TestPodmanArgs:
         ids=["c-escape", "go-bool", "quoted"],
     )
     def test_privileges_read_as_podman_gets_them(self, args: str, subject: str) -> None:
-        # On main shlex read `\x2d` as `x2d` and only `true` as a true bool, so these passed PHX-S.06.
+        # On main shlex read `\x2d` as `x2d` and only `true` as a true bool, so these passed PHX-S.11 (and S.20).
         unit = parse_text(f"[Container]\nImage=localhost/a:1\nPodmanArgs={args}\n", "web.container")
         offences = security.quadlet_privileges([unit])
         assert [offence.subject for offence in offences] == [f"web.container, {subject}"]
@@ -303,3 +308,29 @@ class TestPodmanArgs:
             "[Container]\nImage=localhost/a:1\nPodmanArgs=--security-opt label\\x3ddisable\n", "w.container"
         )
         assert security.quadlet_labelling_off(unit) is not None
+
+
+class TestOneRuleSchema:
+    """Lint rules and security rules are records of one schema, and one judgement names its other ids."""
+
+    def test_one_dataclass(self) -> None:
+        assert all(type(rule) is RuleSpec for rule in (*LINT_RULES.values(), *security.RULES))
+        ids = [rule.id for rule in (*LINT_RULES.values(), *security.RULES)]
+        assert len(ids) == len(set(ids))
+
+    def test_security_rules_name_their_check(self) -> None:
+        source = (Path(__file__).resolve().parent.parent / "tests" / "security" / "test_security.py").read_text()
+        for rule in security.RULES:
+            assert rule.check is not None and f'"{rule.check}"' in source, rule.id
+            assert rule.remediation and rule.title
+
+    def test_one_judgement_one_id_everywhere(self) -> None:
+        linked = {rule.id: rule.same_as for rule in LINT_RULES.values() if rule.same_as}
+        assert linked == {"QL052": "SEC-LABEL", "QL053": "SEC-NOLABEL"}
+        assert same_judgement(LINT_RULES["QL052"]) == ["SEC-LABEL", "PHX-S.01"]
+        assert same_judgement(LINT_RULES["QL053"]) == ["SEC-NOLABEL", "PHX-S.20"]
+
+    def test_severity_per_profile(self) -> None:
+        rule = LINT_RULES["QL029"]
+        assert (rule.severity_in(None), rule.severity_in("stack")) == ("warning", "error")
+        assert rule.stack_severity == "error" and LINT_RULES["QL000"].stack_severity is None

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from phoenix_compliance.quadlet_lint.findings import Finding, Rule
+from phoenix_compliance import security
+from phoenix_compliance.quadlet_lint.findings import Finding
+from phoenix_compliance.rules import RuleSpec
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_NAME = "phoenix-compliance lint"
@@ -30,7 +32,7 @@ class LintRun:
     """What was judged and against what: the context every format reports."""
 
     findings: Sequence[Finding]
-    rules: Sequence[Rule]  # the rules of the profile, reported by SARIF even when silent
+    rules: Sequence[RuleSpec]  # the rules of the profile, reported by SARIF even when silent
     files: Sequence[str]
     podman_version: str
     version_source: str  # "--podman-version", "installed podman", or why neither
@@ -98,6 +100,26 @@ def artifact_uri(path: str) -> str:
     return quote(candidate.as_posix())
 
 
+def same_judgement(rule: RuleSpec) -> list[str]:
+    """The other ids of a lint rule's judgement: the security rule and the check that reports it."""
+    if rule.same_as is None:
+        return []
+    other = next((found for found in security.RULES if found.id == rule.same_as), None)
+    return [rule.same_as] + ([other.check] if other is not None and other.check else [])
+
+
+def _sarif_rule(rule: RuleSpec) -> dict[str, Any]:
+    descriptor: dict[str, Any] = {
+        "id": rule.rule_id,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": f"{rule.title} ({rule.severity})"},
+        "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
+    }
+    if rule.same_as is not None:
+        descriptor["properties"] = {"sameJudgementAs": same_judgement(rule)}
+    return descriptor
+
+
 def render_sarif(run: LintRun) -> str:
     rules = list(run.rules)
     index = {rule.rule_id: number for number, rule in enumerate(rules)}
@@ -129,15 +151,7 @@ def render_sarif(run: LintRun) -> str:
                     "driver": {
                         "name": TOOL_NAME,
                         "version": _tool_version(),
-                        "rules": [
-                            {
-                                "id": rule.rule_id,
-                                "shortDescription": {"text": rule.title},
-                                "fullDescription": {"text": f"{rule.title} ({rule.severity})"},
-                                "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
-                            }
-                            for rule in rules
-                        ],
+                        "rules": [_sarif_rule(rule) for rule in rules],
                     }
                 },
                 "invocations": [{"executionSuccessful": True}],

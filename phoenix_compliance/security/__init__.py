@@ -8,8 +8,9 @@ the records and the unit reading they share.
 Each rule reads parsed files and returns `Offence`s naming file, line, the
 service or unit and the mount, port or variable, so a finding can be fixed
 before anything runs; the running stack is judged elsewhere. Every rule has a
-`RuleInfo` with a stable id and a one-line remediation, which checks print next
-to the offences.
+record in the one rule schema (phoenix_compliance.rules.RuleSpec; `RuleInfo` is its old
+name) with a stable id, a one-line remediation and the check that reports it, which
+checks print next to the offences.
 
 One function per rule per source (`compose_*` takes a `ComposeFile`,
 `quadlet_*` an iterable of `UnitFile`s), because the two formats spell the
@@ -18,6 +19,7 @@ same thing differently and a check usually has only one of them at hand.
 
 from __future__ import annotations
 
+from phoenix_compliance.rules import RuleSpec
 from phoenix_compliance.security.common import Offence, RuleInfo
 from phoenix_compliance.security.images import IMAGES, compose_images, image_problems, quadlet_images
 from phoenix_compliance.security.labelling_off import (
@@ -54,7 +56,7 @@ from phoenix_compliance.security.sockets import (
     quadlet_socket_mounts,
 )
 
-RULES: tuple[RuleInfo, ...] = (
+RULES: tuple[RuleSpec, ...] = (
     SELINUX_LABELS,
     UNPRIVILEGED_PORTS,
     PRIVILEGES,
@@ -78,6 +80,7 @@ __all__ = [
     "LabelGap",
     "Offence",
     "RuleInfo",
+    "RuleSpec",
     "compose_images",
     "compose_labelling_disabled",
     "compose_labelling_off",

@@ -7,13 +7,10 @@ from dataclasses import dataclass
 
 from phoenix_compliance.grammar import podman_args
 from phoenix_compliance.parsers.quadlet import Entry, UnitFile
+from phoenix_compliance.rules import RuleSpec
 
-
-@dataclass(frozen=True)
-class RuleInfo:
-    id: str
-    title: str
-    remediation: str
+# The security rules' records are the one rule schema's (the lint's rules are too).
+RuleInfo = RuleSpec
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,7 @@ def podman_options(args: str) -> Iterator[tuple[str, str | None]]:
     return podman_args.podman_options(split_words(args))
 
 
-def unit_offence(rule: RuleInfo, unit: UnitFile, entry: Entry, subject: str, message: str) -> Offence:
+def unit_offence(rule: RuleSpec, unit: UnitFile, entry: Entry, subject: str, message: str) -> Offence:
     return Offence(rule.id, str(unit.path), entry.line, f"{unit.name}, {subject}", message)
 
 

@@ -7,12 +7,14 @@ from collections.abc import Iterable
 from phoenix_compliance.grammar.images import parse_image
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.quadlet import UnitFile, strip_matching_quotes
-from phoenix_compliance.security.common import Offence, RuleInfo, entries, unit_offence
+from phoenix_compliance.rules import RuleSpec
+from phoenix_compliance.security.common import Offence, entries, unit_offence
 
-IMAGES = RuleInfo(
+IMAGES = RuleSpec(
     id="SEC-IMAGE",
     title="Images are fully qualified and pinned",
     remediation="name the registry and a tag other than latest, or a digest: docker.io/library/nginx:1.27",
+    check="PHX-S.18",
 )
 
 

@@ -7,13 +7,15 @@ from collections.abc import Iterable
 from phoenix_compliance.grammar.labels import label_option
 from phoenix_compliance.parsers.compose import ComposeFile, ComposeService
 from phoenix_compliance.parsers.quadlet import Entry, UnitFile, strip_matching_quotes
-from phoenix_compliance.security.common import Offence, RuleInfo, podman_options, unit_offence
+from phoenix_compliance.rules import RuleSpec
+from phoenix_compliance.security.common import Offence, podman_options, unit_offence
 
-LABELLING_OFF = RuleInfo(
+LABELLING_OFF = RuleSpec(
     id="SEC-NOLABEL",
     title="SELinux separation is not turned off for a container",
     remediation="remove SecurityLabelDisable=/SecurityLabelType= (compose: security_opt label=...) and give the "
     "container's own data :Z; keep it only where host content must not be relabelled",
+    check="PHX-S.20",
 )
 
 

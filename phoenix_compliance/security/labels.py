@@ -10,13 +10,15 @@ from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, Known, expand, 
 from phoenix_compliance.grammar.volumes import WINDOWS_PATH, parse_mount, split_volume, volume_relabel
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.quadlet import Entry, UnitFile, strip_matching_quotes, unit_environment
-from phoenix_compliance.security.common import MOUNT_SECTIONS, Offence, RuleInfo, entries, unit_offence
+from phoenix_compliance.rules import RuleSpec
+from phoenix_compliance.security.common import MOUNT_SECTIONS, Offence, entries, unit_offence
 from phoenix_compliance.security.labelling_off import compose_labelling_off, quadlet_labelling_off
 
-SELINUX_LABELS = RuleInfo(
+SELINUX_LABELS = RuleSpec(
     id="SEC-LABEL",
     title="Bind mounts carry an SELinux relabel option (:Z or :z)",
     remediation="append :Z (private to the container) or :z (shared) to the bind mount; Mount= takes relabel=private",
+    check="PHX-S.01",
 )
 
 # Mount types whose source is a host path; podman allows relabel= only on these.

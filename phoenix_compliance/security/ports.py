@@ -8,12 +8,14 @@ from phoenix_compliance.grammar.ports import read_publish
 from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, expand
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.quadlet import UnitFile, strip_matching_quotes, unit_environment
-from phoenix_compliance.security.common import PORT_SECTIONS, Offence, RuleInfo, entries, unit_offence
+from phoenix_compliance.rules import RuleSpec
+from phoenix_compliance.security.common import PORT_SECTIONS, Offence, entries, unit_offence
 
-UNPRIVILEGED_PORTS = RuleInfo(
+UNPRIVILEGED_PORTS = RuleSpec(
     id="SEC-PORT",
     title="No published host port below net.ipv4.ip_unprivileged_port_start",
     remediation="publish on a host port of 1024 or more (e.g. 8080:80) and put a proxy or firewall redirect in front",
+    check="PHX-S.04",
 )
 
 

@@ -7,20 +7,21 @@ from collections.abc import Collection, Iterable
 from phoenix_compliance.grammar.podman_args import flag_on
 from phoenix_compliance.parsers.compose import ComposeFile, ComposeService
 from phoenix_compliance.parsers.quadlet import UnitFile, strip_matching_quotes
+from phoenix_compliance.rules import RuleSpec
 from phoenix_compliance.security.common import (
     NETWORK_SECTIONS,
     PORT_SECTIONS,
     Offence,
-    RuleInfo,
     entries,
     podman_options,
     unit_offence,
 )
 
-PRIVILEGES = RuleInfo(
+PRIVILEGES = RuleSpec(
     id="SEC-PRIV",
     title="No privileged mode, extra capabilities or host namespaces",
     remediation="drop privileged/--privileged, extra capabilities and host network/pid; grant one capability at a time",
+    check="PHX-S.11",
 )
 
 

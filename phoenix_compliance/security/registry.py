@@ -7,14 +7,16 @@ from collections.abc import Iterable
 from phoenix_compliance.grammar.images import from_registry
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.quadlet import UnitFile, strip_matching_quotes
-from phoenix_compliance.security.common import Offence, RuleInfo, entries, unit_offence
+from phoenix_compliance.rules import RuleSpec
+from phoenix_compliance.security.common import Offence, entries, unit_offence
 
 __all__ = ["REGISTRY", "compose_registry", "from_registry", "quadlet_registry"]
 
-REGISTRY = RuleInfo(
+REGISTRY = RuleSpec(
     id="SEC-REGISTRY",
     title="Images come from the stack's registry",
     remediation="build and push the image to the stack's registry and name it there: REGISTRY/NAME:TAG",
+    check="PHX-S.21",
 )
 
 

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from phoenix_compliance.grammar.secrets import is_secret_name, secret_options, secret_value_reason
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.quadlet import Entry, UnitFile
+from phoenix_compliance.rules import RuleSpec
 from phoenix_compliance.security.common import (
     PORT_SECTIONS,
     Offence,
-    RuleInfo,
     entries,
     podman_options,
     split_words,
@@ -28,10 +28,11 @@ __all__ = [
     "secret_value_reason",
 ]
 
-SECRETS = RuleInfo(
+SECRETS = RuleSpec(
     id="SEC-SECRET",
     title="No literal secret in an environment variable",
     remediation="podman secret create NAME - and pass it with Secret=NAME,type=env,target=VAR (compose: secrets:)",
+    check="PHX-S.17",
 )
 
 

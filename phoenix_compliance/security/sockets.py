@@ -8,14 +8,16 @@ from phoenix_compliance.grammar.sockets import is_api_socket
 from phoenix_compliance.grammar.volumes import parse_mount, split_volume
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.quadlet import UnitFile, strip_matching_quotes
-from phoenix_compliance.security.common import MOUNT_SECTIONS, Offence, RuleInfo, entries, unit_offence
+from phoenix_compliance.rules import RuleSpec
+from phoenix_compliance.security.common import MOUNT_SECTIONS, Offence, entries, unit_offence
 
 __all__ = ["SOCKET_MOUNTS", "compose_socket_mounts", "is_api_socket", "quadlet_socket_mounts"]
 
-SOCKET_MOUNTS = RuleInfo(
+SOCKET_MOUNTS = RuleSpec(
     id="SEC-SOCKET",
     title="No Podman or Docker API socket mounted into a container",
     remediation="remove the socket mount; a container that needs the API gets a narrowed proxy, not the socket",
+    check="PHX-S.13",
 )
 
 
