@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from phoenix_compliance import security
+from phoenix_compliance.cli import main
 from phoenix_compliance.facts.identity import parse_version as identity_version
 from phoenix_compliance.grammar.images import is_unambiguous_image, parse_image, qualified_image
 from phoenix_compliance.grammar.ports import Publish, publish_port_problem, read_publish
-from phoenix_compliance.grammar.secrets import is_secret_name, secret_value_reason
+from phoenix_compliance.grammar.secrets import REFERENCE_NAMES, is_secret_name, secret_value_reason
 from phoenix_compliance.grammar.versions import read_version
 from phoenix_compliance.parsers.compose import PortMapping, parse
 from phoenix_compliance.parsers.quadlet import parse_text
@@ -188,6 +189,7 @@ class TestSecretVocabulary:
     )
     def test_drawn_names_every_case_style(self, words: list[str], style: str, value: str) -> None:
         name = _styled(words, style)
+        assume(name not in REFERENCE_NAMES)  # Quadlet's Secret=, compose's secrets: name a secret, hold none
         # The vocabulary reads words, not spelling: every style of the same words is one answer.
         assert is_secret_name(name) == is_secret_name("_".join(words).upper())
         detected = secret_value_reason(name, value) is not None
@@ -334,3 +336,21 @@ class TestOneRuleSchema:
         rule = LINT_RULES["QL029"]
         assert (rule.severity_in(None), rule.severity_in("stack")) == ("warning", "error")
         assert rule.stack_severity == "error" and LINT_RULES["QL000"].stack_severity is None
+
+
+class TestLintOutputRedacted:
+    """The lint quotes unit lines; a secret in them is withheld in text, JSON and SARIF (issue 24)."""
+
+    @pytest.mark.parametrize("output_format", ["text", "json", "sarif"])
+    def test_no_planted_secret_in_any_format(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], output_format: str
+    ) -> None:
+        # On main the lint printed `'DB_PASSWORD mk-lint-...'` (QL001) verbatim in every format.
+        unit = tmp_path / "web.container"
+        unit.write_text(
+            "[Container]\nImage=localhost/a:1\nDB_PASSWORD mk-lint-4e1f\nEnvironment=dbPassword=mk-lint-77a0 X\n"
+        )
+        main(["lint", "--podman-version", "5.4.2", "--format", output_format, str(tmp_path)])
+        shown = capsys.readouterr().out
+        assert "QL001" in shown and "DB_PASSWORD" in shown
+        assert "mk-lint-4e1f" not in shown and "mk-lint-77a0" not in shown

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from phoenix_compliance import security
 from phoenix_compliance.quadlet_lint.findings import Finding
+from phoenix_compliance.redact import redact
 from phoenix_compliance.rules import RuleSpec
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -37,6 +38,12 @@ class LintRun:
     podman_version: str
     version_source: str  # "--podman-version", "installed podman", or why neither
     profile: str
+
+    def __post_init__(self) -> None:
+        # Every format shows what a unit says, and a unit may hold a secret (`DB_PASSWORD hunter2`
+        # quoted by QL001): the texts pass the one redactor before any format sees them.
+        shown = [replace(f, message=redact(f.message), fix=redact(f.fix)) for f in self.findings]
+        object.__setattr__(self, "findings", shown)
 
     def counts(self) -> dict[str, int]:
         counted = Counter(finding.severity for finding in self.findings)
