@@ -183,6 +183,21 @@ class TestSecretVocabulary:
         assert redact(command) == command
 
     @given(
+        value=st.one_of(
+            st.from_regex(r"ghp_[A-Za-z0-9]{36}", fullmatch=True),
+            st.from_regex(r"AKIA[0-9A-Z]{16}", fullmatch=True),
+            st.from_regex(r"glpat-[A-Za-z0-9_-]{20}", fullmatch=True),
+            st.from_regex(r"[a-z]{3,8}://[a-z]{1,8}:P[A-Z0-9]{6,20}@[a-z]{1,8}/", fullmatch=True),
+        ),
+        name=st.sampled_from(["SETTING", "url", "upstream", "MIRROR"]),
+    )
+    def test_drawn_values_secret_by_shape(self, value: str, name: str) -> None:
+        assert secret_value_reason(name, value) is not None
+        secret = value.split(":")[-1].rstrip("/").split("@")[0] if "://" in value else value
+        for text in _forms(name, value)[:6]:
+            assert secret not in redact(text), text
+
+    @given(
         words=st.lists(st.sampled_from(_WORDS), min_size=1, max_size=4),
         style=st.sampled_from(["upper_snake", "lower_snake", "kebab", "camel", "pascal", "dotted"]),
         value=st.from_regex(r"v[a-z0-9]{5,15}", fullmatch=True),
