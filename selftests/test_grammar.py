@@ -254,6 +254,12 @@ class TestImageReferences:
         assert security.image_problems(image_id) == []
         assert is_unambiguous_image(image_id) and qualified_image(image_id) == image_id
 
+    def test_quadlet_reads_the_registry_before_the_digest(self) -> None:
+        # isUnambiguousName() looks at the text before the first '/', '@' or not (differential case
+        # hypothesis-949da083516a: the generator does not warn, so neither may QL025).
+        assert is_unambiguous_image("#@b1.,=c/c@library/fedora1_b")
+        assert parse_image("quay.io/team/app@sha256:abc").registry == "quay.io"
+
     @given(st.from_regex(r"(?:[a-z0-9.:]{1,12}/)?[a-z0-9]{1,8}(?:/[a-z0-9]{1,8})?(?::[a-z0-9.]{1,8})?", fullmatch=True))
     def test_lint_and_security_agree_on_qualified(self, reference: str) -> None:
         short = any("short name" in problem for problem in security.image_problems(reference))

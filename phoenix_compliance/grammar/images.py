@@ -58,10 +58,11 @@ def parse_image(reference: str) -> ImageRef:
     if is_image_id(reference):
         digest = reference if reference.startswith("sha256:") else None
         return ImageRef(reference, None, "", None, digest, image_id=True)
-    name, at, digest = reference.partition("@")
-    first, slash, rest = name.partition("/")
+    # The registry is read before the digest, from the first '/' of the whole text, as Quadlet's
+    # isUnambiguousName() does: both agree on every well-formed reference, and this on the others too.
+    first, slash, rest = reference.partition("/")
     registry = first if slash and ("." in first or ":" in first or first == "localhost") else None
-    path = rest if registry is not None else name
+    path, at, digest = (rest if registry is not None else reference).partition("@")
     last = path.rsplit("/", 1)[-1]
     tag = last.partition(":")[2] if ":" in last else None
     if tag is not None:
