@@ -10,7 +10,7 @@ Where things go, by folder (each package's docstring maps its modules):
 - ``parsers/``: the files users hand the suite (compose, unit files, manifest, waivers);
 - ``grammar/``: Podman's value grammars (volume, mount and port specs, specifiers, names);
 - ``quadlet_lint/``: the Quadlet lint (a new rule goes in ``quadlet_lint/rules/<family>.py``);
-- ``security_rules``: the security rules judged on compose and Quadlet files;
+- ``security/``: the security rules judged on compose and Quadlet files, one rule a module;
 - ``run/``: the pytest side of a run, one role a module; ``plugin`` wires it to pytest's hooks;
 - ``report/``: the report's data model, its page (template and CSS in ``report/resources``),
   its digest and signature (a new output format is one writer in ``report/files``);

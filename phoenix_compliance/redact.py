@@ -4,14 +4,20 @@ Every output passes through here: a check's evidence and pytest's report of it (
 JUnit, pytest-html's rows: run/outcome.py and the plugin's makereport), the test ids
 (run/selection.py), the JSON and the Prometheus textfile (report/outputs.py, report/files.py).
 So no check has to remember it: evidence quoting a `DB_PASSWORD=...` pair keeps the name
-and loses the value. What is masked:
+and loses the value.
 
-- `NAME=value` where NAME says secret, in upper case (as environments spell it), and
-  `NAME: value` where a mapping is written (a YAML line, a printed dict `{'DB_PASSWORD': 'x'}`,
-  JSON); in lower case only as `name=value`, so prose and remediation ("declare it under
-  `secrets:`", "environment DB_PASSWORD: its value is ...") stay readable;
-- the password of a URL (`postgresql://user:***@db/`), and a token standing alone as its user;
-- the value of a command-line option that says secret: `--password VALUE`, `--api-token=VALUE`;
+What is a secret is grammar/secrets.py's vocabulary, the one the detector (PHX-S.17) and
+convert use, so what they call a secret is what is withheld here. Masked:
+
+- `NAME=value` where NAME is a secret name in any case style (`DB_PASS=`, `Password=`,
+  `dbPassword=`, `PGPASSWORD=`), and `NAME: value` where a mapping is written (a YAML line,
+  `- NAME: x`, a printed dict `{'password': 'x'}`, JSON), not in prose ("environment
+  DB_PASSWORD: its value is ..." stays readable);
+- values secret by shape: the password of a URL (`postgresql://user:***@db/`) and a token
+  standing alone as its user, issuers' tokens (`ghp_`, `AKIA`...), private key blocks,
+  `Authorization: Bearer ***`;
+- the value of a command-line option that says secret (`--password VALUE`, `--api-token=VALUE`),
+  a MySQL client's `-p***` and curl's `-u user:***`;
 - the rest of a quoted line after a word that says secret (`'DB_PASSWORD hunter2'`, a unit
   line without `=` as a syntax finding quotes it);
 - control characters (a NUL byte of a unit file) become visible escapes, never raw bytes.
@@ -20,43 +26,73 @@ and loses the value. What is masked:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-_WORDS = r"PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?|AUTH"
-_VALUE = r"(\"[^\"]*\"|'[^']*'|[^\s,;]+)"
-# `NAME=value`, the value right after the `=` (`NAME= is` is prose about an empty value) ...
-_UPPER = re.compile(rf"\b([A-Z0-9_]*(?:{_WORDS})[A-Z0-9_]*)(['\"]?=){_VALUE}")
-# ... and `NAME: value` where a mapping is written: at the start of a line (YAML, `- NAME: x`
-# too) or after `{`, `[` or `,` (a printed dict, JSON), not in prose ("environment NAME: its value").
-_UPPER_MAPPING = re.compile(
-    rf"(?m)((?:^[ \t]*(?:-[ \t]+)?|[{{\[,][ \t]*)['\"]?[A-Z0-9_]*(?:{_WORDS})[A-Z0-9_]*)(['\"]?[ \t]*:[ \t]*){_VALUE}"
-)
-_LOWER = re.compile(rf"\b([a-z0-9_]*(?:{_WORDS.lower()})[a-z0-9_]*)(=){_VALUE}")
-# scheme://user:password@host: the password goes, the user and host stay (they name the service).
-_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:'\"]*):([^\s/@'\"]+)@")
-# scheme://TOKEN@host: a long user with no password is a token (GitHub's x-access-token style).
-_URL_TOKEN = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)([A-Za-z0-9_\-.~]{20,})@")
-_FLAG = re.compile(
-    r"(?i)(?<![\w-])(--?[a-z0-9-]*(?:password|passwd|passphrase|secret|token|api-?key|credentials?)[a-z0-9-]*)"
-    r"(=|\s+)(?!-)(\"[^\"]*\"|'[^']*'|[^\s,;'\"]+)"
-)
-_QUOTED_LINE = re.compile(
-    rf"(?i)('[^'\n]*?\b[\w.-]*(?:{_WORDS}|passwd)[\w.-]*)([ \t]+)([^'\n]+)'",
-)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+from phoenix_compliance.grammar import secrets
+
 MASK = "***"
+_VALUE = r"(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;]+)"
+# `NAME=value`, the value right after the `=` (`NAME= is` is prose about an empty value).
+_ASSIGNMENT = re.compile(rf"(?<![\w.$-])(?P<name>[A-Za-z_][\w.-]*)(?P<sep>['\"]?=)(?!=){_VALUE}")
+# `NAME: value` where a mapping is written: at the start of a line (YAML, `- NAME: x` too) or
+# after `{`, `[` or `,` (a printed dict, JSON), not in prose ("environment NAME: its value").
+_MAPPING = re.compile(
+    rf"(?m)(?:^[ \t]*(?:-[ \t]+)?|[{{\[,][ \t]*)(?P<name>['\"]?[A-Za-z_][\w.-]*)(?P<sep>['\"]?[ \t]*:[ \t]*){_VALUE}"
+)
+_OPTION = re.compile(
+    r"(?<![\w-])(?P<name>--?[A-Za-z][\w-]*)(?P<sep>=|\s+)(?!-)(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;'\"]+)"
+)
+_QUOTED = re.compile(r"'([^'\n]*)'")
+_QUOTED_WORD = re.compile(r"([\w.-]+)([ \t]+)(?=\S)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _mask_pairs(pattern: re.Pattern[str], text: str, secret: Callable[[str], bool]) -> str:
+    """Mask the value of every match whose name is secret; a name that is not is stepped over
+    (not its value), so `Environment=DB_PASSWORD=x` still finds the pair inside."""
+    out: list[str] = []
+    position = 0
+    while (match := pattern.search(text, position)) is not None:
+        if secret(match.group("name").strip("'\"")):
+            out.append(text[position : match.start("value")] + MASK)
+            position = match.end("value")
+        else:
+            out.append(text[position : match.end("sep")])
+            position = match.end("sep")
+    return "".join(out) + text[position:]
+
+
+def _quoted(match: re.Match[str]) -> str:
+    inner = match.group(1)
+    for word in _QUOTED_WORD.finditer(inner):
+        if secrets.is_secret_name(word.group(1)):
+            return f"'{inner[: word.end()]}{MASK}'"
+    return match.group(0)
+
+
+def _command_line(line: str) -> str:
+    """`-pSECRET` after a MySQL client, `-u user:SECRET` after curl (the forms the vocabulary reads there)."""
+    if secrets.MYSQL_CLIENTS.search(line):
+        line = secrets.GLUED_PASSWORD.sub(lambda m: f"{m.group(1)}{MASK}", line)
+    if secrets.CURL.search(line):
+        line = secrets.CURL_USER.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)}:{MASK}", line)
+    return line
 
 
 def redact(text: str) -> str:
     """The text with every secret value masked and every control character escaped."""
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-    text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}:{MASK}@", text)
-    text = _URL_TOKEN.sub(lambda m: f"{m.group(1)}{MASK}@", text)
-    text = _FLAG.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
-    for pattern in (_UPPER, _UPPER_MAPPING, _LOWER):
-        text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
-    text = _QUOTED_LINE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}'", text)
-    return text
+    text = secrets.PEM.sub(lambda m: f"{m.group(1)}{MASK}{m.group(4)}", text)
+    text = secrets.URL_PASSWORD.sub(lambda m: f"{m.group(1)}:{MASK}@", text)
+    text = secrets.URL_TOKEN.sub(lambda m: f"{m.group(1)}{MASK}@", text)
+    text = secrets.TOKEN.sub(MASK, text)
+    text = secrets.HTTP_CREDENTIAL.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    text = "".join(_command_line(line) for line in text.splitlines(keepends=True))
+    text = _mask_pairs(_OPTION, text, secrets.is_secret_option)
+    text = _mask_pairs(_ASSIGNMENT, text, secrets.is_secret_name)
+    text = _mask_pairs(_MAPPING, text, secrets.is_secret_name)
+    return _QUOTED.sub(_quoted, text)
 
 
 def redact_data(value: Any) -> Any:
@@ -77,9 +113,7 @@ def redact_table(table: dict[str, Any]) -> None:
         if isinstance(value, dict):
             redact_table(value)
         elif isinstance(value, str):
-            pair = f"{key}={value}"
-            masked = redact(pair)
-            table[key] = masked.split("=", 1)[1] if masked != pair and masked.startswith(f"{key}=") else redact(value)
+            table[key] = MASK if value and secrets.is_secret_name(key) else redact(value)
 
 
 def redact_report(report: Any) -> None:

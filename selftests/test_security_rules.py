@@ -1,4 +1,4 @@
-"""Selftests for the file security rules (phoenix_compliance.security_rules)."""
+"""Selftests for the file security rules (phoenix_compliance.security)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from phoenix_compliance import security_rules as rules
+from phoenix_compliance import security as rules
 from phoenix_compliance.parsers.compose import ComposeFile, load, parse
 from phoenix_compliance.quadlet.unitfile import UnitFile, parse_file, parse_text
 from phoenix_compliance.quadlet_lint import StackRules, lint_paths
-from phoenix_compliance.security_rules import Offence
+from phoenix_compliance.security import Offence
 
 REFERENCE = Path(__file__).resolve().parent.parent / "fixtures" / "infra" / "podman"
 DIGEST = "sha256:" + "0123456789abcdef" * 4

@@ -7,7 +7,7 @@ WantedBy= in each). A key the chosen release lacks is never written (the lint's
 tables, quadlet/versions.py, say which release has which key); what cannot
 be written is a Gap, with the service and line, and the rest is still written.
 
-Secrets never reach a unit: a secret-looking variable (security_rules) becomes a
+Secrets never reach a unit: a secret-looking variable (security.secrets) becomes a
 Podman secret passed with Secret=...,type=env, and the command that creates it
 reads the value from the shell (``printf '%s' "$NAME" | podman secret create ...``).
 """

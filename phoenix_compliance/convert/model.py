@@ -10,10 +10,10 @@ from pathlib import Path
 from phoenix_compliance.convert.names import dotenv_project_name
 from phoenix_compliance.convert.units import Unit
 from phoenix_compliance.grammar.labels import system_content
+from phoenix_compliance.grammar.sockets import is_api_socket
 from phoenix_compliance.parsers import compose
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.quadlet.versions import Version
-from phoenix_compliance.security_rules import is_api_socket
 
 DEFAULT_TARGET = "phoenix.target"
 

@@ -20,12 +20,12 @@ from phoenix_compliance.convert.values import (
     publish_spec,
     shell_path,
 )
+from phoenix_compliance.grammar.images import qualified_image
 from phoenix_compliance.parsers import compose
 from phoenix_compliance.parsers.compose import ComposeService
 from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList
 from phoenix_compliance.quadlet.versions import DEPENDENCY_TRANSLATION_SINCE, NOTIFY_HEALTHY_SINCE, format_version
-from phoenix_compliance.quadlet_lint.rules.references import qualified_image
-from phoenix_compliance.security_rules import is_secret_name, secret_options, secret_value_reason
+from phoenix_compliance.security.secrets import is_secret_name, secret_options, secret_value_reason
 
 
 class Services(Settings):

@@ -17,7 +17,9 @@ from phoenix_compliance import quadlet_lint
 from phoenix_compliance.facts import probes
 from phoenix_compliance.facts.groups import ProbeGroup
 from phoenix_compliance.facts.memo import cached_fact
+from phoenix_compliance.grammar.images import qualified_image
 from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, Known
+from phoenix_compliance.grammar.versions import read_version
 from phoenix_compliance.parsers import compose, yamlmarks
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.manifest import Manifest, ServiceGroup
@@ -26,7 +28,6 @@ from phoenix_compliance.quadlet import discovery
 from phoenix_compliance.quadlet import unitfile as quadlet
 from phoenix_compliance.quadlet.readers import SPLIT_ARGS, SPLIT_SYSTEMD_ENVIRONMENT, lookup, split_words
 from phoenix_compliance.quadlet.versions import DEFAULT_PODMAN_VERSION, Version
-from phoenix_compliance.quadlet_lint.rules.references import qualified_image
 from phoenix_compliance.transport.runner import HostRunner, Section
 
 # A unit file is a few KB; anything larger is read only this far, and said so.
@@ -350,7 +351,7 @@ def _login_environment(section: Section) -> tuple[dict[str, str] | None, str | N
 def _compose_release(section: Section) -> tuple[int, ...] | None:
     """podman-compose's version from `podman-compose version` (None: the newest rules)."""
     found = re.search(r"podman-compose version:? v?(\d+(?:\.\d+)+)", section.out) if section.ok else None
-    return tuple(int(part) for part in found.group(1).split(".")) if found else None
+    return read_version(found.group(1)) if found else None
 
 
 def _attach_env_files(parsed: compose.ComposeFile, base: Path) -> None:

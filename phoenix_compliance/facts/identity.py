@@ -11,6 +11,7 @@ from typing import Any
 
 from phoenix_compliance.facts.groups import CouldNotCheck, GroupReader, ProbeGroup, unreadable
 from phoenix_compliance.facts.systemd import UnitSwitches
+from phoenix_compliance.grammar.versions import find_version
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.transport.runner import Section
 
@@ -37,10 +38,8 @@ def parse_stat(section: Section) -> PathStat | None:
 
 
 def parse_version(text: str) -> tuple[int, ...] | None:
-    match = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", text.strip())
-    if not match:
-        return None
-    return tuple(int(part) for part in match.groups() if part is not None)
+    match = re.match(r"\d+\.\d+", text.strip())
+    return find_version(text.strip()) if match else None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from phoenix_compliance.grammar.ports import PROTOCOLS, port_range
+from phoenix_compliance.grammar.ports import publish_fields, read_publish
 from phoenix_compliance.grammar.volumes import RELABEL_OPTIONS, volume_fields
 from phoenix_compliance.parsers import yamlmarks
 from phoenix_compliance.parsers.interpolation import (
@@ -1049,77 +1049,30 @@ class _Parser:
         return None
 
     def short_port(self, service: str, spec: str, line: int) -> Iterator[PortMapping]:
-        def bad(reason: str) -> None:
-            self.problem(line, f"service {service}: port {spec!r}: {reason}")
-
-        rest, _, protocol = spec.partition("/")
-        protocol = protocol or "tcp"
-        if protocol not in PROTOCOLS:
-            bad(f"unknown protocol {protocol!r}")
+        found = read_publish(spec, compose_short=True)
+        if isinstance(found, str):
+            self.problem(line, f"service {service}: port {spec!r}: {found}")
             return
-        # rsplit keeps an IPv6 host address (`::1:6000:6000`) in one piece.
-        parts = rest.rsplit(":", 2)
-        host_ip: str | None = None
-        host: str | None = None
-        if len(parts) == 3:
-            host_ip, host, container = parts
-            host_ip = host_ip.removeprefix("[").removesuffix("]") or None
-        elif len(parts) == 2:
-            host, container = parts
-        else:
-            container = parts[0]
-        yield from self.port_ranges(host_ip, host or None, container, protocol, line, bad)
+        for host_port, container_port, protocol in found.mappings():
+            yield PortMapping(found.host_ip, host_port, container_port, protocol, line)
 
     def long_port(self, service: str, item: MarkedDict, line: int) -> Iterator[PortMapping]:
-        def bad(reason: str) -> None:
-            self.problem(line, f"service {service}: port: {reason}")
-
         if "target" not in item:
-            bad("long syntax needs 'target'")
-            return
-        protocol = str(item.get("protocol") or "tcp")
-        if protocol not in PROTOCOLS:
-            bad(f"unknown protocol {protocol!r}")
+            self.problem(line, f"service {service}: port: long syntax needs 'target'")
             return
         published = item.get("published")
         host_ip = item.get("host_ip")
-        yield from self.port_ranges(
-            None if host_ip is None else str(host_ip),
-            None if published in (None, "") else str(published),
-            str(item["target"]),
-            protocol,
-            line,
-            bad,
+        found = publish_fields(
+            None if host_ip is None else str(host_ip).strip(),
+            None if published in (None, "") else str(published).strip(),
+            str(item["target"]).strip(),
+            str(item.get("protocol") or "tcp"),
         )
-
-    def port_ranges(
-        self,
-        host_ip: str | None,
-        host: str | None,
-        container: str,
-        protocol: str,
-        line: int,
-        bad: Callable[[str], None],
-    ) -> Iterator[PortMapping]:
-        container_ports = _port_range(container)
-        if container_ports is None:
-            bad(f"container port {container!r} is not a port or range 1-65535")
+        if isinstance(found, str):
+            self.problem(line, f"service {service}: port: {found}")
             return
-        if host is None:
-            for port in container_ports:
-                yield PortMapping(host_ip, None, port, protocol, line)
-            return
-        host_ports = _port_range(host)
-        if host_ports is None:
-            bad(f"host port {host!r} is not a port or range 1-65535")
-            return
-        if len(host_ports) != len(container_ports):
-            # Docker picks one free port from `8000-8010:80`; podman rejects it
-            # (containers/podman#22980), and unequal ranges fail in both.
-            bad("host and container port ranges differ in length")
-            return
-        for host_port, container_port in zip(host_ports, container_ports, strict=True):
-            yield PortMapping(host_ip, host_port, container_port, protocol, line)
+        for host_port, container_port, protocol in found.mappings():
+            yield PortMapping(found.host_ip, host_port, container_port, protocol, line)
 
     # -- volumes -------------------------------------------------------------
 
@@ -1287,11 +1240,6 @@ def _command_words(value: Any) -> tuple[str, ...]:
 def _guess(word: str, choices: frozenset[str]) -> str:
     found = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f" (did you mean {found[0]!r}?)" if found else ""
-
-
-def _port_range(text: str) -> range | None:
-    found = port_range(text.strip())
-    return None if found is None else range(found[0], found[1] + 1)
 
 
 def _as_list(value: Any) -> list[Any]:

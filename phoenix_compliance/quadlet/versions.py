@@ -25,7 +25,7 @@ know, and the lint says so once (``newer_than_known()``).
 
 from __future__ import annotations
 
-import re
+from phoenix_compliance.grammar.versions import PodmanVersion, read_version
 
 Version = tuple[int, ...]
 
@@ -259,13 +259,11 @@ SYSTEMD_PASSTHROUGH_SECTIONS = frozenset({"Unit", "Service", "Install"})
 
 
 def parse_version(version: Version | str) -> Version:
-    """Accept (5, 4, 2) or '5.4.2' (an optional leading 'v' and suffix like '-dev')."""
+    """Accept (5, 4, 2) or '5.4.2' (an optional leading 'v' and suffix like '-dev' or '-rc1',
+    which sorts before its release: grammar.versions)."""
     if isinstance(version, str):
-        match = re.match(r"^v?(\d+(?:\.\d+)*)", version.strip())
-        if not match:
-            raise ValueError(f"not a Podman version: {version!r}")
-        return tuple(int(part) for part in match.group(1).split("."))
-    return tuple(version)
+        return read_version(version)
+    return version if isinstance(version, PodmanVersion) else tuple(version)
 
 
 def format_version(version: Version) -> str:

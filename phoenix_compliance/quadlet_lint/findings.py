@@ -1,4 +1,4 @@
-"""What the lint reports: the rule catalogue (id, severity, title) and the findings.
+"""What the lint reports: the rule catalogue (id, severity, title; phoenix_compliance.rules) and the findings.
 
 Every rule a family module under ``rules/`` checks has its entry in RULES; the
 id and severity of a finding come from there, so a rule's severity is changed
@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from phoenix_compliance.rules import RuleSpec
 
-@dataclass(frozen=True)
-class Rule:
-    rule_id: str
-    severity: str  # 'error' | 'warning' | 'info'
-    title: str
-    # In the stack profile, where the stack is started: an "error" for what the generator
-    # accepts but podman or systemd then refuses to create or start (None: as ``severity``).
-    stack_severity: str | None = None
+
+def Rule(
+    rule_id: str, severity: str, title: str, stack_severity: str | None = None, *, same_as: str | None = None
+) -> RuleSpec:
+    """A lint rule in the one rule schema (phoenix_compliance.rules)."""
+    profiles = (("stack", stack_severity),) if stack_severity else ()
+    return RuleSpec(rule_id, title, severity=severity, profiles=profiles, same_as=same_as)
 
 
 # Severity is honest about who fails: "error" only where the Quadlet generator
@@ -29,7 +29,7 @@ class Rule:
 # In the stack profile a finding is an error where the stack itself fails: the
 # generator accepts the file, but podman refuses to create the container or
 # systemd to start it as meant (``stack_severity``).
-RULES: dict[str, Rule] = {
+RULES: dict[str, RuleSpec] = {
     rule.rule_id: rule
     for rule in (
         Rule("QL000", "error", "file cannot be read"),
@@ -80,8 +80,13 @@ RULES: dict[str, Rule] = {
         Rule("QL047", "warning", "value in quotes that Quadlet passes on with the quotes"),
         Rule("QL050", "error", "unit does not join the stack target ([Install] WantedBy=)"),
         Rule("QL051", "error", "unit is not stopped with the stack target ([Unit] PartOf=)"),
-        Rule("QL052", "error", "bind mount of the stack's data without :Z or :z, or system content relabelled"),
-        Rule("QL053", "warning", "SELinux labelling turned off for a container"),
+        Rule(
+            "QL052",
+            "error",
+            "bind mount of the stack's data without :Z or :z, or system content relabelled",
+            same_as="SEC-LABEL",
+        ),
+        Rule("QL053", "warning", "SELinux labelling turned off for a container", same_as="SEC-NOLABEL"),
         Rule("QL060", "warning", "Environment=, Label= or Annotation= word without '='"),
         Rule("QL061", "warning", "PublishPort= is not a port mapping podman accepts"),
         Rule("QL062", "warning", "Secret= value podman refuses"),

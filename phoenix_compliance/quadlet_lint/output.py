@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from phoenix_compliance.quadlet_lint.findings import Finding, Rule
+from phoenix_compliance import security
+from phoenix_compliance.quadlet_lint.findings import Finding
+from phoenix_compliance.redact import redact
+from phoenix_compliance.rules import RuleSpec
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_NAME = "phoenix-compliance lint"
@@ -30,11 +33,17 @@ class LintRun:
     """What was judged and against what: the context every format reports."""
 
     findings: Sequence[Finding]
-    rules: Sequence[Rule]  # the rules of the profile, reported by SARIF even when silent
+    rules: Sequence[RuleSpec]  # the rules of the profile, reported by SARIF even when silent
     files: Sequence[str]
     podman_version: str
     version_source: str  # "--podman-version", "installed podman", or why neither
     profile: str
+
+    def __post_init__(self) -> None:
+        # Every format shows what a unit says, and a unit may hold a secret (`DB_PASSWORD hunter2`
+        # quoted by QL001): the texts pass the one redactor before any format sees them.
+        shown = [replace(f, message=redact(f.message), fix=redact(f.fix)) for f in self.findings]
+        object.__setattr__(self, "findings", shown)
 
     def counts(self) -> dict[str, int]:
         counted = Counter(finding.severity for finding in self.findings)
@@ -98,6 +107,26 @@ def artifact_uri(path: str) -> str:
     return quote(candidate.as_posix())
 
 
+def same_judgement(rule: RuleSpec) -> list[str]:
+    """The other ids of a lint rule's judgement: the security rule and the check that reports it."""
+    if rule.same_as is None:
+        return []
+    other = next((found for found in security.RULES if found.id == rule.same_as), None)
+    return [rule.same_as] + ([other.check] if other is not None and other.check else [])
+
+
+def _sarif_rule(rule: RuleSpec) -> dict[str, Any]:
+    descriptor: dict[str, Any] = {
+        "id": rule.rule_id,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": f"{rule.title} ({rule.severity})"},
+        "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
+    }
+    if rule.same_as is not None:
+        descriptor["properties"] = {"sameJudgementAs": same_judgement(rule)}
+    return descriptor
+
+
 def render_sarif(run: LintRun) -> str:
     rules = list(run.rules)
     index = {rule.rule_id: number for number, rule in enumerate(rules)}
@@ -129,15 +158,7 @@ def render_sarif(run: LintRun) -> str:
                     "driver": {
                         "name": TOOL_NAME,
                         "version": _tool_version(),
-                        "rules": [
-                            {
-                                "id": rule.rule_id,
-                                "shortDescription": {"text": rule.title},
-                                "fullDescription": {"text": f"{rule.title} ({rule.severity})"},
-                                "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
-                            }
-                            for rule in rules
-                        ],
+                        "rules": [_sarif_rule(rule) for rule in rules],
                     }
                 },
                 "invocations": [{"executionSuccessful": True}],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from phoenix_compliance import security_rules as rules
+from phoenix_compliance import security as rules
 from phoenix_compliance.checks import check, could_not_check, not_applicable
 from phoenix_compliance.facts import HostFacts, containers
 from phoenix_compliance.grammar.labels import label_option, system_content

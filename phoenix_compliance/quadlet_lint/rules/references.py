@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from phoenix_compliance.grammar.images import is_unambiguous_image
 from phoenix_compliance.grammar.names import PODMAN_NAME
 from phoenix_compliance.grammar.specifiers import expand, unresolved
 from phoenix_compliance.quadlet.names import default_service_name, service_name
@@ -118,29 +119,6 @@ def names(out: UnitContext) -> None:
 
 def _as_expanded(written: str, expanded: str) -> str:
     return "" if written == expanded else f" (as systemd expands it: {expanded})"
-
-
-def _is_image_id(name: str) -> bool:
-    return name.startswith("sha256:") or (len(name) == 64 and all(c in "0123456789abcdefABCDEF" for c in name))
-
-
-def is_unambiguous_image(name: str) -> bool:
-    """isUnambiguousName() of Quadlet's main.go: an image id, or a registry before the first '/'."""
-    if _is_image_id(name):
-        return True
-    slash = name.find("/")
-    if slash == -1:
-        return False
-    domain = name[:slash]
-    return any(c in domain for c in ".:") or domain == "localhost"
-
-
-def qualified_image(name: str) -> str:
-    """An image name as Docker reads it, which is what a compose file means: a short `postgres:16`
-    is `docker.io/library/postgres:16`, `user/app` is `docker.io/user/app`; a tag or digest is kept."""
-    if is_unambiguous_image(name):
-        return name
-    return f"docker.io/{name}" if "/" in name else f"docker.io/library/{name}"
 
 
 @unit_rule(240)

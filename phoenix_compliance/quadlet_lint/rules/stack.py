@@ -12,12 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
-from phoenix_compliance.security_rules import (
-    LABELLING_OFF,
-    labelling_off_message,
-    quadlet_label_gaps,
-    quadlet_labelling_off,
-)
+from phoenix_compliance.security.labelling_off import LABELLING_OFF, labelling_off_message, quadlet_labelling_off
+from phoenix_compliance.security.labels import quadlet_label_gaps
 
 
 def _words(values: Iterable[str]) -> set[str]:
@@ -46,7 +42,7 @@ def stack_profile(out: UnitContext) -> None:
 
 
 def relabel(out: UnitContext) -> None:
-    """QL052 says of a mount what PHX-S.01 says (security_rules.quadlet_label_gaps(), one judgement);
+    """QL052 says of a mount what PHX-S.01 says (security.labels.quadlet_label_gaps(), one judgement);
     QL053 where the container turns labelling off instead."""
     for gap in quadlet_label_gaps(out.unit, known=out.known):
         out.add("QL052", gap.entry, gap.entry.key, gap.message, gap.fix)
