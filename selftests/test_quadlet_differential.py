@@ -90,6 +90,19 @@ podman pod rm -f "$pod" >/dev/null
 """
 
 
+# What podman 6 says when run with what 6.0 removed: the first line of each refusal (or "ran").
+_REMOVED_SCRIPT = r"""
+set -u
+image=$1
+say() {
+  what=$1; shift
+  if out=$("$@" 2>&1); then echo "@@ $what ran"; else echo "@@ $what $(printf '%s' "$out" | tail -n 1)"; fi
+}
+say network-slirp4netns podman run --rm --network slirp4netns "$image" true
+say network-cmd-path podman --network-cmd-path=/usr/bin/slirp4netns run --rm "$image" true
+"""
+
+
 @dataclass(frozen=True)
 class Generator:
     """A real Quadlet generator: the guest it runs in and the Podman release it belongs to."""
@@ -695,6 +708,17 @@ RELEASE_RULES: dict[str, dict[str, str]] = {
     },
     "a Windows drive in Volume=": {"app.container": _C + "Volume=e:/data:/data\n"},
     "[Network] in a .pod": {"p.pod": "[Pod]\n\n[Network]\nSubnet=10.0.0.0/24\n"},
+    # What 6.0 removed and the generator still passes on (podman refuses it at start).
+    "Network=slirp4netns": {"app.container": _C + "Network=slirp4netns:port_handler=slirp4netns\n"},
+    "--network-cmd-path in GlobalArgs=": {"app.container": _C + "GlobalArgs=--network-cmd-path=/usr/bin/slirp4netns\n"},
+    "--network slirp4netns in PodmanArgs=": {"app.container": _C + "PodmanArgs=--network slirp4netns\n"},
+    # Quadlet 6.0: new [Volume] keys, Options= without Device=, a source only for non-volume mounts.
+    "[Volume] UID= and GID=": {"v.volume": "[Volume]\nUID=1000\nGID=1000\n"},
+    "[Volume] Options= without Device=": {"v.volume": "[Volume]\nOptions=nodev\n"},
+    "[Volume] Type= without Device=": {"v.volume": "[Volume]\nType=tmpfs\n"},
+    "Mount= volume with an empty source": {"app.container": _C + "Mount=type=volume,source=,destination=/a\n"},
+    "Mount= bind without source": {"app.container": _C + "Mount=type=bind,destination=/a\n"},
+    "Mount= image without source": {"app.container": _C + "Mount=type=image,destination=/a\n"},
     # systemd's specifiers and variables: the generator passes them on, systemd expands them.
     "specifiers and variables": {
         "app.container": _C + "Volume=%h:%h\nVolume=${DATA_PATH}/x:/x\nContainerName=nc-${MAJOR}-job\n"
@@ -964,6 +988,24 @@ class TestAgainstTheRealGenerator:
         codes = dict(line.split()[1:3] for line in done.stdout.splitlines() if line.startswith("@@ "))
         print(f"podman {generator.release} refuses: {codes}")
         assert codes == {"publish-in-pod": "refused", "windows-drive": "refused"}, done.stdout[-2000:]
+
+    def test_what_podman_6_removed_is_refused_at_start(self, generator: Generator) -> None:
+        """The generator of 6.x accepts Network=slirp4netns and --network-cmd-path (release-rule
+        cases); podman then refuses to run the container, as the stack profile's QL048 says."""
+        from phoenix_compliance import refhost
+        from phoenix_compliance.quadlet_lint.versions import SLIRP4NETNS_REMOVED_IN
+        from phoenix_compliance.refhost.deploy import IMAGE
+
+        if generator.version < SLIRP4NETNS_REMOVED_IN:
+            pytest.skip(f"Podman {generator.release} still has slirp4netns; QL048 judges from 6.0 only")
+        done = refhost.run_in_guest(
+            ["sh", "-c", _REMOVED_SCRIPT, "sh", IMAGE], user="phoenix", timeout=120, name=generator.guest
+        )
+        assert done.returncode == 0, f"the script failed in {generator.guest}: {done.stderr[-1000:]}"
+        said = {line.split()[1]: line.split(None, 2)[2] for line in done.stdout.splitlines() if line.startswith("@@ ")}
+        print(f"podman {generator.release} says: {said}")
+        assert "slirp4netns support has been removed" in said["network-slirp4netns"], done.stdout[-2000:]
+        assert "unknown flag: --network-cmd-path" in said["network-cmd-path"], done.stdout[-2000:]
 
     def test_kept_regressions(self, generator: Generator, tmp_path: Path) -> None:
         """Each kept case: the verdict recorded for this release still holds (a case not yet
