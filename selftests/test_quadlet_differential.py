@@ -35,7 +35,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import re
+import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -932,6 +934,54 @@ def _assert_agreement(result: Comparison, what: str, generator: Generator) -> No
     )
 
 
+# --------------------------------------------------------------------------
+# Podman's own corpus: test/e2e/quadlet of the tag nearest the generator's release
+# --------------------------------------------------------------------------
+
+# A Podman git directory (fetched or cloned; nothing is downloaded here); unset: the corpus
+# test is skipped. The corpus is read from it, never kept in this repository.
+PODMAN_GIT_ENV = "PHOENIX_PODMAN_GIT"
+CORPUS_DIR = "test/e2e/quadlet"
+_TAG = re.compile(r"^v(\d+)\.(\d+)\.(\d+)(?:-rc(\d+))?$")
+
+
+def corpus_tag(git_dir: Path, version: Version) -> str | None:
+    """The newest tag at or before the release (a release candidate counts as its release, after
+    the final tags before it): the generator's own tag, or the nearest one at hand."""
+    tags = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "tag", "--list", "v*"], capture_output=True, text=True, check=False
+    ).stdout.split()
+    ranked = []
+    for tag in tags:
+        m = _TAG.match(tag)
+        if m and (release := (int(m[1]), int(m[2]), int(m[3]))) <= version:
+            ranked.append((release, int(m[4]) if m[4] else 10_000, tag))
+    return max(ranked)[2] if ranked else None
+
+
+def corpus_cases(git_dir: Path, tag: str) -> list[Case]:
+    """One case per Quadlet file of the corpus at the tag, alone in its folder (a file naming
+    another is then refused by both sides, which is agreement too)."""
+    listing = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "ls-tree", "--name-only", f"{tag}:{CORPUS_DIR}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    cases = []
+    for name in listing:
+        if name.rpartition(".")[2] not in FILE_TYPE_SINCE:
+            continue
+        text = subprocess.run(
+            ["git", f"--git-dir={git_dir}", "show", f"{tag}:{CORPUS_DIR}/{name}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        cases.append(_case({name: text}, f"corpus: {tag} {name}"))
+    return cases
+
+
 @pytest.mark.refhost
 class TestAgainstTheRealGenerator:
     def test_reference_unit_mutations(self, generator: Generator, tmp_path: Path) -> None:
@@ -1006,6 +1056,24 @@ class TestAgainstTheRealGenerator:
         print(f"podman {generator.release} says: {said}")
         assert "slirp4netns support has been removed" in said["network-slirp4netns"], done.stdout[-2000:]
         assert "unknown flag: --network-cmd-path" in said["network-cmd-path"], done.stdout[-2000:]
+
+    def test_podmans_own_corpus(self, generator: Generator, tmp_path: Path) -> None:
+        """Podman's own Quadlet test files (test/e2e/quadlet at the generator's tag, or the nearest
+        before it), each alone: the generator's verdict against the lint's. Not kept as
+        regressions: the files are Podman's, read from the git directory each time."""
+        git_dir = os.environ.get(PODMAN_GIT_ENV)
+        if not git_dir:
+            pytest.skip(f"set {PODMAN_GIT_ENV} to a Podman git directory to judge its own Quadlet corpus")
+        tag = corpus_tag(Path(git_dir), generator.version)
+        if tag is None:
+            pytest.skip(f"{git_dir} has no tag at or before {generator.release}")
+        cases = [
+            c
+            for c in corpus_cases(Path(git_dir), tag)
+            if generator_reads(c.origin.rpartition(".")[2], generator.version)
+        ]
+        assert cases, f"no Quadlet files under {CORPUS_DIR} at {tag}"
+        _assert_agreement(compare(cases, tmp_path, generator, save=False), f"Podman's corpus ({tag})", generator)
 
     def test_kept_regressions(self, generator: Generator, tmp_path: Path) -> None:
         """Each kept case: the verdict recorded for this release still holds (a case not yet
