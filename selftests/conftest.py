@@ -14,7 +14,7 @@ PLAIN_USER = "phx-plain"
 
 
 # Every release the reference host is built from; the host-bound selftests run on each.
-REFHOST_RELEASES = ("trixie", "forky")
+REFHOST_RELEASES = ("trixie", "forky", "podman6")
 
 
 @pytest.fixture(scope="session", params=REFHOST_RELEASES)

@@ -267,12 +267,12 @@ class TestPodmanVersion:
     ) -> None:
         write(tmp_path, "a.container", CLEAN)
         write(tmp_path, "b.container", CLEAN.replace("web", "api"))
-        code, out, _err = lint(capsys, "--podman-version", "6.0", tmp_path)
+        code, out, _err = lint(capsys, "--podman-version", "6.2", tmp_path)
         notes = [line for line in out.splitlines() if "[QL009]" in line]
         assert code == 0
-        assert len(notes) == 1 and notes[0].split(": ", 1)[1].startswith("warning[QL009]: Podman 6.0 is newer than")
+        assert len(notes) == 1 and notes[0].split(": ", 1)[1].startswith("warning[QL009]: Podman 6.2 is newer than")
         assert f"judged with what {'.'.join(map(str, NEWEST_KNOWN_VERSION))} accepts" in notes[0]
-        assert "(Podman 6.0 from --podman-version" in out.splitlines()[-1]
+        assert "(Podman 6.2 from --podman-version" in out.splitlines()[-1]
 
     @pytest.mark.parametrize(
         ("installed", "expected", "source"),

@@ -35,7 +35,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import re
+import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -87,6 +89,19 @@ judge() {
 judge publish-in-pod --pod "$pod" -p 18089:80 "$image" true
 judge windows-drive -v e:/data:/data "$image" true
 podman pod rm -f "$pod" >/dev/null
+"""
+
+
+# What podman 6 says when run with what 6.0 removed: the first line of each refusal (or "ran").
+_REMOVED_SCRIPT = r"""
+set -u
+image=$1
+say() {
+  what=$1; shift
+  if out=$("$@" 2>&1); then echo "@@ $what ran"; else echo "@@ $what $(printf '%s' "$out" | tail -n 1)"; fi
+}
+say network-slirp4netns podman run --rm --network slirp4netns "$image" true
+say network-cmd-path podman --network-cmd-path=/usr/bin/slirp4netns run --rm "$image" true
 """
 
 
@@ -695,6 +710,17 @@ RELEASE_RULES: dict[str, dict[str, str]] = {
     },
     "a Windows drive in Volume=": {"app.container": _C + "Volume=e:/data:/data\n"},
     "[Network] in a .pod": {"p.pod": "[Pod]\n\n[Network]\nSubnet=10.0.0.0/24\n"},
+    # What 6.0 removed and the generator still passes on (podman refuses it at start).
+    "Network=slirp4netns": {"app.container": _C + "Network=slirp4netns:port_handler=slirp4netns\n"},
+    "--network-cmd-path in GlobalArgs=": {"app.container": _C + "GlobalArgs=--network-cmd-path=/usr/bin/slirp4netns\n"},
+    "--network slirp4netns in PodmanArgs=": {"app.container": _C + "PodmanArgs=--network slirp4netns\n"},
+    # Quadlet 6.0: new [Volume] keys, Options= without Device=, a source only for non-volume mounts.
+    "[Volume] UID= and GID=": {"v.volume": "[Volume]\nUID=1000\nGID=1000\n"},
+    "[Volume] Options= without Device=": {"v.volume": "[Volume]\nOptions=nodev\n"},
+    "[Volume] Type= without Device=": {"v.volume": "[Volume]\nType=tmpfs\n"},
+    "Mount= volume with an empty source": {"app.container": _C + "Mount=type=volume,source=,destination=/a\n"},
+    "Mount= bind without source": {"app.container": _C + "Mount=type=bind,destination=/a\n"},
+    "Mount= image without source": {"app.container": _C + "Mount=type=image,destination=/a\n"},
     # systemd's specifiers and variables: the generator passes them on, systemd expands them.
     "specifiers and variables": {
         "app.container": _C + "Volume=%h:%h\nVolume=${DATA_PATH}/x:/x\nContainerName=nc-${MAJOR}-job\n"
@@ -948,6 +974,54 @@ def _assert_agreement(result: Comparison, what: str, generator: Generator) -> No
     )
 
 
+# --------------------------------------------------------------------------
+# Podman's own corpus: test/e2e/quadlet of the tag nearest the generator's release
+# --------------------------------------------------------------------------
+
+# A Podman git directory (fetched or cloned; nothing is downloaded here); unset: the corpus
+# test is skipped. The corpus is read from it, never kept in this repository.
+PODMAN_GIT_ENV = "PHOENIX_PODMAN_GIT"
+CORPUS_DIR = "test/e2e/quadlet"
+_TAG = re.compile(r"^v(\d+)\.(\d+)\.(\d+)(?:-rc(\d+))?$")
+
+
+def corpus_tag(git_dir: Path, version: Version) -> str | None:
+    """The newest tag at or before the release (a release candidate counts as its release, after
+    the final tags before it): the generator's own tag, or the nearest one at hand."""
+    tags = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "tag", "--list", "v*"], capture_output=True, text=True, check=False
+    ).stdout.split()
+    ranked = []
+    for tag in tags:
+        m = _TAG.match(tag)
+        if m and (release := (int(m[1]), int(m[2]), int(m[3]))) <= version:
+            ranked.append((release, int(m[4]) if m[4] else 10_000, tag))
+    return max(ranked)[2] if ranked else None
+
+
+def corpus_cases(git_dir: Path, tag: str) -> list[Case]:
+    """One case per Quadlet file of the corpus at the tag, alone in its folder (a file naming
+    another is then refused by both sides, which is agreement too)."""
+    listing = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "ls-tree", "--name-only", f"{tag}:{CORPUS_DIR}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    cases = []
+    for name in listing:
+        if name.rpartition(".")[2] not in FILE_TYPE_SINCE:
+            continue
+        text = subprocess.run(
+            ["git", f"--git-dir={git_dir}", "show", f"{tag}:{CORPUS_DIR}/{name}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        cases.append(_case({name: text}, f"corpus: {tag} {name}"))
+    return cases
+
+
 @pytest.mark.refhost
 class TestAgainstTheRealGenerator:
     def test_reference_unit_mutations(self, generator: Generator, tmp_path: Path) -> None:
@@ -1018,6 +1092,42 @@ class TestAgainstTheRealGenerator:
         codes = dict(line.split()[1:3] for line in done.stdout.splitlines() if line.startswith("@@ "))
         print(f"podman {generator.release} refuses: {codes}")
         assert codes == {"publish-in-pod": "refused", "windows-drive": "refused"}, done.stdout[-2000:]
+
+    def test_what_podman_6_removed_is_refused_at_start(self, generator: Generator) -> None:
+        """The generator of 6.x accepts Network=slirp4netns and --network-cmd-path (release-rule
+        cases); podman then refuses to run the container, as the stack profile's QL048 says."""
+        from phoenix_compliance import refhost
+        from phoenix_compliance.quadlet.versions import SLIRP4NETNS_REMOVED_IN
+        from phoenix_compliance.refhost.deploy import IMAGE
+
+        if generator.version < SLIRP4NETNS_REMOVED_IN:
+            pytest.skip(f"Podman {generator.release} still has slirp4netns; QL048 judges from 6.0 only")
+        done = refhost.run_in_guest(
+            ["sh", "-c", _REMOVED_SCRIPT, "sh", IMAGE], user="phoenix", timeout=120, name=generator.guest
+        )
+        assert done.returncode == 0, f"the script failed in {generator.guest}: {done.stderr[-1000:]}"
+        said = {line.split()[1]: line.split(None, 2)[2] for line in done.stdout.splitlines() if line.startswith("@@ ")}
+        print(f"podman {generator.release} says: {said}")
+        assert "slirp4netns support has been removed" in said["network-slirp4netns"], done.stdout[-2000:]
+        assert "unknown flag: --network-cmd-path" in said["network-cmd-path"], done.stdout[-2000:]
+
+    def test_podmans_own_corpus(self, generator: Generator, tmp_path: Path) -> None:
+        """Podman's own Quadlet test files (test/e2e/quadlet at the generator's tag, or the nearest
+        before it), each alone: the generator's verdict against the lint's. Not kept as
+        regressions: the files are Podman's, read from the git directory each time."""
+        git_dir = os.environ.get(PODMAN_GIT_ENV)
+        if not git_dir:
+            pytest.skip(f"set {PODMAN_GIT_ENV} to a Podman git directory to judge its own Quadlet corpus")
+        tag = corpus_tag(Path(git_dir), generator.version)
+        if tag is None:
+            pytest.skip(f"{git_dir} has no tag at or before {generator.release}")
+        cases = [
+            c
+            for c in corpus_cases(Path(git_dir), tag)
+            if generator_reads(c.origin.rpartition(".")[2], generator.version)
+        ]
+        assert cases, f"no Quadlet files under {CORPUS_DIR} at {tag}"
+        _assert_agreement(compare(cases, tmp_path, generator, save=False), f"Podman's corpus ({tag})", generator)
 
     def test_kept_regressions(self, generator: Generator, tmp_path: Path) -> None:
         """Each kept case: the verdict recorded for this release still holds (a case not yet

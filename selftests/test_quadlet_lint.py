@@ -379,6 +379,9 @@ class TestKeyVersions:
                 for key in [*artifact.split(), "Retry", "RetryDelay", "ServiceName", "TLSVerify"]
             },
             ("Container", "AppArmor"): "5.8",
+            # The key probe on the real 6.1.1 generator: it accepts these, 5.8.6 refuses them.
+            ("Volume", "UID"): "6.0",
+            ("Volume", "GID"): "6.0",
         }
 
     @pytest.mark.parametrize(
@@ -1072,20 +1075,98 @@ class TestLaterReleases:
         assert "no Artifact key specified" in findings[0].message
 
 
+class TestPodman6:
+    """What 6.0 changed (quadlet.go at v6.0.0-rc1 against v5.8.2; proven on the real 6.1.1 generator):
+    Podman 6's own test corpus gave these false errors when judged with 5.8.6's tables."""
+
+    def test_volume_uid_and_gid_are_keys_from_6_0(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "data.volume", "[Volume]\nUID=1000\nGID=1000\n")
+        assert hits(lint(path, version=(5, 8, 6))) == {("QL012", 2), ("QL012", 3)}
+        assert lint(path, version=(6, 0, 0)) == []
+        assert lint(path, version=(6, 1, 1)) == []
+
+    def test_volume_options_without_device_from_6_0(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "data.volume", "[Volume]\nOptions=nodev\n")
+        assert hits(lint(path, version=(5, 8, 6))) == {("QL022", 2)}
+        assert lint(path, version=(6, 1, 1)) == []
+        typed = write(tmp_path / "b", "data.volume", "[Volume]\nType=tmpfs\n")
+        assert hits(lint(typed, version=(6, 1, 1))) == {("QL022", 2)}
+
+    def test_an_anonymous_volume_mount_from_6_0(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "Mount=type=volume,destination=/data\n")
+        assert hits(lint(path, version=(5, 8, 6))) == {("QL045", 6)}
+        assert lint(path, version=(6, 1, 1)) == []
+        untyped = write(tmp_path / "b", "web.container", GOOD_CONTAINER + "Mount=destination=/data\n")
+        assert lint(untyped, version=(6, 1, 1)) == []
+
+    def test_other_mount_types_still_need_a_source_at_6_0(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "Mount=type=bind,destination=/data\n")
+        findings = lint(path, version=(6, 1, 1))
+        assert hits(findings) == {("QL045", 6)}
+        assert "source parameter is required for mount type bind" in findings[0].message
+
+    def test_slirp4netns_is_a_stack_error_from_6_0(self, tmp_path: Path) -> None:
+        text = GOOD_CONTAINER + "Network=slirp4netns:port_handler=slirp4netns\n"
+        path = write(tmp_path, "web.container", text)
+        stack = StackRules(kinds=())
+        assert lint(path, version=(5, 8, 6), stack=stack) == []
+        findings = only(lint(path, version=(6, 1, 1), stack=stack), "QL048")
+        assert [(f.severity, f.line, f.key) for f in findings] == [("error", 6, "Network")]
+        assert "slirp4netns support has been removed, use --network=pasta instead" in findings[0].message
+        assert [f.severity for f in lint(path, version=(6, 1, 1))] == ["warning"]
+
+    @pytest.mark.parametrize(
+        "line",
+        [
+            "GlobalArgs=--network-cmd-path=/usr/bin/slirp4netns",
+            "GlobalArgs=--network-cmd-path /usr/bin/slirp4netns",
+            "PodmanArgs=--network-cmd-path=/usr/bin/slirp4netns",
+            "PodmanArgs=--network slirp4netns",
+            "PodmanArgs=--net=slirp4netns:allow_host_loopback=true",
+        ],
+    )
+    def test_network_cmd_path_and_slirp4netns_flags_are_stack_errors_from_6_0(self, tmp_path: Path, line: str) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + line + "\n")
+        stack = StackRules(kinds=())
+        assert lint(path, version=(5, 8, 6), stack=stack) == []
+        findings = lint(path, version=(6, 0, 0), stack=stack)
+        assert hits(findings) == {("QL048", 6)}
+        assert findings[0].severity == "error" and findings[0].key == line.partition("=")[0]
+
+    def test_pasta_and_other_flags_are_not_flagged(self, tmp_path: Path) -> None:
+        text = GOOD_CONTAINER + "Network=pasta\nPodmanArgs=--network-alias=web --net=host\n"
+        assert lint(write(tmp_path, "web.container", text), version=(6, 1, 1), stack=StackRules(kinds=())) == []
+
+
 class TestNewerThanKnown:
+    NEWER: Version = (6, 2, 0)
+
     def test_said_once_as_a_warning_with_the_version_used(self, tmp_path: Path) -> None:
         write(tmp_path, "a.container", GOOD_CONTAINER)
         write(tmp_path, "b.container", GOOD_CONTAINER)
-        findings = lint(tmp_path, version=(5, 9, 1))
+        findings = lint(tmp_path, version=self.NEWER)
         notes = [f for f in findings if f.rule_id == "QL009"]
         assert len(notes) == 1
         assert notes[0].severity == "warning"
-        assert "Podman 5.9.1 is newer than 5.8.6" in notes[0].message
-        assert "judged with what 5.8.6 accepts" in notes[0].message
+        assert "Podman 6.2.0 is newer than 6.1.1" in notes[0].message
+        assert "judged with what 6.1.1 accepts" in notes[0].message
 
     def test_not_said_for_a_known_release(self, tmp_path: Path) -> None:
         write(tmp_path, "a.container", GOOD_CONTAINER)
         assert lint(tmp_path, version=(5, 8, 6)) == []
+        assert lint(tmp_path, version=(6, 1, 1)) == []
+
+    def test_a_key_the_tables_lack_is_a_warning_that_says_so(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "CpuWeight=100\n")
+        assert hits(lint(path, version=(6, 1, 1))) == {("QL013", 6)}
+        findings = [f for f in lint(path, version=self.NEWER) if f.line == 6]
+        assert [(f.rule_id, f.severity) for f in findings] == [("QL009", "warning")]
+        assert "not a [Container] key in any Podman release up to 6.1.1" in findings[0].message
+        assert "Podman 6.2.0 may have added it" in findings[0].message
+
+    def test_a_key_in_the_wrong_case_is_still_an_error(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "web.container", GOOD_CONTAINER + "image=localhost/x\n")
+        assert {f.rule_id for f in lint(path, version=self.NEWER) if f.line == 6} == {"QL013"}
 
 
 # Podman's own table of generator warnings (test/e2e/quadlet_test.go, "Running expected warning

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from suite_runner import HOST, Guest, run_suite, verdict
 
+from phoenix_compliance.refhost import paths
 from phoenix_compliance.run.reporter import EXIT_NOT_READY
 
 pytestmark = pytest.mark.refhost
@@ -31,7 +32,14 @@ class TestReferenceHostPhase1:
         facts = result.html.select_one("#readiness table.facts")
         assert facts is not None
         text = facts.get_text(" ", strip=True)
-        assert "Podman 5." in text and "User phoenix" in text and refhost_guest.release in text
+        # The guest's own Podman, exactly (5.4.2, 5.8.6, 6.1.1), and the Debian suite its base is
+        # (podman6 is a forky base with Podman 6 from experimental).
+        said = refhost_guest.run(["podman", "--version"], user="phoenix")
+        assert said.returncode == 0, said.stderr
+        podman = said.stdout.split()[-1]
+        suite = paths.RELEASES[refhost_guest.release].debian_suite
+        assert podman.startswith(("5.", "6.")), said.stdout
+        assert f"Podman {podman}" in text and "User phoenix" in text and suite in text
 
 
 @dataclass(frozen=True)

@@ -9,18 +9,24 @@ type or a key; ``keys_for()`` answers for one release. Where they come from
   release of a key being the first tag whose tables list it (every key
   arrived in an X.Y.0 release; none was ever removed). The podman-systemd.unit
   man page of the same tags names no key the source lacks;
+- 6.0: the same file at v6.0.0-rc1 of podman-container-tools/podman, where the
+  repository moved (v5.8.3 has no Quadlet change, nor has its main branch of
+  2026-06 after rc1); 6.1.1 rests on its real generator (below), as no 6.1 tag
+  was at hand;
 - the behaviour boundaries below, each from the source at the tags around it
   (cited where the constant is);
-- proven against two real generators (``/usr/libexec/podman/quadlet -dryrun
+- proven against three real generators (``/usr/libexec/podman/quadlet -dryrun
   -user``, one minimal file per key and section: selftests/
-  test_quadlet_differential.py, the key probe): 5.4.2 (Debian trixie) and
-  5.8.6 (Debian forky) accept exactly the keys listed up to their release.
+  test_quadlet_differential.py, the key probe): 5.4.2 (Debian trixie),
+  5.8.6 (Debian forky) and 6.1.1 (Debian experimental) accept exactly the
+  keys listed up to their release.
   Releases between rest on the source alone.
 
 The systemd tables (SYSTEMD_KEYS, PLAIN_UNIT_SECTIONS) follow systemd's man
 pages and are enough to say where a stray setting belongs, not a catalogue.
 A release newer than NEWEST_KNOWN_VERSION is judged with what these tables
-know, and the lint says so once (``newer_than_known()``).
+know, and the lint says so once (``newer_than_known()``); a key the tables
+lack is then a warning, not an error (``beyond_tables()``).
 """
 
 from __future__ import annotations
@@ -105,6 +111,7 @@ QUADLET_KEYS: dict[str, dict[str, Version]] = {
             (4, 7): "VolumeName",
             (4, 8): "ContainersConfModule Driver GlobalArgs Image",
             (5, 3): "ServiceName",
+            (6, 0): "GID UID",
         }
     ),
     "Network": _since(
@@ -278,9 +285,9 @@ def keys_for(section: str, version: Version) -> frozenset[str]:
 
 # The first release with a Quadlet generator, and the newest release these tables
 # describe (what the command line judges against when no usable podman is installed):
-# the source is read up to 5.8.2, the real 5.8.6 generator is probed key by key.
+# the source is read up to 6.0.0-rc1, the real 6.1.1 generator is probed key by key.
 QUADLET_SINCE: Version = (4, 4)
-NEWEST_KNOWN_VERSION: Version = (5, 8, 6)
+NEWEST_KNOWN_VERSION: Version = (6, 1, 1)
 
 
 def newer_than_known(version: Version) -> str | None:
@@ -290,8 +297,14 @@ def newer_than_known(version: Version) -> str | None:
     newest = format_version(NEWEST_KNOWN_VERSION)
     return (
         f"Podman {format_version(version)} is newer than {newest}, the newest release the lint's tables know; "
-        f"judged with what {newest} accepts (keys and rules of later releases are not known)"
+        f"judged with what {newest} accepts (keys and rules of later releases are not known: a key the tables "
+        "lack is a warning, and on a host the generator's own verdict decides)"
     )
+
+
+def beyond_tables(version: Version) -> bool:
+    """Whether the release is newer than the tables, so a key they lack may be one it added."""
+    return version > NEWEST_KNOWN_VERSION
 
 
 # Network=foo.container (join another container's network) arrived in Podman 5.3.
@@ -314,6 +327,18 @@ MOUNT_DEFAULT_TYPE_SINCE: Version = (5, 6)
 EMPTY_SOURCE_ERROR_SINCE: Version = (5, 7)
 # From 5.7 ConvertBuild() takes a File= that starts with a systemd specifier as absolute.
 BUILD_FILE_SPECIFIERS_SINCE: Version = (5, 7)
+# From 6.0 a Mount=type=volume without a source (or with an empty one) is an anonymous volume
+# (resolveContainerMountParams() resolves a source only when there is one); every other type
+# that takes a source is refused without one ("source parameter is required for mount type X").
+ANONYMOUS_VOLUME_MOUNT_SINCE: Version = (6, 0)
+# From 6.0 ConvertVolume() passes [Volume] Options= on without Device= (before: "key Options can't
+# be used without Device"); Type= still needs Device=.
+VOLUME_OPTIONS_WITHOUT_DEVICE_SINCE: Version = (6, 0)
+# 6.0 removed slirp4netns and with it podman's --network-cmd-path flag. The generator still
+# passes Network=slirp4netns and the flag on; podman then refuses to start the unit ("slirp4netns
+# support has been removed, use --network=pasta instead", "unknown flag: --network-cmd-path":
+# podman-facts.md section 12, seen on 6.1.1).
+SLIRP4NETNS_REMOVED_IN: Version = (6, 0)
 
 # ServiceName= (in every Quadlet section) arrived in 5.3; older generators refuse the key.
 SERVICE_NAME_SINCE: Version = (5, 3)

@@ -78,6 +78,7 @@ RULES: dict[str, RuleSpec] = {
         Rule("QL045", "error", "Mount= value the generator refuses"),
         Rule("QL046", "warning", "Mount= type podman does not know"),
         Rule("QL047", "warning", "value in quotes that Quadlet passes on with the quotes"),
+        Rule("QL048", "warning", "slirp4netns or --network-cmd-path, which Podman 6 removed", "error"),
         Rule("QL050", "error", "unit does not join the stack target ([Install] WantedBy=)"),
         Rule("QL051", "error", "unit is not stopped with the stack target ([Unit] PartOf=)"),
         Rule(

@@ -1,6 +1,7 @@
 """The reference hosts: Debian guests under systemd-nspawn with systemd, a lingering
-rootless user ``phoenix``, Podman 5 with Quadlet and sshd; one base per release
-(trixie: Podman 5.4.2, the default; forky: Podman 5.8.6), see ``paths.RELEASES``.
+rootless user ``phoenix``, Podman with Quadlet and sshd; one base per release
+(trixie: Podman 5.4.2, the default; forky: Podman 5.8.6; podman6: forky with Podman
+6.1.1 from experimental), see ``paths.RELEASES``.
 
 The compliance suite reaches it over ssh (``ssh_config_text``); selftests apply
 drifts inside it with ``run_in_guest`` and get a clean guest back from ``down`` and

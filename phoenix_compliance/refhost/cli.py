@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
 
     release_help = (
         f"Debian release of the base: {' or '.join(paths.RELEASES)} (default {paths.DEFAULT_RELEASE}; "
-        "trixie has Podman 5.4, forky Podman 5.8)"
+        "trixie has Podman 5.4, forky Podman 5.8, podman6 Podman 6.1 from experimental over forky)"
     )
     p = sub.add_parser("build", help="debootstrap and provision the cached base of a release (once)")
     p.add_argument("--force", action="store_true", help="rebuild even if the base is complete")

@@ -21,8 +21,21 @@ UID = 1000
 
 
 @dataclass(frozen=True)
+class Upgrade:
+    """Packages installed over a debootstrapped base from newer suites of the same mirror:
+    a Podman a Debian release does not ship yet."""
+
+    # Suites added to the base's apt sources (with the debootstrapped suite's components).
+    suites: tuple[str, ...]
+    # apt's target release: its packages win over the base's; the other suites only
+    # fill in what it lacks (containers-storage comes from sid).
+    target: str
+    packages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Release:
-    """A Debian release a base can be built from, and the Podman it brings."""
+    """A reference release: the Debian suite a base is built from, and the Podman it brings."""
 
     name: str
     # Debian 12's debootstrap has no script for releases after trixie; sid's fits them.
@@ -34,11 +47,39 @@ class Release:
     # on the machine's network (pam_systemd: "Varlink call io.systemd.Login.CreateSession
     # failed: InvalidParameter", seen with systemd 262) and starts in a namespace of its own.
     private_network: bool
+    # The Debian suite debootstrap installs; None: the release's own name.
+    suite: str | None = None
+    upgrade: Upgrade | None = None
 
+    @property
+    def debian_suite(self) -> str:
+        return self.suite or self.name
+
+
+# Podman 6 from Debian's experimental suite over a forky base (testhost.md, "A third release"):
+# podman Breaks containers-storage << 1.64 and recommends buildah >= 1.45, so both come along;
+# no libc or systemd upgrade is needed from forky.
+PODMAN6_UPGRADE = Upgrade(
+    suites=("sid", "experimental"),
+    target="experimental",
+    packages=(
+        "podman", "netavark", "buildah", "containers-storage",
+        "golang-github-containers-common", "golang-github-containers-image",
+    ),
+)  # fmt: skip
 
 RELEASES: dict[str, Release] = {
     "trixie": Release("trixie", None, DEFAULT_GUEST, private_network=False),
     "forky": Release("forky", "/usr/share/debootstrap/scripts/sid", "refhost-forky", private_network=True),
+    # Forky's user manager needs a network of its own (above); so does this forky-based guest.
+    "podman6": Release(
+        "podman6",
+        "/usr/share/debootstrap/scripts/sid",
+        "refhost-podman6",
+        private_network=True,
+        suite="forky",
+        upgrade=PODMAN6_UPGRADE,
+    ),
 }
 DEFAULT_RELEASE = "trixie"
 

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import time
+from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
 
@@ -131,6 +132,12 @@ def fingerprint(pubkey: str, release_name: str = paths.DEFAULT_RELEASE) -> str:
         "user": [paths.USER, paths.UID],
         "port": paths.DEFAULT_SSH_PORT,
     }
+    chosen = paths.RELEASES.get(release_name)
+    if chosen is not None and chosen.upgrade is not None:
+        # Only releases with an upgrade carry these inputs, so the fingerprints of the
+        # others (and the bases built with them) stay as they were.
+        inputs["debian_suite"] = chosen.debian_suite
+        inputs["upgrade"] = asdict(chosen.upgrade)
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
@@ -182,6 +189,8 @@ def build(force: bool = False, release_name: str = paths.DEFAULT_RELEASE) -> Pat
         _refuse_if_in_use(base)
         started = time.monotonic()
         _debootstrap(base, chosen)
+        if chosen.upgrade is not None:
+            _upgrade(base, chosen.debian_suite, chosen.upgrade)
         _provision(base, pubkey)
         # Swap in the new tree, then stamp: a crash in between leaves no stamp,
         # so the next build starts over instead of trusting a half-made base.
@@ -233,7 +242,7 @@ def _debootstrap(base: paths.BaseLayout, chosen: paths.Release) -> None:
     mirror = apt_mirror()
     remove_tree(base.tree_new)
     base.deb_cache.mkdir(parents=True, exist_ok=True)
-    say(f"debootstrap {chosen.name} into {base.tree_new} (about 1-3 min; log in {base.build_log})")
+    say(f"debootstrap {chosen.debian_suite} into {base.tree_new} (about 1-3 min; log in {base.build_log})")
     with open(base.build_log, "w") as log:
         result = run(
             [
@@ -241,7 +250,7 @@ def _debootstrap(base: paths.BaseLayout, chosen: paths.Release) -> None:
                 "--variant=minbase",
                 f"--include={','.join(paths.PACKAGES)}",
                 f"--cache-dir={base.deb_cache}",
-                chosen.name,
+                chosen.debian_suite,
                 str(base.tree_new),
                 mirror,
                 *([chosen.script] if chosen.script else []),
@@ -254,6 +263,56 @@ def _debootstrap(base: paths.BaseLayout, chosen: paths.Release) -> None:
         raise RefhostError(
             f"debootstrap failed (exit {result.returncode}); last lines of {base.build_log}:\n{tail(base.build_log)}"
         )
+
+
+# Written into a base that takes packages from sid or experimental: their Release files are
+# short-lived, and apt refuses them as expired on a machine whose clock is past Valid-Until.
+UPGRADE_SOURCES = "etc/apt/sources.list.d/phoenix-refhost-upgrade.sources"
+UPGRADE_APT_CONF = "etc/apt/apt.conf.d/50phoenix-refhost-upgrade"
+UPGRADE_APT_CONF_TEXT = """// Written by phoenix-refhost: sid's and experimental's Release files expire within days.
+Acquire::Check-Valid-Until "false";
+"""
+# invoke-rc.d in a chroot would otherwise try to start what the packages install.
+POLICY_RC_D = "usr/sbin/policy-rc.d"
+
+
+def upgrade_sources(mirror: str, upgrade: paths.Upgrade, keyring: str | None) -> str:
+    """The deb822 stanza adding the upgrade's suites from the same mirror as the base."""
+    lines = ["Types: deb", f"URIs: {mirror}", f"Suites: {' '.join(upgrade.suites)}", "Components: main"]
+    if keyring is not None:
+        lines.append(f"Signed-By: {keyring}")
+    return "# Written by phoenix-refhost: the suites the release's Podman comes from.\n" + "\n".join(lines) + "\n"
+
+
+def _upgrade(base: paths.BaseLayout, suite: str, upgrade: paths.Upgrade) -> None:
+    """Install the release's packages from newer suites over the debootstrapped tree."""
+    say(f"installing {', '.join(upgrade.packages)} from {upgrade.target} over {suite} (log in {base.build_log})")
+    tree = base.tree_new
+    keyring = "/usr/share/keyrings/debian-archive-keyring.gpg"
+    (tree / UPGRADE_SOURCES).write_text(
+        upgrade_sources(apt_mirror(), upgrade, keyring if (tree / keyring.lstrip("/")).is_file() else None)
+    )
+    (tree / UPGRADE_APT_CONF).write_text(UPGRADE_APT_CONF_TEXT)
+    policy = tree / POLICY_RC_D
+    policy.write_text("#!/bin/sh\nexit 101\n")
+    policy.chmod(0o755)
+    env = {"PATH": GUEST_PATH, "LANG": "C.UTF-8", "DEBIAN_FRONTEND": "noninteractive"}
+    steps = (
+        ["apt-get", "update"],
+        ["apt-get", "install", "-y", "--no-install-recommends", "-t", upgrade.target, *upgrade.packages],
+        ["apt-get", "clean"],
+    )
+    try:
+        with open(base.build_log, "a") as log:
+            for argv in steps:
+                result = run(["chroot", str(tree), *argv], timeout=1200, env=env, stdout=log, stderr=subprocess.STDOUT)
+                if result.returncode != 0:
+                    raise RefhostError(
+                        f"{' '.join(argv)} failed in the {suite} base (exit {result.returncode}); "
+                        f"last lines of {base.build_log}:\n{tail(base.build_log)}"
+                    )
+    finally:
+        policy.unlink(missing_ok=True)
 
 
 def _provision(base: paths.BaseLayout, pubkey: str) -> None:

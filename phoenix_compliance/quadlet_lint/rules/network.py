@@ -1,7 +1,9 @@
-"""Network: Network=, a .network's subnets, ExposeHostPort= and PublishPort= (QL023, QL026, QL031, QL034, QL038, QL061).
+"""Network: Network=, a .network's subnets, ExposeHostPort= and PublishPort= (QL023, QL026, QL031, QL034, QL038,
+QL048, QL061).
 
 Network= naming a .network or (from 5.3) a .container whose network is
-joined, Gateway=/IPRange= paired with Subnet=, and port specs podman refuses.
+joined, Gateway=/IPRange= paired with Subnet=, port specs podman refuses,
+and (from 6.0) the slirp4netns network and flag Podman 6 removed.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ import re
 
 from phoenix_compliance.grammar.ports import publish_port_problem
 from phoenix_compliance.grammar.specifiers import expand, unresolved
-from phoenix_compliance.quadlet.readers import lookup_all, lookup_value
+from phoenix_compliance.quadlet.readers import SPLIT_ARGS, lookup_all, lookup_value, split_words
 from phoenix_compliance.quadlet.unitfile import UnitFile
-from phoenix_compliance.quadlet.versions import NETWORK_CONTAINER_SINCE, Version
+from phoenix_compliance.quadlet.versions import NETWORK_CONTAINER_SINCE, SLIRP4NETNS_REMOVED_IN, Version, format_version
 from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
 from phoenix_compliance.quadlet_lint.rules.values import report_quoted
 
@@ -131,3 +133,61 @@ def ports(out: UnitContext) -> None:
                 f"PublishPort={entry.value}: {problem}; podman refuses to start the container",
                 "write [[address:]hostPort:]containerPort[/tcp|udp], e.g. PublishPort=8080:80",
             )
+
+
+# The value of a --network/--net flag podman reads as slirp4netns ("slirp4netns" or "slirp4netns:OPTIONS").
+def _is_slirp4netns(network: str) -> bool:
+    return network.partition(":")[0] == "slirp4netns"
+
+
+def _removed_flags(words: list[str]) -> list[str]:
+    """The words of a podman command line that Podman 6 refuses: --network-cmd-path in any form,
+    and slirp4netns given as the network."""
+    found: list[str] = []
+    for number, word in enumerate(words):
+        flag, has_value, value = word.partition("=")
+        if flag == "--network-cmd-path":
+            found.append(word)
+        elif flag in ("--network", "--net"):
+            if not has_value:
+                value = words[number + 1] if number + 1 < len(words) else ""
+            if _is_slirp4netns(value):
+                found.append(word if has_value else f"{word} {value}")
+    return found
+
+
+@unit_rule(185)
+def removed_in_podman6(out: UnitContext) -> None:
+    """What 6.0 removed but the generator still passes on: podman refuses to start the unit."""
+    main = out.converted_main
+    if main is None or out.version < SLIRP4NETNS_REMOVED_IN:
+        return
+    release = format_version(out.version)
+    if main in ("Container", "Pod", "Kube", "Build"):
+        for entry in lookup_all(out.unit, main, "Network"):
+            if _is_slirp4netns(entry.value):
+                out.add(
+                    "QL048",
+                    entry,
+                    "Network",
+                    f"Network={entry.value}: Podman {release} has no slirp4netns; the generator passes it on and "
+                    'podman refuses to start the unit ("slirp4netns support has been removed, use --network=pasta '
+                    'instead")',
+                    "remove Network= (pasta is the rootless default) or write Network=pasta",
+                )
+    for key in ("GlobalArgs", "PodmanArgs"):
+        for entry in lookup_all(out.unit, main, key):
+            for flag in _removed_flags(split_words(entry.value, SPLIT_ARGS) or []):
+                refusal = (
+                    "unknown flag: --network-cmd-path"
+                    if flag.startswith("--network-cmd-path")
+                    else "slirp4netns support has been removed, use --network=pasta instead"
+                )
+                out.add(
+                    "QL048",
+                    entry,
+                    key,
+                    f"{key}= passes {flag}, which Podman {release} removed with slirp4netns; podman refuses to "
+                    f'start the unit ("{refusal}")',
+                    f"remove {flag} from {key}= (pasta, the rootless default, needs no helper path)",
+                )

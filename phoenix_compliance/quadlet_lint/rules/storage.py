@@ -22,10 +22,12 @@ from phoenix_compliance.quadlet.readers import (
 )
 from phoenix_compliance.quadlet.unitfile import Entry, UnitFile
 from phoenix_compliance.quadlet.versions import (
+    ANONYMOUS_VOLUME_MOUNT_SINCE,
     BUILD_FILE_SPECIFIERS_SINCE,
     EMPTY_SOURCE_ERROR_SINCE,
     KUBE_MULTIPLE_YAML_SINCE,
     MOUNT_DEFAULT_TYPE_SINCE,
+    VOLUME_OPTIONS_WITHOUT_DEVICE_SINCE,
     keyset,
 )
 from phoenix_compliance.quadlet_lint.context import UnitContext, unit_rule
@@ -200,6 +202,14 @@ def _mount(out: UnitContext, entry: Entry, word: str) -> None:
                 return
             source = value
     if not source:
+        if out.version >= ANONYMOUS_VOLUME_MOUNT_SINCE:
+            if mount_type != "volume":
+                refuse(
+                    f'a {mount_type} mount needs a source; Quadlet: "source parameter is required for mount '
+                    f'type {mount_type}"',
+                    "add source=<host path, volume or .volume unit>",
+                )
+            return  # an anonymous volume
         if out.version >= EMPTY_SOURCE_ERROR_SINCE:
             refuse(
                 f'a {mount_type} mount without a source (or with an empty one); Quadlet: "source cannot be empty"',
@@ -248,7 +258,8 @@ def volume_unit(out: UnitContext) -> None:
         return
     if lookup_value(unit, "Volume", "Device", out.version):
         return
-    for key in ("Type", "Options"):
+    needs_device = ("Type",) if out.version >= VOLUME_OPTIONS_WITHOUT_DEVICE_SINCE else ("Type", "Options")
+    for key in needs_device:
         found = lookup(unit, "Volume", key, out.version)
         if found is not None and found[1]:
             out.add(

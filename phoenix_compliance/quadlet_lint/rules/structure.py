@@ -11,6 +11,7 @@ import difflib
 from phoenix_compliance.quadlet.unitfile import QUADLET_MAIN_SECTIONS, Entry, UnitFile
 from phoenix_compliance.quadlet.versions import (
     FILE_TYPE_SINCE,
+    NEWEST_KNOWN_VERSION,
     PLAIN_UNIT_SECTIONS,
     QUADLET_INSTALL_KEYS,
     QUADLET_KEYS,
@@ -19,6 +20,7 @@ from phoenix_compliance.quadlet.versions import (
     SYSTEMD_PASSTHROUGH_SECTIONS,
     UNJUDGED_SECTIONS,
     Version,
+    beyond_tables,
     format_version,
     single_valued_keys,
 )
@@ -154,6 +156,10 @@ def _quadlet_section_keys(
         exact_case = [k for k in known if k.lower() == entry.key.lower()]
         close = exact_case or difflib.get_close_matches(entry.key, known, n=1, cutoff=0.75)
         hint = f"; did you mean {close[0]}=?" if close else ""
+        if beyond_tables(version) and not exact_case:
+            # The release may have added the key: the tables cannot say it refuses the file.
+            _maybe_newer_key(out, entry, section, version, hint)
+            continue
         out.add(
             "QL013",
             entry,
@@ -162,6 +168,19 @@ def _quadlet_section_keys(
             f"(Quadlet: \"unsupported key '{entry.key}' in group '{section}'\")",
             f"rename it to {close[0]}=" if close else "remove it, or pass the podman flag through PodmanArgs=",
         )
+
+
+def _maybe_newer_key(out: UnitContext, entry: Entry, section: str, version: Version, hint: str) -> None:
+    newest = format_version(NEWEST_KNOWN_VERSION)
+    out.add(
+        "QL009",
+        entry,
+        entry.key,
+        f"{entry.key}= is not a [{section}] key in any Podman release up to {newest}, the newest the lint's "
+        f"tables know{hint}; Podman {format_version(version)} may have added it, or refuses the file "
+        f"(\"unsupported key '{entry.key}' in group '{section}'\")",
+        "check the release's podman-systemd.unit(5), or run the generator: /usr/libexec/podman/quadlet -dryrun -user",
+    )
 
 
 @unit_rule(50)
