@@ -41,10 +41,10 @@ GROUP_SERVICES = ((LOKI, 3100),)
 GROUP_COMPOSE_PATH = f"{HOME}/phoenix-hydra/infra/podman/observability.compose.yaml"
 GROUP_UNITS = ("grafana-loki.container",)
 
-# What the reference guest printed, kept as files (captured/trixie/): its os-release, `podman version
-# --format json` without a remote connection, the parts of a rootless user's `podman info --format json`
-# the checks read and their neighbours, and the probe's tools loop (every name, found or not, then
-# the helpers kept outside PATH).
+# What the trixie reference guest's programs print, kept as files (captured/trixie/), served as
+# they are: its os-release, `podman version --format json` without a remote connection, a rootless
+# user's `podman info --format json` trimmed to the parts the checks read and their neighbours, and
+# the probe's tools loop (every name, found or not, then the helpers kept outside PATH).
 CAPTURED = Path(__file__).resolve().parent / "captured" / "trixie"
 OS_RELEASE = (CAPTURED / "os_release").read_text(encoding="utf-8")
 PODMAN_VERSION: dict[str, Any] = json.loads((CAPTURED / "podman_version.json").read_text(encoding="utf-8"))
