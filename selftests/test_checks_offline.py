@@ -1767,6 +1767,19 @@ class TestSecurityFiles(Family):
             unit("phoenix-core.container", "Exec=", "AddCapability=SYS_ADMIN\nExec="),
         ),
         case(
+            # The unit as the generator reads it: a drop-in's PodmanArgs= is the unit's, named at its own line (issue 24).
+            "PHX-S.11-fail-dropin",
+            security.test_files_privileges,
+            FAILED,
+            f"got 1:\n  {CORE_UNIT}.d/override.conf:2: SEC-PRIV",
+            lambda host: host.quadlet_files(
+                {
+                    **reference_quadlet_files(),
+                    "phoenix-core.container.d/override.conf": "[Container]\nPodmanArgs=--privileged\n",
+                }
+            ),
+        ),
+        case(
             "PHX-S.11-unread-files",
             security.test_files_privileges,
             COULD_NOT_CHECK,
@@ -1789,6 +1802,18 @@ class TestSecurityFiles(Family):
             unit("phoenix-core.container", "Exec=", "Volume=%t/podman/podman.sock:/var/run/docker.sock\nExec="),
         ),
         case(
+            "PHX-S.13-fail-dropin",
+            security.test_files_socket_mounts,
+            FAILED,
+            f"got 1:\n  {CORE_UNIT}.d/override.conf:2: SEC-SOCKET",
+            lambda host: host.quadlet_files(
+                {
+                    **reference_quadlet_files(),
+                    "phoenix-core.container.d/override.conf": "[Container]\nVolume=%t/podman/podman.sock:/var/run/docker.sock\n",
+                }
+            ),
+        ),
+        case(
             "PHX-S.13-unread-files",
             security.test_files_socket_mounts,
             COULD_NOT_CHECK,
@@ -1803,6 +1828,18 @@ class TestSecurityFiles(Family):
             ABSENT_FILES,
         ),
         case("PHX-S.17-pass", security.test_files_secrets, PASSED, f"no offence ({FILES_WHERE})"),
+        case(
+            "PHX-S.17-fail-dropin",
+            security.test_files_secrets,
+            FAILED,
+            f"got 1:\n  {CORE_UNIT}.d/override.conf:2: SEC-SECRET",
+            lambda host: host.quadlet_files(
+                {
+                    **reference_quadlet_files(),
+                    "phoenix-core.container.d/override.conf": "[Container]\nEnvironment=DB_PASSWORD=hunter2\n",
+                }
+            ),
+        ),
         case(
             "PHX-S.17-fail",
             security.test_files_secrets,

@@ -46,7 +46,8 @@ def podman_options(args: str) -> Iterator[tuple[str, str | None]]:
 
 
 def unit_offence(rule: RuleSpec, unit: UnitFile, entry: Entry, subject: str, message: str) -> Offence:
-    return Offence(rule.id, str(unit.path), entry.line, f"{unit.name}, {subject}", message)
+    # A drop-in's line is named in the drop-in's own file: the unit judged is the merged one.
+    return Offence(rule.id, str(entry.source or unit.path), entry.line, f"{unit.name}, {subject}", message)
 
 
 def entries(unit: UnitFile, sections: tuple[str, ...], key: str) -> list[Entry]:

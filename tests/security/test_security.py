@@ -13,6 +13,7 @@ from phoenix_compliance.grammar.labels import label_option, system_content
 from phoenix_compliance.parsers.compose import ComposeFile
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.quadlet.unitfile import UnitFile
+from phoenix_compliance.quadlet.versions import DEFAULT_PODMAN_VERSION
 
 Observed = Callable[[str], None]
 DEFAULT_UNPRIVILEGED_START = 1024
@@ -27,7 +28,9 @@ def _files(facts: HostFacts) -> tuple[list[ComposeFile], list[UnitFile], str]:
             could_not_check(f"the compose file {source.where}", "it cannot be parsed, see PHX-2.01")
     parsed = [s.parsed for s in sources if s.parsed is not None and s.parsed.services]
     folder = facts.files.quadlet
-    units = list(folder.units.values())
+    # Judged as the generator reads them: each unit merged with its drop-ins, whose lines keep
+    # their own file (as PHX-3.07 compares them: the verdict does not depend on the host's Podman).
+    units = list(folder.merged_units(DEFAULT_PODMAN_VERSION).values())
     where = f"{'; '.join(s.where for s in sources)}; {folder.where}"
     if not parsed and not units:
         not_applicable(f"no compose file and no Quadlet file to judge ({where})")
