@@ -1767,7 +1767,8 @@ class TestSecurityFiles(Family):
             unit("phoenix-core.container", "Exec=", "AddCapability=SYS_ADMIN\nExec="),
         ),
         case(
-            # The unit as the generator reads it: a drop-in's PodmanArgs= is the unit's, named at its own line (issue 24).
+            # The unit as the generator reads it: a drop-in's PodmanArgs= is the unit's,
+            # named at its own line (issue 24).
             "PHX-S.11-fail-dropin",
             security.test_files_privileges,
             FAILED,
@@ -1809,7 +1810,9 @@ class TestSecurityFiles(Family):
             lambda host: host.quadlet_files(
                 {
                     **reference_quadlet_files(),
-                    "phoenix-core.container.d/override.conf": "[Container]\nVolume=%t/podman/podman.sock:/var/run/docker.sock\n",
+                    "phoenix-core.container.d/override.conf": (
+                        "[Container]\nVolume=%t/podman/podman.sock:/var/run/docker.sock\n"
+                    ),
                 }
             ),
         ),
