@@ -368,6 +368,43 @@ class TestDotenv:
     def test_values_interpolate_from_the_environment_after_the_file(self) -> None:
         assert parse_dotenv("A=${HOME}\n", {"HOME": "/home/u"}) == {"A": "/home/u"}
 
+    # python-dotenv's own parser (podman-compose's dotenv_values) where the hand-written one drifted.
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            # A lone CR ends a line for python-dotenv (old Mac files); the hand parser saw no binding.
+            ("A=1\rB=2\r", {"A": "1", "B": "2"}),
+            # An unclosed quote makes the statement unreadable: skipped, not the value `"x`.
+            ('A="x\nB=2\n', {"B": "2"}),
+            # `export` alone is no key.
+            ("export =\nB=1\n", {"B": "1"}),
+        ],
+    )
+    def test_read_by_python_dotenv(self, text: str, expected: dict[str, str | None]) -> None:
+        assert parse_dotenv(text, {}) == expected
+
+    def test_a_statement_python_dotenv_cannot_read_is_a_warning_naming_its_line(self) -> None:
+        result = parse(CLEAN, "compose.yaml", dotenvs=[("/p/.env", 'A=1\nB="open\nC=3\n')])
+        assert result.ok
+        assert [(w.path, w.line) for w in result.warnings] == [("/p/.env", 2)]
+        assert "podman-compose skips it" in result.warnings[0].message
+
+    def test_each_env_file_is_substituted_on_its_own(self) -> None:
+        """podman-compose reads every env file with dotenv_values: its `${VAR}`s see the file's own
+        keys and the invoking environment, never another env file's values."""
+        text = "services:\n  web:\n    image: x\n    environment:\n      B: ${B}\n"
+        result = parse(text, "compose.yaml", environ={"E": "e"}, dotenvs=[("1", "A=a\n"), ("2", "B=${A}-${E}\n")])
+        assert result.services["web"].environment[0].value == "-e"
+
+    def test_values_doubling_each_other_are_refused_at_their_line(self) -> None:
+        """Issue 24: a 1.6 KB .env whose values double the one before asks for a terabyte."""
+        text = "A0=" + "x" * 1000 + "\n" + "".join(f"A{i}=${{A{i - 1}}}${{A{i - 1}}}\n" for i in range(1, 41))
+        assert len(text) < 1700
+        result = parse(CLEAN, "compose.yaml", dotenvs=[("/p/.env", text)])
+        assert result.refused
+        assert [(p.path, p.line) for p in result.problems] == [("/p/.env", 11)]
+        assert "A10: the values expand past 1024 KB" in result.problems[0].message
+
 
 def write(folder: Path, files: dict[str, str]) -> None:
     for name, text in files.items():

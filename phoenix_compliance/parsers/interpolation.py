@@ -12,17 +12,23 @@ Two grammars, by release:
   (`${A:-${B}}`), and a `${` it cannot read (no name, unknown operator, no closing
   brace) is an error that stops podman-compose.
 
-`.env` files are python-dotenv's: `[export] KEY=value`, quotes (double with
-escapes), ` #` comments on unquoted values, `KEY` alone is declared but unset,
-and values may use `${VAR}` / `${VAR:-x}` (earlier keys, then the environment).
+`.env` files are read by python-dotenv's own parser, as podman-compose reads them
+(`dotenv_values`): `[export] KEY=value`, quotes (double with escapes), ` #`
+comments on unquoted values, `KEY` alone is declared but unset, and values may use
+`${VAR}` / `${VAR:-x}` (earlier keys, then the environment), bounded in bytes.
 """
 
 from __future__ import annotations
 
-import codecs
+import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from dotenv.parser import parse_stream
+from dotenv.variables import Atom, Variable, parse_variables
+
+from phoenix_compliance.parsers.yamlmarks import MAX_BYTES, SourceError
 
 Release = tuple[int, ...]
 
@@ -169,54 +175,73 @@ def _braced(content: str, env: Mapping[str, str | None], unset: list[str]) -> st
 
 # -- .env files ----------------------------------------------------------------
 
-_BINDING = re.compile(
-    r"""[ \t]*(?:export[ \t]+)?
-    (?:'(?P<qkey>[^']+)'|(?P<key>[^=\#\s]+))[ \t]*
-    (?:=[ \t]*(?:'(?P<single>(?:\\'|[^'])*)'|"(?P<double>(?:\\"|[^"])*)"|(?P<plain>[^\r\n]*)))?
-    [ \t]*(?:\#[^\r\n]*)?(?:\r?\n|$)""",
-    re.VERBOSE,
-)
-_DOUBLE_ESCAPES = re.compile(r"\\[\\'\"abfnrtv]")
-_SINGLE_ESCAPES = re.compile(r"\\[\\']")
-_DOTENV_VARIABLE = re.compile(r"\$\{(?P<name>[^}:]*)(?::-(?P<default>[^}]*))?\}")
+# What the values of one `.env` file may expand to, together, once its `${VAR}`s are
+# substituted: as much as a file the suite reads at all (yamlmarks.MAX_BYTES). Each value
+# may name the ones before it, so 30 lines of `B=${A}${A}` ask for gigabytes.
+DOTENV_EXPANSION_LIMIT = MAX_BYTES
 
 
-def _unescape(pattern: re.Pattern[str], text: str) -> str:
-    return pattern.sub(lambda m: codecs.decode(m.group(), "unicode-escape"), text)
+class DotenvError(SourceError):
+    """A `.env` file the suite refuses to expand (its values grow past DOTENV_EXPANSION_LIMIT)."""
+
+
+@dataclass
+class Dotenv:
+    """The variables of one `.env` file, as podman-compose's `dotenv_values` gives them."""
+
+    values: dict[str, str | None]
+    # Lines python-dotenv cannot read (it logs and skips them): where each statement starts.
+    skipped: list[int] = field(default_factory=list)
+
+
+def read_dotenv(text: str, environ: Mapping[str, str | None], where: str = ".env") -> Dotenv:
+    """The bindings of a `.env` text through python-dotenv's own parser, substituted as
+    `dotenv_values(path)` does (interpolate=True, override=True): `${VAR}` and `${VAR:-x}`
+    from the file's earlier keys, then `environ` (the invoking environment: podman-compose
+    reads each env file on its own, never one file's values into the next).
+
+    podman-compose 1.3.0 and 1.6.0 read it the same way (`dotenv_to_dict`). The expansion is
+    bounded in bytes (DOTENV_EXPANSION_LIMIT); past it DotenvError names the line."""
+    values: dict[str, str | None] = {}
+    sizes: dict[str, int] = {}
+    skipped: list[int] = []
+    total = 0
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            skipped.append(binding.original.line)
+            continue
+        if binding.key is None:
+            continue
+        if binding.value is None:
+            values[binding.key] = None
+            sizes.pop(binding.key, None)
+            continue
+        atoms = list(parse_variables(binding.value))
+        scope: dict[str, str | None] = {**environ, **values}
+        # Measured before it is built: a value is the sum of its parts.
+        size = sum(_atom_size(atom, scope, sizes) for atom in atoms)
+        total += size
+        if total > DOTENV_EXPANSION_LIMIT:
+            raise DotenvError(
+                where,
+                binding.original.line,
+                f"{binding.key}: the values expand past {DOTENV_EXPANSION_LIMIT // 1024} KB once their"
+                " ${...} are substituted (each naming the ones before it); refused",
+            )
+        value = "".join(atom.resolve(scope) for atom in atoms)
+        values[binding.key] = value
+        sizes[binding.key] = size
+    return Dotenv(values, skipped)
+
+
+def _atom_size(atom: Atom, scope: Mapping[str, str | None], sizes: Mapping[str, int]) -> int:
+    if isinstance(atom, Variable):
+        name = atom.name
+        if name in sizes and scope.get(name) is not None:
+            return sizes[name]
+    return len(atom.resolve(scope).encode())
 
 
 def parse_dotenv(text: str, environ: Mapping[str, str | None]) -> dict[str, str | None]:
-    """The variables of a `.env` text; a line it cannot read is skipped, as python-dotenv does."""
-    values: dict[str, str | None] = {}
-    position = 0
-    while position < len(text):
-        blank = re.compile(r"[ \t\r\n]*(?:#[^\r\n]*)?(?:\r?\n|$)").match(text, position)
-        if blank and blank.end() > position:
-            position = blank.end()
-            continue
-        match = _BINDING.match(text, position)
-        if match is None or match.end() == position:
-            line_end = text.find("\n", position)
-            position = len(text) if line_end < 0 else line_end + 1
-            continue
-        position = match.end()
-        key = match.group("qkey") or match.group("key")
-        value: str | None
-        if match.group("single") is not None:
-            value = _unescape(_SINGLE_ESCAPES, match.group("single"))
-        elif match.group("double") is not None:
-            value = _unescape(_DOUBLE_ESCAPES, match.group("double"))
-        elif match.group("plain") is not None:
-            value = re.sub(r"\s+#.*", "", match.group("plain")).rstrip()
-        else:
-            value = None
-        if value is not None and "${" in value:
-            scope = {**environ, **values}
-
-            def variable(m: re.Match[str], scope: Mapping[str, str | None] = scope) -> str:
-                found = scope.get(m.group("name"), m.group("default") or "")
-                return found if found is not None else ""
-
-            value = _DOTENV_VARIABLE.sub(variable, value)
-        values[key] = value
-    return values
+    """The variables of a `.env` text (read_dotenv's values); a line python-dotenv cannot read is skipped."""
+    return read_dotenv(text, environ).values

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ from phoenix_compliance.parsers.interpolation import (
     InterpolationError,
     Release,
     interpolate,
-    parse_dotenv,
 )
 from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList, SourceError, YamlError
 
@@ -69,7 +68,7 @@ class Loader:
         self,
         result: ComposeFile,
         environ: Mapping[str, str] | None,
-        dotenvs: Sequence[tuple[str, str]],
+        dotenv: Mapping[str, str | None],
         read: Reader | None,
         release: Release | None,
         extra_files: list[str],
@@ -78,12 +77,9 @@ class Loader:
         self.read = read
         self.release = release
         self.texts: list[list[str]] = []
-        host = dict(environ or {})
-        self.env: dict[str, str | None] = {}
-        for _where, dotenv_text in dotenvs:
-            self.env.update(parse_dotenv(dotenv_text, {**host, **self.env}))
+        self.env: dict[str, str | None] = dict(dotenv)
         # The invoking environment wins over every env file (podman-compose updates it last).
-        self.env.update(host)
+        self.env.update(environ or {})
         self.first_dir = posixpath.dirname(result.path)
         # Set by podman-compose over any environment, before it substitutes.
         self.env["COMPOSE_PROJECT_DIR"] = self.first_dir

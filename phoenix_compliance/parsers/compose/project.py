@@ -10,7 +10,7 @@ from phoenix_compliance.parsers.compose.loading import Reader, read_local
 from phoenix_compliance.parsers.compose.merge import ProjectLoader, untag
 from phoenix_compliance.parsers.compose.model import ComposeFile, ComposeProblem
 from phoenix_compliance.parsers.compose.services import Parser, named_volumes, networks
-from phoenix_compliance.parsers.interpolation import Release
+from phoenix_compliance.parsers.interpolation import DotenvError, Release, read_dotenv
 from phoenix_compliance.parsers.yamlmarks import SourceError
 
 
@@ -68,7 +68,20 @@ def parse(
     as are the files `include:` names; `extends: file:` is read with `read` too (without a
     reader, naming one is a problem)."""
     result = ComposeFile(path, None, {}, [], files=[path])
-    loader = ProjectLoader(result, environ, dotenvs, read, release, list(extra_files))
+    dotenv: dict[str, str | None] = {}
+    skipped: list[ComposeProblem] = []
+    for where, dotenv_text in dotenvs:
+        try:
+            found = read_dotenv(dotenv_text, environ or {}, where)
+        except DotenvError as exc:
+            result.problems.append(ComposeProblem(exc.path, exc.line, exc.message, refused=True))
+            return result
+        dotenv.update(found.values)
+        skipped += [
+            ComposeProblem(where, line, "python-dotenv cannot read this statement: podman-compose skips it")
+            for line in found.skipped
+        ]
+    loader = ProjectLoader(result, environ, dotenv, read, release, list(extra_files))
     merged = loader.load_all(text, list(extra_files))
     if merged is not None:
         loader.extends(merged)
@@ -88,4 +101,6 @@ def parse(
     order = {name: index for index, name in enumerate(result.files)}
     result.problems.sort(key=lambda problem: (order.get(problem.path, 0), problem.line))
     result.warnings.sort(key=lambda problem: (order.get(problem.path, 0), problem.line))
+    # The env files are read before any compose file.
+    result.warnings[:0] = skipped
     return result
