@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
 
-from phoenix_compliance.parsers.compose import ComposeFile, ComposeProblem, PortMapping, load, parse
+from phoenix_compliance.parsers.compose import (
+    SERVICE_KEYS,
+    TOP_LEVEL_KEYS,
+    ComposeFile,
+    ComposeProblem,
+    PortMapping,
+    load,
+    parse,
+    validation,
+)
 from phoenix_compliance.parsers.interpolation import InterpolationError, interpolate, parse_dotenv
 
 CLEAN = """\
@@ -303,6 +313,66 @@ class TestProblems:
 
     def test_str_is_path_line_message(self) -> None:
         assert str(ComposeProblem("c.yml", 3, "boom")) == "c.yml:3: boom"
+
+
+class TestSchema:
+    """Keys and types against the compose specification's JSON schema (parsers/compose/schema/)."""
+
+    def test_the_key_names_are_the_shipped_schemas(self) -> None:
+        shipped = validation.schema()
+        assert set(shipped["properties"]) == TOP_LEVEL_KEYS
+        assert set(shipped["definitions"]["service"]["properties"]) <= SERVICE_KEYS
+        readme = (validation.SCHEMA.parent / "README.md").read_text()
+        assert "Apache License 2.0" in readme
+        assert re.search(r"commit\s+`[0-9a-f]{40}`", readme)
+        assert (validation.SCHEMA.parent / "LICENSE").is_file()
+
+    def test_keys_podman_compose_reads_beyond_the_schema_are_known(self) -> None:
+        """podman-compose 1.3.0 and 1.6.0 turn `http_proxy: false` into --http-proxy=false and
+        `publishall: true` into -P; the schema lacks both, podman-compose wins."""
+        result = compose("services:\n  web:\n    image: x\n    http_proxy: false\n    publishall: true\n")
+        assert problems(result) == []
+
+    def test_a_finding_below_a_service_is_a_warning_at_its_line(self) -> None:
+        text = """\
+        services:
+          web:
+            image: x
+            healthcheck:
+              tset: [CMD, true]
+              interval: 5
+        volumes:
+          data:
+            driver: 3
+        """
+        result = compose(text)
+        assert not result.problems
+        assert [(w.line, w.message.split(" (")[0]) for w in result.warnings] == [
+            (5, "service web: healthcheck: unknown key 'tset'"),
+            (6, "service web: healthcheck.interval: expected string, got integer"),
+            (9, "volumes.data.driver: expected string, got integer"),
+        ]
+        assert all("podman-compose does not check it" in w.message for w in result.warnings)
+
+    def test_a_service_name_the_schema_refuses_is_accepted_with_a_warning(self) -> None:
+        result = compose("services:\n  my web:\n    image: x\n")
+        assert not result.refused and list(result.services) == ["my web"]
+        assert [w.line for w in result.warnings] == [2]
+
+    def test_a_finding_never_shows_the_value(self) -> None:
+        result = compose("services:\n  web:\n    image: x\n    labels:\n      DB_PASS: [s3cr3t]\n")
+        assert [w.line for w in result.warnings] == [5]
+        assert "s3cr3t" not in result.warnings[0].message
+
+    def test_a_finding_in_an_override_names_its_file(self, tmp_path: Path) -> None:
+        write(tmp_path, {"a.yaml": "services:\n  web:\n    image: x\n", "b.yaml": "services:\n  web:\n    init: 1\n"})
+        result = load([tmp_path / "a.yaml", tmp_path / "b.yaml"])
+        assert [(w.path, w.line) for w in result.warnings] == [(str(tmp_path / "b.yaml"), 3)]
+
+    def test_a_line_the_parser_already_judged_is_not_said_twice(self) -> None:
+        result = compose('services:\n  web:\n    image: x\n    ports: "80:80"\n')
+        assert problems(result) == [(4, "service web: 'ports' is not a list")]
+        assert result.warnings == []
 
 
 class TestLoad:

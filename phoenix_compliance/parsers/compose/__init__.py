@@ -11,7 +11,8 @@ from the compose spec, because podman-compose is what runs the file.
 Split by role: ``model`` (what a project reads as), ``spec`` (the names and
 spellings podman-compose reads), ``loading`` (one file read and substituted),
 ``merge`` (-f files, ``include:``, ``extends:``), ``syntax`` (ports and volumes),
-``services`` (the services of the merged project) and ``project`` (``load`` and
+``services`` (the services of the merged project), ``validation`` (keys and types
+against the compose specification's JSON schema, shipped in ``schema/``) and ``project`` (``load`` and
 ``parse``). Callers use the names below, never the modules.
 """
 
@@ -30,8 +31,8 @@ from phoenix_compliance.parsers.compose.model import (
     VolumeMount,
 )
 from phoenix_compliance.parsers.compose.project import load, parse
-from phoenix_compliance.parsers.compose.spec import SERVICE_KEYS, TOP_LEVEL_KEYS
 from phoenix_compliance.parsers.compose.syntax import port_spec, volume_spec
+from phoenix_compliance.parsers.compose.validation import SERVICE_KEYS, TOP_LEVEL_KEYS
 
 __all__ = [
     "LINE_STRIDE",

@@ -6,9 +6,11 @@ import shlex
 from collections.abc import Iterator
 from typing import Any
 
+from phoenix_compliance.parsers.compose import validation
 from phoenix_compliance.parsers.compose.model import ComposeFile, ComposeProblem, ComposeService, EnvVar
-from phoenix_compliance.parsers.compose.spec import ENV_NAME_RE, SERVICE_KEYS, TOP_LEVEL_KEYS, guess
+from phoenix_compliance.parsers.compose.spec import ENV_NAME_RE, guess
 from phoenix_compliance.parsers.compose.syntax import SyntaxReader
+from phoenix_compliance.parsers.compose.validation import SERVICE_KEYS, TOP_LEVEL_KEYS
 from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList
 
 
@@ -75,6 +77,14 @@ class Parser(SyntaxReader):
             self.problem(line, "top level is not a mapping", refused=True)
             return
         self.result.document = document
+        self.top_level(document)
+        # After the parser's own problems: the schema repeats none of their lines.
+        said = {problem.line for problem in self.result.problems}
+        for line, message in validation.warnings(document):
+            if line not in said:
+                self.result.warnings.append(ComposeProblem(self.result.path, line, message))
+
+    def top_level(self, document: MarkedDict) -> None:
         for key in document:
             if key not in TOP_LEVEL_KEYS and not key.startswith("x-"):
                 self.problem(document.line_of(key), f"unknown top-level key {key!r}{guess(key, TOP_LEVEL_KEYS)}")

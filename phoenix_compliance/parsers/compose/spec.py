@@ -1,114 +1,11 @@
-"""The compose names and spellings podman-compose reads, as tables."""
+"""The spellings podman-compose reads (mount options, host paths, volume types, base-60 ports), as tables.
+
+The key names come from the compose specification's schema (validation.py), not from here."""
 
 from __future__ import annotations
 
 import difflib
 import re
-
-TOP_LEVEL_KEYS = frozenset(
-    {"version", "name", "services", "networks", "volumes", "configs", "secrets", "include", "models"}
-)
-
-# The keys of a service in the compose specification (schema/compose-spec.json,
-# definitions.service.properties); `x-` keys are extensions and always allowed.
-# podman-compose reads the same names and ignores the rest, so a typo (`imagee`,
-# `prots`) silently drops what the line asked for.
-SERVICE_KEYS = frozenset(
-    {
-        "annotations",
-        "attach",
-        "blkio_config",
-        "build",
-        "cap_add",
-        "cap_drop",
-        "cgroup",
-        "cgroup_parent",
-        "command",
-        "configs",
-        "container_name",
-        "cpu_count",
-        "cpu_percent",
-        "cpu_period",
-        "cpu_quota",
-        "cpu_rt_period",
-        "cpu_rt_runtime",
-        "cpu_shares",
-        "cpus",
-        "cpuset",
-        "credential_spec",
-        "depends_on",
-        "deploy",
-        "develop",
-        "device_cgroup_rules",
-        "devices",
-        "dns",
-        "dns_opt",
-        "dns_search",
-        "domainname",
-        "entrypoint",
-        "env_file",
-        "environment",
-        "expose",
-        "extends",
-        "external_links",
-        "extra_hosts",
-        "gpus",
-        "group_add",
-        "healthcheck",
-        "hostname",
-        "image",
-        "init",
-        "ipc",
-        "isolation",
-        "label_file",
-        "labels",
-        "links",
-        "logging",
-        "mac_address",
-        "mem_limit",
-        "mem_reservation",
-        "mem_swappiness",
-        "memswap_limit",
-        "models",
-        "network_mode",
-        "networks",
-        "oom_kill_disable",
-        "oom_score_adj",
-        "pid",
-        "pids_limit",
-        "platform",
-        "ports",
-        "post_start",
-        "pre_stop",
-        "privileged",
-        "profiles",
-        "provider",
-        "pull_policy",
-        "pull_refresh_after",
-        "read_only",
-        "restart",
-        "runtime",
-        "scale",
-        "secrets",
-        "security_opt",
-        "shm_size",
-        "stdin_open",
-        "stop_grace_period",
-        "stop_signal",
-        "storage_opt",
-        "sysctls",
-        "tmpfs",
-        "tty",
-        "ulimits",
-        "use_api_socket",
-        "user",
-        "userns_mode",
-        "uts",
-        "volumes",
-        "volumes_from",
-        "working_dir",
-    }
-)
 
 # podman-compose `parse_short_mount`: these are accepted, anything else raises
 # "unknown mount option" when the stack is brought up.
