@@ -315,6 +315,23 @@ class TestProblems:
         assert str(ComposeProblem("c.yml", 3, "boom")) == "c.yml:3: boom"
 
 
+class TestCommands:
+    """`command:` and `entrypoint:` strings: podman-compose splits them with shlex.split (its own
+    reading, so shlex is right here) in normalize_service, before it substitutes."""
+
+    def test_split_before_substitution(self) -> None:
+        text = "services:\n  web:\n    image: x\n    command: echo ${MSG} 'a b'\n"
+        result = parse(text, "compose.yml", environ={"MSG": "one two"})
+        assert result.services["web"].commands == (("command", ("echo", "one two", "a b")),)
+
+    def test_an_unclosed_quote_is_refused_at_its_line(self) -> None:
+        result = compose('services:\n  web:\n    image: x\n    entrypoint: "sh -c \'echo"\n')
+        assert result.refused
+        assert problems(result) == [
+            (4, "service web: entrypoint: no closing quotation (podman-compose's shlex stops here)")
+        ]
+
+
 class TestSchema:
     """Keys and types against the compose specification's JSON schema (parsers/compose/schema/)."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -122,9 +123,10 @@ class Loader:
             return None
         services = document.get("services")
         if isinstance(services, MarkedDict):
-            for body in services.values():
+            for name, body in services.items():
                 if isinstance(body, MarkedDict):
-                    normalise_service(body)
+                    for line, message in normalise_service(name, body):
+                        self.problem(line, message)
         if index == 0 and self.newest:
             self.project_name(document)
         substituted = self.substitute(document, self.env)
@@ -255,8 +257,27 @@ def kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def normalise_service(body: MarkedDict) -> None:
-    """The forms podman-compose turns into one before it merges (normalize_service)."""
+def normalise_service(name: str, body: MarkedDict) -> list[tuple[int, str]]:
+    """The forms podman-compose turns into one before it merges and substitutes (normalize_service);
+    (line, message) for each it stops on."""
+    stops: list[tuple[int, str]] = []
+    for key in ("command", "entrypoint"):
+        # shlex is podman-compose's own reading of these strings (1.3.0 and 1.6.0 alike), and it
+        # splits before it substitutes: `echo ${MSG}` stays two words whatever MSG holds.
+        written = body.get(key)
+        if not isinstance(written, str):
+            continue
+        try:
+            words = shlex.split(written)
+        except ValueError as exc:
+            stops.append(
+                (body.line_of(key), f"service {name}: {key}: {str(exc).lower()} (podman-compose's shlex stops here)")
+            )
+            continue
+        split = MarkedList(words)
+        split.line = body.line_of(key)
+        split.item_lines = [split.line] * len(words)
+        body[key] = split
     for key in ("volumes", "env_file", "security_opt"):
         if isinstance(body.get(key), str):
             single = MarkedList([body[key]])
@@ -280,3 +301,4 @@ def normalise_service(body: MarkedDict) -> None:
                 as_dict[name] = value if equals else None
                 as_dict.key_lines[name] = entries.line_of(index)
             body[key] = as_dict
+    return stops

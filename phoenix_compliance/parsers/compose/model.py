@@ -67,7 +67,8 @@ class ComposeService:
     restart: str | None
     # Excluded from the hash so a service stays hashable despite the dict.
     key_lines: dict[str, int] = field(hash=False)
-    # The words of `command:` and `entrypoint:` (a string split as a shell would), with their key.
+    # The words of `command:` and `entrypoint:` with their key: a string split by shlex before it is
+    # substituted, as podman-compose does (loading.normalise_service).
     commands: tuple[tuple[str, tuple[str, ...]], ...] = ()
     labels: tuple[EnvVar, ...] = ()
     # The files `env_file:` names, as written, with the line naming each.
