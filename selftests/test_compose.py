@@ -730,3 +730,15 @@ class TestHostileSubstitution:
         assert [p.message for p in nested.problems] == ["operands nested too deep to read (podman-compose stops here)"]
         unclosed = parse('services:\n  a:\n    image: "' + "${" * 200_000 + '"\n', "c.yml")
         assert unclosed.refused and len(unclosed.problems[0].message) < 200
+
+    @pytest.mark.parametrize("release", [(1, 3, 0), (1, 6, 0)])
+    def test_a_value_named_again_and_again_is_refused_before_it_is_built(self, release: tuple[int, ...]) -> None:
+        """Issue 24: a large value named in every line of a file adds up to gigabytes."""
+        body = "".join(f"      V{i}: ${{BIG}}${{BIG}}\n" for i in range(8))
+        text = "services:\n  a:\n    image: x\n    environment:\n" + body
+        result = parse(text, "c.yml", environ={"BIG": "x" * 1_000_000}, release=release)
+        assert result.refused
+        assert [p.line for p in result.problems] == [9]
+        assert "add up to more than 8 MB" in result.problems[0].message
+        small = parse(text, "c.yml", environ={"BIG": "x" * 1000}, release=release)
+        assert small.ok and small.services["a"].environment[0].value == "x" * 2000

@@ -48,6 +48,32 @@ class InterpolationError(ValueError):
     """podman-compose stops on this string: a required variable unset, or a `${` it cannot read."""
 
 
+class ExpansionError(InterpolationError):
+    """The substituted strings grew past their Budget: refused before they are built."""
+
+
+# What all the substituted strings of one project may add up to: eight times the largest file
+# read. A `.env` value of a megabyte named 2,000 times in 8 KB of compose text asks for 2 GB.
+EXPANSION_LIMIT = 8 * MAX_BYTES
+
+
+class Budget:
+    """Bytes substituted values may still add; shared by every string of one project."""
+
+    def __init__(self, limit: int = EXPANSION_LIMIT) -> None:
+        self.limit = limit
+        self.left = limit
+
+    def spend(self, text: str) -> str:
+        self.left -= len(text)
+        if self.left < 0:
+            raise ExpansionError(
+                f"the substituted values add up to more than {self.limit // (1024 * 1024)} MB"
+                " (a variable named again and again?); refused"
+            )
+        return text
+
+
 @dataclass
 class Resolved:
     value: str
@@ -55,22 +81,26 @@ class Resolved:
     unset: list[str] = field(default_factory=list)
 
 
-def interpolate(text: str, env: Mapping[str, str | None], release: Release | None = None) -> Resolved:
-    """`text` with its variables substituted; raises InterpolationError where podman-compose stops."""
+def interpolate(
+    text: str, env: Mapping[str, str | None], release: Release | None = None, budget: Budget | None = None
+) -> Resolved:
+    """`text` with its variables substituted; raises InterpolationError where podman-compose stops,
+    ExpansionError where the values substituted would outgrow `budget` (checked before each is added)."""
     if "$" not in text:
         return Resolved(text)
+    budget = budget or Budget()
     if release is not None and release < TOKENIZER_SINCE:
-        return _legacy(text, env)
+        return _legacy(text, env, budget)
     resolved = Resolved("")
     try:
-        resolved.value = _tokenized(text, env, resolved.unset)
+        resolved.value = _tokenized(text, env, resolved.unset, budget)
     except RecursionError:
         # Python's recursion gives out where podman-compose's would too: a refusal, not a crash.
         raise InterpolationError("operands nested too deep to read") from None
     return resolved
 
 
-def _legacy(text: str, env: Mapping[str, str | None]) -> Resolved:
+def _legacy(text: str, env: Mapping[str, str | None], budget: Budget) -> Resolved:
     unset: list[str] = []
 
     def one(match: re.Match[str]) -> str:
@@ -81,7 +111,7 @@ def _legacy(text: str, env: Mapping[str, str | None]) -> Resolved:
         if value == "" and match.group("empty"):
             value = None
         if value is not None:
-            return value
+            return budget.spend(value)
         if match.group("err") is not None:
             raise InterpolationError(f"required variable {name} is unset: {match.group('err')}".rstrip(": "))
         if match.group("default") is None:
@@ -91,7 +121,7 @@ def _legacy(text: str, env: Mapping[str, str | None]) -> Resolved:
     return Resolved(_LEGACY.sub(one, text), unset)
 
 
-def _tokenized(text: str, env: Mapping[str, str | None], unset: list[str]) -> str:
+def _tokenized(text: str, env: Mapping[str, str | None], unset: list[str], budget: Budget) -> str:
     out: list[str] = []
     i = 0
     while i < len(text):
@@ -105,7 +135,7 @@ def _tokenized(text: str, env: Mapping[str, str | None], unset: list[str]) -> st
             i += 2
         elif following == "{":
             end = _closing_brace(text, i + 2)
-            out.append(_braced(text[i + 2 : end], env, unset))
+            out.append(_braced(text[i + 2 : end], env, unset, budget))
             i = end + 1
         elif _NAME_START.match(following):
             name = _NAME.match(text, i + 1)
@@ -113,7 +143,7 @@ def _tokenized(text: str, env: Mapping[str, str | None], unset: list[str]) -> st
             value = env.get(name.group())
             if value is None:
                 unset.append(name.group())
-            out.append(value or "")
+            out.append(budget.spend(value or ""))
             i = name.end()
         else:
             out.append(char)
@@ -138,7 +168,7 @@ def _quoted(text: str, limit: int = 60) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
-def _braced(content: str, env: Mapping[str, str | None], unset: list[str]) -> str:
+def _braced(content: str, env: Mapping[str, str | None], unset: list[str], budget: Budget) -> str:
     if not content or not _NAME_START.match(content):
         raise InterpolationError(
             f"invalid interpolation format {_quoted(f'${{{content}}}')} (write $$ for a literal $)"
@@ -150,16 +180,16 @@ def _braced(content: str, env: Mapping[str, str | None], unset: list[str]) -> st
     if not rest:
         if value is None:
             unset.append(name)
-        return value or ""
+        return budget.spend(value or "")
     operator = next((op for op in _OPERATORS if rest.startswith(op)), None)
     if operator is None:
         raise InterpolationError(f"invalid interpolation syntax {_quoted(f'${{{content}}}')}")
     operand = rest[len(operator) :]
     if operator in (":?", "?"):
         if value is None or (operator == ":?" and value == ""):
-            message = _tokenized(operand, env, unset)
+            message = _tokenized(operand, env, unset, budget)
             raise InterpolationError(f"required variable {name} is unset" + (f": {message}" if message else ""))
-        return value
+        return budget.spend(value)
     if operator == ":-":
         use_operand = not value
     elif operator == "-":
@@ -169,8 +199,8 @@ def _braced(content: str, env: Mapping[str, str | None], unset: list[str]) -> st
     else:
         use_operand = value is not None
     if use_operand:
-        return _tokenized(operand, env, unset)
-    return "" if operator in (":+", "+") else (value or "")
+        return _tokenized(operand, env, unset, budget)
+    return "" if operator in (":+", "+") else budget.spend(value or "")
 
 
 # -- .env files ----------------------------------------------------------------

@@ -22,6 +22,8 @@ from phoenix_compliance.parsers.compose.model import (
 )
 from phoenix_compliance.parsers.interpolation import (
     TOKENIZER_SINCE,
+    Budget,
+    ExpansionError,
     InterpolationError,
     Release,
     interpolate,
@@ -77,6 +79,8 @@ class Loader:
         self.result = result
         self.read = read
         self.release = release
+        # One budget for every string of the project (issue 24: a value named thousands of times).
+        self.budget = Budget()
         self.texts: list[list[str]] = []
         self.env: dict[str, str | None] = dict(dotenv)
         # The invoking environment wins over every env file (podman-compose updates it last).
@@ -189,8 +193,16 @@ class Loader:
     ) -> str:
         if "$" not in text:
             return text
+        if self.budget.left < 0:
+            # Refused once already (ExpansionError below); the rest is left as written.
+            self.result.unresolved.add(line)
+            return text
         try:
-            resolved = interpolate(text, env, self.release)
+            resolved = interpolate(text, env, self.release, self.budget)
+        except ExpansionError as exc:
+            self.problem(line, str(exc))
+            self.result.unresolved.add(line)
+            return text
         except InterpolationError as exc:
             self.problem(line, f"{exc} (podman-compose stops here)")
             self.result.unresolved.add(line)
