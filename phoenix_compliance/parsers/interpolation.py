@@ -12,6 +12,9 @@ Two grammars, by release:
   (`${A:-${B}}`), and a `${` it cannot read (no name, unknown operator, no closing
   brace) is an error that stops podman-compose.
 
+Hostile input is bounded where podman-compose is not: every value substituted is
+counted against a Budget (EXPANSION_LIMIT for a whole project) before it is added.
+
 `.env` files are read by python-dotenv's own parser, as podman-compose reads them
 (`dotenv_values`): `[export] KEY=value`, quotes (double with escapes), ` #`
 comments on unquoted values, `KEY` alone is declared but unset, and values may use
