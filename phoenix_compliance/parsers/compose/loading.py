@@ -65,7 +65,7 @@ TagLoader.add_constructor("!override", _override)
 
 
 class Loader:
-    """Reads, substitutes and merges the files of one project, as podman-compose does before it looks at them."""
+    """Reads and substitutes the files of one project, as podman-compose does before it merges them (merge.py)."""
 
     def __init__(
         self,
