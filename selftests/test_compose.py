@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
 
-from phoenix_compliance.parsers.compose import ComposeFile, ComposeProblem, PortMapping, load, parse
+from phoenix_compliance.parsers.compose import (
+    SERVICE_KEYS,
+    TOP_LEVEL_KEYS,
+    ComposeFile,
+    ComposeProblem,
+    PortMapping,
+    load,
+    parse,
+    validation,
+)
 from phoenix_compliance.parsers.interpolation import InterpolationError, interpolate, parse_dotenv
 
 CLEAN = """\
@@ -305,6 +315,83 @@ class TestProblems:
         assert str(ComposeProblem("c.yml", 3, "boom")) == "c.yml:3: boom"
 
 
+class TestCommands:
+    """`command:` and `entrypoint:` strings: podman-compose splits them with shlex.split (its own
+    reading, so shlex is right here) in normalize_service, before it substitutes."""
+
+    def test_split_before_substitution(self) -> None:
+        text = "services:\n  web:\n    image: x\n    command: echo ${MSG} 'a b'\n"
+        result = parse(text, "compose.yml", environ={"MSG": "one two"})
+        assert result.services["web"].commands == (("command", ("echo", "one two", "a b")),)
+
+    def test_an_unclosed_quote_is_refused_at_its_line(self) -> None:
+        result = compose('services:\n  web:\n    image: x\n    entrypoint: "sh -c \'echo"\n')
+        assert result.refused
+        assert problems(result) == [
+            (4, "service web: entrypoint: no closing quotation (podman-compose's shlex stops here)")
+        ]
+
+
+class TestSchema:
+    """Keys and types against the compose specification's JSON schema (parsers/compose/schema/)."""
+
+    def test_the_key_names_are_the_shipped_schemas(self) -> None:
+        shipped = validation.schema()
+        assert set(shipped["properties"]) == TOP_LEVEL_KEYS
+        assert set(shipped["definitions"]["service"]["properties"]) <= SERVICE_KEYS
+        readme = (validation.SCHEMA.parent / "README.md").read_text()
+        assert "Apache License 2.0" in readme
+        assert re.search(r"commit\s+`[0-9a-f]{40}`", readme)
+        assert (validation.SCHEMA.parent / "LICENSE").is_file()
+
+    def test_keys_podman_compose_reads_beyond_the_schema_are_known(self) -> None:
+        """podman-compose 1.3.0 and 1.6.0 turn `http_proxy: false` into --http-proxy=false and
+        `publishall: true` into -P; the schema lacks both, podman-compose wins."""
+        result = compose("services:\n  web:\n    image: x\n    http_proxy: false\n    publishall: true\n")
+        assert problems(result) == []
+
+    def test_a_finding_below_a_service_is_a_warning_at_its_line(self) -> None:
+        text = """\
+        services:
+          web:
+            image: x
+            healthcheck:
+              tset: [CMD, true]
+              interval: 5
+        volumes:
+          data:
+            driver: 3
+        """
+        result = compose(text)
+        assert not result.problems
+        assert [(w.line, w.message.split(" (")[0]) for w in result.warnings] == [
+            (5, "service web: healthcheck: unknown key 'tset'"),
+            (6, "service web: healthcheck.interval: expected string, got integer"),
+            (9, "volumes.data.driver: expected string, got integer"),
+        ]
+        assert all("podman-compose does not check it" in w.message for w in result.warnings)
+
+    def test_a_service_name_the_schema_refuses_is_accepted_with_a_warning(self) -> None:
+        result = compose("services:\n  my web:\n    image: x\n")
+        assert not result.refused and list(result.services) == ["my web"]
+        assert [w.line for w in result.warnings] == [2]
+
+    def test_a_finding_never_shows_the_value(self) -> None:
+        result = compose("services:\n  web:\n    image: x\n    labels:\n      DB_PASS: [s3cr3t]\n")
+        assert [w.line for w in result.warnings] == [5]
+        assert "s3cr3t" not in result.warnings[0].message
+
+    def test_a_finding_in_an_override_names_its_file(self, tmp_path: Path) -> None:
+        write(tmp_path, {"a.yaml": "services:\n  web:\n    image: x\n", "b.yaml": "services:\n  web:\n    init: 1\n"})
+        result = load([tmp_path / "a.yaml", tmp_path / "b.yaml"])
+        assert [(w.path, w.line) for w in result.warnings] == [(str(tmp_path / "b.yaml"), 3)]
+
+    def test_a_line_the_parser_already_judged_is_not_said_twice(self) -> None:
+        result = compose('services:\n  web:\n    image: x\n    ports: "80:80"\n')
+        assert problems(result) == [(4, "service web: 'ports' is not a list")]
+        assert result.warnings == []
+
+
 class TestLoad:
     def test_load_file(self, tmp_path: Path) -> None:
         path = tmp_path / "compose.yaml"
@@ -367,6 +454,43 @@ class TestDotenv:
 
     def test_values_interpolate_from_the_environment_after_the_file(self) -> None:
         assert parse_dotenv("A=${HOME}\n", {"HOME": "/home/u"}) == {"A": "/home/u"}
+
+    # python-dotenv's own parser (podman-compose's dotenv_values) where the hand-written one drifted.
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            # A lone CR ends a line for python-dotenv (old Mac files); the hand parser saw no binding.
+            ("A=1\rB=2\r", {"A": "1", "B": "2"}),
+            # An unclosed quote makes the statement unreadable: skipped, not the value `"x`.
+            ('A="x\nB=2\n', {"B": "2"}),
+            # `export` alone is no key.
+            ("export =\nB=1\n", {"B": "1"}),
+        ],
+    )
+    def test_read_by_python_dotenv(self, text: str, expected: dict[str, str | None]) -> None:
+        assert parse_dotenv(text, {}) == expected
+
+    def test_a_statement_python_dotenv_cannot_read_is_a_warning_naming_its_line(self) -> None:
+        result = parse(CLEAN, "compose.yaml", dotenvs=[("/p/.env", 'A=1\nB="open\nC=3\n')])
+        assert result.ok
+        assert [(w.path, w.line) for w in result.warnings] == [("/p/.env", 2)]
+        assert "podman-compose skips it" in result.warnings[0].message
+
+    def test_each_env_file_is_substituted_on_its_own(self) -> None:
+        """podman-compose reads every env file with dotenv_values: its `${VAR}`s see the file's own
+        keys and the invoking environment, never another env file's values."""
+        text = "services:\n  web:\n    image: x\n    environment:\n      B: ${B}\n"
+        result = parse(text, "compose.yaml", environ={"E": "e"}, dotenvs=[("1", "A=a\n"), ("2", "B=${A}-${E}\n")])
+        assert result.services["web"].environment[0].value == "-e"
+
+    def test_values_doubling_each_other_are_refused_at_their_line(self) -> None:
+        """Issue 24: a 1.6 KB .env whose values double the one before asks for a terabyte."""
+        text = "A0=" + "x" * 1000 + "\n" + "".join(f"A{i}=${{A{i - 1}}}${{A{i - 1}}}\n" for i in range(1, 41))
+        assert len(text) < 1700
+        result = parse(CLEAN, "compose.yaml", dotenvs=[("/p/.env", text)])
+        assert result.refused
+        assert [(p.path, p.line) for p in result.problems] == [("/p/.env", 11)]
+        assert "A10: the values expand past 1024 KB" in result.problems[0].message
 
 
 def write(folder: Path, files: dict[str, str]) -> None:
@@ -606,3 +730,15 @@ class TestHostileSubstitution:
         assert [p.message for p in nested.problems] == ["operands nested too deep to read (podman-compose stops here)"]
         unclosed = parse('services:\n  a:\n    image: "' + "${" * 200_000 + '"\n', "c.yml")
         assert unclosed.refused and len(unclosed.problems[0].message) < 200
+
+    @pytest.mark.parametrize("release", [(1, 3, 0), (1, 6, 0)])
+    def test_a_value_named_again_and_again_is_refused_before_it_is_built(self, release: tuple[int, ...]) -> None:
+        """Issue 24: a large value named in every line of a file adds up to gigabytes."""
+        body = "".join(f"      V{i}: ${{BIG}}${{BIG}}\n" for i in range(8))
+        text = "services:\n  a:\n    image: x\n    environment:\n" + body
+        result = parse(text, "c.yml", environ={"BIG": "x" * 1_000_000}, release=release)
+        assert result.refused
+        assert [p.line for p in result.problems] == [9]
+        assert "add up to more than 8 MB" in result.problems[0].message
+        small = parse(text, "c.yml", environ={"BIG": "x" * 1000}, release=release)
+        assert small.ok and small.services["a"].environment[0].value == "x" * 2000

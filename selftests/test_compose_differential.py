@@ -592,6 +592,24 @@ FEATURES: list[tuple[str, dict[str, str], dict[str, Any]]] = [
     ("top level list", {"compose.yml": "- a\n"}, {}),
     ("variable in key", {"compose.yml": _service("    environment:\n      ${K:-KEY}: v\n")}, {}),
     ("profiles", {"compose.yml": _service("  dbg:\n    image: localhost/d:1\n    profiles: [debug]\n")}, {}),
+    # .env through python-dotenv (podman-compose's dotenv_values), where a hand-written reader drifted.
+    (
+        "dotenv CR line ends",
+        {"compose.yml": _service("    environment:\n      A: ${X}\n      B: ${Y}\n"), ".env": "X=1\rY=2\r"},
+        {},
+    ),
+    (
+        "dotenv unclosed quote",
+        {"compose.yml": _service("    environment:\n      A: ${X}\n      B: ${Y}\n"), ".env": 'X="open\nY=2\n'},
+        {},
+    ),
+    # command: split by shlex before substitution; an unclosed quote stops podman-compose.
+    ("command unclosed quote", {"compose.yml": _service('    command: "sh -c \'echo"\n')}, {}),
+    (
+        "command with a spaced variable",
+        {"compose.yml": _service("    command: echo ${MSG}\n")},
+        {"environ": {"MSG": "a b"}},
+    ),
 ]
 
 

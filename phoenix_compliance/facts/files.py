@@ -18,6 +18,7 @@ from phoenix_compliance.facts import probes
 from phoenix_compliance.facts.groups import ProbeGroup
 from phoenix_compliance.facts.memo import cached_fact
 from phoenix_compliance.grammar.images import qualified_image
+from phoenix_compliance.grammar.ports import read_publish
 from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, Known
 from phoenix_compliance.grammar.versions import read_version
 from phoenix_compliance.parsers import compose, yamlmarks
@@ -412,10 +413,13 @@ def quadlet_declarations(
     Image= is read as the given release's Lookup() reads it."""
     ports_from = pod if unit.values("Container", "Pod") and pod is not None else unit
     section = "Pod" if ports_from is pod else "Container"
+    # PublishPort= as podman's --publish reads it (grammar's one reading), as PHX-S.04 reads it.
+    published = [read_publish(spec) for spec in ports_from.values(section, "PublishPort")]
     ports = {
-        f"{m.host_port}:{m.container_port}/{m.protocol}"
-        for spec in ports_from.values(section, "PublishPort")
-        for m in compose.port_spec(spec)[0]
+        f"{host}:{container}/{protocol}"
+        for found in published
+        if not isinstance(found, str)
+        for host, container, protocol in found.mappings()
     }
     volumes = set()
     for spec in unit.values("Container", "Volume"):

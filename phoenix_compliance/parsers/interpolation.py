@@ -12,17 +12,26 @@ Two grammars, by release:
   (`${A:-${B}}`), and a `${` it cannot read (no name, unknown operator, no closing
   brace) is an error that stops podman-compose.
 
-`.env` files are python-dotenv's: `[export] KEY=value`, quotes (double with
-escapes), ` #` comments on unquoted values, `KEY` alone is declared but unset,
-and values may use `${VAR}` / `${VAR:-x}` (earlier keys, then the environment).
+Hostile input is bounded where podman-compose is not: every value substituted is
+counted against a Budget (EXPANSION_LIMIT for a whole project) before it is added.
+
+`.env` files are read by python-dotenv's own parser, as podman-compose reads them
+(`dotenv_values`): `[export] KEY=value`, quotes (double with escapes), ` #`
+comments on unquoted values, `KEY` alone is declared but unset, and values may use
+`${VAR}` / `${VAR:-x}` (earlier keys, then the environment), bounded in bytes.
 """
 
 from __future__ import annotations
 
-import codecs
+import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from dotenv.parser import parse_stream
+from dotenv.variables import Atom, Variable, parse_variables
+
+from phoenix_compliance.parsers.yamlmarks import MAX_BYTES, SourceError
 
 Release = tuple[int, ...]
 
@@ -42,6 +51,32 @@ class InterpolationError(ValueError):
     """podman-compose stops on this string: a required variable unset, or a `${` it cannot read."""
 
 
+class ExpansionError(InterpolationError):
+    """The substituted strings grew past their Budget: refused before they are built."""
+
+
+# What all the substituted strings of one project may add up to: eight times the largest file
+# read. A `.env` value of a megabyte named 2,000 times in 8 KB of compose text asks for 2 GB.
+EXPANSION_LIMIT = 8 * MAX_BYTES
+
+
+class Budget:
+    """Bytes substituted values may still add; shared by every string of one project."""
+
+    def __init__(self, limit: int = EXPANSION_LIMIT) -> None:
+        self.limit = limit
+        self.left = limit
+
+    def spend(self, text: str) -> str:
+        self.left -= len(text)
+        if self.left < 0:
+            raise ExpansionError(
+                f"the substituted values add up to more than {self.limit // (1024 * 1024)} MB"
+                " (a variable named again and again?); refused"
+            )
+        return text
+
+
 @dataclass
 class Resolved:
     value: str
@@ -49,22 +84,26 @@ class Resolved:
     unset: list[str] = field(default_factory=list)
 
 
-def interpolate(text: str, env: Mapping[str, str | None], release: Release | None = None) -> Resolved:
-    """`text` with its variables substituted; raises InterpolationError where podman-compose stops."""
+def interpolate(
+    text: str, env: Mapping[str, str | None], release: Release | None = None, budget: Budget | None = None
+) -> Resolved:
+    """`text` with its variables substituted; raises InterpolationError where podman-compose stops,
+    ExpansionError where the values substituted would outgrow `budget` (checked before each is added)."""
     if "$" not in text:
         return Resolved(text)
+    budget = budget or Budget()
     if release is not None and release < TOKENIZER_SINCE:
-        return _legacy(text, env)
+        return _legacy(text, env, budget)
     resolved = Resolved("")
     try:
-        resolved.value = _tokenized(text, env, resolved.unset)
+        resolved.value = _tokenized(text, env, resolved.unset, budget)
     except RecursionError:
         # Python's recursion gives out where podman-compose's would too: a refusal, not a crash.
         raise InterpolationError("operands nested too deep to read") from None
     return resolved
 
 
-def _legacy(text: str, env: Mapping[str, str | None]) -> Resolved:
+def _legacy(text: str, env: Mapping[str, str | None], budget: Budget) -> Resolved:
     unset: list[str] = []
 
     def one(match: re.Match[str]) -> str:
@@ -75,7 +114,7 @@ def _legacy(text: str, env: Mapping[str, str | None]) -> Resolved:
         if value == "" and match.group("empty"):
             value = None
         if value is not None:
-            return value
+            return budget.spend(value)
         if match.group("err") is not None:
             raise InterpolationError(f"required variable {name} is unset: {match.group('err')}".rstrip(": "))
         if match.group("default") is None:
@@ -85,7 +124,7 @@ def _legacy(text: str, env: Mapping[str, str | None]) -> Resolved:
     return Resolved(_LEGACY.sub(one, text), unset)
 
 
-def _tokenized(text: str, env: Mapping[str, str | None], unset: list[str]) -> str:
+def _tokenized(text: str, env: Mapping[str, str | None], unset: list[str], budget: Budget) -> str:
     out: list[str] = []
     i = 0
     while i < len(text):
@@ -99,7 +138,7 @@ def _tokenized(text: str, env: Mapping[str, str | None], unset: list[str]) -> st
             i += 2
         elif following == "{":
             end = _closing_brace(text, i + 2)
-            out.append(_braced(text[i + 2 : end], env, unset))
+            out.append(_braced(text[i + 2 : end], env, unset, budget))
             i = end + 1
         elif _NAME_START.match(following):
             name = _NAME.match(text, i + 1)
@@ -107,7 +146,7 @@ def _tokenized(text: str, env: Mapping[str, str | None], unset: list[str]) -> st
             value = env.get(name.group())
             if value is None:
                 unset.append(name.group())
-            out.append(value or "")
+            out.append(budget.spend(value or ""))
             i = name.end()
         else:
             out.append(char)
@@ -132,7 +171,7 @@ def _quoted(text: str, limit: int = 60) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
-def _braced(content: str, env: Mapping[str, str | None], unset: list[str]) -> str:
+def _braced(content: str, env: Mapping[str, str | None], unset: list[str], budget: Budget) -> str:
     if not content or not _NAME_START.match(content):
         raise InterpolationError(
             f"invalid interpolation format {_quoted(f'${{{content}}}')} (write $$ for a literal $)"
@@ -144,16 +183,16 @@ def _braced(content: str, env: Mapping[str, str | None], unset: list[str]) -> st
     if not rest:
         if value is None:
             unset.append(name)
-        return value or ""
+        return budget.spend(value or "")
     operator = next((op for op in _OPERATORS if rest.startswith(op)), None)
     if operator is None:
         raise InterpolationError(f"invalid interpolation syntax {_quoted(f'${{{content}}}')}")
     operand = rest[len(operator) :]
     if operator in (":?", "?"):
         if value is None or (operator == ":?" and value == ""):
-            message = _tokenized(operand, env, unset)
+            message = _tokenized(operand, env, unset, budget)
             raise InterpolationError(f"required variable {name} is unset" + (f": {message}" if message else ""))
-        return value
+        return budget.spend(value)
     if operator == ":-":
         use_operand = not value
     elif operator == "-":
@@ -163,60 +202,79 @@ def _braced(content: str, env: Mapping[str, str | None], unset: list[str]) -> st
     else:
         use_operand = value is not None
     if use_operand:
-        return _tokenized(operand, env, unset)
-    return "" if operator in (":+", "+") else (value or "")
+        return _tokenized(operand, env, unset, budget)
+    return "" if operator in (":+", "+") else budget.spend(value or "")
 
 
 # -- .env files ----------------------------------------------------------------
 
-_BINDING = re.compile(
-    r"""[ \t]*(?:export[ \t]+)?
-    (?:'(?P<qkey>[^']+)'|(?P<key>[^=\#\s]+))[ \t]*
-    (?:=[ \t]*(?:'(?P<single>(?:\\'|[^'])*)'|"(?P<double>(?:\\"|[^"])*)"|(?P<plain>[^\r\n]*)))?
-    [ \t]*(?:\#[^\r\n]*)?(?:\r?\n|$)""",
-    re.VERBOSE,
-)
-_DOUBLE_ESCAPES = re.compile(r"\\[\\'\"abfnrtv]")
-_SINGLE_ESCAPES = re.compile(r"\\[\\']")
-_DOTENV_VARIABLE = re.compile(r"\$\{(?P<name>[^}:]*)(?::-(?P<default>[^}]*))?\}")
+# What the values of one `.env` file may expand to, together, once its `${VAR}`s are
+# substituted: as much as a file the suite reads at all (yamlmarks.MAX_BYTES). Each value
+# may name the ones before it, so 30 lines of `B=${A}${A}` ask for gigabytes.
+DOTENV_EXPANSION_LIMIT = MAX_BYTES
 
 
-def _unescape(pattern: re.Pattern[str], text: str) -> str:
-    return pattern.sub(lambda m: codecs.decode(m.group(), "unicode-escape"), text)
+class DotenvError(SourceError):
+    """A `.env` file the suite refuses to expand (its values grow past DOTENV_EXPANSION_LIMIT)."""
+
+
+@dataclass
+class Dotenv:
+    """The variables of one `.env` file, as podman-compose's `dotenv_values` gives them."""
+
+    values: dict[str, str | None]
+    # Lines python-dotenv cannot read (it logs and skips them): where each statement starts.
+    skipped: list[int] = field(default_factory=list)
+
+
+def read_dotenv(text: str, environ: Mapping[str, str | None], where: str = ".env") -> Dotenv:
+    """The bindings of a `.env` text through python-dotenv's own parser, substituted as
+    `dotenv_values(path)` does (interpolate=True, override=True): `${VAR}` and `${VAR:-x}`
+    from the file's earlier keys, then `environ` (the invoking environment: podman-compose
+    reads each env file on its own, never one file's values into the next).
+
+    podman-compose 1.3.0 and 1.6.0 read it the same way (`dotenv_to_dict`). The expansion is
+    bounded in bytes (DOTENV_EXPANSION_LIMIT); past it DotenvError names the line."""
+    values: dict[str, str | None] = {}
+    sizes: dict[str, int] = {}
+    skipped: list[int] = []
+    total = 0
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            skipped.append(binding.original.line)
+            continue
+        if binding.key is None:
+            continue
+        if binding.value is None:
+            values[binding.key] = None
+            sizes.pop(binding.key, None)
+            continue
+        atoms = list(parse_variables(binding.value))
+        scope: dict[str, str | None] = {**environ, **values}
+        # Measured before it is built: a value is the sum of its parts.
+        size = sum(_atom_size(atom, scope, sizes) for atom in atoms)
+        total += size
+        if total > DOTENV_EXPANSION_LIMIT:
+            raise DotenvError(
+                where,
+                binding.original.line,
+                f"{binding.key}: the values expand past {DOTENV_EXPANSION_LIMIT // 1024} KB once their"
+                " ${...} are substituted (each naming the ones before it); refused",
+            )
+        value = "".join(atom.resolve(scope) for atom in atoms)
+        values[binding.key] = value
+        sizes[binding.key] = size
+    return Dotenv(values, skipped)
+
+
+def _atom_size(atom: Atom, scope: Mapping[str, str | None], sizes: Mapping[str, int]) -> int:
+    if isinstance(atom, Variable):
+        name = atom.name
+        if name in sizes and scope.get(name) is not None:
+            return sizes[name]
+    return len(atom.resolve(scope).encode())
 
 
 def parse_dotenv(text: str, environ: Mapping[str, str | None]) -> dict[str, str | None]:
-    """The variables of a `.env` text; a line it cannot read is skipped, as python-dotenv does."""
-    values: dict[str, str | None] = {}
-    position = 0
-    while position < len(text):
-        blank = re.compile(r"[ \t\r\n]*(?:#[^\r\n]*)?(?:\r?\n|$)").match(text, position)
-        if blank and blank.end() > position:
-            position = blank.end()
-            continue
-        match = _BINDING.match(text, position)
-        if match is None or match.end() == position:
-            line_end = text.find("\n", position)
-            position = len(text) if line_end < 0 else line_end + 1
-            continue
-        position = match.end()
-        key = match.group("qkey") or match.group("key")
-        value: str | None
-        if match.group("single") is not None:
-            value = _unescape(_SINGLE_ESCAPES, match.group("single"))
-        elif match.group("double") is not None:
-            value = _unescape(_DOUBLE_ESCAPES, match.group("double"))
-        elif match.group("plain") is not None:
-            value = re.sub(r"\s+#.*", "", match.group("plain")).rstrip()
-        else:
-            value = None
-        if value is not None and "${" in value:
-            scope = {**environ, **values}
-
-            def variable(m: re.Match[str], scope: Mapping[str, str | None] = scope) -> str:
-                found = scope.get(m.group("name"), m.group("default") or "")
-                return found if found is not None else ""
-
-            value = _DOTENV_VARIABLE.sub(variable, value)
-        values[key] = value
-    return values
+    """The variables of a `.env` text (read_dotenv's values); a line python-dotenv cannot read is skipped."""
+    return read_dotenv(text, environ).values
