@@ -4,8 +4,8 @@ the layers the table below lets it, and no two modules import each other, direct
 Read from the source (ast), every import counted (at the top, in a function, under TYPE_CHECKING):
 an import in a function still makes the importer depend on the imported, and two modules that
 need each other have no order to be read, tested or split in. The table is written once; a module
-belongs to the layer of the longest prefix that names it, so a module that moves into its layer's
-package (parsers/quadlet.py into quadlet/, say) keeps its layer under either name.
+belongs to the layer of the longest prefix that names it, so a new module of a layer's package
+(quadlet/, security/, parsers/compose/) needs no new row.
 """
 
 from __future__ import annotations
@@ -30,13 +30,11 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "bundled": ("bundled",),
     # Users' files read with their lines, bounded.
     "sources": ("parsers.yamlmarks",),
-    # Quadlet itself: unit files, release tables, value readers, discovery, service names. Its
-    # modules still under their old names (parsers/quadlet.py, quadlet_lint/{readers,versions}.py)
-    # are held the same until they move.
-    "quadlet": ("quadlet", "parsers.quadlet", "quadlet_lint.readers", "quadlet_lint.versions"),
+    # Quadlet itself: unit files, release tables, value readers, discovery, service names.
+    "quadlet": ("quadlet",),
     "parsers": ("parsers",),
     "lint": ("quadlet_lint",),
-    "security": ("security", "security_rules"),
+    "security": ("security",),
     "transport": ("transport",),
     "facts": ("facts",),
     "checks": ("checks",),
@@ -66,11 +64,11 @@ ALLOWED: dict[str, set[str]] = {
     "lint": _PLAIN | {"quadlet", "security"},
     "security": _PLAIN | {"quadlet", "parsers"},
     "transport": _PLAIN,
-    # The facts and convert still read image references through the lint's rules (references.py).
+    # The facts lint the host's Quadlet folder once for PHX-3.02 (quadlet_lint.lint_found).
     "facts": _PLAIN | {"quadlet", "parsers", "lint", "security", "transport"},
     "checks": _PLAIN | {"parsers", "facts"},
     "report": _PLAIN | {"publish"},
-    "convert": _PLAIN | {"quadlet", "parsers", "lint", "security", "publish"},
+    "convert": _PLAIN | {"quadlet", "parsers", "security", "publish"},
     "run": _PLAIN | {"publish", "bundled", "quadlet", "parsers", "transport", "facts", "checks", "report"},
     "plugin": _PLAIN | {"parsers", "facts", "checks", "report", "run"},
     # check imports the plugin before pytest starts (so pytest does not rewrite the package).
@@ -210,10 +208,10 @@ class TestLayering:
     def test_the_cycle_finder(self, graph: dict[str, list[str]], expected: list[list[str]]) -> None:
         assert _cycles(graph) == expected
 
-    def test_the_layer_of_a_moved_module(self) -> None:
-        assert layer_of("phoenix_compliance.parsers.quadlet") == layer_of("phoenix_compliance.quadlet.unitfile")
+    def test_the_layer_of_a_module(self) -> None:
+        assert layer_of("phoenix_compliance.quadlet.unitfile") == "quadlet"
         assert layer_of("phoenix_compliance.quadlet_lint.engine") == "lint"
-        assert layer_of("phoenix_compliance.security.ports") == layer_of("phoenix_compliance.security_rules")
+        assert layer_of("phoenix_compliance.security.ports") == "security"
         assert layer_of("phoenix_compliance.parsers.compose.model") == "parsers"
         assert layer_of("phoenix_compliance") == "api"
         assert layer_of("phoenix_compliance.unlisted") == ""
