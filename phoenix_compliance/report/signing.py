@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from phoenix_compliance.report.outputs import canonical_digest, json_text
+from phoenix_compliance.report.page_policy import PolicyError, with_policy
 
 NAMESPACE = "phoenix-compliance"
 SIGNATURE_ID = "phx-signature"
@@ -116,8 +117,13 @@ def verify_signature(digest: str, signature: str, public_key: Path) -> tuple[boo
 
 
 def seal_html(path: Path, key: Path | None) -> str:
-    """Fill the page's signature block with its digest (and signature); return the digest."""
-    page = path.read_text(encoding="utf-8")
+    """Write the page's Content-Security-Policy into its head, then fill its signature block
+    with its digest (and signature); return the digest. Every page the suite publishes is
+    sealed here, so each carries the policy of the scripts it was written with, under the digest."""
+    try:
+        page = with_policy(path.read_text(encoding="utf-8"))
+    except PolicyError as exc:
+        raise SigningError(f"{path}: {exc}") from None
     if page.count(_BLOCK_START) != 1 or page.count(signature_block()) != 1:
         raise SigningError(f"{path}: not exactly one signature block to fill")
     digest = html_digest(page)
