@@ -8,9 +8,13 @@ script would rename the page (document.title) and rewrite every NOT READY to REA
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
@@ -18,11 +22,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_report_browser import chromium
 
+from phoenix_compliance.catalogue import SEVERITIES
 from phoenix_compliance.cli import main
 from phoenix_compliance.report import page_policy
-from phoenix_compliance.report.model import CheckResult, RunReport
-from phoenix_compliance.report.outputs import canonical_digest, json_text, to_document
+from phoenix_compliance.report.bounded import MAX_REPORT_BYTES
+from phoenix_compliance.report.model import OUTCOMES, CheckResult, RunReport
+from phoenix_compliance.report.outputs import CompareError, canonical_digest, json_text, load_previous, to_document
 from phoenix_compliance.report.render import readiness_section
+from phoenix_compliance.report.results import EXIT_INPUT_ALTERED
 from phoenix_compliance.report.signing import verify_report
 from phoenix_compliance.run.reporter import EXIT_NOT_READY
 
@@ -203,3 +210,145 @@ class TestDrawnStrings:
         assert facts is not None and [cell.get_text() for cell in facts.select("th, td")] == [fact, fact]
         assert [pre.get_text() for pre in soup.select("table.checks pre")] == [evidence]
         assert {tag.name for tag in soup.find_all(True)} <= SECTION_TAGS
+
+
+def one_host_run() -> RunReport:
+    run = RunReport("2026-12-01T02:00:00+00:00", ("1",), "stack.yaml", "v1", stack_digest="0" * 64, finished="x")
+    host = run.host("ssh://web1")
+    host.results.append(CheckResult("ssh://web1", "T-1.01", "1", "high", "t", "failed", "e", "fix", "n"))
+    host.expected = {"1": 1}
+    return run
+
+
+def forged(path: Path, change: Callable[[dict[str, Any]], None], *, ready: bool = False) -> Path:
+    """A result changed, given a fresh digest (so its bytes are intact); `ready`: its recorded
+    verdicts say READY, as a writer counting the odd value as not blocking would record them."""
+    document = to_document(one_host_run())
+    change(document)
+    if ready:
+        document["run"]["verdict"] = "READY"
+        document["hosts"]["ssh://web1"]["verdicts"] = {"1": "READY"}
+    try:
+        document["digest"] = canonical_digest(document)
+        text = json_text(document)
+    except ValueError:  # NaN, which the suite cannot spell: as another writer spells it
+        document["digest"] = "0" * 64
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    path.write_text(text)
+    return path
+
+
+def _set(where: str, key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(document: dict[str, Any]) -> None:
+        target = document["results"][0] if where == "result" else document["hosts"]["ssh://web1"]
+        if value is _MISSING:
+            del target[key]
+        else:
+            target[key] = value
+
+    return change
+
+
+_MISSING = object()
+MALFORMED = [
+    ("an unknown outcome", _set("result", "outcome", "FAILED"), True, "results[0].outcome: 'FAILED' is not an outcome"),
+    ("an unknown severity", _set("result", "severity", "CRITICAL"), True, "results[0].severity: 'CRITICAL' is not a"),
+    ("NaN", _set("result", "duration", float("nan")), False, "NaN or Infinity at results[0].duration"),
+    ("a missing field", _set("result", "evidence", _MISSING), False, "results[0].evidence: missing"),
+    (
+        "a number as text",
+        _set("host", "commands_run", "5"),
+        False,
+        "hosts['ssh://web1'].commands_run: expected a count",
+    ),
+    ("a list for text", _set("result", "title", ["t"]), False, "results[0].title: expected a string, found a list"),
+]
+
+
+class TestResultsGivenBack:
+    @pytest.mark.parametrize(("case", "change", "ready", "message"), MALFORMED, ids=[m[0] for m in MALFORMED])
+    @pytest.mark.parametrize("command", ["verify", "merge", "trend"])
+    def test_a_malformed_result_is_refused_naming_file_and_field(
+        self,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        command: str,
+        case: str,
+        change: Callable[[dict[str, Any]], None],
+        ready: bool,
+        message: str,
+    ) -> None:
+        path = forged(tmp_path / "result.json", change, ready=ready)
+        args = [str(path)] if command == "verify" else [f"--reports-dir={tmp_path / 'out'}", str(path)]
+        code = main([command, *args])
+        out = capsys.readouterr()
+        assert code == (2 if command == "verify" else EXIT_INPUT_ALTERED), out
+        assert f"{path}: " in out.out + out.err and message in out.out + out.err
+        assert "Traceback" not in out.out + out.err and not (tmp_path / "out").exists()
+
+    def test_a_previous_run_with_an_unknown_outcome_is_a_usage_error(self, tmp_path: Path) -> None:
+        path = forged(tmp_path / "old.json", _set("result", "outcome", "FAILED"))
+        with pytest.raises(CompareError, match=r"results\[0\]\.outcome 'FAILED' is not an outcome of this suite"):
+            load_previous(path)
+
+    @settings(max_examples=80, deadline=None)
+    @given(value=st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), TEXT, st.lists(st.integers())))
+    def test_a_drawn_value_in_any_result_field_is_refused_or_read(self, value: object) -> None:
+        from phoenix_compliance.report.result_format import MalformedResult, check_document
+        from phoenix_compliance.report.results import from_document
+
+        for key in ("outcome", "severity", "phase", "duration", "waiver", "evidence", "host"):
+            document = to_document(one_host_run())
+            document["results"][0][key] = value
+            document["digest"] = "0" * 64
+            try:
+                check_document(document)
+            except MalformedResult as exc:
+                assert exc.where.startswith("results[0].")
+                continue
+            run = from_document(document)  # what passed is read without a traceback
+            (result,) = run.hosts["ssh://web1"].results
+            assert result.outcome in OUTCOMES and result.severity in SEVERITIES
+
+
+def _in_subprocess(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+
+
+class TestBoundedReads:
+    @pytest.mark.parametrize("kind", ["fifo", "device"])
+    def test_a_special_file_is_refused_by_type_never_opened(self, tmp_path: Path, kind: str) -> None:
+        if kind == "fifo":
+            path = tmp_path / "result.json"
+            os.mkfifo(path)
+        else:
+            path = Path("/dev/zero")
+        # In a child: were the file opened, a FIFO without a writer would hang it, /dev/zero never end.
+        try:
+            done = _in_subprocess(
+                "import sys; from pathlib import Path\n"
+                "from phoenix_compliance.report.signing import verify_report\n"
+                "from phoenix_compliance.report.results import load_result, ResultRefused\n"
+                "from phoenix_compliance.report.outputs import load_previous, CompareError\n"
+                f"path = Path({str(path)!r})\n"
+                "print(verify_report(path, None).lines)\n"
+                "try: load_result(path.with_suffix('.json') if path.suffix else path, None)\n"
+                "except ResultRefused as exc: print('refused', exc.code, exc)\n"
+                "try: load_previous(path)\n"
+                "except CompareError as exc: print('compare', exc)\n"
+            )
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"reading {path} did not return: it was opened")
+        what = "a FIFO" if kind == "fifo" else "a character device"
+        assert done.returncode == 0, done.stderr
+        assert f"{path}: {what}, not a report file; not opened" in done.stdout
+        assert f"compare {path}: {what}" in done.stdout
+
+    def test_a_report_over_the_limit_is_refused_before_it_is_read(self, tmp_path: Path) -> None:
+        path = tmp_path / "huge.json"
+        with path.open("wb") as handle:
+            handle.truncate(MAX_REPORT_BYTES + 1)  # sparse: no disk, but 64 MB of zeros to read
+        verdict = verify_report(path, None)
+        assert verdict.unreadable and verdict.lines == [f"{path}: larger than 64 MB; not a report of this suite"]
+        with pytest.raises(CompareError, match="larger than 64 MB"):
+            load_previous(path)
