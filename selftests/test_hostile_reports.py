@@ -34,6 +34,7 @@ from phoenix_compliance.report.signing import verify_report
 from phoenix_compliance.run.reporter import EXIT_NOT_READY
 
 pytest_plugins = ["pytester"]
+REPO = Path(__file__).resolve().parent.parent
 
 # What an injected script does: visible in the DOM Chromium dumps.
 PAYLOAD_JS = (
@@ -352,3 +353,52 @@ class TestBoundedReads:
         assert verdict.unreadable and verdict.lines == [f"{path}: larger than 64 MB; not a report of this suite"]
         with pytest.raises(CompareError, match="larger than 64 MB"):
             load_previous(path)
+
+
+WAIVERS = """waivers:
+  - check: T-1.01
+    justification: "fuse-overlayfs comes with the Q3 image"
+    expires: 2027-01-31
+"""
+STACK = REPO / "fixtures" / "stacks" / "reference.yaml"
+CONTROL = st.one_of(
+    st.characters(min_codepoint=0, max_codepoint=0x1F, blacklist_characters="\t\n\r"),
+    st.characters(min_codepoint=0x7F, max_codepoint=0x84),
+    st.characters(min_codepoint=0x86, max_codepoint=0x9F),
+    st.sampled_from(["\ufffe", "\uffff"]),
+)
+
+
+def _parse(kind: str, text: str) -> object:
+    from phoenix_compliance.parsers import manifest, waivers
+
+    return waivers.parse(text, "w.yaml") if kind == "waivers" else manifest.parse(text, "m.yaml")
+
+
+class TestControlBytesInTheUsersFiles:
+    @settings(max_examples=120, deadline=None)
+    @given(kind=st.sampled_from(["waivers", "manifest"]), char=CONTROL, where=st.floats(0, 1))
+    def test_a_raw_control_character_anywhere_is_an_error_at_its_line(self, kind: str, char: str, where: float) -> None:
+        from phoenix_compliance.parsers.yamlmarks import SourceError
+
+        text = WAIVERS if kind == "waivers" else STACK.read_text()
+        offset = int(where * len(text))
+        with pytest.raises(SourceError) as raised:
+            _parse(kind, text[:offset] + char + text[offset:])
+        assert raised.value.line == text.count("\n", 0, offset) + 1
+        assert f"U+{ord(char):04X}" in raised.value.message
+
+    @pytest.mark.parametrize("kind", ["waivers", "stack"])
+    def test_the_plugin_names_file_and_line_never_a_traceback(self, pytester: pytest.Pytester, kind: str) -> None:
+        pytester.makepyfile(test_checks=CHECKS)
+        if kind == "waivers":
+            (pytester.path / "waivers.yaml").write_text(WAIVERS.replace("Q3 image", "Q3\x1b[8m image"))
+            where, line = "waivers.yaml", 3
+        else:
+            (pytester.path / "stack.yaml").write_text(STACK.read_text().replace("name: phoenix-hydra", "name: x\x00"))
+            where, line = "stack.yaml", STACK.read_text().split("\n").index("name: phoenix-hydra") + 1
+        result = pytester.runpytest_subprocess("-p", "phoenix_compliance.plugin", f"--{kind}={where}")
+        output = result.stdout.str() + result.stderr.str()
+        assert result.ret == pytest.ExitCode.USAGE_ERROR, output
+        assert f"{where}:{line}: column" in output and "is not allowed in YAML" in output
+        assert "Traceback" not in output and "INTERNALERROR" not in output
