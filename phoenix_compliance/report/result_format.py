@@ -1,7 +1,7 @@
 """The shape of a JSON result as the suite writes it (outputs.to_document), checked field by
 field before a result given back is believed: every field present, of its type, a number
 finite, an outcome, severity, phase, verdict or change one this suite knows, every result of
-a host and phase the run lists. The first field not as written is a MalformedResult naming
+a host the run lists. The first field not as written is a MalformedResult naming
 its JSON path (`results[3].outcome`): an outcome no gate knows would otherwise count as
 neither failed nor blocking. Plain data, no pytest."""
 
@@ -87,7 +87,13 @@ def _object(value: Any, where: str, keys: tuple[str, ...], optional: tuple[str, 
 def _at(where: str, key: str) -> str:
     if key.isidentifier():
         return f"{where}.{key}" if where else key
-    return f"{where}[{key!r}]"
+    return f"{where}[{_shown(key)}]"
+
+
+def _shown(value: Any) -> str:
+    # A value quoted in a refusal: as Python spells it (control characters escaped), cut short.
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _string(value: Any, where: str, nullable: bool = False) -> str | None:
@@ -101,13 +107,13 @@ def _string(value: Any, where: str, nullable: bool = False) -> str | None:
 def _choice(value: Any, where: str, choices: Collection[str], what: str) -> str:
     text = _string(value, where)
     if text not in choices:
-        raise MalformedResult(where, f"{text!r} is not {what} of this suite ({', '.join(choices)})")
+        raise MalformedResult(where, f"{_shown(text)} is not {what} of this suite ({', '.join(choices)})")
     return str(text)
 
 
 def _count(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise MalformedResult(where, f"expected a count (a whole number, 0 or more), found {value!r}")
+        raise MalformedResult(where, f"expected a count (a whole number, 0 or more), found {_shown(value)}")
     return value
 
 
@@ -137,7 +143,7 @@ def check_document(document: Any) -> None:
     """Raise MalformedResult at the first field of a JSON result not as the suite writes it."""
     top = _object(document, "", _TOP, optional=("signature",))
     if top["format"] != FORMAT:
-        raise MalformedResult("format", f"{top['format']!r} is not this suite's format {FORMAT}")
+        raise MalformedResult("format", f"{_shown(top['format'])} is not this suite's format {FORMAT}")
     _string(top["digest"], "digest")
     if "signature" in top:
         _string(top["signature"], "signature")
@@ -167,7 +173,7 @@ def check_document(document: Any) -> None:
     if not isinstance(results, list):
         raise MalformedResult("results", f"expected a list, found {_kind(results)}")
     for index, raw in enumerate(results):
-        _result(raw, f"results[{index}]", hosts, phases)
+        _result(raw, f"results[{index}]", hosts)
     changes = top["changes"]
     if not isinstance(changes, list):
         raise MalformedResult("changes", f"expected a list, found {_kind(changes)}")
@@ -191,31 +197,38 @@ def _host(raw: Any, where: str, phases: list[str]) -> None:
         _string(value, _at(f"{where}.facts", name))
     _string(host["unreachable"], f"{where}.unreachable", nullable=True)
     _count(host["commands_run"], f"{where}.commands_run")
-    for key in ("verdicts", "coverage"):
-        table = host[key]
-        if not isinstance(table, dict) or sorted(table) != sorted(phases):
-            raise MalformedResult(
-                f"{where}.{key}", f"expected an object with one entry per phase of run.phases ({table!r})"
-            )
+    verdicts, coverage = host["verdicts"], host["coverage"]
+    if not isinstance(verdicts, dict) or sorted(verdicts) != sorted(phases):
+        raise MalformedResult(
+            f"{where}.verdicts", f"expected one verdict per phase of run.phases, found {_shown(verdicts)}"
+        )
+    # A phase's coverage may outlive its verdict (a result trimmed to fewer phases); every phase judged has one.
+    if not isinstance(coverage, dict) or not set(phases) <= set(coverage):
+        raise MalformedResult(
+            f"{where}.coverage", f"expected the coverage of every phase of run.phases, found {_shown(coverage)}"
+        )
+    for phase in coverage:
+        _choice(phase, _at(f"{where}.coverage", phase), PHASES, "a phase")
     for phase, verdict in host["verdicts"].items():
         _choice(verdict, _at(f"{where}.verdicts", phase), VERDICTS, "a verdict")
     for phase, counts in host["coverage"].items():
         at = _at(f"{where}.coverage", phase)
         if not isinstance(counts, list) or len(counts) != 2:
-            raise MalformedResult(at, f"expected [checks run, checks of the phase], found {counts!r}")
+            raise MalformedResult(at, f"expected [checks run, checks of the phase], found {_shown(counts)}")
         ran, total = _count(counts[0], f"{at}[0]"), _count(counts[1], f"{at}[1]")
         if ran > total:
             raise MalformedResult(at, f"{ran} checks run of {total}")
 
 
-def _result(raw: Any, where: str, hosts: dict[str, Any], phases: list[str]) -> None:
+def _result(raw: Any, where: str, hosts: dict[str, Any]) -> None:
     result = _object(raw, where, _RESULT)
     for key in ("id", "key", "title", "subject", "evidence", "remediation"):
         _string(result[key], f"{where}.{key}")
     host = _string(result["host"], f"{where}.host")
     if host not in hosts:
-        raise MalformedResult(f"{where}.host", f"{host!r} is not one of the hosts the result lists")
-    _choice(result["phase"], f"{where}.phase", phases, "a phase the run lists (run.phases)")
+        raise MalformedResult(f"{where}.host", f"{_shown(host)} is not one of the hosts the result lists")
+    # A result of a phase the run does not list counts in no verdict shown, as the phase is not shown.
+    _choice(result["phase"], f"{where}.phase", PHASES, "a phase")
     _choice(result["severity"], f"{where}.severity", SEVERITIES, "a severity")
     _choice(result["outcome"], f"{where}.outcome", OUTCOMES, "an outcome")
     duration = result["duration"]
@@ -225,7 +238,9 @@ def _result(raw: Any, where: str, hosts: dict[str, Any], phases: list[str]) -> N
         or not math.isfinite(duration)
         or duration < 0
     ):
-        raise MalformedResult(f"{where}.duration", f"expected seconds (a finite number, 0 or more), found {duration!r}")
+        raise MalformedResult(
+            f"{where}.duration", f"expected seconds (a finite number, 0 or more), found {_shown(duration)}"
+        )
     if result["waiver"] is not None:
         waiver = _object(result["waiver"], f"{where}.waiver", _WAIVER)
         for key in ("justification", "expires", "where"):
