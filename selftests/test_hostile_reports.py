@@ -337,13 +337,16 @@ class TestBoundedReads:
                 "except ResultRefused as exc: print('refused', exc.code, exc)\n"
                 "try: load_previous(path)\n"
                 "except CompareError as exc: print('compare', exc)\n"
+                "from phoenix_compliance.report.signing import verify_signature\n"
+                "print('signer', verify_signature('0' * 64, 'x', path))\n"
             )
         except subprocess.TimeoutExpired:
             pytest.fail(f"reading {path} did not return: it was opened")
         what = "a FIFO" if kind == "fifo" else "a character device"
         assert done.returncode == 0, done.stderr
-        assert f"{path}: {what}, not a report file; not opened" in done.stdout
+        assert f"{path}: {what}, not a report of this suite; not opened" in done.stdout
         assert f"compare {path}: {what}" in done.stdout
+        assert f"signer (False, '{path}: {what}, not an SSH public key; not opened')" in done.stdout
 
     def test_a_report_over_the_limit_is_refused_before_it_is_read(self, tmp_path: Path) -> None:
         path = tmp_path / "huge.json"

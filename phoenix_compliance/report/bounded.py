@@ -29,16 +29,20 @@ def _kind(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
-def read_report_bytes(path: Path, limit: int = MAX_REPORT_BYTES) -> bytes:
+def _size(limit: int) -> str:
+    return f"{limit >> 20} MB" if limit >= 1 << 20 else f"{limit >> 10} KB"
+
+
+def read_report_bytes(path: Path, limit: int = MAX_REPORT_BYTES, what: str = "a report of this suite") -> bytes:
     """The bytes of a regular file of at most `limit` bytes; InputRefused naming the file otherwise."""
     try:
         before = os.stat(path)
     except OSError as exc:
         raise InputRefused(f"{path}: cannot read: {exc.strerror}") from None
     if not stat.S_ISREG(before.st_mode):
-        raise InputRefused(f"{path}: {_kind(before.st_mode)}, not a report file; not opened")
+        raise InputRefused(f"{path}: {_kind(before.st_mode)}, not {what}; not opened")
     if before.st_size > limit:
-        raise InputRefused(f"{path}: larger than {limit >> 20} MB; not a report of this suite")
+        raise InputRefused(f"{path}: larger than {_size(limit)}; not {what}")
     try:
         # Non-blocking: were the file swapped for a FIFO since, opening it does not wait for a writer.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
@@ -61,5 +65,5 @@ def read_report_bytes(path: Path, limit: int = MAX_REPORT_BYTES) -> bytes:
     finally:
         os.close(fd)
     if size > limit:
-        raise InputRefused(f"{path}: larger than {limit >> 20} MB; not a report of this suite")
+        raise InputRefused(f"{path}: larger than {_size(limit)}; not {what}")
     return b"".join(chunks)

@@ -37,6 +37,8 @@ NAMESPACE = "phoenix-compliance"
 SIGNATURE_ID = "phx-signature"
 SIGNER_IDENTITY = "report-signer"
 _SLOT = "@@PHX-SEAL@@"
+# An OpenSSH public key is one line of at most a few KB (an RSA 16384-bit key about 2.8 KB).
+SIGNER_KEY_BYTES = 64 * 1024
 _BLOCK_START = f'<div id="{SIGNATURE_ID}">'
 _BLOCK_END = f"</div><!--/{SIGNATURE_ID}-->"
 # What a sealed block holds, and nothing else: the digest, and the signature when signed.
@@ -83,8 +85,10 @@ def sign_digest(digest: str, key: Path) -> str:
 
 def verify_signature(digest: str, signature: str, public_key: Path) -> tuple[bool, str]:
     try:
-        key_text = public_key.read_text().strip()
-    except OSError as exc:
+        key_text = read_report_bytes(public_key, SIGNER_KEY_BYTES, "an SSH public key").decode("utf-8").strip()
+    except InputRefused as exc:
+        return False, str(exc)
+    except UnicodeDecodeError as exc:
         return False, f"cannot read {public_key}: {exc}"
     with tempfile.TemporaryDirectory(prefix="phx-verify-") as work:
         allowed = Path(work) / "allowed_signers"
