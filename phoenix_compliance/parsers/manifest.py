@@ -20,6 +20,30 @@ class ManifestError(yamlmarks.SourceError):
     """A manifest that cannot be used, with file and line."""
 
 
+# What YAML refuses to read raw (YAML 1.1 and 1.2, section 5.1: the printable set): a control
+# byte, a lone surrogate. PyYAML raises it as a ReaderError at a character offset; the user's
+# own file is owed file:line and the character, never a traceback.
+_NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def refuse_control_bytes(text: str, path: str, error: type[yamlmarks.SourceError]) -> None:
+    """Raise `error` at the line of the first character YAML does not read raw (a control byte)."""
+    found = _NOT_PRINTABLE.search(text)
+    if found is not None:
+        line = text.count("\n", 0, found.start()) + 1
+        column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+        code = ord(found.group())
+        kind = (
+            "a lone surrogate" if 0xD800 <= code <= 0xDFFF else "a control character" if code < 0xA0 else "no character"
+        )
+        raise error(
+            path,
+            line,
+            f"column {column}: the raw character U+{code:04X} ({kind}) is not allowed in YAML;"
+            " write it as an escape in a double-quoted string, or remove it",
+        )
+
+
 # The keys each level of the manifest takes; any other key is an error, at every level.
 TOP_KEYS = (
     "name",
@@ -251,6 +275,7 @@ def _port(reader: _Reader, raw: Any, line: int, what: str) -> Port:
 
 def parse(text: str, path: str) -> Manifest:
     """Parse manifest text; raise ManifestError naming path and line."""
+    refuse_control_bytes(text, path, ManifestError)
     try:
         document = yamlmarks.loads(text, path)
     except yamlmarks.YamlError as exc:

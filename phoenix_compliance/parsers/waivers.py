@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from phoenix_compliance.parsers import yamlmarks
-from phoenix_compliance.parsers.manifest import unknown_key_message
+from phoenix_compliance.parsers.manifest import refuse_control_bytes, unknown_key_message
 from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList
 
 KEYS = ("check", "hosts", "justification", "expires")
@@ -50,6 +50,7 @@ class Waiver:
 
 
 def parse(text: str, path: str) -> list[Waiver]:
+    refuse_control_bytes(text, path, WaiverError)
     try:
         document = yamlmarks.loads(text, path)
     except yamlmarks.YamlError as exc:

@@ -11,18 +11,20 @@ from pathlib import Path
 from typing import Any
 
 from phoenix_compliance.redact import redact_data
+from phoenix_compliance.report.bounded import InputRefused, read_report_bytes
 from phoenix_compliance.report.model import (
     COULD_NOT_CHECK,
     ERROR,
     FAILED,
     NOT_APPLICABLE,
+    OUTCOMES,
     SKIPPED,
     WAIVED,
     Change,
     RunReport,
 )
+from phoenix_compliance.report.result_format import FORMAT as FORMAT  # written here, checked there
 
-FORMAT = "phoenix-compliance/1"
 # Fields of the JSON that the digest cannot cover: the digest itself and its signature.
 UNSIGNED_FIELDS = ("digest", "signature")
 
@@ -198,21 +200,13 @@ class CompareError(ValueError):
     pass
 
 
-# A previous run's JSON of a large fleet is a few MB; more is no report of this suite.
-MAX_PREVIOUS_BYTES = 64 * 1024 * 1024
-
-
 def load_previous(path: Path) -> dict[str, dict[str, str]]:
     """Outcomes of a previous run's JSON, by host and check key; any field not as written is a CompareError."""
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_PREVIOUS_BYTES + 1)
-        if len(data) > MAX_PREVIOUS_BYTES:
-            raise CompareError(f"{path}: larger than {MAX_PREVIOUS_BYTES // (1024 * 1024)} MB; not a report")
-        document = json.loads(data.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        if isinstance(exc, CompareError):
-            raise
+        document = json.loads(read_report_bytes(path).decode("utf-8"))
+    except InputRefused as exc:
+        raise CompareError(str(exc)) from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise CompareError(f"{path}: cannot read a previous run's JSON: {exc}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise CompareError(f"{path}: not a phoenix-compliance JSON report (format {FORMAT})")
@@ -226,6 +220,12 @@ def load_previous(path: Path) -> dict[str, dict[str, str]]:
         for field in ("host", "key", "outcome"):
             if not isinstance(record.get(field), str):
                 raise CompareError(f"{path}: results[{index}].{field} is missing or not a string")
+        if record["outcome"] not in OUTCOMES:
+            # Else counted as neither failed nor passed: no change would ever be shown for it.
+            raise CompareError(
+                f"{path}: results[{index}].outcome {record['outcome']!r} is not an outcome of this suite"
+                f" ({', '.join(OUTCOMES)})"
+            )
         outcomes.setdefault(record["host"], {})[record["key"]] = record["outcome"]
     return outcomes
 

@@ -4,13 +4,12 @@ signer is named, as `verify` does), then merged (the shards of one fleet run) or
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from phoenix_compliance.report.model import Change, CheckResult, RunReport, Signoff, natural
-from phoenix_compliance.report.outputs import FORMAT, MAX_PREVIOUS_BYTES
+from phoenix_compliance.report.result_format import FORMAT
 from phoenix_compliance.report.signing import verify_report
 
 # Exit codes of merge and trend when they refuse their inputs (README "Fleets and CI"); a
@@ -44,20 +43,16 @@ def load_result(path: Path, signer: Path | None) -> LoadedResult:
     """A verified JSON result as the model; ResultRefused when it is not intact or no result."""
     if path.suffix != ".json":
         raise ResultRefused(f"{path}: not a JSON result (the .json a run writes)", EXIT_INPUT_ALTERED)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ResultRefused(f"{path}: cannot read: {exc.strerror}", EXIT_INPUT_ALTERED) from None
-    if size > MAX_PREVIOUS_BYTES:
-        raise ResultRefused(f"{path}: larger than {MAX_PREVIOUS_BYTES >> 20} MB; not a result", EXIT_INPUT_ALTERED)
+    # Read once, bounded and from a regular file only, verified and held to the format
+    # (signing.verify_report); the model is built from those very bytes.
     verdict = verify_report(path, signer)
-    if not verdict.intact:
+    if not verdict.intact or verdict.document is None:
         reason = "; ".join(verdict.lines)
         if verdict.unreadable:
             # A truncated file is no JSON at all, and as refused as an edited one.
             reason += " (truncated, or no result of this suite)"
         raise ResultRefused(f"refused: {reason}", EXIT_INPUT_ALTERED)
-    document = json.loads(path.read_text(encoding="utf-8"))
+    document = verdict.document
     try:
         run = from_document(document)
         recorded = {host: document["hosts"][host]["verdicts"] for host in run.hosts}

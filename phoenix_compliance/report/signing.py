@@ -28,12 +28,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from phoenix_compliance.report.bounded import InputRefused, read_report_bytes
 from phoenix_compliance.report.outputs import canonical_digest, json_text
+from phoenix_compliance.report.page_policy import PolicyError, with_policy
+from phoenix_compliance.report.result_format import FORMAT, MalformedResult, check_document, non_finite
 
 NAMESPACE = "phoenix-compliance"
 SIGNATURE_ID = "phx-signature"
 SIGNER_IDENTITY = "report-signer"
 _SLOT = "@@PHX-SEAL@@"
+# An OpenSSH public key is one line of at most a few KB (an RSA 16384-bit key about 2.8 KB).
+SIGNER_KEY_BYTES = 64 * 1024
 _BLOCK_START = f'<div id="{SIGNATURE_ID}">'
 _BLOCK_END = f"</div><!--/{SIGNATURE_ID}-->"
 # What a sealed block holds, and nothing else: the digest, and the signature when signed.
@@ -80,8 +85,10 @@ def sign_digest(digest: str, key: Path) -> str:
 
 def verify_signature(digest: str, signature: str, public_key: Path) -> tuple[bool, str]:
     try:
-        key_text = public_key.read_text().strip()
-    except OSError as exc:
+        key_text = read_report_bytes(public_key, SIGNER_KEY_BYTES, "an SSH public key").decode("utf-8").strip()
+    except InputRefused as exc:
+        return False, str(exc)
+    except UnicodeDecodeError as exc:
         return False, f"cannot read {public_key}: {exc}"
     with tempfile.TemporaryDirectory(prefix="phx-verify-") as work:
         allowed = Path(work) / "allowed_signers"
@@ -116,8 +123,13 @@ def verify_signature(digest: str, signature: str, public_key: Path) -> tuple[boo
 
 
 def seal_html(path: Path, key: Path | None) -> str:
-    """Fill the page's signature block with its digest (and signature); return the digest."""
-    page = path.read_text(encoding="utf-8")
+    """Write the page's Content-Security-Policy into its head, then fill its signature block
+    with its digest (and signature); return the digest. Every page the suite publishes is
+    sealed here, so each carries the policy of the scripts it was written with, under the digest."""
+    try:
+        page = with_policy(path.read_text(encoding="utf-8"))
+    except PolicyError as exc:
+        raise SigningError(f"{path}: {exc}") from None
     if page.count(_BLOCK_START) != 1 or page.count(signature_block()) != 1:
         raise SigningError(f"{path}: not exactly one signature block to fill")
     digest = html_digest(page)
@@ -133,8 +145,11 @@ def seal_html(path: Path, key: Path | None) -> str:
 class Verdict:
     intact: bool
     lines: list[str]
-    # The file is no report of this suite at all (unreadable, not UTF-8, JSON that is no object).
+    # The file is no report of this suite at all (unreadable, not UTF-8, JSON that is no object,
+    # a field not as the suite writes it).
     unreadable: bool = False
+    # A JSON report's content, when it is intact and of the suite's format: what merge and trend read.
+    document: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +161,7 @@ class _Claims:
     broken: str | None = None
     # Why the file is no report of this suite at all.
     not_a_report: str | None = None
+    document: dict[str, Any] | None = None
 
 
 def _html_claims(page: str) -> _Claims:
@@ -191,16 +207,23 @@ def _json_claims(text: str) -> _Claims:
     claimed, signature = document.get("digest"), document.get("signature")
     if not isinstance(claimed, str | None) or not isinstance(signature, str | None):
         return _Claims(None, None, None, broken="its digest or signature is not a string")
+    where = non_finite(document)
+    if where is not None:
+        # JSON has no NaN or Infinity: the suite never writes one (and cannot spell it to compare).
+        return _Claims(None, None, None, not_a_report=f"not a JSON report of this suite (NaN or Infinity at {where})")
     if json_text(document) != text:
         return _Claims(None, None, None, broken="the file is not in the form the suite writes (edited by hand?)")
-    return _Claims(claimed, signature, canonical_digest(document))
+    return _Claims(claimed, signature, canonical_digest(document), document=document)
 
 
 def verify_report(path: Path, signer: Path | None) -> Verdict:
-    """Recompute a report's digest (HTML or JSON) and check its signature if asked."""
+    """Recompute a report's digest (HTML or JSON) and check its signature if asked; an intact
+    JSON report is then held to the suite's format, field by field (result_format)."""
     try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_report_bytes(path).decode("utf-8")
+    except InputRefused as exc:
+        return Verdict(False, [str(exc)], unreadable=True)
+    except UnicodeDecodeError as exc:
         return Verdict(False, [f"{path}: cannot read: {exc}"], unreadable=True)
     claims = _json_claims(text) if path.suffix == ".json" else _html_claims(text)
     if claims.not_a_report is not None:
@@ -222,4 +245,11 @@ def verify_report(path: Path, signer: Path | None) -> Verdict:
         good, message = verify_signature(str(claimed), signature, signer)
         lines.append(f"signature by {signer}: {'good' if good else 'BAD'} ({message})")
         intact = intact and good
-    return Verdict(intact, lines)
+    if intact and claims.document is not None:
+        # Digest and signature vouch for the bytes, not that this suite wrote them: another
+        # writer's outcome would count as neither failed nor blocking.
+        try:
+            check_document(claims.document)
+        except MalformedResult as exc:
+            return Verdict(False, [f"{path}: not a result of this suite's format {FORMAT} ({exc})"], unreadable=True)
+    return Verdict(intact, lines, document=claims.document if intact else None)

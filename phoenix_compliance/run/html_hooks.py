@@ -1,7 +1,15 @@
-"""pytest-html: the page's title, the readiness section on top, check and severity columns."""
+"""pytest-html: the page's title, the readiness section on top, check and severity columns.
+
+pytest-html puts two things on its page as markup that come from outside: the environment
+table (pytest-metadata's, from CI variables such as a branch name and from --metadata; its
+script writes each value with innerHTML) and the test ids (a parameter's id is any string).
+Both are handed to it escaped here, so they reach the page as text; the page's policy
+(report/page_policy.py, written when it is sealed) stops any script that still got in.
+"""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import pytest
@@ -16,6 +24,8 @@ from phoenix_compliance.run.state import RunState
 # with every check), while each passed check, with its evidence, is in its host's section of
 # the readiness section anyway.
 FLEET_HOSTS = 8
+# The cell pytest-html opens the test id with.
+TEST_ID_CELL = '<td class="col-testId">'
 
 
 class HtmlReportHooks:
@@ -24,6 +34,9 @@ class HtmlReportHooks:
     def __init__(self, state: RunState) -> None:
         self.state = state
         self.passed_rows = True
+        # pytest-html's report data, whose environment table is replaced by an escaped copy.
+        self.html_report: Any = None
+        self.metadata: dict[str, Any] | None = None
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """Before pytest-html reads its environment table (its own sessionstart runs last):
@@ -36,12 +49,24 @@ class HtmlReportHooks:
             return
         table = session.config.stash.get(metadata_key, None)
         if isinstance(table, dict):
+            self.metadata = table
             redact_table(table)
 
+    def _escape_environment(self) -> None:
+        # A copy: the table itself also feeds JUnit's properties and the terminal header, as text.
+        if self.html_report is not None and self.metadata is not None:
+            redact_table(self.metadata)  # again: a check may have added a row during the run
+            self.html_report.set_data("environment", escaped_environment(self.metadata))
+
     def pytest_html_report_title(self, report: Any) -> None:
+        # Called by pytest-html's sessionstart right after it took the environment table.
         report.title = f"{self.state.manifest.name} migration readiness"
+        self.html_report = report
+        self._escape_environment()
 
     def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str]) -> None:
+        # Called right before pytest-html renders the page.
+        self._escape_environment()
         prefix.append(readiness_section(self.state.report))
 
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
@@ -55,5 +80,26 @@ class HtmlReportHooks:
             return
         # A collection error's row is a CollectReport, which has no user properties.
         properties = dict(getattr(report, "user_properties", []))
-        cells.insert(1, f'<td class="col-check">{properties.get("check_id", "")}</td>')
-        cells.insert(2, f'<td class="col-severity">{properties.get("severity", "")}</td>')
+        for index, cell in enumerate(cells):
+            if cell.startswith(TEST_ID_CELL):
+                # pytest-html writes the id as markup; the same id, as text.
+                test_id = report.nodeid if report.when == "call" else f"{report.nodeid}::{report.when}"
+                cells[index] = f"{TEST_ID_CELL}{html.escape(test_id)}</td>"
+        cells.insert(1, f'<td class="col-check">{html.escape(str(properties.get("check_id", "")))}</td>')
+        cells.insert(2, f'<td class="col-severity">{html.escape(str(properties.get("severity", "")))}</td>')
+
+
+def escaped_environment(table: dict[str, Any]) -> dict[str, Any]:
+    """pytest-metadata's table as pytest-html's script shows it as text: its script sets each
+    name as text but writes each value (and a nested table's names and values) as markup."""
+    return {str(name): _escaped(value) for name, value in table.items()}
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {html.escape(str(name)): _escaped(item) for name, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escaped(item) for item in value]
+    if isinstance(value, bool | int | float) or value is None:
+        return value  # JSON numbers and literals carry no markup
+    return html.escape(str(value))
