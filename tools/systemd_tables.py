@@ -30,7 +30,7 @@ SECTIONS = ("Unit", "Service", "Install")
 CAPTURE = (
     "systemctl --version | head -1; echo @@DUMP; "
     "s=/usr/lib/systemd/systemd; [ -x $s ] || s=/lib/systemd/systemd; $s --dump-configuration-items; "
-    "echo @@UNITS; ls /usr/lib/systemd/user"
+    "echo @@UNITS; ls /usr/lib/systemd/user; echo @@SYSTEM; ls /usr/lib/systemd/system"
 )
 
 HEADER = '''"""systemd's unit-file keys and the user manager's own units, per systemd release.
@@ -59,9 +59,13 @@ def capture(args: argparse.Namespace) -> str:
     return done.stdout
 
 
-def parse_capture(text: str) -> tuple[int, str, dict[str, dict[str, str]], list[str]]:
+Capture = tuple[str, dict[str, dict[str, str]], list[str], list[str]]
+
+
+def parse_capture(text: str) -> tuple[int, Capture]:
     head, rest = text.split("@@DUMP", 1)
-    dump, units = rest.split("@@UNITS", 1)
+    dump, rest = rest.split("@@UNITS", 1)
+    units, system = rest.split("@@SYSTEM", 1)
     version = re.match(r"systemd (\d+) \(([^)]*)\)", head.strip())
     if version is None:
         raise SystemExit(f"no systemd version in {head!r}")
@@ -73,21 +77,24 @@ def parse_capture(text: str) -> tuple[int, str, dict[str, dict[str, str]], list[
         elif "=" in line and section in keys:
             key, kind = line.split("=", 1)
             keys[section].setdefault(key, kind.split(" ", 1)[0] or "OTHER")
-    return int(version.group(1)), version.group(2), keys, sorted(units.split())
+    user = sorted(units.split())
+    # Units only the system manager has (multi-user.target, network-online.target): a user unit
+    # naming one names a unit its manager never has.
+    system_only = sorted(set(system.split()) - set(user))
+    return int(version.group(1)), (version.group(2), keys, user, system_only)
 
 
-def render(releases: dict[int, tuple[str, dict[str, dict[str, str]], list[str]]]) -> str:
+def render(releases: dict[int, Capture]) -> str:
     def block(words: list[str]) -> str:
         return textwrap.indent("\n".join(textwrap.wrap(" ".join(words), 108)), "        ")
 
-    hosts = ", ".join(f"{number} ({package})" for number, (package, _k, _u) in sorted(releases.items()))
+    hosts = ", ".join(f"{number} ({package})" for number, (package, _k, _u, _s) in sorted(releases.items()))
     out = [HEADER.format(hosts=hosts)]
-    out.append(
-        f"PACKAGES: dict[int, str] = {{{', '.join(f'{n}: {p!r}' for n, (p, _k, _u) in sorted(releases.items()))}}}\n"
-    )
-    out.append("# Release -> section -> 'Key:KIND ...' (parsed by systemd_keys.py).\n")
+    packages = ", ".join(f"{number}: {package!r}" for number, (package, _k, _u, _s) in sorted(releases.items()))
+    out.append(f"PACKAGES: dict[int, str] = {{{packages}}}\n")
+    out.append("# Release -> section -> 'Key:KIND ...' (read by quadlet/systemd_values.py).\n")
     out.append("KEYS: dict[int, dict[str, str]] = {\n")
-    for number, (_p, keys, _u) in sorted(releases.items()):
+    for number, (_p, keys, _u, _s) in sorted(releases.items()):
         out.append(f"    {number}: {{\n")
         for section in SECTIONS:
             words = [f"{key}:{kind}" for key, kind in sorted(keys[section].items())]
@@ -95,13 +102,17 @@ def render(releases: dict[int, tuple[str, dict[str, dict[str, str]], list[str]]]
         out.append("    },\n")
     out.append("}\n\n# Release -> the units the user manager ships in /usr/lib/systemd/user.\n")
     out.append("USER_UNITS: dict[int, str] = {\n")
-    for number, (_p, _k, units) in sorted(releases.items()):
+    for number, (_p, _k, units, _s) in sorted(releases.items()):
         out.append(f'    {number}: """\n{block(units)}\n    """,\n')
+    out.append("}\n\n# Release -> the units of /usr/lib/systemd/system the user manager does not have.\n")
+    out.append("SYSTEM_UNITS: dict[int, str] = {\n")
+    for number, (_p, _k, _u, system) in sorted(releases.items()):
+        out.append(f'    {number}: """\n{block(system)}\n    """,\n')
     out.append("}\n")
     return "".join(out)
 
 
-def existing() -> dict[int, tuple[str, dict[str, dict[str, str]], list[str]]]:
+def existing() -> dict[int, Capture]:
     if not TARGET.exists():
         return {}
     sys.path.insert(0, str(REPO))
@@ -115,6 +126,7 @@ def existing() -> dict[int, tuple[str, dict[str, dict[str, str]], list[str]]]:
                 for section, text in systemd_tables.KEYS[number].items()
             },
             systemd_tables.USER_UNITS[number].split(),
+            getattr(systemd_tables, "SYSTEM_UNITS", {}).get(number, "").split(),
         )
         for number in systemd_tables.KEYS
     }
@@ -128,11 +140,15 @@ def main() -> None:
     where.add_argument("--from-file", metavar="FILE", type=Path, help="a capture saved before")
     args = parser.parse_args()
     text = args.from_file.read_text(encoding="utf-8") if args.from_file else capture(args)
-    number, package, keys, units = parse_capture(text)
+    number, captured = parse_capture(text)
     releases = existing()
-    releases[number] = (package, keys, units)
+    releases[number] = captured
     TARGET.write_text(render(releases), encoding="utf-8")
-    print(f"systemd {number} ({package}): {sum(map(len, keys.values()))} keys, {len(units)} user units -> {TARGET}")
+    package, keys, units, system = captured
+    print(
+        f"systemd {number} ({package}): {sum(map(len, keys.values()))} keys, {len(units)} user units, "
+        f"{len(system)} system units -> {TARGET}"
+    )
 
 
 if __name__ == "__main__":

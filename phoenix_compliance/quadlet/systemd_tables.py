@@ -10,7 +10,7 @@ Hosts: 252 (252.39-1~deb12u2), 257 (257.13-1~deb13u1), 262 (262-1).
 from __future__ import annotations
 
 PACKAGES: dict[int, str] = {252: "252.39-1~deb12u2", 257: "257.13-1~deb13u1", 262: "262-1"}
-# Release -> section -> 'Key:KIND ...' (parsed by systemd_keys.py).
+# Release -> section -> 'Key:KIND ...' (read by quadlet/systemd_values.py).
 KEYS: dict[int, dict[str, str]] = {
     252: {
         "Unit": """
@@ -362,5 +362,171 @@ USER_UNITS: dict[int, str] = {
         password@.service systemd-exit.service systemd-journalctl.socket systemd-journalctl@.service systemd-
         tmpfiles-clean.service systemd-tmpfiles-clean.timer systemd-tmpfiles-setup.service timers.target xdg-
         desktop-autostart.target
+    """,
+}
+
+# Release -> the units of /usr/lib/systemd/system the user manager does not have.
+SYSTEM_UNITS: dict[int, str] = {
+    252: """
+        apt-daily-upgrade.service apt-daily-upgrade.timer apt-daily.service apt-daily.timer autovt@.service
+        blockdev@.target boot-complete.target cni-dhcp.service cni-dhcp.socket console-getty.service container-
+        getty@.service cryptdisks-early.service cryptdisks.service cryptsetup-pre.target cryptsetup.target ctrl-alt-
+        del.target dbus-org.freedesktop.hostname1.service dbus-org.freedesktop.import1.service dbus-
+        org.freedesktop.locale1.service dbus-org.freedesktop.login1.service dbus-org.freedesktop.machine1.service
+        dbus-org.freedesktop.portable1.service dbus-org.freedesktop.timedate1.service debug-shell.service dev-
+        hugepages.mount dev-mqueue.mount dpkg-db-backup.service dpkg-db-backup.timer e2scrub@.service
+        e2scrub_all.service e2scrub_all.timer e2scrub_fail@.service e2scrub_reap.service emergency.service
+        emergency.target factory-reset.target final.target first-boot-complete.target fstrim.service fstrim.timer
+        getty-pre.target getty-static.service getty.target getty.target.wants getty@.service graphical.target
+        graphical.target.wants halt.target hibernate.target hwclock.service hybrid-sleep.target initrd-
+        cleanup.service initrd-fs.target initrd-parse-etc.service initrd-root-device.target initrd-root-
+        device.target.wants initrd-root-fs.target initrd-root-fs.target.wants initrd-switch-root.service initrd-
+        switch-root.target initrd-udevadm-cleanup-db.service initrd-usr-fs.target initrd.target initrd.target.wants
+        integritysetup-pre.target integritysetup.target kexec.target kmod-static-nodes.service kmod.service local-
+        fs-pre.target local-fs.target local-fs.target.wants machine.slice machines.target machines.target.wants man-
+        db.service man-db.timer modprobe@.service multi-user.target multi-user.target.wants network-online.target
+        network-pre.target network.target nss-lookup.target nss-user-lookup.target packagekit-offline-update.service
+        packagekit.service pam_namespace.service pg_basebackup@.service pg_basebackup@.timer pg_compresswal@.service
+        pg_compresswal@.timer pg_dump@.service pg_dump@.timer pg_receivewal@.service polkit.service
+        postgresql.service postgresql@.service poweroff.target proc-sys-fs-binfmt_misc.automount proc-sys-fs-
+        binfmt_misc.mount procps.service quotaon.service rc-local.service rc-local.service.d rc.service rcS.service
+        reboot.target remote-cryptsetup.target remote-fs-pre.target remote-fs.target remote-fs.target.wants remote-
+        veritysetup.target rescue.service rescue.target rescue.target.wants rpcbind.target runlevel0.target
+        runlevel1.target runlevel1.target.wants runlevel2.target runlevel2.target.wants runlevel3.target
+        runlevel3.target.wants runlevel4.target runlevel4.target.wants runlevel5.target runlevel5.target.wants
+        runlevel6.target serial-getty@.service sigpwr.target sleep.target slices.target sudo.service suspend-then-
+        hibernate.target suspend.target swap.target sys-fs-fuse-connections.mount sys-kernel-config.mount sys-
+        kernel-debug.mount sys-kernel-tracing.mount sysinit.target sysinit.target.wants syslog.socket system-
+        systemd-cryptsetup.slice system-update-cleanup.service system-update-pre.target system-update.target system-
+        update.target.wants systemd-ask-password-console.path systemd-ask-password-console.service systemd- ask-
+        password-wall.path systemd-ask-password-wall.service systemd-backlight@.service systemd-binfmt.service
+        systemd-boot-check-no-failures.service systemd-firstboot.service systemd-fsck-root.service systemd-
+        fsck@.service systemd-fsckd.service systemd-fsckd.socket systemd-halt.service systemd-hibernate-
+        resume@.service systemd-hibernate.service systemd-hostnamed.service systemd-hybrid-sleep.service systemd-
+        importd.service systemd-initctl.service systemd-initctl.socket systemd-journal-flush.service systemd-
+        journald-audit.socket systemd-journald-dev-log.socket systemd-journald-varlink@.socket systemd-
+        journald.service systemd-journald.socket systemd-journald@.service systemd-journald@.socket systemd-
+        kexec.service systemd-localed.service systemd-localed.service.d systemd-logind.service systemd-machine-id-
+        commit.service systemd-machined.service systemd-modules-load.service systemd-network-generator.service
+        systemd-networkd-wait-online.service systemd-networkd-wait-online@.service systemd-networkd.service systemd-
+        networkd.socket systemd-nspawn@.service systemd-pcrphase-initrd.service systemd-pcrphase-sysinit.service
+        systemd-pcrphase.service systemd-portabled.service systemd-poweroff.service systemd-pstore.service systemd-
+        quotacheck.service systemd-random-seed.service systemd-reboot.service systemd-remount-fs.service systemd-
+        repart.service systemd-rfkill.service systemd-rfkill.socket systemd-suspend-then-hibernate.service systemd-
+        suspend.service systemd-sysctl.service systemd-sysext.service systemd-sysusers.service systemd-time-wait-
+        sync.service systemd-timedated.service systemd-timesyncd.service systemd-tmpfiles-setup-dev.service systemd-
+        update-utmp-runlevel.service systemd-update-utmp.service systemd-user-sessions.service systemd-volatile-
+        root.service time-set.target time-sync.target timers.target.wants umount.target usb-gadget.target
+        user-.slice.d user-runtime-dir@.service user.slice user@.service user@.service.d user@0.service.d var-lib-
+        machines.mount veritysetup-pre.target veritysetup.target x11-common.service
+    """,
+    257: """
+        apt-daily-upgrade.service apt-daily-upgrade.timer apt-daily.service apt-daily.timer autovt@.service
+        blockdev@.target boot-complete.target capsule.slice capsule@.service console-getty.service container-
+        getty@.service cryptdisks-early.service cryptdisks.service ctrl-alt-del.target dbus-
+        org.freedesktop.hostname1.service dbus-org.freedesktop.locale1.service dbus-org.freedesktop.login1.service
+        dbus-org.freedesktop.timedate1.service debug-shell.service dev-hugepages.mount dev-mqueue.mount dpkg-db-
+        backup.service dpkg-db-backup.timer emergency.service emergency.target factory-reset.target final.target
+        first-boot-complete.target fstrim.service fstrim.timer getty-pre.target getty-static.service getty.target
+        getty.target.wants getty@.service graphical.target halt.target hibernate.target hwclock.service hybrid-
+        sleep.target initrd-cleanup.service initrd-fs.target initrd-parse-etc.service initrd-root-device.target
+        initrd-root-fs.target initrd-switch-root.service initrd-switch-root.target initrd-udevadm-cleanup-db.service
+        initrd-usr-fs.target initrd.target initrd.target.wants kexec.target kmod-static-nodes.service kmod.service
+        ldconfig.service local-fs-pre.target local-fs.target local-fs.target.wants machine.slice modprobe@.service
+        multi-user.target multi-user.target.wants netavark-dhcp-proxy.service netavark-dhcp-proxy.socket netavark-
+        firewalld-reload.service network-online.target network-pre.target network.target nftables.service nss-
+        lookup.target nss-user-lookup.target pam_namespace.service poweroff.target proc-sys-fs-binfmt_misc.automount
+        proc-sys-fs-binfmt_misc.mount procps.service quotaon-root.service quotaon@.service rc-local.service rc-
+        local.service.d reboot.target remote-fs-pre.target remote-fs.target rescue-ssh.target rescue.service
+        rescue.target rpcbind.target run-lock.mount runlevel0.target runlevel1.target runlevel2.target
+        runlevel3.target runlevel4.target runlevel5.target runlevel6.target serial-getty@.service sigpwr.target
+        sleep.target slices.target soft-reboot.target ssh-access.target ssh.service ssh.socket sshd-keygen.service
+        sshd@.service storage-target-mode.target sudo.service suspend-then-hibernate.target suspend.target
+        swap.target sys-fs-fuse-connections.mount sys-kernel-config.mount sys-kernel-debug.mount sys-kernel-
+        tracing.mount sysinit.target sysinit.target.wants syslog.socket system-update-cleanup.service system-update-
+        pre.target system-update.target systemd-ask-password-console.path systemd-ask-password-console.service
+        systemd-ask-password-wall.path systemd-ask-password-wall.service systemd-backlight@.service systemd-battery-
+        check.service systemd-binfmt.service systemd-boot-check-no-failures.service systemd-bsod.service systemd-
+        confext.service systemd-creds.socket systemd-creds@.service systemd-firstboot.service systemd-fsck-
+        root.service systemd-fsck-root.service.d systemd-fsck@.service systemd-growfs-root.service systemd-
+        growfs@.service systemd-halt.service systemd-hibernate-clear.service systemd-hibernate-resume.service
+        systemd-hibernate.service systemd-hostnamed.service systemd-hostnamed.socket systemd-hybrid-sleep.service
+        systemd-initctl.service systemd-initctl.socket systemd-journal-catalog-update.service systemd-journal-
+        flush.service systemd-journald-audit.socket systemd-journald-dev-log.socket systemd-journald-sync@.service
+        systemd-journald-varlink@.socket systemd-journald.service systemd-journald.socket systemd-journald@.service
+        systemd-journald@.socket systemd-kexec.service systemd-localed.service systemd-localed.service.d systemd-
+        logind.service systemd-logind.service.d systemd-machine-id-commit.service systemd-modules-load.service
+        systemd-network-generator.service systemd-networkd-persistent-storage.service systemd-networkd-wait-
+        online.service systemd-networkd-wait-online@.service systemd-networkd.service systemd-networkd.socket
+        systemd-pcrextend.socket systemd-pcrextend@.service systemd-pcrfs-root.service systemd-pcrfs@.service
+        systemd-pcrlock-file-system.service systemd-pcrlock-firmware-code.service systemd-pcrlock-firmware-
+        config.service systemd-pcrlock-machine-id.service systemd-pcrlock-make-policy.service systemd-pcrlock-
+        secureboot-authority.service systemd-pcrlock-secureboot-policy.service systemd-pcrlock.socket systemd-
+        pcrlock@.service systemd-pcrmachine.service systemd-pcrphase-initrd.service systemd-pcrphase-sysinit.service
+        systemd-pcrphase.service systemd-poweroff.service systemd-pstore.service systemd-quotacheck-root.service
+        systemd-quotacheck@.service systemd-random-seed.service systemd-reboot.service systemd-remount-fs.service
+        systemd-rfkill.service systemd-rfkill.socket systemd-soft-reboot.service systemd-storagetm.service systemd-
+        suspend-then-hibernate.service systemd-suspend.service systemd-sysctl.service systemd-sysext.service
+        systemd-sysext.socket systemd-sysext@.service systemd-sysusers.service systemd-timedated.service systemd-
+        tmpfiles-setup-dev-early.service systemd-tmpfiles-setup-dev.service systemd-tpm2-setup-early.service
+        systemd-tpm2-setup.service systemd-update-done.service systemd-user-sessions.service systemd-volatile-
+        root.service time-set.target time-sync.target timers.target.wants tmp.mount tpm2.target umount.target usb-
+        gadget.target user-.slice.d user-runtime-dir@.service user.slice user@.service user@.service.d
+        user@0.service.d x11-common.service
+    """,
+    262: """
+        apt-daily-upgrade.service apt-daily-upgrade.timer apt-daily.service apt-daily.timer blockdev@.target boot-
+        complete.target breakpoint-pre-basic.service breakpoint-pre-mount.service breakpoint-pre-switch-root.service
+        breakpoint-pre-udev.service capsule.slice capsule@.service console-getty.service container-getty@.service
+        ctrl-alt-del.target dbus-org.freedesktop.hostname1.service dbus-org.freedesktop.locale1.service dbus-
+        org.freedesktop.login1.service dbus-org.freedesktop.timedate1.service debug-shell.service dev-
+        hugepages.mount dev-mqueue.mount dpkg-db-backup.service dpkg-db-backup.timer emergency.service
+        emergency.target factory-reset-now.target factory-reset.target factory-reset.target.wants final.target
+        first-boot-complete.target fstrim.service fstrim.timer getty-pre.target getty-static.service getty.target
+        getty.target.wants getty@.service graphical.target halt.target hibernate.target hybrid-sleep.target imports-
+        pre.target imports.target initrd-cleanup.service initrd-fs.target initrd-parse-etc.service initrd-root-
+        device.target initrd-root-fs.target initrd-switch-root.service initrd-switch-root.target initrd-udevadm-
+        cleanup-db.service initrd-usr-fs.target initrd.target initrd.target.wants kexec.target kmod-static-
+        nodes.service ldconfig.service local-fs-pre.target local-fs.target local-fs.target.wants machine.slice
+        modprobe@.service multi-user.target multi-user.target.wants netavark-dhcp-proxy.service netavark-dhcp-
+        proxy.socket netavark-firewalld-reload.service network-online.target network-pre.target network.target
+        nftables.service nss-lookup.target nss-user-lookup.target pam_namespace.service poweroff.target proc-sys-fs-
+        binfmt_misc.automount proc-sys-fs-binfmt_misc.mount quotaon-root.service quotaon@.service reboot.target
+        remote-fs-pre.target remote-fs.target rescue-ssh.target rescue.service rescue.target rpcbind.target serial-
+        getty@.service sigpwr.target sleep.target slices.target soft-reboot.target ssh-access.target ssh.service
+        ssh.socket sshd-keygen.service sshd@.service storage-target-mode.target sudo.service suspend-then-
+        hibernate.target suspend.target swap.target sys-fs-fuse-connections.mount sys-kernel-config.mount sys-
+        kernel-debug.mount sys-kernel-tracing.mount sysinit.target sysinit.target.wants syslog.socket system-
+        install.target system-install.target.wants system-systemd\x2dmute\x2dconsole.slice system-update-
+        cleanup.service system-update-pre.target system-update.target systemd-ask-password-console.path systemd-ask-
+        password-console.service systemd-ask-password-wall.path systemd-ask-password-wall.service systemd-
+        backlight@.service systemd-battery-check.service systemd-binfmt.service systemd-boot-check-no-
+        failures.service systemd-bsod.service systemd-confext-initrd.service systemd-confext-sysroot.service
+        systemd-confext.service systemd-creds.socket systemd-creds@.service systemd-factory-reset-complete.service
+        systemd-factory-reset-reboot.service systemd-factory-reset-request.service systemd-factory-reset.socket
+        systemd-factory-reset@.service systemd-firstboot.service systemd-fsck-root.service systemd-fsck-
+        root.service.d systemd-fsck@.service systemd-growfs-root.service systemd-growfs@.service systemd-
+        halt.service systemd-hibernate-clear.service systemd-hibernate-resume.service systemd-hibernate.service
+        systemd-hostnamed.service systemd-hostnamed.socket systemd-hybrid-sleep.service systemd-journal-catalog-
+        update.service systemd-journal-flush.service systemd-journalctl-metrics.socket systemd-journalctl-
+        metrics@.service systemd-journald-audit.socket systemd-journald-dev-log.socket systemd-journald-
+        sync@.service systemd-journald-varlink@.socket systemd-journald.service systemd-journald.socket systemd-
+        journald@.service systemd-journald@.socket systemd-kexec.service systemd-localed.service systemd-
+        localed.service.d systemd-logind-varlink.socket systemd-logind.service systemd-logind.service.d systemd-
+        loop@.service systemd-machine-id-commit.service systemd-machine-tag@.service systemd-mute-console.socket
+        systemd-mute-console@.service systemd-network-generator.service systemd-networkd-persistent-storage.service
+        systemd-networkd-resolve-hook.socket systemd-networkd-varlink-metrics.socket systemd-networkd-varlink.socket
+        systemd-networkd-wait-online.service systemd-networkd-wait-online@.service systemd-networkd.service systemd-
+        networkd.socket systemd-poweroff.service systemd-pstore.service systemd-quotacheck-root.service systemd-
+        quotacheck@.service systemd-random-seed.service systemd-reboot.service systemd-remount-fs.service systemd-
+        rfkill.service systemd-rfkill.socket systemd-soft-reboot.service systemd-storagetm.service systemd-suspend-
+        then-hibernate.service systemd-suspend.service systemd-sysctl.service systemd-sysext-initrd.service systemd-
+        sysext-sysroot.service systemd-sysext.service systemd-sysext.socket systemd-sysext@.service systemd-
+        sysinstall.service systemd-sysinstall.socket systemd-sysinstall@.service systemd-sysupdate-notify-
+        sysext.socket systemd-sysupdate-notify-sysext@.service systemd-sysusers.service systemd-timedated.service
+        systemd-tmpfiles-setup-dev-early.service systemd-tmpfiles-setup-dev.service systemd-update-done.service
+        systemd-user-sessions.service systemd-validatefs@.service systemd-volatile-root.service time-set.target
+        time-sync.target timers.target.wants tmp.mount tpm2.target umount.target usb-gadget.target user-.slice.d
+        user-runtime-dir@.service user.slice user@.service user@.service.d user@0.service.d
     """,
 }

@@ -89,6 +89,12 @@ def user_units(release: int) -> frozenset[str]:
     return frozenset(systemd_tables.USER_UNITS[table_release(release)].split())
 
 
+@functools.cache
+def system_units(release: int) -> frozenset[str]:
+    """The units only the system manager of a release has (multi-user.target, network-online.target)."""
+    return frozenset(systemd_tables.SYSTEM_UNITS[table_release(release)].split())
+
+
 # --------------------------------------------------------------------------
 # Value grammars (systemd's parse_boolean, parse_sec, safe_atou, ...)
 # --------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from phoenix_compliance.quadlet.systemd_values import (
     key_kind,
     key_releases,
     known_keys,
+    system_units,
     unit_name_problem,
     user_units,
     value_problem,
@@ -58,7 +59,6 @@ _DOCKER_NAMES: dict[str, str] = {
     "ulimits": "LimitNOFILE= and friends in [Service] (or Ulimit= in [Container])",
 }
 
-_IGNORED_BY_OTHERS = ("QL005", "QL011", "QL017", "QL029")
 _HARD_DEPENDENCIES = ("Requires", "Requisite", "BindsTo")
 _SOFT_DEPENDENCIES = ("Wants", "After", "Before", "PartOf", "Upholds", "OnFailure", "OnSuccess")
 
@@ -78,8 +78,9 @@ def _sections(out: UnitContext) -> list[str]:
 
 
 def _taken(out: UnitContext, entry: Entry) -> bool:
-    """Whether another rule already reported this line as one systemd ignores."""
-    return any(f.line == entry.line and f.rule_id in _IGNORED_BY_OTHERS for f in out.findings)
+    """Whether another rule already reported this line (one judgement per line)."""
+    path = str(entry.source or out.unit.path)
+    return any(f.line == entry.line and f.path == path for f in out.findings)
 
 
 def _misplaced(out: UnitContext, key: str, section: str) -> bool:
@@ -191,6 +192,8 @@ def _provided(out: UnitContext) -> set[str]:
     release = judged_release()
     names: set[str] = set(user_units(release if release is not None else SYSTEMD_RELEASES[-1]))
     names |= set(out.present)
+    if out.stack is not None:
+        names.add(out.stack.target)
     names |= {path.name for path in out.unit.path.parent.iterdir()} if out.unit.path.parent.is_dir() else set()
     for unit in (*out.others.values(), out.unit):
         generated = service_name(unit, out.version)
@@ -229,7 +232,7 @@ def systemd_references(out: UnitContext) -> None:
                 provided = provided if provided is not None else _provided(out)
                 if _exists(name, provided):
                     continue
-                _missing(out, entry, name)
+                _missing(out, entry, name, provided)
 
 
 def _not_a_name(out: UnitContext, entry: Entry, name: str, problem: str) -> None:
@@ -243,23 +246,33 @@ def _not_a_name(out: UnitContext, entry: Entry, name: str, problem: str) -> None
         out.add("QL072", entry, entry.key, why, f"name the unit with its suffix ({name}.service, {name}.target)")
 
 
-def _missing(out: UnitContext, entry: Entry, name: str) -> None:
+def _missing(out: UnitContext, entry: Entry, name: str, provided: set[str]) -> None:
+    """A name no unit of the folder or of the user's manager provides: judged when it is a system
+    unit (the user's manager never has it) or a near miss of one provided; any other name may be
+    a unit of ~/.config/systemd/user, which the lint does not see."""
     release = judged_release()
-    hosts = (
-        f"{release}"
-        if release is not None
-        else ", ".join(f"{n} ({RELEASE_HOSTS.get(n, '')})" for n in SYSTEMD_RELEASES)
-    )
-    where = f"neither the folder nor the user manager of systemd {hosts} provides {name}"
-    close = difflib.get_close_matches(name, sorted(_provided(out)), n=1, cutoff=0.8)
-    fix = f"did you mean {close[0]}? " if close else ""
+    releases = (release,) if release is not None else SYSTEMD_RELEASES
+    close = difflib.get_close_matches(name, sorted(provided), n=1, cutoff=0.85)
+    if any(name in system_units(number) for number in releases):
+        where = f"{name} is a system unit; the user's manager of systemd {_numbers(releases)} has no such unit"
+        fix = "default.target for boot, or drop it: " if entry.section == "Install" else ""
+    elif close:
+        where = f"no unit {name} in the folder or the user's manager of systemd {_numbers(releases)}"
+        fix = f"did you mean {close[0]}? "
+    else:
+        return
     if entry.key in ("WantedBy", "RequiredBy", "UpheldBy"):
         why = f"{entry.key}={name}: {where}, so nothing starts this unit with it (not at boot either)"
         out.add("QL074", entry, entry.key, why, fix + "name a target the user's manager has, such as default.target")
     elif entry.key in _HARD_DEPENDENCIES:
         why = f"{entry.key}={name}: {where}; systemd refuses to start this unit ('Unit {name} not found')"
-        out.add("QL074", entry, entry.key, why, fix + f"add {name} beside the unit, or drop the dependency")
+        out.add("QL074", entry, entry.key, why, fix + f"drop {name}, or add it beside the unit")
     else:
-        system = " (it is a system unit, which a user's manager does not see)" if name.startswith("network") else ""
-        why = f"{entry.key}={name}: {where}{system}; the line does nothing"
+        why = f"{entry.key}={name}: {where}; the line does nothing"
         out.add("QL075", entry, entry.key, why, fix + f"drop {name}, or add it beside the unit")
+
+
+def _numbers(releases: tuple[int, ...]) -> str:
+    return ", ".join(
+        f"{number} ({RELEASE_HOSTS[number]})" if number in RELEASE_HOSTS else str(number) for number in releases
+    )
