@@ -99,6 +99,14 @@ def system_units(release: int) -> frozenset[str]:
 # Value grammars (systemd's parse_boolean, parse_sec, safe_atou, ...)
 # --------------------------------------------------------------------------
 
+_SPECIFIER = re.compile(r"%[A-Za-z%]|\$")
+
+
+def expanded(value: str) -> bool:
+    """Whether systemd puts a specifier's or a variable's value in first (judged with a host's values elsewhere)."""
+    return bool(_SPECIFIER.search(value))
+
+
 _TRUE = frozenset({"1", "yes", "y", "true", "t", "on"})
 _FALSE = frozenset({"0", "no", "n", "false", "f", "off"})
 
@@ -178,10 +186,45 @@ def parse_memory_limit(value: str) -> bool:
     return bool(_SIZE.fullmatch(value.strip()))
 
 
+# setrlimit() resources by how systemd reads their values.
+_RLIMIT_BYTES = frozenset({"LimitFSIZE", "LimitDATA", "LimitSTACK", "LimitCORE", "LimitRSS", "LimitAS", "LimitMEMLOCK",
+                           "LimitMSGQUEUE"})  # fmt: skip
+_RLIMIT_TIME = frozenset({"LimitCPU", "LimitRTTIME"})
+_BYTES = re.compile(r"\d+(?:\.\d+)?\s*[KMGTPE]?B?")
+
+
+def _rlimit_part(key: str, part: str) -> bool:
+    if part == "infinity":
+        return True
+    if key in _RLIMIT_BYTES:
+        return bool(_BYTES.fullmatch(part))
+    if key in _RLIMIT_TIME:
+        return parse_timespan(part)
+    if key == "LimitNICE":
+        return bool(re.fullmatch(r"[+-]?\d+", part))
+    return part.isdigit()
+
+
+def limit_problem(key: str, text: str) -> str | None:
+    """Why systemd ignores a memory, IO or resource limit (Docker's lower-case "512m" among them)."""
+    if "Memory" in key:
+        return None if not text or parse_memory_limit(text) else "not a size (K, M, G, T in upper case) or percentage"
+    if key.startswith("Limit"):
+        parts = text.split(":", 1)
+        if text and all(_rlimit_part(key, part.strip()) for part in parts):
+            return None
+        return "not a resource limit systemd reads (a number, a size in upper case, or infinity)"
+    if key.startswith("IO") and key.endswith("Max"):
+        words = text.split()
+        if not text or (len(words) == 2 and words[0].startswith("/")):
+            return None
+        return "not 'DEVICE VALUE' (the device path first)"
+    return None
+
+
 RESTART_VALUES = frozenset({"no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always"})
 KILL_MODES = frozenset({"control-group", "process", "mixed", "none"})
 EXIT_TYPES = frozenset({"main", "cgroup"})
-NOTIFY_ACCESS = frozenset({"none", "main", "exec", "all"})
 # Type=notify-reload is read from systemd 253.
 SERVICE_TYPES: dict[str, int] = {
     name: 0 for name in ("simple", "exec", "forking", "oneshot", "dbus", "notify", "idle")
@@ -194,7 +237,10 @@ DOCKER_RESTART: dict[str, str] = {
     "always": "Restart=always",
 }
 
+_URL = re.compile(r"(https?|file|info|man):\S+")
 _EXEC_PREFIXES = "-@:+!|"
+# Paths systemd needs absolute before it can load the unit at all (a relative one is fatal).
+FATAL_PATH_KEYS = frozenset({"RootDirectory", "RootImage", "RootVerity"})
 _UNIT_NAME = re.compile(
     r"[A-Za-z0-9:_.\\@-]+\.(service|socket|target|device|mount|automount|swap|timer|path|slice|scope)"
 )
@@ -236,10 +282,10 @@ def value_problem(section: str, key: str, value: str, release: int | None = None
     """Why systemd ignores this line's value (None: it reads it, or the grammar is not judged here)."""
     kind = key_kind(section, key, release)
     text = value.strip()
-    if kind is None or "%" in text or "$" in text:
+    if kind is None or expanded(text):
         return None
     if key == "Restart":
-        return None if text in RESTART_VALUES or not text else "not a restart setting systemd knows"
+        return None if text in RESTART_VALUES else "not a restart setting systemd knows"
     if key == "Type" and section == "Service":
         since = SERVICE_TYPES.get(text)
         if since is None:
@@ -251,19 +297,79 @@ def value_problem(section: str, key: str, value: str, release: int | None = None
         return None if text in KILL_MODES or not text else "not a kill mode systemd knows"
     if key == "ExitType":
         return None if text in EXIT_TYPES or not text else "not an exit type systemd knows"
-    if key == "NotifyAccess":
-        return None if text in NOTIFY_ACCESS or not text else "not a NotifyAccess= setting systemd knows"
     if kind == "BOOLEAN":
         return None if parse_boolean(text) is not None else "not a boolean"
+    # An empty time span or number is refused, not a reset (seen on 252, 257 and 262).
     if kind == "SECONDS" or (kind == "OTHER" and key.endswith("Sec")):
-        return None if not text or parse_timespan(text) else "not a time span"
+        return None if parse_timespan(text) else "not a time span"
     if kind == "UNSIGNED":
-        return None if not text or parse_unsigned(text) else "not an unsigned number"
-    if kind == "LIMIT" and key.startswith("Memory"):
-        return None if not text or parse_memory_limit(text) else "not a size (K, M, G, T in upper case) or percentage"
+        return None if parse_unsigned(text) else "not an unsigned number"
+    if kind == "URL":
+        bad = [word for word in text.split() if not _URL.fullmatch(word)]
+        return f"{bad[0]!r} is not a URL systemd takes (http, https, file, info, man)" if bad else None
+    if kind == "LIMIT":
+        return limit_problem(key, text)
     return None
 
 
 def inline_comment(value: str) -> bool:
     """Whether a value carries what its author meant as a trailing comment (systemd has none)."""
     return bool(re.search(r"\s[#;]", value))
+
+
+def fatal_path_problem(key: str, value: str) -> str | None:
+    """Why a path systemd needs before loading the unit is refused (fatal), or None."""
+    text = value.strip()
+    if key not in FATAL_PATH_KEYS or not text or "%" in text or text.startswith("/"):
+        return None
+    return f"{text!r} is not an absolute path"
+
+
+# Path lists whose words may carry prefixes ('-' ignore if missing, '+' relative to RootDirectory=).
+_PREFIXED_PATH_LISTS: dict[str, str] = {
+    name: "-+"
+    for name in [
+        "ReadWritePaths",
+        "ReadOnlyPaths",
+        "InaccessiblePaths",
+        "ExecPaths",
+        "NoExecPaths",
+        "ReadWriteDirectories",
+        "ReadOnlyDirectories",
+        "InaccessibleDirectories",
+    ]
+} | {"ExtensionDirectories": "-", "RequiresMountsFor": "", "WantsMountsFor": ""}
+# Single absolute paths, no prefix.
+_ABSOLUTE_PATHS = frozenset(
+    [
+        "TTYPath",
+        "SourcePath",
+        "UserNamespacePath",
+        "NetworkNamespacePath",
+        "IPCNamespacePath",
+        "USBFunctionDescriptors",
+        "USBFunctionStrings",
+    ]
+)
+
+
+def path_problem(key: str, value: str) -> str | None:
+    """Why systemd ignores a path setting's value (a word not absolute), or None."""
+    text = value.strip()
+    if not text or expanded(text):
+        return None
+    if key in _ABSOLUTE_PATHS:
+        return None if text.startswith("/") else f"{text!r} is not an absolute path"
+    if key == "ExecSearchPath":
+        bad = [part for part in text.split(":") if not part.startswith("/")]
+        return f"{bad[0]!r} is not an absolute path" if bad else None
+    prefixes = _PREFIXED_PATH_LISTS.get(key)
+    if prefixes is None:
+        return None
+    for word in text.split():
+        bare = word
+        for prefix in prefixes:
+            bare = bare.removeprefix(prefix)
+        if not bare.startswith("/"):
+            return f"{word!r} is not an absolute path"
+    return None

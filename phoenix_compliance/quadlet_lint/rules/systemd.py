@@ -24,11 +24,13 @@ from phoenix_compliance.quadlet.systemd_values import (
     SYSTEMD_RELEASES,
     SYSTEMD_SECTIONS,
     exec_problem,
+    fatal_path_problem,
     inline_comment,
     judged_release,
     key_kind,
     key_releases,
     known_keys,
+    path_problem,
     system_units,
     unit_name_problem,
     user_units,
@@ -155,10 +157,17 @@ def systemd_values(out: UnitContext) -> None:
         for entry in section.entries:
             if key_kind(section_name, entry.key, release) is None or _taken(out, entry):
                 continue
-            if section_name == "Service" and entry.key.startswith("Exec"):
+            if section_name == "Service" and entry.key in _COMMANDS:
                 _exec_line(out, entry)
                 continue
-            problem = value_problem(section_name, entry.key, entry.value, release)
+            fatal = fatal_path_problem(entry.key, entry.value)
+            if fatal is not None:
+                why = f"{entry.key}={entry.value}: {fatal}; systemd refuses to load the unit ('bad-setting')"
+                out.add("QL076", entry, entry.key, why, f"give {entry.key}= an absolute path")
+                continue
+            problem = value_problem(section_name, entry.key, entry.value, release) or path_problem(
+                entry.key, entry.value
+            )
             if problem is None:
                 continue
             why = f"{entry.key}={entry.value}: {problem}; {_checked()} ignores the line"
@@ -174,7 +183,30 @@ def systemd_values(out: UnitContext) -> None:
             out.add("QL073" if entry.key in _GUIDE_KEYS else "QL072", entry, entry.key, why, fix)
 
 
+_COMMANDS = frozenset(
+    [
+        "ExecStart",
+        "ExecStartPre",
+        "ExecStartPost",
+        "ExecCondition",
+        "ExecReload",
+        "ExecReloadPost",
+        "ExecStop",
+        "ExecStopPost",
+    ]
+)
+# The generated service of these has its own ExecStart= and is not Type=oneshot: a second one is fatal.
+_OWN_EXEC_START = frozenset({"container", "kube", "pod"})
+
+
 def _exec_line(out: UnitContext, entry: Entry) -> None:
+    if entry.key == "ExecStart" and entry.value.strip() and out.unit.kind in _OWN_EXEC_START:
+        why = (
+            f"ExecStart= in a .{out.unit.kind} file: Quadlet writes the service's own ExecStart=, and systemd "
+            "refuses a second one outside Type=oneshot ('bad-setting'), so the unit does not load"
+        )
+        out.add("QL076", entry, entry.key, why, "run the command with ExecStartPre=/ExecStartPost=, or in the image")
+        return
     found = exec_problem(entry.value)
     if found is None:
         return
@@ -223,6 +255,8 @@ def systemd_references(out: UnitContext) -> None:
             if _taken(out, entry):
                 continue
             for name in entry.value.split():
+                if _taken(out, entry):
+                    break  # one finding per line
                 if "." in name and name.rsplit(".", 1)[1] in QUADLET_MAIN_SECTIONS:
                     continue  # a Quadlet file: QL035 judges it
                 problem = unit_name_problem(name)
@@ -242,8 +276,10 @@ def _not_a_name(out: UnitContext, entry: Entry, name: str, problem: str) -> None
         fix = f"did you mean {close[0]}?" if close else "name a target the user's manager has, such as default.target"
         out.add("QL074", entry, entry.key, why, fix)
     else:
-        why = f"{entry.key}={name}: {problem}; systemd ignores it ('Failed to add dependency')"
-        out.add("QL072", entry, entry.key, why, f"name the unit with its suffix ({name}.service, {name}.target)")
+        # systemd drops the word ("Failed to add dependency", said at debug level only: verify is silent).
+        comment = " (systemd has no comments after a value)" if name.startswith(("#", ";")) else ""
+        why = f"{entry.key}={name}: {problem}{comment}; systemd drops it, so this dependency does nothing"
+        out.add("QL075", entry, entry.key, why, f"name the unit with its suffix ({name}.service, {name}.target)")
 
 
 def _missing(out: UnitContext, entry: Entry, name: str, provided: set[str]) -> None:
