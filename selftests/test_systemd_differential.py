@@ -49,7 +49,8 @@ from phoenix_compliance.quadlet_lint import Finding, Version, lint_paths, parse_
 REGRESSIONS = Path(__file__).resolve().parent / "systemd_regressions"
 # The rules whose finding says systemd ignores the line (or, for a section, every line in it).
 IGNORING_RULES = frozenset({"QL005", "QL011", "QL017", "QL029", "QL071", "QL072", "QL073"})
-UNKNOWN_KEY_RULES = frozenset({"QL017", "QL071", "QL073"})
+# Those of a key the release does not read where it is (QL073 is also a Restart= value: not in a probe).
+UNKNOWN_KEY_RULES = frozenset({"QL017", "QL071"})
 HARD_DEPENDENCIES = ("Requires", "Requisite", "BindsTo")
 DRAWN_CASES = 400
 # This machine's release, when its systemd-analyze is there to ask.
@@ -236,6 +237,8 @@ def drawn_cases(count: int = DRAWN_CASES, seed: int = 26) -> list[Case]:
 _LINE_MESSAGE = re.compile(r"^(?P<file>[^\s:]+\.service):(?P<line>\d+): (?P<message>.*)$")
 _NOT_FOUND = re.compile(r"Unit (\S+) not found")
 _FATAL = ("bad unit file setting", "has fatal error")
+# What systemd says of a key it does not read (262: "Support for option CPUShares= has been removed and it is ignored").
+_KEY_MESSAGES = ("Unknown key", "has been removed")
 
 
 @dataclass
@@ -273,9 +276,9 @@ def systemd_verdict(case: Case, services: dict[str, list[str]], verify: list[str
         if (found := _NOT_FOUND.search(message)) is not None:
             verdict.missing.add(found.group(1))
         match = _LINE_MESSAGE.match(message)
-        if match is None or "ignoring" not in message.lower():
+        if match is None or not any(word in message.lower() for word in ("ignoring", "is ignored")):
             continue
-        if case.origin.startswith("probe") and "Unknown key" not in message:
+        if case.origin.startswith("probe") and not any(word in message for word in _KEY_MESSAGES):
             continue  # the probe asks which keys a release knows; its empty values are not the point
         lines = services.get(match.group("file"), [])
         number = int(match.group("line"))
@@ -296,7 +299,7 @@ def lint_verdict(case: Case, directory: Path, podman: Version, release: int) -> 
     rules = UNKNOWN_KEY_RULES if case.origin.startswith("probe") else IGNORING_RULES
     for finding in findings:
         lines = Path(finding.path).read_text(encoding="utf-8").splitlines()
-        if finding.rule_id in rules and (rules is IGNORING_RULES or " key " in finding.message):
+        if finding.rule_id in rules:
             verdict.ignored[normal(lines[finding.line - 1])] += 1
         elif finding.rule_id == "QL076":
             verdict.fatal = True

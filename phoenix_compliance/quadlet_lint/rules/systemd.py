@@ -87,6 +87,8 @@ def _taken(out: UnitContext, entry: Entry) -> bool:
 
 def _misplaced(out: UnitContext, key: str, section: str) -> bool:
     """Whether structure.keys (QL014/QL017) already says where this key belongs."""
+    if key in SYSTEMD_KEYS[section]:
+        return False  # a key of this section in some release: structure.keys leaves it alone
     main = out.unit.main_section_name
     homes = [name for name in SYSTEMD_SECTIONS if name != section and key in SYSTEMD_KEYS[name]]
     return bool(homes) or (main is not None and key in QUADLET_KEYS.get(main, {}))
@@ -124,11 +126,13 @@ def systemd_keys(out: UnitContext) -> None:
 def _unknown_key(out: UnitContext, entry: Entry, section: str) -> None:
     known_in = key_releases(section, entry.key)
     if known_in:
+        newer = known_in[0] > (judged_release() or 0)
         why = (
-            f"{entry.key}= is read by systemd {known_in[0]} and later; {_checked()} ignores it "
-            f"('Unknown key {entry.key!r} in section [{section}]')"
+            f"{entry.key}= is read by systemd {', '.join(map(str, known_in))} of the tabled releases; "
+            f"{_checked()} ignores it ('{'Unknown key' if newer else 'Support for option ... has been removed'}')"
         )
-        out.add("QL071", entry, entry.key, why, f"drop {entry.key}= or require systemd {known_in[0]} on the host")
+        fix = f"require systemd {known_in[0]} on the host, or drop {entry.key}=" if newer else f"drop {entry.key}="
+        out.add("QL073" if entry.key in _GUIDE_KEYS else "QL071", entry, entry.key, why, fix)
         return
     normal = entry.key.lower().replace("_", "").replace("-", "")
     meant = _meant(entry.key, section)
