@@ -28,7 +28,6 @@ import hashlib
 import json
 import os
 import random
-import re
 import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from phoenix_compliance.quadlet.systemd_values import (
     known_keys,
     system_units,
 )
+from phoenix_compliance.quadlet.systemd_verify import normal_line, parse_verify, source_line
 from phoenix_compliance.quadlet_lint import Finding, Version, lint_paths, parse_version
 
 REGRESSIONS = Path(__file__).resolve().parent / "systemd_regressions"
@@ -110,15 +110,6 @@ class Verdict:
         if self.fatal or other.fatal:
             return self.fatal == other.fatal  # systemd stops reading the unit at a fatal line
         return self.ignored == other.ignored and self.missing == other.missing
-
-
-def normal(line: str) -> str:
-    """A line as written, comparable with the generator's copy of it ('Key = v' and 'Key=v' alike)."""
-    text = line.strip()
-    if text.startswith("[") or "=" not in text:
-        return text
-    key, value = text.split("=", 1)
-    return f"{key.strip()}={value.strip()}"
 
 
 def _case(files: dict[str, str], origin: str) -> Case:
@@ -234,12 +225,6 @@ def drawn_cases(count: int = DRAWN_CASES, seed: int = 26) -> list[Case]:
 # Both sides
 # --------------------------------------------------------------------------
 
-_LINE_MESSAGE = re.compile(r"^(?P<file>[^\s:]+\.service):(?P<line>\d+): (?P<message>.*)$")
-_NOT_FOUND = re.compile(r"Unit (\S+) not found")
-_FATAL = ("bad unit file setting", "has fatal error")
-# What systemd says of a key it does not read (262: "Support for option CPUShares= has been removed and it is ignored").
-_KEY_MESSAGES = ("Unknown key", "has been removed")
-
 
 @dataclass
 class Said:
@@ -268,23 +253,18 @@ def run_guest(cases: list[Case], guest: str) -> list[Said]:
 
 def systemd_verdict(case: Case, services: dict[str, list[str]], verify: list[str]) -> Verdict:
     """systemd's messages as a verdict, keeping the lines that came from the case's files."""
-    written = Counter(normal(line) for text in case.files.values() for line in text.splitlines())
+    source = case.files["web.container"].splitlines()
     verdict = Verdict()
-    for message in verify:
-        if any(what in message for what in _FATAL):
-            verdict.fatal = True
-        if (found := _NOT_FOUND.search(message)) is not None:
-            verdict.missing.add(found.group(1))
-        match = _LINE_MESSAGE.match(message)
-        if match is None or not any(word in message.lower() for word in ("ignoring", "is ignored")):
+    for message in parse_verify("\n".join(verify)):
+        verdict.fatal = verdict.fatal or message.fatal
+        if message.not_found is not None:
+            verdict.missing.add(message.not_found)
+        # The probe asks which keys a release knows; its empty values are not the point.
+        if not message.ignored or (case.origin.startswith("probe") and not message.unknown_key):
             continue
-        if case.origin.startswith("probe") and not any(word in message for word in _KEY_MESSAGES):
-            continue  # the probe asks which keys a release knows; its empty values are not the point
-        lines = services.get(match.group("file"), [])
-        number = int(match.group("line"))
-        text = normal(lines[number - 1]) if 0 < number <= len(lines) else ""
-        if written[text] > verdict.ignored[text]:
-            verdict.ignored[text] += 1
+        number = source_line(services.get(message.unit, []), message.line, source)
+        if number is not None:
+            verdict.ignored[normal_line(source[number - 1])] += 1
     return verdict
 
 
@@ -300,7 +280,7 @@ def lint_verdict(case: Case, directory: Path, podman: Version, release: int) -> 
     for finding in findings:
         lines = Path(finding.path).read_text(encoding="utf-8").splitlines()
         if finding.rule_id in rules:
-            verdict.ignored[normal(lines[finding.line - 1])] += 1
+            verdict.ignored[normal_line(lines[finding.line - 1])] += 1
         elif finding.rule_id == "QL076":
             verdict.fatal = True
         elif finding.rule_id == "QL074" and finding.key in HARD_DEPENDENCIES:

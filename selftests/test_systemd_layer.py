@@ -24,6 +24,7 @@ from phoenix_compliance.quadlet.systemd_values import (
     user_units,
     value_problem,
 )
+from phoenix_compliance.quadlet.systemd_verify import parse_verify, source_line
 from phoenix_compliance.quadlet.versions import SYSTEMD_KEYS
 from phoenix_compliance.quadlet_lint import RULES, Finding, StackRules, lint_paths
 
@@ -245,3 +246,31 @@ class TestConvertWritesWhatSystemdReads:
             with judging_systemd(release):
                 findings = lint_paths([out], PODMAN, None)
             assert [str(f) for f in findings if f.rule_id in SYSTEMD_RULES] == [], release
+
+
+class TestVerifyReadBack:
+    GENERATED = ("[Unit]", "Description=x", "[Service]", "Restart=no", "Restart = no", "KillMode=mixed")
+    SOURCE = ("[Container]", "Image=localhost/x:1", "[Service]", "Restart=no", "Restart=no")
+
+    def test_the_nth_copy_is_the_nth_line_written(self) -> None:
+        assert source_line(self.GENERATED, 4, self.SOURCE) == 4
+        assert source_line(self.GENERATED, 5, self.SOURCE) == 5
+
+    def test_a_line_quadlet_wrote_has_no_source(self) -> None:
+        assert source_line(self.GENERATED, 6, self.SOURCE) is None
+        assert source_line(self.GENERATED, 99, self.SOURCE) is None
+
+    def test_systemds_messages(self) -> None:
+        output = "\n".join(
+            [
+                "/tmp/out/web.service:16: Failed to parse Restart=unless-stopped, ignoring: Invalid argument",
+                "/tmp/out/web.service:14: Support for option CPUShares= has been removed and it is ignored",
+                "web.service: Failed to create web.service/start: Unit nothere.service not found.",
+                "Unit web.service has a bad unit file setting.",
+            ]
+        )
+        first, second, third, fourth = parse_verify(output, "/tmp/out")
+        assert (first.unit, first.line, first.ignored, first.unknown_key) == ("web.service", 16, True, False)
+        assert second.unknown_key and not second.fatal
+        assert third.not_found == "nothere.service" and third.line == 0
+        assert fourth.fatal
