@@ -255,6 +255,7 @@ def systemd_verdict(case: Case, services: dict[str, list[str]], verify: list[str
     """systemd's messages as a verdict, keeping the lines that came from the case's files."""
     source = case.files["web.container"].splitlines()
     verdict = Verdict()
+    said: set[tuple[str, int]] = set()  # one per line: systemd names each bad word of a list
     for message in parse_verify("\n".join(verify)):
         verdict.fatal = verdict.fatal or message.fatal
         if message.not_found is not None:
@@ -263,7 +264,8 @@ def systemd_verdict(case: Case, services: dict[str, list[str]], verify: list[str
         if not message.ignored or (case.origin.startswith("probe") and not message.unknown_key):
             continue
         number = source_line(services.get(message.unit, []), message.line, source)
-        if number is not None:
+        if number is not None and (message.unit, message.line) not in said:
+            said.add((message.unit, message.line))
             verdict.ignored[normal_line(source[number - 1])] += 1
     return verdict
 
