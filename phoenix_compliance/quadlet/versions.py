@@ -22,8 +22,8 @@ type or a key; ``keys_for()`` answers for one release. Where they come from
   keys listed up to their release.
   Releases between rest on the source alone.
 
-The systemd tables (SYSTEMD_KEYS, PLAIN_UNIT_SECTIONS) follow systemd's man
-pages and are enough to say where a stray setting belongs, not a catalogue.
+The systemd keys (SYSTEMD_KEYS) are those of systemd_tables.py, generated from
+systemd itself; PLAIN_UNIT_SECTIONS follows systemd's man pages.
 A release newer than NEWEST_KNOWN_VERSION is judged with what these tables
 know, and the lint says so once (``newer_than_known()``); a key the tables
 lack is then a warning, not an error (``beyond_tables()``).
@@ -32,6 +32,8 @@ lack is then a warning, not an error (``beyond_tables()``).
 from __future__ import annotations
 
 from phoenix_compliance.grammar.versions import PodmanVersion, read_version
+
+from phoenix_compliance.quadlet.systemd_values import known_keys
 
 Version = tuple[int, ...]
 
@@ -205,47 +207,10 @@ RESOURCE_CONTROL_KEYS = keyset(
     BlockIODeviceWeight BlockIOReadBandwidth BlockIOWriteBandwidth"""
 )
 
-# systemd sections and some of their keys, enough to say where a stray
-# setting belongs (systemd.unit(5), systemd.service(5), systemd.exec(5),
-# systemd.kill(5), systemd.resource-control(5)). Not a full catalogue: keys
-# absent here are never reported as unknown in these sections.
-SYSTEMD_KEYS: dict[str, frozenset[str]] = {
-    "Unit": keyset(
-        """Description Documentation Wants Requires Requisite BindsTo PartOf Upholds
-        Conflicts Before After OnFailure OnSuccess PropagatesReloadTo ReloadPropagatedFrom
-        PropagatesStopTo StopPropagatedFrom JoinsNamespaceOf RequiresMountsFor
-        WantsMountsFor OnFailureJobMode IgnoreOnIsolate StopWhenUnneeded RefuseManualStart
-        RefuseManualStop AllowIsolate DefaultDependencies SurviveFinalKillSignal
-        CollectMode FailureAction SuccessAction FailureActionExitStatus
-        SuccessActionExitStatus JobTimeoutSec JobRunningTimeoutSec JobTimeoutAction
-        JobTimeoutRebootArgument StartLimitIntervalSec StartLimitBurst StartLimitAction
-        RebootArgument SourcePath"""
-    ),
-    "Service": keyset(
-        """Type ExitType RemainAfterExit GuessMainPID PIDFile BusName ExecStart
-        ExecStartPre ExecStartPost ExecCondition ExecReload ExecStop ExecStopPost
-        RestartSec RestartSteps RestartMaxDelaySec TimeoutStartSec TimeoutStopSec
-        TimeoutAbortSec TimeoutSec TimeoutStartFailureMode TimeoutStopFailureMode
-        RuntimeMaxSec RuntimeRandomizedExtraSec WatchdogSec Restart RestartMode
-        SuccessExitStatus RestartPreventExitStatus RestartForceExitStatus
-        RootDirectoryStartOnly NonBlocking NotifyAccess Sockets FileDescriptorStoreMax
-        FileDescriptorStorePreserve OOMPolicy OpenFile ReloadSignal
-        KillMode KillSignal RestartKillSignal SendSIGHUP SendSIGKILL FinalKillSignal
-        WatchdogSignal
-        WorkingDirectory RootDirectory User Group SupplementaryGroups DynamicUser
-        Environment EnvironmentFile PassEnvironment UnsetEnvironment UMask
-        StandardInput StandardOutput StandardError SyslogIdentifier SyslogFacility
-        SyslogLevel LogLevelMax Nice CPUSchedulingPolicy IOSchedulingClass
-        LimitCPU LimitFSIZE LimitDATA LimitSTACK LimitCORE LimitRSS LimitNOFILE LimitAS
-        LimitNPROC LimitMEMLOCK LimitLOCKS LimitSIGPENDING LimitMSGQUEUE LimitNICE
-        LimitRTPRIO LimitRTTIME NoNewPrivileges PrivateTmp PrivateDevices PrivateNetwork
-        ProtectSystem ProtectHome ReadWritePaths ReadOnlyPaths InaccessiblePaths
-        StateDirectory RuntimeDirectory CacheDirectory LogsDirectory ConfigurationDirectory
-        OOMScoreAdjust"""
-    )
-    | RESOURCE_CONTROL_KEYS,
-    "Install": keyset("Alias WantedBy RequiredBy UpheldBy Also DefaultInstance"),
-}
+# systemd's keys of the sections Quadlet passes through, as any tabled systemd release
+# reads them (systemd_tables.py, generated from each release's own parser table):
+# where a stray setting belongs. Per release: systemd_values.key_kind().
+SYSTEMD_KEYS: dict[str, frozenset[str]] = {name: known_keys(name) for name in ("Unit", "Service", "Install")}
 
 # Quadlet's enableServiceFile() creates links only for these; Also= and
 # DefaultInstance= would need `systemctl enable`, which generated units refuse.

@@ -95,6 +95,12 @@ RULES: dict[str, RuleSpec] = {
         Rule("QL064", "warning", "AutoUpdate= policy podman does not know"),
         Rule("QL065", "warning", "escape sequence Quadlet cannot read, so it drops the value"),
         Rule("QL070", "warning", "container, pod, volume or network name podman refuses"),
+        Rule("QL071", "warning", "[Unit], [Service] or [Install] key systemd does not know"),
+        Rule("QL072", "warning", "value systemd cannot parse, so it ignores the line"),
+        Rule("QL073", "warning", "Restart= or [Install] line systemd ignores: not restarted or not started", "error"),
+        Rule("QL074", "warning", "dependency or [Install] target no unit provides", "error"),
+        Rule("QL075", "warning", "ordering or weak dependency on a unit no one provides"),
+        Rule("QL076", "warning", "Exec line that makes systemd refuse to load the unit", "error"),
     )
 }
 

@@ -11,7 +11,8 @@ A rule is one function in the family it belongs to, declared with
 - ``storage``: Volume=, Mount=, .volume units, working directory (QL040-QL046, and QL020/22/24/31 for these);
 - ``network``: Network=, subnets, ExposeHostPort=, PublishPort= (QL023, QL026, QL031, QL034, QL038, QL061);
 - ``values``: values podman or Quadlet refuses (QL018, QL022, QL027, QL028, QL047, QL060-QL064);
-- ``stack``: the stack profile's conventions (QL050-QL052).
+- ``stack``: the stack profile's conventions (QL050-QL052);
+- ``systemd``: [Unit], [Service] and [Install] lines systemd ignores, per systemd release (QL071-QL076).
 """
 
 from phoenix_compliance.quadlet_lint.rules import (  # noqa: F401  (imported to declare their rules)
@@ -22,5 +23,6 @@ from phoenix_compliance.quadlet_lint.rules import (  # noqa: F401  (imported to 
     storage,
     structure,
     syntax,
+    systemd,
     values,
 )
