@@ -32,7 +32,6 @@ lack is then a warning, not an error (``beyond_tables()``).
 from __future__ import annotations
 
 from phoenix_compliance.grammar.versions import PodmanVersion, read_version
-
 from phoenix_compliance.quadlet.systemd_values import known_keys
 
 Version = tuple[int, ...]
