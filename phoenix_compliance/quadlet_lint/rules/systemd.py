@@ -16,6 +16,7 @@ boot, or not started at all (QL073, QL074, QL076).
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 
 from phoenix_compliance.quadlet.names import service_name
 from phoenix_compliance.quadlet.systemd_values import (
@@ -111,16 +112,21 @@ def _meant(key: str, section: str) -> tuple[str, str] | None:
 def systemd_keys(out: UnitContext) -> None:
     """QL071/QL073: a key the judged systemd does not know in its section."""
     release = judged_release()
+    for section_name, entry in _judged_entries(out):
+        if key_kind(section_name, entry.key, release) is not None or _misplaced(out, entry.key, section_name):
+            continue
+        _unknown_key(out, entry, section_name)
+
+
+def _judged_entries(out: UnitContext) -> Iterator[tuple[str, Entry]]:
+    """Every line of the systemd sections judged here that no earlier rule has taken."""
     for section_name in _sections(out):
         section = out.unit.section(section_name)
         if section is None:
             continue
         for entry in section.entries:
-            if key_kind(section_name, entry.key, release) is not None or _taken(out, entry):
-                continue
-            if _misplaced(out, entry.key, section_name):
-                continue
-            _unknown_key(out, entry, section_name)
+            if not _taken(out, entry):
+                yield section_name, entry
 
 
 def _unknown_key(out: UnitContext, entry: Entry, section: str) -> None:
@@ -154,37 +160,31 @@ def _unknown_key(out: UnitContext, entry: Entry, section: str) -> None:
 def systemd_values(out: UnitContext) -> None:
     """QL072/QL073/QL076: values systemd cannot parse, and Exec lines that stop the unit loading."""
     release = judged_release()
-    for section_name in _sections(out):
-        section = out.unit.section(section_name)
-        if section is None:
+    for section_name, entry in _judged_entries(out):
+        if key_kind(section_name, entry.key, release) is None:
             continue
-        for entry in section.entries:
-            if key_kind(section_name, entry.key, release) is None or _taken(out, entry):
-                continue
-            if section_name == "Service" and entry.key in _COMMANDS:
-                _exec_line(out, entry)
-                continue
-            fatal = fatal_path_problem(entry.key, entry.value)
-            if fatal is not None:
-                why = f"{entry.key}={entry.value}: {fatal}; systemd refuses to load the unit ('bad-setting')"
-                out.add("QL076", entry, entry.key, why, f"give {entry.key}= an absolute path")
-                continue
-            problem = value_problem(section_name, entry.key, entry.value, release) or path_problem(
-                entry.key, entry.value
-            )
-            if problem is None:
-                continue
-            why = f"{entry.key}={entry.value}: {problem}; {_checked()} ignores the line"
-            fix = f"write a value {entry.key}= takes"
-            if inline_comment(entry.value):
-                why += " (systemd has no comments after a value: the '#' and what follows are part of it)"
-                fix = "move the comment onto a line of its own"
-            elif entry.key == "Restart":
-                docker = next((how for name, how in DOCKER_RESTART.items() if entry.value.startswith(name)), None)
-                if docker is not None:
-                    why += " (a Docker restart policy)"
-                    fix = f"use {docker}"
-            out.add("QL073" if entry.key in _GUIDE_KEYS else "QL072", entry, entry.key, why, fix)
+        if section_name == "Service" and entry.key in _COMMANDS:
+            _exec_line(out, entry)
+            continue
+        fatal = fatal_path_problem(entry.key, entry.value)
+        if fatal is not None:
+            why = f"{entry.key}={entry.value}: {fatal}; systemd refuses to load the unit ('bad-setting')"
+            out.add("QL076", entry, entry.key, why, f"give {entry.key}= an absolute path")
+            continue
+        problem = value_problem(section_name, entry.key, entry.value, release) or path_problem(entry.key, entry.value)
+        if problem is None:
+            continue
+        why = f"{entry.key}={entry.value}: {problem}; {_checked()} ignores the line"
+        fix = f"write a value {entry.key}= takes"
+        if inline_comment(entry.value):
+            why += " (systemd has no comments after a value: the '#' and what follows are part of it)"
+            fix = "move the comment onto a line of its own"
+        elif entry.key == "Restart":
+            docker = next((how for name, how in DOCKER_RESTART.items() if entry.value.startswith(name)), None)
+            if docker is not None:
+                why += " (a Docker restart policy)"
+                fix = f"use {docker}"
+        out.add("QL073" if entry.key in _GUIDE_KEYS else "QL072", entry, entry.key, why, fix)
 
 
 _COMMANDS = frozenset(
