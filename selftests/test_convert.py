@@ -22,8 +22,8 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from quadlet_generator import Generator, _case, run_generator
 from suite_runner import HOST, Guest, run_suite, verdict
-from test_quadlet_differential import Generator, _case, run_generator
 
 from phoenix_compliance import cli, convert
 from phoenix_compliance.facts.files import compose_declarations, quadlet_declarations

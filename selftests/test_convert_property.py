@@ -21,8 +21,8 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from quadlet_generator import Generator
 from test_convert import guest_generator
-from test_quadlet_differential import Generator
 
 from phoenix_compliance import convert
 from phoenix_compliance.grammar.names import PODMAN_NAME
