@@ -25,6 +25,7 @@ from phoenix_compliance.quadlet_lint import QUADLET_KEYS, Version
 GENERATED_CASES = 2000
 
 
+# --------------------------------------------------------------------------
 # Mutations of the reference units
 # --------------------------------------------------------------------------
 

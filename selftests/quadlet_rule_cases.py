@@ -22,6 +22,7 @@ from phoenix_compliance.quadlet.versions import (
 )
 from phoenix_compliance.quadlet_lint import QUADLET_KEYS, Version
 
+# --------------------------------------------------------------------------
 # Rules that changed after 5.4 and the generator's own warnings, case by case
 # --------------------------------------------------------------------------
 
