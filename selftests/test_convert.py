@@ -3,71 +3,44 @@
 Offline: the stand-in stack's compose file gives the reference units' keys and passes PHX-3.07's
 comparison; the guide's stack (selftests/convert/guide-compose.yaml, with literal secrets) gives
 no literal value anywhere; each release gets only keys it has; what cannot be converted is
-listed with its line; hypothesis-drawn compose files convert to units the lint (stack profile)
-finds no error in, whose Exec= reads back as the compose command.
+listed with its line; the compose features of real-world files hold their resolved values.
 
-Against the reference guests (marked refhost): the same units go through the real generator of
-each release (5.4.2 on trixie, 5.8.6 on forky), every case in one guest command per batch
-(test_quadlet_differential's run_generator).
+The drawn compose files are test_convert_drawn.py's; against the reference guests (marked
+refhost), test_convert_generators.py. Shared helpers: convert_cases.py, convert_drawn.py.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
-from suite_runner import HOST, Guest, run_suite, verdict
-from test_quadlet_differential import Generator, _case, run_generator
+from convert_cases import (
+    GUIDE,
+    GUIDE_SECRETS,
+    REAL_WORLD,
+    REFERENCE_STACK,
+    REFERENCE_UNITS,
+    RELEASES,
+    STAND_IN,
+    convert_file,
+    entries,
+    feature_units,
+    lint_errors,
+    real_world_units,
+    stand_in_options,
+    write_files,
+)
+from convert_drawn import (
+    _literal_exec,
+)
 
 from phoenix_compliance import cli, convert
 from phoenix_compliance.facts.files import compose_declarations, quadlet_declarations
-from phoenix_compliance.parsers import compose, manifest
+from phoenix_compliance.parsers import compose
 from phoenix_compliance.quadlet.readers import SPLIT_ARGS, split_words
 from phoenix_compliance.quadlet.unitfile import parse_text
 from phoenix_compliance.quadlet.versions import QUADLET_KEYS, keys_for
-from phoenix_compliance.quadlet_lint import Finding, StackRules, Version, format_version, lint_paths, parse_version
-
-REPO = Path(__file__).resolve().parents[1]
-STAND_IN = REPO / "fixtures" / "infra" / "podman" / "compose.yaml"
-REFERENCE_STACK = REPO / "fixtures" / "stacks" / "reference.yaml"
-REFERENCE_UNITS = REPO / "fixtures" / "infra" / "podman" / "systemd"
-GUIDE = Path(__file__).resolve().parent / "convert" / "guide-compose.yaml"
-RELEASES: tuple[Version, ...] = ((5, 4, 2), (5, 8, 6))
-# Every literal secret written in the guide's compose file: none may reach a unit or any output.
-GUIDE_SECRETS = ("hunter2-not-real", "ghp_abcdefghijklmnopqrstuvwxyz0123456789", "not-a-real-key")
-DRAWN_CASES = 300
-QUADLET_UNITS = "/home/phoenix/.config/containers/systemd"
-USER_UNITS = "/home/phoenix/.config/systemd/user"
-
-
-def stand_in_options(version: Version) -> convert.Options:
-    stack = manifest.load(REFERENCE_STACK)
-    return convert.Options(version, stack.target, stack.pod, stack.pod_unit, "%h/phoenix-hydra/infra/podman")
-
-
-def convert_file(path: Path, version: Version, options: convert.Options | None = None) -> convert.Conversion:
-    return convert.convert(convert.read_compose([path]), options or convert.Options(version))
-
-
-def lint_errors(texts: dict[str, str], folder: Path, version: Version, target: str) -> list[Finding]:
-    """Errors of the stack profile (system content the converter leaves unlabelled, the lint
-    does not ask to relabel)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in texts.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    findings = lint_paths([folder], version, StackRules(target=target))
-    return [f for f in findings if f.severity == "error"]
-
-
-def entries(text: str, kind: str = "container") -> list[tuple[str, str, str]]:
-    unit = parse_text(text, kind=kind)
-    return [(entry.section, entry.key, entry.value) for entry in unit.entries()]
+from phoenix_compliance.quadlet_lint import Version, format_version
 
 
 class TestStandInStack:
@@ -345,81 +318,6 @@ class TestWriting:
         assert ("Container", "Exec", "httpd -f -p 8080 -h /www") in core
 
 
-# --------------------------------------------------------------------------
-# The compose features of real-world files: substitution, .env, several files, include, extends
-# --------------------------------------------------------------------------
-
-# The podman-compose of each reference guest (its compose rules decide what the files mean).
-COMPOSE_RELEASES: dict[Version, tuple[int, ...]] = {(5, 4, 2): (1, 3, 0), (5, 8, 6): (1, 6, 0)}
-
-# One stack using every feature at once, as real-world files do; the override is given second.
-REAL_WORLD: dict[str, str] = {
-    "compose.yml": (
-        "name: shop\n"
-        "include:\n"
-        "  - sub/cache.yml\n"
-        "services:\n"
-        "  web:\n"
-        "    extends:\n"
-        "      file: common.yml\n"
-        "      service: base\n"
-        "    image: ${REGISTRY:-localhost}/web:${WEB_TAG:-2}\n"
-        '    ports: ["${WEB_PORT:-8080}:80"]\n'
-        "    environment:\n"
-        "      NEED: ${NEED:?set NEED in .env}\n"
-        "      CACHE_URL: redis://cache:${CACHE_PORT:-6379}\n"
-        "    depends_on: [cache]\n"
-    ),
-    "common.yml": (
-        "services:\n"
-        "  base:\n"
-        "    environment:\n"
-        "      MODE: ${MODE:-prod}\n"
-        "    restart: unless-stopped\n"
-        "    healthcheck:\n"
-        '      test: ["CMD", "wget", "-q", "-O-", "http://localhost/"]\n'
-        "      interval: 30s\n"
-    ),
-    "sub/cache.yml": "services:\n  cache:\n    image: docker.io/library/redis:${CACHE_TAG:-7}\n",
-    ".env": "WEB_PORT=9090\nWEB_TAG=3\nNEED=yes\n",
-    "override.yml": "services:\n  web:\n    ipc: host\n    environment:\n      EXTRA: '1'\n",
-}
-
-
-def write_files(files: dict[str, str], folder: Path) -> Path:
-    for name, text in files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
-
-
-def real_world_units(folder: Path, *args: str) -> tuple[int, dict[str, str]]:
-    """`convert ARGS compose.yml override.yml` on the real-world stack: the exit code and the units."""
-    write_files(REAL_WORLD, folder)
-    out = folder / "units"
-    files = [str(folder / "compose.yml"), str(folder / "override.yml")]
-    code = cli.main(["convert", "--podman-version", "5.4.2", "--out", str(out), *args, *files])
-    texts = {p.name: p.read_text() for p in out.iterdir()} if out.is_dir() else {}
-    return code, texts
-
-
-def feature_units(version: Version, folder: Path) -> list[dict[str, str]]:
-    """The units of each compose feature case (test_compose_differential's) that the podman-compose
-    of the release accepts, and of the real-world stack, for one Podman release."""
-    from test_compose_differential import feature_cases, judge
-
-    release = COMPOSE_RELEASES.get(version, max(COMPOSE_RELEASES.values()))
-    cases = []
-    for number, case in enumerate(feature_cases()):
-        parsed = judge(case, write_files({}, folder / f"f{number}"), release)
-        if not parsed.refused and parsed.services:
-            cases.append(convert.convert(parsed, convert.Options(version)).texts())
-    real = write_files(REAL_WORLD, folder / "real")
-    parsed = compose.load([real / "compose.yml", real / "override.yml"], release=release)
-    cases.append(convert.convert(parsed, convert.Options(version)).texts())
-    return cases
-
-
 class TestComposeFeatures:
     def test_units_hold_the_resolved_values(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         code, texts = real_world_units(tmp_path)
@@ -499,303 +397,3 @@ class TestComposeFeatures:
         for number, texts in enumerate(cases):
             errors = lint_errors(texts, tmp_path / f"u{number}", version, "phoenix.target")
             assert errors == [], (texts, [str(e) for e in errors])
-
-
-# --------------------------------------------------------------------------
-# Drawn compose files
-# --------------------------------------------------------------------------
-
-_WORD = st.text(alphabet="ab %$'\"\\:/=-_.1", min_size=1, max_size=8)
-_SAFE = st.text(alphabet="abc-_./:=1", min_size=1, max_size=10)
-_NAMES = ["web", "db", "cache", "worker"]
-_ENV_NAMES = ["LOG_LEVEL", "DB_PASSWORD", "API_TOKEN", "TZ", "MODE"]
-_IMAGES = ["busybox", "busybox:1.36", "library/redis:7", "quay.io/org/app:1.2", "localhost/app@sha256:" + "a" * 64]
-_BINDS = ["./data", "../shared", "/srv/app", "/etc/localtime", "/run/podman/podman.sock", "~/files"]
-
-
-@st.composite
-def compose_document(draw: st.DrawFn) -> dict[str, Any]:
-    names = draw(st.lists(st.sampled_from(_NAMES), min_size=1, max_size=4, unique=True))
-    volumes = {"data": None} if draw(st.booleans()) else {}
-    network_choices: list[dict[str, Any]] = [
-        {},
-        {"backend": None},
-        {"backend": {"internal": True}, "front": {"driver": "bridge"}},
-    ]
-    networks = draw(st.sampled_from(network_choices))
-    port = iter(range(8000, 8100))
-    services: dict[str, Any] = {}
-    for index, name in enumerate(names):
-        service: dict[str, Any] = {"image": draw(st.sampled_from(_IMAGES))}
-        if draw(st.booleans()):
-            service["command"] = draw(st.lists(_WORD, min_size=1, max_size=4))
-        if draw(st.integers(0, 4)) == 0:
-            service["entrypoint"] = draw(st.lists(_SAFE, min_size=1, max_size=2))
-        if draw(st.booleans()):
-            service["environment"] = {n: draw(_WORD) for n in draw(st.lists(st.sampled_from(_ENV_NAMES), max_size=3))}
-        if draw(st.booleans()):
-            service["ports"] = [f"{next(port)}:{draw(st.integers(1, 65535))}" for _ in range(draw(st.integers(1, 2)))]
-        mounts: list[str] = []
-        for _ in range(draw(st.integers(0, 3))):
-            source = draw(st.sampled_from([*_BINDS, *volumes]))
-            option = draw(st.sampled_from(["", ":ro", ":Z", ":z", ":ro,Z"]))
-            mounts.append(f"{source}:/mnt/{len(mounts)}{option}")
-        if mounts:
-            service["volumes"] = mounts
-        if draw(st.booleans()):
-            test = draw(
-                st.sampled_from(
-                    [["CMD", "true"], ["CMD-SHELL", "wget -q -O- http://localhost/ || exit 1"], "true", ["NONE"]]
-                )
-            )
-            service["healthcheck"] = {"test": test, "interval": draw(st.sampled_from(["5s", "1m30s"])), "retries": 3}
-        if draw(st.booleans()):
-            service["restart"] = draw(st.sampled_from(["no", "always", "on-failure", "unless-stopped"]))
-        if index and draw(st.booleans()):
-            condition = draw(st.sampled_from(["service_started", "service_healthy"]))
-            service["depends_on"] = {names[0]: {"condition": condition}}
-        extras = draw(
-            st.lists(
-                st.sampled_from(
-                    [
-                        "labels",
-                        "cap_add",
-                        "mem_limit",
-                        "cpus",
-                        "user",
-                        "working_dir",
-                        "read_only",
-                        "init",
-                        "stop_grace_period",
-                        "shm_size",
-                        "tmpfs",
-                        "ipc",
-                        "stdin_open",
-                        "pids_limit",
-                        "stop_signal",
-                        "hostname",
-                        "dns",
-                        "extra_hosts",
-                        "network_mode",
-                    ]
-                ),
-                max_size=4,
-                unique=True,
-            )
-        )
-        values = {
-            "labels": {"tier": draw(_WORD)},
-            "cap_add": ["NET_ADMIN"],
-            "mem_limit": "256m",
-            "cpus": 0.5,
-            "user": "1000:1000",
-            "working_dir": "/app",
-            "read_only": True,
-            "init": True,
-            "stop_grace_period": "1m30s",
-            "shm_size": "64m",
-            "tmpfs": ["/run/x"],
-            "ipc": "host",
-            "stdin_open": True,
-            "pids_limit": 100,
-            "stop_signal": "SIGINT",
-            "hostname": "app",
-            "dns": ["192.0.2.53"],
-            "extra_hosts": ["db.local:192.0.2.7"],
-            "network_mode": "host",
-        }
-        service.update({key: values[key] for key in extras})
-        services[name] = service
-    for service in services.values():
-        if networks and draw(st.booleans()):
-            service["networks"] = sorted(networks)[: draw(st.integers(1, len(networks)))]
-    document: dict[str, Any] = {"name": "drawn", "services": services}
-    if volumes:
-        document["volumes"] = volumes
-    if networks:
-        document["networks"] = networks
-    return document
-
-
-def drawn_documents() -> list[dict[str, Any]]:
-    drawn: list[dict[str, Any]] = []
-
-    # Fixed seed, no shrinking: the same files on every run, judged in one batch.
-    @settings(
-        max_examples=DRAWN_CASES,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(compose_document())
-    def collect(document: dict[str, Any]) -> None:
-        drawn.append(document)
-
-    collect()
-    return drawn
-
-
-def _literal_exec(words: list[str]) -> list[str]:
-    """The words podman receives once systemd has undone the converter's %% and $$."""
-    return [word.replace("%%", "%").replace("$$", "$") for word in words]
-
-
-def _plain(value: str) -> bool:
-    # A compose reference ($X, ${X}) is the parser's to substitute (test_compose.py); not compared here.
-    return re.search(r"\$(?!\$)[{A-Za-z_]", value.replace("$$", "")) is None
-
-
-class TestDrawnComposeFiles:
-    def test_convert_to_units_the_lint_accepts(self, tmp_path: Path) -> None:
-        documents = drawn_documents()
-        assert len(documents) >= DRAWN_CASES // 2
-        for number, document in enumerate(documents):
-            path = tmp_path / f"c{number}" / "compose.yaml"
-            path.parent.mkdir()
-            path.write_text(yaml.safe_dump(document))
-            for version in RELEASES:
-                conversion = convert_file(path, version)
-                texts = conversion.texts()
-                errors = lint_errors(
-                    texts, tmp_path / f"c{number}" / format_version(version), version, "phoenix.target"
-                )
-                assert errors == [], (yaml.safe_dump(document), [str(e) for e in errors])
-                for name, service in document["services"].items():
-                    unit = parse_text(texts[f"{name}.container"], kind="container")
-                    exec_entry = unit.last("Container", "Exec")
-                    if "command" in service and all(_plain(w) for w in service["command"]):
-                        assert exec_entry is not None
-                        meant = [word.replace("$$", "$") for word in service["command"]]  # compose's own escape
-                        assert _literal_exec(split_words(exec_entry.value, SPLIT_ARGS) or []) == meant
-                    # Environment= reads back (Quadlet splits it as systemd does) as the compose value.
-                    read_back = [
-                        word
-                        for entry in unit.entries_for("Container", "Environment")
-                        for word in _literal_exec(split_words(entry.value, SPLIT_ARGS) or [])
-                    ]
-                    for env_name, value in (service.get("environment") or {}).items():
-                        if env_name not in ("DB_PASSWORD", "API_TOKEN") and _plain(value):
-                            assert f"{env_name}={value.replace('$$', '$')}" in read_back, (value, read_back)
-                        if env_name in ("DB_PASSWORD", "API_TOKEN"):
-                            assert f"target={env_name}" in texts[f"{name}.container"]
-                            assert all(
-                                value not in line
-                                for line in texts[f"{name}.container"].splitlines()
-                                if env_name in line and "Secret=" not in line
-                            )
-
-
-def drawn_units(version: Version) -> list[dict[str, str]]:
-    """The units of every drawn compose file, the stand-in's and the guide's, for one release."""
-    import tempfile
-
-    cases = [convert_file(STAND_IN, version, stand_in_options(version)).texts(), convert_file(GUIDE, version).texts()]
-    with tempfile.TemporaryDirectory() as folder:
-        for number, document in enumerate(drawn_documents()):
-            path = Path(folder) / f"c{number}" / "compose.yaml"
-            path.parent.mkdir()
-            path.write_text(yaml.safe_dump(document))
-            cases.append(convert_file(path, version).texts())
-    return cases
-
-
-# --------------------------------------------------------------------------
-# The real generators
-# --------------------------------------------------------------------------
-
-
-def guest_generator(guest_name: str) -> Generator:
-    from phoenix_compliance import refhost
-
-    done = refhost.run_in_guest(["podman", "--version"], user="phoenix", timeout=60, name=guest_name)
-    assert done.returncode == 0, done.stderr
-    return Generator(guest_name, parse_version(done.stdout.split()[-1]))
-
-
-def assert_generator_accepts(generator: Generator, units: list[dict[str, str]], what: str) -> None:
-    """Every set of units through the guest's generator (one batch): accepted, each .container's
-    service generated, nothing said but the files it loads."""
-    cases = list({case.name: case for case in (_case(files, "convert") for files in units)}.values())
-    results = run_generator(cases, generator)
-    refused = {case.name: results[case.name].stderr for case in cases if not results[case.name].accepts}
-    # The generator names each file it loads on stderr; anything else it says is a warning.
-    said = {
-        case.name: [line for line in results[case.name].stderr if not line.startswith("Loading source unit")]
-        for case in cases
-    }
-    warned = {name: lines for name, lines in said.items() if lines}
-    expected = {
-        case.name: {n.removesuffix(".container") + ".service" for n in case.files if n.endswith(".container")}
-        for case in cases
-    }
-    missing = {name: expected[name] - set(results[name].services) for name in expected}
-    print(
-        f"convert {what} at {generator.release} ({generator.guest}): {len(cases) - len(refused)}/{len(cases)} "
-        f"cases accepted, {sum(len([n for n in c.files if not n.endswith('.target')]) for c in cases)} Quadlet "
-        f"files, {len(warned)} with warnings"
-    )
-    assert not refused, json.dumps(dict(list(refused.items())[:5]), indent=1)
-    assert not any(missing.values()), {k: v for k, v in missing.items() if v}
-    assert not warned, json.dumps(dict(list(warned.items())[:5]), indent=1)
-
-
-@pytest.mark.refhost
-class TestRealGenerators:
-    def test_every_unit_is_accepted(self, refhost_guest_name: str) -> None:
-        generator = guest_generator(refhost_guest_name)
-        assert_generator_accepts(generator, drawn_units(generator.version), "(drawn, stand-in, guide)")
-
-    def test_the_compose_features_are_accepted(self, refhost_guest_name: str, tmp_path: Path) -> None:
-        """The feature cases the guest's podman-compose accepts, and the real-world stack: linted
-        (stack profile) and run through the guest's generator."""
-        generator = guest_generator(refhost_guest_name)
-        units = feature_units(generator.version, tmp_path / "cases")
-        errors = [
-            str(error)
-            for number, texts in enumerate(units)
-            for error in lint_errors(texts, tmp_path / f"u{number}", generator.version, "phoenix.target")
-        ]
-        print(f"compose features at {generator.release}: {len(units)} cases, {len(errors)} lint errors")
-        assert errors == []
-        assert_generator_accepts(generator, units, "(compose features)")
-
-
-@pytest.mark.refhost
-class TestEndToEnd:
-    def test_the_converted_stand_in_stack_is_ready(self, refhost_guest: Guest, tmp_path: Path) -> None:
-        """The stand-in compose file converted, installed in place of the reference units and the
-        target enabled: every phase READY and PHX-3.07 passing on the converted units."""
-        refhost_guest.deploy("quadlet")  # the project folder synced, the reference units running
-        done = refhost_guest.run(["podman", "--version"], user="phoenix")
-        version = parse_version(done.stdout.split()[-1])
-        conversion = convert_file(STAND_IN, version, stand_in_options(version))
-        assert conversion.gaps == []
-        user = ["systemctl", "--user"]
-        try:
-            for argv in ([*user, "disable", "--now", "phoenix.target"], [*user, "stop", "phoenix-hydra-pod.service"]):
-                refhost_guest.run(argv, user="phoenix", timeout=120)
-            for name, text in conversion.texts().items():
-                folder = USER_UNITS if name.endswith(".target") else QUADLET_UNITS
-                refhost_guest.write(f"{folder}/{name}", text)
-            for argv in ([*user, "daemon-reload"], [*user, "enable", "--now", "phoenix.target"]):
-                started = refhost_guest.run(argv, user="phoenix", timeout=120)
-                assert started.returncode == 0, started.stderr
-            result = run_suite(
-                tmp_path,
-                f"--hosts={HOST}",
-                f"--ssh-config={refhost_guest.ssh_config}",
-                f"--stack={REFERENCE_STACK}",
-                "--health-wait=60",
-            )
-            parity = {f"test_compose_quadlet_parity[{name}-{HOST}]" for name in compose.load(STAND_IN).services}
-            print(
-                f"end to end on {refhost_guest.release}: {verdict(result.html)}, PHX-3.07 passed: "
-                f"{len(parity & result.passed)}/{len(parity)}"
-            )
-            assert verdict(result.html) == [HOST, "READY", "READY", "READY", "READY"], result.output[-3000:]
-            assert parity <= result.passed, result.output[-3000:]
-            assert result.returncode == 0 and not result.failed, result.output[-3000:]
-        finally:
-            refhost_guest.deploy("quadlet")  # the reference units back (it replaces what differs, restarts)

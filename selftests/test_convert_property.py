@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 import yaml
+from convert_cases import guest_generator
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from test_convert import guest_generator
-from test_quadlet_differential import Generator
+from quadlet_generator import Generator
 
 from phoenix_compliance import convert
 from phoenix_compliance.grammar.names import PODMAN_NAME

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from checks_cases import ALL_CHECKS, judge_on
 from fakehost import reference_host, reference_stack
-from test_checks_offline import ALL_CHECKS, judge_on
 
 from phoenix_compliance.run.probing import READS
 from phoenix_compliance.run.reporter import EXIT_COULD_NOT_CHECK, EXIT_READY
