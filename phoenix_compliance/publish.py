@@ -11,6 +11,8 @@ naming it, and the files the set had published already are taken back.
 
 The run's report formats and the pytest glue that points pytest-html and junitxml at the staging
 folder are in run/writers.py; convert, merge and trend write through here without loading pytest.
+convert's units are a set written whole or not at all straight into the folder the user named
+(write_whole_set), never through a symbolic link.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import stat
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -192,3 +196,82 @@ def _write_all(fd: int, chunks: Iterable[bytes]) -> None:
         while view:
             view = view[os.write(fd, view) :]
     os.fsync(fd)
+
+
+# A set of files written whole or not at all directly into one folder, every name opened
+# relative to the folder's descriptor and never through a symbolic link (convert's units).
+
+
+class Refused(OSError):
+    """A folder cannot take a set safely (a symbolic link or other non-file in the way, a
+    name that is not a plain file name); nothing was written."""
+
+
+@contextmanager
+def folder_descriptor(folder: Path, create: bool) -> Iterator[int | None]:
+    """The folder as a descriptor every name is opened relative to (None: it does not exist)."""
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        if create:
+            raise
+        yield None
+        return
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def write_whole_set(folder_fd: int, texts: dict[str, str], new: set[str]) -> None:
+    """Every file into a hidden name first; then each new one linked to its name (failing if the
+    name appeared meanwhile) and each replaced one renamed over the old; any failure undoes
+    what was done."""
+    hidden: dict[str, str] = {}
+    done: list[tuple[str, str | None]] = []  # (name, backup of what it replaced)
+    try:
+        for name, text in texts.items():
+            temporary = f".{name}.{os.getpid()}.tmp"
+            fd = os.open(
+                temporary,
+                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                0o644,
+                dir_fd=folder_fd,
+            )
+            hidden[name] = temporary
+            try:
+                os.write(fd, text.encode("utf-8"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        for name, temporary in hidden.items():
+            if name in new:
+                os.link(temporary, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd, follow_symlinks=False)
+                done.append((name, None))
+            else:
+                if stat.S_ISLNK(os.stat(name, dir_fd=folder_fd, follow_symlinks=False).st_mode):
+                    raise Refused(f"{name} became a symbolic link while writing")
+                old = f".{name}.{os.getpid()}.old"
+                os.link(name, old, src_dir_fd=folder_fd, dst_dir_fd=folder_fd, follow_symlinks=False)
+                os.replace(temporary, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+                done.append((name, old))
+    except OSError:
+        for name, backup in reversed(done):
+            if backup is None:
+                os.unlink(name, dir_fd=folder_fd)
+            else:
+                os.replace(backup, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+        raise
+    finally:
+        for temporary in hidden.values():
+            _unlink(temporary, folder_fd)
+        for _name, backup in done:
+            if backup is not None:
+                _unlink(backup, folder_fd)
+
+
+def _unlink(name: str, folder_fd: int) -> None:
+    with suppress(FileNotFoundError):
+        os.unlink(name, dir_fd=folder_fd)

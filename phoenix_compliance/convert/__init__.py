@@ -32,7 +32,8 @@ from phoenix_compliance.convert.model import (
     is_system_path,
     read_compose,
 )
-from phoenix_compliance.convert.output import Refused, Written, diff, report, units_text, write
+from phoenix_compliance.convert.output import Written, diff, report, units_text, write
+from phoenix_compliance.publish import Refused
 
 __all__ = [
     "DEFAULT_TARGET",

@@ -12,23 +12,17 @@ import difflib
 import os
 import re
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from phoenix_compliance.convert.model import Conversion
 from phoenix_compliance.convert.names import NameRefused, unit_file_name
+from phoenix_compliance.publish import Refused, folder_descriptor, write_whole_set
 from phoenix_compliance.redact import redact
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # An existing unit bigger than this is not read for a diff (a unit is a few KB).
 _READ_LIMIT = 1 << 20
-
-
-class Refused(OSError):
-    """The folder cannot take the set safely (a symbolic link or other non-file in the way, a
-    name that is not a plain file name); nothing was written."""
 
 
 @dataclass
@@ -40,24 +34,6 @@ class Written:
     replaced: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     diffs: dict[str, str] = field(default_factory=dict)
-
-
-@contextmanager
-def _folder(folder: Path, create: bool) -> Iterator[int | None]:
-    """The folder as a descriptor every name is opened relative to (None: it does not exist)."""
-    if create:
-        folder.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        if create:
-            raise
-        yield None
-        return
-    try:
-        yield fd
-    finally:
-        os.close(fd)
 
 
 def _plain_name(name: str) -> str:
@@ -119,7 +95,7 @@ def _compare(folder: Path, folder_fd: int | None, texts: dict[str, str]) -> Writ
 def diff(folder: Path, texts: dict[str, str]) -> Written:
     """How the files compare with what is in the folder (nothing is written); Refused when a
     name is a symbolic link or not a regular file."""
-    with _folder(folder, create=False) as folder_fd:
+    with folder_descriptor(folder, create=False) as folder_fd:
         return _compare(folder, folder_fd, texts)
 
 
@@ -127,66 +103,14 @@ def write(folder: Path, texts: dict[str, str], *, replace: bool) -> Written:
     """Write the set whole or not at all, each file directly in the folder and never through a
     symbolic link; a differing file is replaced only with replace=True. Refused (nothing
     written) when a name in the way is a link or not a regular file."""
-    with _folder(folder, create=True) as folder_fd:
+    with folder_descriptor(folder, create=True) as folder_fd:
         assert folder_fd is not None
         result = _compare(folder, folder_fd, texts)
         wanted = result.new + (result.kept if replace else [])
-        _write_set(folder_fd, {name: texts[name] for name in wanted}, set(result.new))
+        write_whole_set(folder_fd, {name: texts[name] for name in wanted}, set(result.new))
     if replace:
         result.replaced, result.kept = result.kept, []
     return result
-
-
-def _write_set(folder_fd: int, texts: dict[str, str], new: set[str]) -> None:
-    """Every file into a hidden name first; then each new one linked to its name (failing if the
-    name appeared meanwhile) and each replaced one renamed over the old; any failure undoes
-    what was done."""
-    hidden: dict[str, str] = {}
-    done: list[tuple[str, str | None]] = []  # (name, backup of what it replaced)
-    try:
-        for name, text in texts.items():
-            temporary = f".{name}.{os.getpid()}.tmp"
-            fd = os.open(
-                temporary,
-                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                0o644,
-                dir_fd=folder_fd,
-            )
-            hidden[name] = temporary
-            try:
-                os.write(fd, text.encode("utf-8"))
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        for name, temporary in hidden.items():
-            if name in new:
-                os.link(temporary, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd, follow_symlinks=False)
-                done.append((name, None))
-            else:
-                if stat.S_ISLNK(os.stat(name, dir_fd=folder_fd, follow_symlinks=False).st_mode):
-                    raise Refused(f"{name} became a symbolic link while writing")
-                old = f".{name}.{os.getpid()}.old"
-                os.link(name, old, src_dir_fd=folder_fd, dst_dir_fd=folder_fd, follow_symlinks=False)
-                os.replace(temporary, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
-                done.append((name, old))
-    except OSError:
-        for name, backup in reversed(done):
-            if backup is None:
-                os.unlink(name, dir_fd=folder_fd)
-            else:
-                os.replace(backup, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
-        raise
-    finally:
-        for temporary in hidden.values():
-            _unlink(temporary, folder_fd)
-        for _name, backup in done:
-            if backup is not None:
-                _unlink(backup, folder_fd)
-
-
-def _unlink(name: str, folder_fd: int) -> None:
-    with suppress(FileNotFoundError):
-        os.unlink(name, dir_fd=folder_fd)
 
 
 def units_text(conversion: Conversion) -> str:
