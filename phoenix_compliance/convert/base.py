@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from phoenix_compliance import redact
 from phoenix_compliance.convert.mapping import read_of, since
 from phoenix_compliance.convert.model import DEFAULT_TARGET, Conversion, Gap, Options, SecretToCreate
 from phoenix_compliance.convert.names import (
@@ -123,6 +124,11 @@ class Base:
         except Unrepresentable as error:
             self.gap(line, service, field_name, f"{error}; not written")
             return False
+        if redact.holds_withheld(text) or any(redact.holds_withheld(part) for part in _plain_parts(value)):
+            # A secret substituted from the environment or a `.env` (redact.withhold): a unit
+            # file is no place for it; environment variables become podman secrets instead.
+            self.gap(line, service, field_name, "its value holds a substituted secret; not written as a literal")
+            return False
         unit.add(section, key, text, comment)
         return True
 
@@ -199,6 +205,12 @@ class Base:
     def bind_source(self, mount: VolumeMount) -> str:
         assert mount.source is not None
         return self.host_path(mount.source)
+
+
+def _plain_parts(value: Text | Sequence[Text]) -> list[str]:
+    """The literal text of a value as given, before escaping (`%` doubled, say) changes it."""
+    texts = [value] if isinstance(value, (str, tuple)) else list(value)
+    return [part for text in texts for part in ((text,) if isinstance(text, str) else text) if isinstance(part, str)]
 
 
 def spliced(path: str) -> Text:
