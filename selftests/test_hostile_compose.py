@@ -117,3 +117,9 @@ class TestTheChecks:
         assert expected in output
         assert "FAILED" in output and "test_compose_file_valid" in output
         assert result.ret == 10
+
+
+def test_an_escape_past_the_last_unicode_character_is_a_problem_at_its_line() -> None:
+    """Found by test_hostile_cli: PyYAML raised a bare ValueError (chr() arg not in range)."""
+    loaded = compose.parse('services:\n  web:\n    image: "\\U10001000"\n', "c.yaml")
+    assert [(p.line, p.message) for p in loaded.problems] == [(3, "invalid YAML: an escape names no Unicode character")]
