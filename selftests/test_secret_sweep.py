@@ -239,6 +239,12 @@ class TestSubstitutedSecrets:
         assert "compose.yaml:3: service db: image: its value holds a substituted secret" in printed.err
         assert "compose.yaml:4: service db: command: its value holds a substituted secret" in printed.err
         assert "Secret=" in (out / "db.container").read_text()
+        # A unit already in --out that holds the value (written by hand, say): its diff is masked.
+        (out / "db.container").write_text(f"[Container]\nExec=mysqld -p{ROOT_PASSWORD}\nLabel=t={TOKEN_VALUE}\n")
+        code = main(["convert", "--podman-version", "5.4", "--dry-run", "--out", str(out), str(compose)])
+        printed = capsys.readouterr()
+        assert code == 0 and "-Exec=mysqld -p***" in printed.out and "-Label=t=***" in printed.out, printed
+        assert ROOT_PASSWORD not in printed.out + printed.err and TOKEN_VALUE not in printed.out + printed.err
 
     def test_what_is_withheld_and_what_is_not(self) -> None:
         env = {
