@@ -181,3 +181,55 @@ class TestThroughTheChecks:
             ]
         )
         assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+# Each case's `NAME.link` files become symbolic links to the path they hold, then the
+# generator runs on the case's q/ folder; the services it would write are the @@O lines.
+_LINKED_SCRIPT = r"""
+for c in "$d"/cases/*/; do
+  n=$(basename "$c")
+  find "$c" -name '*.link' | while read -r f; do ln -s "$(cat "$f")" "${f%.link}"; rm "$f"; done
+  QUADLET_UNIT_DIRS="${c}q" timeout 20 /usr/libexec/podman/quadlet -dryrun -user >"$d/out" 2>"$d/err"
+  echo "@@CASE $n $?"
+  grep '^---' "$d/out" | sed 's/^/@@O /'
+done
+"""
+LINKED_CASES = {
+    "a link to a folder beside it": {
+        "q/web.container": UNIT,
+        "q/sub.link": "../outside",
+        "outside/db.container": UNIT,
+    },
+    "a link to its own folder": {"q/web.container": UNIT, "q/loop.link": "."},
+    "a link to a folder above it": {"q/web.container": UNIT, "q/up.link": "..", "other.container": UNIT},
+    "a link to a unit file": {"q/web.container.link": "../outside/db.container", "outside/db.container": UNIT},
+}
+
+
+def _materialise(files: dict[str, str], root: Path) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if name.endswith(".link"):
+            path.with_suffix("").symlink_to(text)
+        else:
+            path.write_text(text)
+
+
+@pytest.mark.refhost
+def test_the_generator_follows_links_to_folders_as_the_walk_does(refhost_guest_name: str, tmp_path: Path) -> None:
+    """What the generator of each reference release makes of links in a unit folder is what
+    the walk finds: it follows a link to a folder (inside the folder or out of it) and a link
+    to a unit file, and searches a folder reached twice once."""
+    from guest_batches import run_batches
+
+    answers = run_batches(_LINKED_SCRIPT, list(LINKED_CASES.values()), refhost_guest_name)
+    wrong = []
+    for (name, files), (code, lines) in zip(LINKED_CASES.items(), answers, strict=True):
+        made = sorted(line[4:].strip("-") for line in lines if line.startswith("@@O "))
+        root = tmp_path / str(abs(hash(name)))
+        _materialise(files, root)
+        found = sorted(f"{path.stem}.service" for path in discovery.scan([root / "q"]).files)
+        if code != 0 or made != found:
+            wrong.append(f"{name}: the generator made {made} (exit {code}), the walk finds {found}")
+    assert not wrong, "\n".join(wrong)
