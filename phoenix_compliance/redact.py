@@ -107,10 +107,10 @@ def _pattern() -> re.Pattern[str] | None:
     return _withheld_pattern
 
 
-def holds_withheld(text: str) -> bool:
-    """Whether a withheld value stands anywhere in the text (convert then writes no literal of it)."""
+def withheld_in(text: str) -> set[str]:
+    """The withheld values that stand in the text (convert writes no literal of one it substituted)."""
     pattern = _pattern()
-    return pattern is not None and pattern.search(text) is not None
+    return set() if pattern is None else set(pattern.findall(text))
 
 
 def _mask_withheld(text: str) -> str:

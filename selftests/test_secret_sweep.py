@@ -246,6 +246,24 @@ class TestSubstitutedSecrets:
         assert code == 0 and "-Exec=mysqld -p***" in printed.out and "-Label=t=***" in printed.out, printed
         assert ROOT_PASSWORD not in printed.out + printed.err and TOKEN_VALUE not in printed.out + printed.err
 
+    def test_a_value_the_file_spells_out_itself_is_still_written(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """POSTGRES_PASSWORD=postgres is common: the image `postgres:16` is the file's own text, not
+        a substituted secret, so Image= is written, and the Secret= the converter names after the
+        variable is a reference (outputs still mask the word wherever it stands, as CI systems do)."""
+        (tmp_path / ".env").write_text("POSTGRES_PASSWORD=postgres\n")
+        compose = tmp_path / "compose.yaml"
+        compose.write_text(
+            "services:\n  db:\n    image: docker.io/library/postgres:16\n"
+            "    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}\n"
+        )
+        out = tmp_path / "out"
+        assert main(["convert", "--podman-version", "5.4", "--out", str(out), str(compose)]) == 0
+        assert "substituted secret" not in capsys.readouterr().err
+        unit = (out / "db.container").read_text()
+        assert "Image=docker.io/library/postgres:16" in unit and "Secret=" in unit
+
     def test_what_is_withheld_and_what_is_not(self) -> None:
         env = {
             "DB_PASS": "hunter2-long",
