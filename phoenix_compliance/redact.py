@@ -20,7 +20,20 @@ convert use, so what they call a secret is what is withheld here. Masked:
   a MySQL client's `-p***` and curl's `-u user:***`;
 - the rest of a quoted line after a word that says secret (`'DB_PASSWORD hunter2'`, a unit
   line without `=` as a syntax finding quotes it);
-- control characters (a NUL byte of a unit file) become visible escapes, never raw bytes.
+- control characters (a NUL byte of a unit file) become visible escapes, never raw bytes;
+- every value registered with withhold(), wherever it stands, as CI systems mask a value
+  (GitHub Actions' add-mask): substitution registers the value of each variable the
+  vocabulary calls secret (by name, or its value by shape) when it resolves one
+  (parsers/interpolation.py), so `-p${MYSQL_ROOT_PASSWORD}` from a `.env` is masked in a
+  port, an image, a test id or a diff alike.
+
+The registry is process-wide: each xdist worker parses the compose files it checks and so
+registers what it substitutes, and redacts its own reports. It is bounded (WITHHELD_LIMIT
+values, each at most WITHHELD_MAX_LENGTH characters matched) and values shorter than
+WITHHELD_MIN_LENGTH are not registered: a password "1" or "ab" would mask every digit or
+syllable of every output. A registered value is masked wherever it stands, inside a longer
+word too (a password `root` shows `rootless` as `***less`): masking too much is read, masking
+too little is a leak; CI systems choose the same.
 """
 
 from __future__ import annotations
@@ -46,6 +59,63 @@ _OPTION = re.compile(
 _QUOTED = re.compile(r"'([^'\n]*)'")
 _QUOTED_WORD = re.compile(r"([\w.-]+)([ \t]+)(?=\S)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# Values registered by withhold(); see the module's docstring for the bounds and why.
+WITHHELD_MIN_LENGTH = 4
+WITHHELD_MAX_LENGTH = 4096
+WITHHELD_LIMIT = 1000
+_withheld: dict[str, None] = {}
+_withheld_pattern: re.Pattern[str] | None = None
+
+
+def withhold(value: str) -> bool:
+    """Mask `value` in every later output of this process; whether it is (now) withheld.
+
+    Refused: values shorter than WITHHELD_MIN_LENGTH, and any beyond WITHHELD_LIMIT (the first
+    ones stay). A value longer than WITHHELD_MAX_LENGTH is withheld by its first characters."""
+    global _withheld_pattern
+    value = value[:WITHHELD_MAX_LENGTH]
+    if len(value.strip()) < WITHHELD_MIN_LENGTH:
+        return False
+    if value in _withheld:
+        return True
+    if len(_withheld) >= WITHHELD_LIMIT:
+        return False
+    _withheld[value] = None
+    _withheld_pattern = None
+    return True
+
+
+def withheld() -> tuple[str, ...]:
+    """The values withheld so far."""
+    return tuple(_withheld)
+
+
+def forget_withheld() -> None:
+    """Withhold nothing any more (for the suite's own tests)."""
+    global _withheld_pattern
+    _withheld.clear()
+    _withheld_pattern = None
+
+
+def _pattern() -> re.Pattern[str] | None:
+    global _withheld_pattern
+    if _withheld and _withheld_pattern is None:
+        # Longest first, so a value that holds another is masked whole.
+        alternatives = sorted(_withheld, key=len, reverse=True)
+        _withheld_pattern = re.compile("|".join(re.escape(value) for value in alternatives))
+    return _withheld_pattern
+
+
+def withheld_in(text: str) -> set[str]:
+    """The withheld values that stand in the text (convert writes no literal of one it substituted)."""
+    pattern = _pattern()
+    return set() if pattern is None else set(pattern.findall(text))
+
+
+def _mask_withheld(text: str) -> str:
+    pattern = _pattern()
+    return text if pattern is None else pattern.sub(MASK, text)
 
 
 def _mask_pairs(pattern: re.Pattern[str], text: str, secret: Callable[[str], bool]) -> str:
@@ -82,6 +152,8 @@ def _command_line(line: str) -> str:
 
 def redact(text: str) -> str:
     """The text with every secret value masked and every control character escaped."""
+    # Before the escapes: a withheld value may hold a control character.
+    text = _mask_withheld(text)
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     text = secrets.PEM.sub(lambda m: f"{m.group(1)}{MASK}{m.group(4)}", text)
     text = secrets.URL_PASSWORD.sub(lambda m: f"{m.group(1)}:{MASK}@", text)

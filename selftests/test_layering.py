@@ -58,8 +58,8 @@ ALLOWED: dict[str, set[str]] = {
     "redact": {"grammar"},
     "sources": {"grammar"},
     "quadlet": {"grammar", "sources"},
-    # The manifest names a unit's service as Quadlet does.
-    "parsers": {"grammar", "sources", "quadlet"},
+    # The manifest names a unit's service as Quadlet does; substitution withholds the secrets it resolves.
+    "parsers": {"grammar", "sources", "quadlet", "redact"},
     # The stack profile's labelling rules are the security rules' own judgement.
     "lint": _PLAIN | {"quadlet", "security"},
     "security": _PLAIN | {"quadlet", "parsers"},

@@ -3,12 +3,19 @@ leaking (issue 13), every output format written, and none of the markers found a
 
 from __future__ import annotations
 
+import contextlib
+import io
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from phoenix_compliance.redact import redact
+from phoenix_compliance.cli import main
+from phoenix_compliance.parsers.interpolation import interpolate
+from phoenix_compliance.redact import WITHHELD_LIMIT, forget_withheld, redact, withheld, withhold
 
 pytest_plugins = ["pytester"]
 
@@ -156,3 +163,182 @@ class TestRedactRules:
     )
     def test_what_is_masked_and_what_stays(self, text: str, expected: str | None) -> None:
         assert redact(text) == (text if expected is None else expected)
+
+
+# -- a substituted secret is withheld wherever it lands (issue 24) ------------
+
+ROOT_PASSWORD = "mk-root-pw-Zq9v41"
+TOKEN_VALUE = "mk-api-tok3n-8e5d"
+SUBSTITUTED_COMPOSE = """\
+services:
+  db:
+    image: "docker.io/library/mariadb:${API_TOKEN}"
+    command: ["mysqld", "-p${MYSQL_ROOT_PASSWORD}", "--label=${API_TOKEN}"]
+    ports: ["${API_TOKEN}:80"]
+    volumes: ["data:/var/lib/mysql:${MYSQL_ROOT_PASSWORD}"]
+    labels:
+      note: "set from ${API_TOKEN}"
+    environment:
+      MYSQL_ROOT_PASSWORD: ${MYSQL_ROOT_PASSWORD}
+volumes:
+  data: {}
+"""
+
+
+@pytest.fixture
+def no_withheld() -> Iterator[None]:
+    """Each test starts with nothing withheld, and leaves nothing withheld behind."""
+    forget_withheld()
+    yield
+    forget_withheld()
+
+
+def substituted_project(folder: Path) -> Path:
+    (folder / ".env").write_text(f"MYSQL_ROOT_PASSWORD={ROOT_PASSWORD}\nAPI_TOKEN={TOKEN_VALUE}\n")
+    compose = folder / "compose.yaml"
+    compose.write_text(SUBSTITUTED_COMPOSE)
+    return compose
+
+
+@pytest.mark.usefixtures("no_withheld")
+class TestSubstitutedSecrets:
+    """`-p${MYSQL_ROOT_PASSWORD}` from a `.env`: the value is masked in every output once substituted.
+    Before redact.withhold() the two markers reached PHX-2.01's "written -> resolved" text, the
+    JUnit, JSON and HTML reports, and convert wrote them into the units."""
+
+    @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["in-process", "xdist"])
+    def test_through_every_report_of_a_check_run(self, pytester: pytest.Pytester, workers: list[str]) -> None:
+        compose = substituted_project(pytester.path)
+        reports = pytester.path / "reports"
+        result = pytester.runpytest_subprocess(
+            str(REPO / "tests"),
+            f"--stack={REPO / 'fixtures/stacks/reference.yaml'}",
+            f"--reports-dir={reports}",
+            "--phase=2",
+            f"--compose-file={compose}",
+            *workers,
+        )
+        output = result.stdout.str()
+        # PHX-2.01 still says what was written and where, the value masked.
+        assert "PHX-2.01" in output and "(written '${API_TOKEN}:80' -> '***:80')" in output, output
+        assert_clean(outputs(result, reports), (ROOT_PASSWORD, TOKEN_VALUE))
+
+    def test_convert_writes_no_literal_and_prints_none(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        compose = substituted_project(tmp_path)
+        out = tmp_path / "out"
+        code = main(["convert", "--podman-version", "5.4", "--out", str(out), str(compose)])
+        printed = capsys.readouterr()
+        assert code == 0, printed.err
+        for name, text in [("stdout", printed.out), ("stderr", printed.err)] + [
+            (path.name, path.read_text()) for path in sorted(out.iterdir())
+        ]:
+            assert ROOT_PASSWORD not in text and TOKEN_VALUE not in text, f"leaked into {name}"
+        # Each is a gap naming its line, and the environment variable a podman secret.
+        assert "compose.yaml:3: service db: image: its value holds a substituted secret" in printed.err
+        assert "compose.yaml:4: service db: command: its value holds a substituted secret" in printed.err
+        assert "Secret=" in (out / "db.container").read_text()
+        # A unit already in --out that holds the value (written by hand, say): its diff is masked.
+        (out / "db.container").write_text(f"[Container]\nExec=mysqld -p{ROOT_PASSWORD}\nLabel=t={TOKEN_VALUE}\n")
+        code = main(["convert", "--podman-version", "5.4", "--dry-run", "--out", str(out), str(compose)])
+        printed = capsys.readouterr()
+        assert code == 0 and "-Exec=mysqld -p***" in printed.out and "-Label=t=***" in printed.out, printed
+        assert ROOT_PASSWORD not in printed.out + printed.err and TOKEN_VALUE not in printed.out + printed.err
+
+    def test_a_value_the_file_spells_out_itself_is_still_written(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """POSTGRES_PASSWORD=postgres is common: the image `postgres:16` is the file's own text, not
+        a substituted secret, so Image= is written, and the Secret= the converter names after the
+        variable is a reference (outputs still mask the word wherever it stands, as CI systems do)."""
+        (tmp_path / ".env").write_text("POSTGRES_PASSWORD=postgres\n")
+        compose = tmp_path / "compose.yaml"
+        compose.write_text(
+            "services:\n  db:\n    image: docker.io/library/postgres:16\n"
+            "    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}\n"
+        )
+        out = tmp_path / "out"
+        assert main(["convert", "--podman-version", "5.4", "--out", str(out), str(compose)]) == 0
+        assert "substituted secret" not in capsys.readouterr().err
+        unit = (out / "db.container").read_text()
+        assert "Image=docker.io/library/postgres:16" in unit and "Secret=" in unit
+
+    def test_what_is_withheld_and_what_is_not(self) -> None:
+        env = {
+            "DB_PASS": "hunter2-long",
+            "PORT": "8080",
+            "DATABASE_URL": "postgres://u:pw1234@db/x",
+            "PGPASSWORD": "ab",
+        }
+        assert interpolate("${DB_PASS}:${PORT} ${DATABASE_URL} ${PGPASSWORD}", env).value
+        assert withheld() == ("hunter2-long", "postgres://u:pw1234@db/x")
+        # A value of fewer than WITHHELD_MIN_LENGTH characters would mask every digit or syllable.
+        assert redact("port 8080 ab x hunter2-long-y") == "port 8080 ab x ***-y"
+
+    def test_the_registry_is_bounded(self) -> None:
+        for index in range(WITHHELD_LIMIT + 5):
+            withhold(f"value-{index:05d}")
+        assert len(withheld()) == WITHHELD_LIMIT
+        assert not withhold("abc") and not withhold("   abc  ")
+
+
+NAME_WORDS = st.sampled_from(["PASSWORD", "TOKEN", "SECRET", "API_KEY", "PASS", "CREDS", "AUTH"])
+PREFIXES = st.sampled_from(["DB", "MYSQL_ROOT", "STRIPE", "REGISTRY", "APP"])
+# Letters and digits, with a marker digit group, so a value never happens to be text of its own.
+VALUES = st.text("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ", min_size=6, max_size=24).map(
+    lambda text: f"{text}7319"
+)
+FIELDS = [
+    'image: "docker.io/library/nginx:{ref}"',
+    'command: ["run", "--opt={ref}"]',
+    'entrypoint: ["/bin/sh", "-c", "echo {ref}"]',
+    'ports: ["{ref}:80"]',
+    'volumes: ["data:/data:{ref}"]',
+    'volumes: ["/srv/{ref}:/data"]',
+    'working_dir: "/app/{ref}"',
+    'hostname: "h{ref}"',
+    'labels: {{note: "x{ref}"}}',
+    'extra_hosts: ["{ref}:10.0.0.1"]',
+    'healthcheck: {{test: ["CMD", "curl", "{ref}"]}}',
+    'environment: {{OTHER: "{ref}"}}',
+]
+
+
+@pytest.mark.usefixtures("no_withheld")
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(prefix=PREFIXES, word=NAME_WORDS, value=VALUES, field=st.sampled_from(FIELDS))
+def test_drawn_secrets_in_every_field_kind_reach_no_output(
+    tmp_path_factory: pytest.TempPathFactory, prefix: str, word: str, value: str, field: str
+) -> None:
+    """A drawn secret name and value, substituted into each kind of field: convert's units, its
+    report and its diffs (--dry-run against a planted older unit) hold no literal of it."""
+    forget_withheld()
+    folder = tmp_path_factory.mktemp("drawn")
+    name = f"{prefix}_{word}"
+    (folder / ".env").write_text(f"{name}={value}\n")
+    compose = folder / "compose.yaml"
+    compose.write_text(
+        "services:\n  web:\n    image: docker.io/library/nginx:1.27\n    "
+        + field.format(ref=f"${{{name}}}")
+        + "\nvolumes:\n  data: {}\n"
+    )
+    out = folder / "out"
+    out.mkdir()
+    (out / "web.container").write_text("[Container]\nImage=old\n")
+    texts: dict[str, str] = {}
+    for mode in (["--out", str(out)], ["--dry-run", "--out", str(out)], []):
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = main(["convert", "--podman-version", "5.4", *mode, str(compose)])
+        assert code in (0, 1), stderr.getvalue()
+        texts[f"stdout {mode}"], texts[f"stderr {mode}"] = stdout.getvalue(), stderr.getvalue()
+    texts.update({path.name: path.read_text() for path in sorted(out.iterdir())})
+    # What the lint says about the written units, in each of its formats.
+    for form in ("text", "json", "sarif"):
+        stdout = io.StringIO()
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(io.StringIO()):
+            main(["lint", "--format", form, str(out)])
+        texts[f"lint {form}"] = stdout.getvalue()
+    for where, text in texts.items():
+        assert value not in text, f"{name}'s value leaked into {where}:\n{text}"

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from phoenix_compliance import redact
 from phoenix_compliance.convert.mapping import read_of, since
 from phoenix_compliance.convert.model import DEFAULT_TARGET, Conversion, Gap, Options, SecretToCreate
 from phoenix_compliance.convert.names import (
@@ -19,6 +20,7 @@ from phoenix_compliance.convert.names import (
 )
 from phoenix_compliance.convert.units import Specifier, Text, Unit, Unrepresentable, escape
 from phoenix_compliance.convert.values import SECRET_NAME_BAD, empty_mapping, home_relative
+from phoenix_compliance.grammar import secrets
 from phoenix_compliance.parsers.compose import ComposeFile, ComposeProblem, VolumeMount
 from phoenix_compliance.parsers.yamlmarks import MarkedDict
 from phoenix_compliance.quadlet.versions import FILE_TYPE_SINCE, QUADLET_KEYS, format_version, keys_for
@@ -123,8 +125,25 @@ class Base:
         except Unrepresentable as error:
             self.gap(line, service, field_name, f"{error}; not written")
             return False
+        # Secret= names a podman secret the converter made (from compose names), not a value.
+        if key not in secrets.REFERENCE_NAMES and self.substitutes_secret(line, [text, *_plain_parts(value)]):
+            # A secret substituted from the environment or a `.env` (redact.withhold): a unit
+            # file is no place for it; environment variables become podman secrets instead.
+            self.gap(line, service, field_name, "its value holds a substituted secret; not written as a literal")
+            return False
         unit.add(section, key, text, comment)
         return True
+
+    def substitutes_secret(self, line: int, texts: Sequence[str]) -> bool:
+        """Whether the texts hold a secret value that substitution put on this line (a value the
+        file spells out itself, `image: postgres` beside POSTGRES_PASSWORD=postgres, is the file's)."""
+        substituted = {
+            value
+            for substitution in self.source.substitutions.get(line, [])
+            for value in redact.withheld_in(substitution.resolved)
+            if value not in substitution.written
+        }
+        return any(value in text for value in substituted for text in texts)
 
     def file_name(self, name: str, suffix: str, what: str, line: int) -> str | None:
         """The one way a compose name becomes a unit's file name (names.unit_file_name()); a
@@ -199,6 +218,12 @@ class Base:
     def bind_source(self, mount: VolumeMount) -> str:
         assert mount.source is not None
         return self.host_path(mount.source)
+
+
+def _plain_parts(value: Text | Sequence[Text]) -> list[str]:
+    """The literal text of a value as given, before escaping (`%` doubled, say) changes it."""
+    texts = [value] if isinstance(value, (str, tuple)) else list(value)
+    return [part for text in texts for part in ((text,) if isinstance(text, str) else text) if isinstance(part, str)]
 
 
 def spliced(path: str) -> Text:

@@ -12,6 +12,11 @@ Two grammars, by release:
   (`${A:-${B}}`), and a `${` it cannot read (no name, unknown operator, no closing
   brace) is an error that stops podman-compose.
 
+A variable the secret vocabulary calls secret (grammar/secrets.py: by its name, or its
+value by shape) has its value registered with the redactor when it is substituted
+(redact.withhold), so the value is masked wherever it lands: a port, an image, a
+command, a test id.
+
 Hostile input is bounded where podman-compose is not: every value substituted is
 counted against a Budget (EXPANSION_LIMIT for a whole project) before it is added.
 
@@ -31,6 +36,8 @@ from dataclasses import dataclass, field
 from dotenv.parser import parse_stream
 from dotenv.variables import Atom, Variable, parse_variables
 
+from phoenix_compliance import redact
+from phoenix_compliance.grammar import secrets
 from phoenix_compliance.parsers.yamlmarks import MAX_BYTES, SourceError
 
 Release = tuple[int, ...]
@@ -77,6 +84,13 @@ class Budget:
         return text
 
 
+def _substituted(name: str, value: str | None, budget: Budget) -> str:
+    """A variable's value as it is substituted: counted, and withheld from every output if secret."""
+    if value and (secrets.is_secret_name(name) or secrets.secret_value_reason(name, value) is not None):
+        redact.withhold(value)
+    return budget.spend(value or "")
+
+
 @dataclass
 class Resolved:
     value: str
@@ -114,7 +128,7 @@ def _legacy(text: str, env: Mapping[str, str | None], budget: Budget) -> Resolve
         if value == "" and match.group("empty"):
             value = None
         if value is not None:
-            return budget.spend(value)
+            return _substituted(name, value, budget)
         if match.group("err") is not None:
             raise InterpolationError(f"required variable {name} is unset: {match.group('err')}".rstrip(": "))
         if match.group("default") is None:
@@ -146,7 +160,7 @@ def _tokenized(text: str, env: Mapping[str, str | None], unset: list[str], budge
             value = env.get(name.group())
             if value is None:
                 unset.append(name.group())
-            out.append(budget.spend(value or ""))
+            out.append(_substituted(name.group(), value, budget))
             i = name.end()
         else:
             out.append(char)
@@ -183,7 +197,7 @@ def _braced(content: str, env: Mapping[str, str | None], unset: list[str], budge
     if not rest:
         if value is None:
             unset.append(name)
-        return budget.spend(value or "")
+        return _substituted(name, value, budget)
     operator = next((op for op in _OPERATORS if rest.startswith(op)), None)
     if operator is None:
         raise InterpolationError(f"invalid interpolation syntax {_quoted(f'${{{content}}}')}")
@@ -192,7 +206,7 @@ def _braced(content: str, env: Mapping[str, str | None], unset: list[str], budge
         if value is None or (operator == ":?" and value == ""):
             message = _tokenized(operand, env, unset, budget)
             raise InterpolationError(f"required variable {name} is unset" + (f": {message}" if message else ""))
-        return budget.spend(value)
+        return _substituted(name, value, budget)
     if operator == ":-":
         use_operand = not value
     elif operator == "-":
@@ -203,7 +217,7 @@ def _braced(content: str, env: Mapping[str, str | None], unset: list[str], budge
         use_operand = value is not None
     if use_operand:
         return _tokenized(operand, env, unset, budget)
-    return "" if operator in (":+", "+") else budget.spend(value or "")
+    return "" if operator in (":+", "+") else _substituted(name, value, budget)
 
 
 # -- .env files ----------------------------------------------------------------

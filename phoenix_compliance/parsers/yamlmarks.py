@@ -166,6 +166,11 @@ def loads(text: str, path: str = "<string>", loader_class: type[MarkedLoader] | 
         raise YamlError(path, line, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise YamlError(path, 1, f"invalid YAML: {exc}") from None
+    except YamlError:
+        raise
+    except ValueError:
+        # PyYAML's scanner turns a "\U" escape into chr() unchecked: past U+10FFFF it raises this.
+        raise YamlError(path, loader.line + 1, "invalid YAML: an escape names no Unicode character") from None
     finally:
         loader.dispose()
 

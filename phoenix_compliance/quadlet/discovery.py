@@ -15,7 +15,16 @@ pkg/systemd/quadlet/unitdirs.go, 5.4.2 to 5.8; both real generators agree):
 
 The files are read through a ``Tree``: ``DiskTree`` for a folder here, ``ListingTree``
 for the files a host sent (its tar). Every read is bounded and never raises: a file
-that cannot be read is a unit with an "unreadable" problem.
+that cannot be read is a unit with an "unreadable" problem; a special file (a FIFO, a
+device such as ``/dev/zero``, a socket) is refused by its type before it is opened.
+
+The walk follows symbolic links to folders, as the generator does (appendSubPaths()
+resolves each entry with filepath.EvalSymlinks and reads it with os.ReadDir, 5.4.2 to
+5.8; a folder reached twice is searched once), so a link to ``/`` inside a unit folder
+makes the generator search the whole file system too. The suite's walk is bounded where
+the generator's is not (the MAX_WALK_* bounds: folders, files, depth, entries of one folder and
+seconds); a bound reached, and a folder that cannot be listed (the generator skips it
+with a debug line), are ``Scan.limits``, which the lint and the checks report.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import io
 import os
 import stat
 import tarfile
+import time
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -46,6 +56,15 @@ QUADLET_SUFFIXES = tuple(f".{kind}" for kind in FILE_TYPE_SINCE)
 # The files the lint judges: Quadlet's, and the plain systemd units beside them (the target).
 LINTED_SUFFIXES = QUADLET_SUFFIXES + tuple(f".{kind}" for kind in PLAIN_UNIT_SECTIONS)
 
+# The walk's bounds: a unit folder holds tens of files in a few folders, so these are far
+# beyond any real one, and a link to `/` stops within them.
+MAX_WALK_FOLDERS = 2000
+MAX_WALK_FILES = 10_000
+# Deep enough for the 1,200 nested folders issue 24 found (walked, iteratively, as the generator does).
+MAX_WALK_DEPTH = 2000
+MAX_FOLDER_ENTRIES = 10_000
+MAX_WALK_SECONDS = 10.0
+
 # Problems that leave (part of) a file unread.
 UNREAD_PROBLEMS = ("unreadable", "not-utf-8")
 
@@ -60,6 +79,9 @@ class Node:
 
 class Tree(Protocol):
     """Where the files are: listed and read, never raising."""
+
+    # Folders that could not be listed (or only in part), and why.
+    unlisted: dict[Path, str]
 
     def entries(self, folder: Path) -> list[Node]:
         """The folder's entries by name; none when it cannot be listed."""
@@ -79,12 +101,23 @@ class Tree(Protocol):
 class DiskTree:
     """A folder on this machine."""
 
+    def __init__(self) -> None:
+        self.unlisted: dict[Path, str] = {}
+
     def entries(self, folder: Path) -> list[Node]:
+        found: list[os.DirEntry[str]] = []
         try:
             with os.scandir(folder) as listing:
-                return [Node(entry.name, _is_dir(entry)) for entry in sorted(listing, key=lambda entry: entry.name)]
-        except OSError:
+                for entry in listing:
+                    if len(found) >= MAX_FOLDER_ENTRIES:
+                        self.unlisted[folder] = f"more than {MAX_FOLDER_ENTRIES} entries; only the first are read"
+                        break
+                    found.append(entry)
+        except OSError as exc:
+            if not isinstance(exc, FileNotFoundError | NotADirectoryError):
+                self.unlisted[folder] = exc.strerror or str(exc)
             return []
+        return [Node(entry.name, _is_dir(entry)) for entry in sorted(found, key=lambda entry: entry.name)]
 
     def read(self, path: Path) -> bytes | str:
         try:
@@ -93,7 +126,7 @@ class DiskTree:
         except OSError as exc:
             return f"{exc.strerror or exc} (a dangling symbolic link?)"
         if not stat.S_ISREG(mode):
-            return "a FIFO, not a regular file" if stat.S_ISFIFO(mode) else "not a regular file"
+            return f"{_special_kind(mode)}, not a regular file"
         try:
             with path.open("rb") as handle:
                 return handle.read(MAX_UNIT_BYTES + 1)
@@ -113,6 +146,16 @@ class DiskTree:
         return path.is_dir()
 
 
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a folder" if stat.S_ISDIR(mode) else "a special file"
+
+
 def _is_dir(entry: os.DirEntry[str]) -> bool:
     try:
         return entry.is_dir()
@@ -126,6 +169,7 @@ class ListingTree:
 
     def __init__(self, root: Path, files: Mapping[str, bytes | str], folders: Iterable[str] = ()) -> None:
         self.root = root
+        self.unlisted: dict[Path, str] = {}
         self._files = {root / name: data for name, data in files.items()}
         self._folders: dict[Path, dict[str, bool]] = {root: {}}
         for path in self._files:
@@ -225,6 +269,14 @@ class Hidden:
     first: Path
 
 
+@dataclass(frozen=True)
+class WalkLimit:
+    """Where the walk stopped short, or a folder it could not list: the units below are unjudged."""
+
+    path: Path
+    message: str
+
+
 @dataclass
 class Scan:
     """The folders the generator searches, each listed once: its unit files and its drop-in folders."""
@@ -238,6 +290,9 @@ class Scan:
     walked: set[Hashable] = field(default_factory=set)
     # Drop-in folder name ("web.container.d") -> (folder order, path), for every folder searched.
     dropin_folders: dict[str, list[tuple[int, Path]]] = field(default_factory=dict)
+    # Bounds reached and folders not listed (in the order met).
+    limits: list[WalkLimit] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
     _listed: dict[Path, list[Node]] = field(default_factory=dict)
     _dropins: dict[tuple[tuple[str, ...], bool], list[Path]] = field(default_factory=dict)
 
@@ -245,6 +300,9 @@ class Scan:
         """A folder's entries by name, read once; its drop-in folders noted when first read."""
         if directory not in self._listed:
             entries = self.tree.entries(directory)
+            why = self.tree.unlisted.get(directory)
+            if why is not None:
+                self.limits.append(WalkLimit(directory, f"cannot list the folder: {why}"))
             self._listed[directory] = entries
             order = len(self.folders)
             self.folders.append(directory)
@@ -256,13 +314,18 @@ class Scan:
     def walk(self, directory: Path, suffixes: tuple[str, ...] = LINTED_SUFFIXES) -> None:
         """A folder and its subfolders in the generator's order (each folder's files, then its
         subfolders, depth first), leaving out drop-in folders (*.d). Iterative: a deep tree is
-        walked, not a RecursionError."""
-        pending = [directory]
+        walked, not a RecursionError; bounded (MAX_WALK_*), a bound reached is a WalkLimit."""
+        pending = [(directory, 0)]
         while pending:
-            current = pending.pop()
+            current, depth = pending.pop()
             identity = self.tree.identity(current)
             if identity in self.walked:
                 continue
+            stop = self._bound(directory, current, depth)
+            if stop == "prune":
+                continue
+            if stop == "stop":
+                return
             self.walked.add(identity)
             children: list[Path] = []
             for entry in self._list(current):
@@ -273,7 +336,32 @@ class Scan:
                 elif path.suffix in suffixes:
                     # A dangling link or a FIFO too: the generator tries to load it and fails.
                     self.files.append(path)
-            pending.extend(reversed(children))
+            pending.extend((child, depth + 1) for child in reversed(children))
+
+    def _bound(self, top: Path, current: Path, depth: int) -> str | None:
+        """'stop' (the walk ends), 'prune' (this folder is left out) or None, noting the bound reached."""
+        if depth > MAX_WALK_DEPTH:
+            self._limit(current, f"more than {MAX_WALK_DEPTH} folders deep below {top}; not searched")
+            return "prune"
+        reached = None
+        if len(self.walked) >= MAX_WALK_FOLDERS:
+            reached = f"{MAX_WALK_FOLDERS} folders"
+        elif len(self.files) >= MAX_WALK_FILES:
+            reached = f"{MAX_WALK_FILES} unit files"
+        elif time.monotonic() - self.started > MAX_WALK_SECONDS:
+            reached = f"{MAX_WALK_SECONDS:g} seconds"
+        if reached is None:
+            return None
+        self._limit(
+            current,
+            f"the search of {top} stopped after {reached} (a symbolic link to / or a large tree?): "
+            "this folder and the rest are not searched",
+        )
+        return "stop"
+
+    def _limit(self, path: Path, message: str) -> None:
+        if all(limit.message != message for limit in self.limits):
+            self.limits.append(WalkLimit(path, message))
 
     def add_file(self, path: Path) -> None:
         """A file given on its own: taken as it is, its folder searched for drop-ins only."""

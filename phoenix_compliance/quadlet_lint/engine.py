@@ -24,7 +24,7 @@ from phoenix_compliance.quadlet.versions import (
 )
 from phoenix_compliance.quadlet_lint import rules  # noqa: F401  (importing the families declares their rules)
 from phoenix_compliance.quadlet_lint.context import UnitContext, cross_file_rules, unit_rules
-from phoenix_compliance.quadlet_lint.discovery import lint_inputs
+from phoenix_compliance.quadlet_lint.discovery import lint_inputs, walk_findings
 from phoenix_compliance.quadlet_lint.findings import Finding, StackRules
 from phoenix_compliance.quadlet_lint.rules.syntax import syntax
 
@@ -46,7 +46,9 @@ def _with_dropins(unit: UnitFile, found: Scan, version: Version) -> tuple[UnitFi
         # One that cannot be read is QL000 at its own path (the syntax rule), and adds nothing.
         context = UnitContext(dropin, version, frozenset(), {})
         syntax(context)
-        findings.extend(context.findings)
+        # Named as a drop-in of this unit, as the merged rules name it (UnitContext.add), so that
+        # the unit's own check (PHX-3.02) sees a drop-in it loses (a FIFO, a device, bad syntax).
+        findings.extend(replace(f, message=f"{f.message} [drop-in of {unit.name}]") for f in context.findings)
         dropins.append(replace(dropin, problems=[]))
     return (merge_dropins(unit, dropins) if dropins else unit), findings
 
@@ -78,7 +80,7 @@ def lint_found(
     drop-ins the generator merges into it; ``beside``: units judged with them that lie
     elsewhere (the stack's target in the user's systemd folder)."""
     version = parse_version(podman_version)
-    findings: list[Finding] = []
+    findings: list[Finding] = walk_findings(found)
     units: list[UnitFile] = []
     for unit in files:
         if isinstance(unit, Finding):

@@ -30,6 +30,9 @@ from phoenix_compliance.parsers.interpolation import (
 )
 from phoenix_compliance.parsers.yamlmarks import MarkedDict, MarkedList, SourceError, YamlError
 
+# The characters PyYAML's reader refuses before it parses anything (podman-compose stops there).
+_NOT_YAML = yaml.reader.Reader.NON_PRINTABLE
+
 # Reads a further file (an -f file, `include:`, `extends: file:`) by path: its text, or SourceError.
 Reader = Callable[[str], str]
 
@@ -114,6 +117,17 @@ class Loader:
             self.result.files.append(name)
         self.texts.append(text.splitlines())
         offset = index * LINE_STRIDE
+        refused = _NOT_YAML.search(text)
+        if refused is not None:
+            # PyYAML says only "position N" of the whole text: name the line and column here.
+            line = text.count("\n", 0, refused.start()) + 1
+            column = refused.start() - (text.rfind("\n", 0, refused.start()) + 1) + 1
+            self.problem(
+                offset + line,
+                f"control character U+{ord(refused.group()[0]):04X} at column {column}: YAML does not allow it"
+                " (podman-compose stops here)",
+            )
+            return None
         try:
             document = yamlmarks.loads(text, name, TagLoader if self.newest else None)
         except YamlError as exc:
