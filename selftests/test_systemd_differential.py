@@ -27,7 +27,6 @@ QL074's hard dependencies rest on systemd's start job, not on this test.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -38,6 +37,7 @@ from pathlib import Path
 
 import pytest
 from guest_batches import run_batches
+from quadlet_generator import Case, _case
 
 from phoenix_compliance.quadlet.systemd_values import (
     SYSTEMD_RELEASES,
@@ -82,13 +82,6 @@ BASE = (
 )
 
 
-@dataclass(frozen=True)
-class Case:
-    name: str
-    files: dict[str, str]
-    origin: str
-
-
 @dataclass
 class Verdict:
     """What one side says of a case: the lines systemd ignores, a fatal line, dependencies not found."""
@@ -113,11 +106,6 @@ class Verdict:
         if self.fatal or other.fatal:
             return self.fatal == other.fatal  # systemd stops reading the unit at a fatal line
         return self.ignored == other.ignored and self.missing == other.missing
-
-
-def _case(files: dict[str, str], origin: str) -> Case:
-    digest = hashlib.sha256(json.dumps(files, sort_keys=True).encode("utf-8")).hexdigest()[:12]
-    return Case(f"{origin.split(':', 1)[0]}-{digest}", files, origin)
 
 
 def unit_case(origin: str, unit: str = "", service: str = "", install: str = "WantedBy=default.target") -> Case:
