@@ -9,6 +9,7 @@ from checks_cases import (
     COMPOSE_WHERE,
     CORE_UNIT,
     FOLDER_WHERE,
+    Arrange,
     Family,
     api_down,
     both,
@@ -26,12 +27,14 @@ from fakehost import (
     API_WHERE,
     COULD_NOT_CHECK,
     FAILED,
+    GENERATOR_DIR,
     HOST_ID,
     INFRA,
     PASSED,
     QUADLET_DIR,
     SKIPPED,
     TARGET_PATH,
+    FakeHost,
     reference_quadlet_files,
 )
 
@@ -140,6 +143,41 @@ class TestQuadletFiles(Family):
             lambda host: host.quadlet_files(
                 {**reference_quadlet_files(), "phoenix-core.container.d/10-x.conf": "[Container]\nHealthIntervl=5s\n"}
             ),
+        ),
+        case(
+            # The systemd sections judged at the host's release: a key systemd 262 reads and 257 ignores.
+            "PHX-3.02-pass-host-systemd",
+            phase3.test_unit_file_lint,
+            PASSED,
+            f"not blocking: {CORE_UNIT}:19: QL071 warning: CPUPressureWatch= is read by systemd 262 of the tabled"
+            " releases; systemd 257 ignores it ('Unknown key') Fix: require systemd 262 on the host, or drop"
+            " CPUPressureWatch=\n"
+            "  [Unit], [Service] and [Install] judged as systemd 257 reads them",
+            unit("phoenix-core.container", "Restart=always", "Restart=always\nCPUPressureWatch=yes"),
+        ),
+        case(
+            "PHX-3.02-pass-newer-host-systemd",
+            phase3.test_unit_file_lint,
+            PASSED,
+            f"no lint error for Podman 5.4.2 ({CORE_UNIT})\n  [Unit], [Service] and [Install] judged as systemd 262",
+            both(
+                unit("phoenix-core.container", "Restart=always", "Restart=always\nCPUPressureWatch=yes"),
+                setting("systemd_version", "systemd 262 (262.1-1)\n+PAM +AUDIT"),
+            ),
+        ),
+        case(
+            "PHX-3.02-systemd-version-timeout",
+            phase3.test_unit_file_lint,
+            COULD_NOT_CHECK,
+            f"probe section systemd_version (probe_quadlet.sh on {HOST_ID}): timed out",
+            fail("systemd_version", "timeout"),
+        ),
+        case(
+            "PHX-3.02-systemd-version-unreadable",
+            phase3.test_unit_file_lint,
+            COULD_NOT_CHECK,
+            "probe section systemd_version: unreadable as systemctl --version",
+            setting("systemd_version", "not systemd"),
         ),
         case(
             "PHX-3.02-version-timeout",
@@ -541,5 +579,158 @@ class TestUserSystemd(Family):
             f"probe section restart (act_restart.sh on {HOST_ID}): command not found",
             fail("restart", "missing"),
             allow_restart=True,
+        ),
+    ]
+
+
+VERIFY = f"(systemd-analyze --user verify {GENERATOR_DIR}/phoenix-core.service {AS_USER})"
+RESTART_NOT_PARSED = "Failed to parse service restart specifier, ignoring: unless-stopped"
+
+
+def deployed(*said: str, core: tuple[str, str] | None = None, extra: dict[str, str] | None = None) -> Arrange:
+    """The Quadlet files deployed (phoenix-core.container changed old -> new, `extra` files beside),
+    their services generated at the last daemon-reload, and what systemd-analyze verify said."""
+
+    def arrange(host: FakeHost) -> None:
+        files = reference_quadlet_files()
+        if core is not None:
+            assert core[0] in files["phoenix-core.container"]
+            files["phoenix-core.container"] = files["phoenix-core.container"].replace(*core, 1)
+        host.quadlet_files({**files, **(extra or {})})
+        generated = dict(files)
+        for name, text in (extra or {}).items():  # the generator merges a drop-in into its unit
+            owner = name.split(".d/", 1)[0]
+            generated[owner] = generated[owner] + text
+        host.verify_says(*said, files=generated)
+
+    return arrange
+
+
+class TestSystemdVerify(Family):
+    """PHX-3.14: what systemd itself says of each generated service, read back to the Quadlet files."""
+
+    CASES: ClassVar[list[Any]] = [
+        case(
+            "PHX-3.14-pass",
+            phase3.test_generated_service_verified,
+            PASSED,
+            f"systemd reads all 23 lines of phoenix-core.service {VERIFY}",
+        ),
+        case(
+            # Docker's restart policy added: systemd ignores the line and starts the unit without it.
+            "PHX-3.14-fail-ignored",
+            phase3.test_generated_service_verified,
+            FAILED,
+            "expected systemd to read every line of phoenix-core.service, got 1 it ignores or refuses:\n"
+            f'  {CORE_UNIT}:18 (Restart=unless-stopped): systemd said "{RESTART_NOT_PARSED}"'
+            f" ({GENERATOR_DIR}/phoenix-core.service:12)\n  {VERIFY}",
+            deployed(
+                f"{GENERATOR_DIR}/phoenix-core.service:12: {RESTART_NOT_PARSED}",
+                core=("[Service]\n", "[Service]\nRestart=unless-stopped\n"),
+            ),
+        ),
+        case(
+            # The line came from a drop-in: its own file and line are named.
+            "PHX-3.14-fail-dropin",
+            phase3.test_generated_service_verified,
+            FAILED,
+            f'  {CORE_UNIT}.d/10-restart.conf:2 (Restart=unless-stopped): systemd said "{RESTART_NOT_PARSED}"'
+            f" ({GENERATOR_DIR}/phoenix-core.service:13)",
+            deployed(
+                f"{GENERATOR_DIR}/phoenix-core.service:13: {RESTART_NOT_PARSED}",
+                extra={"phoenix-core.container.d/10-restart.conf": "[Service]\nRestart=unless-stopped\n"},
+            ),
+        ),
+        case(
+            "PHX-3.14-fail-unknown-key",
+            phase3.test_generated_service_verified,
+            FAILED,
+            f"  {CORE_UNIT}:6 (MemoryReservation=512m): systemd said"
+            " \"Unknown key 'MemoryReservation' in section [Unit], ignoring.\"",
+            deployed(
+                f"{GENERATOR_DIR}/phoenix-core.service:7: Unknown key 'MemoryReservation' in section [Unit], ignoring.",
+                core=("PartOf=phoenix.target\n", "MemoryReservation=512m\nPartOf=phoenix.target\n"),
+            ),
+        ),
+        case(
+            # A line systemd refuses the unit for: the unit is not loaded at all.
+            "PHX-3.14-fail-fatal",
+            phase3.test_generated_service_verified,
+            FAILED,
+            'phoenix-core.service: systemd said "Unit configuration has fatal error, unit will not be started."',
+            deployed(
+                f"{GENERATOR_DIR}/phoenix-core.service:12: Neither a valid executable name nor an absolute path: true",
+                "phoenix-core.service: Unit configuration has fatal error, unit will not be started.",
+                core=("[Service]\n", "[Service]\nExecStartPre=true\n"),
+            ),
+        ),
+        case(
+            # Another service's ignored line is that service's failure, not this one's.
+            "PHX-3.14-pass-other-service",
+            phase3.test_generated_service_verified,
+            PASSED,
+            "systemd reads all 23 lines of phoenix-core.service",
+            deployed(f"{GENERATOR_DIR}/nca-toolkit.service:12: {RESTART_NOT_PARSED}"),
+        ),
+        case(
+            # What systemd says beyond ignored lines is shown, and does not fail the check.
+            "PHX-3.14-pass-with-notes",
+            phase3.test_generated_service_verified,
+            PASSED,
+            "not blocking, systemd said: phoenix-core.service: Command /usr/bin/podman is not executable:",
+            deployed("phoenix-core.service: Command /usr/bin/podman is not executable: No such file or directory"),
+        ),
+        case(
+            "PHX-3.14-not-generated",
+            phase3.test_generated_service_verified,
+            SKIPPED,
+            f"phoenix-core.service is not in {GENERATOR_DIR}/ (not generated), see PHX-3.03",
+            lambda host: host.verify_says(
+                rc=0, files={k: v for k, v in reference_quadlet_files().items() if k != "phoenix-core.container"}
+            ),
+        ),
+        case(
+            "PHX-3.14-timeout",
+            phase3.test_generated_service_verified,
+            COULD_NOT_CHECK,
+            f"probe section systemd_verify (probe_quadlet.sh on {HOST_ID}): timed out",
+            fail("systemd_verify", "timeout"),
+        ),
+        case(
+            "PHX-3.14-missing",
+            phase3.test_generated_service_verified,
+            COULD_NOT_CHECK,
+            f"probe section systemd_verify (probe_quadlet.sh on {HOST_ID}): command not found"
+            " (systemd-analyze: command not found)",
+            setting("systemd_verify", "", 127, "systemd-analyze: command not found"),
+        ),
+        case(
+            "PHX-3.14-empty",
+            phase3.test_generated_service_verified,
+            COULD_NOT_CHECK,
+            f"probe section systemd_verify (probe_quadlet.sh on {HOST_ID}): exit 0 but no output",
+            fail("systemd_verify", "empty"),
+        ),
+        case(
+            "PHX-3.14-unreadable",
+            phase3.test_generated_service_verified,
+            COULD_NOT_CHECK,
+            "probe section systemd_verify: unreadable as the generated services and systemd-analyze verify's words",
+            setting("systemd_verify", "Welcome to the host!"),
+        ),
+        case(
+            # Failed, and said nothing: no verdict on any line.
+            "PHX-3.14-failed-silently",
+            phase3.test_generated_service_verified,
+            COULD_NOT_CHECK,
+            "unreadable as systemd-analyze verify's words (it failed and said nothing)",
+            lambda host: host.verify_says(rc=1),
+        ),
+        case(
+            "PHX-3.14-no-manager",
+            phase3.test_generated_service_verified,
+            COULD_NOT_CHECK,
+            "systemd-analyze verify could not load the units: Failed to initialize manager: Permission denied",
+            lambda host: host.verify_says("Failed to initialize manager: Permission denied"),
         ),
     ]
