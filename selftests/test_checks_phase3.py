@@ -665,6 +665,30 @@ class TestSystemdVerify(Family):
             ),
         ),
         case(
+            # The Quadlet folder could not be read: systemd's verdict stands, at the generated line.
+            "PHX-3.14-fail-folder-unread",
+            phase3.test_generated_service_verified,
+            FAILED,
+            f"  Restart=unless-stopped, from {CORE_UNIT} (not read here: its line unknown): systemd said"
+            f' "{RESTART_NOT_PARSED}" ({GENERATOR_DIR}/phoenix-core.service:12)',
+            both(
+                deployed(
+                    f"{GENERATOR_DIR}/phoenix-core.service:12: {RESTART_NOT_PARSED}",
+                    core=("[Service]\n", "[Service]\nRestart=unless-stopped\n"),
+                ),
+                fail("quadlet_tar", "timeout"),
+            ),
+        ),
+        case(
+            # A line the generator wrote itself is named as such (an older systemd than Quadlet expects).
+            "PHX-3.14-fail-generator-line",
+            phase3.test_generated_service_verified,
+            FAILED,
+            f'  a line Quadlet wrote (KillMode=mixed), not in {CORE_UNIT}: systemd said "Failed to parse kill mode,'
+            f' ignoring: mixed" ({GENERATOR_DIR}/phoenix-core.service:14)',
+            deployed(f"{GENERATOR_DIR}/phoenix-core.service:14: Failed to parse kill mode, ignoring: mixed"),
+        ),
+        case(
             # Another service's ignored line is that service's failure, not this one's.
             "PHX-3.14-pass-other-service",
             phase3.test_generated_service_verified,

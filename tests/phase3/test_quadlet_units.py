@@ -12,6 +12,7 @@ import pytest
 from phoenix_compliance.checks import check, container_of, could_not_check, not_applicable
 from phoenix_compliance.facts import HostFacts, source
 from phoenix_compliance.facts.files import compose_declarations, quadlet_declarations
+from phoenix_compliance.facts.groups import CouldNotCheck
 from phoenix_compliance.parsers.manifest import Manifest, generated_service
 from phoenix_compliance.quadlet.discovery import folder_losses
 from phoenix_compliance.quadlet.readers import unquote
@@ -171,8 +172,11 @@ def test_generated_service_verified(
 def _written_at(facts: HostFacts, service: str, generated: list[str]) -> Callable[[int], str]:
     """Where the Quadlet files say what a line of the generated service says: 'PATH:LINE (Key=value)',
     the drop-in's own place for a line a drop-in gave; a line Quadlet wrote itself says so."""
-    folder = facts.files.quadlet
-    units = folder.merged_units(_lint_version(facts)) if folder.error is None else {}
+    try:
+        folder = facts.files.quadlet
+        units = folder.merged_units(_lint_version(facts)) if folder.error is None else {}
+    except CouldNotCheck:  # systemd's verdict stands without them: the generated line is named
+        units = {}
     declared = next((line.split("=", 1)[1].strip() for line in generated if line.startswith("SourcePath=")), "")
     # The file its SourcePath= names, else the one whose generated name it has.
     unit = next((u for u in units.values() if str(u.path) == declared), None) or next(
@@ -185,9 +189,11 @@ def _written_at(facts: HostFacts, service: str, generated: list[str]) -> Callabl
 
     def place(number: int) -> str:
         copied = generated[number - 1].strip() if 0 < number <= len(generated) else "?"
+        if unit is None:
+            return f"{copied}, from {declared or 'a Quadlet file'} (not read here: its line unknown)"
         found = source_line(generated, number, source)
-        if unit is None or found is None:
-            return f"a line Quadlet wrote ({copied}), not in {declared or 'a Quadlet file read here'}"
+        if found is None:
+            return f"a line Quadlet wrote ({copied}), not in {unit.path}"
         entry = entries[found - 1]
         return f"{entry.source or unit.path}:{entry.line} ({copied})"
 
