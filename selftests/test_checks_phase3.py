@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any, ClassVar
 
+import pytest
 from checks_cases import (
     AS_USER,
     COMPOSE_WHERE,
@@ -38,6 +43,10 @@ from fakehost import (
     reference_quadlet_files,
 )
 
+from phoenix_compliance.facts import probes
+from phoenix_compliance.facts.groups import ProbeGroup
+from phoenix_compliance.facts.systemd import UserSystemd
+from phoenix_compliance.transport.runner import Section, parse_sections, prelude
 from tests.phase3 import test_quadlet_units as phase3
 
 # -- Phase 3 -----------------------------------------------------------------------
@@ -758,3 +767,55 @@ class TestSystemdVerify(Family):
             lambda host: host.verify_says("Failed to initialize manager: Permission denied"),
         ),
     ]
+
+
+class LocalRunner:
+    """Runs a probe script here, as HostRunner runs it on a host (the prelude, then the body)."""
+
+    host_id = "local"
+    timeout = 30.0
+
+    def __init__(self, environ: dict[str, str]) -> None:
+        self.environ = environ
+
+    def run_script(self, name: str, body: str, env: dict[str, str]) -> dict[str, Section]:
+        done = subprocess.run(
+            ["sh", "-c", prelude() + body],
+            env={**os.environ, **self.environ, **env, "PHX_TIMEOUT": "20"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        return parse_sections(done.stdout)
+
+
+class TestSystemdVerifySection:
+    """The Quadlet probe's systemd sections run for real on this machine's systemd (252 on Debian 12),
+    over a generator folder of its own: what the script prints, the fact reads."""
+
+    def test_the_script_and_the_fact_agree(self, tmp_path: Path) -> None:
+        if shutil.which("systemd-analyze") is None:
+            pytest.skip("no systemd-analyze on this machine")
+        generator = tmp_path / "systemd" / "generator"
+        generator.mkdir(parents=True)
+        tmp_path.chmod(0o700)
+        (generator / "web.service").write_text(
+            "[Unit]\nDescription=web\n\n[Service]\nExecStart=/bin/true\nRestart=unless-stopped\n", encoding="utf-8"
+        )
+        group = ProbeGroup(
+            LocalRunner({"XDG_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path)}),  # type: ignore[arg-type]
+            probes.QUADLET,
+            {"PHX_QUADLET_DIR": str(tmp_path / "q"), "PHX_TARGET": "x.target", "PHX_UNITS": "web.service gone.service"},
+        )
+        systemd = UserSystemd(group, "x.target")
+        verified = systemd.verified
+        if any("Failed to initialize manager" in m.text for m in verified.messages):
+            pytest.skip("this machine's systemd-analyze cannot verify user units")
+        assert verified.folder == str(generator)
+        assert list(verified.services) == ["web.service"]
+        assert verified.services["web.service"][5] == "Restart=unless-stopped"
+        ignored = [m for m in verified.about("web.service") if m.ignored]
+        assert [(m.unit, m.line) for m in ignored] == [("web.service", 6)], verified.messages
+        assert "ignoring: unless-stopped" in ignored[0].text
+        assert systemd.systemd_release >= 230
