@@ -154,7 +154,8 @@ def test_generated_service_verified(
     said = verified.about(generated_service)
     dropped = [message for message in said if message.ignored or message.fatal]
     others = "".join(f"\n  not blocking, systemd said: {m.text}" for m in said if m not in dropped)
-    written = _written_at(facts, generated_service, lines)
+    # The Quadlet files are read only to name the lines systemd dropped: its verdict needs none of them.
+    written = _written_at(facts, generated_service, lines) if dropped else str
     assert not dropped, (
         f"expected systemd to read every line of {generated_service}, got {len(dropped)} it"
         " ignores or refuses:\n"
