@@ -135,9 +135,7 @@ def test_generator_dry_run(facts: HostFacts, observed: Observed) -> None:
     remediation="Fix the line systemd names at its place in the Quadlet file (Docker's Restart=unless-stopped"
     " is systemd's Restart=always), then: systemctl --user daemon-reload && systemctl --user restart phoenix.target",
 )
-def test_generated_service_verified(
-    facts: HostFacts, stack: Manifest, generated_service: str, observed: Observed
-) -> None:
+def test_generated_service_verified(facts: HostFacts, generated_service: str, observed: Observed) -> None:
     """systemd's own verdict on each line of the generated service, read back to the Quadlet file.
 
     A check of its own, not PHX-3.03's evidence: PHX-3.03 is "the generator accepts the units",
