@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -109,13 +110,23 @@ SYSTEMD_VERSION = (
 )
 
 
+# phoenix-core.service as the trixie guest's generator (Podman 5.4.2) wrote it for the reference
+# phoenix-core.container; systemd-analyze verify (257) said nothing of it.
+GENERATED_CORE = (CAPTURED / "generator" / "phoenix-core.service").read_text(encoding="utf-8").splitlines()
+
+
 def generated_text(name: str, text: str) -> list[str]:
-    """The service the generator writes for one Quadlet file, line by line."""
+    """The service the generator writes for one Quadlet file, line by line: phoenix-core's as
+    captured, with the file's own [Unit], [Service] and [Install] lines in place of the reference
+    ones; the others modelled on it."""
     unit = parse_text(text, f"{QUADLET_DIR}/{name}")
 
     def copied(section: str) -> list[str]:
         found = unit.section(section)
         return [f"{entry.key}={entry.value}" for entry in found.entries] if found else []
+
+    if name == "phoenix-core.container":
+        return _with_lines_of(GENERATED_CORE, copied)
 
     stem = name.rsplit(".", 1)[0]
     return [
@@ -140,6 +151,25 @@ def generated_text(name: str, text: str) -> list[str]:
         f"ExecStart=/usr/bin/podman run --name {stem} --cidfile=%t/%N.cid --replace --rm -d {IMAGE}",
         "",
         "[Install]",
+        *copied("Install"),
+    ]
+
+
+def _with_lines_of(captured: list[str], copied: Callable[[str], list[str]]) -> list[str]:
+    """The captured service with each systemd section's copied lines (those the reference file
+    wrote: after the generator's own first lines of [Unit], first in [Service], all of [Install])
+    replaced by `copied(section)`."""
+    unit_start = captured.index("After=podman-user-wait-network-online.service") + 1
+    unit_end = next(i for i, line in enumerate(captured) if line.startswith("SourcePath="))
+    service_start = captured.index("[Service]") + 1
+    service_end = next(i for i, line in enumerate(captured) if line.startswith("Environment=PODMAN_SYSTEMD_UNIT="))
+    install_start = captured.index("[Install]") + 1
+    return [
+        *captured[:unit_start],
+        *copied("Unit"),
+        *captured[unit_end:service_start],
+        *copied("Service"),
+        *captured[service_end:install_start],
         *copied("Install"),
     ]
 
