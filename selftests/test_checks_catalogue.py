@@ -57,7 +57,7 @@ ALL_CASES = [
 
 class TestFakeHost:
     def test_every_check_has_a_pass_and_a_fail(self) -> None:
-        assert len(ALL_CHECKS) == 55
+        assert len(ALL_CHECKS) == 56
         for check in ALL_CHECKS:
             kinds = {c.kind for c in ALL_CASES if c.check is check}
             assert {PASSED, FAILED} <= kinds, check.__name__

@@ -142,6 +142,41 @@ class TestQuadletFiles(Family):
             ),
         ),
         case(
+            # The systemd sections judged at the host's release: a key systemd 262 reads and 257 ignores.
+            "PHX-3.02-pass-host-systemd",
+            phase3.test_unit_file_lint,
+            PASSED,
+            f"not blocking: {CORE_UNIT}:19: QL071 warning: CPUPressureWatch= is read by systemd 262 of the tabled"
+            " releases; systemd 257 ignores it ('Unknown key') Fix: require systemd 262 on the host, or drop"
+            " CPUPressureWatch=\n"
+            "  [Unit], [Service] and [Install] judged as systemd 257 reads them",
+            unit("phoenix-core.container", "Restart=always", "Restart=always\nCPUPressureWatch=yes"),
+        ),
+        case(
+            "PHX-3.02-pass-newer-host-systemd",
+            phase3.test_unit_file_lint,
+            PASSED,
+            f"no lint error for Podman 5.4.2 ({CORE_UNIT})\n  [Unit], [Service] and [Install] judged as systemd 262",
+            both(
+                unit("phoenix-core.container", "Restart=always", "Restart=always\nCPUPressureWatch=yes"),
+                setting("systemd_version", "systemd 262 (262.1-1)\n+PAM +AUDIT"),
+            ),
+        ),
+        case(
+            "PHX-3.02-systemd-version-timeout",
+            phase3.test_unit_file_lint,
+            COULD_NOT_CHECK,
+            f"probe section systemd_version (probe_quadlet.sh on {HOST_ID}): timed out",
+            fail("systemd_version", "timeout"),
+        ),
+        case(
+            "PHX-3.02-systemd-version-unreadable",
+            phase3.test_unit_file_lint,
+            COULD_NOT_CHECK,
+            "probe section systemd_version: unreadable as systemctl --version",
+            setting("systemd_version", "not systemd"),
+        ),
+        case(
             "PHX-3.02-version-timeout",
             phase3.test_unit_file_lint,
             COULD_NOT_CHECK,

@@ -365,3 +365,34 @@ class TestWiring:
             assert files.search(name), name
         for name in ("a.service", "README.md", "a.container.bak", "phoenix.target"):
             assert not files.search(name), name
+
+
+class TestSystemdVersion:
+    """--systemd-version N: the systemd sections judged as release N reads them (issue 26)."""
+
+    # CPUPressureWatch= is a [Service] key of systemd 262 only; Restart= is one of every release.
+    NEWER_KEY = CLEAN + "\n[Service]\nCPUPressureWatch=yes\nRestart=always\n"
+
+    def test_the_release_changes_the_verdict(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        write(tmp_path, "web.container", self.NEWER_KEY)
+        code, out, _err = lint(capsys, "--systemd-version", "257", tmp_path)
+        assert (code, "warning[QL071]: CPUPressureWatch= is read by systemd 262" in out) == (0, True), out
+        assert "systemd 257 ignores it" in out
+        # 262 reads it, and so does some tabled release when none is given.
+        assert "QL071" not in lint(capsys, "--systemd-version", "262", tmp_path)[1]
+        assert "QL071" not in lint(capsys, tmp_path)[1]
+
+    def test_a_release_between_the_tables_is_judged_by_the_one_before(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        write(tmp_path, "web.container", self.NEWER_KEY)
+        assert "systemd 260 ignores it" in lint(capsys, "--systemd-version", "260", tmp_path)[1]
+
+    @pytest.mark.parametrize("given", ["257.9", "v257", "0", "latest", ""])
+    def test_anything_but_a_release_number_is_a_usage_error(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], given: str
+    ) -> None:
+        write(tmp_path, "web.container", CLEAN)
+        code, out, err = lint(capsys, "--systemd-version", given, tmp_path)
+        assert (code, out) == (2, "")
+        assert "expected a systemd release number such as 257" in err

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from phoenix_compliance.cli.podman_version import default_podman_version, version_argument
 from phoenix_compliance.cli.subcommand import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Subcommand, UsageError
+from phoenix_compliance.quadlet.systemd_values import SYSTEMD_RELEASES, judging_systemd
 from phoenix_compliance.quadlet_lint import (
     FILE_TYPE_SINCE,
     LINTED_SUFFIXES,
@@ -33,6 +35,15 @@ def add_lint_arguments(parser: argparse.ArgumentParser) -> None:
         type=version_argument,
         help="judge against this Podman release (default: the installed podman if it has Quadlet, "
         f"else the newest release the tables know, {format_version(NEWEST_KNOWN_VERSION)})",
+    )
+    parser.add_argument(
+        "--systemd-version",
+        dest="systemd_version",
+        metavar="N",
+        type=systemd_release_argument,
+        help="judge the [Unit], [Service] and [Install] lines as this systemd release reads them (as the newest "
+        f"tabled release not after it: {', '.join(map(str, SYSTEMD_RELEASES))}) "
+        "(default: a line is ignored only when every tabled release ignores it)",
     )
     parser.add_argument(
         "--profile",
@@ -61,6 +72,13 @@ def add_lint_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         help="unit files, or folders searched recursively for them",
     )
+
+
+def systemd_release_argument(text: str) -> int:
+    """A systemd release as `systemctl --version` names it: 257 (not 257.9, not v257)."""
+    if not re.fullmatch(r"[1-9]\d{0,3}", text):
+        raise argparse.ArgumentTypeError(f"expected a systemd release number such as 257, got {text!r}")
+    return int(text)
 
 
 def _stack_rules(args: argparse.Namespace) -> StackRules | None:
@@ -92,7 +110,8 @@ def run_lint(args: argparse.Namespace) -> int:
     else:
         version, source = default_podman_version()
     files = [str(path) for path in collect_files(args.paths)]
-    findings = lint_paths(args.paths, version, stack)
+    with judging_systemd(args.systemd_version):
+        findings = lint_paths(args.paths, version, stack)
     rules = [rule for rule in RULES.values() if stack is not None or rule.rule_id not in STACK_RULE_IDS]
     run = LintRun(findings, rules, files, format_version(version), source, args.profile)
     sys.stdout.write(RENDERERS[args.output_format](run))

@@ -28,6 +28,7 @@ from phoenix_compliance.parsers.yamlmarks import MAX_BYTES
 from phoenix_compliance.quadlet import discovery
 from phoenix_compliance.quadlet import unitfile as quadlet
 from phoenix_compliance.quadlet.readers import SPLIT_ARGS, SPLIT_SYSTEMD_ENVIRONMENT, lookup, split_words
+from phoenix_compliance.quadlet.systemd_values import judging_systemd
 from phoenix_compliance.quadlet.versions import DEFAULT_PODMAN_VERSION, Version
 from phoenix_compliance.transport.runner import HostRunner, Section
 
@@ -61,8 +62,9 @@ class QuadletFolder:
     files: list[quadlet.UnitFile | discovery.Hidden] = field(default_factory=list, repr=False, compare=False)
     # Its units with their drop-ins merged, per release (drop-in order changed in 5.6), once asked for.
     _merged: dict[Version, dict[str, quadlet.UnitFile]] = field(default_factory=dict, repr=False, compare=False)
-    # The folder linted once per Podman version, target and known values: PHX-3.02 asks once per unit file.
-    _linted: dict[tuple[tuple[int, ...], str, str], list[quadlet_lint.Finding]] = field(
+    # The folder linted once per Podman version, target, known values and systemd release: PHX-3.02
+    # asks once per unit file.
+    _linted: dict[tuple[tuple[int, ...], str, str, int | None], list[quadlet_lint.Finding]] = field(
         default_factory=dict, repr=False, compare=False
     )
 
@@ -75,20 +77,25 @@ class QuadletFolder:
             self._merged[version] = discovery.merged_units(self.found, version, self.files)
         return self._merged[version]
 
-    def lint(self, version: tuple[int, ...], target: str, known: Known = NOTHING_KNOWN) -> list[quadlet_lint.Finding]:
+    def lint(
+        self, version: tuple[int, ...], target: str, known: Known = NOTHING_KNOWN, systemd: int | None = None
+    ) -> list[quadlet_lint.Finding]:
         """The folder linted as `phoenix-compliance lint` lints it (drop-ins merged, files hidden by
-        an earlier one of their name named), with the stack's target beside it."""
-        key = (version, target, repr(known))
+        an earlier one of their name named), with the stack's target beside it; the systemd
+        sections judged at the `systemd` release (None: ignored only when every tabled release
+        ignores the line)."""
+        key = (version, target, repr(known), systemd)
         if key not in self._linted:
             beside = [self.target] if self.target and not any(f is self.target for f in self.files) else []
-            self._linted[key] = quadlet_lint.lint_found(
-                self.found or discovery.Scan(),
-                quadlet_lint.lint_inputs(self.files),
-                version,
-                quadlet_lint.StackRules(target=target),
-                known,
-                beside,
-            )
+            with judging_systemd(systemd):
+                self._linted[key] = quadlet_lint.lint_found(
+                    self.found or discovery.Scan(),
+                    quadlet_lint.lint_inputs(self.files),
+                    version,
+                    quadlet_lint.StackRules(target=target),
+                    known,
+                    beside,
+                )
         return self._linted[key]
 
 

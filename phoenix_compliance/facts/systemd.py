@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from phoenix_compliance.facts.groups import GroupReader, ProbeGroup, unreadable
+from phoenix_compliance.facts.groups import CouldNotCheck, GroupReader, ProbeGroup, unreadable
+from phoenix_compliance.quadlet.systemd_verify import VerifyMessage, parse_verify
 from phoenix_compliance.transport.runner import Section
 
 
@@ -95,6 +96,32 @@ _ERROR_LOADING = re.compile(r'error loading "([^"]+)"')
 _NO_QUADLET_COMMAND = re.compile(r"unknown flag|unknown command|unrecognized command")
 
 
+# systemctl --version's first line: "systemd 257 (257.9-1~deb13u1)".
+_SYSTEMD_RELEASE = re.compile(r"^systemd (\d+)\b")
+# systemd-analyze could not set up the test manager it loads the units in: no verdict on them.
+_NO_MANAGER = re.compile(r"Failed to initialize manager")
+
+
+@dataclass(frozen=True)
+class VerifiedServices:
+    """`systemd-analyze --user verify` of the stack's generated services, as the Quadlet probe
+    printed it: the generator's folder, each service found there with its lines, and what
+    systemd said (its messages, paths relative to the folder)."""
+
+    folder: str
+    services: dict[str, list[str]]
+    messages: list[VerifyMessage]
+    section: Section
+
+    def about(self, service: str) -> list[VerifyMessage]:
+        """systemd's messages on one service: those naming its file, or the unit by name."""
+        return [m for m in self.messages if m.unit == service or m.text.startswith(f"{service}: ")]
+
+    @property
+    def where(self) -> str:
+        return f"{self.folder}/"
+
+
 @dataclass(frozen=True)
 class ListedQuadlet:
     """One line of `podman quadlet list`: a Quadlet file and the state of its unit."""
@@ -173,3 +200,45 @@ class UserSystemd(GroupReader):
         if not states:
             raise unreadable(section, "systemctl show blocks with Id=")
         return states
+
+    @cached_property
+    def systemd_release(self) -> int:
+        """The host's systemd release (systemctl --version's first line); CouldNotCheck when unreadable."""
+        section = self.section("systemd_version")
+        found = _SYSTEMD_RELEASE.match(section.out.strip())
+        if found is None:
+            raise unreadable(section, "systemctl --version ('systemd N (...)')")
+        return int(found.group(1))
+
+    @cached_property
+    def verified(self) -> VerifiedServices:
+        """What systemd-analyze verify said of the stack's generated services; CouldNotCheck when
+        it timed out, is not installed, or said nothing a reader can take as a verdict."""
+        section = self.section("systemd_verify")
+        folder = ""
+        services: dict[str, list[str]] = {}
+        verdict: list[str] = []
+        current: list[str] | None = None
+        for line in section.out.splitlines():
+            if line.startswith("@@DIR "):
+                folder = line[6:].rstrip("/")
+            elif line.startswith("@@FILE "):
+                current = services.setdefault(line[7:], [])
+            elif line.startswith("@@L ") and current is not None:
+                current.append(line[4:])
+            elif line == "@@L" and current is not None:  # sed prefixes an empty line as "@@L "; kept whole
+                current.append("")
+            elif line.startswith("@@V "):
+                verdict.append(line[4:])
+        if not folder:
+            raise unreadable(section, "the generated services and systemd-analyze verify's words")
+        said = "\n".join(verdict)
+        if _NO_MANAGER.search(said):
+            raise CouldNotCheck(
+                f"probe section {section.name}", f"systemd-analyze verify could not load the units: {said[:300]}"
+            )
+        messages = parse_verify(said, folder)
+        # A failure with no word said is no verdict on any line.
+        if section.rc != 0 and not messages:
+            raise unreadable(section, "systemd-analyze verify's words (it failed and said nothing)")
+        return VerifiedServices(folder, services, messages, section)

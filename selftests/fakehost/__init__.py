@@ -34,6 +34,7 @@ from fakehost.outcome import (
 from fakehost.reference import (
     API_WHERE,
     COMPOSE_PATH,
+    GENERATOR_DIR,
     GROUP_COMPOSE_PATH,
     HOST_ID,
     INFRA,
@@ -55,6 +56,7 @@ __all__ = [
     "ERROR",
     "FAILED",
     "FAILURES",
+    "GENERATOR_DIR",
     "GROUP_COMPOSE_PATH",
     "HOST_ID",
     "INFRA",

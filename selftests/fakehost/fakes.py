@@ -39,6 +39,7 @@ from fakehost.reference import (
     QUADLET_DIR,
     SERVICES,
     SOCKET,
+    SYSTEMD_VERSION,
     TARGET_PATH,
     TOOLS,
     UID,
@@ -47,6 +48,7 @@ from fakehost.reference import (
     reference_quadlet_files,
     reference_stack,
     units_show,
+    verify_output,
 )
 from fakehost.wire import PROGRAM_OF, encode_section, login_environment, ok, quadlet_tar, script_of
 from phoenix_compliance.facts import HostFacts
@@ -202,6 +204,11 @@ class FakeHost:
         files[name] = change(files[name])
         return self.quadlet_files(files)
 
+    def verify_says(self, *said: str, rc: int = 1, files: dict[str, str] | None = None) -> FakeHost:
+        """The Quadlet files as deployed (`files`, else the reference ones), generated at the last
+        daemon-reload, and what systemd-analyze verify said of their services."""
+        return self.set("systemd_verify", verify_output(files or reference_quadlet_files(), said), rc)
+
     # -- the optional observability group ------------------------------------------
 
     def observability(self, *, compose: bool = True, unit: bool = True, container: bool = True) -> FakeHost:
@@ -316,6 +323,9 @@ def reference_host() -> FakeHost:
         # The reference host does not enable automatic updates.
         Section("autoupdate_enabled", 1, "disabled", ""),
         Section("autoupdate_active", 3, "inactive", ""),
+        ok("systemd_version", SYSTEMD_VERSION),
+        # systemd reads every line of the generated services: verify says nothing.
+        ok("systemd_verify", verify_output(reference_quadlet_files())),
         ok("restart", "restarted"),
     ]
     services = [name for name, _ in SERVICES]

@@ -12,9 +12,12 @@ import pytest
 from phoenix_compliance.checks import check, container_of, could_not_check, not_applicable
 from phoenix_compliance.facts import HostFacts, source
 from phoenix_compliance.facts.files import compose_declarations, quadlet_declarations
+from phoenix_compliance.facts.groups import CouldNotCheck
 from phoenix_compliance.parsers.manifest import Manifest, generated_service
 from phoenix_compliance.quadlet.discovery import folder_losses
 from phoenix_compliance.quadlet.readers import unquote
+from phoenix_compliance.quadlet.systemd_values import SYSTEMD_SECTIONS
+from phoenix_compliance.quadlet.systemd_verify import source_line
 from phoenix_compliance.quadlet_lint import DEFAULT_PODMAN_VERSION, newer_than_known
 
 Observed = Callable[[str], None]
@@ -73,12 +76,16 @@ def test_unit_file_lint(facts: HostFacts, stack: Manifest, unit_file: str, obser
     if unit is None:
         pytest.skip(f"{unit_file} is not installed, see PHX-3.01 ({folder.where})")
     version = _lint_version(facts)
-    known, _home = facts.unit_values(files_are_local=facts.quadlet_override is not None)
+    local = facts.quadlet_override is not None
+    known, _home = facts.unit_values(files_are_local=local)
+    # The systemd sections are judged at the host's systemd release (its keys and values); local
+    # files, at every tabled release (a line counts as ignored only where all of them ignore it).
+    systemd = None if local else facts.systemd.systemd_release
     # Its own findings, and those of the drop-ins merged into it (which name the unit).
     merged_in = f"[drop-in of {unit.name}]"
     mine = [
         f
-        for f in folder.lint(version, stack.target, known)
+        for f in folder.lint(version, stack.target, known, systemd)
         if f.path == str(unit.path) or f.message.endswith(merged_in)
     ]
     errors = [f for f in mine if f.severity == "error"]
@@ -86,12 +93,14 @@ def test_unit_file_lint(facts: HostFacts, stack: Manifest, unit_file: str, obser
     others = "".join(f"\n  not blocking: {finding}" for finding in mine if finding.severity != "error")
     note = newer_than_known(version)  # a release newer than the lint's tables, said in the evidence
     shown = ".".join(map(str, version)) + (f" ({note})" if note else "")
+    judged = f"\n  [Unit], [Service] and [Install] judged as systemd {systemd} reads them" if systemd else ""
     assert not errors, (
         f"expected no lint error for Podman {shown}, got {len(errors)}:\n"
         + "\n".join(f"  {finding}" for finding in errors)
         + others
+        + judged
     )
-    observed(f"no lint error for Podman {shown} ({unit.path}){others}")
+    observed(f"no lint error for Podman {shown} ({unit.path}){others}{judged}")
 
 
 @check(
@@ -116,6 +125,78 @@ def test_generator_dry_run(facts: HostFacts, observed: Observed) -> None:
     assert not dropped, f"expected every Quadlet unit loaded, got:{not_loaded}"
     loaded = "" if listed is None else f"; podman quadlet list: {len(listed)} loaded"
     observed(f"generated {', '.join(run.generated)}{loaded} ({where})")
+
+
+@check(
+    "PHX-3.14",
+    phase="3",
+    severity="high",
+    title="systemd reads every line of the generated service (systemd-analyze verify)",
+    remediation="Fix the line systemd names at its place in the Quadlet file (Docker's Restart=unless-stopped"
+    " is systemd's Restart=always), then: systemctl --user daemon-reload && systemctl --user restart phoenix.target",
+)
+def test_generated_service_verified(facts: HostFacts, generated_service: str, observed: Observed) -> None:
+    """systemd's own verdict on each line of the generated service, read back to the Quadlet file.
+
+    A check of its own, not PHX-3.03's evidence: PHX-3.03 is "the generator accepts the units",
+    and these units are accepted. Quadlet copies [Unit], [Service] and [Install] unchecked; systemd
+    then drops each line it cannot parse with one journal line and starts the unit without it
+    (Docker's Restart=unless-stopped: a service never restarted). Only systemd-analyze verify of
+    the generated file says so, in systemd's words, at the generated line; the failure names the
+    Quadlet file's line it copies (systemd_verify.source_line)."""
+    verified = facts.systemd.verified
+    where = facts.host.where(f"systemd-analyze --user verify {verified.where}{generated_service}")
+    lines = verified.services.get(generated_service)
+    if lines is None:
+        pytest.skip(f"{generated_service} is not in {verified.where} (not generated), see PHX-3.03")
+    said = verified.about(generated_service)
+    dropped = [message for message in said if message.ignored or message.fatal]
+    others = "".join(f"\n  not blocking, systemd said: {m.text}" for m in said if m not in dropped)
+    # The Quadlet files are read only to name the lines systemd dropped: its verdict needs none of them.
+    written = _written_at(facts, generated_service, lines) if dropped else str
+    assert not dropped, (
+        f"expected systemd to read every line of {generated_service}, got {len(dropped)} it"
+        " ignores or refuses:\n"
+        + "\n".join(
+            f'  {written(m.line)}: systemd said "{m.text}" ({verified.where}{m.unit}:{m.line})'
+            if m.line
+            else f'  {generated_service}: systemd said "{m.text.removeprefix(generated_service + ": ")}"'
+            for m in dropped
+        )
+        + f"\n  ({where}){others}"
+    )
+    observed(f"systemd reads all {len(lines)} lines of {generated_service} ({where}){others}")
+
+
+def _written_at(facts: HostFacts, service: str, generated: list[str]) -> Callable[[int], str]:
+    """Where the Quadlet files say what a line of the generated service says: 'PATH:LINE (Key=value)',
+    the drop-in's own place for a line a drop-in gave; a line Quadlet wrote itself says so."""
+    try:
+        folder = facts.files.quadlet
+        units = folder.merged_units(_lint_version(facts)) if folder.error is None else {}
+    except CouldNotCheck:  # systemd's verdict stands without them: the generated line is named
+        units = {}
+    declared = next((line.split("=", 1)[1].strip() for line in generated if line.startswith("SourcePath=")), "")
+    # The file its SourcePath= names, else the one whose generated name it has.
+    unit = next((u for u in units.values() if str(u.path) == declared), None) or next(
+        (u for u in units.values() if generated_service(u.name) == service), None
+    )
+    # The systemd sections as the generator copies them, each line with the file and line it comes from.
+    sections = [unit.section(name) for name in SYSTEMD_SECTIONS] if unit is not None else []
+    entries = [entry for section in sections if section is not None for entry in section.entries]
+    source = [f"{entry.key}={entry.value}" for entry in entries]
+
+    def place(number: int) -> str:
+        copied = generated[number - 1].strip() if 0 < number <= len(generated) else "?"
+        if unit is None:
+            return f"{copied}, from {declared or 'a Quadlet file'} (not read here: its line unknown)"
+        found = source_line(generated, number, source)
+        if found is None:
+            return f"a line Quadlet wrote ({copied}), not in {unit.path}"
+        entry = entries[found - 1]
+        return f"{entry.source or unit.path}:{entry.line} ({copied})"
+
+    return place
 
 
 def _dropped_folders(facts: HostFacts, unparsed: list[str]) -> list[str]:

@@ -145,6 +145,11 @@ QUADLET = Probe(
         "units_show": ZERO,
         "autoupdate_enabled": IS_ENABLED,
         "autoupdate_active": IS_ACTIVE,
+        # "systemd 257 (257.9-1~deb13u1)" and its feature flags.
+        "systemd_version": ZERO,
+        # systemd-analyze verify's verdict on the generated services, whatever it exits with
+        # (1: a unit it could not load); 127: no systemd-analyze.
+        "systemd_verify": Expect(ANY),
     },
 )
 # A failed restart is PHX-3.08's subject; the probe prints "restarted" when it succeeds.

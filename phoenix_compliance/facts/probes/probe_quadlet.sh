@@ -35,3 +35,30 @@ section units_show systemctl --user show --property=Id,LoadState,ActiveState,Sub
 # Automatic updates (podman auto-update), where the stack asks for them.
 section autoupdate_enabled systemctl --user is-enabled podman-auto-update.timer
 section autoupdate_active systemctl --user is-active podman-auto-update.timer
+
+# What systemd itself says of the stack's generated services, read-only: the generator wrote
+# them into the user's runtime folder at the last daemon-reload, and `systemd-analyze verify`
+# loads each in a test manager of its own (the user's manager is not touched) and names every
+# line it ignores, which the unit then runs without. Printed: @@DIR the folder; per service
+# found there @@FILE its name and its lines (@@L); then verify's words (@@V). Exit: verify's,
+# 127 where there is no systemd-analyze. The first line of systemctl --version is the release
+# the lint judges the systemd sections at.
+section systemd_version systemctl --version
+# shellcheck disable=SC2016 # expanded by the inner shell, where PHX_UNITS is in the environment
+verify_units='
+dir="$XDG_RUNTIME_DIR/systemd/generator"
+command -v systemd-analyze >/dev/null || { echo "systemd-analyze: command not found" >&2; exit 127; }
+printf "@@DIR %s\n" "$dir"
+set --
+for unit in $PHX_UNITS; do
+  [ -f "$dir/$unit" ] || continue
+  printf "@@FILE %s\n" "$unit"
+  sed "s/^/@@L /" "$dir/$unit"
+  set -- "$@" "$dir/$unit"
+done
+[ "$#" -gt 0 ] || exit 0
+said=$(systemd-analyze --user verify --man=no --recursive-errors=no "$@" 2>&1)
+rc=$?
+[ -z "$said" ] || printf "%s\n" "$said" | sed "s/^/@@V /"
+exit "$rc"'
+section systemd_verify sh -c "$verify_units"
