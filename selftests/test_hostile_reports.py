@@ -174,9 +174,10 @@ class TestFleetAndTrendPages:
 
 
 # Drawn strings: markup, quotes, ampersands and any text; NUL and CR are left out, which an
-# HTML parser (the browser's too) rewrites before anyone reads them.
+# HTML parser (the browser's too) rewrites before anyone reads them, and so is the form feed,
+# which the test's parser (html.parser) turns into a space when it stands alone.
 TEXT = st.text(
-    alphabet=st.one_of(st.sampled_from(list("<>&\"'/=` ;:")), st.characters(blacklist_characters="\x00\r")),
+    alphabet=st.one_of(st.sampled_from(list("<>&\"'/=` ;:")), st.characters(blacklist_characters="\x00\r\x0c")),
     max_size=40,
 )
 
