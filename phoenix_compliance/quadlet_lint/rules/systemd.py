@@ -32,9 +32,7 @@ from phoenix_compliance.quadlet.systemd_values import (
     key_releases,
     known_keys,
     path_problem,
-    release_label,
     system_units,
-    table_release,
     unit_name_problem,
     user_units,
     value_problem,
@@ -71,10 +69,7 @@ _SOFT_DEPENDENCIES = ("Wants", "After", "Before", "PartOf", "Upholds", "OnFailur
 def _checked() -> str:
     release = judged_release()
     if release is not None:
-        tabled = table_release(release)
-        return (
-            f"systemd {release}" if tabled == release else f"systemd {release} (the table of {release_label(tabled)})"
-        )
+        return f"systemd {release}"
     return "systemd " + ", ".join(str(number) for number in SYSTEMD_RELEASES)
 
 
