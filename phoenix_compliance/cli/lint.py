@@ -10,7 +10,7 @@ from pathlib import Path
 
 from phoenix_compliance.cli.podman_version import default_podman_version, version_argument
 from phoenix_compliance.cli.subcommand import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Subcommand, UsageError
-from phoenix_compliance.quadlet.systemd_values import SYSTEMD_RELEASES, judging_systemd
+from phoenix_compliance.quadlet.systemd_values import TABLED_RELEASES, judging_systemd, release_label
 from phoenix_compliance.quadlet_lint import (
     FILE_TYPE_SINCE,
     LINTED_SUFFIXES,
@@ -42,7 +42,7 @@ def add_lint_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         type=systemd_release_argument,
         help="judge the [Unit], [Service] and [Install] lines as this systemd release reads them (as the newest "
-        f"tabled release not after it: {', '.join(map(str, SYSTEMD_RELEASES))}) "
+        f"tabled release not after it: {', '.join(map(release_label, TABLED_RELEASES))}) "
         "(default: a line is ignored only when every tabled release ignores it)",
     )
     parser.add_argument(

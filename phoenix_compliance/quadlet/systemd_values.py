@@ -23,7 +23,13 @@ from collections.abc import Iterator
 
 from phoenix_compliance.quadlet import systemd_tables
 
-SYSTEMD_RELEASES: tuple[int, ...] = tuple(sorted(systemd_tables.KEYS))
+# Releases whose key table was read from systemd's source, not dumped by a host running them.
+SOURCE_ONLY_RELEASES: frozenset[int] = frozenset(systemd_tables.SOURCE_ONLY_RELEASES)
+# Every tabled release: the lint asked for a release judges it with the newest of these not after it.
+TABLED_RELEASES: tuple[int, ...] = tuple(sorted(systemd_tables.KEYS))
+# The releases tabled from a host's own systemd (with its unit listings); a lint run not asked for
+# one release judges against these, as the differential selftests verified them.
+SYSTEMD_RELEASES: tuple[int, ...] = tuple(sorted(set(TABLED_RELEASES) - SOURCE_ONLY_RELEASES))
 SYSTEMD_SECTIONS = ("Unit", "Service", "Install")
 
 # The systemd releases of the hosts this suite is written for (those tabled from the real binaries).
@@ -50,10 +56,15 @@ def judged_release() -> int | None:
     return _judged.get()
 
 
-def table_release(release: int) -> int:
+def table_release(release: int, tabled: tuple[int, ...] = TABLED_RELEASES) -> int:
     """The tabled release that stands for ``release``: the newest one not after it (the oldest for older ones)."""
-    older = [known for known in SYSTEMD_RELEASES if known <= release]
-    return older[-1] if older else SYSTEMD_RELEASES[0]
+    older = [known for known in tabled if known <= release]
+    return older[-1] if older else tabled[0]
+
+
+def release_label(release: int) -> str:
+    """A release as the lint names it: source-only tables say so."""
+    return f"{release} (from source)" if release in SOURCE_ONLY_RELEASES else str(release)
 
 
 @functools.cache
@@ -86,13 +97,13 @@ def known_keys(section: str) -> frozenset[str]:
 @functools.cache
 def user_units(release: int) -> frozenset[str]:
     """The units the user manager of a release ships (its /usr/lib/systemd/user)."""
-    return frozenset(systemd_tables.USER_UNITS[table_release(release)].split())
+    return frozenset(systemd_tables.USER_UNITS[table_release(release, SYSTEMD_RELEASES)].split())
 
 
 @functools.cache
 def system_units(release: int) -> frozenset[str]:
     """The units only the system manager of a release has (multi-user.target, network-online.target)."""
-    return frozenset(systemd_tables.SYSTEM_UNITS[table_release(release)].split())
+    return frozenset(systemd_tables.SYSTEM_UNITS[table_release(release, SYSTEMD_RELEASES)].split())
 
 
 # --------------------------------------------------------------------------
