@@ -356,6 +356,8 @@ class TestQuadletDeployment:
         assert "every endpoint answered" in result.html.get_text()
 
 
+SECRET_VALUE = "hunter2-drift-value"
+
 SECURITY_DRIFTS = {
     "secret-in-an-environment-file": Drift(
         [
@@ -371,6 +373,18 @@ SECURITY_DRIFTS = {
         [sh(f"sed -i '/^SecurityLabelDisable=true$/d' {CORE_UNIT}"), ["systemctl", "--user", "daemon-reload"]],
         {f"test_files_selinux_separation[{HOST}]"},
         ["SEC-NOLABEL", "is not separated by SELinux"],
+    ),
+    # Quadlet merges a drop-in before it generates anything: its lines are the unit's (issue 24).
+    "dropin-privileged-with-a-literal-secret": Drift(
+        [
+            sh(
+                f"mkdir -p {CORE_UNIT}.d && printf '[Container]\\nPodmanArgs=--privileged\\n"
+                f"Environment=DB_PASSWORD={SECRET_VALUE}\\n' > {CORE_UNIT}.d/override.conf"
+            )
+        ],
+        [sh(f"rm -rf {CORE_UNIT}.d")],
+        {f"test_files_privileges[{HOST}]", f"test_files_secrets[{HOST}]"},
+        [f"{CORE_UNIT}.d/override.conf:2: SEC-PRIV", f"{CORE_UNIT}.d/override.conf:3: SEC-SECRET"],
     ),
     "docker-alias-removed": Drift(
         [sh("cp -p ~/.bashrc ~/.bashrc.drift && sed -i '/^alias docker=podman$/d' ~/.bashrc")],
@@ -454,9 +468,6 @@ def with_file_offences(text: str) -> str:
     )
     assert clean in text
     return text.replace(clean, offending)
-
-
-SECRET_VALUE = "hunter2-drift-value"
 
 
 class TestSecurity:
