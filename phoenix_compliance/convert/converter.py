@@ -70,17 +70,24 @@ class _Converter(Services):
             for name, spec in volumes.items():
                 self.volume(name, spec if isinstance(spec, MarkedDict) else None, volumes.line_of(name))
 
+    def declared_unit(self, kind: str, name: str, spec: MarkedDict, line: int, known: dict[str, str]) -> Unit | None:
+        """The unit of a top-level network or volume (`kind`), or None where none is written: an
+        external one is only recorded in `known` under its checked name, a refused name writes nothing."""
+        if spec.get("external"):
+            external = self.checked(str(spec.get("name") or name), f"external {kind}", line)
+            if external is not None:
+                known[name] = external
+            return None
+        file_name = self.file_name(f"{self.stack.project}-{name}", kind, kind, line)
+        if file_name is None:
+            return None
+        return Unit(file_name, [f"{kind.capitalize()} {name} of {Path(self.source.path).name} ({self.where(line)})"])
+
     def network(self, name: str, spec: MarkedDict | None, line: int) -> None:
         spec = spec or empty_mapping()
-        if spec.get("external"):
-            external = self.checked(str(spec.get("name") or name), "external network", line)
-            if external is not None:
-                self.stack.networks[name] = external
+        unit = self.declared_unit("network", name, spec, line, self.stack.networks)
+        if unit is None:
             return
-        file_name = self.file_name(f"{self.stack.project}-{name}", "network", "network", line)
-        if file_name is None:
-            return
-        unit = Unit(file_name, [f"Network {name} of {Path(self.source.path).name} ({self.where(line)})"])
         where = (None, f"networks.{name}", line)
         self.write(unit, "Network", "NetworkName", str(spec.get("name") or f"{self.stack.project}_{name}"), where)
         for key, value in spec.items():
@@ -109,20 +116,14 @@ class _Converter(Services):
                 continue
             else:
                 self.gap(key_line, None, f"networks.{name}.{key}", "not converted")
-        self.conversion.units[file_name] = unit
-        self.stack.networks[name] = file_name
+        self.conversion.units[unit.name] = unit
+        self.stack.networks[name] = unit.name
 
     def volume(self, name: str, spec: MarkedDict | None, line: int) -> None:
         spec = spec or empty_mapping()
-        if spec.get("external"):
-            external = self.checked(str(spec.get("name") or name), "external volume", line)
-            if external is not None:
-                self.stack.volumes[name] = external
+        unit = self.declared_unit("volume", name, spec, line, self.stack.volumes)
+        if unit is None:
             return
-        file_name = self.file_name(f"{self.stack.project}-{name}", "volume", "volume", line)
-        if file_name is None:
-            return
-        unit = Unit(file_name, [f"Volume {name} of {Path(self.source.path).name} ({self.where(line)})"])
         # podman-compose's name for it: the data a Phase-2 deployment wrote is found again.
         volume_name = str(spec.get("name") or f"{self.stack.project}_{name}")
         self.write(unit, "Volume", "VolumeName", volume_name, (None, f"volumes.{name}", line))
@@ -147,8 +148,8 @@ class _Converter(Services):
                 continue
             else:
                 self.gap(key_line, None, f"volumes.{name}.{key}", "not converted")
-        self.conversion.units[file_name] = unit
-        self.stack.volumes[name] = file_name
+        self.conversion.units[unit.name] = unit
+        self.stack.volumes[name] = unit.name
 
     def pod(self, services: dict[str, ComposeService]) -> Unit:
         assert self.stack.pod is not None
