@@ -68,13 +68,14 @@ def test_podman_compose_installed(facts: HostFacts, observed: Observed) -> None:
     ),
 )
 def test_rootless_network_helper(facts: HostFacts, observed: Observed) -> None:
-    version = facts.host.podman_version
+    # The release as podman info names it (the info this check reads anyway).
+    version = facts.upgrade.podman_release
     if version is not None and version[:2] >= PODMAN6:
         # Podman 6 runs pasta only: slirp4netns installed does not help, a setting asking for it breaks
         # every default-network container and the stack's pod ("invalid default_rootless_network_cmd").
         setting, _problems = facts.upgrade.setting("network", "default_rootless_network_cmd")
         assert setting is None or setting.value != "slirp4netns", (
-            f"expected pasta, the only rootless network of Podman {facts.host.podman_version_text}, got {setting}:"
+            f"expected pasta, the only rootless network of Podman {'.'.join(map(str, version))}, got {setting}:"
             f' remove that line (Podman 6 refuses it: invalid default_rootless_network_cmd option "slirp4netns")'
             f" ({facts.upgrade.config_where()})"
         )

@@ -73,7 +73,7 @@ def test_database_not_boltdb(facts: HostFacts, observed: Observed) -> None:
     backend = facts.host.info_value("host", "databaseBackend")
     if not isinstance(backend, str) or not backend:
         could_not_check("host.databaseBackend", f"podman info does not name the database backend ({where})")
-    version = facts.host.podman_version or ()
+    version = facts.upgrade.podman_release or ()
     if backend == "boltdb":
         source = named or (
             "; no containers.conf line sets it: the store predates SQLite (podman keeps BoltDB for an existing"
@@ -107,7 +107,7 @@ def test_rootless_network_not_slirp4netns(facts: HostFacts, observed: Observed) 
     )
     where = facts.host.where("podman info (host.rootlessNetworkCmd)")
     command = _info_or_refusal(facts, "host", "rootlessNetworkCmd")
-    version = facts.host.podman_version or ()
+    version = facts.upgrade.podman_release or ()
     if command is None and version[:1] == (4,):
         command = "slirp4netns"  # Podman 4 names no helper and uses slirp4netns
     if not isinstance(command, str) or not command:
@@ -301,7 +301,9 @@ def test_network_helpers_for_podman6(facts: HostFacts, observed: Observed) -> No
     aardvark = find_version(str((dns or {}).get("version") or ""))
     if netavark is None:
         could_not_check("host.networkBackendInfo.version", f"unreadable: {info.get('version')!r} ({where})")
-    podman = facts.host.podman_version or ()
+    podman = facts.upgrade.podman_release
+    if podman is None:
+        could_not_check("version.Version", f"podman info does not name its release ({where})")
     seen = f"netavark {_text(netavark)}, aardvark-dns {_text(aardvark) if aardvark else 'not installed'}"
     if podman[:2] < PODMAN6:
         # On 5.x the package manager brings both along with Podman 6: said, not failed.
