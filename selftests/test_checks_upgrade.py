@@ -173,6 +173,27 @@ class TestStoreAndNetwork(Family):
             f"probe section containers_conf (probe_upgrade.sh on {HOST_ID}): timed out",
             fail("containers_conf", "timeout"),
         ),
+        # Podman refusing every command: its release is unknown, the files are read in both orders.
+        case(
+            "PHX-U.06-pass-release-unknown",
+            upgrade.test_firewall_driver_not_iptables,
+            PASSED,
+            "no firewall_driver line (nftables) (containers.conf files /usr/share/containers/containers.conf,"
+            " /etc/containers/containers.conf.d/50-reference-host.conf, the Podman release unknown",
+            both(setting("podman_info", "", 125, BOLTDB_REFUSAL), setting("podman_version", "", 125, BOLTDB_REFUSAL)),
+        ),
+        case(
+            "PHX-U.02-orders-disagree",
+            upgrade.test_rootless_network_not_slirp4netns,
+            COULD_NOT_CHECK,
+            "the Podman release is unknown and its two orders disagree",
+            both(
+                setting("podman_info", "", 125, BOLTDB_REFUSAL),
+                setting("podman_version", "", 125, BOLTDB_REFUSAL),
+                conf_file("/etc/containers/containers.conf", SLIRP_LINE),
+                conf_file(USER_CONF, '[containers]\nlog_driver = "journald"'),
+            ),
+        ),
         case(
             "PHX-U.07-pass",
             upgrade.test_network_backend_not_cni,
