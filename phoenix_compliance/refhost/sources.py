@@ -214,9 +214,11 @@ def fetch_source(package: SourcePackage, timeout: float = APT_TIMEOUT) -> Path:
                 done = run(["apt-get", *options, *step], timeout=timeout, env=env, stdout=out, stderr=out, cwd=fresh)
                 if done.returncode != 0:
                     shutil.rmtree(fresh, ignore_errors=True)
+                    said = [line for line in tail(log, 40).splitlines() if line.startswith("E: ")]
                     raise RefhostError(
                         f"could not download the source of {package} from the machine's mirror "
-                        f"(apt-get {' '.join(step)}: exit {done.returncode}); last lines of {log}:\n{tail(log, 6)}"
+                        f"(apt-get {' '.join(step)}: exit {done.returncode}; {said[0] if said else 'no E: line'}; "
+                        f"log in {log})"
                     )
         files = verify(fresh, package)
         (fresh / "verified.json").write_text(
