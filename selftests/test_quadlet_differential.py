@@ -1,7 +1,8 @@
 """The lint's validity profile against real Quadlet generators, each judged at its own release.
 
 The generators are those of the reference guests, one per release
-(conftest.py ``refhost_guest_name``: Podman 5.4.2 on trixie, 5.8.6 on forky);
+(conftest.py ``refhost_guest_name``: Podman 5.4.2 on trixie, 5.8.6 on forky,
+6.1.1 on podman6);
 every test here runs once per guest, and the lint judges at the version that
 guest's podman reports. Each case is a directory of Quadlet files. The
 generator accepts a case when ``quadlet -dryrun -user`` exits 0 for it; the
@@ -9,7 +10,9 @@ lint accepts it when ``--profile validity`` reports no error. The two must
 agree on every case, and on the generator's own warnings (short image names;
 from 5.6 [Service] User=/Group=/DynamicUser= and escapes it cannot read).
 
-Cases come from three places:
+Cases come from these places (and Podman's own test corpus, test/e2e/quadlet,
+read from Debian's source package of the guest's exact Podman or a Podman git
+directory: podman_corpus.py):
 
 - mutations of the reference units (fixtures/infra/podman/systemd): a key
   renamed, moved to another section, a value broken, a header dropped, a
