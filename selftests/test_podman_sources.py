@@ -179,5 +179,12 @@ class TestFetch:
             fetch_source(PACKAGE)
         assert not list((stub_apt / "state/sources").glob("podman_*"))
 
+    def test_a_download_unlike_its_dsc_is_not_kept(self, stub_apt: Path) -> None:
+        with open(stub_apt / "files/podman_6.1.1+ds1.orig.tar.xz", "ab") as handle:
+            handle.write(b"\0")
+        with pytest.raises(RefhostError, match="does not match the sha256"):
+            fetch_source(PACKAGE)
+        assert not list((stub_apt / "state/sources").glob("podman_*"))
+
     def test_the_suites_are_the_releases_own(self) -> None:
         assert release_suites() == ("trixie", "forky", "sid", "experimental")

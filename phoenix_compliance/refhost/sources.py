@@ -220,7 +220,11 @@ def fetch_source(package: SourcePackage, timeout: float = APT_TIMEOUT) -> Path:
                         f"(apt-get {' '.join(step)}: exit {done.returncode}; {said[0] if said else 'no E: line'}; "
                         f"log in {log})"
                     )
-        files = verify(fresh, package)
+        try:
+            files = verify(fresh, package)
+        except RefhostError:
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
         (fresh / "verified.json").write_text(
             json.dumps(
                 {"source": package.name, "version": package.version, "sha256": {f.name: f.sha256 for f in files}}
@@ -238,7 +242,7 @@ def read_corpus(tarball: Path, directory: str = CORPUS_DIR) -> dict[str, str]:
     prefix = directory.strip("/") + "/"
     with tarfile.open(tarball, mode="r|*") as archive:
         for member in archive:
-            _top, _, inside = member.name.lstrip("./").partition("/")
+            _top, _, inside = member.name.removeprefix("./").partition("/")
             if not inside.startswith(prefix) or not member.isfile():
                 continue
             name = inside[len(prefix) :]
