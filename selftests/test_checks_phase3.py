@@ -17,6 +17,7 @@ from checks_cases import (
     container,
     each_failure,
     fail,
+    podman_version,
     quadlet_list,
     setting,
     unit,
@@ -576,5 +577,72 @@ class TestUserSystemd(Family):
             f"probe section restart (act_restart.sh on {HOST_ID}): command not found",
             fail("restart", "missing"),
             allow_restart=True,
+        ),
+    ]
+
+
+# A host whose Podman is newer than the lint's tables, with a unit only a relaxed rule refuses (QL045: a
+# bind mount without a source, refused up to 6.1.1; 6.0 relaxed the rule for volume mounts).
+_BIND_WITHOUT_SOURCE = unit("phoenix-core.container", "Exec=", "Mount=type=bind,destination=/a\nExec=")
+_REFUSED_BY_6_2 = (
+    'quadlet-generator[412]: converting "phoenix-core.container": source parameter is required for mount type bind'
+)
+
+
+class TestNewerThanTheTables(Family):
+    """PHX-3.02 and PHX-3.03 on a host newer than the lint's tables: the lint's error of a relaxed rule is
+    a warning that does not block, and the generator's own verdict (PHX-3.03) decides."""
+
+    CASES: ClassVar[list[Any]] = [
+        case(
+            "PHX-3.02-fail-at-the-newest-tabled-release",
+            phase3.test_unit_file_lint,
+            FAILED,
+            f"{CORE_UNIT}:12: QL045 error: Mount=type=bind,destination=/a: a bind mount needs a source",
+            both(_BIND_WITHOUT_SOURCE, setting("podman_version", podman_version("6.1.1"))),
+        ),
+        case(
+            "PHX-3.02-pass-a-relaxed-rule-beyond-the-tables",
+            phase3.test_unit_file_lint,
+            PASSED,
+            "no lint error for Podman 6.2.0 (Podman 6.2.0 is newer than 6.1.1, the newest release the lint's tables",
+            both(_BIND_WITHOUT_SOURCE, setting("podman_version", podman_version("6.2.0"))),
+        ),
+        case(
+            "PHX-3.02-warning-says-a-later-release-may-have-relaxed-it",
+            phase3.test_unit_file_lint,
+            PASSED,
+            f"{CORE_UNIT}:12: QL045 warning: Mount=type=bind,destination=/a: a bind mount needs a source;"
+            ' Quadlet: "source parameter is required for mount type bind" [an error up to Podman 6.1.1, the newest'
+            " release the lint's tables know; a warning for Podman 6.2.0: releases relaxed this rule before (6.0"
+            " accepts Mount=type=volume without a source), so a later one may accept it",
+            both(_BIND_WITHOUT_SOURCE, setting("podman_version", podman_version("6.2.0"))),
+        ),
+        case(
+            "PHX-3.02-a-rule-never-relaxed-still-fails-beyond-the-tables",
+            phase3.test_unit_file_lint,
+            FAILED,
+            f"{CORE_UNIT}:8: QL020 error: a .container needs Image=",
+            both(
+                unit("phoenix-core.container", "Image=localhost/phoenix-standin:1.0\n", ""),
+                setting("podman_version", podman_version("7.0.0")),
+            ),
+        ),
+        case(
+            # The generator of the host refuses the unit: its verdict wins over the lint's warning.
+            "PHX-3.03-fail-the-generator-decides-beyond-the-tables",
+            phase3.test_generator_dry_run,
+            FAILED,
+            _REFUSED_BY_6_2,
+            both(
+                _BIND_WITHOUT_SOURCE,
+                setting("podman_version", podman_version("6.2.0")),
+                setting(
+                    "generator_dryrun",
+                    "",
+                    1,
+                    f"quadlet-generator[412]: Loading source unit file {CORE_UNIT}\n" + _REFUSED_BY_6_2,
+                ),
+            ),
         ),
     ]

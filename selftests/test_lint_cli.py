@@ -274,6 +274,19 @@ class TestPodmanVersion:
         assert f"judged with what {'.'.join(map(str, NEWEST_KNOWN_VERSION))} accepts" in notes[0]
         assert "(Podman 6.2 from --podman-version" in out.splitlines()[-1]
 
+    @pytest.mark.parametrize("profile", ["stack", "validity"])
+    def test_a_relaxed_rule_beyond_the_tables_does_not_fail_the_run(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], profile: str
+    ) -> None:
+        """[Volume] Type= without Device=: refused up to 6.1.1 (exit 1); at 7.0 a warning (exit 0), as
+        6.0 relaxed the rule for Options=."""
+        write(tmp_path, "data.volume", "[Volume]\nType=tmpfs\n")
+        code, out, _err = lint(capsys, "--profile", profile, "--podman-version", "6.1.1", tmp_path)
+        assert (code, "error[QL022]" in out) == (1, True)
+        code, out, _err = lint(capsys, "--profile", profile, "--podman-version", "7.0", tmp_path)
+        assert (code, "warning[QL022]" in out, "error[" in out) == (0, True, False), out
+        assert "6.0 accepts [Volume] Options= without Device=" in out
+
     @pytest.mark.parametrize(
         ("installed", "expected", "source"),
         [

@@ -1,7 +1,8 @@
 """The lint's validity profile against real Quadlet generators, each judged at its own release.
 
 The generators are those of the reference guests, one per release
-(conftest.py ``refhost_guest_name``: Podman 5.4.2 on trixie, 5.8.6 on forky);
+(conftest.py ``refhost_guest_name``: Podman 5.4.2 on trixie, 5.8.6 on forky,
+6.1.1 on podman6);
 every test here runs once per guest, and the lint judges at the version that
 guest's podman reports. Each case is a directory of Quadlet files. The
 generator accepts a case when ``quadlet -dryrun -user`` exits 0 for it; the
@@ -9,7 +10,9 @@ lint accepts it when ``--profile validity`` reports no error. The two must
 agree on every case, and on the generator's own warnings (short image names;
 from 5.6 [Service] User=/Group=/DynamicUser= and escapes it cannot read).
 
-Cases come from three places:
+Cases come from these places (and Podman's own test corpus, test/e2e/quadlet,
+read from Debian's source package of the guest's exact Podman or a Podman git
+directory: podman_corpus.py):
 
 - mutations of the reference units (fixtures/infra/podman/systemd): a key
   renamed, moved to another section, a value broken, a header dropped, a
@@ -34,11 +37,10 @@ The cases are made in quadlet_drawn_cases.py and quadlet_rule_cases.py.
 from __future__ import annotations
 
 import os
-import re
-import subprocess
 from pathlib import Path
 
 import pytest
+from podman_corpus import PODMAN_GIT_ENV, corpus_tag, debian_corpus, git_corpus, guest_source
 from quadlet_drawn_cases import (
     GENERATED_CASES,
     generated_cases,
@@ -46,10 +48,8 @@ from quadlet_drawn_cases import (
 )
 from quadlet_generator import (
     REGRESSIONS,
-    Case,
     Comparison,
     Generator,
-    _case,
     _describe,
     compare,
     lint_accepts,
@@ -69,10 +69,10 @@ from quadlet_rule_cases import (
 )
 
 from phoenix_compliance.quadlet.versions import (
-    FILE_TYPE_SINCE,
     generator_reads,
 )
-from phoenix_compliance.quadlet_lint import Version, parse_version
+from phoenix_compliance.quadlet_lint import parse_version
+from phoenix_compliance.refhost.sources import CORPUS_DIR
 
 # What Quadlet hands podman for the stack-profile errors; each container made is removed again.
 _REFUSED_SCRIPT = r"""
@@ -132,52 +132,14 @@ def _assert_agreement(result: Comparison, what: str, generator: Generator) -> No
     )
 
 
-# --------------------------------------------------------------------------
-# Podman's own corpus: test/e2e/quadlet of the tag nearest the generator's release
-# --------------------------------------------------------------------------
-
-# A Podman git directory (fetched or cloned; nothing is downloaded here); unset: the corpus
-# test is skipped. The corpus is read from it, never kept in this repository.
-PODMAN_GIT_ENV = "PHOENIX_PODMAN_GIT"
-CORPUS_DIR = "test/e2e/quadlet"
-_TAG = re.compile(r"^v(\d+)\.(\d+)\.(\d+)(?:-rc(\d+))?$")
-
-
-def corpus_tag(git_dir: Path, version: Version) -> str | None:
-    """The newest tag at or before the release (a release candidate counts as its release, after
-    the final tags before it): the generator's own tag, or the nearest one at hand."""
-    tags = subprocess.run(
-        ["git", f"--git-dir={git_dir}", "tag", "--list", "v*"], capture_output=True, text=True, check=False
-    ).stdout.split()
-    ranked = []
-    for tag in tags:
-        m = _TAG.match(tag)
-        if m and (release := (int(m[1]), int(m[2]), int(m[3]))) <= version:
-            ranked.append((release, int(m[4]) if m[4] else 10_000, tag))
-    return max(ranked)[2] if ranked else None
-
-
-def corpus_cases(git_dir: Path, tag: str) -> list[Case]:
-    """One case per Quadlet file of the corpus at the tag, alone in its folder (a file naming
-    another is then refused by both sides, which is agreement too)."""
-    listing = subprocess.run(
-        ["git", f"--git-dir={git_dir}", "ls-tree", "--name-only", f"{tag}:{CORPUS_DIR}"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.split()
-    cases = []
-    for name in listing:
-        if name.rpartition(".")[2] not in FILE_TYPE_SINCE:
-            continue
-        text = subprocess.run(
-            ["git", f"--git-dir={git_dir}", "show", f"{tag}:{CORPUS_DIR}/{name}"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout
-        cases.append(_case({name: text}, f"corpus: {tag} {name}"))
-    return cases
+# The corpus files of issue 25's false errors at 6.x and the rule each was refused by with 5.8.6's
+# tables: [Volume] UID=/GID= (QL012), Options= without Device= (QL022), Mount=type=volume without a
+# source (QL045; mount.container is refused at every release for the .volume/.image it names, QL031).
+ISSUE_25_FALSE_ERRORS: dict[str, set[str]] = {
+    "volume-uid-gid.volume": {"QL012"},
+    "mount-options.volume": {"QL022"},
+    "mount.container": {"QL045"},
+}
 
 
 @pytest.mark.refhost
@@ -270,22 +232,41 @@ class TestAgainstTheRealGenerator:
         assert "unknown flag: --network-cmd-path" in said["network-cmd-path"], done.stdout[-2000:]
 
     def test_podmans_own_corpus(self, generator: Generator, tmp_path: Path) -> None:
-        """Podman's own Quadlet test files (test/e2e/quadlet at the generator's tag, or the nearest
-        before it), each alone: the generator's verdict against the lint's. Not kept as
-        regressions: the files are Podman's, read from the git directory each time."""
+        """Podman's own Quadlet test files (test/e2e/quadlet), each alone: the generator's verdict against
+        the lint's. Read from Debian's source of the exact Podman the guest installs (downloaded once
+        from the machine's mirror, verified by its .dsc), or with $PHOENIX_PODMAN_GIT from that git
+        directory at the guest's tag or the nearest before it. Not kept as regressions: the files are
+        Podman's, read each time (podman_corpus.py)."""
+        from phoenix_compliance.refhost import RefhostError
+
         git_dir = os.environ.get(PODMAN_GIT_ENV)
-        if not git_dir:
-            pytest.skip(f"set {PODMAN_GIT_ENV} to a Podman git directory to judge its own Quadlet corpus")
-        tag = corpus_tag(Path(git_dir), generator.version)
-        if tag is None:
-            pytest.skip(f"{git_dir} has no tag at or before {generator.release}")
-        cases = [
-            c
-            for c in corpus_cases(Path(git_dir), tag)
-            if generator_reads(c.origin.rpartition(".")[2], generator.version)
-        ]
-        assert cases, f"no Quadlet files under {CORPUS_DIR} at {tag}"
-        _assert_agreement(compare(cases, tmp_path, generator, save=False), f"Podman's corpus ({tag})", generator)
+        if git_dir:
+            tag = corpus_tag(Path(git_dir), generator.version)
+            if tag is None:
+                pytest.skip(f"{git_dir} has no tag at or before {generator.release}")
+            corpus = git_corpus(Path(git_dir), tag)
+        else:
+            package = guest_source(generator.guest)
+            try:
+                corpus = debian_corpus(package)
+            except RefhostError as exc:
+                pytest.skip(f"Podman's corpus at {generator.release}: {exc} (or set {PODMAN_GIT_ENV})")
+        cases = [c for c in corpus.cases() if generator_reads(c.origin.rpartition(".")[2], generator.version)]
+        assert cases, f"no Quadlet files under {CORPUS_DIR} in {corpus.where}"
+        _assert_agreement(
+            compare(cases, tmp_path, generator, save=False), f"Podman's corpus ({corpus.where})", generator
+        )
+        # Issue 25: judged with 5.8.6's tables, Podman 6's corpus gave these errors, which 6.0 dropped.
+        if generator.version >= (6, 0):
+            by_name = {c.origin.rpartition(" ")[2]: c for c in cases}
+            gone = {name: by_name[name] for name in ISSUE_25_FALSE_ERRORS if name in by_name}
+            assert gone, f"none of {sorted(ISSUE_25_FALSE_ERRORS)} in {corpus.where}"
+            for name, case in sorted(gone.items()):
+                folder = tmp_path / "issue-25" / name
+                folder.mkdir(parents=True)
+                said = {f.rule_id for f in lint_case(case, folder, generator.version) if f.severity == "error"}
+                print(f"{name}: errors at {generator.release}: {sorted(said) or 'none'}")
+                assert not said & ISSUE_25_FALSE_ERRORS[name], f"{name} at {generator.release}: {sorted(said)}"
 
     def test_kept_regressions(self, generator: Generator, tmp_path: Path) -> None:
         """Each kept case: the verdict recorded for this release still holds (a case not yet

@@ -26,10 +26,16 @@ The systemd keys (SYSTEMD_KEYS) are those of systemd_tables.py, generated from
 systemd itself; PLAIN_UNIT_SECTIONS follows systemd's man pages.
 A release newer than NEWEST_KNOWN_VERSION is judged with what these tables
 know, and the lint says so once (``newer_than_known()``); a key the tables
-lack is then a warning, not an error (``beyond_tables()``).
+lack is then a warning, not an error (``beyond_tables()``), and so is an error of
+a rule a tabled release relaxed: each gate from which the generator accepts what
+it refused before has its ``Relaxation`` (the end of this module), the key and
+file-type arrivals theirs from the tables (``newest_key_arrival()``,
+``newest_file_type()``); quadlet_lint.findings.RELAXED names the rules.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from phoenix_compliance.grammar.versions import PodmanVersion, read_version
 from phoenix_compliance.quadlet.systemd_values import known_keys
@@ -271,6 +277,32 @@ def beyond_tables(version: Version) -> bool:
     return version > NEWEST_KNOWN_VERSION
 
 
+@dataclass(frozen=True)
+class Relaxation:
+    """A release from which the generator accepts what every release before it refused."""
+
+    since: Version
+    what: str
+
+    def __str__(self) -> str:
+        return f"{format_version(self.since)} accepts {self.what}"
+
+
+def newest_key_arrival() -> Relaxation:
+    """The newest release that added keys, by the tables (a key it added was refused before it)."""
+    since = max(since for table in QUADLET_KEYS.values() for since in table.values())
+    keys = sorted(
+        f"[{section}] {key}=" for section, table in QUADLET_KEYS.items() for key, at in table.items() if at == since
+    )
+    return Relaxation(since, ", ".join(keys))
+
+
+def newest_file_type() -> Relaxation:
+    """The newest release that added a file type, by the tables."""
+    since = max(FILE_TYPE_SINCE.values())
+    return Relaxation(since, ", ".join(f".{kind} files" for kind, at in sorted(FILE_TYPE_SINCE.items()) if at == since))
+
+
 # Network=foo.container (join another container's network) arrived in Podman 5.3.
 NETWORK_CONTAINER_SINCE: Version = (5, 3)
 
@@ -329,3 +361,12 @@ DEPENDENCY_TRANSLATION_SINCE: Version = (5, 5)
 def generator_reads(kind: str, version: Version) -> bool:
     """Whether the generator of this release reads files of this kind (plain systemd units: never)."""
     return FILE_TYPE_SINCE.get(kind, (99,)) <= version
+
+
+# The gates above from which the generator accepts what it refused before, each named as the lint's
+# findings name it (a later release may relax such a requirement again: quadlet_lint.findings.RELAXED).
+# MATCHED_QUOTES_SINCE is not one: it changed how Lookup() reads a value, not what a rule requires.
+MOUNT_WITHOUT_TYPE = Relaxation(MOUNT_DEFAULT_TYPE_SINCE, "Mount= without type= (a volume mount)")
+BUILD_FILE_SPECIFIER = Relaxation(BUILD_FILE_SPECIFIERS_SINCE, "[Build] File= starting with a systemd specifier")
+ANONYMOUS_VOLUME_MOUNT = Relaxation(ANONYMOUS_VOLUME_MOUNT_SINCE, "Mount=type=volume without a source")
+VOLUME_OPTIONS_WITHOUT_DEVICE = Relaxation(VOLUME_OPTIONS_WITHOUT_DEVICE_SINCE, "[Volume] Options= without Device=")

@@ -27,9 +27,11 @@ path specifiers) are shared with the compose parser and the security rules in
 ``phoenix_compliance.grammar``.
 
 The selftests in selftests/test_quadlet_differential.py run thousands of files
-through both this linter and two real generators (5.4.2 on Debian trixie,
-5.8.6 on Debian forky), each judged at its own release, and require the same
-verdict on each; a key probe tries every key in every section on both. The
+through both this linter and three real generators (5.4.2 on Debian trixie,
+5.8.6 on Debian forky, 6.1.1 from experimental), each judged at its own release,
+and require the same verdict on each; a key probe tries every key in every
+section on each, and Podman's own test corpus of each release is judged file by file.
+A release newer than the tables: ``findings.beyond_the_tables()``. The
 cases that once disagreed are kept in selftests/quadlet_regressions/ with the
 verdict of each release they were judged at.
 """

@@ -25,7 +25,7 @@ from phoenix_compliance.quadlet.versions import (
 from phoenix_compliance.quadlet_lint import rules  # noqa: F401  (importing the families declares their rules)
 from phoenix_compliance.quadlet_lint.context import UnitContext, cross_file_rules, unit_rules
 from phoenix_compliance.quadlet_lint.discovery import lint_inputs, walk_findings
-from phoenix_compliance.quadlet_lint.findings import Finding, StackRules
+from phoenix_compliance.quadlet_lint.findings import Finding, StackRules, beyond_the_tables
 from phoenix_compliance.quadlet_lint.rules.syntax import syntax
 
 # Declared when the rules package was imported above; fixed from here on.
@@ -124,7 +124,7 @@ def lint_units(
         findings.extend(_lint_one(unit, version, stack, present, by_name, known))
     for rule in CROSS_FILE_RULES:
         findings.extend(rule.check(units, version))
-    return _by_place(findings)
+    return _by_place([beyond_the_tables(finding, version) for finding in findings])
 
 
 def lint_unit(
@@ -140,7 +140,8 @@ def lint_unit(
     version = parse_version(podman_version)
     # The generator only loads file types it knows, so only those can be referenced.
     present = frozenset(name for name in linted_names if generator_reads(kind_of(Path(name)), version))
-    return _lint_one(unit, version, stack, present, linted_units or {}, NOTHING_KNOWN)
+    found = _lint_one(unit, version, stack, present, linted_units or {}, NOTHING_KNOWN)
+    return [beyond_the_tables(finding, version) for finding in found]
 
 
 def _lint_one(

@@ -7,8 +7,21 @@ in one place. The SARIF output lists RULES as the tool's rules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from phoenix_compliance.quadlet.versions import (
+    ANONYMOUS_VOLUME_MOUNT,
+    BUILD_FILE_SPECIFIER,
+    MOUNT_WITHOUT_TYPE,
+    NEWEST_KNOWN_VERSION,
+    VOLUME_OPTIONS_WITHOUT_DEVICE,
+    Relaxation,
+    Version,
+    beyond_tables,
+    format_version,
+    newest_file_type,
+    newest_key_arrival,
+)
 from phoenix_compliance.rules import RuleSpec
 
 
@@ -108,6 +121,21 @@ RULES: dict[str, RuleSpec] = {
 STACK_RULE_IDS = frozenset({"QL050", "QL051", "QL052", "QL053"})
 
 
+# Rules a tabled release relaxed (it accepts what the release before refused), with the newest
+# relaxation of each: the key and file-type rules from the tables, the others from the gates in
+# quadlet/versions.py the rules test. A release newer than the tables may relax them again, so
+# there their errors are warnings (``beyond_the_tables()``); every other rule keeps its severity.
+# selftests/test_quadlet_versions.py (TestRelaxedRules) holds this to the rules: each witness case
+# the lint refuses at one tabled release and accepts at the next is a finding of a rule named here.
+RELAXED: dict[str, Relaxation] = {
+    "QL010": newest_file_type(),
+    "QL012": newest_key_arrival(),
+    "QL022": VOLUME_OPTIONS_WITHOUT_DEVICE,
+    "QL024": BUILD_FILE_SPECIFIER,
+    "QL045": max((MOUNT_WITHOUT_TYPE, ANONYMOUS_VOLUME_MOUNT), key=lambda relaxation: relaxation.since),
+}
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem: where (path:line, key), why (message) and what to do (fix)."""
@@ -140,3 +168,21 @@ class StackRules:
     target: str = "phoenix.target"
     require_selinux_relabel: bool = True
     kinds: tuple[str, ...] = ("container", "pod")
+
+
+def beyond_the_tables(finding: Finding, version: Version) -> Finding:
+    """At a release newer than the tables, an error of a rule a release relaxed (RELAXED) is a warning
+    that says a later release may have relaxed it too; any other finding is as it is."""
+    relaxed = RELAXED.get(finding.rule_id)
+    if relaxed is None or finding.severity != "error" or not beyond_tables(version):
+        return finding
+    newest = format_version(NEWEST_KNOWN_VERSION)
+    return replace(
+        finding,
+        severity="warning",
+        message=(
+            f"{finding.message} [an error up to Podman {newest}, the newest release the lint's tables know; "
+            f"a warning for Podman {format_version(version)}: releases relaxed this rule before ({relaxed}), so a "
+            "later one may accept it, and on a host the generator's own dry run (PHX-3.03) decides]"
+        ),
+    )

@@ -41,6 +41,7 @@ def run(
     stdout: int | IO[str] | None = subprocess.PIPE,
     stderr: int | IO[str] | None = subprocess.PIPE,
     cgroup: Path | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run argv with a hard time limit, optionally inside cgroup (a v2 directory).
 
@@ -62,6 +63,7 @@ def run(
             stdout=stdout,
             stderr=stderr,
             env=None if env is None else dict(env),
+            cwd=cwd,
             text=True,
             process_group=0,
             preexec_fn=enter_cgroup if procs is not None else None,

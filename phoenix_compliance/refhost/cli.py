@@ -16,6 +16,7 @@ from .deploy import MODES, deploy
 from .exec import guest_run
 from .guest_state import list_guests, state, up_hint
 from .rootfs import build
+from .sources import CORPUS_DIR, base_source, fetch_source, orig_tarball, read_corpus
 from .ssh_config import describe, ssh_config_all, ssh_config_text, write_ssh_config
 from .teardown import down, down_all
 
@@ -151,12 +152,26 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser(
+        "sources",
+        help=f"download (once) and verify Debian's source of a release's Podman; count its {CORPUS_DIR} files",
+    )
+    p.add_argument("--release", default=paths.DEFAULT_RELEASE, choices=paths.RELEASES, help=release_help)
+
+    p = sub.add_parser(
         "ssh-config",
         parents=[named],
         help="print an OpenSSH client config with a Host entry per guest that is up (with --name: that guest)",
     )
     p.add_argument("--write", default=None, metavar="FILE", help="write it to FILE instead")
     return parser
+
+
+def _sources(release: str) -> None:
+    require_root("sources")
+    package = base_source(release)
+    folder = fetch_source(package)
+    corpus = read_corpus(orig_tarball(folder, package))
+    print(f"{release}: {package} in {folder}, verified; {len(corpus)} files in {CORPUS_DIR}")
 
 
 def _release_guests() -> str:
@@ -246,6 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             deploy(
                 args.mode, args.name or paths.DEFAULT_GUEST, timeout=args.timeout, with_groups=args.with_observability
             )
+        elif args.command == "sources":
+            _sources(args.release)
         elif args.command == "ssh-config":
             if args.write:
                 print(write_ssh_config(args.write, args.name))
