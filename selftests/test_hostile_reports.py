@@ -174,12 +174,20 @@ class TestFleetAndTrendPages:
 
 
 # Drawn strings: markup, quotes, ampersands and any text; NUL and CR are left out, which an
-# HTML parser (the browser's too) rewrites before anyone reads them, and so is the form feed,
-# which the test's parser (html.parser) turns into a space when it stands alone.
+# HTML parser (the browser's too) rewrites before anyone reads them.
 TEXT = st.text(
-    alphabet=st.one_of(st.sampled_from(list("<>&\"'/=` ;:")), st.characters(blacklist_characters="\x00\r\x0c")),
+    alphabet=st.one_of(st.sampled_from(list("<>&\"'/=` ;:")), st.characters(blacklist_characters="\x00\r")),
     max_size=40,
 )
+# BeautifulSoup's own rule, outside a <pre>: a text made only of ASCII spaces is read back as one
+# newline when it holds one, else as one space (a parser artefact: the page holds the text as written).
+_ASCII_SPACES = " \n\t\x0c\r"
+
+
+def as_parsed(text: str) -> str:
+    if text and not text.strip(_ASCII_SPACES):
+        return "\n" if "\n" in text else " "
+    return text
 
 
 # Every element the readiness template writes.
@@ -195,10 +203,10 @@ class TestDrawnStrings:
         # Its script writes `<div>${value}</div>` and `<li>${name}: ${nested value}</li>`.
         shown = escaped_environment({"K": value, "T": {name: value}})
         div = BeautifulSoup(f"<div>{shown['K']}</div>", "html.parser")
-        assert div.get_text() == value and not div.div.find_all(True)  # type: ignore[union-attr]
+        assert div.get_text() == as_parsed(value) and not div.div.find_all(True)  # type: ignore[union-attr]
         ((key, item),) = shown["T"].items()
         li = BeautifulSoup(f"<ul><li>{key}: {item}</li></ul>", "html.parser")
-        assert li.get_text() == f"{name}: {value}" and not li.li.find_all(True)  # type: ignore[union-attr]
+        assert li.get_text() == as_parsed(f"{name}: {value}") and not li.li.find_all(True)  # type: ignore[union-attr]
 
     @settings(max_examples=60, deadline=None)
     @given(host=TEXT, fact=TEXT, evidence=TEXT)
@@ -209,7 +217,7 @@ class TestDrawnStrings:
         report.results.append(CheckResult(report.host, "T-1.01", "1", "high", "t", "failed", evidence, "fix", "n"))
         soup = BeautifulSoup(readiness_section(run), "html.parser")
         facts = soup.select_one("table.facts")
-        assert facts is not None and [cell.get_text() for cell in facts.select("th, td")] == [fact, fact]
+        assert facts is not None and [cell.get_text() for cell in facts.select("th, td")] == [as_parsed(fact)] * 2
         assert [pre.get_text() for pre in soup.select("table.checks pre")] == [evidence]
         assert {tag.name for tag in soup.find_all(True)} <= SECTION_TAGS
 
