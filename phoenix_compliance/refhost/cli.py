@@ -66,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
         help=f"sshd port on 127.0.0.1 (default {paths.DEFAULT_SSH_PORT})",
     )
     p.add_argument(
+        "--private-network",
+        action="store_true",
+        help=f"a network namespace of its own (sshd on 127.0.0.1:{paths.FLEET_SSH_PORT} inside, reached through "
+        "nsenter; published ports clash with no other guest's) for a release whose guests share the machine's",
+    )
+    p.add_argument(
         "--count",
         type=int,
         default=None,
@@ -183,10 +189,12 @@ def _up(args: argparse.Namespace) -> None:
     if args.count is None:
         if args.prefix != paths.FLEET_PREFIX:
             raise RefhostError("up --prefix needs --count N")
-        up(args.name, timeout=args.timeout, port=args.port, release_name=args.release)
+        up(args.name, timeout=args.timeout, port=args.port, release_name=args.release, private=args.private_network)
         return
     if args.name is not None:
         raise RefhostError("up --count names its guests PREFIX-N; use --prefix, not --name")
+    if args.private_network:
+        raise RefhostError("up --count: every fleet guest has a network of its own already")
     if args.port is not None:
         raise RefhostError(
             f"up --count: every fleet guest has sshd on port {paths.FLEET_SSH_PORT} in its own namespace"
