@@ -18,7 +18,7 @@ DISTRIBUTION = "phoenix-compliance"
 _PACKAGE = Path(__file__).resolve().parent
 _CHECKOUT = _PACKAGE.parent
 # The checks' folders, in the order a run collects them.
-CHECK_FOLDERS = ("phase1", "phase2", "phase3", "security")
+CHECK_FOLDERS = ("phase1", "phase2", "phase3", "security", "upgrade")
 DEFAULT_STACK_NAME = "phoenix-hydra.yaml"
 
 

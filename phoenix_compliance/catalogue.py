@@ -7,7 +7,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PHASES = ("1", "2", "3", "security")
+
+@dataclass(frozen=True)
+class Phase:
+    """A phase of the catalogue and how its gate relates to the others."""
+
+    name: str
+    title: str
+    # A gate of its own: no other phase blocks it and it blocks none (phases 1-3 chain, each
+    # READY only when the one before it, when run, is READY too).
+    standalone: bool = False
+    # Part of `--phase=all`, the migration's phases; a phase outside it runs only when named.
+    in_all: bool = True
+
+
+PHASE_LIST = (
+    Phase("1", "Phase 1: base install"),
+    Phase("2", "Phase 2: podman-compose"),
+    Phase("3", "Phase 3: Quadlet and systemd"),
+    Phase("security", "Security and compatibility", standalone=True),
+    # Is this host ready for Podman 6? Asked before an upgrade, not part of the migration.
+    Phase("upgrade", "Upgrade to Podman 6", standalone=True, in_all=False),
+)
+PHASES = tuple(phase.name for phase in PHASE_LIST)
+PHASE_TITLES = {phase.name: phase.title for phase in PHASE_LIST}
+# What `--phase=all` (the default) runs.
+ALL_PHASES = tuple(phase.name for phase in PHASE_LIST if phase.in_all)
+STANDALONE = frozenset(phase.name for phase in PHASE_LIST if phase.standalone)
 SEVERITIES = ("critical", "high", "medium", "low")
 # Severities that block a phase gate; medium and low are findings only.
 BLOCKING = ("critical", "high")
@@ -28,15 +54,28 @@ class CheckSpec:
         return self.severity in BLOCKING
 
 
+def phase_choices() -> str:
+    """The `--phase` values in words: "1, 2, 3, security, upgrade or all"."""
+    return ", ".join(PHASES) + " or all"
+
+
+def standalone_words() -> str:
+    """The standalone phases in words, for the help and the report: "security and upgrade"."""
+    names = [p for p in PHASES if p in STANDALONE]
+    return " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def parse_phases(value: str) -> tuple[str, ...]:
-    """`--phase` value to phases; raise ValueError naming the allowed values."""
+    """`--phase` value to phases; raise ValueError naming the allowed values. `all` is the
+    migration's phases (ALL_PHASES); a phase outside it is added by naming it (`all,upgrade`)."""
     chosen: list[str] = []
     for part in (p.strip() for p in value.split(",")):
         if part == "all":
-            return PHASES
+            chosen.extend(p for p in ALL_PHASES if p not in chosen)
+            continue
         if part not in PHASES:
             raise ValueError(
-                f"--phase: {part!r} is not a phase; use 1, 2, 3, security or all, or a comma-separated list such as 1,2"
+                f"--phase: {part!r} is not a phase; use {phase_choices()}, or a comma-separated list such as 1,2"
             )
         if part not in chosen:
             chosen.append(part)

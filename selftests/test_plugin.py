@@ -63,7 +63,7 @@ class TestPhaseSelection:
         pytester.makepyfile(test_checks=CHECKS)
         result = run(pytester, "--phase=4")
         assert result.ret == pytest.ExitCode.USAGE_ERROR
-        result.stderr.fnmatch_lines(["*'4' is not a phase; use 1, 2, 3, security or all*"])
+        result.stderr.fnmatch_lines(["*'4' is not a phase; use 1, 2, 3, security, upgrade or all*"])
 
 
 class TestStackManifest:

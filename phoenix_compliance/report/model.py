@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from phoenix_compliance.catalogue import BLOCKING, PHASES
+from phoenix_compliance.catalogue import BLOCKING, PHASES, STANDALONE
 
 # A check's outcome (README "Gates and exit codes"):
 # passed / failed: judged from facts that were read; waived: a failure a live waiver covers;
@@ -31,13 +31,6 @@ NOT_READY, UNREACHABLE, NOT_CHECKED, PARTIAL, READY, NOT_RUN = (
     "NOT RUN",
 )
 VERDICTS = (NOT_READY, UNREACHABLE, NOT_CHECKED, PARTIAL, READY, NOT_RUN)
-
-PHASE_TITLES = {
-    "1": "Phase 1: base install",
-    "2": "Phase 2: podman-compose",
-    "3": "Phase 3: Quadlet and systemd",
-    "security": "Security and compatibility",
-}
 
 
 @dataclass
@@ -103,8 +96,9 @@ class HostReport:
         """Phase N is READY when every check of it ran, every critical and high one passed
         (or is waived), and the phase before it (when it was run) is READY too; else the
         worst of: NOT READY (a blocking failure), COULD NOT CHECK (a blocking check could not
-        be checked, or the suite broke), PARTIAL (a selection left checks out). Security
-        stands alone. An unreachable host is UNREACHABLE in every phase it was to run."""
+        be checked, or the suite broke), PARTIAL (a selection left checks out). The standalone
+        phases (catalogue.STANDALONE: security, upgrade) stand alone. An unreachable host is
+        UNREACHABLE in every phase it was to run."""
         verdicts: dict[str, str] = {}
         previous: str | None = None
         for phase in phases:
@@ -122,10 +116,10 @@ class HostReport:
                     own = NOT_CHECKED
                 if any(r.blocking and r.outcome == FAILED for r in results):
                     own = NOT_READY
-                if phase != "security" and previous is not None:
+                if phase not in STANDALONE and previous is not None:
                     own = worst(own, previous)
                 verdicts[phase] = own
-            if phase != "security":
+            if phase not in STANDALONE:
                 previous = verdicts[phase] if verdicts[phase] != NOT_RUN else previous
         return verdicts
 

@@ -6,7 +6,8 @@ from importlib import resources
 
 import jinja2
 
-from phoenix_compliance.report.model import PHASE_TITLES, RunReport, check_spread, hosts_by_concern
+from phoenix_compliance.catalogue import PHASE_TITLES, standalone_words
+from phoenix_compliance.report.model import RunReport, check_spread, hosts_by_concern
 from phoenix_compliance.report.signing import signature_block
 
 
@@ -27,6 +28,7 @@ def readiness_section(run: RunReport) -> str:
         run=run,
         css=_css("readiness.css"),
         phase_titles=PHASE_TITLES,
+        standalone=standalone_words(),
         phases=run.shown_phases,
         hosts=hosts_by_concern(run),
         spread=check_spread(run),

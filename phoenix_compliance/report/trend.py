@@ -7,20 +7,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from phoenix_compliance.catalogue import PHASES
+from phoenix_compliance.catalogue import PHASE_TITLES, PHASES
 from phoenix_compliance.publish import write_set
 from phoenix_compliance.redact import redact
 from phoenix_compliance.report import signing
-from phoenix_compliance.report.model import PHASE_TITLES, READY, Change, RunReport
+from phoenix_compliance.report.model import READY, Change, RunReport
 from phoenix_compliance.report.outputs import compare, prometheus_label
 from phoenix_compliance.report.results import previous_outcomes
 
 # The chart's frame, in SVG user units.
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 760, 300, 48, 48, 16, 56
-PHASE_COLOURS = {"1": "#1f77b4", "2": "#ff7f0e", "3": "#2ca02c", "security": "#9467bd"}
+PHASE_COLOURS = {"1": "#1f77b4", "2": "#ff7f0e", "3": "#2ca02c", "security": "#9467bd", "upgrade": "#8c564b"}
 # Phases often share a count (a phase is READY only after the one before it): each line is
 # drawn narrower than the one before, so lines on top of each other show as stripes.
-PHASE_WIDTHS = {"1": 9.0, "2": 6.0, "3": 3.0, "security": 1.5}
+PHASE_WIDTHS = {"1": 9.0, "2": 6.0, "3": 3.0, "security": 1.5, "upgrade": 1.0}
 
 
 @dataclass

@@ -16,6 +16,7 @@ from typing import Literal
 
 import pytest
 
+from phoenix_compliance.catalogue import ALL_PHASES, phase_choices, standalone_words
 from phoenix_compliance.run.writers import WRITERS
 
 Kind = Literal["text", "path", "seconds", "count", "flag"]
@@ -52,7 +53,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "--phase",
         "phx_phase",
-        "phases to check: 1, 2, 3, security or all, or a comma-separated list (default: all)",
+        f"phases to check: {phase_choices()}, or a comma-separated list (default: all, which is"
+        f" {','.join(ALL_PHASES)}; {standalone_words()} gate on their own)",
         "PHASES",
         default="all",
     ),

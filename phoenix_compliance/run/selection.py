@@ -34,7 +34,7 @@ def files_only_phases(config: pytest.Config) -> set[str]:
     if state.quadlet_override is not None:
         phases.add("3")
     if phases:
-        phases.add("security")
+        phases.update(("security", "upgrade"))
     return phases
 
 
