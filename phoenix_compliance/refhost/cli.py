@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 
-from . import paths
+from . import paths, stage_upgrade
 from ._util import RefhostError, require_root
 from .boot import up, up_fleet
 from .deploy import MODES, deploy
@@ -156,6 +156,27 @@ def _parser() -> argparse.ArgumentParser:
         " grafana-loki.container); without it, none of it is left on the guest",
     )
 
+    sub.add_parser(
+        "stage",
+        parents=[named],
+        help="stage on a Podman 5 guest what Podman 6.0 removed (BoltDB store, slirp4netns and iptables in "
+        "~/.config/containers/containers.conf, Network=slirp4netns and --network-cmd-path drop-ins; an emptied "
+        "store) and deploy the stack with its optional group by Quadlet over them",
+    )
+    p = sub.add_parser(
+        "move",
+        parents=[named],
+        help="move the rootless user's home (container store, Quadlet units, containers.conf) and linger state "
+        "to another guest as an upgrade leaves them, then stand in for its reboot",
+    )
+    p.add_argument("--to", required=True, metavar="GUEST", help="the guest that gets them (up already)")
+    sub.add_parser(
+        "reboot-user",
+        parents=[named],
+        help="stand in for a reboot as the rootless user sees it: its manager and /run/user/UID stopped, its "
+        "/dev/shm locks removed, the manager started again (linger's default.target)",
+    )
+
     p = sub.add_parser(
         "ssh-config",
         parents=[named],
@@ -254,6 +275,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             deploy(
                 args.mode, args.name or paths.DEFAULT_GUEST, timeout=args.timeout, with_groups=args.with_observability
             )
+        elif args.command == "stage":
+            stage_upgrade.stage(args.name or paths.DEFAULT_GUEST)
+        elif args.command == "move":
+            stage_upgrade.move(args.name or paths.DEFAULT_GUEST, args.to)
+        elif args.command == "reboot-user":
+            stage_upgrade.reboot_user(args.name or paths.DEFAULT_GUEST)
         elif args.command == "ssh-config":
             if args.write:
                 print(write_ssh_config(args.write, args.name))

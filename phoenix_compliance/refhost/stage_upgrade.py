@@ -235,17 +235,28 @@ def accounts(name: str) -> str:
     return result.stdout
 
 
-def move(source: str, target: str, *, packages: tuple[str, ...] = LEGACY_PACKAGES) -> float:
+def installed(name: str, packages: tuple[str, ...] = LEGACY_PACKAGES) -> tuple[str, ...]:
+    """Those of packages installed in the guest."""
+    st = _state(name)
+    query = f"dpkg-query -W -f '${{Package}} ${{Status}}\\n' {' '.join(packages)} 2>/dev/null; true"
+    listed = _root(st, query, "dpkg-query")
+    found = {line.split()[0] for line in listed.stdout.splitlines() if line.endswith(" installed")}
+    return tuple(package for package in packages if package in found)
+
+
+def move(source: str, target: str) -> float:
     """Move the user's home (container store, ~/.config/containers with the Quadlet folder,
     ~/.config/systemd, the project folder) and linger state from source to target, as an
-    upgrade to target's Podman would leave them; then reboot target (the stand-in). packages:
-    those installed on source that an upgrade in place would keep. Returns the seconds."""
+    upgrade to target's Podman would leave them; then reboot target (the stand-in). Those of
+    LEGACY_PACKAGES installed on source are installed on target too, as an upgrade in place
+    keeps them. Returns the seconds."""
     src, dst = _state(source), _state(target)
     started = time.monotonic()
     if accounts(source) != accounts(target):
         raise RefhostError(
             f"{paths.USER}'s ids differ between {source} and {target}:\n{accounts(source)}---\n{accounts(target)}"
         )
+    packages = installed(source)
     if packages:
         install_packages(target, packages)
     # Stopped, as a shutdown leaves them: no container running, the database closed.
