@@ -45,6 +45,7 @@ from tests.phase1 import test_base_install as phase1
 from tests.phase2 import test_compose_deployment as phase2
 from tests.phase3 import test_quadlet_units as phase3
 from tests.security import test_security as security
+from tests.upgrade import test_podman6 as upgrade
 
 Arrange = Callable[[FakeHost], object]
 AS_USER = f"as phoenix on {HOST_ID}"
@@ -262,7 +263,7 @@ CORE_UNIT = f"{QUADLET_DIR}/phoenix-core.container"
 
 ALL_CHECKS = [
     function
-    for module in (phase1, phase2, phase3, security)
+    for module in (phase1, phase2, phase3, security, upgrade)
     for name, function in sorted(vars(module).items())
     if name.startswith("test_") and callable(function)
 ]

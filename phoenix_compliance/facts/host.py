@@ -17,16 +17,30 @@ from phoenix_compliance.facts.optional import OptionalGroups
 from phoenix_compliance.facts.podman import PodmanFacts
 from phoenix_compliance.facts.security import SecurityFacts
 from phoenix_compliance.facts.systemd import UserSystemd
+from phoenix_compliance.facts.upgrade import UpgradeFacts
 from phoenix_compliance.grammar.specifiers import NOTHING_KNOWN, Known, user_manager_specifiers
 from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.transport.reach import reach_for
 from phoenix_compliance.transport.runner import HostRunner, HostUnreachable, Section
 
 # The parts of the facts that wait on the host, as prefetch names them: a probe group each
-# (base, stack, systemd: the Quadlet probe, security, endpoints), the stack's files parsed with
-# the files they name (compose, quadlet), the Podman API's answers (api: _ping and info;
-# containers: the list and the stack's containers inspected; inspect: every container inspected).
-PARTS = ("base", "stack", "compose", "quadlet", "systemd", "security", "endpoints", "api", "containers", "inspect")
+# (base, stack, systemd: the Quadlet probe, security, upgrade: the containers.conf files,
+# endpoints), the stack's files parsed with the files they name (compose, quadlet), the Podman
+# API's answers (api: _ping and info; containers: the list and the stack's containers inspected;
+# inspect: every container inspected).
+PARTS = (
+    "base",
+    "stack",
+    "compose",
+    "quadlet",
+    "systemd",
+    "security",
+    "upgrade",
+    "endpoints",
+    "api",
+    "containers",
+    "inspect",
+)
 
 
 class HostFacts:
@@ -81,6 +95,7 @@ class HostFacts:
         self.systemd = UserSystemd(quadlet_probe, manifest.target)
         self.optional = OptionalGroups(self.files, self.podman)
         self.security = SecurityFacts(ProbeGroup(runner, probes.SECURITY, {}, after=base))
+        self.upgrade = UpgradeFacts(ProbeGroup(runner, probes.UPGRADE, {}, after=base), self.host)
 
     def unit_values(self, files_are_local: bool) -> tuple[Known, str | None]:
         """What the user's systemd puts in place of specifiers (%h, %t, %U, ...) in the unit files,
@@ -103,6 +118,7 @@ class HostFacts:
             "compose": lambda: self.files.compose,
             "quadlet": lambda: self.files.quadlet,
             "security": self.security.probe.sections,
+            "upgrade": self.upgrade.probe.sections,
             "endpoints": self.endpoints.prefetch,
             "api": lambda: self.podman.api,
             "containers": self.podman.inspect_stack,

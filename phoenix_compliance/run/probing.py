@@ -45,6 +45,9 @@ READS: dict[tuple[str, bool], frozenset[str]] = {
     # PHX-S.04 reads the security probe too, which the live checks of the phase read anyway.
     ("security", True): frozenset({"compose", "quadlet"}),
     ("security", False): frozenset({"base", "security", "api", "containers", "inspect"}),
+    # The upgrade gate: podman info and the containers.conf files, every container's network.
+    ("upgrade", True): frozenset({"compose", "quadlet"}),
+    ("upgrade", False): frozenset({"base", "upgrade", "api", "inspect"}),
 }
 
 

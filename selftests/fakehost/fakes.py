@@ -24,6 +24,7 @@ from fakehost.documents import (
 from fakehost.reference import (
     API_WHERE,
     COMPOSE_PATH,
+    CONTAINERS_CONF,
     DRYRUN_ERR,
     DRYRUN_OUT,
     GROUP_COMPOSE_PATH,
@@ -309,6 +310,7 @@ def reference_host() -> FakeHost:
         ok("docker_alias", f"{HOME}/.bashrc:118:alias docker=podman"),
         ok("docker_host_lines", f"{HOME}/.bashrc:119:export DOCKER_HOST=unix://{SOCKET}"),
         ok("docker_host_login", f"\nDOCKER_HOST=unix://{SOCKET}"),
+        ok("containers_conf", CONTAINERS_CONF),
         ok("quadlet_dir_path", QUADLET_DIR),
         ok("quadlet_tar", quadlet_tar(reference_quadlet_files())),
         ok("target_path", TARGET_PATH),

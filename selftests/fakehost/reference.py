@@ -53,6 +53,8 @@ OS_RELEASE = (CAPTURED / "os_release").read_text(encoding="utf-8")
 PODMAN_VERSION: dict[str, Any] = json.loads((CAPTURED / "podman_version.json").read_text(encoding="utf-8"))
 PODMAN_INFO: dict[str, Any] = json.loads((CAPTURED / "podman_info.json").read_text(encoding="utf-8"))
 TOOLS = (CAPTURED / "tools").read_text(encoding="utf-8")
+# The upgrade probe's containers_conf section as the trixie guest's user phoenix printed it.
+CONTAINERS_CONF = (CAPTURED / "containers_conf").read_text(encoding="utf-8")
 
 DRYRUN_OUT = (
     "".join(

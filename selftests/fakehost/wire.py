@@ -18,7 +18,14 @@ def _script_sections() -> tuple[dict[str, str], dict[str, str]]:
     folder = resources.files("phoenix_compliance.facts.probes")
     owners: dict[str, str] = {}
     programs: dict[str, str] = {}
-    for script in ("probe_base.sh", "probe_stack.sh", "probe_security.sh", "probe_quadlet.sh", "act_restart.sh"):
+    for script in (
+        "probe_base.sh",
+        "probe_stack.sh",
+        "probe_security.sh",
+        "probe_upgrade.sh",
+        "probe_quadlet.sh",
+        "act_restart.sh",
+    ):
         text = folder.joinpath(script).read_text("utf-8")
         for name, program in re.findall(r"^\s*section (\w+) (\S+)", text, re.MULTILINE):
             owners[name] = script

@@ -10,6 +10,7 @@ import pytest
 from phoenix_compliance.checks import check
 from phoenix_compliance.facts import HostFacts
 from phoenix_compliance.parsers.manifest import Manifest
+from phoenix_compliance.quadlet.versions import SLIRP4NETNS_REMOVED_IN
 
 Observed = Callable[[str], None]
 INSTALL = (
@@ -17,6 +18,8 @@ INSTALL = (
     "  # Debian/Ubuntu: sudo apt-get install -y podman podman-compose passt uidmap"
 )
 MIN_SUBIDS = 65536
+# The release that removed slirp4netns: its only rootless network is pasta.
+PODMAN6 = SLIRP4NETNS_REMOVED_IN
 
 
 @check(
@@ -58,13 +61,29 @@ def test_podman_compose_installed(facts: HostFacts, observed: Observed) -> None:
     "PHX-1.03",
     phase="1",
     severity="critical",
-    title="A rootless network helper (pasta or slirp4netns) is installed",
-    remediation="sudo dnf install -y passt slirp4netns  # Debian/Ubuntu: sudo apt-get install -y passt",
+    title="A rootless network helper (pasta, or slirp4netns before Podman 6) is installed",
+    remediation=(
+        "sudo dnf install -y passt  # Debian/Ubuntu: sudo apt-get install -y passt; Podman 4 without pasta:"
+        ' slirp4netns; Podman 6 has pasta only: remove any default_rootless_network_cmd = "slirp4netns" line named'
+    ),
 )
 def test_rootless_network_helper(facts: HostFacts, observed: Observed) -> None:
-    # Podman 5.1+ says which helper it uses; older ones default to slirp4netns (4.x) or pasta (5.0).
-    configured = facts.host.info_value("host", "rootlessNetworkCmd")
-    wanted = [configured] if isinstance(configured, str) and configured else ["pasta", "slirp4netns"]
+    # The release as podman info names it (the info this check reads anyway).
+    version = facts.upgrade.podman_release
+    if version is not None and version[:2] >= PODMAN6:
+        # Podman 6 runs pasta only: slirp4netns installed does not help, a setting asking for it breaks
+        # every default-network container and the stack's pod ("invalid default_rootless_network_cmd").
+        setting, _problems = facts.upgrade.setting("network", "default_rootless_network_cmd")
+        assert setting is None or setting.value != "slirp4netns", (
+            f"expected pasta, the only rootless network of Podman {'.'.join(map(str, version))}, got {setting}:"
+            f' remove that line (Podman 6 refuses it: invalid default_rootless_network_cmd option "slirp4netns")'
+            f" ({facts.upgrade.config_where()})"
+        )
+        wanted = ["pasta"]
+    else:
+        # Podman 5.1+ says which helper it uses; older ones default to slirp4netns (4.x) or pasta (5.0).
+        configured = facts.host.info_value("host", "rootlessNetworkCmd")
+        wanted = [configured] if isinstance(configured, str) and configured else ["pasta", "slirp4netns"]
     found = {tool: facts.host.tools[tool] for tool in wanted if tool in facts.host.tools}
     where = facts.host.where("command -v " + " ".join(wanted))
     assert found, f"expected {' or '.join(wanted)} installed, got none ({where})"

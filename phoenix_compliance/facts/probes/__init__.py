@@ -152,6 +152,8 @@ QUADLET = Probe(
         "systemd_verify": Expect(ANY),
     },
 )
+# The upgrade gate's probe: the containers.conf files (podman info says nothing of firewall_driver).
+UPGRADE = Probe("probe_upgrade.sh", {"containers_conf": ZERO})
 # A failed restart is PHX-3.08's subject; the probe prints "restarted" when it succeeds.
 RESTART = Probe("act_restart.sh", {"restart": Expect(ANY)})
 
