@@ -49,7 +49,7 @@ STAGED_BLOCKERS = {
     "PHX-U.01": "database_backend",  # host.databaseBackend boltdb
     "PHX-U.02": "default_rootless_network_cmd",  # host.rootlessNetworkCmd slirp4netns
     "PHX-U.03": "slirp4netns",  # the stack's containers' NetworkMode
-    "PHX-U.04": "slirp4netns",  # Network=slirp4netns / --network-cmd-path in the units
+    "PHX-U.04": "Network=slirp4netns",  # Network=slirp4netns / --network-cmd-path in the units
     "PHX-U.06": "firewall_driver",  # containers.conf
 }
 # Not stageable here (Debian's 5.4.2 has no CNI, guests always have cgroup v2) or not staged
@@ -186,7 +186,7 @@ def test_staged_host_breaks_on_podman6_as_predicted_and_the_remediations_make_it
         assert BOLTDB_SAYS in broken.results(check)[0]["evidence"], broken.output
 
     # PHX-U.01's remediation: the line goes, and after the reboot the store migrates, images kept.
-    sh(upgraded, f"sed -i '/^database_backend/d' {CONF}")
+    sh(upgraded, f"sed -i 's/^database_backend/# &/' {CONF}")
     mark = cursor(upgraded)
     stage_upgrade.reboot_user(STAGED_6)
     assert sh(upgraded, "podman info --format '{{.Host.DatabaseBackend}}'").strip() == "sqlite"
@@ -225,7 +225,7 @@ def test_staged_host_breaks_on_podman6_as_predicted_and_the_remediations_make_it
     bridge += "code=$?; podman network rm phx-rehearsal >/dev/null; exit $code"
     refused = upgraded.run(["sh", "-c", bridge.format(image=IMAGE)], user="phoenix")
     assert refused.returncode != 0 and FIREWALL_SAYS in refused.stderr, refused.stderr
-    sh(upgraded, f"sed -i '/^firewall_driver/d' {CONF}")
+    sh(upgraded, f"sed -i '/^firewall_driver/d' {CONF} && podman network reload --all")
     sh(upgraded, bridge.format(image=IMAGE))
     restart_stack(upgraded)
     wait_active(upgraded, (TARGET, POD, *(f"{s}.service" for s in (*STACK_SERVICES, LOKI))))
