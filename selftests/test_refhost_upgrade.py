@@ -171,6 +171,12 @@ def test_staged_host_breaks_on_podman6_as_predicted_and_the_remediations_make_it
     remediations = {check: " ".join(r["remediation"] for r in before.results(check)) for check in STAGED_BLOCKERS}
     for check, names in STAGED_BLOCKERS.items():
         assert names in remediations[check], (check, remediations[check])
+    evidence = {check: " ".join(r["evidence"] for r in before.results(check)) for check in STAGED_BLOCKERS}
+    for check, line in (("PHX-U.01", 3), ("PHX-U.02", 6), ("PHX-U.06", 7)):
+        assert f"{CONF}:{line}" in evidence[check], evidence[check]
+    assert "grafana-loki: HostConfig.NetworkMode slirp4netns" in evidence["PHX-U.03"], evidence["PHX-U.03"]
+    for drop_in in stage_upgrade.DROP_INS:
+        assert f"{stage_upgrade.HOME}/{drop_in.path}:3" in evidence["PHX-U.04"], evidence["PHX-U.04"]
     print(f"staged and judged on 5.4.2 in {time.monotonic() - started:.0f} s")
 
     # The move to 6.1.1: every podman command exits 125 naming the BoltDB line.
@@ -204,7 +210,10 @@ def test_staged_host_breaks_on_podman6_as_predicted_and_the_remediations_make_it
     assert core, after_migration.output
     advice = " ".join(r["remediation"] for r in core)
     assert not re.search(r"install\b[^#;&|]*slirp4netns", advice), advice
-    assert "default_rootless_network_cmd" in " ".join(r["evidence"] + " " + r["remediation"] for r in core), core
+    assert f"{CONF}:6: default_rootless_network_cmd" in " ".join(r["evidence"] for r in core), core
+    # The lint at 6.1.1 names both unit keys with the words podman refuses them in.
+    lint = " ".join(r["evidence"] for r in after_migration.results("PHX-3.02"))
+    assert NETWORK_KEY_SAYS in lint and CMD_PATH_SAYS in lint, lint
 
     # PHX-U.02's: the default network is pasta again; the pod starts, the unit keys still refuse.
     sh(upgraded, f"sed -i '/^default_rootless_network_cmd/d' {CONF}")
