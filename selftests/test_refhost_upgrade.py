@@ -145,6 +145,8 @@ def guests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Guest
 
     class Guests(dict[str, Guest]):
         def __missing__(self, name: str) -> Guest:
+            if refhost.is_up(name):  # left by an interrupted run, staged or moved: start clean
+                refhost.down(name)
             refhost.up(name, release_name=releases[name], private=True)
             config = refhost.write_ssh_config(tmp_path_factory.mktemp(name) / "ssh_config", name, "refhost")
             booted[name] = self[name] = Guest(name, releases[name], config)
