@@ -57,7 +57,7 @@ ALL_CASES = [
 
 class TestFakeHost:
     def test_every_check_has_a_pass_and_a_fail(self) -> None:
-        assert len(ALL_CHECKS) == 56
+        assert len(ALL_CHECKS) == 65
         for check in ALL_CHECKS:
             kinds = {c.kind for c in ALL_CASES if c.check is check}
             assert {PASSED, FAILED} <= kinds, check.__name__
@@ -79,6 +79,7 @@ class TestFakeHost:
             "probe_quadlet.sh",
             "probe_security.sh",
             "probe_stack.sh",
+            "probe_upgrade.sh",
         ]
         assert host.api is not None and host.api.calls.count("containers") == 1
 
@@ -126,7 +127,7 @@ def broken(section: str, how: str) -> Arrange:
 
 def declared_empty_ok(section: str) -> bool:
     """Whether the section's declaration makes an empty output an answer (grep found no line)."""
-    every = (probes.BASE, probes.STACK, probes.SECURITY, probes.QUADLET, probes.RESTART)
+    every = (probes.BASE, probes.STACK, probes.SECURITY, probes.UPGRADE, probes.QUADLET, probes.RESTART)
     return any(section in probe.expect and probe.expect[section].empty_ok for probe in every)
 
 
