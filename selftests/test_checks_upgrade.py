@@ -5,6 +5,7 @@ on the canned trixie host, fails on a host drifted the way podman-facts section 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, ClassVar
 
 from checks_cases import (
@@ -27,9 +28,10 @@ from checks_cases import (
 )
 from checks_cases import pytest_generate_tests as pytest_generate_tests
 from fakehost import API_WHERE, COULD_NOT_CHECK, FAILED, HOST_ID, NOT_APPLICABLE, PASSED, FakeHost
-from fakehost.reference import HOME
+from fakehost.reference import HOME, units_show
 
 from tests.phase1 import test_base_install as phase1
+from tests.phase3 import test_quadlet_units as phase3
 from tests.upgrade import test_podman6 as upgrade
 
 INFO_WHERE = f"podman info (host.databaseBackend) {AS_USER}"
@@ -170,6 +172,27 @@ class TestStoreAndNetwork(Family):
             COULD_NOT_CHECK,
             f"probe section containers_conf (probe_upgrade.sh on {HOST_ID}): timed out",
             fail("containers_conf", "timeout"),
+        ),
+        # Podman refusing every command: its release is unknown, the files are read in both orders.
+        case(
+            "PHX-U.06-pass-release-unknown",
+            upgrade.test_firewall_driver_not_iptables,
+            PASSED,
+            "no firewall_driver line (nftables) (containers.conf files /usr/share/containers/containers.conf,"
+            " /etc/containers/containers.conf.d/50-reference-host.conf, the Podman release unknown",
+            both(setting("podman_info", "", 125, BOLTDB_REFUSAL), setting("podman_version", "", 125, BOLTDB_REFUSAL)),
+        ),
+        case(
+            "PHX-U.02-orders-disagree",
+            upgrade.test_rootless_network_not_slirp4netns,
+            COULD_NOT_CHECK,
+            "the Podman release is unknown and its two orders disagree",
+            both(
+                setting("podman_info", "", 125, BOLTDB_REFUSAL),
+                setting("podman_version", "", 125, BOLTDB_REFUSAL),
+                conf_file("/etc/containers/containers.conf", SLIRP_LINE),
+                conf_file(USER_CONF, '[containers]\nlog_driver = "journald"'),
+            ),
         ),
         case(
             "PHX-U.07-pass",
@@ -406,6 +429,28 @@ class TestStackFiles(Family):
     ]
 
 
+CAPTURED6 = Path(__file__).resolve().parent / "fakehost" / "captured" / "podman6"
+
+
+def pod_refused_on_6() -> Arrange:
+    """The stack after a move to 6.1.1 with default_rootless_network_cmd = "slirp4netns" left in
+    the user's containers.conf: the pod unit failed, its members never started (as seen)."""
+
+    def arrange(host: FakeHost) -> None:
+        blocks = units_show().split("\n\n")
+        states = {"phoenix-hydra-pod.service": "failed\nSubState=failed"}
+        changed = []
+        for block in blocks:
+            unit = block.split("Id=", 1)[1].split("\n", 1)[0]
+            state = states.get(unit, "inactive\nSubState=dead")
+            changed.append(block.replace("ActiveState=active\nSubState=running", f"ActiveState={state}"))
+        host.set("units_show", "\n\n".join(changed))
+        host.set("units_journal", (CAPTURED6 / "units_journal").read_text(encoding="utf-8"))
+        host.set("containers_conf", (CAPTURED6 / "containers_conf").read_text(encoding="utf-8"))
+
+    return both(podman6(), arrange)
+
+
 class TestRightCauseOnPodman6(Family):
     """PHX-1.03 on Podman 6: pasta only, and a surviving slirp4netns line named, never
     'install slirp4netns'."""
@@ -432,6 +477,49 @@ class TestRightCauseOnPodman6(Family):
             FAILED,
             f"expected pasta installed, got none (command -v pasta {AS_USER})",
             both(podman6(), tools(pasta="", slirp4netns="/usr/bin/slirp4netns")),
+        ),
+        case(
+            "PHX-1.03-fail-captured-on-6",
+            phase1.test_rootless_network_helper,
+            FAILED,
+            f"got {USER_CONF}:2: default_rootless_network_cmd = 'slirp4netns': remove that line",
+            pod_refused_on_6(),
+        ),
+        # The pod member's own journal says "Dependency failed": the pod's error is quoted too.
+        case(
+            "PHX-3.05-pod-error-on-6",
+            phase3.test_generated_service_active,
+            FAILED,
+            "ActiveState=inactive, SubState=dead, Restart=always"
+            f" (systemctl --user show phoenix-core.service {AS_USER})\n"
+            "  journal: phoenix-core.service: Dependency failed for phoenix-core.service - Phoenix Hydra core API"
+            " (stand-in).\n"
+            '  journal: phoenix-hydra-pod.service: Error: invalid default_rootless_network_cmd option "slirp4netns"',
+            pod_refused_on_6(),
+            generated_service="phoenix-core.service",
+        ),
+        case(
+            "PHX-3.05-pod-error-own-on-6",
+            phase3.test_generated_service_active,
+            FAILED,
+            'journal: phoenix-hydra-pod.service: Error: invalid default_rootless_network_cmd option "slirp4netns"',
+            pod_refused_on_6(),
+            generated_service="phoenix-hydra-pod.service",
+        ),
+        case(
+            "PHX-U.02-fail-captured-on-6",
+            upgrade.test_rootless_network_not_slirp4netns,
+            FAILED,
+            f"got {USER_CONF}:2: default_rootless_network_cmd = 'slirp4netns' (containers.conf files {USER_CONF},"
+            " /etc/containers/containers.conf.d/50-reference-host.conf",
+            pod_refused_on_6(),
+        ),
+        case(
+            "PHX-U.06-fail-captured-on-6",
+            upgrade.test_firewall_driver_not_iptables,
+            FAILED,
+            f"got {USER_CONF}:3: firewall_driver = 'iptables'",
+            pod_refused_on_6(),
         ),
         case(
             "PHX-1.03-conf-timeout-on-6",

@@ -202,6 +202,22 @@ class UserSystemd(GroupReader):
         return states
 
     @cached_property
+    def start_errors(self) -> dict[str, list[str]]:
+        """The error lines each unit that is not active logged (its journal), by unit name: the
+        evidence of why it did not start. Read only to explain a failure already seen, so a probe
+        that did not answer is no lines, never a verdict."""
+        section = self.probe.raw("units_journal")
+        errors: dict[str, list[str]] = {}
+        if section.rc != 0:
+            return errors
+        for line in section.out.splitlines():
+            unit, sep, said = line.partition(": ")
+            said = said.strip()
+            if sep and said and said not in errors.get(unit, []):
+                errors.setdefault(unit, []).append(said)
+        return errors
+
+    @cached_property
     def systemd_release(self) -> int:
         """The host's systemd release (systemctl --version's first line); CouldNotCheck when unreadable."""
         section = self.section("systemd_version")

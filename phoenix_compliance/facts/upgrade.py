@@ -76,7 +76,12 @@ class UpgradeFacts(GroupReader):
         return merged
 
     def config_where(self) -> str:
-        return self._host.where(self.containers_conf.where(self.layout or containers_conf.MERGED))
+        conf = self.containers_conf
+        if self.layout is not None:
+            return self._host.where(conf.where(self.layout))
+        merged, layered = conf.where(containers_conf.MERGED), conf.where(containers_conf.LAYERED)
+        both = merged if merged == layered else f"{merged} (Podman 5's order); {layered} (Podman 6's order)"
+        return self._host.where(f"{both}, the Podman release unknown")
 
     def podman_refusal(self) -> str | None:
         """podman's own message when `podman info` failed naming a removed BoltDB store, else None."""

@@ -18,7 +18,8 @@ Two orders, read from the sources of containers/common:
   /usr/share/containers/containers.conf.d, containers.rootless.conf.d (rootful for root),
   containers.rootless.conf.d/UID, the same three under /etc, and the user's containers.conf.d,
   a later folder's file replacing an earlier one of the same name, all sorted by file name.
-  $CONTAINERS_CONF_OVERRIDE last.
+  $CONTAINERS_CONF_OVERRIDE last. Debian's golang-github-containers-common 0.69.1 (installed
+  with podman 6.1.1) documents the same order in containers.conf(5).
 The effective value of a key is the last one set.
 """
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from phoenix_compliance.catalogue import STANDALONE
 from phoenix_compliance.checks import spec_of
 from phoenix_compliance.parsers.manifest import ServiceGroup
 from phoenix_compliance.redact import redact
@@ -34,7 +35,8 @@ def files_only_phases(config: pytest.Config) -> set[str]:
     if state.quadlet_override is not None:
         phases.add("3")
     if phases:
-        phases.update(("security", "upgrade"))
+        # The standalone gates (security, upgrade) judge the files too, in their files=True checks.
+        phases.update(STANDALONE)
     return phases
 
 

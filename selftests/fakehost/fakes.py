@@ -322,6 +322,8 @@ def reference_host() -> FakeHost:
         ok("target_enabled", "enabled"),
         ok("target_active", "active"),
         ok("units_show", units_show()),
+        # Every unit runs: no journal line.
+        ok("units_journal", ""),
         # The reference host does not enable automatic updates.
         Section("autoupdate_enabled", 1, "disabled", ""),
         Section("autoupdate_active", 3, "inactive", ""),

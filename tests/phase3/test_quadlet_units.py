@@ -229,6 +229,19 @@ def test_target_enabled_active(facts: HostFacts, observed: Observed) -> None:
     observed(f"{target.said} ({where})")
 
 
+def _start_error(facts: HostFacts, service: str) -> str:
+    """Why the service is not active, in its own journal's words; for a service that failed on a
+    dependency (a pod member), the error of the unit it waited for too."""
+    errors = facts.systemd.start_errors
+    own = errors.get(service, [])
+    lines = [f"{service}: {line}" for line in own]
+    if not own or any("Dependency failed" in line for line in own):
+        lines += [
+            f"{unit}: {line}" for unit, said in errors.items() if unit != service for line in said if "rror" in line
+        ]
+    return "".join(f"\n  journal: {line}" for line in lines)
+
+
 @check(
     "PHX-3.05",
     phase="3",
@@ -242,7 +255,7 @@ def test_generated_service_active(facts: HostFacts, generated_service: str, obse
     where = facts.host.where(f"systemctl --user show {generated_service}")
     got = ", ".join(f"{k}={state.get(k, '?')}" for k in ("LoadState", "ActiveState", "SubState", "Restart"))
     assert state.get("LoadState") == "loaded" and state.get("ActiveState") == "active", (
-        f"expected LoadState=loaded, ActiveState=active, got {got} ({where})"
+        f"expected LoadState=loaded, ActiveState=active, got {got} ({where}){_start_error(facts, generated_service)}"
     )
     assert state.get("Restart", "no") != "no", f"expected a Restart= policy, got {got} ({where})"
     observed(f"{got} ({where})")

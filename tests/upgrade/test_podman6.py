@@ -21,9 +21,10 @@ PODMAN6 = SLIRP4NETNS_REMOVED_IN
 # `podman system migrate --migrate-db` arrived in Podman 5.8 (cmd/podman/system/migrate.go; 5.4.2
 # to 5.7 have no such flag, seen on a trixie guest: "unknown flag").
 MIGRATE_DB_SINCE = (5, 8)
-# Podman 6.0's release notes: "must be used with ... Netavark and Aardvark v2.0.0". Debian's
-# experimental 6.1.1 ships netavark 2.0.0 but keeps aardvark-dns 1.17.1, which was seen resolving
-# compose names under 6.1.1: an older aardvark-dns is said, not failed.
+# Podman 6.0's release notes (podman-container-tools/podman v6.0.0-rc1 RELEASE_NOTES.md): "must be
+# used with ... Netavark and Aardvark v2.0.0". Debian's podman 6.1.1+ds1-1 names netavark in its
+# Depends without a version; experimental ships netavark 2.0.0 but keeps aardvark-dns 1.17.1,
+# which was seen resolving compose names under 6.1.1: an older aardvark-dns is said, not failed.
 NETAVARK_FOR_6 = (2, 0, 0)
 AARDVARK_FOR_6 = (2, 0, 0)
 

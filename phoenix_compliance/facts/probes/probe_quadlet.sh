@@ -32,6 +32,16 @@ section target_active systemctl --user is-active "$PHX_TARGET"
 # NeedDaemonReload=yes: a unit's file (for a generated service, its Quadlet file, the
 # SourcePath) changed after the last daemon-reload, so systemd runs an older version.
 section units_show systemctl --user show --property=Id,LoadState,ActiveState,SubState,Restart,UnitFileState,NeedDaemonReload,SourcePath $PHX_UNITS
+# Why a unit is not active, from its journal: the last error lines podman or systemd logged for
+# it ("Error: invalid default_rootless_network_cmd option ...", "Dependency failed for ...").
+# A stack that runs prints nothing here and runs no journalctl.
+journal='for unit in "$@"; do
+  [ "$(systemctl --user show --property=ActiveState --value "$unit")" = active ] && continue
+  journalctl --user -u "$unit" -n 40 -o cat --no-pager 2>/dev/null |
+    grep -E "Error:|error:|Dependency failed" | tail -n 2 | cut -c1-300 | sed "s|^|$unit: |"
+done; true'
+# shellcheck disable=SC2086 # a list of unit names, split on purpose
+section units_journal sh -c "$journal" sh $PHX_UNITS
 # Automatic updates (podman auto-update), where the stack asks for them.
 section autoupdate_enabled systemctl --user is-enabled podman-auto-update.timer
 section autoupdate_active systemctl --user is-active podman-auto-update.timer
