@@ -213,6 +213,9 @@ def test_staged_host_breaks_on_podman6_as_predicted_and_the_remediations_make_it
     advice = " ".join(r["remediation"] for r in core)
     assert not re.search(r"install\b[^#;&|]*slirp4netns", advice), advice
     assert f"{CONF}:6: default_rootless_network_cmd" in " ".join(r["evidence"] for r in core), core
+    # The pod's own start error is in the evidence of its unit's check, not only "failed".
+    pod = " ".join(r["evidence"] for r in after_migration.results("PHX-3.05") if POD in r["evidence"])
+    assert DEFAULT_CMD_SAYS in pod, pod
     # The lint at 6.1.1 names both unit keys with the words podman refuses them in.
     lint = " ".join(r["evidence"] for r in after_migration.results("PHX-3.02"))
     assert NETWORK_KEY_SAYS in lint and CMD_PATH_SAYS in lint, lint
