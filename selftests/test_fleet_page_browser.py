@@ -79,3 +79,19 @@ class TestFleetPageFilter:
 
         everyone = typed(page, tmp_path, "")
         assert len(everyone["hosts"]) == 12 and len(everyone["sections"]) == 12, everyone
+
+
+class TestLargeFleetPage:
+    def test_above_32_hosts_a_section_lists_what_did_not_pass(self, tmp_path: Path) -> None:
+        hosts = [f"ssh://web{number}" for number in range(1, 41)]
+        shard = synthetic_result(
+            tmp_path / "shard.json", hosts, "2026-12-02T01:00:00+00:00", {"PHX-1.11": {"ssh://web7"}}
+        )
+        reports = tmp_path / "reports"
+        assert main(["merge", f"--reports-dir={reports}", str(shard)]) == EXIT_NOT_READY
+        text = next(reports.glob("readiness-fleet-40-hosts-*.html")).read_text()
+        # One failed row in all the sections; every other check counted, not listed.
+        assert text.count('<tr class="row-failed">') == 1
+        assert '<tr class="row-passed">' not in text
+        assert text.count("checks passed or do not apply here (each with its evidence in the JSON result)") >= 40
+        assert 'id="phx-filter"' in text
