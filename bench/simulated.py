@@ -124,15 +124,16 @@ def run_fleet(count: int, work: Path, seed: int, shard: str | None = None, label
         server.terminate()
         server.wait(timeout=30)
     probed = re.search(r"^probed \d+ host\(s\) in ([\d.]+) s", said, re.MULTILINE)
+    verdicts = _verdicts(reports)
     return SimRow(
         label or f"all phases, {count} simulated host(s), one process",
-        count,
+        sum(verdicts.values()) or count,
         wall,
         cpu,
         peak,
         (load_before, os.getloadavg()[0]),
         float(probed.group(1)) if probed else None,
-        _verdicts(reports),
+        verdicts,
     )
 
 
@@ -145,6 +146,9 @@ def merge_shards(results: list[Path], work: Path, count: int) -> SimRow:
         f"merge of the shards' results, {count} hosts", count, wall, cpu, peak, (load_before, os.getloadavg()[0])
     )
     row.verdicts = _verdicts(reports)
+    if not row.verdicts:
+        # merge refuses results of different suite versions (a tree edited between the shards).
+        row.label += " (refused: no result written)"
     return row
 
 
