@@ -11,7 +11,7 @@ from typing import Any
 from phoenix_compliance.facts import probes
 from phoenix_compliance.facts.endpoints import EndpointProbe
 from phoenix_compliance.facts.files import FileSources
-from phoenix_compliance.facts.groups import ProbeGroup
+from phoenix_compliance.facts.groups import ProbeGroup, run_together
 from phoenix_compliance.facts.identity import HostIdentity
 from phoenix_compliance.facts.optional import OptionalGroups
 from phoenix_compliance.facts.podman import PodmanFacts
@@ -46,6 +46,8 @@ class HostFacts:
         self.runner = runner
         self.manifest = manifest
         self.reach = reach_for(backend)
+        # A reach of an older shape (a test's or a simulation's own) opens no connection first.
+        runner.connect = getattr(self.reach, "connect", None)
         self.host_id = runner.host_id
         self.compose_override = compose_override
         self.quadlet_override = quadlet_override
@@ -109,6 +111,10 @@ class HostFacts:
             "inspect": self.podman.inspect_all,
         }
         wanted = set(parts)
+        try:
+            run_together(self._probe_groups(wanted))
+        except HostUnreachable:
+            return
         for part in (p for p in PARTS if p in wanted):
             try:
                 readers[part]()
@@ -116,6 +122,24 @@ class HostFacts:
                 return
             except Exception:  # the check that reads the part reports it, with its evidence
                 continue
+
+    def _probe_groups(self, wanted: set[str]) -> list[ProbeGroup]:
+        """The probe groups these parts read, the base one first: run as one command on the host."""
+        base, stack, quadlet = self._groups["base"], self._groups["stack"], self._groups["systemd"]
+        reads: dict[str, list[ProbeGroup]] = {
+            "base": [base],
+            "stack": [base, stack],
+            "compose": [base] if self.compose_override is not None else [base, stack],
+            "quadlet": [base] if self.quadlet_override is not None else [base, quadlet],
+            "systemd": [base, quadlet],
+            "security": [base, self.security.probe],
+            "endpoints": [base, *self.endpoints.prefetched()],
+            "api": [base],
+            "containers": [base],
+            "inspect": [base],
+        }
+        chosen = [group for part in PARTS if part in wanted for group in reads[part]]
+        return list(dict.fromkeys(chosen))
 
     def restart_target(self) -> Section:
         """Restart the stack's target (the one probe that changes the host); run each time it is asked."""
