@@ -25,6 +25,8 @@ section() {
   shift
   out=$(timeout "$PHX_TIMEOUT" "$@" 2>"$err")
   rc=$?
+  # The last section's output as printed, for a section derived from it (probe_base.sh).
+  raw=$out
   [ -z "$out" ] || out=$(printf '%s' "$out" | base64 -w0)
   if [ -s "$err" ]; then said=$(base64 -w0 <"$err"); else said=; fi
   printf '@@PHX %s %s %s %s\n' "$name" "$rc" "$out" "$said"
