@@ -150,6 +150,7 @@ def up_fleet(
     names = fleet_names(count, prefix)
     guests = [guest_layout(name) for name in names]
     base = build_base(release_name=chosen.name)
+    raise_shared_limits(count)
     # The locks are taken in one order everywhere (acquire_all sorts), so a fleet up
     # and a `down --all` never hold one each of what the other waits for.
     with acquire_all([g.lock for g in guests]):
@@ -187,6 +188,44 @@ def up_fleet(
         ready.update((st.name, st) for st in booted)
         say(f"{guests_text(len(names))} up in {time.monotonic() - started:.1f} s ({len(booted)} booted now)")
         return [ready[name] for name in names]
+
+
+# Kernel limits every guest draws on together: the guests' processes all run as the machine's
+# root (no user namespace), so each guest's systemd, user manager, journald, logind and dbus
+# take inotify instances from root's one allowance (128 by default: the 27th guest failed to
+# boot), and watches from its one pool. Raised, never lowered, before a fleet boots: per guest
+# 16 instances (about 10 seen in use per guest with its stack) and 8,192 watches, above a floor
+# for the machine's own programs.
+SHARED_LIMITS = {
+    "fs.inotify.max_user_instances": (256, 16),
+    "fs.inotify.max_user_watches": (65536, 8192),
+}
+
+
+def raise_shared_limits(count: int) -> list[str]:
+    """Raise the machine's shared kernel limits for `count` more guests; return what changed."""
+    changed = []
+    up = sum(1 for entry in os.scandir(paths.layout().guests) if entry.is_dir()) if paths.layout().guests.is_dir() else 0
+    for key, (floor, per_guest) in SHARED_LIMITS.items():
+        path = Path("/proc/sys") / key.replace(".", "/")
+        try:
+            current = int(path.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+        wanted = floor + per_guest * (count + up)
+        if current >= wanted:
+            continue
+        try:
+            path.write_text(f"{wanted}\n")
+        except OSError as exc:
+            raise RefhostError(
+                f"{count} guests need {key} >= {wanted} (it is {current}) and it cannot be raised: {exc}; "
+                f"as root: sysctl -w {key}={wanted}"
+            ) from None
+        changed.append(f"{key} {current} -> {wanted}")
+    if changed:
+        say(f"raised for {count} guests (shared by every guest): {', '.join(changed)}")
+    return changed
 
 
 def _abandon(booted: list[GuestState]) -> None:
