@@ -205,7 +205,8 @@ SHARED_LIMITS = {
 def raise_shared_limits(count: int) -> list[str]:
     """Raise the machine's shared kernel limits for `count` more guests; return what changed."""
     changed = []
-    up = sum(1 for entry in os.scandir(paths.layout().guests) if entry.is_dir()) if paths.layout().guests.is_dir() else 0
+    folder = paths.layout().guests
+    up = sum(1 for entry in os.scandir(folder) if entry.is_dir()) if folder.is_dir() else 0
     for key, (floor, per_guest) in SHARED_LIMITS.items():
         path = Path("/proc/sys") / key.replace(".", "/")
         try:
