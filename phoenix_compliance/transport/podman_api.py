@@ -7,6 +7,7 @@ run, so a local socket is never mistaken for the remote one.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shlex
@@ -14,6 +15,7 @@ import subprocess
 import tempfile
 import time
 import urllib.parse
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -151,6 +153,15 @@ class SocketForward:
             os.rmdir(self._dir)
 
 
+_OPEN_MASTERS: weakref.WeakSet[SshMaster] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_masters() -> None:
+    for master in list(_OPEN_MASTERS):
+        master.close()
+
+
 class SshMaster:
     """The run's one ssh connection to a host (`ssh -M -N`, ControlPersist=no: it lives while
     this process keeps it): testinfra's commands and the API forward are channels of it, so a
@@ -167,6 +178,9 @@ class SshMaster:
             stderr=subprocess.PIPE,
             text=True,
         )
+        # Never left behind (ControlPersist=no keeps it only while it runs): closed with the host's
+        # facts at the end of the run, or at the latest when this process exits.
+        _OPEN_MASTERS.add(self)
         deadline = time.monotonic() + wait
         while not self.control.exists():
             if self._process.poll() is not None:
@@ -198,6 +212,7 @@ class SshMaster:
         return local
 
     def close(self) -> None:
+        _OPEN_MASTERS.discard(self)
         if self._process.poll() is None:
             self._process.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
