@@ -119,13 +119,16 @@ def pytest_runtestloop(session: pytest.Session) -> None:
 
 
 @pytest.fixture
-def facts(host: Any, pytestconfig: pytest.Config) -> HostFacts:
+def facts(host: Any, pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> HostFacts:
     """The host's facts, probed once per run and shared by every check (probed ahead,
-    run/probing.py, or on first use under xdist)."""
+    run/probing.py, or on first use under xdist, its probe scripts then as one command)."""
     state = pytestconfig.stash[STATE]
     key = host_id(host)
     if key not in state.facts:
-        state.facts[key] = probing.host_facts(host, key, state)
+        built = probing.host_facts(host, key, state)
+        if hasattr(pytestconfig, "workerinput"):
+            probing.probe_together_on_worker(built, request.session, key)
+        state.facts[key] = built
     return state.facts[key]
 
 

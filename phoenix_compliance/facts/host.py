@@ -111,9 +111,7 @@ class HostFacts:
             "inspect": self.podman.inspect_all,
         }
         wanted = set(parts)
-        try:
-            run_together(self._probe_groups(wanted))
-        except HostUnreachable:
+        if not self.probe_together(wanted):
             return
         for part in (p for p in PARTS if p in wanted):
             try:
@@ -122,6 +120,15 @@ class HostFacts:
                 return
             except Exception:  # the check that reads the part reports it, with its evidence
                 continue
+
+    def probe_together(self, parts: Iterable[str]) -> bool:
+        """Run the probe scripts these parts read as one command on the host (those not run yet);
+        False when the host turned out unreachable (remembered by every group)."""
+        try:
+            run_together(self._probe_groups(set(parts)))
+        except HostUnreachable:
+            return False
+        return True
 
     def _probe_groups(self, wanted: set[str]) -> list[ProbeGroup]:
         """The probe groups these parts read, the base one first: run as one command on the host."""
