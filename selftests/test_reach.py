@@ -98,7 +98,7 @@ class TestOneConnection:
         log = self.fake_ssh(tmp_path, monkeypatch)
         host = self.ssh_backend()
         reach = SshReach(host)
-        assert reach.connect() is None
+        assert reach.connect(10) is None
         control = Path(host.controlpath)
         assert control.exists()
         client = reach.open_api(SOCKET, "ssh://web1", timeout=1, wait=5)
@@ -122,7 +122,7 @@ class TestOneConnection:
         ran: list[str] = []
         host = SimpleNamespace(backend=None, run=lambda command, *a, **k: ran.append(command))
         runner = HostRunner(host, "ssh://down", None, timeout=5)
-        runner.connect = reach.connect
+        runner.connect = lambda: reach.connect(5)
         try:
             runner.run_script("probe_base.sh", "", {})
         except HostUnreachable as exc:
@@ -139,7 +139,7 @@ class TestOneConnection:
             {"ssh_extra_args": "-o ControlPath=/tmp/mine"},
         ):
             reach = SshReach(self.ssh_backend(**settings))
-            assert reach.connect() is None and reach.backend.controlpath is None
+            assert reach.connect(10) is None and reach.backend.controlpath is None
         with_password = self.ssh_backend()
         with_password.host.password = "secret"
-        assert SshReach(with_password).connect() is None and with_password.controlpath is None
+        assert SshReach(with_password).connect(10) is None and with_password.controlpath is None

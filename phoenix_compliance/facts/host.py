@@ -46,8 +46,11 @@ class HostFacts:
         self.runner = runner
         self.manifest = manifest
         self.reach = reach_for(backend)
-        # A reach of an older shape (a test's or a simulation's own) opens no connection first.
-        runner.connect = getattr(self.reach, "connect", None)
+        # Before the first command, bounded like a probe. A reach of an older shape (a test's or
+        # a simulation's own) opens no connection first.
+        connect = getattr(self.reach, "connect", None)
+        if connect is not None:
+            runner.connect = lambda: connect(runner.timeout)
         self.host_id = runner.host_id
         self.compose_override = compose_override
         self.quadlet_override = quadlet_override

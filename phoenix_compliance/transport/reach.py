@@ -20,8 +20,9 @@ ApiClient = podman_api.PodmanApi | podman_api.ApiUnavailable
 
 
 class Reach(Protocol):
-    def connect(self) -> str | None:
-        """Open the host's connection before its first command: None, or why it cannot be reached."""
+    def connect(self, wait: float) -> str | None:
+        """Open the host's connection before its first command, waiting at most `wait` seconds:
+        None, or why it cannot be reached."""
         ...
 
     def open_api(self, socket: str, host_id: str, timeout: float, wait: float) -> ApiClient:
@@ -34,7 +35,7 @@ class Reach(Protocol):
 class LocalReach:
     """This machine: the socket is a local file, the ports are local ports."""
 
-    def connect(self) -> str | None:
+    def connect(self, wait: float) -> str | None:
         return None
 
     def open_api(self, socket: str, host_id: str, timeout: float, wait: float) -> ApiClient:
@@ -66,12 +67,12 @@ class SshReach:
             and not getattr(self.backend.host, "password", None)
         )
 
-    def connect(self) -> str | None:
+    def connect(self, wait: float) -> str | None:
         if not self._shareable():
             return None
         target = podman_api.SshTarget.from_backend(self.backend)
         try:
-            self._master = podman_api.SshMaster(target, wait=float(target.connect_timeout) + 5)
+            self._master = podman_api.SshMaster(target, wait=min(wait, float(target.connect_timeout) + 5))
         except podman_api.ApiUnavailable as exc:
             return str(exc)
         # testinfra's ssh then multiplexes every command over the master (its ControlMaster=auto
@@ -110,7 +111,7 @@ class CommandsOnlyReach:
         self.backend = backend
         self.name = name
 
-    def connect(self) -> str | None:
+    def connect(self, wait: float) -> str | None:
         return None
 
     def open_api(self, socket: str, host_id: str, timeout: float, wait: float) -> ApiClient:
