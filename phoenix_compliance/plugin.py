@@ -119,16 +119,13 @@ def pytest_runtestloop(session: pytest.Session) -> None:
 
 
 @pytest.fixture
-def facts(host: Any, pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> HostFacts:
+def facts(host: Any, pytestconfig: pytest.Config) -> HostFacts:
     """The host's facts, probed once per run and shared by every check (probed ahead,
-    run/probing.py, or on first use under xdist, its probe scripts then as one command)."""
+    run/probing.py, or on first use under xdist)."""
     state = pytestconfig.stash[STATE]
     key = host_id(host)
     if key not in state.facts:
-        built = probing.host_facts(host, key, state)
-        if hasattr(pytestconfig, "workerinput"):
-            probing.probe_together_on_worker(built, request.session, key)
-        state.facts[key] = built
+        state.facts[key] = probing.host_facts(host, key, state)
     return state.facts[key]
 
 

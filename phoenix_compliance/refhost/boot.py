@@ -150,7 +150,7 @@ def up_fleet(
     names = fleet_names(count, prefix)
     guests = [guest_layout(name) for name in names]
     base = build_base(release_name=chosen.name)
-    raise_shared_limits(count)
+    raise_shared_limits(names)
     # The locks are taken in one order everywhere (acquire_all sorts), so a fleet up
     # and a `down --all` never hold one each of what the other waits for.
     with acquire_all([g.lock for g in guests]):
@@ -202,18 +202,20 @@ SHARED_LIMITS = {
 }
 
 
-def raise_shared_limits(count: int) -> list[str]:
-    """Raise the machine's shared kernel limits for `count` more guests; return what changed."""
+def raise_shared_limits(names: list[str]) -> list[str]:
+    """Raise the machine's shared kernel limits for these guests besides every other guest
+    (up or not, each has a folder); return what changed."""
     changed = []
     folder = paths.layout().guests
-    up = sum(1 for entry in os.scandir(folder) if entry.is_dir()) if folder.is_dir() else 0
+    others = {entry.name for entry in os.scandir(folder) if entry.is_dir()} if folder.is_dir() else set()
+    count = len(set(names) | others)
     for key, (floor, per_guest) in SHARED_LIMITS.items():
         path = Path("/proc/sys") / key.replace(".", "/")
         try:
             current = int(path.read_text().split()[0])
         except (OSError, ValueError, IndexError):
             continue
-        wanted = floor + per_guest * (count + up)
+        wanted = floor + per_guest * count
         if current >= wanted:
             continue
         try:

@@ -77,15 +77,6 @@ def planned(items: Iterable[pytest.Item]) -> dict[str, tuple[Any, set[str]]]:
     return plan
 
 
-def probe_together_on_worker(facts: HostFacts, session: pytest.Session, key: str) -> None:
-    """Under xdist, where nothing is read ahead: when a worker first needs a host's facts, the
-    probe scripts its checks read still go to the host as one command (the API and the rest
-    are read on first lookup)."""
-    entry = planned(session.items).get(key)
-    if entry is not None:
-        facts.probe_together(entry[1])
-
-
 def _probed(host: Any, key: str, parts: set[str], state: RunState) -> HostFacts:
     facts = host_facts(host, key, state)
     facts.prefetch(parts)

@@ -136,13 +136,14 @@ class HostRunner:
         command = self._as_podman_user(f"PHX_TIMEOUT={per_program} {script_command}")
         if self.unreachable is not None:
             raise HostUnreachable(self.host_id, self.unreachable.reason)
+        # Counted as sent even when the connection before it fails: the host was tried once.
+        self.commands_run += 1
         if self.connect is not None:
             # The transport's own connection, opened before the first command (transport/reach.py).
             refused, self.connect = self.connect(), None
             if refused is not None:
                 self.unreachable = HostUnreachable(self.host_id, refused)
                 raise self.unreachable
-        self.commands_run += 1
         try:
             result = self._bounded(command, name)
         except HostUnreachable as exc:
