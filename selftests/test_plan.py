@@ -24,6 +24,7 @@ from phoenix_compliance.cli import main
 from phoenix_compliance.report.model import COULD_NOT_CHECK, FAILED, PASSED, CheckResult, RunReport
 from phoenix_compliance.report.outputs import canonical_digest, json_text, to_document
 from phoenix_compliance.report.results import EXIT_INPUT_ALTERED
+from phoenix_compliance.report.signing import sign_digest
 
 REPO = Path(__file__).resolve().parent.parent
 STACK = REPO / "fixtures" / "stacks" / "reference.yaml"
@@ -205,6 +206,26 @@ class TestPlanInputs:
         code, out, err = plan_of(capsys, str(drifted))
         assert code == EXIT_INPUT_ALTERED and not out
         assert str(drifted) in err and "no plan is made from it" in err
+
+    def test_signer_is_required_when_named(self, drifted: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        keys = drifted.parent
+        for name in ("ci", "other"):
+            subprocess.run(
+                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(keys / name)], check=True, timeout=30
+            )
+        document = json.loads(drifted.read_text())
+        document["signature"] = sign_digest(document["digest"], keys / "ci")
+        drifted.write_text(json_text(document))
+        code, out, _ = plan_of(capsys, str(drifted), f"--signer={keys / 'ci.pub'}")
+        assert code == 0 and "step_1_done" in out
+        code, out, err = plan_of(capsys, str(drifted), f"--signer={keys / 'other.pub'}")
+        assert code == EXIT_INPUT_ALTERED and not out and str(drifted) in err
+
+    def test_two_hosts_one_file_name(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        path = write_result(canned_run(DRIFTED, hosts=("ssh://a_", "ssh://a?")), tmp_path / "two.json")
+        code, _, err = plan_of(capsys, str(path), f"--out={tmp_path / 'plans'}")
+        assert code == 0, err
+        assert sorted(p.name for p in (tmp_path / "plans").iterdir()) == ["plan-ssh___a_-2.sh", "plan-ssh___a_.sh"]
 
     def test_host_selects(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         path = write_result(canned_run(DRIFTED, hosts=(HOST, OTHER)), tmp_path / "two.json")
