@@ -254,6 +254,28 @@ class TestPlanInputs:
         code, _, err = plan_of(capsys, str(path))
         assert code == 2 and "--stack" in err
 
+    def test_no_user_in_the_facts_no_steps(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        # An unreachable host (or one whose identity could not be read) has no User fact.
+        run = canned_run(DRIFTED)
+        del run.hosts[HOST].facts["User"]
+        code, out, _ = plan_of(capsys, str(write_result(run, tmp_path / "nouser.json")))
+        assert code == 0 and "step_1_done" not in out
+        assert "# PHX-1.11 [high] the title of PHX-1.11: the run's facts do not name the host's user" in out
+
+    def test_a_step_names_root_or_user(self) -> None:
+        from phoenix_compliance.catalogue import Step
+        from phoenix_compliance.checks import check
+
+        with pytest.raises(ValueError, match="T-9.01: a fix step's who 'admin' is not root or user"):
+            check(
+                "T-9.01",
+                phase="1",
+                severity="high",
+                title="t",
+                remediation="r",
+                fix=(Step(10, "admin", "w", "true", "true"),),
+            )
+
     def test_nothing_failed(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         path = write_result(canned_run([("PHX-1.11", "1", "high", "test_linger", "", PASSED)]), tmp_path / "ok.json")
         code, out, _ = plan_of(capsys, str(path))
