@@ -266,7 +266,7 @@ class TestPlanInputs:
         from phoenix_compliance.catalogue import Step
         from phoenix_compliance.checks import check
 
-        with pytest.raises(ValueError, match="T-9.01: a fix step's who 'admin' is not root or user"):
+        with pytest.raises(ValueError, match=r"T-9\.01: a fix step's who 'admin' is not root or user"):
             check(
                 "T-9.01",
                 phase="1",
