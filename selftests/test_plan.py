@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import socket
 import stat
 import subprocess
@@ -188,8 +189,14 @@ class TestPlanScript:
     def test_units_come_from_the_source_dir(self, drifted_plan: str) -> None:
         assert f"Units come from the repository: {SOURCE}/systemd" in drifted_plan
         assert (SOURCE / "systemd" / "phoenix.target").read_text().splitlines()[0] in drifted_plan
-        assert 'put_file "$HOME"/.config/systemd/user/phoenix.target \'' in drifted_plan
-        assert 'put_file "$HOME"/.config/containers/systemd/phoenix-core.container \'' in drifted_plan
+        # Each unit's text once, in a variable the step's test and its command both read.
+        for unit, folder in (("phoenix.target", "systemd/user"), ("phoenix-core.container", "containers/systemd")):
+            where = re.escape(f'  put_file "$HOME"/.config/{folder}/{unit} ')
+            found = re.search(rf'^{where}"\$(unit_\d+)"$', drifted_plan, re.M)
+            assert found, unit
+            text = (SOURCE / "systemd" / unit).read_text()
+            assert f"\n{found.group(1)}={shlex.quote(text)}\n" in drifted_plan
+            assert drifted_plan.count(text.splitlines()[0]) == 1
 
     def test_without_source_dir_units_are_comments(self, drifted: Path, capsys: pytest.CaptureFixture[str]) -> None:
         code, out, _ = plan_of(capsys, str(drifted))
