@@ -58,10 +58,13 @@ def up(
     timeout: float = 120,
     port: int | None = None,
     release_name: str = paths.DEFAULT_RELEASE,
+    private: bool = False,
 ) -> GuestState:
     """Boot the guest from the release's base and return once it is ready; if it is already
     up, return its state. Without a name, the release's own guest (refhost for trixie) on
-    its own port, so every release can be up at once."""
+    its own port, so every release can be up at once. private: a network namespace of its
+    own even for a release whose guests share the machine's (its published ports then clash
+    with no other guest's), as every guest of a release that needs one has."""
     require_root("up")
     chosen = release(release_name)
     name = chosen.guest if name is None else name
@@ -77,11 +80,9 @@ def up(
             say(f"{name} is already up (pid {current.pid}, {reach(current)})")
             return current
         base = build_base(release_name=chosen.name)
-        if chosen.private_network:
+        if chosen.private_network or private:
             if port is not None:
-                raise RefhostError(
-                    f"{chosen.name} guests have sshd on port {paths.FLEET_SSH_PORT} in their own network"
-                )
+                raise RefhostError(f"guests with a network of their own have sshd on port {paths.FLEET_SSH_PORT} there")
             network, port = NETWORK_PRIVATE, paths.FLEET_SSH_PORT
         else:
             network, port = NETWORK_HOST, paths.DEFAULT_SSH_PORT if port is None else port
