@@ -66,6 +66,8 @@ def judge(guest: Guest, reports: Path) -> Judged:
         "no:randomly",
     )
     assert "Traceback" not in run.output, run.output
+    probed = [line for line in run.output.splitlines() if line.startswith("probed ")]
+    print(f"{reports.name}: {' '.join(probed)}")
     path = next(reports.glob("readiness-*.json"))
     return Judged(path, run.output, json.loads(path.read_text()))
 
@@ -98,6 +100,19 @@ def run_plan(guest: Guest, where: str) -> str:
     return done.stdout
 
 
+class Lap:
+    """Seconds per step, for the test's output (the CI run's budget is per release)."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+        self.said: list[str] = []
+
+    def __call__(self, what: str) -> None:
+        now = time.monotonic()
+        self.said.append(f"{what} {now - self.last:.0f} s")
+        self.last = now
+
+
 @pytest.fixture(params=list(GUESTS))
 def plan_guest(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guest]:
     """The release's own guest, booted clean for the test and down after it: one at a time."""
@@ -119,8 +134,11 @@ def test_the_plan_of_an_unmigrated_guest_makes_it_ready_and_a_second_run_changes
     plan_guest: Guest, tmp_path: Path
 ) -> None:
     started = time.monotonic()
+    lap = Lap()
     stage_plan.unmigrate(plan_guest.name)
+    lap("unmigrated")
     before = judge(plan_guest, tmp_path / "unmigrated")
+    lap("judged NOT READY")
     assert before.verdicts == dict.fromkeys(PHASES, "NOT READY"), before.output
     assert before.failing >= UNMIGRATED, before.output
 
@@ -133,19 +151,23 @@ def test_the_plan_of_an_unmigrated_guest_makes_it_ready_and_a_second_run_changes
     where = stage_plan.hand_over(plan_guest.name, "plan-refhost.sh", script)
     unmigrated = stage_plan.snapshot(plan_guest.name)
     first = run_plan(plan_guest, where)
+    lap("the plan's first run")
     print(f"{plan_guest.release}: the plan's first run:\n{first}")
 
     after = judge(plan_guest, tmp_path / "planned")
+    lap("judged READY")
     assert after.verdicts == dict.fromkeys(PHASES, "READY"), after.output
     planned = stage_plan.snapshot(plan_guest.name)
     assert unmigrated.changes(planned), "the first run changed nothing"
     assert planned.linger != "absent" and planned.socket.startswith("enabled active"), planned
 
     second = run_plan(plan_guest, where)
+    lap("the plan's second run")
     again = stage_plan.snapshot(plan_guest.name)
     assert planned.changes(again) == [], "\n".join(planned.changes(again)) + f"\n{second}"
     taken = [line for line in second.splitlines() if line.startswith("plan: step") and "already in place" not in line]
     assert taken == [], second
     still = judge(plan_guest, tmp_path / "again")
+    lap("judged READY again")
     assert still.verdicts == dict.fromkeys(PHASES, "READY"), still.output
-    print(f"{plan_guest.release}: unmigrated, planned, run twice and judged in {time.monotonic() - started:.0f} s")
+    print(f"{plan_guest.release}: {', '.join(lap.said)}; in all {time.monotonic() - started:.0f} s")
