@@ -39,6 +39,39 @@ SEVERITIES = ("critical", "high", "medium", "low")
 BLOCKING = ("critical", "high")
 
 
+# Who takes a plan's step: root (through sudo) or the stack's user (the one the plan runs as).
+ROOT, USER = "root", "user"
+# The guide's order of dependencies (../phoenix-podman-guide.md): a plan's steps run in it.
+ORDER_PACKAGES = 10
+ORDER_SUBIDS = 20
+ORDER_LINGER = 30
+ORDER_USER_STORAGE = 35
+ORDER_SOCKET = 40
+ORDER_QUADLET_DIR = 50
+ORDER_UNITS = 60
+ORDER_RELOAD = 70
+ORDER_TARGET = 80
+ORDER_SERVICES = 90
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the shell plan that puts a failing check right (`phoenix-compliance plan`).
+
+    `done` is a POSIX shell test, true when the step is in place: the plan runs `command` only
+    when it is false (so a second run changes nothing) and runs it again afterwards as the
+    re-check. Both are templates: {user}, {quadlet_dir}, {target}, {subject}, {service},
+    {unit_path}, {unit_text}, {units} are filled with values quoted for the shell (never
+    code); `$SUDO` runs a root step's commands. Steps that render alike are taken once.
+    """
+
+    order: int
+    who: str
+    what: str
+    done: str
+    command: str
+
+
 @dataclass(frozen=True)
 class CheckSpec:
     id: str
@@ -48,6 +81,8 @@ class CheckSpec:
     remediation: str
     # Reads only files (compose, Quadlet), so it can judge a repository with no host.
     files: bool = False
+    # How a failure is put right, in shell steps; none: the plan names the check and its remediation.
+    fix: tuple[Step, ...] = ()
 
     @property
     def blocking(self) -> bool:

@@ -13,7 +13,7 @@ from typing import Any, NoReturn, TypeVar
 
 import pytest
 
-from phoenix_compliance.catalogue import PHASES, SEVERITIES, CheckSpec
+from phoenix_compliance.catalogue import PHASES, ROOT, SEVERITIES, USER, CheckSpec, Step
 from phoenix_compliance.facts import HostFacts
 from phoenix_compliance.facts.groups import CouldNotCheck
 from phoenix_compliance.parsers.manifest import ServiceGroup
@@ -24,13 +24,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 CATALOGUE: dict[str, CheckSpec] = {}
 
 
-def check(id: str, *, phase: str, severity: str, title: str, remediation: str, files: bool = False) -> Callable[[F], F]:
-    """Declare a test function as a compliance check; `files` when it reads only files."""
+def check(
+    id: str,
+    *,
+    phase: str,
+    severity: str,
+    title: str,
+    remediation: str,
+    files: bool = False,
+    fix: tuple[Step, ...] = (),
+) -> Callable[[F], F]:
+    """Declare a test function as a compliance check; `files` when it reads only files; `fix`
+    the shell steps an operator's plan takes when it fails (catalogue.Step)."""
     if phase not in PHASES:
         raise ValueError(f"{id}: phase {phase!r} is not one of {', '.join(PHASES)}")
     if severity not in SEVERITIES:
         raise ValueError(f"{id}: severity {severity!r} is not one of {', '.join(SEVERITIES)}")
-    spec = CheckSpec(id, phase, severity, title, remediation.strip(), files)
+    for step in fix:
+        if step.who not in (ROOT, USER):
+            raise ValueError(f"{id}: a fix step's who {step.who!r} is not {ROOT} or {USER}")
+    spec = CheckSpec(id, phase, severity, title, remediation.strip(), files, fix)
     known = CATALOGUE.get(id)
     if known is not None and known != spec:
         raise ValueError(f"check id {id} is declared twice with different metadata")

@@ -277,7 +277,7 @@ MALFORMED = [
 
 class TestResultsGivenBack:
     @pytest.mark.parametrize(("case", "change", "ready", "message"), MALFORMED, ids=[m[0] for m in MALFORMED])
-    @pytest.mark.parametrize("command", ["verify", "merge", "trend"])
+    @pytest.mark.parametrize("command", ["verify", "merge", "trend", "plan"])
     def test_a_malformed_result_is_refused_naming_file_and_field(
         self,
         tmp_path: Path,
@@ -289,7 +289,10 @@ class TestResultsGivenBack:
         message: str,
     ) -> None:
         path = forged(tmp_path / "result.json", change, ready=ready)
-        args = [str(path)] if command == "verify" else [f"--reports-dir={tmp_path / 'out'}", str(path)]
+        if command in ("verify", "plan"):
+            args = [str(path)] if command == "verify" else [f"--out={tmp_path / 'out'}", str(path)]
+        else:
+            args = [f"--reports-dir={tmp_path / 'out'}", str(path)]
         code = main([command, *args])
         out = capsys.readouterr()
         assert code == (2 if command == "verify" else EXIT_INPUT_ALTERED), out

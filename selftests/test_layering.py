@@ -40,6 +40,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "checks": ("checks",),
     "report": ("report",),
     "convert": ("convert",),
+    # The operator's plan: a verified result's failures as shell steps.
+    "plan": ("plan",),
     "run": ("run",),
     "plugin": ("plugin",),
     "cli": ("cli",),
@@ -69,10 +71,11 @@ ALLOWED: dict[str, set[str]] = {
     "checks": _PLAIN | {"parsers", "facts"},
     "report": _PLAIN | {"publish"},
     "convert": _PLAIN | {"quadlet", "parsers", "security", "publish"},
+    "plan": _PLAIN | {"parsers", "report"},
     "run": _PLAIN | {"publish", "bundled", "quadlet", "parsers", "transport", "facts", "checks", "report"},
     "plugin": _PLAIN | {"parsers", "facts", "checks", "report", "run"},
     # check imports the plugin before pytest starts (so pytest does not rewrite the package).
-    "cli": _PLAIN | {"publish", "bundled", "quadlet", "parsers", "lint", "report", "convert", "run", "plugin"},
+    "cli": _PLAIN | {"publish", "bundled", "quadlet", "parsers", "lint", "report", "convert", "plan", "run", "plugin"},
     "refhost": _PLAIN | {"bundled", "parsers"},
     "api": {"checks", "facts", "parsers"},
 }

@@ -21,6 +21,7 @@ PLAIN_MODULES = [
     "phoenix_compliance.report.files",
     "phoenix_compliance.report.trend",
     "phoenix_compliance.report.results",
+    "phoenix_compliance.plan",
     "phoenix_compliance.convert",
     # The command and every subcommand's module: lint, verify, merge and trend start without pytest.
     "phoenix_compliance.cli",

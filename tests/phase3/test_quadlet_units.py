@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
+from phoenix_compliance.catalogue import ORDER_RELOAD, ORDER_SERVICES, ORDER_TARGET, ORDER_UNITS, USER, Step
 from phoenix_compliance.checks import check, container_of, could_not_check, not_applicable
 from phoenix_compliance.facts import HostFacts, source
 from phoenix_compliance.facts.files import compose_declarations, quadlet_declarations
@@ -25,6 +26,33 @@ INSTALL_UNITS = (
     "cp infra/podman/systemd/*.container infra/podman/systemd/*.pod ~/.config/containers/systemd/"
     " && cp infra/podman/systemd/phoenix.target ~/.config/systemd/user/"
     " && systemctl --user daemon-reload && systemctl --user enable --now phoenix.target"
+)
+
+# The plan's steps (catalogue.Step): the repository's unit in place, systemd reloaded, the target on.
+RELOAD_STEP = Step(
+    ORDER_RELOAD,
+    USER,
+    "systemctl --user daemon-reload: systemd reads the units and Quadlet generates the services",
+    "units_loaded {units}",
+    "systemctl --user daemon-reload",
+)
+TARGET_STEP = Step(
+    ORDER_TARGET,
+    USER,
+    "enable and start the stack's target",
+    "systemctl --user is-enabled -q {target} && systemctl --user is-active -q {target}",
+    "systemctl --user enable --now {target}",
+)
+UNIT_FIX = (
+    Step(
+        ORDER_UNITS,
+        USER,
+        "install the repository's unit (plan --source-dir)",
+        "same_file {unit_path} {unit_text}",
+        "put_file {unit_path} {unit_text}",
+    ),
+    RELOAD_STEP,
+    TARGET_STEP,
 )
 
 
@@ -47,6 +75,7 @@ def _lint_version(facts: HostFacts) -> tuple[int, ...]:
     files=True,
     title="The stack's unit file is installed",
     remediation=INSTALL_UNITS,
+    fix=UNIT_FIX,
 )
 def test_unit_file_present(facts: HostFacts, stack: Manifest, unit_file: str, observed: Observed) -> None:
     folder = facts.files.quadlet
@@ -221,6 +250,7 @@ def _dropped_folders(facts: HostFacts, unparsed: list[str]) -> list[str]:
     severity="high",
     title="The stack's target is enabled and active",
     remediation="systemctl --user enable --now phoenix.target",
+    fix=(RELOAD_STEP, TARGET_STEP),
 )
 def test_target_enabled_active(facts: HostFacts, observed: Observed) -> None:
     target = facts.systemd.target
@@ -249,6 +279,18 @@ def _start_error(facts: HostFacts, service: str) -> str:
     title="The generated service is active with a restart policy",
     remediation="Give the unit [Service] Restart=always, then: systemctl --user daemon-reload"
     " && systemctl --user restart phoenix.target; journalctl --user -u SERVICE",
+    # Started only: a unit without Restart= is the repository's to fix (the re-check holds, the check not).
+    fix=(
+        RELOAD_STEP,
+        TARGET_STEP,
+        Step(
+            ORDER_SERVICES,
+            USER,
+            "start the generated service",
+            "systemctl --user is-active -q {service}",
+            "systemctl --user start {service}",
+        ),
+    ),
 )
 def test_generated_service_active(facts: HostFacts, generated_service: str, observed: Observed) -> None:
     state = facts.systemd.unit_states.get(generated_service, {})
@@ -393,6 +435,7 @@ def test_units_match_repository(facts: HostFacts, stack: Manifest, observed: Obs
     severity="high",
     title="systemd runs the current version of the unit file (no daemon-reload pending)",
     remediation="systemctl --user daemon-reload && systemctl --user restart phoenix.target",
+    fix=(RELOAD_STEP, TARGET_STEP),
 )
 def test_unit_reloaded(facts: HostFacts, stack: Manifest, generated_service: str, observed: Observed) -> None:
     state = facts.systemd.unit_states.get(generated_service, {})
