@@ -2,13 +2,18 @@
 not reached yet, hand it a script the way an operator would, and record what the script may
 change, so that a second run can be shown to change nothing.
 
-Unmigrated, as the guide's first steps find a host (section 2 and 5 not done yet):
+Unmigrated, as the guide finds a host before its Podman steps:
 
 - the stand-in stack down (``deploy none``: no stack container, no Quadlet unit, no target);
   the project folder and the stand-in image stay, as a host's images and checkout would;
 - the user's podman.socket disabled and stopped;
 - no Quadlet folder (~/.config/containers/systemd);
-- no linger for the user (``loginctl disable-linger``), which also stops the user's manager.
+- no linger for the user (``loginctl disable-linger``): logind stops the user's manager once no
+  session holds it (UserStopDelaySec, 10 s by default).
+
+The user is given sudo (NOPASSWD: the reference user has no password), as the operator who runs a
+plan's root steps has. ``hand_over`` copies a script into the user's home as scp would;
+``run_script`` runs it there as the user with a login's environment.
 
 ``snapshot`` reads what a plan's steps touch: the linger file, podman.socket's enablement and
 state, every file under the Quadlet folder and the user's unit folder with its digest and mtime,
@@ -76,7 +81,7 @@ def unmigrate(name: str) -> None:
         f"systemctl --user disable --now {SOCKET} && rm -rf -- {HOME}/{QUADLET_DIR} && systemctl --user daemon-reload",
         f"disabling {SOCKET} and removing the Quadlet folder in {name}",
     )
-    # Without linger and without a session, logind stops the user's manager.
+    # Without linger, logind stops the user's manager once no session holds it.
     _root(st, f"loginctl disable-linger {paths.USER} && rm -f {LINGER_FILE}", f"disabling linger in {name}")
     _root(st, f"printf %s {shlex.quote(SUDOERS_TEXT)} > {SUDOERS} && chmod 0440 {SUDOERS}", "the operator's sudo")
 
