@@ -246,7 +246,10 @@ def main() -> int:
     parser.add_argument("--lint", metavar="COUNTS", help="only the lint rows, over trees of these unit counts")
     parser.add_argument("--fleet-only", action="store_true", help="only the fleet rows (the reference host untouched)")
     parser.add_argument("--keep", action="store_true", help="leave the fleet up (to measure again)")
+    simulated_options(parser)
     options = parser.parse_args()
+    if options.simulated:
+        return simulated_main(options)
     work = Path(tempfile.mkdtemp(prefix="phx-bench-"))
     rows: list[tuple[str, Sample]] = []
 
@@ -275,6 +278,20 @@ def main() -> int:
     counts = [int(n) for n in options.fleet.split(",") if n]
     ratios = fleet_rows(work, counts, options.prefix, measure, suite, keep=options.keep)
     print_table(rows, options.repeat, ratios)
+    return 0
+
+
+def simulated_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--simulated", metavar="COUNTS", help="only the simulated rows (bench/simulated.py): 100,1000")
+    parser.add_argument("--shards", type=int, default=0, help="with --simulated: also run each count as N shards")
+    parser.add_argument("--page", action="store_true", help="with --simulated: time the pages in headless Chromium")
+
+
+def simulated_main(options: argparse.Namespace) -> int:
+    from bench import simulated
+
+    rows = simulated.simulated_rows([int(n) for n in options.simulated.split(",") if n], options.shards, options.page)
+    simulated.print_rows(rows)
     return 0
 
 

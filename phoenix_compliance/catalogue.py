@@ -115,3 +115,9 @@ def parse_phases(value: str) -> tuple[str, ...]:
         if part not in chosen:
             chosen.append(part)
     return tuple(p for p in PHASES if p in chosen)
+
+
+# A simulated host's mark, the first of its facts in every output (facts.host writes it, the
+# report shows it): its answers are a recording replayed by the benchmark, not a host's state.
+SIMULATED = "Simulated"
+SIMULATED_NOTE = "yes: answers recorded from a reference guest, replayed; not this host's state"

@@ -15,7 +15,7 @@ from phoenix_compliance.report.model import COULD_NOT_CHECK
 from phoenix_compliance.run import options, probing, selection, summary
 from phoenix_compliance.run.hosts import host_id
 from phoenix_compliance.run.html_hooks import HtmlReportHooks
-from phoenix_compliance.run.outcome import OBSERVED, judge
+from phoenix_compliance.run.outcome import OBSERVED, judge, plain_report
 from phoenix_compliance.run.reporter import RunReporter, complete_model
 from phoenix_compliance.run.state import STATE, build_state, check_waiver_ids
 from phoenix_compliance.run.xdist_hooks import XdistHooks, mark_host_group, use_loadgroup
@@ -143,6 +143,13 @@ def observed(request: pytest.FixtureRequest) -> Callable[[str], None]:
     """Record what a check saw, shown as its evidence when it passes."""
     notes: list[str] = request.node.stash.setdefault(OBSERVED, [])
     return notes.append
+
+
+@pytest.hookimpl(tryfirst=True, specname="pytest_runtest_makereport")
+def pytest_runtest_makereport_plain(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
+    """A failed or could-not-check check's report, built without pytest's traceback (a name pytest
+    looks at: it registers only hooks whose name starts with pytest_)."""
+    return plain_report(item, call)
 
 
 @pytest.hookimpl(wrapper=True)

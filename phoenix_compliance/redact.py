@@ -38,6 +38,7 @@ too little is a leak; CI systems choose the same.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -83,6 +84,7 @@ def withhold(value: str) -> bool:
         return False
     _withheld[value] = None
     _withheld_pattern = None
+    _redacted.cache_clear()
     return True
 
 
@@ -96,6 +98,7 @@ def forget_withheld() -> None:
     global _withheld_pattern
     _withheld.clear()
     _withheld_pattern = None
+    _redacted.cache_clear()
 
 
 def _pattern() -> re.Pattern[str] | None:
@@ -150,8 +153,23 @@ def _command_line(line: str) -> str:
     return line
 
 
+# The same short texts come back many times in a run (check ids, hosts, a fleet's identical
+# evidence; each report redacted at the boundary and again in the JSON): redacted once each,
+# while the withheld values stay as they are (withhold() forgets the answers).
+_CACHED_LENGTH = 2048
+
+
 def redact(text: str) -> str:
     """The text with every secret value masked and every control character escaped."""
+    return _redacted(text) if len(text) <= _CACHED_LENGTH else _redact(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _redacted(text: str) -> str:
+    return _redact(text)
+
+
+def _redact(text: str) -> str:
     # Before the escapes: a withheld value may hold a control character.
     text = _mask_withheld(text)
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

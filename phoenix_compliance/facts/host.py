@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from phoenix_compliance.catalogue import SIMULATED, SIMULATED_NOTE
 from phoenix_compliance.facts import probes
 from phoenix_compliance.facts.endpoints import EndpointProbe
 from phoenix_compliance.facts.files import FileSources
@@ -60,6 +61,9 @@ class HostFacts:
         self.runner = runner
         self.manifest = manifest
         self.reach = reach_for(backend)
+        # A host whose answers are a recording replayed (the benchmark's sim:// hosts), which
+        # every report then says, so that no simulated run passes for a host's verdict.
+        self.simulated = bool(getattr(backend, "simulated", False))
         self.host_id = runner.host_id
         self.compose_override = compose_override
         self.quadlet_override = quadlet_override
@@ -139,6 +143,8 @@ class HostFacts:
 
     def summary(self) -> dict[str, str]:
         """Host facts for the report's header; safe on an unreachable host."""
+        if self.simulated:
+            return {SIMULATED: SIMULATED_NOTE, **self.host.summary()}
         return self.host.summary()
 
     def close(self) -> None:

@@ -97,7 +97,7 @@ URL_TOKEN = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)([A-Za-z0-9_\-.~]{20,})@"
 # The formats of common issuers' tokens.
 TOKEN = re.compile(
     r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|glpat-[A-Za-z0-9_-]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}"
-    r"|AKIA[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,})\b"
+    r"|AKIA[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,})(?!\w)"  # not \b: a token may end in "-"
 )
 # A private key pasted in, to its END line (or the end of the text, if cut).
 PEM = re.compile(

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 
-from . import paths
+from . import paths, stage_upgrade
 from ._util import RefhostError, require_root
 from .boot import up, up_fleet
 from .deploy import MODES, deploy
@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         metavar="PORT",
         help=f"sshd port on 127.0.0.1 (default {paths.DEFAULT_SSH_PORT})",
+    )
+    p.add_argument(
+        "--private-network",
+        action="store_true",
+        help=f"a network namespace of its own (sshd on 127.0.0.1:{paths.FLEET_SSH_PORT} inside, reached through "
+        "nsenter; published ports clash with no other guest's) for a release whose guests share the machine's",
     )
     p.add_argument(
         "--count",
@@ -151,6 +157,27 @@ def _parser() -> argparse.ArgumentParser:
         " grafana-loki.container); without it, none of it is left on the guest",
     )
 
+    sub.add_parser(
+        "stage",
+        parents=[named],
+        help="stage on a Podman 5 guest what Podman 6.0 removed (BoltDB store, slirp4netns and iptables in "
+        "~/.config/containers/containers.conf, Network=slirp4netns and --network-cmd-path drop-ins; an emptied "
+        "store) and deploy the stack with its optional group by Quadlet over them",
+    )
+    p = sub.add_parser(
+        "move",
+        parents=[named],
+        help="move the rootless user's home (container store, Quadlet units, containers.conf) and linger state "
+        "to another guest as an upgrade leaves them, then stand in for its reboot",
+    )
+    p.add_argument("--to", required=True, metavar="GUEST", help="the guest that gets them (up already)")
+    sub.add_parser(
+        "reboot-user",
+        parents=[named],
+        help="stand in for a reboot as the rootless user sees it: its manager and /run/user/UID stopped, its "
+        "/dev/shm locks removed, the manager started again (linger's default.target)",
+    )
+
     p = sub.add_parser(
         "sources",
         help=f"download (once) and verify Debian's source of a release's Podman; count its {CORPUS_DIR} files",
@@ -198,10 +225,12 @@ def _up(args: argparse.Namespace) -> None:
     if args.count is None:
         if args.prefix != paths.FLEET_PREFIX:
             raise RefhostError("up --prefix needs --count N")
-        up(args.name, timeout=args.timeout, port=args.port, release_name=args.release)
+        up(args.name, timeout=args.timeout, port=args.port, release_name=args.release, private=args.private_network)
         return
     if args.name is not None:
         raise RefhostError("up --count names its guests PREFIX-N; use --prefix, not --name")
+    if args.private_network:
+        raise RefhostError("up --count: every fleet guest has a network of its own already")
     if args.port is not None:
         raise RefhostError(
             f"up --count: every fleet guest has sshd on port {paths.FLEET_SSH_PORT} in its own namespace"
@@ -263,6 +292,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         elif args.command == "sources":
             _sources(args.release)
+        elif args.command == "stage":
+            stage_upgrade.stage(args.name or paths.DEFAULT_GUEST)
+        elif args.command == "move":
+            stage_upgrade.move(args.name or paths.DEFAULT_GUEST, args.to)
+        elif args.command == "reboot-user":
+            stage_upgrade.reboot_user(args.name or paths.DEFAULT_GUEST)
         elif args.command == "ssh-config":
             if args.write:
                 print(write_ssh_config(args.write, args.name))

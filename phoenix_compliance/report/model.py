@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from phoenix_compliance.catalogue import BLOCKING, PHASES, STANDALONE
+from phoenix_compliance.catalogue import BLOCKING, PHASES, SIMULATED, STANDALONE
 
 # A check's outcome (README "Gates and exit codes"):
 # passed / failed: judged from facts that were read; waived: a failure a live waiver covers;
@@ -183,6 +183,11 @@ class RunReport:
     @property
     def shown_phases(self) -> tuple[str, ...]:
         return tuple(p for p in PHASES if p in self.phases)
+
+    @property
+    def simulated(self) -> list[str]:
+        """The hosts whose answers were a recording replayed (benchmark input, no host's verdict)."""
+        return [host.host for host in self.hosts.values() if SIMULATED in host.facts]
 
     @property
     def any_unreachable(self) -> bool:

@@ -7,7 +7,7 @@ from importlib import resources
 import jinja2
 
 from phoenix_compliance.catalogue import PHASE_TITLES, standalone_words
-from phoenix_compliance.report.model import RunReport, check_spread, hosts_by_concern
+from phoenix_compliance.report.model import HostReport, RunReport, check_spread, hosts_by_concern
 from phoenix_compliance.report.signing import signature_block
 
 
@@ -24,16 +24,33 @@ def _environment() -> jinja2.Environment:
 def readiness_section(run: RunReport) -> str:
     """An HTML fragment (with its CSS inlined) for the top of the report."""
     template = _environment().get_template("readiness.html.j2")
+    hosts = hosts_by_concern(run)
     return template.render(
         run=run,
         css=_css("readiness.css"),
+        filter_js=_css("filter.js").strip(),
+        finds={host.host: _find_words(host, run.shown_phases) for host in hosts},
         phase_titles=PHASE_TITLES,
         standalone=standalone_words(),
         phases=run.shown_phases,
-        hosts=hosts_by_concern(run),
+        hosts=hosts,
+        every_check=len(hosts) <= DETAILED_HOSTS,
         spread=check_spread(run),
         signature_block=signature_block(),
     )
+
+
+# Above this many hosts a host's section lists the checks that did not pass and counts the rest:
+# a thousand hosts' every check is some 130,000 rows (tens of MB) that no browser opens in
+# seconds, while the JSON result keeps each check's evidence.
+DETAILED_HOSTS = 32
+
+
+def _find_words(host: HostReport, phases: tuple[str, ...]) -> str:
+    """What the page's filter finds a host by: its id, its verdicts, the checks that did not pass."""
+    words = [host.host, *dict.fromkeys(host.verdicts(phases).values())]
+    words += dict.fromkeys(r.check_id for r in host.results if r.failed)
+    return " ".join(words).lower()
 
 
 def _css(name: str) -> str:

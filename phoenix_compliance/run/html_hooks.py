@@ -17,6 +17,7 @@ import pytest
 from phoenix_compliance.redact import redact_table
 from phoenix_compliance.report.model import PASSED
 from phoenix_compliance.report.render import readiness_section
+from phoenix_compliance.run.hosts import item_host
 from phoenix_compliance.run.state import RunState
 
 # Above this many hosts, pytest-html's table keeps only the checks that did not pass: its
@@ -51,6 +52,12 @@ class HtmlReportHooks:
         if isinstance(table, dict):
             self.metadata = table
             redact_table(table)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """The hosts as collected: one --hosts entry may stand for many (an Ansible group, the
+        benchmark's sim://fleet), so the count of --hosts entries alone may say one for a thousand."""
+        if session.items:
+            self.passed_rows = len({item_host(item) for item in session.items}) <= FLEET_HOSTS
 
     def _escape_environment(self) -> None:
         # A copy: the table itself also feeds JUnit's properties and the terminal header, as text.

@@ -24,6 +24,14 @@ def _named(result: CheckResult) -> str:
     return f"{result.check_id} [{result.severity}] {result.title}{subject}"
 
 
+def simulated_line(run: RunReport) -> str:
+    count = len(run.simulated)
+    return (
+        f"SIMULATED: {count} of {len(run.hosts)} host(s) answered from recorded probe output"
+        f" (sim://...): benchmark input, not a compliance verdict on any host"
+    )
+
+
 def write_summary(terminalreporter: pytest.TerminalReporter, state: RunState) -> None:
     terminalreporter.section("migration readiness")
     for line, red in readiness_lines(state.report, state.report_files.values(), state.probed):
@@ -75,6 +83,8 @@ def readiness_lines(
         yield f"PARTIAL: a selection left checks out: {'; '.join(run.partial)}", False
     if run.signoff_refused:
         yield run.signoff_refused, True
+    if run.simulated:
+        yield simulated_line(run), True
     if probed is not None:
         hosts, seconds, at_once = probed
         yield f"probed {hosts} host(s) in {seconds:.1f} s, {at_once} at once, before the checks", False
