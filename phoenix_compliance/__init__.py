@@ -30,6 +30,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from phoenix_compliance.catalogue import Step
     from phoenix_compliance.checks import check, container_of, not_applicable
     from phoenix_compliance.facts import HostFacts
     from phoenix_compliance.parsers.manifest import Manifest
@@ -43,8 +44,9 @@ _EXPORTS = {
     "container_of": "phoenix_compliance.checks",
     "HostFacts": "phoenix_compliance.facts",
     "Manifest": "phoenix_compliance.parsers.manifest",
+    "Step": "phoenix_compliance.catalogue",
 }
-__all__ = ["HostFacts", "Manifest", "Observed", "check", "container_of", "not_applicable"]
+__all__ = ["HostFacts", "Manifest", "Observed", "Step", "check", "container_of", "not_applicable"]
 
 
 def __getattr__(name: str) -> Any:

@@ -156,7 +156,7 @@ def user_of(host: HostReport) -> str | None:
     return found.group(1) if found else None
 
 
-@dataclass(frozen=True)
+@dataclass
 class Context:
     """What a host's plan fills the steps' templates with (besides each result's subject)."""
 
@@ -164,6 +164,9 @@ class Context:
     manifest: Manifest
     # The repository's infra folder (compose.yaml, systemd/), or None when not given.
     source_dir: Path | None
+    # The repository's units the plan writes, by file name: the shell variable holding the text
+    # (defined once at the top of the script) and the text quoted.
+    units: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def values(self, result: CheckResult) -> dict[str, str]:
         """The templates' values for one result, each a shell word; a value that cannot be had
@@ -185,7 +188,10 @@ class Context:
             if self.source_dir is not None:
                 source = self.source_dir / "systemd" / subject
                 if source.is_file():
-                    values["unit_text"] = shlex.quote(source.read_text(encoding="utf-8"))
+                    if subject not in self.units:
+                        variable = f"unit_{len(self.units) + 1}"
+                        self.units[subject] = (variable, shlex.quote(source.read_text(encoding="utf-8")))
+                    values["unit_text"] = f'"${self.units[subject][0]}"'
         return values
 
 
@@ -317,6 +323,12 @@ def _script(
     if host.unreachable:
         header.append(comment(f"The host was not reached: {host.unreachable}"))
     lines = [*header, "", PRELUDE]
+    written = [unit for unit in (context.units if context is not None else {}) if _uses(steps, unit, context)]
+    if context is not None and written:
+        lines += ["# ---- The repository's units, as the plan writes them " + "-" * 20, ""]
+        for unit in written:
+            variable, text = context.units[unit]
+            lines += [comment(f"{unit}, from {context.source_dir}/systemd/{unit}"), f"{variable}={text}", ""]
     if steps and user is not None:
         lines += [
             f'[ "$(id -u)" != 0 ] || fail {shlex.quote(f"run this as {user}, not as root (its systemd runs them)")}',
@@ -359,6 +371,13 @@ def _script(
         lines.append("# Nothing failed on this host: nothing to do.")
     lines.append("echo 'plan: done; run the check again to confirm'" if steps else "")
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _uses(steps: list[_Planned], unit: str, context: Context | None) -> bool:
+    if context is None:
+        return False
+    variable = f'"${context.units[unit][0]}"'
+    return any(variable in planned.done or variable in planned.command for planned in steps)
 
 
 def _evidence(text: str) -> str:

@@ -77,7 +77,7 @@ ALLOWED: dict[str, set[str]] = {
     # check imports the plugin before pytest starts (so pytest does not rewrite the package).
     "cli": _PLAIN | {"publish", "bundled", "quadlet", "parsers", "lint", "report", "convert", "plan", "run", "plugin"},
     "refhost": _PLAIN | {"bundled", "parsers"},
-    "api": {"checks", "facts", "parsers"},
+    "api": {"vocabulary", "checks", "facts", "parsers"},
 }
 
 

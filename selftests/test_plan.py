@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import socket
 import stat
 import subprocess
@@ -24,6 +25,7 @@ from phoenix_compliance.cli import main
 from phoenix_compliance.report.model import COULD_NOT_CHECK, FAILED, PASSED, CheckResult, RunReport
 from phoenix_compliance.report.outputs import canonical_digest, json_text, to_document
 from phoenix_compliance.report.results import EXIT_INPUT_ALTERED
+from phoenix_compliance.report.signing import sign_digest
 
 REPO = Path(__file__).resolve().parent.parent
 STACK = REPO / "fixtures" / "stacks" / "reference.yaml"
@@ -187,8 +189,14 @@ class TestPlanScript:
     def test_units_come_from_the_source_dir(self, drifted_plan: str) -> None:
         assert f"Units come from the repository: {SOURCE}/systemd" in drifted_plan
         assert (SOURCE / "systemd" / "phoenix.target").read_text().splitlines()[0] in drifted_plan
-        assert 'put_file "$HOME"/.config/systemd/user/phoenix.target \'' in drifted_plan
-        assert 'put_file "$HOME"/.config/containers/systemd/phoenix-core.container \'' in drifted_plan
+        # Each unit's text once, in a variable the step's test and its command both read.
+        for unit, folder in (("phoenix.target", "systemd/user"), ("phoenix-core.container", "containers/systemd")):
+            where = re.escape(f'  put_file "$HOME"/.config/{folder}/{unit} ')
+            found = re.search(rf'^{where}"\$(unit_\d+)"$', drifted_plan, re.M)
+            assert found, unit
+            text = (SOURCE / "systemd" / unit).read_text()
+            assert f"\n{found.group(1)}={shlex.quote(text)}\n" in drifted_plan
+            assert drifted_plan.count(text.splitlines()[0]) == 1
 
     def test_without_source_dir_units_are_comments(self, drifted: Path, capsys: pytest.CaptureFixture[str]) -> None:
         code, out, _ = plan_of(capsys, str(drifted))
@@ -205,6 +213,26 @@ class TestPlanInputs:
         code, out, err = plan_of(capsys, str(drifted))
         assert code == EXIT_INPUT_ALTERED and not out
         assert str(drifted) in err and "no plan is made from it" in err
+
+    def test_signer_is_required_when_named(self, drifted: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        keys = drifted.parent
+        for name in ("ci", "other"):
+            subprocess.run(
+                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(keys / name)], check=True, timeout=30
+            )
+        document = json.loads(drifted.read_text())
+        document["signature"] = sign_digest(document["digest"], keys / "ci")
+        drifted.write_text(json_text(document))
+        code, out, _ = plan_of(capsys, str(drifted), f"--signer={keys / 'ci.pub'}")
+        assert code == 0 and "step_1_done" in out
+        code, out, err = plan_of(capsys, str(drifted), f"--signer={keys / 'other.pub'}")
+        assert code == EXIT_INPUT_ALTERED and not out and str(drifted) in err
+
+    def test_two_hosts_one_file_name(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        path = write_result(canned_run(DRIFTED, hosts=("ssh://a_", "ssh://a?")), tmp_path / "two.json")
+        code, _, err = plan_of(capsys, str(path), f"--out={tmp_path / 'plans'}")
+        assert code == 0, err
+        assert sorted(p.name for p in (tmp_path / "plans").iterdir()) == ["plan-ssh___a_-2.sh", "plan-ssh___a_.sh"]
 
     def test_host_selects(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         path = write_result(canned_run(DRIFTED, hosts=(HOST, OTHER)), tmp_path / "two.json")
@@ -232,6 +260,28 @@ class TestPlanInputs:
         path = write_result(run, tmp_path / "other-stack.json")
         code, _, err = plan_of(capsys, str(path))
         assert code == 2 and "--stack" in err
+
+    def test_no_user_in_the_facts_no_steps(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        # An unreachable host (or one whose identity could not be read) has no User fact.
+        run = canned_run(DRIFTED)
+        del run.hosts[HOST].facts["User"]
+        code, out, _ = plan_of(capsys, str(write_result(run, tmp_path / "nouser.json")))
+        assert code == 0 and "step_1_done" not in out
+        assert "# PHX-1.11 [high] the title of PHX-1.11: the run's facts do not name the host's user" in out
+
+    def test_a_step_names_root_or_user(self) -> None:
+        from phoenix_compliance.catalogue import Step
+        from phoenix_compliance.checks import check
+
+        with pytest.raises(ValueError, match=r"T-9\.01: a fix step's who 'admin' is not root or user"):
+            check(
+                "T-9.01",
+                phase="1",
+                severity="high",
+                title="t",
+                remediation="r",
+                fix=(Step(10, "admin", "w", "true", "true"),),
+            )
 
     def test_nothing_failed(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         path = write_result(canned_run([("PHX-1.11", "1", "high", "test_linger", "", PASSED)]), tmp_path / "ok.json")

@@ -21,7 +21,7 @@ from phoenix_compliance.facts.security import SecurityFacts
 from phoenix_compliance.facts.systemd import UserSystemd
 from phoenix_compliance.parsers.manifest import Manifest
 
-EXPORTS = ["HostFacts", "Manifest", "Observed", "check", "container_of", "not_applicable"]
+EXPORTS = ["HostFacts", "Manifest", "Observed", "Step", "check", "container_of", "not_applicable"]
 FIXTURES = ["facts", "stack", "observed", "allow_restart", "health_wait"]
 # What `facts` offers: its parts, and what each part offers (README lists the same).
 FACT_PARTS: dict[str, tuple[type, list[str]]] = {
@@ -47,13 +47,14 @@ class TestPublicNames:
             assert getattr(phoenix_compliance, name) is not None, name
 
     def test_they_are_the_objects_the_suite_uses(self) -> None:
-        from phoenix_compliance import checks
+        from phoenix_compliance import catalogue, checks
 
         assert phoenix_compliance.check is checks.check
         assert phoenix_compliance.not_applicable is checks.not_applicable
         assert phoenix_compliance.container_of is checks.container_of
         assert phoenix_compliance.HostFacts is HostFacts
         assert phoenix_compliance.Manifest is Manifest
+        assert phoenix_compliance.Step is catalogue.Step
         assert phoenix_compliance.Observed == Callable[[str], None]
 
     def test_an_unknown_name_is_an_attribute_error(self) -> None:
@@ -62,7 +63,7 @@ class TestPublicNames:
 
     def test_check_takes_these_keywords(self) -> None:
         parameters = inspect.signature(phoenix_compliance.check).parameters
-        assert list(parameters) == ["id", "phase", "severity", "title", "remediation", "files"]
+        assert list(parameters) == ["id", "phase", "severity", "title", "remediation", "files", "fix"]
 
     @pytest.mark.parametrize("name", FIXTURES)
     def test_the_fixtures_a_check_may_use(self, name: str) -> None:

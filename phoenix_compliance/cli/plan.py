@@ -85,7 +85,13 @@ def run_plan(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(plans[0].script)
         return EXIT_OK
-    targets = {made.host: args.out / f"plan-{plan.slug(made.host)}.sh" for made in plans}
+    targets: dict[str, Path] = {}
+    for made in plans:
+        # Two host ids may make one file name (ssh://a, ssh:/a): the second gets a suffix.
+        name, suffix = plan.slug(made.host), 1
+        while (path := args.out / f"plan-{name}{f'-{suffix}' if suffix > 1 else ''}.sh") in targets.values():
+            suffix += 1
+        targets[made.host] = path
     in_the_way = [str(path) for path in targets.values() if path.exists() or path.is_symlink()]
     if in_the_way:
         raise UsageError(f"--out: {', '.join(in_the_way)} exists already; the plan writes no file over another")

@@ -488,6 +488,16 @@ def test_unit_auto_update(facts: HostFacts, stack: Manifest, service: str, obser
     severity="medium",
     title="podman-auto-update.timer is enabled and active where the stack asks for automatic updates",
     remediation="systemctl --user enable --now podman-auto-update.timer",
+    fix=(
+        Step(
+            ORDER_SERVICES,
+            USER,
+            "enable and start podman-auto-update.timer",
+            "systemctl --user is-enabled -q podman-auto-update.timer"
+            " && systemctl --user is-active -q podman-auto-update.timer",
+            "systemctl --user enable --now podman-auto-update.timer",
+        ),
+    ),
 )
 def test_auto_update_timer(facts: HostFacts, stack: Manifest, observed: Observed) -> None:
     if stack.auto_update is None:
