@@ -16,8 +16,11 @@ CPU time of the run, commands run on the host), then plain runs of 1, 3, 8, ... 
 guests (private networks, the stand-in stack deployed by Quadlet on each), each with its
 wall time as a multiple of the one-guest run of the same table, and the fleet under -n.
 The peak memory is the largest resident set of one process of the run (the Python
-process; ssh clients are a few MB each); the guests' CPU is what the checked guests spent
-during the run, on this machine's own cores (read from their cgroups). With --lint,
+process; ssh clients are a few MB each). Per host: the CPU the checked guests spent during
+the run, on this machine's own cores (read from their cgroups), the ssh logins their sshd
+accepted (their journals) and the commands the run sent, each divided by the hosts checked;
+beside each row the machine's load average (it is shared). `up_fleet` raises the inotify
+limits every guest shares before a large fleet (refhost/boot.py SHARED_LIMITS). With --lint,
 `phoenix-compliance lint` over generated trees of N units (folders of 50 in subfolders,
 drop-in folders, the pods, volumes and networks the units name).
 """
@@ -61,6 +64,11 @@ class Sample:
     host_cpu: float | None = None
     # How long probing the hosts took, before the checks (the run's summary says).
     probing: float | None = None
+    # ssh logins the checked guests' sshd accepted during the run, and how many guests.
+    logins: int | None = None
+    hosts: int | None = None
+    # The machine's 1-minute load average when the row was measured (the machine is shared).
+    load: float | None = None
 
 
 @dataclass
@@ -72,6 +80,8 @@ class Ran:
     peak_mib: float | None
     host_cpu: float | None = None
     probing: float | None = None
+    logins: int | None = None
+    hosts: int | None = None
 
 
 def children_cpu() -> float:
@@ -83,9 +93,20 @@ def timed(run: Callable[[], int | Ran | None]) -> Sample:
     cpu, start = children_cpu(), time.perf_counter()
     outcome = run()
     wall, used = time.perf_counter() - start, children_cpu() - cpu
+    load = os.getloadavg()[0]
     if isinstance(outcome, Ran):
-        return Sample(wall, used, outcome.commands, outcome.peak_mib, outcome.host_cpu, outcome.probing)
-    return Sample(wall, used, outcome)
+        return Sample(
+            wall,
+            used,
+            outcome.commands,
+            outcome.peak_mib,
+            outcome.host_cpu,
+            outcome.probing,
+            outcome.logins,
+            outcome.hosts,
+            load,
+        )
+    return Sample(wall, used, outcome, load=load)
 
 
 def median(samples: list[Sample]) -> Sample:
@@ -93,6 +114,8 @@ def median(samples: list[Sample]) -> Sample:
     peaks = [s.peak_mib for s in samples if s.peak_mib is not None]
     guests = [s.host_cpu for s in samples if s.host_cpu is not None]
     probing = [s.probing for s in samples if s.probing is not None]
+    logins = [s.logins for s in samples if s.logins is not None]
+    loads = [s.load for s in samples if s.load is not None]
     return Sample(
         statistics.median(s.wall for s in samples),
         statistics.median(s.cpu for s in samples),
@@ -100,6 +123,9 @@ def median(samples: list[Sample]) -> Sample:
         statistics.median(peaks) if peaks else None,
         statistics.median(guests) if guests else None,
         statistics.median(probing) if probing else None,
+        int(statistics.median(logins)) if logins else None,
+        samples[0].hosts,
+        max(loads) if loads else None,
     )
 
 
@@ -115,10 +141,23 @@ def guests_cpu(names: list[str]) -> float:
     return total / 1e6
 
 
+def ssh_logins(names: list[str]) -> int:
+    """ssh logins the guests' sshd accepted so far (their journals; read from inside each guest,
+    before and after a run's CPU is measured, so the reading is not counted)."""
+    total = 0
+    for name in names:
+        said = refhost.run_in_guest(
+            ["journalctl", "-q", "--no-pager", "-o", "cat", "-t", "sshd", "-t", "sshd-session"], name=name, timeout=60
+        )
+        total += sum(1 for line in said.stdout.splitlines() if line.startswith("Accepted publickey"))
+    return total
+
+
 def pytest_run(args: list[str], work: Path, guests: list[str] | None = None) -> Ran:
     """A run as users start it: `phoenix-compliance check` from a folder outside the repository
-    (with `guests`, the CPU those guests spent meanwhile)."""
+    (with `guests`, the CPU those guests spent meanwhile and the ssh logins they accepted)."""
     reports = Path(tempfile.mkdtemp(dir=work))
+    logins = ssh_logins(guests) if guests else 0
     before = guests_cpu(guests) if guests else 0.0
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "phoenix-compliance"), "check", "-q", f"--reports-dir={reports}", *args],
@@ -137,11 +176,14 @@ def pytest_run(args: list[str], work: Path, guests: list[str] | None = None) -> 
     probing = float(probed.group(1)) if probed else None
     peak = usage.ru_maxrss / 1024
     spent = guests_cpu(guests) - before if guests else None
+    accepted = ssh_logins(guests) - logins if guests else None
+    hosts = len(guests) if guests else None
     found = list(reports.glob("*.json"))
     if not found:
-        return Ran(None, peak, spent, probing)
+        return Ran(None, peak, spent, probing, accepted, hosts)
     document = json.loads(found[0].read_text())
-    return Ran(sum(int(h["commands_run"]) for h in document["hosts"].values()), peak, spent, probing)
+    commands = sum(int(h["commands_run"]) for h in document["hosts"].values())
+    return Ran(commands, peak, spent, probing, accepted, hosts)
 
 
 CHECK_STARTUP = "start-up: phoenix-compliance check --collect-only, Phase 1"
@@ -322,8 +364,8 @@ def reference_rows(work: Path, rows: list[tuple[str, Sample]], measure: Measure,
     start = {label: measure(label, run) for label, run in startup_runs(work, one)}[CHECK_STARTUP]
     probe = measure("floor: the Phase 1 probes as one shell script over one ssh", probes_over_one_ssh)
     rows.append(("floor: the two added", Sample(start.wall + probe.wall, start.cpu + probe.cpu, 1)))
-    measure("Phase 1, one host", suite(["--phase=1", f"--stack={STACK}", *one]))
-    measure("all phases, one host", suite([f"--stack={STACK}", *one]))
+    measure("Phase 1, one host", suite(["--phase=1", f"--stack={STACK}", *one], [refhost_paths.DEFAULT_GUEST]))
+    measure("all phases, one host", suite([f"--stack={STACK}", *one], [refhost_paths.DEFAULT_GUEST]))
 
 
 def fleet_rows(
@@ -373,17 +415,33 @@ def print_table(rows: list[tuple[str, Sample]], repeat: int, ratios: dict[str, f
         f"\nbench/run.py on {platform.node()} ({os.cpu_count()} cores), {time.strftime('%Y-%m-%d')},"
         f" Python {platform.python_version()}, median of {repeat}\n"
     )
-    print("| run | wall s | x one host | probing s | CPU s | peak MiB | guests' CPU s | commands on the host(s) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| run | wall s | x one host | probing s | controller CPU s | peak MiB"
+        " | host CPU s per host | ssh logins per host | commands per host | load avg |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+
+    def per_host(value: float | None, hosts: int | None, form: str) -> str:
+        return "" if value is None else format(value / (hosts or 1), form)
+
     for label, sample in rows:
-        commands = "" if sample.commands is None else str(sample.commands)
         ratio = f"{ratios[label]:.2f}" if ratios and label in ratios else ""
         peak = "" if sample.peak_mib is None else f"{sample.peak_mib:.0f}"
-        guests = "" if sample.host_cpu is None else f"{sample.host_cpu:.2f}"
         probing = "" if sample.probing is None else f"{sample.probing:.2f}"
-        print(
-            f"| {label} | {sample.wall:.2f} | {ratio} | {probing} | {sample.cpu:.2f} | {peak} | {guests} | {commands} |"
-        )
+        load = "" if sample.load is None else f"{sample.load:.2f}"
+        cells = [
+            label,
+            f"{sample.wall:.2f}",
+            ratio,
+            probing,
+            f"{sample.cpu:.2f}",
+            peak,
+            per_host(sample.host_cpu, sample.hosts, ".2f"),
+            per_host(sample.logins, sample.hosts, "g"),
+            per_host(sample.commands, sample.hosts, "g"),
+            load,
+        ]
+        print("| " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ sections looked up by the names the script declares."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
@@ -182,3 +183,82 @@ class TestBoundedWait:
         waiting = [t for t in threading.enumerate() if t.name == "probe probe_base.sh on ssh://web1"]
         assert waiting and all(t.daemon for t in waiting)
         released.set()
+
+
+class TestRunTogether:
+    """The probe groups a run reads go to the host as ONE command (one channel, one shell), each
+    script in a subshell with its own variables, and each group gets back its own sections."""
+
+    class LocalShell:
+        """Runs the command with this machine's sh, as testinfra's local backend would."""
+
+        backend = None
+
+        def __init__(self) -> None:
+            self.commands: list[str] = []
+
+        def run(self, command: str, *args: str, **kwargs: Any) -> Any:
+            import subprocess
+
+            self.commands.append(command)
+            done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=30, check=False)
+            return type("Result", (), {"rc": done.returncode, "stdout": done.stdout, "stderr": done.stderr})()
+
+    def test_two_scripts_in_one_command_keep_their_variables_and_sections(self) -> None:
+        from phoenix_compliance.facts.groups import run_together
+
+        shell = self.LocalShell()
+        runner = HostRunner(shell, "local://", None, timeout=10)
+        one = probes.Probe("probe_one.sh", {"alpha": probes.ZERO, "empty": probes.Expect(empty_ok=True)})
+        two = probes.Probe("probe_two.sh", {"beta": probes.ZERO})
+        first = ProbeGroup(runner, one, {"PHX_V": "first value"})
+        second = ProbeGroup(runner, two, {"PHX_V": "it's second"}, after=first)
+        bodies = {
+            "probe_one.sh": 'section alpha sh -c \'printf "%s" "$PHX_V"\'\nsection empty true\nmine=1\n',
+            "probe_two.sh": 'section beta sh -c \'printf "%s|%s" "$PHX_V" "${mine:-unset}"\'\n',
+        }
+        for group in (first, second):
+            group.probe = _Scripted(group.probe.script, group.probe.expect, bodies[group.probe.script])
+        run_together([first, second])
+        assert len(shell.commands) == 1 and runner.commands_run == 1
+        assert first.section("alpha").out == "first value"
+        assert first.section("empty") == Section("empty", 0, "", "")
+        # The second script sees its own value, not the first's variables.
+        assert second.section("beta").out == "it's second|unset"
+        assert "beta" not in first.sections() and "alpha" not in second.sections()
+
+    def test_an_unreachable_host_fails_every_group_of_the_command(self) -> None:
+        from phoenix_compliance.facts.groups import run_together
+
+        class Down:
+            backend = None
+
+            def run(self, command: str, *args: str, **kwargs: Any) -> Any:
+                raise RuntimeError("ssh: connect to host web1 port 22: Connection refused")
+
+        runner = HostRunner(Down(), "ssh://web1", None, timeout=5)
+        groups = [ProbeGroup(runner, probes.BASE, {}), ProbeGroup(runner, probes.SECURITY, {})]
+        with pytest.raises(HostUnreachable, match="Connection refused"):
+            run_together(groups)
+        for group in groups:
+            with pytest.raises(HostUnreachable, match="Connection refused"):
+                group.sections()
+        assert runner.commands_run == 1
+
+    def test_the_probes_a_run_batches_declare_distinct_sections(self) -> None:
+        declared = [
+            name
+            for probe in (probes.BASE, probes.stack(2), probes.QUADLET, probes.SECURITY, probes.http(3))
+            for name in probe.sections
+        ]
+        assert len(declared) == len(set(declared))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Scripted(probes.Probe):
+    """A probe whose body is given here rather than read from the package."""
+
+    text: str = ""
+
+    def body(self) -> str:
+        return self.text

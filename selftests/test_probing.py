@@ -51,8 +51,13 @@ def log(**entry):
 
 
 class Runner(HostRunner):
+    # The scripts of the command about to run: one, or several run together (run_scripts).
+    def run_scripts(self, name, scripts):
+        self.current = [(script, env) for script, (_, env) in zip(name.split("+"), scripts)]
+        return super().run_scripts(name, scripts)
+
     def run_script(self, name, body, env):
-        self.current = (name, env)
+        self.current = [(name, env)]
         return super().run_script(name, body, env)
 
 
@@ -66,16 +71,20 @@ class Host:
         self.key, self.fake, self.runner = key, fake, None
 
     def run(self, command, *args, **kwargs):
-        name, env = self.runner.current
+        current = self.runner.current
         start = time.monotonic()
         delay = DELAYS.get(self.key, 0)
         if delay == "frozen":
-            log(host=self.key, script=name, start=start, end=None)
+            for name, _ in current:
+                log(host=self.key, script=name, start=start, end=None)
             threading.Event().wait()
         time.sleep(delay)
-        sections = fakehost.FakeRunner(self.fake).run_script(name, "", env)
-        log(host=self.key, script=name, start=start, end=time.monotonic())
-        return Result("".join(fakehost.encode_section(section) for section in sections.values()))
+        printed = []
+        for name, env in current:
+            sections = fakehost.FakeRunner(self.fake).run_script(name, "", env)
+            log(host=self.key, script=name, start=start, end=time.monotonic())
+            printed += [fakehost.encode_section(section) for section in sections.values()]
+        return Result("".join(printed))
 
 
 def host_facts(host, key, state):
@@ -167,9 +176,11 @@ class TestConcurrentProbing:
     def test_each_host_is_probed_once_and_only_for_its_selected_checks(self, pytester: pytest.Pytester) -> None:
         _, entries, document, _ = fleet_run(pytester, dict.fromkeys(THREE, 0.0))
         probed = sorted((e["host"], e["script"]) for e in entries)
-        # Phase 1 reads the base probe, security its own (the runtime folder): once per host each.
-        assert probed == sorted((h, s) for h in THREE for s in ("probe_base.sh", "probe_security.sh"))
-        assert {h: r["commands_run"] for h, r in document["hosts"].items()} == dict.fromkeys(THREE, 2)
+        # Phase 1 reads the base probe and the containers.conf files (PHX-1.03 on Podman 6), security
+        # its own (the runtime folder): once per host each, the scripts in one command on the host.
+        scripts = ("probe_base.sh", "probe_security.sh", "probe_upgrade.sh")
+        assert probed == sorted((h, s) for h in THREE for s in scripts)
+        assert {h: r["commands_run"] for h, r in document["hosts"].items()} == dict.fromkeys(THREE, 1)
 
     def test_deselected_phases_and_hosts_are_not_probed(self, pytester: pytest.Pytester) -> None:
         _, entries, _, _ = fleet_run(pytester, dict.fromkeys(THREE, 0.0), "--phase=security", "--shard=2/3")
@@ -178,7 +189,10 @@ class TestConcurrentProbing:
             ("ssh://web2", "probe_security.sh"),
         ]
         _, entries, _, _ = fleet_run(pytester, dict.fromkeys(THREE, 0.0), "-k", "test_user and web3")
-        assert [(e["host"], e["script"]) for e in entries] == [("ssh://web3", "probe_base.sh")]
+        assert [(e["host"], e["script"]) for e in entries] == [
+            ("ssh://web3", "probe_base.sh"),
+            ("ssh://web3", "probe_upgrade.sh"),
+        ]
 
     def test_a_dry_run_probes_nothing(self, pytester: pytest.Pytester) -> None:
         for dry in ("--collect-only", "--setup-plan"):
@@ -218,7 +232,7 @@ class TestFrozenHost:
         others = [e for e in entries if e["host"] != "ssh://frozen"]
         assert others and all(e["start"] < frozen_start + 3 for e in others), entries
         # One attempt: the unreachable host is never waited for again.
-        assert [e["script"] for e in entries if e["host"] == "ssh://frozen"] == ["probe_base.sh"]
+        assert [e["script"] for e in entries if e["host"] == "ssh://frozen"] == ["probe_base.sh", "probe_upgrade.sh"]
 
 
 # What a check reads beyond its row, read ahead for it by its phase's live checks.

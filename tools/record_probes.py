@@ -53,8 +53,9 @@ class RecordingRunner(HostRunner):
         super().__init__(*args, **kwargs)
         self.recorded: dict[str, Section] = {}
 
-    def run_script(self, name: str, body: str, env: dict[str, str]) -> dict[str, Section]:
-        sections = super().run_script(name, body, env)
+    def _run(self, name: str, script_command: str) -> dict[str, Section]:
+        # Every command's sections, one script's or several run together (run_scripts).
+        sections = super()._run(name, script_command)
         self.recorded.update(sections)
         return sections
 
@@ -78,6 +79,10 @@ class RecordingReach:
         self.backend = backend
         self.forward: podman_api.SocketForward | None = None
         self.recorded: dict[str, dict[str, Any]] = {}
+
+    def connect(self, wait: float) -> str | None:
+        """No connection of the run's own: the forward below logs in by itself."""
+        return None
 
     def open_api(self, socket: str, host_id: str, timeout: float, wait: float) -> Any:
         target = podman_api.SshTarget.from_backend(self.backend)

@@ -49,6 +49,10 @@ class EndpointProbe:
         self._group_index = {url: index for index, url in enumerate(dict.fromkeys(group_urls))}
         self._from_groups = _asked_from_host(runner, list(self._group_index), 3, 5, after)
 
+    def prefetched(self) -> list[ProbeGroup]:
+        """The probe group prefetch runs (none without endpoints), to run with the other probes."""
+        return [self._from_host] if self._index else []
+
     def prefetch(self) -> None:
         """Ask the host for every endpoint of the manifest now (one command; none without endpoints)."""
         if self._index:

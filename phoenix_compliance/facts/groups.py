@@ -109,6 +109,31 @@ class ProbeGroup:
         return gathered(self.raw(name), self.probe.expect[name], f"{self.script} on {self.runner.host_id}")
 
 
+def run_together(groups: list[ProbeGroup]) -> None:
+    """Run the scripts of these groups (of one host) that have not run yet as ONE command, so
+    that a run costs the host one command for all its probes: each group then holds its own
+    sections, or the host's HostUnreachable. Groups whose section names clash, or of other
+    runners, are left to run on their own on first lookup."""
+    pending = [group for group in groups if group._sections is None and group._failure is None]
+    names = [name for group in pending for name in group.declared]
+    together = len(pending) > 1 and len(set(names)) == len(names) and len({id(g.runner) for g in pending}) == 1
+    # A stand-in runner without run_scripts (a selftest's fake host) is asked script by script.
+    if not together or not hasattr(pending[0].runner, "run_scripts"):
+        for group in pending:
+            group.sections()
+        return
+    runner = pending[0].runner
+    label = "+".join(group.script for group in pending)
+    try:
+        printed = runner.run_scripts(label, [(group.probe.body(), group.env) for group in pending])
+    except HostUnreachable as exc:
+        for group in pending:
+            group._failure = exc
+        raise
+    for group in pending:
+        group._sections = {name: section for name, section in printed.items() if name in group.declared}
+
+
 class GroupReader:
     """A part of the facts that reads one probe group's sections."""
 

@@ -12,7 +12,7 @@ from phoenix_compliance.catalogue import SIMULATED, SIMULATED_NOTE
 from phoenix_compliance.facts import probes
 from phoenix_compliance.facts.endpoints import EndpointProbe
 from phoenix_compliance.facts.files import FileSources
-from phoenix_compliance.facts.groups import ProbeGroup
+from phoenix_compliance.facts.groups import ProbeGroup, run_together
 from phoenix_compliance.facts.identity import HostIdentity
 from phoenix_compliance.facts.optional import OptionalGroups
 from phoenix_compliance.facts.podman import PodmanFacts
@@ -64,6 +64,11 @@ class HostFacts:
         # A host whose answers are a recording replayed (the benchmark's sim:// hosts), which
         # every report then says, so that no simulated run passes for a host's verdict.
         self.simulated = bool(getattr(backend, "simulated", False))
+        # Before the first command, bounded like a probe. A reach of an older shape (a test's or
+        # a simulation's own) opens no connection first.
+        connect = getattr(self.reach, "connect", None)
+        if connect is not None:
+            runner.connect = lambda: connect(runner.timeout)
         self.host_id = runner.host_id
         self.compose_override = compose_override
         self.quadlet_override = quadlet_override
@@ -129,6 +134,8 @@ class HostFacts:
             "inspect": self.podman.inspect_all,
         }
         wanted = set(parts)
+        if not self.probe_together(wanted):
+            return
         for part in (p for p in PARTS if p in wanted):
             try:
                 readers[part]()
@@ -136,6 +143,34 @@ class HostFacts:
                 return
             except Exception:  # the check that reads the part reports it, with its evidence
                 continue
+
+    def probe_together(self, parts: Iterable[str]) -> bool:
+        """Run the probe scripts these parts read as one command on the host (those not run yet);
+        False when the host turned out unreachable (remembered by every group)."""
+        try:
+            run_together(self._probe_groups(set(parts)))
+        except HostUnreachable:
+            return False
+        return True
+
+    def _probe_groups(self, wanted: set[str]) -> list[ProbeGroup]:
+        """The probe groups these parts read, the base one first: run as one command on the host."""
+        base, stack, quadlet = self._groups["base"], self._groups["stack"], self._groups["systemd"]
+        reads: dict[str, list[ProbeGroup]] = {
+            "base": [base],
+            "stack": [base, stack],
+            "compose": [base] if self.compose_override is not None else [base, stack],
+            "quadlet": [base] if self.quadlet_override is not None else [base, quadlet],
+            "systemd": [base, quadlet],
+            "security": [base, self.security.probe],
+            "upgrade": [base, self.upgrade.probe],
+            "endpoints": [base, *self.endpoints.prefetched()],
+            "api": [base],
+            "containers": [base],
+            "inspect": [base],
+        }
+        chosen = [group for part in PARTS if part in wanted for group in reads[part]]
+        return list(dict.fromkeys(chosen))
 
     def restart_target(self) -> Section:
         """Restart the stack's target (the one probe that changes the host); run each time it is asked."""

@@ -151,6 +151,7 @@ def up_fleet(
     names = fleet_names(count, prefix)
     guests = [guest_layout(name) for name in names]
     base = build_base(release_name=chosen.name)
+    raise_shared_limits(names)
     # The locks are taken in one order everywhere (acquire_all sorts), so a fleet up
     # and a `down --all` never hold one each of what the other waits for.
     with acquire_all([g.lock for g in guests]):
@@ -188,6 +189,47 @@ def up_fleet(
         ready.update((st.name, st) for st in booted)
         say(f"{guests_text(len(names))} up in {time.monotonic() - started:.1f} s ({len(booted)} booted now)")
         return [ready[name] for name in names]
+
+
+# Kernel limits every guest draws on together: the guests' processes all run as the machine's
+# root (no user namespace), so each guest's systemd, user manager, journald, logind and dbus
+# take inotify instances from root's one allowance (128 by default: the 27th guest failed to
+# boot), and watches from its one pool. Raised, never lowered, before a fleet boots: per guest
+# 16 instances (about 10 seen in use per guest with its stack) and 8,192 watches, above a floor
+# for the machine's own programs.
+SHARED_LIMITS = {
+    "fs.inotify.max_user_instances": (256, 16),
+    "fs.inotify.max_user_watches": (65536, 8192),
+}
+
+
+def raise_shared_limits(names: list[str]) -> list[str]:
+    """Raise the machine's shared kernel limits for these guests besides every other guest
+    (up or not, each has a folder); return what changed."""
+    changed = []
+    folder = paths.layout().guests
+    others = {entry.name for entry in os.scandir(folder) if entry.is_dir()} if folder.is_dir() else set()
+    count = len(set(names) | others)
+    for key, (floor, per_guest) in SHARED_LIMITS.items():
+        path = Path("/proc/sys") / key.replace(".", "/")
+        try:
+            current = int(path.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+        wanted = floor + per_guest * count
+        if current >= wanted:
+            continue
+        try:
+            path.write_text(f"{wanted}\n")
+        except OSError as exc:
+            raise RefhostError(
+                f"{count} guests need {key} >= {wanted} (it is {current}) and it cannot be raised: {exc}; "
+                f"as root: sysctl -w {key}={wanted}"
+            ) from None
+        changed.append(f"{key} {current} -> {wanted}")
+    if changed:
+        say(f"raised for {count} guests (shared by every guest): {', '.join(changed)}")
+    return changed
 
 
 def _abandon(booted: list[GuestState]) -> None:

@@ -7,6 +7,7 @@ run, so a local socket is never mistaken for the remote one.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shlex
@@ -14,6 +15,7 @@ import subprocess
 import tempfile
 import time
 import urllib.parse
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,7 +52,7 @@ class SshTarget:
             connect_timeout=int(getattr(backend, "timeout", 10)),
         )
 
-    def forward_argv(self, local: Path, remote: str) -> list[str]:
+    def _base_argv(self) -> list[str]:
         argv = ["ssh"]
         if self.extra_args:
             argv += shlex.split(self.extra_args)
@@ -62,6 +64,33 @@ class SshTarget:
             argv += ["-o", f"Port={self.port}"]
         if self.identity_file:
             argv += ["-i", self.identity_file]
+        return argv
+
+    def master_argv(self, control: Path) -> list[str]:
+        """The run's one connection to the host: an ssh master on `control` that the probes'
+        commands (testinfra's ssh, pointed at it) and the API forward share as channels."""
+        return [
+            *self._base_argv(),
+            *("-o", f"ConnectTimeout={self.connect_timeout}", "-o", "ServerAliveInterval=5"),
+            *("-o", "BatchMode=yes", "-o", "ControlMaster=yes", "-o", f"ControlPath={control}"),
+            *("-o", "ControlPersist=no", "-N", self.hostname),
+        ]
+
+    def mux_argv(self, control: Path, operation: str, local: Path, remote: str) -> list[str]:
+        """Ask the master on `control` to add (`forward`) or drop (`cancel`) a socket forward."""
+        return [
+            *self._base_argv(),
+            "-o",
+            f"ControlPath={control}",
+            "-O",
+            operation,
+            "-L",
+            f"{local}:{remote}",
+            self.hostname,
+        ]
+
+    def forward_argv(self, local: Path, remote: str) -> list[str]:
+        argv = self._base_argv()
         argv += [
             "-o",
             f"ConnectTimeout={self.connect_timeout}",
@@ -120,6 +149,81 @@ class SocketForward:
             self._process.stderr.close()
         with contextlib.suppress(OSError):
             self.local.unlink()
+        with contextlib.suppress(OSError):
+            os.rmdir(self._dir)
+
+
+_OPEN_MASTERS: weakref.WeakSet[SshMaster] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_masters() -> None:
+    for master in list(_OPEN_MASTERS):
+        master.close()
+
+
+class SshMaster:
+    """The run's one ssh connection to a host (`ssh -M -N`, ControlPersist=no: it lives while
+    this process keeps it): testinfra's commands and the API forward are channels of it, so a
+    run costs the host one login, not one per probe plus one for the forward."""
+
+    def __init__(self, target: SshTarget, wait: float) -> None:
+        self.target = target
+        self._dir = tempfile.mkdtemp(prefix="phx-ssh-")
+        self.control = Path(self._dir) / "master"
+        self._process = subprocess.Popen(
+            target.master_argv(self.control),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        # Never left behind (ControlPersist=no keeps it only while it runs): closed with the host's
+        # facts at the end of the run, or at the latest when this process exits.
+        _OPEN_MASTERS.add(self)
+        deadline = time.monotonic() + wait
+        while not self.control.exists():
+            if self._process.poll() is not None:
+                stderr = (self._process.stderr.read() if self._process.stderr else "").strip().splitlines()
+                self.close()
+                raise ApiUnavailable(stderr[-1] if stderr else f"ssh exited with {self._process.returncode}")
+            if time.monotonic() > deadline:
+                self.close()
+                raise ApiUnavailable(f"no answer within {wait:g}s (ssh connection)")
+            time.sleep(0.02)
+
+    def forward(self, remote: str, wait: float) -> Path:
+        """A local socket forwarded to `remote` through the master (no second connection)."""
+        local = Path(self._dir) / "podman.sock"
+        try:
+            done = subprocess.run(
+                self.target.mux_argv(self.control, "forward", local, remote),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=wait,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise ApiUnavailable(f"ssh forward to {remote} not ready within {wait:g}s") from None
+        if done.returncode != 0 or not local.exists():
+            said = done.stderr.strip().splitlines()
+            raise ApiUnavailable(f"ssh forward to {remote} failed: {said[-1] if said else 'ssh exited'}")
+        return local
+
+    def close(self) -> None:
+        _OPEN_MASTERS.discard(self)
+        if self._process.poll() is None:
+            self._process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout=5)
+            if self._process.poll() is None:
+                self._process.kill()
+        if self._process.stderr:
+            self._process.stderr.close()
+        for leftover in (self.control, Path(self._dir) / "podman.sock"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
         with contextlib.suppress(OSError):
             os.rmdir(self._dir)
 

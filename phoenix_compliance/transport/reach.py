@@ -20,6 +20,11 @@ ApiClient = podman_api.PodmanApi | podman_api.ApiUnavailable
 
 
 class Reach(Protocol):
+    def connect(self, wait: float) -> str | None:
+        """Open the host's connection before its first command, waiting at most `wait` seconds:
+        None, or why it cannot be reached."""
+        ...
+
     def open_api(self, socket: str, host_id: str, timeout: float, wait: float) -> ApiClient:
         """A client of the host's API socket, opened now, or why there is none."""
         ...
@@ -30,6 +35,9 @@ class Reach(Protocol):
 class LocalReach:
     """This machine: the socket is a local file, the ports are local ports."""
 
+    def connect(self, wait: float) -> str | None:
+        return None
+
     def open_api(self, socket: str, host_id: str, timeout: float, wait: float) -> ApiClient:
         return podman_api.PodmanApi(Path(socket), f"API socket {socket} on {host_id}", timeout)
 
@@ -38,13 +46,50 @@ class LocalReach:
 
 
 class SshReach:
-    """An ssh host: the socket through a forward of its own, the ports at the address ssh resolves."""
+    """An ssh host: one connection per run (an ssh master of the run's own, which testinfra's
+    commands and the API socket's forward share), the ports at the address ssh resolves.
+
+    Where the master cannot be used (testinfra's connection sharing turned off or taken over by
+    --ssh-extra-args, or a password login), the commands run as testinfra runs them and the
+    socket through a forward of its own, a second connection."""
 
     def __init__(self, backend: Any) -> None:
         self.backend = backend
         self._forward: podman_api.SocketForward | None = None
+        self._master: podman_api.SshMaster | None = None
+
+    def _shareable(self) -> bool:
+        extra = (getattr(self.backend, "ssh_extra_args", None) or "").lower()
+        return (
+            bool(getattr(self.backend, "controlpersist", 0))
+            and "controlmaster" not in extra
+            and "controlpath" not in extra
+            and not getattr(self.backend.host, "password", None)
+        )
+
+    def connect(self, wait: float) -> str | None:
+        if not self._shareable():
+            return None
+        target = podman_api.SshTarget.from_backend(self.backend)
+        try:
+            # The whole probe bound, as a command's connection had before: a loaded host may take
+            # longer than ssh's ConnectTimeout for the key exchange and login (seen: 64 guests on
+            # two cores, two of them past 15 s).
+            self._master = podman_api.SshMaster(target, wait=wait)
+        except podman_api.ApiUnavailable as exc:
+            return str(exc)
+        # testinfra's ssh then multiplexes every command over the master (its ControlMaster=auto
+        # finds it on this path first).
+        self.backend.controlpath = str(self._master.control)
+        return None
 
     def open_api(self, socket: str, host_id: str, timeout: float, wait: float) -> ApiClient:
+        if self._master is not None:
+            where = f"API socket {socket} on {host_id}, through an ssh-forwarded socket"
+            try:
+                return podman_api.PodmanApi(self._master.forward(socket, wait), where, timeout)
+            except podman_api.ApiUnavailable as exc:
+                return exc
         where = f"API socket {socket} on {host_id}, through an ssh-forwarded socket"
         try:
             self._forward = podman_api.SocketForward(podman_api.SshTarget.from_backend(self.backend), socket, wait=wait)
@@ -56,6 +101,10 @@ class SshReach:
         if self._forward is not None:
             self._forward.close()
             self._forward = None
+        if self._master is not None:
+            self._master.close()
+            self._master = None
+            self.backend.controlpath = None
 
 
 class CommandsOnlyReach:
@@ -64,6 +113,9 @@ class CommandsOnlyReach:
     def __init__(self, backend: Any, name: str) -> None:
         self.backend = backend
         self.name = name
+
+    def connect(self, wait: float) -> str | None:
+        return None
 
     def open_api(self, socket: str, host_id: str, timeout: float, wait: float) -> ApiClient:
         return podman_api.ApiUnavailable(

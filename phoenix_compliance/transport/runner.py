@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import shlex
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Protocol
@@ -98,6 +99,8 @@ class HostRunner:
         self.timeout = timeout
         self.commands_run = 0
         self.unreachable: HostUnreachable | None = None
+        # Called once before the first command: None, or why the host cannot be reached.
+        self.connect: Callable[[], str | None] | None = None
 
     def _as_podman_user(self, command: str) -> str:
         if not self.podman_user:
@@ -114,12 +117,33 @@ class HostRunner:
     def run_script(self, name: str, body: str, env: dict[str, str]) -> dict[str, Section]:
         """Run the probe script `name` (its `body`, after the prelude) once; return its sections by name."""
         assignments = " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items())
+        return self._run(name, f"{assignments} sh -c {shlex.quote(prelude() + body)}")
+
+    def run_scripts(self, name: str, scripts: list[tuple[str, dict[str, str]]]) -> dict[str, Section]:
+        """Run several probe scripts (body, env) as ONE command, each in a subshell of its own
+        with its own variables, after one prelude; return the sections of all by name (the
+        scripts declare distinct names: facts/probes holds them so)."""
+        if len(scripts) == 1:
+            return self.run_script(name, *scripts[0])
+        parts = [prelude()]
+        for body, env in scripts:
+            exports = "".join(f"{key}={shlex.quote(value)}; export {key}\n" for key, value in env.items())
+            parts.append(f"(\n{exports}{body}\n)\n")
+        return self._run(name, f"sh -c {shlex.quote(''.join(parts))}")
+
+    def _run(self, name: str, script_command: str) -> dict[str, Section]:
         per_program = max(1, int(self.timeout / 2))
-        script = shlex.quote(prelude() + body)
-        command = self._as_podman_user(f"PHX_TIMEOUT={per_program} {assignments} sh -c {script}")
+        command = self._as_podman_user(f"PHX_TIMEOUT={per_program} {script_command}")
         if self.unreachable is not None:
             raise HostUnreachable(self.host_id, self.unreachable.reason)
+        # Counted as sent even when the connection before it fails: the host was tried once.
         self.commands_run += 1
+        if self.connect is not None:
+            # The transport's own connection, opened before the first command (transport/reach.py).
+            refused, self.connect = self.connect(), None
+            if refused is not None:
+                self.unreachable = HostUnreachable(self.host_id, refused)
+                raise self.unreachable
         try:
             result = self._bounded(command, name)
         except HostUnreachable as exc:

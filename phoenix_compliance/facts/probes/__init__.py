@@ -64,9 +64,10 @@ BASE = Probe(
         "os_release": ZERO,
         "kernel": ZERO,
         "hostname": ZERO,
-        # Podman not installed (127) is an answer: PHX-1.01 is about exactly that.
-        "podman_version": Expect(frozenset({0, 127})),
         "podman_info": ZERO,
+        # Podman not installed (127) is an answer: PHX-1.01 is about exactly that. Read from
+        # podman info's own version block where info answered (probe_base.sh).
+        "podman_version": Expect(frozenset({0, 127})),
         "tools": ZERO,
         # No /etc/subuid (1) or an empty one: no ranges, an answer.
         "subuid": Expect(frozenset({0, 1}), empty_ok=True),

@@ -18,11 +18,16 @@ home_path() {
   esac
 }
 
+# An empty output or error is printed as is, without starting base64 for it: most
+# sections print no error, and every process started costs the checked host.
 section() {
   name=$1
   shift
   out=$(timeout "$PHX_TIMEOUT" "$@" 2>"$err")
   rc=$?
-  printf '@@PHX %s %s %s %s\n' "$name" "$rc" \
-    "$(printf '%s' "$out" | base64 -w0)" "$(base64 -w0 <"$err")"
+  # The last section's output as printed, for a section derived from it (probe_base.sh).
+  raw=$out
+  [ -z "$out" ] || out=$(printf '%s' "$out" | base64 -w0)
+  if [ -s "$err" ]; then said=$(base64 -w0 <"$err"); else said=; fi
+  printf '@@PHX %s %s %s %s\n' "$name" "$rc" "$out" "$said"
 }
