@@ -146,8 +146,16 @@ def test_the_plan_of_an_unmigrated_guest_makes_it_ready_and_a_second_run_changes
     (tmp_path / "plan.sh").write_text(script)
     digest = before.document["digest"]
     assert HOST in script and str(digest)[:16] in script, script[:800]
-    # Root's steps come first: the user's need linger (the user's systemd) in place.
-    assert script.index("enable-linger") < script.index("podman.socket") < script.index("phoenix.target"), script
+    # In the guide's order: linger (root's, the user's systemd) before the socket, the units before the target.
+    order = [
+        "loginctl enable-linger phoenix",
+        "systemctl --user enable --now podman.socket",
+        "systemctl --user daemon-reload",
+        "systemctl --user enable --now phoenix.target",
+    ]
+    run_as = [line.strip().removeprefix("$SUDO ") for line in script.splitlines()]
+    assert all(command in run_as for command in order), script
+    assert sorted(order, key=run_as.index) == order, script
     where = stage_plan.hand_over(plan_guest.name, "plan-refhost.sh", script)
     unmigrated = stage_plan.snapshot(plan_guest.name)
     first = run_plan(plan_guest, where)
