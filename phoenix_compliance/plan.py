@@ -223,7 +223,13 @@ def plan_host(
             continue
         spec = specs.get(result.check_id)
         if spec is None or not spec.fix:
-            notes.append(_Note(result, "no step of this suite puts it right: fix it by hand as the remediation says"))
+            notes.append(
+                _Note(
+                    result,
+                    "no step of its own: check again after the steps above (a missing unit or socket they put"
+                    " in place may be its cause), then fix what is left by hand as the remediation says",
+                )
+            )
             continue
         if context is None:
             notes.append(_Note(result, "the run's facts do not name the host's user: no step can be written"))
