@@ -85,6 +85,16 @@ class TestBlockers:
         assert phase == "Phase 1: base install" and not rest
         assert [(c.check_id, c.hosts) for c in causes] == [("PHX-1.01", ["ssh://web2", "ssh://web11"])]
 
+    def test_a_phase_blocked_by_the_one_before_says_it_waits(self) -> None:
+        run = fleet(4, {"PHX-1.01": {"ssh://web3"}}, ("1", "2", "3"))
+        assert first_screen.waiting(run) == [
+            ("Phase 2: podman-compose", ["ssh://web3"]),
+            ("Phase 3: Quadlet and systemd", ["ssh://web3"]),
+        ]
+        assert "Phase 2: podman-compose waits on the phase before it on 1 host(s): ssh://web3." in standalone_page(
+            run, "t"
+        )
+
     def test_unreachable_hosts_are_a_cause(self) -> None:
         run = fleet(2, {})
         run.hosts["ssh://web2"].unreachable = "ssh: connect timed out"

@@ -154,3 +154,22 @@ def waivers(run: RunReport) -> list[Waiver]:
             if host.host not in entry.hosts:
                 entry.hosts.append(host.host)
     return sorted(found.values(), key=lambda w: (not w.expired, w.expires, w.check_id))
+
+
+def waiting(run: RunReport) -> list[tuple[str, list[str]]]:
+    """Per phase, the hosts it is not READY on only because the phase before it is not: nothing
+    of its own blocks it there (the blockers table lists nothing for them)."""
+    phases = run.shown_phases
+    found: list[tuple[str, list[str]]] = []
+    for phase in phases:
+        hosts = [
+            host.host
+            for host in run.hosts.values()
+            if host.unreachable is None
+            and host.verdicts(phases)[phase] not in (READY, NOT_RUN)
+            and not any(r.blocking for r in host.results if r.phase == phase)
+            and host.coverage(phase)[0] >= host.coverage(phase)[1]
+        ]
+        if hosts:
+            found.append((PHASE_TITLES[phase], sorted(hosts, key=natural)))
+    return found
