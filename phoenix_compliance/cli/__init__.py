@@ -26,6 +26,7 @@ from phoenix_compliance.cli.check import CHECK, check_arguments, find_ini
 from phoenix_compliance.cli.convert import CONVERT
 from phoenix_compliance.cli.lint import LINT
 from phoenix_compliance.cli.merge import MERGE
+from phoenix_compliance.cli.pdf import PDF
 from phoenix_compliance.cli.plan import PLAN
 from phoenix_compliance.cli.subcommand import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, PROG, Subcommand, UsageError
 from phoenix_compliance.cli.trend import TREND
@@ -46,7 +47,7 @@ __all__ = [
 
 # The command's subcommands, in the order `--help` lists them.
 SUBCOMMANDS: dict[str, Subcommand] = {
-    command.name: command for command in (CHECK, LINT, VERIFY, MERGE, TREND, CONVERT, PLAN)
+    command.name: command for command in (CHECK, LINT, VERIFY, MERGE, TREND, CONVERT, PLAN, PDF)
 }
 
 

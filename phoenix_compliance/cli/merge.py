@@ -21,7 +21,7 @@ def run_merge(args: argparse.Namespace) -> int:
     from phoenix_compliance.publish import EXIT_REPORTS_UNWRITTEN, ReportsUnwritten
     from phoenix_compliance.report.files import write_standalone
     from phoenix_compliance.report.results import ResultRefused, merge
-    from phoenix_compliance.report.signing import SigningError
+    from phoenix_compliance.report.signing import SigningError, key_fingerprint
     from phoenix_compliance.run.reporter import exit_code
     from phoenix_compliance.run.summary import readiness_lines
 
@@ -34,6 +34,11 @@ def run_merge(args: argparse.Namespace) -> int:
         print(f"{PROG} merge: {refused}", file=sys.stderr)
         return refused.code
     print(f"phoenix: merged {len(loaded)} results, {len(run.hosts)} hosts")
+    if args.sign_key is not None:
+        try:
+            run.signer_fingerprint = key_fingerprint(args.sign_key)
+        except SigningError as exc:
+            raise UsageError(f"cannot sign the report: {exc}") from None
     base = f"readiness-fleet-{len(run.hosts)}-hosts-{stamp()}"
     try:
         files = write_standalone(run, args.reports_dir.expanduser().absolute(), base, args.sign_key)

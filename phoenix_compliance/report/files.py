@@ -13,6 +13,7 @@ from phoenix_compliance.publish import write_set
 from phoenix_compliance.redact import redact
 from phoenix_compliance.report import outputs, signing
 from phoenix_compliance.report.model import RunReport
+from phoenix_compliance.report.page_layout import collapsed_tables
 
 # What writes a format's file: the run's model, the file, the --sign-key (or None).
 Write = Callable[[RunReport, Path, Path | None], None]
@@ -31,6 +32,7 @@ class ReportFormat:
 def _seal_html(run: RunReport, path: Path, sign_key: Path | None) -> None:
     # pytest-html has written the page by now (the reporter runs last); seal what it wrote.
     if path.exists():
+        path.write_text(collapsed_tables(path.read_text(encoding="utf-8")), encoding="utf-8")
         signing.seal_html(path, sign_key)
 
 

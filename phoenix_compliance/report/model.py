@@ -174,6 +174,8 @@ class RunReport:
     expired_waivers: list[str] = field(default_factory=list)
     compared_with: str | None = None
     changes: list[Change] = field(default_factory=list)
+    # The SHA256 fingerprint of the key the page is signed with (--sign-key), or "" when unsigned.
+    signer_fingerprint: str = ""
 
     def host(self, host_id: str) -> HostReport:
         if host_id not in self.hosts:

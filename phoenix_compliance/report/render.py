@@ -7,6 +7,7 @@ from importlib import resources
 import jinja2
 
 from phoenix_compliance.catalogue import PHASE_TITLES, standalone_words
+from phoenix_compliance.report.first_screen import blockers, gates, waiting, waivers
 from phoenix_compliance.report.model import HostReport, RunReport, check_spread, hosts_by_concern
 from phoenix_compliance.report.signing import signature_block
 
@@ -37,6 +38,10 @@ def readiness_section(run: RunReport) -> str:
         every_check=len(hosts) <= DETAILED_HOSTS,
         spread=check_spread(run),
         signature_block=signature_block(),
+        gates=gates(run),
+        blockers=blockers(run),
+        waivers=waivers(run),
+        waiting=waiting(run),
     )
 
 

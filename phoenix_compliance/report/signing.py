@@ -83,6 +83,25 @@ def sign_digest(digest: str, key: Path) -> str:
         return (Path(work) / "digest.sig").read_text()
 
 
+def key_fingerprint(key: Path) -> str:
+    """The SHA256 fingerprint of a signing key (ssh-keygen -l), as the page shows who signed it."""
+    try:
+        result = subprocess.run(
+            ["ssh-keygen", "-l", "-E", "sha256", "-f", str(key)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SigningError(f"ssh-keygen -l failed: {exc}") from None
+    fields = result.stdout.split()
+    if result.returncode != 0 or len(fields) < 2:
+        raise SigningError(f"ssh-keygen -l -f {key} failed: {result.stderr.strip()}")
+    return fields[1]
+
+
 def verify_signature(digest: str, signature: str, public_key: Path) -> tuple[bool, str]:
     try:
         key_text = read_report_bytes(public_key, SIGNER_KEY_BYTES, "an SSH public key").decode("utf-8").strip()

@@ -29,6 +29,7 @@ from phoenix_compliance.parsers.manifest import Manifest
 from phoenix_compliance.parsers.waivers import Waiver
 from phoenix_compliance.report import outputs
 from phoenix_compliance.report.model import RunReport, Signoff
+from phoenix_compliance.report.signing import SigningError, key_fingerprint
 from phoenix_compliance.run.writers import Staging, report_files
 
 
@@ -191,6 +192,11 @@ def build_state(config: pytest.Config) -> RunState:
     )
     state.report.stack_digest = hashlib.sha256(stack_path.read_bytes()).hexdigest()
     state.report.compared_with = config.option.phx_compare
+    if sign_key is not None:
+        try:
+            state.report.signer_fingerprint = key_fingerprint(sign_key)
+        except SigningError as exc:
+            raise pytest.UsageError(f"--sign-key: {exc}") from None
     if config.option.phx_signoff:
         state.report.signoff = Signoff(config.option.phx_signoff, now.isoformat(timespec="seconds"))
     return state
