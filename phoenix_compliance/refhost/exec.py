@@ -85,6 +85,15 @@ def guest_run(
     )
 
 
+def running(name: str, task: str) -> GuestState:
+    """The state of a guest that is up, for a task that needs root (named in the refusal)."""
+    require_root(task)
+    st = state(name)
+    if st is None:
+        raise RefhostError(f"{name} is down; run `{up_hint(name)}` first")
+    return st
+
+
 def run_in_guest(
     argv: list[str],
     user: str | None = None,
@@ -92,8 +101,24 @@ def run_in_guest(
     name: str = paths.DEFAULT_GUEST,
 ) -> subprocess.CompletedProcess[str]:
     """Run argv inside the guest (as root, or as user) and capture its output."""
-    require_root("running a command in the guest")
-    st = state(name)
-    if st is None:
-        raise RefhostError(f"{name} is down; run `{up_hint(name)}` first")
-    return guest_run(st, argv, user, timeout=timeout)
+    return guest_run(running(name, "running a command in the guest"), argv, user, timeout=timeout)
+
+
+# A staging step's shell command in a guest (refhost/stage_upgrade.py, stage_plan.py).
+SHELL_TIMEOUT = 120
+
+
+def checked(result: subprocess.CompletedProcess[str], what: str) -> subprocess.CompletedProcess[str]:
+    """The result of a step that succeeded; else RefhostError naming it with its last output lines."""
+    if result.returncode != 0:
+        text = ((result.stderr or "") + (result.stdout or "")).strip().splitlines()[-5:]
+        raise RefhostError(f"{what} failed (exit {result.returncode}): {' | '.join(text) or 'no output'}")
+    return result
+
+
+def guest_shell(
+    st: GuestState, script: str, what: str, user: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """A shell script run in the guest as root (or as user), bounded; checked unless check=False."""
+    result = guest_run(st, ["sh", "-c", script], user, timeout=SHELL_TIMEOUT)
+    return checked(result, what) if check else result

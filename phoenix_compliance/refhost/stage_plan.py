@@ -29,10 +29,10 @@ import subprocess
 from dataclasses import dataclass
 
 from . import paths
-from ._util import RefhostError, require_root
+from ._util import RefhostError
 from .deploy import QUADLET_DIR, USER_UNIT_DIR, deploy, load_stack
-from .exec import guest_run
-from .guest_state import GuestState, state, up_hint
+from .exec import guest_run, guest_shell, running
+from .guest_state import GuestState
 
 HOME = f"/home/{paths.USER}"
 LINGER_FILE = f"/var/lib/systemd/linger/{paths.USER}"
@@ -44,32 +44,17 @@ SCRIPT_DIR = f"{HOME}/plans"
 SUDOERS = "/etc/sudoers.d/50-phoenix-operator"
 SUDOERS_TEXT = f"{paths.USER} ALL=(ALL) NOPASSWD: ALL\n"
 
-COMMAND_TIMEOUT = 120
-
 
 def _state(name: str) -> GuestState:
-    require_root("staging a guest")
-    st = state(name)
-    if st is None:
-        raise RefhostError(f"{name} is down; run `{up_hint(name)}` first")
-    return st
-
-
-def _checked(result: subprocess.CompletedProcess[str], what: str) -> subprocess.CompletedProcess[str]:
-    if result.returncode != 0:
-        text = ((result.stderr or "") + (result.stdout or "")).strip().splitlines()[-5:]
-        raise RefhostError(f"{what} failed (exit {result.returncode}): {' | '.join(text) or 'no output'}")
-    return result
+    return running(name, "staging a guest")
 
 
 def _root(st: GuestState, script: str, what: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = guest_run(st, ["sh", "-c", script], timeout=COMMAND_TIMEOUT)
-    return _checked(result, what) if check else result
+    return guest_shell(st, script, what, check=check)
 
 
 def _user(st: GuestState, script: str, what: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = guest_run(st, ["sh", "-c", script], user=paths.USER, timeout=COMMAND_TIMEOUT)
-    return _checked(result, what) if check else result
+    return guest_shell(st, script, what, user=paths.USER, check=check)
 
 
 def unmigrate(name: str) -> None:

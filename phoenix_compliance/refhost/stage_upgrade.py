@@ -34,10 +34,10 @@ import time
 from dataclasses import dataclass
 
 from . import paths
-from ._util import RefhostError, require_root, run, say
+from ._util import RefhostError, run, say
 from .deploy import deploy
-from .exec import HOST_PATH, guest_run
-from .guest_state import GuestState, guest_systemd, state, up_hint
+from .exec import HOST_PATH, SHELL_TIMEOUT, checked, guest_run, guest_shell, running
+from .guest_state import GuestState, guest_systemd
 
 # The packages of what Podman 6 removed that a Podman 5 host may still use.
 LEGACY_PACKAGES = ("slirp4netns", "iptables")
@@ -82,34 +82,20 @@ DROP_INS = (
     DropIn("phoenix-core.container", "Container", f"GlobalArgs=--network-cmd-path={SLIRP4NETNS}"),
 )
 
-COMMAND_TIMEOUT = 120
 APT_TIMEOUT = 600
 MOVE_TIMEOUT = 600
 
 
 def _state(name: str) -> GuestState:
-    require_root("staging a guest")
-    st = state(name)
-    if st is None:
-        raise RefhostError(f"{name} is down; run `{up_hint(name)}` first")
-    return st
-
-
-def _checked(result: subprocess.CompletedProcess[str], what: str) -> subprocess.CompletedProcess[str]:
-    if result.returncode != 0:
-        text = ((result.stderr or "") + (result.stdout or "")).strip().splitlines()[-5:]
-        raise RefhostError(f"{what} failed (exit {result.returncode}): {' | '.join(text) or 'no output'}")
-    return result
+    return running(name, "staging a guest")
 
 
 def _root(st: GuestState, script: str, what: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = guest_run(st, ["sh", "-c", script], timeout=COMMAND_TIMEOUT)
-    return _checked(result, what) if check else result
+    return guest_shell(st, script, what, check=check)
 
 
 def _user(st: GuestState, script: str, what: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = guest_run(st, ["sh", "-c", script], user=paths.USER, timeout=COMMAND_TIMEOUT)
-    return _checked(result, what) if check else result
+    return guest_shell(st, script, what, user=paths.USER, check=check)
 
 
 def install_packages(name: str, packages: tuple[str, ...] = LEGACY_PACKAGES) -> float:
@@ -130,7 +116,7 @@ def install_packages(name: str, packages: tuple[str, ...] = LEGACY_PACKAGES) -> 
         ["apt-get", "update", "-q"],
         ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
     ):
-        _checked(run([*enter, *argv], timeout=APT_TIMEOUT), f"{' '.join(argv[:2])} in {name}")
+        checked(run([*enter, *argv], timeout=APT_TIMEOUT), f"{' '.join(argv[:2])} in {name}")
     seconds = time.monotonic() - started
     say(f"installed {', '.join(packages)} in {name} in {seconds:.1f} s")
     return seconds
@@ -217,10 +203,10 @@ def write_file(name: str, relative: str, text: str) -> None:
             st,
             ["sh", "-c", f'mkdir -p "{folder}" && cat > "{relative}"'],
             user=paths.USER,
-            timeout=COMMAND_TIMEOUT,
+            timeout=SHELL_TIMEOUT,
             stdin=handle.fileno(),
         )
-    _checked(result, f"writing ~{paths.USER}/{relative} in {name}")
+    checked(result, f"writing ~{paths.USER}/{relative} in {name}")
 
 
 def accounts(name: str) -> str:
@@ -270,7 +256,7 @@ def move(source: str, target: str) -> float:
             timeout=MOVE_TIMEOUT,
             stdout=archive.fileno(),
         )
-        _checked(packed, f"packing {HOME} in {source}")
+        checked(packed, f"packing {HOME} in {source}")
         size = archive.tell()
         archive.seek(0)
         # The target's home goes first, its store (a tmpfs mount point) emptied, not removed.
@@ -281,7 +267,7 @@ def move(source: str, target: str) -> float:
             f"clearing {HOME} in {target}",
         )
         unpacked = guest_run(dst, [*tar, "-p", "-C", "/", "-xf", "-"], timeout=MOVE_TIMEOUT, stdin=archive.fileno())
-        _checked(unpacked, f"unpacking {HOME} in {target}")
+        checked(unpacked, f"unpacking {HOME} in {target}")
     start_user(target)
     seconds = time.monotonic() - started
     say(f"moved {HOME} ({size / 1e6:.1f} MB) from {source} to {target} in {seconds:.1f} s")
