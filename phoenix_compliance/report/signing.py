@@ -67,17 +67,7 @@ def sign_digest(digest: str, key: Path) -> str:
     with tempfile.TemporaryDirectory(prefix="phx-sign-") as work:
         message = Path(work) / "digest"
         message.write_text(digest + "\n")
-        try:
-            result = subprocess.run(
-                ["ssh-keygen", "-Y", "sign", "-q", "-f", str(key), "-n", NAMESPACE, str(message)],
-                capture_output=True,
-                text=True,
-                timeout=30,
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise SigningError(f"ssh-keygen -Y sign failed: {exc}") from None
+        result = _ssh_keygen(["-Y", "sign", "-q", "-f", str(key), "-n", NAMESPACE, str(message)], "-Y sign")
         if result.returncode != 0:
             raise SigningError(f"ssh-keygen -Y sign with {key} failed: {result.stderr.strip()}")
         return (Path(work) / "digest.sig").read_text()
@@ -85,17 +75,7 @@ def sign_digest(digest: str, key: Path) -> str:
 
 def key_fingerprint(key: Path) -> str:
     """The SHA256 fingerprint of a signing key (ssh-keygen -l), as the page shows who signed it."""
-    try:
-        result = subprocess.run(
-            ["ssh-keygen", "-l", "-E", "sha256", "-f", str(key)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise SigningError(f"ssh-keygen -l failed: {exc}") from None
+    result = _ssh_keygen(["-l", "-E", "sha256", "-f", str(key)], "-l")
     fields = result.stdout.split()
     if result.returncode != 0 or len(fields) < 2:
         raise SigningError(f"ssh-keygen -l -f {key} failed: {result.stderr.strip()}")
@@ -114,29 +94,11 @@ def verify_signature(digest: str, signature: str, public_key: Path) -> tuple[boo
         allowed.write_text(f'{SIGNER_IDENTITY} namespaces="{NAMESPACE}" {key_text}\n')
         sig = Path(work) / "digest.sig"
         sig.write_text(signature)
+        argv = ["-Y", "verify", "-f", str(allowed), "-I", SIGNER_IDENTITY, "-n", NAMESPACE, "-s", str(sig)]
         try:
-            result = subprocess.run(
-                [
-                    "ssh-keygen",
-                    "-Y",
-                    "verify",
-                    "-f",
-                    str(allowed),
-                    "-I",
-                    SIGNER_IDENTITY,
-                    "-n",
-                    NAMESPACE,
-                    "-s",
-                    str(sig),
-                ],
-                input=digest + "\n",
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return False, f"ssh-keygen -Y verify failed: {exc}"
+            result = _ssh_keygen(argv, "-Y verify", digest + "\n")
+        except SigningError as exc:
+            return False, str(exc)
     message = (result.stdout + result.stderr).strip()
     return result.returncode == 0, message
 
@@ -272,3 +234,13 @@ def verify_report(path: Path, signer: Path | None) -> Verdict:
         except MalformedResult as exc:
             return Verdict(False, [f"{path}: not a result of this suite's format {FORMAT} ({exc})"], unreadable=True)
     return Verdict(intact, lines, document=claims.document if intact else None)
+
+
+def _ssh_keygen(args: list[str], what: str, text: str = "") -> subprocess.CompletedProcess[str]:
+    """ssh-keygen ARGS with `text` on its input, bounded; SigningError when it cannot run at all."""
+    try:
+        return subprocess.run(
+            ["ssh-keygen", *args], input=text, capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SigningError(f"ssh-keygen {what} failed: {exc}") from None

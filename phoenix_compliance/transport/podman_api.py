@@ -139,14 +139,7 @@ class SocketForward:
             time.sleep(0.02)
 
     def close(self) -> None:
-        if self._process.poll() is None:
-            self._process.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._process.wait(timeout=5)
-            if self._process.poll() is None:
-                self._process.kill()
-        if self._process.stderr:
-            self._process.stderr.close()
+        _end(self._process)
         with contextlib.suppress(OSError):
             self.local.unlink()
         with contextlib.suppress(OSError):
@@ -213,14 +206,7 @@ class SshMaster:
 
     def close(self) -> None:
         _OPEN_MASTERS.discard(self)
-        if self._process.poll() is None:
-            self._process.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._process.wait(timeout=5)
-            if self._process.poll() is None:
-                self._process.kill()
-        if self._process.stderr:
-            self._process.stderr.close()
+        _end(self._process)
         for leftover in (self.control, Path(self._dir) / "podman.sock"):
             with contextlib.suppress(OSError):
                 leftover.unlink()
@@ -371,3 +357,15 @@ def short_error(exc: BaseException) -> str:
         if marker in str(exc):
             return marker
     return reason[:200]
+
+
+def _end(process: subprocess.Popen[str]) -> None:
+    """An ssh client ended: asked to stop, killed after 5 s, its stderr pipe closed."""
+    if process.poll() is None:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
+        if process.poll() is None:
+            process.kill()
+    if process.stderr:
+        process.stderr.close()
