@@ -6,8 +6,10 @@ home and linger state moved to a Podman 6.1.1 guest (the reboot stand-in after i
 breaks the way the notes predict, one cause at a time, and the suite's checks name the causes;
 the upgrade checks' remediations, applied in turn, bring every phase and the upgrade phase to
 READY on 6.1.1. A control guest the upgrade phase calls READY keeps its stack running after the
-same move. Guests: reh-trixie and reh-p6 (staged), reh-ctl and reh-ctl6 (control), each with a
-network namespace of its own, so their published ports clash with no other guest's.
+same move; the same blockers staged on 5.8.6 (reh-forky) fail the gate too, and PHX-U.01's
+--migrate-db moves its store to SQLite. Guests: reh-trixie and reh-p6 (staged), reh-ctl and reh-ctl6
+(control), reh-forky, each with a network namespace of its own, so their published ports clash
+with no other guest's.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from phoenix_compliance.refhost import stage_upgrade
 pytestmark = pytest.mark.refhost
 
 STAGED, STAGED_6 = "reh-trixie", "reh-p6"
+# The same blockers staged on 5.8.6, the release whose --migrate-db PHX-U.01 asks for.
+STAGED_58 = "reh-forky"
 CONTROL, CONTROL_6 = "reh-ctl", "reh-ctl6"
 CONF = f"{stage_upgrade.HOME}/{stage_upgrade.USER_CONF}"
 IMAGE = "localhost/phoenix-standin:1.0"
@@ -141,7 +145,7 @@ def guests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Guest
     from phoenix_compliance import refhost
 
     booted: dict[str, Guest] = {}
-    releases = {STAGED: "trixie", CONTROL: "trixie", STAGED_6: "podman6", CONTROL_6: "podman6"}
+    releases = {STAGED: "trixie", CONTROL: "trixie", STAGED_6: "podman6", CONTROL_6: "podman6", STAGED_58: "forky"}
 
     class Guests(dict[str, Guest]):
         def __missing__(self, name: str) -> Guest:
@@ -265,3 +269,23 @@ def test_a_host_the_upgrade_phase_calls_ready_keeps_its_stack_running_on_podman6
     after = judge(upgraded, tmp_path / "control-6.1", "all,upgrade")
     assert after.verdicts == {**EVERY_PHASE, "upgrade": "READY"}, after.output
     print(f"control moved and judged in {time.monotonic() - started:.0f} s")
+
+
+def test_the_blockers_staged_on_podman_5_8_fail_the_gate_and_migrate_db_fixes_the_store(
+    guests: dict[str, Guest], tmp_path: Path
+) -> None:
+    staged = guests[STAGED_58]
+    stage_upgrade.stage(STAGED_58)
+    before = judge(staged, tmp_path / "staged-5.8", "all,upgrade")
+    assert before.verdicts == {**EVERY_PHASE, "upgrade": "NOT READY"}, before.output
+    assert before.failing("PHX-U.") == set(STAGED_BLOCKERS), before.output
+    (boltdb,) = before.results("PHX-U.01")
+    assert f"{CONF}:3" in boltdb["evidence"] and "podman system migrate --migrate-db" in boltdb["remediation"]
+
+    # PHX-U.01's remediation as printed, on the release that has --migrate-db: the store is SQLite,
+    # its image kept, and only the other blockers are left.
+    sh(staged, f"sed -i 's/^database_backend/# &/' {CONF} && podman system migrate --migrate-db")
+    assert sh(staged, "podman info --format '{{.Host.DatabaseBackend}}'").strip() == "sqlite"
+    assert IMAGE in sh(staged, "podman images --format '{{.Repository}}:{{.Tag}}'")
+    after = judge(staged, tmp_path / "migrated-5.8", "upgrade")
+    assert after.failing("PHX-U.") == set(STAGED_BLOCKERS) - {"PHX-U.01"}, after.output
