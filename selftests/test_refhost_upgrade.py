@@ -283,9 +283,12 @@ def test_the_blockers_staged_on_podman_5_8_fail_the_gate_and_migrate_db_fixes_th
     assert f"{CONF}:3" in boltdb["evidence"] and "podman system migrate --migrate-db" in boltdb["remediation"]
 
     # PHX-U.01's remediation as printed, on the release that has --migrate-db: the store is SQLite,
-    # its image kept, and only the other blockers are left.
+    # its image kept, and only the other blockers are left (the migration stops every container,
+    # so PHX-U.03 may find none left on slirp4netns).
     sh(staged, f"sed -i 's/^database_backend/# &/' {CONF} && podman system migrate --migrate-db")
     assert sh(staged, "podman info --format '{{.Host.DatabaseBackend}}'").strip() == "sqlite"
     assert IMAGE in sh(staged, "podman images --format '{{.Repository}}:{{.Tag}}'")
     after = judge(staged, tmp_path / "migrated-5.8", "upgrade")
-    assert after.failing("PHX-U.") == set(STAGED_BLOCKERS) - {"PHX-U.01"}, after.output
+    assert [r["outcome"] for r in after.results("PHX-U.01")] == ["passed"], after.output
+    left = set(STAGED_BLOCKERS) - {"PHX-U.01", "PHX-U.03"}
+    assert left <= after.failing("PHX-U.") <= left | {"PHX-U.03"}, after.output
