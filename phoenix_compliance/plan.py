@@ -23,6 +23,7 @@ from pathlib import Path
 
 from phoenix_compliance.catalogue import ROOT, CheckSpec, Step
 from phoenix_compliance.parsers.manifest import Manifest, generated_service
+from phoenix_compliance.redact import redact
 from phoenix_compliance.report.model import COULD_NOT_CHECK, ERROR, FAILED, CheckResult, HostReport, RunReport
 
 # A name that reaches the script as a word: a user, a unit, a service. Never an option (no
@@ -167,6 +168,9 @@ class Context:
     # The repository's units the plan writes, by file name: the shell variable holding the text
     # (defined once at the top of the script) and the text quoted.
     units: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The repository's units the plan does not write: the redactor masks something in them (a
+    # plan, like every output, never prints a secret value).
+    withheld: set[str] = field(default_factory=set)
 
     def values(self, result: CheckResult) -> dict[str, str]:
         """The templates' values for one result, each a shell word; a value that cannot be had
@@ -187,10 +191,13 @@ class Context:
             values["unit_path"] = home_path(f"{folder}/{subject}")
             if self.source_dir is not None:
                 source = self.source_dir / "systemd" / subject
-                if source.is_file():
+                if source.is_file() and subject not in self.withheld:
                     if subject not in self.units:
-                        variable = f"unit_{len(self.units) + 1}"
-                        self.units[subject] = (variable, shlex.quote(source.read_text(encoding="utf-8")))
+                        text = source.read_text(encoding="utf-8")
+                        if redact(text) != text:
+                            self.withheld.add(subject)
+                            return values
+                        self.units[subject] = (f"unit_{len(self.units) + 1}", shlex.quote(text))
                     values["unit_text"] = f'"${self.units[subject][0]}"'
         return values
 
@@ -242,6 +249,11 @@ def plan_host(
         missing = [key for step in spec.fix for key in _needs(step.done + step.command) if key not in values]
         if missing:
             why = _MISSING.get(missing[0], f"the value {missing[0]}").replace("{subject}", result.subject)
+            if missing[0] == "unit_text" and result.subject in context.withheld:
+                why = (
+                    f"the repository's {result.subject}, which holds a secret-shaped value a plan never prints:"
+                    " install it from the repository by hand"
+                )
             notes.append(_Note(result, f"not planned: needs {why}"))
             continue
         for step in spec.fix:

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import socket
 import stat
 import subprocess
@@ -205,6 +206,25 @@ class TestPlanScript:
         assert (
             "# PHX-3.01 [high] the title of PHX-3.01 (phoenix.target): not planned: needs the repository's unit" in out
         )
+
+    def test_a_unit_holding_a_secret_value_is_never_printed(
+        self, drifted: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        source = tmp_path / "infra"
+        shutil.copytree(SOURCE, source)
+        unit = source / "systemd" / "phoenix-core.container"
+        unit.write_text(
+            unit.read_text().replace("[Container]\n", "[Container]\nEnvironment=DB_PASSWORD=hunter2-literal\n")
+        )
+        code, out, err = plan_of(capsys, str(drifted), f"--source-dir={source}")
+        assert code == 0, err
+        assert "hunter2-literal" not in out + err
+        assert not re.search(r"put_file .*phoenix-core\.container", out)
+        assert (
+            "(phoenix-core.container): not planned: needs the repository's phoenix-core.container, which holds" in out
+        )
+        # The other units are still written.
+        assert re.search(r"put_file .*revenue-db\.container", out)
 
 
 class TestPlanInputs:
