@@ -7,6 +7,7 @@ reference hosts); run it from the repository with the suite's virtualenv:
     sudo .venv/bin/python bench/run.py [--repeat 3] [--fleet 1,3,8,32] [--prefix fleet]
     .venv/bin/python bench/run.py --startup      # the start-up rows only: no root, no host
     .venv/bin/python bench/run.py --lint 1000,10000   # the Quadlet lint over generated trees only
+    sudo .venv/bin/python bench/run.py --everything    # issue 27's table in one run, then its targets
 
 Rows: the start-up (`phoenix-compliance check --collect-only` of Phase 1, from a folder
 outside the repository, beside its floor `python -c 'import pytest'` and beside plain
@@ -41,6 +42,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -69,6 +71,8 @@ class Sample:
     hosts: int | None = None
     # The machine's 1-minute load average when the row was measured (the machine is shared).
     load: float | None = None
+    # What else the row says (the simulated rows: hosts by verdict, the page's opening time).
+    note: str = ""
 
 
 @dataclass
@@ -288,8 +292,21 @@ def main() -> int:
     parser.add_argument("--lint", metavar="COUNTS", help="only the lint rows, over trees of these unit counts")
     parser.add_argument("--fleet-only", action="store_true", help="only the fleet rows (the reference host untouched)")
     parser.add_argument("--keep", action="store_true", help="leave the fleet up (to measure again)")
+    parser.add_argument(
+        "--releases",
+        metavar="NAMES",
+        help="one guest per release (trixie,forky,podman6): what one full run costs the host, fastest of --repeat",
+    )
+    parser.add_argument(
+        "--everything",
+        action="store_true",
+        help="one run, one table: --releases trixie,forky,podman6, --fleet-only --fleet 1,3,8,32,64 and"
+        " --simulated 100,1000,5000 --shards 8 --page (each overridable), then the targets",
+    )
     simulated_options(parser)
     options = parser.parse_args()
+    if options.everything:
+        return everything(options)
     if options.simulated:
         return simulated_main(options)
     work = Path(tempfile.mkdtemp(prefix="phx-bench-"))
@@ -335,6 +352,97 @@ def simulated_main(options: argparse.Namespace) -> int:
     rows = simulated.simulated_rows([int(n) for n in options.simulated.split(",") if n], options.shards, options.page)
     simulated.print_rows(rows)
     return 0
+
+
+EVERYTHING_RELEASES, EVERYTHING_FLEET, EVERYTHING_SIMULATED, EVERYTHING_SHARDS = (
+    "trixie,forky,podman6",
+    "1,3,8,32,64",
+    "100,1000,5000",
+    8,
+)
+
+
+def everything(options: argparse.Namespace) -> int:
+    """Every row of issue 27's table in one run of this script: the host's cost per release, the real
+    guests, then the simulated fleet (no guest left up meanwhile), one table, then the targets."""
+    from bench import simulated
+
+    given = set(sys.argv[1:])
+    releases = options.releases or EVERYTHING_RELEASES
+    fleet = options.fleet if any(a.startswith("--fleet") and a != "--fleet-only" for a in given) else EVERYTHING_FLEET
+    counts = options.simulated or EVERYTHING_SIMULATED
+    shards = options.shards or EVERYTHING_SHARDS
+    work = Path(tempfile.mkdtemp(prefix="phx-bench-"))
+    rows: list[tuple[str, Sample]] = []
+    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+
+    def measure(label: str, run: Callable[[], int | Ran | None], repeat: int = 1) -> Sample:
+        sample = median([timed(run) for _ in range(repeat)])
+        rows.append((label, sample))
+        print(f"  {label}: {sample.wall:.2f} s", file=sys.stderr)
+        return sample
+
+    def suite(args: list[str], guests: list[str] | None = None) -> Callable[[], Ran]:
+        return lambda: pytest_run(args, work, guests)
+
+    release_rows(work, [r for r in releases.split(",") if r], options.repeat, rows, suite)
+    ratios = fleet_rows(work, [int(n) for n in fleet.split(",") if n], options.prefix, measure, suite, keep=False)
+    found = simulated.simulated_rows([int(n) for n in counts.split(",") if n], shards, page=True)
+    ratios.update(simulated_samples(found, rows))
+    print(f"\nbench/run.py --everything, started {started}, finished {time.strftime('%H:%M:%S UTC', time.gmtime())}")
+    print_table(rows, 1, ratios)
+    print_targets(rows, ratios)
+    return 0
+
+
+def release_rows(work: Path, releases: list[str], repeat: int, rows: list[tuple[str, Sample]], suite: Suite) -> None:
+    """What one full run costs the checked host, per release: a guest of its own (private network, the
+    stand-in stack deployed by Quadlet), all phases `repeat` times; the row keeps the run whose host CPU
+    was lowest (a healthcheck of the stack falling into the window adds to a run's count)."""
+    for name in releases:
+        guest = f"bench-{name}"
+        refhost.up(guest, release_name=name, private=True)
+        try:
+            refhost.deploy("quadlet", name=guest)
+            config = refhost.write_ssh_config(work / f"{guest}.ssh", name=guest)
+            args = [f"--hosts=ssh://{guest}", f"--ssh-config={config}", f"--stack={STACK}"]
+            samples = [timed(suite(args, [guest])) for _ in range(max(repeat, 1))]
+            best = min(samples, key=lambda s: float("inf") if s.host_cpu is None else s.host_cpu)
+            label = f"all phases, one {name} host, the fastest of {len(samples)} (host CPU)"
+            rows.append((label, best))
+            print(f"  {label}: host CPU {best.host_cpu}", file=sys.stderr)
+        finally:
+            refhost.down(guest)
+
+
+SHARD = re.compile(r"^([\d,]+) simulated hosts, --shard (\d+)/(\d+)")
+
+
+def simulated_samples(found: list[Any], rows: list[tuple[str, Sample]]) -> dict[str, float]:
+    """The simulated rows as rows of this table (no host CPU: a simulated host has none). After a
+    count's merge, a row for the whole: its shards one after another plus the merge, as one machine
+    runs them. Returns the one-process and whole rows' wall time as a multiple of one simulated host's."""
+    ratios: dict[str, float] = {}
+    one = found[0].wall if found else 1.0
+    wall = cpu = peak = 0.0
+    shards = 0
+    for row in found:
+        verdicts = ", ".join(f"{v} {n}" for v, n in sorted(row.verdicts.items()))
+        page = "" if row.page_ms is None else f"page opens in {row.page_ms:.0f} ms ({row.page_kib} KiB); "
+        sample = Sample(row.wall, row.cpu, None, row.peak_mib, probing=row.probing, hosts=row.hosts, load=row.load[1])
+        sample.note = page + verdicts
+        rows.append((row.label, sample))
+        if "one process" in row.label:
+            ratios[row.label] = row.wall / one
+        if SHARD.match(row.label) or row.label.startswith("merge"):
+            wall, cpu, peak, shards = wall + row.wall, cpu + row.cpu, max(peak, row.peak_mib), shards + 1
+        if row.label.startswith("merge"):
+            label = f"{row.hosts:,} simulated hosts: {shards - 1} shards one after another, then the merge"
+            rows.append((label, Sample(wall, cpu, None, peak, hosts=row.hosts, load=row.load[1])))
+            ratios[label] = wall / one
+            wall = cpu = peak = 0.0
+            shards = 0
+    return ratios
 
 
 Measure = Callable[[str, Callable[[], int | Ran | None]], Sample]
@@ -415,11 +523,12 @@ def print_table(rows: list[tuple[str, Sample]], repeat: int, ratios: dict[str, f
         f"\nbench/run.py on {platform.node()} ({os.cpu_count()} cores), {time.strftime('%Y-%m-%d')},"
         f" Python {platform.python_version()}, median of {repeat}\n"
     )
+    notes = any(sample.note for _, sample in rows)
     print(
         "| run | wall s | x one host | probing s | controller CPU s | peak MiB"
-        " | host CPU s per host | ssh logins per host | commands per host | load avg |"
+        " | host CPU s per host | ssh logins per host | commands per host | load avg |" + (" notes |" if notes else "")
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" + (" --- |" if notes else ""))
 
     def per_host(value: float | None, hosts: int | None, form: str) -> str:
         return "" if value is None else format(value / (hosts or 1), form)
@@ -440,8 +549,56 @@ def print_table(rows: list[tuple[str, Sample]], repeat: int, ratios: dict[str, f
             per_host(sample.logins, sample.hosts, "g"),
             per_host(sample.commands, sample.hosts, "g"),
             load,
+            *([sample.note] if notes else []),
         ]
         print("| " + " | ".join(cells) + " |")
+
+
+# Issue 27's targets (and the fleet ratios' older ones), as (what, the rows it reads, the bound, unit).
+TARGETS: list[tuple[str, str, float, str]] = [
+    ("a full run costs the checked host", "host CPU", 0.4, "s of CPU"),
+    ("3 real hosts in one run", "ratio 3", 1.3, "x one host"),
+    ("8 real hosts in one run", "ratio 8", 1.6, "x one host"),
+    ("each of 8 shards of 1,000 simulated hosts", "shard 1,000", 300.0, "s"),
+    ("the merge of those 8 shards", "merge 1,000", 60.0, "s"),
+    ("the merged 1,000-host page opens in headless Chromium", "page 1,000", 2000.0, "ms"),
+]
+
+
+def target_values(rows: list[tuple[str, Sample]], ratios: dict[str, float], reads: str) -> list[tuple[str, float]]:
+    """The measured values a target reads, each with the row it came from."""
+    kind, _, count = reads.partition(" ")
+    found: list[tuple[str, float]] = []
+    for label, sample in rows:
+        if reads == "host CPU":
+            if label.endswith("(host CPU)") and sample.host_cpu is not None:
+                found.append((label, sample.host_cpu / (sample.hosts or 1)))
+        elif kind == "ratio" and label == f"all phases, {count} host(s), one process" and label in ratios:
+            found.append((label, ratios[label]))
+        elif (
+            kind == "shard"
+            and (match := SHARD.match(label))
+            and match.group(1).replace(",", "") == count.replace(",", "")
+        ) or (kind == "merge" and label.startswith("merge") and f", {count.replace(',', '')} hosts" in label):
+            found.append((label, sample.wall))
+        elif kind == "page" and label.startswith("merge") and f", {count.replace(',', '')} hosts" in label:
+            page = re.search(r"page opens in (\d+) ms", sample.note)
+            if page:
+                found.append((label, float(page.group(1))))
+    return found
+
+
+def print_targets(rows: list[tuple[str, Sample]], ratios: dict[str, float]) -> None:
+    print("\n| target | bound | measured (worst row) | met |")
+    print("| --- | ---: | ---: | --- |")
+    for what, reads, bound, unit in TARGETS:
+        found = target_values(rows, ratios, reads)
+        if not found:
+            print(f"| {what} | <= {bound:g} {unit} | not measured in this run | |")
+            continue
+        label, worst = max(found, key=lambda item: item[1])
+        verdict = "met" if worst <= bound else f"missed by {worst - bound:.2f} {unit}"
+        print(f"| {what} | <= {bound:g} {unit} | {worst:.2f} ({label}) | {verdict} |")
 
 
 if __name__ == "__main__":
