@@ -58,6 +58,7 @@ version=
 [ "$rc" != 0 ] || version=$(info_version "$raw")
 if [ -n "$version" ]; then
   text_section podman_version 0 "$version"
+  printf 'podman_version=%s\n' "$version" >"$learnt"
 else
   section podman_version podman version --format json
 fi

@@ -24,7 +24,28 @@ fi
 
 # Podman 5.6 and later: every Quadlet file of the user and whether systemd loaded its
 # unit ("Not loaded" when the generator dropped it). Earlier releases refuse the command.
-section quadlet_list podman quadlet list --format json
+# Where the base probe of this same command read an earlier release from podman info, the
+# command is not tried (a start of podman, about 30 ms of CPU): the section says so with
+# podman's own exit code for an unknown command, 125.
+known=
+if [ -r "$learnt" ]; then
+  while IFS= read -r line; do
+    case "$line" in podman_version=*) known=${line#podman_version=} ;; esac
+  done <"$learnt"
+fi
+major=${known%%.*} minor=${known#*.}
+minor=${minor%%.*}
+case "$major.$minor" in
+  *[!0-9.]* | .* | *.) older= ;;
+  *) if [ "$major" -lt 5 ] || { [ "$major" = 5 ] && [ "$minor" -lt 6 ]; }; then older=1; else older=; fi ;;
+esac
+if [ -n "$older" ]; then
+  name=quadlet_list rc=125 out=
+  said=$(printf 'podman %s has no quadlet command (Podman 5.6 and later): not asked\n' "$known" | base64 -w0)
+  frame
+else
+  section quadlet_list podman quadlet list --format json
+fi
 
 # is-enabled and is-active each asked once for both units (one line per unit, in order); each
 # unit's exit code is the one systemctl gives for it alone: is-enabled 0 for enabled, enabled-runtime,
@@ -112,21 +133,27 @@ switch_sections autoupdate_enabled autoupdate_active
 # 127 where there is no systemd-analyze. The first line of systemctl --version is the release
 # the lint judges the systemd sections at.
 section systemd_version systemctl --version
-# shellcheck disable=SC2016 # expanded by the inner shell, where PHX_UNITS is in the environment
-verify_units='
-dir="$XDG_RUNTIME_DIR/systemd/generator"
-command -v systemd-analyze >/dev/null || { echo "systemd-analyze: command not found" >&2; exit 127; }
-printf "@@DIR %s\n" "$dir"
-set --
-for unit in $PHX_UNITS; do
-  [ -f "$dir/$unit" ] || continue
-  printf "@@FILE %s\n" "$unit"
-  sed "s/^/@@L /" "$dir/$unit"
-  set -- "$@" "$dir/$unit"
-done
-[ "$#" -gt 0 ] || exit 0
-said=$(systemd-analyze --user verify --man=no --recursive-errors=no "$@" 2>&1)
-rc=$?
-[ -z "$said" ] || printf "%s\n" "$said" | sed "s/^/@@V /"
-exit "$rc"'
-section systemd_verify sh -c "$verify_units"
+# The files and verify's words are prefixed by the shell itself (no sed per file).
+prefixed() {
+  while IFS= read -r line || [ -n "$line" ]; do printf '%s %s\n' "$1" "$line"; done
+}
+verify_units() {
+  dir="$XDG_RUNTIME_DIR/systemd/generator"
+  command -v systemd-analyze >/dev/null || { echo "systemd-analyze: command not found" >&2; return 127; }
+  printf '@@DIR %s\n' "$dir"
+  set --
+  for unit in $PHX_UNITS; do
+    [ -f "$dir/$unit" ] || continue
+    printf '@@FILE %s\n' "$unit"
+    prefixed @@L <"$dir/$unit"
+    set -- "$@" "$dir/$unit"
+  done
+  [ "$#" -gt 0 ] || return 0
+  said=$(timeout "$PHX_TIMEOUT" systemd-analyze --user verify --man=no --recursive-errors=no "$@" 2>&1)
+  code=$?
+  [ -z "$said" ] || prefixed @@V <<PHX_END
+$said
+PHX_END
+  return "$code"
+}
+shell_section systemd_verify verify_units

@@ -13,7 +13,10 @@ uid=$(id -u)
 nl='
 '
 err=$(mktemp 2>/dev/null || echo "/tmp/phx-probe-$$")
-trap 'rm -f "$err"' EXIT
+# What one probe script of this command learnt for another run after it (probe_base.sh
+# writes Podman's release there for probe_quadlet.sh).
+learnt=$err.learnt
+trap 'rm -f "$err" "$learnt"' EXIT
 
 # A path from the stack manifest, with a leading ~ meaning the checked user's home.
 home_path() {
