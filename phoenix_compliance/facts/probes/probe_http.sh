@@ -41,8 +41,7 @@ ask() {
 if ! command -v curl >/dev/null 2>&1 && ! command -v wget >/dev/null 2>&1; then
   index=0
   for url in $PHX_URLS; do
-    name=http_$index rc=127 out= said=$(printf 'neither curl nor wget on the host\n' | base64 -w0)
-    frame
+    error_section "http_$index" 127 "neither curl nor wget on the host"
     index=$((index + 1))
   done
 else
@@ -113,9 +112,7 @@ PHX_END
     if [ -n "$answered" ]; then
       text_section "http_$index" 0 "$answered"
     else
-      name=http_$index rc=1 out=
-      said=$(printf 'no answer from %s after %s tries\n' "$url" "$PHX_RETRIES" | base64 -w0)
-      frame
+      error_section "http_$index" 1 "no answer from $url after $PHX_RETRIES tries"
     fi
     index=$((index + 1))
   done

@@ -40,9 +40,7 @@ case "$major.$minor" in
   *) if [ "$major" -lt 5 ] || { [ "$major" = 5 ] && [ "$minor" -lt 6 ]; }; then older=1; else older=; fi ;;
 esac
 if [ -n "$older" ]; then
-  name=quadlet_list rc=125 out=
-  said=$(printf 'podman %s has no quadlet command (Podman 5.6 and later): not asked\n' "$known" | base64 -w0)
-  frame
+  error_section quadlet_list 125 "podman $known has no quadlet command (Podman 5.6 and later): not asked"
 else
   section quadlet_list podman quadlet list --format json
 fi

@@ -70,6 +70,13 @@ text_section() {
   frame
 }
 
+# A section that answered nothing but an error: NAME RC TEXT (the script's own words).
+error_section() {
+  name=$1 rc=$2 out=
+  said=$(printf '%s\n' "$3" | base64 -w0)
+  frame
+}
+
 # A small regular file of the system (os-release, /proc, /sys) read by the shell itself, as
 # `cat FILE` prints it (trailing newlines dropped, as $(...) drops them); exit 1 with cat's
 # words when the file is absent or unreadable. No program is started. Not for an integer
