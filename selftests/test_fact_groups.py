@@ -135,6 +135,11 @@ class TestExpectedAnswers:
 
 
 SCRIPTS = resources.files("phoenix_compliance.facts.probes")
+# The ways a script prints a section (probe_common.sh; switch_sections prints two, probe_quadlet.sh).
+PRINTS = re.compile(
+    r"^\s*(?:section|shell_section|file_section|text_section|error_section) (\w+) |^\s*switch_sections (\w+) (\w+)",
+    re.MULTILINE,
+)
 
 
 @pytest.mark.parametrize(
@@ -142,7 +147,7 @@ SCRIPTS = resources.files("phoenix_compliance.facts.probes")
 )
 def test_each_script_prints_the_sections_it_declares(probe: probes.Probe) -> None:
     text = SCRIPTS.joinpath(probe.script).read_text("utf-8")
-    printed = re.findall(r"^\s*section (\w+) ", text, re.MULTILINE)
+    printed = [name for found in PRINTS.findall(text) for name in found if name]
     assert tuple(dict.fromkeys(printed)) == probe.sections  # a section may sit in both arms of an if
 
 

@@ -93,7 +93,7 @@ class GeneratorRun:
 _ERROR_LOADING = re.compile(r'error loading "([^"]+)"')
 
 # How a Podman before 5.6 refuses `podman quadlet list --format json` (5.4.2: "unknown flag: --format").
-_NO_QUADLET_COMMAND = re.compile(r"unknown flag|unknown command|unrecognized command")
+_NO_QUADLET_COMMAND = re.compile(r"unknown flag|unknown command|unrecognized command|has no quadlet command")
 
 
 # systemctl --version's first line: "systemd 257 (257.9-1~deb13u1)".

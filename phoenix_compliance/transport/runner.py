@@ -74,8 +74,18 @@ def prelude() -> str:
 
 
 def parse_sections(stdout: str) -> dict[str, Section]:
+    """The sections a probe script printed: `@@PHX name rc base64(out) base64(err)`, or
+    `@@PHT name rc out` for a one-line printable output with no error (probe_common.sh)."""
     sections: dict[str, Section] = {}
-    for line in stdout.splitlines():
+    for line in stdout.split("\n"):
+        # A plain output holds no carriage return of its own: one here is the line's end.
+        line = line.removesuffix("\r")
+        if line.startswith("@@PHT "):
+            fields = line.split(" ", 3)
+            if len(fields) == 4 and fields[2].isdigit():
+                _, name, rc, out = fields
+                sections[name] = Section(name=name, rc=int(rc), out=out, err="")
+            continue
         fields = line.split(" ")
         if len(fields) != 5 or fields[0] != "@@PHX":
             continue

@@ -174,15 +174,24 @@ def wire_lines(release: str, drift: str) -> dict[str, str]:
     return {name: _encoded(name, *answer) for name, answer in sections.items()}
 
 
-# `section NAME program ...` and `section "NAME_$index" ...` lines of a probe script.
-_SECTION = re.compile(r"""(?:^|[\s;])section\s+"?([A-Za-z_][A-Za-z0-9_]*?)(_\$\{?[A-Za-z_]\w*\}?)?"?\s""", re.M)
+# `section NAME program ...` and `section "NAME_$index" ...` lines of a probe script (and the
+# other ways probe_common.sh prints one: shell_section, file_section, text_section, error_section);
+# `switch_sections ENABLED ACTIVE` prints two.
+_SECTION = re.compile(
+    r"""(?:^|[\s;])(?:section|shell_section|file_section|text_section|error_section)\s+"""
+    r""""?([A-Za-z_][A-Za-z0-9_]*?)(_\$\{?[A-Za-z_]\w*\}?)?"?\s""",
+    re.M,
+)
+_SWITCHES = re.compile(r"(?:^|[\s;])switch_sections\s+(\w+)\s+(\w+)", re.M)
 
 
 @cache
 def asked_sections(command: str) -> tuple[tuple[str, bool], ...]:
     """The sections a probe command prints: (name, False) for a literal name, (prefix, True) for
     a numbered family such as file_$index."""
-    return tuple(dict.fromkeys((m.group(1), bool(m.group(2))) for m in _SECTION.finditer(command)))
+    found = [(m.start(), m.group(1), bool(m.group(2))) for m in _SECTION.finditer(command)]
+    found += [(m.start(), name, False) for m in _SWITCHES.finditer(command) for name in m.groups()]
+    return tuple(dict.fromkeys((name, family) for _, name, family in sorted(found)))
 
 
 def answer(release: str, drift: str, command: str) -> str:

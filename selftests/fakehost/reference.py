@@ -3,7 +3,6 @@ pod), what its programs printed (captured/trixie/, read here), and the stack's f
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -82,7 +81,7 @@ def reference_quadlet_files() -> dict[str, str]:
 
 
 def reference_api_facts() -> podman_api.ApiFacts:
-    return podman_api.ApiFacts(API_WHERE, "OK", None, True, None, copy.deepcopy(PODMAN_INFO), None)
+    return podman_api.ApiFacts(API_WHERE, "OK", None, True, None)
 
 
 def units_show(with_group: bool = False) -> str:

@@ -27,9 +27,16 @@ def _script_sections() -> tuple[dict[str, str], dict[str, str]]:
         "act_restart.sh",
     ):
         text = folder.joinpath(script).read_text("utf-8")
-        for name, program in re.findall(r"^\s*section (\w+) (\S+)", text, re.MULTILINE):
+        for kind, name, program in re.findall(
+            r"^\s*(section|shell_section|file_section|text_section|error_section) (\w+) (\S+)", text, re.MULTILINE
+        ):
             owners[name] = script
-            programs[name] = program.strip('"')
+            # What a fake host names as the missing program: the one run, or cat for a file read.
+            programs[name] = {"file_section": "cat", "section": program.strip('"')}.get(kind, "sh")
+        for pair in re.findall(r"^\s*switch_sections (\w+) (\w+)", text, re.MULTILINE):
+            for name in pair:
+                owners[name] = script
+                programs[name] = "systemctl"
     return owners, programs
 
 

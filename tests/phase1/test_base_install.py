@@ -213,18 +213,13 @@ def test_subordinate_ids(facts: HostFacts, id_file: str, observed: Observed) -> 
     " podman info --format '{{.Host.Security.Rootless}}' must print true",
 )
 def test_rootless(facts: HostFacts, observed: Observed) -> None:
+    """Podman info of the checked user says rootless. The API the other checks read is that
+    user's own socket, whose owner PHX-S.15 holds to the user: libpod info would compute the
+    same document a second time on the host, so it is not asked."""
     where = facts.host.where("podman info")
     rootless = facts.host.info_value("host", "security", "rootless")
     assert rootless is True, f"expected rootless=true, got {str(rootless).lower()} ({where})"
-    api = facts.podman.api
-    if api.rootless is None:
-        # Reaching the API is its own check (PHX-1.09); podman info is enough here.
-        observed(f"rootless=true ({where}); API not asked: {api.info_error}")
-        return
-    assert api.rootless is True, (
-        f"expected rootless=true from the API too, got {str(api.rootless).lower()} ({api.where})"
-    )
-    observed(f"rootless=true ({where}) and host.security.rootless=true ({api.where})")
+    observed(f"rootless=true ({where})")
 
 
 @check(
