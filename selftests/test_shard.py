@@ -79,3 +79,17 @@ class TestShardRuns:
             "-p", "phoenix_compliance.plugin", "--phase=1", f"--hosts={','.join(FLEET)}", "--shard=2/3"
         )
         result.stdout.fnmatch_lines(["phoenix: shard 2 of 3 (the hosts sorted by id, dealt in turn)"])
+
+
+class TestShardCollection:
+    def test_a_shard_collects_only_its_own_hosts_checks(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile(test_checks=CHECKS)
+        result = pytester.runpytest_subprocess(
+            "-p", "phoenix_compliance.plugin", "--phase=1", f"--hosts={','.join(FLEET)}", "--shard=2/3", "--co", "-q"
+        )
+        ids = [line for line in result.outlines if "::test_" in line]
+        mine = shard_hosts(set(FLEET), (2, 3))
+        # Two checks for each of this shard's hosts, none of another shard's (nothing deselected).
+        assert len(ids) == 2 * len(mine), result.outlines
+        assert {line.rsplit("[", 1)[1].rstrip("]") for line in ids} == mine
+        assert not any("deselected" in line for line in result.outlines), result.outlines
