@@ -93,3 +93,11 @@ class TestShardCollection:
         assert len(ids) == 2 * len(mine), result.outlines
         assert {line.rsplit("[", 1)[1].rstrip("]") for line in ids} == mine
         assert not any("deselected" in line for line in result.outlines), result.outlines
+
+    def test_a_shard_left_without_a_host_runs_no_check(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile(test_checks=CHECKS)
+        result = pytester.runpytest_subprocess(
+            "-p", "phoenix_compliance.plugin", "--phase=1", "--hosts=ssh://a,ssh://b", "--shard=3/3", "--co", "-q"
+        )
+        # More shards than hosts: the third has none, and no check of another shard's host is collected.
+        assert not [line for line in result.outlines if "::test_" in line], result.outlines
