@@ -344,12 +344,29 @@ def simulated_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--simulated", metavar="COUNTS", help="only the simulated rows (bench/simulated.py): 100,1000")
     parser.add_argument("--shards", type=int, default=0, help="with --simulated: also run each count as N shards")
     parser.add_argument("--page", action="store_true", help="with --simulated: time the pages in headless Chromium")
+    parser.add_argument(
+        "--one-process-max",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --simulated: run a count in one process only up to N hosts (above, its shards only)",
+    )
+    parser.add_argument(
+        "--shards-at-once",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --shards: run N shards side by side (default 1: one after another, each measured alone)",
+    )
 
 
 def simulated_main(options: argparse.Namespace) -> int:
     from bench import simulated
 
-    rows = simulated.simulated_rows([int(n) for n in options.simulated.split(",") if n], options.shards, options.page)
+    counts = [int(n) for n in options.simulated.split(",") if n]
+    rows = simulated.simulated_rows(
+        counts, options.shards, options.page, one_process_max=options.one_process_max, at_once=options.shards_at_once
+    )
     simulated.print_rows(rows)
     return 0
 

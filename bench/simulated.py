@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +50,8 @@ class SimRow:
     verdicts: dict[str, int] = field(default_factory=dict)
     page_ms: float | None = None
     page_kib: int | None = None
+    # The run's reports folder (its JSON result, its page).
+    reports: Path | None = None
 
 
 def _server(fleet_file: Path, sockets: Path) -> subprocess.Popen[str]:
@@ -134,6 +137,7 @@ def run_fleet(count: int, work: Path, seed: int, shard: str | None = None, label
         (load_before, os.getloadavg()[0]),
         float(probed.group(1)) if probed else None,
         verdicts,
+        reports=reports,
     )
 
 
@@ -183,25 +187,47 @@ def page_open_ms(page: Path) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def simulated_rows(counts: list[int], shards: int = 0, page: bool = False, seed: int = 27) -> list[SimRow]:
+def _shard_rows(count: int, work: Path, seed: int, shards: int, at_once: int) -> tuple[list[SimRow], list[Path]]:
+    """The count's N shards, `at_once` side by side (1: one after another), and their results."""
+    rows: list[SimRow] = []
+    results: list[Path] = []
+    with ThreadPoolExecutor(max_workers=max(1, at_once)) as pool:
+        labels = {k: f"{count} simulated hosts, --shard {k}/{shards}" for k in range(1, shards + 1)}
+        if at_once > 1:
+            labels = {k: f"{label} ({at_once} shards at once)" for k, label in labels.items()}
+        parts = [pool.submit(run_fleet, count, work, seed, f"{k}/{shards}", labels[k]) for k in labels]
+        for part in parts:
+            row = part.result()
+            rows.append(row)
+            print(f"  {row.label}: {row.wall:.2f} s", file=sys.stderr)
+            assert row.reports is not None
+            results += sorted(row.reports.glob("*.json"))[-1:]
+    return rows, results
+
+
+def simulated_rows(
+    counts: list[int],
+    shards: int = 0,
+    page: bool = False,
+    seed: int = 27,
+    one_process_max: int | None = None,
+    at_once: int = 1,
+) -> list[SimRow]:
     work = Path(tempfile.mkdtemp(prefix="phx-bench-sim-"))
     rows = [run_fleet(1, work, seed)]
     print(f"  {rows[0].label}: {rows[0].wall:.2f} s", file=sys.stderr)
     for count in counts:
-        row = run_fleet(count, work, seed)
-        if page:
-            found = sorted(work.glob(f"sim{count}-*/reports/*.html"))[-1:]
-            if found:
-                row.page_ms, row.page_kib = page_open_ms(found[0]), found[0].stat().st_size // 1024
-        rows.append(row)
-        print(f"  {row.label}: {row.wall:.2f} s", file=sys.stderr)
+        if one_process_max is None or count <= one_process_max:
+            row = run_fleet(count, work, seed)
+            if page and row.reports is not None:
+                found = sorted(row.reports.glob("*.html"))[-1:]
+                if found:
+                    row.page_ms, row.page_kib = page_open_ms(found[0]), found[0].stat().st_size // 1024
+            rows.append(row)
+            print(f"  {row.label}: {row.wall:.2f} s", file=sys.stderr)
         if shards:
-            results = []
-            for k in range(1, shards + 1):
-                part = run_fleet(count, work, seed, f"{k}/{shards}", f"{count} simulated hosts, --shard {k}/{shards}")
-                rows.append(part)
-                print(f"  {part.label}: {part.wall:.2f} s", file=sys.stderr)
-                results += sorted(work.glob(f"sim{count}-*/reports/*.json"), key=os.path.getmtime)[-1:]
+            parts, results = _shard_rows(count, work, seed, shards, at_once)
+            rows += parts
             merged = merge_shards(results, work, count)
             if page:
                 found = sorted(Path(p) for p in work.glob("merged-*/*.html"))[-1:]

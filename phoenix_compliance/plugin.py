@@ -94,6 +94,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     selection.parametrize(metafunc)
 
 
+@pytest.hookimpl(wrapper=True, specname="pytest_generate_tests")
+def pytest_generate_tests_shard_wrapper(metafunc: pytest.Metafunc) -> Generator[None, None, None]:
+    """Once every plugin (testinfra's host parameter) has parametrized a check: --shard keeps its hosts."""
+    yield
+    selection.keep_shard_hosts(metafunc)
+
+
 @pytest.fixture
 def allow_restart(pytestconfig: pytest.Config) -> bool:
     """Whether the user allowed the disruptive restart check (--allow-restart)."""

@@ -119,7 +119,9 @@ class TestTheChecks:
         assert result.ret == 10
 
 
-def test_an_escape_past_the_last_unicode_character_is_a_problem_at_its_line() -> None:
-    """Found by test_hostile_cli: PyYAML raised a bare ValueError (chr() arg not in range)."""
-    loaded = compose.parse('services:\n  web:\n    image: "\\U10001000"\n', "c.yaml")
+@pytest.mark.parametrize("escape", ["10001000", "A0001000"])
+def test_an_escape_past_the_last_unicode_character_is_a_problem_at_its_line(escape: str) -> None:
+    """Found by test_hostile_cli: PyYAML raised a bare ValueError (chr() arg not in range), and
+    past 0x7FFFFFFF an OverflowError (Python int too large to convert to C int)."""
+    loaded = compose.parse(f'services:\n  web:\n    image: "\\U{escape}"\n', "c.yaml")
     assert [(p.line, p.message) for p in loaded.problems] == [(3, "invalid YAML: an escape names no Unicode character")]

@@ -250,7 +250,13 @@ def forged(path: Path, change: Callable[[dict[str, Any]], None], *, ready: bool 
 
 def _set(where: str, key: str, value: Any) -> Callable[[dict[str, Any]], None]:
     def change(document: dict[str, Any]) -> None:
-        target = document["results"][0] if where == "result" else document["hosts"]["ssh://web1"]
+        targets = {
+            "result": lambda: document["results"][0],
+            # What the first result's check is (format 2 names it once, under "checks").
+            "check": lambda: document["checks"][document["results"][0]["id"]],
+            "host": lambda: document["hosts"]["ssh://web1"],
+        }
+        target = targets[where]()
         if value is _MISSING:
             del target[key]
         else:
@@ -262,7 +268,12 @@ def _set(where: str, key: str, value: Any) -> Callable[[dict[str, Any]], None]:
 _MISSING = object()
 MALFORMED = [
     ("an unknown outcome", _set("result", "outcome", "FAILED"), True, "results[0].outcome: 'FAILED' is not an outcome"),
-    ("an unknown severity", _set("result", "severity", "CRITICAL"), True, "results[0].severity: 'CRITICAL' is not a"),
+    (
+        "an unknown severity",
+        _set("check", "severity", "CRITICAL"),
+        True,
+        "checks['T-1.01'].severity: 'CRITICAL' is not a",
+    ),
     ("NaN", _set("result", "duration", float("nan")), False, "NaN or Infinity at results[0].duration"),
     ("a missing field", _set("result", "evidence", _MISSING), False, "results[0].evidence: missing"),
     (
@@ -271,7 +282,12 @@ MALFORMED = [
         False,
         "hosts['ssh://web1'].commands_run: expected a count",
     ),
-    ("a list for text", _set("result", "title", ["t"]), False, "results[0].title: expected a string, found a list"),
+    (
+        "a list for text",
+        _set("check", "title", ["t"]),
+        False,
+        "checks['T-1.01'].title: expected a string, found a list",
+    ),
 ]
 
 

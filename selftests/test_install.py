@@ -200,9 +200,10 @@ class TestInstalledRun:
         assert "SITE-3.01" in done.stdout
         document = the_json(site / "reports")
         record = next(r for r in document["results"] if r["id"] == "SITE-3.01")
-        assert (record["phase"], record["severity"], record["outcome"]) == ("3", "high", "failed")
+        check = document["checks"]["SITE-3.01"]  # what the check is, once (format 2)
+        assert (check["phase"], check["severity"], record["outcome"]) == ("3", "high", "failed")
         assert "expected backup.timer, got" in record["evidence"]
-        assert record["remediation"].startswith("cp infra/podman/systemd/backup.timer")
+        assert check["remediation"].startswith("cp infra/podman/systemd/backup.timer")
         assert "PHX-3.02" in ids(document)  # and the bundled checks ran beside it
 
     def test_plain_pytest_on_the_site_check_alone(self, venv: Path, site: Path) -> None:

@@ -234,6 +234,40 @@ class TestTrendRefuses:
         assert not (tmp_path / "trend").exists()
 
 
+class TestAMergedResultIsReadBack:
+    """A merged fleet's result is read back as a run's: by trend, and by a run's --compare
+    (format 2: compact, what a check is named once; a 1,000-host result is within the bound)."""
+
+    def test_trend_and_compare_read_the_merged_result(self, runs: Runs, tmp_path: Path, capsys: Any) -> None:
+        code, made = merge(runs.folder, *runs.shards)
+        assert code == EXIT_NOT_READY
+        merged = made[".json"]
+        assert document(merged)["format"] == "phoenix-compliance/2"
+        assert "\n" not in merged.read_text().rstrip("\n")  # compact: one line
+        assert main(["trend", f"--reports-dir={tmp_path / 'trend'}", str(runs.whole), str(merged)]) == 0
+        assert list((tmp_path / "trend").glob("*.html")), capsys.readouterr()
+        compared_code, compared = run_suite(runs.folder, "compared", f"--compare={merged}")
+        assert compared_code == runs.whole_code
+        # The same fleet judged alike: no check newly failing, fixed, new or removed against the merge.
+        assert document(compared)["changes"] == []
+        assert document(compared)["run"]["compared_with"] == str(merged)
+
+    def test_a_result_of_format_1_is_still_read(self, runs: Runs, tmp_path: Path, capsys: Any) -> None:
+        old = document(runs.whole)
+        old.pop("signature", None)
+        checks = old.pop("checks")
+        old["format"] = "phoenix-compliance/1"
+        old["results"] = [{**r, **checks[r["id"]]} for r in old["results"]]
+        old["digest"] = canonical_digest(old)
+        legacy = tmp_path / "legacy.json"
+        legacy.write_text(json_text(old))
+        assert legacy.read_text().startswith('{\n  "format": "phoenix-compliance/1"')  # indented, as it was written
+        assert verify_report(legacy, None).intact
+        assert main(["trend", f"--reports-dir={tmp_path / 'trend'}", str(legacy), str(runs.whole)]) == 0
+        compared_code, compared = run_suite(runs.folder, "compared-legacy", f"--compare={legacy}")
+        assert (compared_code, document(compared)["changes"]) == (runs.whole_code, [])
+
+
 class TestFleetViews:
     def test_the_matrix_order_is_not_ready_then_unreachable_then_by_name(self) -> None:
         from phoenix_compliance.report.model import CheckResult, RunReport, check_spread, hosts_by_concern

@@ -297,12 +297,14 @@ class TestOutputs:
         pytester.makepyfile(test_checks=CHECKS)
         run(pytester)
         document = _json(pytester.path / "reports")
-        assert document["format"] == "phoenix-compliance/1"
+        assert document["format"] == "phoenix-compliance/2"
         assert {"started", "finished", "suite_version", "stack", "stack_sha256", "phases"} <= set(document["run"])
         ids = sorted(r["id"] for r in document["results"])
         assert ids == ["T-1.01", "T-1.02", "T-2.01", "T-S.01"]
         record = next(r for r in document["results"] if r["id"] == "T-2.01")
-        assert set(record) >= {"id", "phase", "severity", "outcome", "evidence", "remediation", "duration", "waiver"}
+        assert set(record) >= {"id", "outcome", "evidence", "duration", "waiver"}
+        # What the check is, once for every host (format 2).
+        assert set(document["checks"]["T-2.01"]) == {"phase", "severity", "title", "remediation"}
         assert record["evidence"] == "expected running, got exited (podman ps on local)"
         verdicts = document["hosts"]["local"]["verdicts"]
         assert verdicts == {"1": "READY", "2": "NOT READY", "3": "NOT RUN", "security": "READY"}
@@ -320,7 +322,7 @@ class TestOutputs:
     def test_outputs_can_be_redirected(self, pytester: pytest.Pytester, tmp_path: Path) -> None:
         pytester.makepyfile(test_checks=CHECKS)
         run(pytester, f"--json={tmp_path / 'out.json'}", f"--prometheus={tmp_path / 'out.prom'}")
-        assert json.loads((tmp_path / "out.json").read_text())["format"] == "phoenix-compliance/1"
+        assert json.loads((tmp_path / "out.json").read_text())["format"] == "phoenix-compliance/2"
         assert (tmp_path / "out.prom").read_text().startswith("# HELP")
 
 
@@ -358,7 +360,7 @@ class TestSignoff:
         page.write_text(page.read_text().replace("one medium fails", "one medium passes"))
         assert not verify_report(page, None).intact
         changed = _json(reports)
-        changed["results"][0]["severity"] = "tampered"
+        changed["checks"][changed["results"][0]["id"]]["severity"] = "tampered"
         document.write_text(json.dumps(changed))
         assert not verify_report(document, None).intact
 

@@ -73,7 +73,8 @@ class Judged:
         return dict(self.document["hosts"][HOST]["verdicts"])
 
     def results(self, check: str) -> list[dict[str, Any]]:
-        return [r for r in self.document["results"] if r["id"] == check]
+        """The check's results, each with what the check is (format 2 names it once, under "checks")."""
+        return [{**self.document["checks"][check], **r} for r in self.document["results"] if r["id"] == check]
 
     def failing(self, prefix: str = "") -> set[str]:
         return {r["id"] for r in self.document["results"] if r["outcome"] == "failed" and r["id"].startswith(prefix)}

@@ -229,9 +229,10 @@ class TestCheckRunPageInChromium:
                 f" ({wall:.2f} s for the whole browser run); its readiness section alone {section_ms:.0f} ms"
             )
         assert height > 1600
-        # Above eight hosts pytest-html's table keeps the checks that did not pass.
+        # Above eight hosts pytest-html's table keeps the checks that did not pass: a passed
+        # check is in no row of its data at all (its setup and teardown are not built either).
         assert "test_fleet.py::test_check_11[ssh://web3]&#34;: [{" in text
-        assert "test_fleet.py::test_check_0[ssh://web1]&#34;: []" in text
+        assert "test_fleet.py::test_check_0[ssh://web1]&#34;" not in text
 
 
 class TestTrendInChromium:

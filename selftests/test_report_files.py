@@ -265,10 +265,10 @@ class TestTamperEvidence:
             data["results"][0]["outcome"] = "passed" if data["results"][0]["outcome"] != "passed" else "failed"
             forged = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
         elif how == "duplicated key":
-            forged = text.replace('"outcome": "failed"', '"outcome": "failed", "outcome": "passed"', 1)
+            forged = text.replace('"outcome":"failed"', '"outcome":"failed","outcome":"passed"', 1)
             assert forged != text
         elif how == "an added blank":
-            forged = text.replace('": ', '":  ', 1)
+            forged = text.replace('":', '": ', 1)
         else:
             data["run"]["note"] = "all READY"
             forged = json.dumps(data, indent=2, ensure_ascii=False) + "\n"

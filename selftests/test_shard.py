@@ -79,3 +79,25 @@ class TestShardRuns:
             "-p", "phoenix_compliance.plugin", "--phase=1", f"--hosts={','.join(FLEET)}", "--shard=2/3"
         )
         result.stdout.fnmatch_lines(["phoenix: shard 2 of 3 (the hosts sorted by id, dealt in turn)"])
+
+
+class TestShardCollection:
+    def test_a_shard_collects_only_its_own_hosts_checks(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile(test_checks=CHECKS)
+        result = pytester.runpytest_subprocess(
+            "-p", "phoenix_compliance.plugin", "--phase=1", f"--hosts={','.join(FLEET)}", "--shard=2/3", "--co", "-q"
+        )
+        ids = [line for line in result.outlines if "::test_" in line]
+        mine = shard_hosts(set(FLEET), (2, 3))
+        # Two checks for each of this shard's hosts, none of another shard's (nothing deselected).
+        assert len(ids) == 2 * len(mine), result.outlines
+        assert {line.rsplit("[", 1)[1].rstrip("]") for line in ids} == mine
+        assert not any("deselected" in line for line in result.outlines), result.outlines
+
+    def test_a_shard_left_without_a_host_runs_no_check(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile(test_checks=CHECKS)
+        result = pytester.runpytest_subprocess(
+            "-p", "phoenix_compliance.plugin", "--phase=1", "--hosts=ssh://a,ssh://b", "--shard=3/3", "--co", "-q"
+        )
+        # More shards than hosts: the third has none, and no check of another shard's host is collected.
+        assert not [line for line in result.outlines if "::test_" in line], result.outlines

@@ -18,6 +18,7 @@ credential; and on a command line, a MySQL client's ``-pSECRET`` and curl's
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 
@@ -73,6 +74,9 @@ def _secret_word(word: str) -> bool:
     return word in SECRET_WORDS or word.endswith(SECRET_ENDINGS)
 
 
+# The same few names come back millions of times when a fleet's report is redacted (host=,
+# check=, key= of every Prometheus line): each is judged once.
+@functools.lru_cache(maxsize=1 << 14)
 def is_secret_name(name: str) -> bool:
     """Whether a name (a variable, a label, a mapping key, an option) says its value is a secret."""
     if name in REFERENCE_NAMES:

@@ -168,8 +168,9 @@ def loads(text: str, path: str = "<string>", loader_class: type[MarkedLoader] | 
         raise YamlError(path, 1, f"invalid YAML: {exc}") from None
     except YamlError:
         raise
-    except ValueError:
-        # PyYAML's scanner turns a "\U" escape into chr() unchecked: past U+10FFFF it raises this.
+    except (ValueError, OverflowError):
+        # PyYAML's scanner turns a "\U" escape into chr() unchecked: past U+10FFFF it raises
+        # ValueError, past 0x7FFFFFFF OverflowError (a C int).
         raise YamlError(path, loader.line + 1, "invalid YAML: an escape names no Unicode character") from None
     finally:
         loader.dispose()

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from phoenix_compliance.publish import write_set
-from phoenix_compliance.redact import redact
 from phoenix_compliance.report import outputs, signing
 from phoenix_compliance.report.model import RunReport
 from phoenix_compliance.report.page_layout import collapsed_tables
@@ -44,7 +43,7 @@ def _write_page(run: RunReport, path: Path, sign_key: Path | None) -> None:
 
 
 def _write_junit(run: RunReport, path: Path, sign_key: Path | None) -> None:
-    path.write_text(redact(outputs.to_junit(run)), encoding="utf-8")
+    path.write_text(outputs.to_junit(run), encoding="utf-8")  # redacted field by field
 
 
 def _write_json(run: RunReport, path: Path, sign_key: Path | None) -> None:
@@ -56,7 +55,7 @@ def _write_json(run: RunReport, path: Path, sign_key: Path | None) -> None:
 
 
 def _write_prometheus(run: RunReport, path: Path, sign_key: Path | None) -> None:
-    path.write_text(redact(outputs.to_prometheus(run, time.time())), encoding="utf-8")
+    path.write_text(outputs.to_prometheus(run, time.time()), encoding="utf-8")  # its labels redacted
 
 
 HTML = ReportFormat("html", ".html", _seal_html, standalone=_write_page)

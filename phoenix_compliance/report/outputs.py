@@ -6,11 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import xml.etree.ElementTree as ET
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from phoenix_compliance.redact import redact_data
+from phoenix_compliance.redact import redact, redact_data
 from phoenix_compliance.report.bounded import InputRefused, read_report_bytes
 from phoenix_compliance.report.model import (
     COULD_NOT_CHECK,
@@ -21,9 +21,11 @@ from phoenix_compliance.report.model import (
     SKIPPED,
     WAIVED,
     Change,
+    CheckResult,
     RunReport,
 )
 from phoenix_compliance.report.result_format import FORMAT as FORMAT  # written here, checked there
+from phoenix_compliance.report.result_format import FORMAT_1, FORMATS
 
 # Fields of the JSON that the digest cannot cover: the digest itself and its signature.
 UNSIGNED_FIELDS = ("digest", "signature")
@@ -64,18 +66,25 @@ def _document(run: RunReport) -> dict[str, Any]:
             }
             for host in run.hosts.values()
         },
+        # What each check is, once (format 2): not repeated in each of a fleet's results.
+        "checks": {
+            result.check_id: {
+                "phase": result.phase,
+                "severity": result.severity,
+                "title": result.title,
+                "remediation": result.remediation,
+            }
+            for host in run.hosts.values()
+            for result in host.results
+        },
         "results": [
             {
                 "host": result.host,
                 "id": result.check_id,
                 "key": result.key,
-                "phase": result.phase,
-                "severity": result.severity,
-                "title": result.title,
                 "subject": result.subject,
                 "outcome": result.outcome,
                 "evidence": result.evidence,
-                "remediation": result.remediation,
                 "duration": round(result.duration, 4),
                 "waiver": result.waiver,
             }
@@ -94,8 +103,12 @@ def canonical_digest(document: dict[str, Any]) -> str:
 
 
 def json_text(document: dict[str, Any]) -> str:
-    """The one spelling of a JSON report: `verify` rejects a file in any other."""
-    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    """The one spelling of a JSON report of its format: `verify` rejects a file in any other.
+    Format 2 is compact (no blanks: a fleet's result is read back within its bound and written
+    by json's C encoder); format 1, read back still, was indented."""
+    if document.get("format") == FORMAT_1:
+        return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
 
 
 def write_json(document: dict[str, Any], path: Path) -> None:
@@ -103,11 +116,14 @@ def write_json(document: dict[str, Any], path: Path) -> None:
 
 
 def prometheus_label(value: str) -> str:
+    """A label value, redacted (each value once: a fleet's file is never redacted as one text) and escaped."""
+    value = redact(value)
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def to_prometheus(run: RunReport, timestamp: float) -> str:
-    """A node_exporter textfile: gates, checks and reachability per host."""
+    """A node_exporter textfile: gates, checks and reachability per host; every label value
+    redacted (the rest is the suite's own words and numbers)."""
     phases = run.shown_phases
     lines = [
         "# HELP phoenix_phase_ready 1 when the phase gate is READY for the host, 0 otherwise (PARTIAL included).",
@@ -158,8 +174,10 @@ def to_prometheus(run: RunReport, timestamp: float) -> str:
 
 def to_junit(run: RunReport) -> str:
     """JUnit XML from the model, for a report no pytest run wrote (merge): a case per host and
-    check, carrying the properties a run's cases carry (check id, phase, severity, host, evidence)."""
-    cases = [result for host in run.hosts.values() for result in host.results]
+    check, carrying the properties a run's cases carry (check id, phase, severity, host, evidence).
+    Every text is redacted on its own before it is written (each distinct text once: a fleet's
+    file of some 100,000 cases redacted as one text took 40 s)."""
+    cases = [_redacted_result(result) for host in run.hosts.values() for result in host.results]
     suite = ET.Element(
         "testsuite",
         name="phoenix-compliance",
@@ -196,6 +214,19 @@ def to_junit(run: RunReport) -> str:
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
+def _redacted_result(result: CheckResult) -> CheckResult:
+    waiver = result.waiver and {**result.waiver, "justification": redact(str(result.waiver["justification"]))}
+    return replace(
+        result,
+        host=redact(result.host),
+        check_id=redact(result.check_id),
+        title=redact(result.title),
+        evidence=redact(result.evidence),
+        nodeid=redact(result.nodeid),
+        waiver=waiver,
+    )
+
+
 class CompareError(ValueError):
     pass
 
@@ -208,7 +239,7 @@ def load_previous(path: Path) -> dict[str, dict[str, str]]:
         raise CompareError(str(exc)) from None
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise CompareError(f"{path}: cannot read a previous run's JSON: {exc}") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
+    if not isinstance(document, dict) or document.get("format") not in FORMATS:
         raise CompareError(f"{path}: not a phoenix-compliance JSON report (format {FORMAT})")
     results = document.get("results", [])
     if not isinstance(results, list):

@@ -14,10 +14,16 @@ from typing import Any
 from phoenix_compliance.catalogue import PHASES, SEVERITIES
 from phoenix_compliance.report.model import OUTCOMES, VERDICTS
 
-# The one home of the format's name (outputs writes it, every reader checks it).
-FORMAT = "phoenix-compliance/1"
+# The one home of the format's name (outputs writes it, every reader checks it). Format 2
+# (compact JSON; a check's phase, severity, title and remediation once, under "checks", not
+# repeated in every host's result: a 1,000-host result is 42 MB, not 87) is written; format 1
+# (indented, each result whole) is still read back.
+FORMAT = "phoenix-compliance/2"
+FORMAT_1 = "phoenix-compliance/1"
+FORMATS = (FORMAT, FORMAT_1)
 CHANGE_KINDS = ("newly failing", "fixed", "new", "removed")
-_TOP = ("format", "run", "hosts", "results", "changes", "digest")
+_TOP_1 = ("format", "run", "hosts", "results", "changes", "digest")
+_TOP = ("format", "run", "hosts", "checks", "results", "changes", "digest")
 _RUN = (
     "started",
     "finished",
@@ -33,7 +39,7 @@ _RUN = (
     "compared_with",
 )
 _HOST = ("facts", "unreachable", "commands_run", "verdicts", "coverage")
-_RESULT = (
+_RESULT_1 = (
     "host",
     "id",
     "key",
@@ -47,6 +53,9 @@ _RESULT = (
     "duration",
     "waiver",
 )
+# What a check is, the same on every host (format 2's "checks", by id).
+CHECK_FIELDS = ("phase", "severity", "title", "remediation")
+_RESULT = tuple(key for key in _RESULT_1 if key not in CHECK_FIELDS)
 _WAIVER = ("justification", "expires", "where", "expired")
 _CHANGE = ("host", "key", "kind", "before", "after")
 
@@ -141,9 +150,12 @@ def non_finite(value: Any, where: str = "") -> str | None:
 
 def check_document(document: Any) -> None:
     """Raise MalformedResult at the first field of a JSON result not as the suite writes it."""
-    top = _object(document, "", _TOP, optional=("signature",))
-    if top["format"] != FORMAT:
-        raise MalformedResult("format", f"{_shown(top['format'])} is not this suite's format {FORMAT}")
+    if not isinstance(document, dict):
+        raise MalformedResult("the top level", f"expected an object, found {_kind(document)}")
+    if document.get("format") not in FORMATS:
+        raise MalformedResult("format", f"{_shown(document.get('format'))} is not this suite's format {FORMAT}")
+    legacy = document["format"] == FORMAT_1
+    top = _object(document, "", _TOP_1 if legacy else _TOP, optional=("signature",))
     _string(top["digest"], "digest")
     if "signature" in top:
         _string(top["signature"], "signature")
@@ -169,11 +181,18 @@ def check_document(document: Any) -> None:
         raise MalformedResult("hosts", f"expected an object, found {_kind(hosts)}")
     for host_id, raw in hosts.items():
         _host(raw, _at("hosts", host_id), phases)
+    checks: dict[str, Any] | None = None
+    if not legacy:
+        checks = top["checks"]
+        if not isinstance(checks, dict):
+            raise MalformedResult("checks", f"expected an object, found {_kind(checks)}")
+        for check_id, raw in checks.items():
+            _check(raw, _at("checks", check_id))
     results = top["results"]
     if not isinstance(results, list):
         raise MalformedResult("results", f"expected a list, found {_kind(results)}")
     for index, raw in enumerate(results):
-        _result(raw, f"results[{index}]", hosts)
+        _result(raw, f"results[{index}]", hosts, checks)
     changes = top["changes"]
     if not isinstance(changes, list):
         raise MalformedResult("changes", f"expected a list, found {_kind(changes)}")
@@ -220,16 +239,27 @@ def _host(raw: Any, where: str, phases: list[str]) -> None:
             raise MalformedResult(at, f"{ran} checks run of {total}")
 
 
-def _result(raw: Any, where: str, hosts: dict[str, Any]) -> None:
-    result = _object(raw, where, _RESULT)
-    for key in ("id", "key", "title", "subject", "evidence", "remediation"):
+def _check(raw: Any, where: str) -> None:
+    check = _object(raw, where, CHECK_FIELDS)
+    for key in ("title", "remediation"):
+        _string(check[key], f"{where}.{key}")
+    # A result of a phase the run does not list counts in no verdict shown, as the phase is not shown.
+    _choice(check["phase"], f"{where}.phase", PHASES, "a phase")
+    _choice(check["severity"], f"{where}.severity", SEVERITIES, "a severity")
+
+
+def _result(raw: Any, where: str, hosts: dict[str, Any], checks: dict[str, Any] | None) -> None:
+    """A result of format 2 (its check in `checks`) or of format 1 (checks None: the result whole)."""
+    result = _object(raw, where, _RESULT_1 if checks is None else _RESULT)
+    for key in ("id", "key", "subject", "evidence"):
         _string(result[key], f"{where}.{key}")
     host = _string(result["host"], f"{where}.host")
     if host not in hosts:
         raise MalformedResult(f"{where}.host", f"{_shown(host)} is not one of the hosts the result lists")
-    # A result of a phase the run does not list counts in no verdict shown, as the phase is not shown.
-    _choice(result["phase"], f"{where}.phase", PHASES, "a phase")
-    _choice(result["severity"], f"{where}.severity", SEVERITIES, "a severity")
+    if checks is None:
+        _check({key: result[key] for key in CHECK_FIELDS}, where)
+    elif result["id"] not in checks:
+        raise MalformedResult(f"{where}.id", f"{_shown(result['id'])} is not one of the checks the result lists")
     _choice(result["outcome"], f"{where}.outcome", OUTCOMES, "an outcome")
     duration = result["duration"]
     if (

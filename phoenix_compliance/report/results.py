@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from phoenix_compliance.report.model import Change, CheckResult, RunReport, Signoff, natural
-from phoenix_compliance.report.result_format import FORMAT
+from phoenix_compliance.report.result_format import FORMAT, FORMATS
 from phoenix_compliance.report.signing import verify_report
 
 # Exit codes of merge and trend when they refuse their inputs (README "Fleets and CI"); a
@@ -79,8 +79,10 @@ def _text(record: dict[str, Any], key: str) -> str:
 
 def from_document(document: dict[str, Any]) -> RunReport:
     """The model of a run from its JSON document (outputs.to_document's inverse)."""
-    if document.get("format") != FORMAT:
+    if document.get("format") not in FORMATS:
         raise ValueError(f"format {document.get('format')!r}")
+    # Format 2 names what a check is once, under "checks"; format 1 repeated it in each result.
+    checks: dict[str, Any] = document.get("checks", {})
     meta = document["run"]
     signoff = meta["signoff"]
     run = RunReport(
@@ -103,16 +105,17 @@ def from_document(document: dict[str, Any]) -> RunReport:
         host.expected = {str(phase): int(counts[1]) for phase, counts in record["coverage"].items()}
     for result in document["results"]:
         key = _text(result, "key")
+        check = checks[result["id"]] if checks else result
         run.host(_text(result, "host")).results.append(
             CheckResult(
                 host=_text(result, "host"),
                 check_id=_text(result, "id"),
-                phase=_text(result, "phase"),
-                severity=_text(result, "severity"),
-                title=_text(result, "title"),
+                phase=_text(check, "phase"),
+                severity=_text(check, "severity"),
+                title=_text(check, "title"),
                 outcome=_text(result, "outcome"),
                 evidence=_text(result, "evidence"),
-                remediation=_text(result, "remediation"),
+                remediation=_text(check, "remediation"),
                 # The key is the check id and the node's own name: give that name back.
                 nodeid=key.split(" ", 1)[1] if " " in key else key,
                 duration=float(result["duration"]),

@@ -174,26 +174,51 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def _json_claims(text: str) -> _Claims:
+def _duplicate_key(text: str) -> str | None:
+    """The first key given twice in one object of a JSON text, said as a refusal, or None."""
     try:
-        document = json.loads(text, object_pairs_hook=_no_duplicates)
+        json.loads(text, object_pairs_hook=_no_duplicates)
     except _DuplicateKey as exc:
-        return _Claims(None, None, None, broken=str(exc))
+        return str(exc)
+    except (ValueError, RecursionError):
+        return None
+    return None
+
+
+def _json_claims(text: str) -> _Claims:
+    # Parsed by json's C parser alone (a fleet's result is some 100 MB of objects); a key given
+    # twice is looked for, by a second parse, only when the file is refused anyway: json keeps
+    # the last of the two, so its spelling differs from the file's.
+    constants: list[str] = []
+
+    def constant(name: str) -> float:
+        constants.append(name)
+        return float(name)
+
+    try:
+        document = json.loads(text, parse_constant=constant)
     except (ValueError, RecursionError) as exc:
         return _Claims(None, None, None, not_a_report=f"not a JSON report of this suite ({exc})")
+
+    def refused(broken: str | None = None, not_a_report: str | None = None) -> _Claims:
+        duplicate = _duplicate_key(text)
+        if duplicate:
+            return _Claims(None, None, None, broken=duplicate)
+        return _Claims(None, None, None, broken=broken, not_a_report=not_a_report)
+
     if not isinstance(document, dict):
         kinds = {"list": "a list", "str": "a string", "int": "a number", "float": "a number"}
         kind = kinds.get(type(document).__name__, type(document).__name__)
-        return _Claims(None, None, None, not_a_report=f"not a JSON report of this suite (the file holds {kind})")
+        return refused(not_a_report=f"not a JSON report of this suite (the file holds {kind})")
     claimed, signature = document.get("digest"), document.get("signature")
     if not isinstance(claimed, str | None) or not isinstance(signature, str | None):
-        return _Claims(None, None, None, broken="its digest or signature is not a string")
-    where = non_finite(document)
+        return refused(broken="its digest or signature is not a string")
+    where = non_finite(document) if constants else None
     if where is not None:
         # JSON has no NaN or Infinity: the suite never writes one (and cannot spell it to compare).
-        return _Claims(None, None, None, not_a_report=f"not a JSON report of this suite (NaN or Infinity at {where})")
+        return refused(not_a_report=f"not a JSON report of this suite (NaN or Infinity at {where})")
     if json_text(document) != text:
-        return _Claims(None, None, None, broken="the file is not in the form the suite writes (edited by hand?)")
+        return refused(broken="the file is not in the form the suite writes (edited by hand?)")
     return _Claims(claimed, signature, canonical_digest(document), document=document)
 
 

@@ -38,6 +38,9 @@ class HtmlReportHooks:
         # pytest-html's report data, whose environment table is replaced by an escaped copy.
         self.html_report: Any = None
         self.metadata: dict[str, Any] | None = None
+        # The check whose passed row was just left out (pytest-html hands over its setup, call
+        # and teardown reports in turn, once the teardown is in).
+        self.left_out: str | None = None
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """Before pytest-html reads its environment table (its own sessionstart runs last):
@@ -82,8 +85,17 @@ class HtmlReportHooks:
 
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
         record = getattr(report, "phoenix", None)
+        if report.when == "setup" and report.passed:
+            # pytest-html never shows a passed setup: cleared, it is not built for nothing (a
+            # fleet has 100,000 of them).
+            cells.clear()
+            return
         if not self.passed_rows and isinstance(record, dict) and record.get("outcome") == PASSED:
             cells.clear()  # pytest-html leaves out a row without cells
+            self.left_out = report.nodeid
+            return
+        if report.when == "teardown" and report.passed and self.left_out == report.nodeid:
+            cells.clear()  # the passed teardown of a row left out: no row to add its log to
             return
         # A collection error's row is a CollectReport, which has no user properties.
         properties = dict(getattr(report, "user_properties", []))

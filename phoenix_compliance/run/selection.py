@@ -15,12 +15,14 @@ from phoenix_compliance.catalogue import STANDALONE
 from phoenix_compliance.checks import spec_of
 from phoenix_compliance.parsers.manifest import ServiceGroup
 from phoenix_compliance.redact import redact
-from phoenix_compliance.run.hosts import item_host
+from phoenix_compliance.run.hosts import host_id, item_host
 from phoenix_compliance.run.state import STATE
 
 # Checks of each phase, by host then phase, as collected before any selection narrowed them.
 Expected = dict[str, dict[str, int]]
 EXPECTED = pytest.StashKey[Expected]()
+# Every host of the run (testinfra's parameters, before a --shard kept its slice), by id.
+FLEET_IDS = pytest.StashKey[set[str]]()
 
 
 def files_only_phases(config: pytest.Config) -> set[str]:
@@ -95,16 +97,37 @@ def shard_hosts(hosts: set[str], shard: tuple[int, int]) -> set[str]:
     return set(sorted(hosts)[k - 1 :: n])
 
 
+def keep_shard_hosts(metafunc: pytest.Metafunc) -> None:
+    """Under --shard K/N, keep only this shard's hosts among a check's parameter sets, once
+    testinfra has parametrized it with every host: the other shards' checks are never collected
+    (a shard of 125 hosts builds 125 hosts' items, not the fleet's). The slice is dealt from the
+    whole fleet's ids, the same in every shard and module. A shard left with no host keeps the
+    sets (a check without its host parameter cannot be collected) and `deselect` drops them."""
+    shard = metafunc.config.stash[STATE].shard
+    if shard is None or "_testinfra_host" not in metafunc.fixturenames:
+        return
+    # pytest keeps a function's parameter sets in Metafunc._calls (no public way to narrow them).
+    calls = metafunc._calls
+    ids = {host_id(call.params["_testinfra_host"]) for call in calls if "_testinfra_host" in call.params}
+    fleet = metafunc.config.stash.setdefault(FLEET_IDS, set())
+    fleet.update(ids)
+    mine = shard_hosts(ids, shard)
+    kept = [c for c in calls if "_testinfra_host" not in c.params or host_id(c.params["_testinfra_host"]) in mine]
+    if kept:
+        calls[:] = kept
+
+
 def deselect(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Drop the checks of phases not chosen, of the live host in a files-only phase, and of
-    the hosts another shard checks (their collected counts too: this run answers for none)."""
+    the hosts another shard checks, should any be collected (their collected counts too: this
+    run answers for none)."""
     selected: list[pytest.Item] = []
     deselected: list[pytest.Item] = []
     for item in items:
         (selected if _wanted(config, item) else deselected).append(item)
     shard = config.stash[STATE].shard
     if shard is not None:
-        hosts = {item_host(item) for item in selected if spec_of(item) is not None}
+        hosts = config.stash.get(FLEET_IDS, set()) | {item_host(i) for i in selected if spec_of(i) is not None}
         mine = shard_hosts(hosts, shard)
         kept: list[pytest.Item] = []
         for item in selected:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import resource
 import signal
 import sys
 import urllib.parse
@@ -82,8 +83,22 @@ async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ans
         writer.close()
 
 
+def _enough_descriptors(hosts: int) -> None:
+    """A listening socket per host and a connection or two each: 5,000 hosts pass the usual soft
+    limit of 1,024 descriptors, so the soft limit is raised (to the hard one at most) or the
+    server says it cannot serve the fleet."""
+    wanted = 3 * hosts + 64
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+        if raised < wanted:
+            print(f"fleet_api: {hosts} hosts want {wanted} descriptors; the hard limit is {hard}", file=sys.stderr)
+
+
 async def main(fleet: Path, folder: Path) -> None:
     hosts = json.loads(fleet.read_text("utf-8"))["hosts"]
+    _enough_descriptors(len(hosts))
     answers: dict[str, Answers] = {}
     servers = []
     for host in hosts:
