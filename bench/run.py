@@ -371,6 +371,7 @@ def simulated_main(options: argparse.Namespace) -> int:
     return 0
 
 
+SHARDS_FROM = 100
 EVERYTHING_RELEASES, EVERYTHING_FLEET, EVERYTHING_SIMULATED, EVERYTHING_SHARDS = (
     "trixie,forky,podman6",
     "1,3,8,32,64",
@@ -404,8 +405,24 @@ def everything(options: argparse.Namespace) -> int:
 
     release_rows(work, [r for r in releases.split(",") if r], options.repeat, rows, suite)
     ratios = fleet_rows(work, [int(n) for n in fleet.split(",") if n], options.prefix, measure, suite, keep=False)
-    found = simulated.simulated_rows([int(n) for n in counts.split(",") if n], shards, page=True)
-    ratios.update(simulated_samples(found, rows))
+    found: list[Any] = []
+    wholes: dict[int, float] = {}
+    for count in [int(n) for n in counts.split(",") if n]:
+        # One process up to 100 hosts; past it shards only (one process cannot: README), one after another
+        # up to 1,000 (the target's measure), as many at a time as the cores past it.
+        sharded = count > SHARDS_FROM
+        began = time.perf_counter()
+        rows_of = simulated.simulated_rows(
+            [count],
+            shards if sharded else 0,
+            page=True,
+            one_process_max=SHARDS_FROM,
+            at_once=1 if count <= 1000 else os.cpu_count() or 1,
+        )
+        # Each call starts with one simulated host: the whole count's wall time is what follows it.
+        wholes[count] = time.perf_counter() - began - rows_of[0].wall
+        found += rows_of if not found else rows_of[1:]
+    ratios.update(simulated_samples(found, rows, wholes))
     print(f"\nbench/run.py --everything, started {started}, finished {time.strftime('%H:%M:%S UTC', time.gmtime())}")
     print_table(rows, 1, ratios)
     print_targets(rows, ratios)
@@ -435,14 +452,15 @@ def release_rows(work: Path, releases: list[str], repeat: int, rows: list[tuple[
 SHARD = re.compile(r"^([\d,]+) simulated hosts, --shard (\d+)/(\d+)")
 
 
-def simulated_samples(found: list[Any], rows: list[tuple[str, Sample]]) -> dict[str, float]:
+def simulated_samples(found: list[Any], rows: list[tuple[str, Sample]], wholes: dict[int, float]) -> dict[str, float]:
     """The simulated rows as rows of this table (no host CPU: a simulated host has none). After a
-    count's merge, a row for the whole: its shards one after another plus the merge, as one machine
-    runs them. Returns the one-process and whole rows' wall time as a multiple of one simulated host's."""
+    count's merge, a row for the whole: its shards and the merge as this machine ran them (`wholes`: the
+    wall time of each count's shards and merge, page openings included). Returns the one-process and
+    whole rows' wall time as a multiple of one simulated host's."""
     ratios: dict[str, float] = {}
     one = found[0].wall if found else 1.0
-    wall = cpu = peak = 0.0
-    shards = 0
+    cpu = peak = 0.0
+    shards, at_once = 0, "one after another"
     for row in found:
         verdicts = ", ".join(f"{v} {n}" for v, n in sorted(row.verdicts.items()))
         page = "" if row.page_ms is None else f"page opens in {row.page_ms:.0f} ms ({row.page_kib} KiB); "
@@ -452,13 +470,16 @@ def simulated_samples(found: list[Any], rows: list[tuple[str, Sample]]) -> dict[
         if "one process" in row.label:
             ratios[row.label] = row.wall / one
         if SHARD.match(row.label) or row.label.startswith("merge"):
-            wall, cpu, peak, shards = wall + row.wall, cpu + row.cpu, max(peak, row.peak_mib), shards + 1
+            cpu, peak, shards = cpu + row.cpu, max(peak, row.peak_mib), shards + 1
+            side = re.search(r"\((\d+) shards at once\)", row.label)
+            at_once = f"{side.group(1)} at a time" if side else at_once
         if row.label.startswith("merge"):
-            label = f"{row.hosts:,} simulated hosts: {shards - 1} shards one after another, then the merge"
+            wall = wholes.get(row.hosts, 0.0)
+            label = f"{row.hosts:,} simulated hosts: {shards - 1} shards {at_once}, then the merge"
             rows.append((label, Sample(wall, cpu, None, peak, hosts=row.hosts, load=row.load[1])))
             ratios[label] = wall / one
-            wall = cpu = peak = 0.0
-            shards = 0
+            cpu = peak = 0.0
+            shards, at_once = 0, "one after another"
     return ratios
 
 
