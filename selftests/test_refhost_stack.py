@@ -3,6 +3,7 @@ deployed (podman-compose, then Quadlet), clean and then drifted one way at a tim
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -307,6 +308,26 @@ class TestQuadletDeployment:
     @pytest.mark.parametrize("name", sorted(PHASE3_DRIFTS))
     def test_a_drift_fails_exactly_its_checks(self, name: str, quadlet_deployed: Guest, tmp_path: Path) -> None:
         check_drift(PHASE3_DRIFTS[name], "3", quadlet_deployed, tmp_path)
+
+    def test_one_command_and_a_command_per_group_agree(self, quadlet_deployed: Guest, tmp_path: Path) -> None:
+        """The light probes' guard on every release: all phases with every probe script run as one
+        command over one login, and under -n 2 with each fact group a command of its own (each
+        script alone, as before they were run together), give the same outcome check by check."""
+        args = (f"--hosts={HOST}", f"--ssh-config={quadlet_deployed.ssh_config}", f"--stack={REFERENCE_STACK}")
+        together = run_suite(tmp_path / "together", *args)
+        apart = run_suite(tmp_path / "apart", *args, "-n", "2")
+        assert together.returncode == 0, together.output
+
+        def read(folder: Path) -> tuple[list[tuple[str, ...]], int]:
+            document = json.loads(next(folder.glob("readiness-*.json")).read_text())
+            outcomes = sorted(
+                tuple(str(r.get(k)) for k in ("host", "id", "subject", "outcome")) for r in document["results"]
+            )
+            return outcomes, sum(int(host["commands_run"]) for host in document["hosts"].values())
+
+        (one, commands), (other, separately) = read(tmp_path / "together"), read(tmp_path / "apart")
+        assert len(one) > 100 and one == other, apart.output
+        assert (commands, separately > 1) == (1, True)
 
     def test_a_unit_the_generator_drops_is_named(self, quadlet_deployed: Guest, tmp_path: Path) -> None:
         extra = f"{UNITS}/phx-extra.container"
