@@ -252,6 +252,18 @@ class TestAMergedResultIsReadBack:
         assert document(compared)["changes"] == []
         assert document(compared)["run"]["compared_with"] == str(merged)
 
+    def test_a_result_over_the_bound_is_refused_pointing_at_its_shards(self, tmp_path: Path, capsys: Any) -> None:
+        """A merged result of thousands of hosts (5,000: about 217 MB) is over the read-back bound:
+        refused naming the file and the bound, and saying what to read back instead (not "truncated")."""
+        from phoenix_compliance.report.bounded import MAX_REPORT_BYTES
+
+        huge = tmp_path / "readiness-fleet-5000-hosts.json"
+        with huge.open("wb") as out:
+            out.truncate(MAX_REPORT_BYTES + 1)  # sparse: the size is refused before a byte is read
+        assert main(["trend", f"--reports-dir={tmp_path / 'trend'}", str(huge)]) != 0
+        said = capsys.readouterr().err
+        assert f"{huge}: larger than 64 MB" in said and "shards' results" in said and "truncated" not in said
+
     def test_a_result_of_format_1_is_still_read(self, runs: Runs, tmp_path: Path, capsys: Any) -> None:
         old = document(runs.whole)
         old.pop("signature", None)

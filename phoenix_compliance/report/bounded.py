@@ -13,6 +13,8 @@ from pathlib import Path
 # more is no report of this suite (README, "Every file the suite reads is bounded"). Kept so:
 # a result is parsed whole, and 100 MB of JSON are a gigabyte or more of Python objects.
 MAX_REPORT_BYTES = 64 * 1024 * 1024
+# How a refusal for size begins its reason (after the path), so a caller can say what to do instead.
+TOO_LARGE = "larger than"
 _KINDS = (
     (stat.S_ISDIR, "a folder"),
     (stat.S_ISFIFO, "a FIFO"),
@@ -43,7 +45,7 @@ def read_report_bytes(path: Path, limit: int = MAX_REPORT_BYTES, what: str = "a 
     if not stat.S_ISREG(before.st_mode):
         raise InputRefused(f"{path}: {_kind(before.st_mode)}, not {what}; not opened")
     if before.st_size > limit:
-        raise InputRefused(f"{path}: larger than {_size(limit)}; not {what}")
+        raise InputRefused(f"{path}: {TOO_LARGE} {_size(limit)}; not {what}")
     try:
         # Non-blocking: were the file swapped for a FIFO since, opening it does not wait for a writer.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
@@ -66,5 +68,5 @@ def read_report_bytes(path: Path, limit: int = MAX_REPORT_BYTES, what: str = "a 
     finally:
         os.close(fd)
     if size > limit:
-        raise InputRefused(f"{path}: larger than {_size(limit)}; not {what}")
+        raise InputRefused(f"{path}: {TOO_LARGE} {_size(limit)}; not {what}")
     return b"".join(chunks)

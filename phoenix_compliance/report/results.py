@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from phoenix_compliance.report.bounded import TOO_LARGE
 from phoenix_compliance.report.model import Change, CheckResult, RunReport, Signoff, natural
 from phoenix_compliance.report.result_format import FORMAT, FORMATS
 from phoenix_compliance.report.signing import verify_report
@@ -48,7 +49,10 @@ def load_result(path: Path, signer: Path | None) -> LoadedResult:
     verdict = verify_report(path, signer)
     if not verdict.intact or verdict.document is None:
         reason = "; ".join(verdict.lines)
-        if verdict.unreadable:
+        if verdict.unreadable and f": {TOO_LARGE} " in reason:
+            # A merged result of thousands of hosts: its shards' results are read back instead.
+            reason += " (read back its shards' results: each is a result of this suite on its own)"
+        elif verdict.unreadable:
             # A truncated file is no JSON at all, and as refused as an edited one.
             reason += " (truncated, or no result of this suite)"
         raise ResultRefused(f"refused: {reason}", EXIT_INPUT_ALTERED)
