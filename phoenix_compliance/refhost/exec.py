@@ -122,3 +122,13 @@ def guest_shell(
     """A shell script run in the guest as root (or as user), bounded; checked unless check=False."""
     result = guest_run(st, ["sh", "-c", script], user, timeout=SHELL_TIMEOUT)
     return checked(result, what) if check else result
+
+
+def staged(name: str) -> GuestState:
+    """The state of a guest a staging step changes (refhost/stage_upgrade.py, stage_plan.py)."""
+    return running(name, "staging a guest")
+
+
+def user_shell(st: GuestState, script: str, what: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """guest_shell as the guest's rootless user."""
+    return guest_shell(st, script, what, user=paths.USER, check=check)

@@ -31,8 +31,7 @@ from dataclasses import dataclass
 from . import paths
 from ._util import RefhostError
 from .deploy import QUADLET_DIR, USER_UNIT_DIR, deploy, load_stack
-from .exec import guest_run, guest_shell, running
-from .guest_state import GuestState
+from .exec import guest_run, guest_shell, staged, user_shell
 
 HOME = f"/home/{paths.USER}"
 LINGER_FILE = f"/var/lib/systemd/linger/{paths.USER}"
@@ -45,40 +44,28 @@ SUDOERS = "/etc/sudoers.d/50-phoenix-operator"
 SUDOERS_TEXT = f"{paths.USER} ALL=(ALL) NOPASSWD: ALL\n"
 
 
-def _state(name: str) -> GuestState:
-    return running(name, "staging a guest")
-
-
-def _root(st: GuestState, script: str, what: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return guest_shell(st, script, what, check=check)
-
-
-def _user(st: GuestState, script: str, what: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return guest_shell(st, script, what, user=paths.USER, check=check)
-
-
 def unmigrate(name: str) -> None:
     """Take the guest back to a host the migration has not reached (the module's docstring)."""
-    st = _state(name)
+    st = staged(name)
     deploy("none", name)
-    _user(
+    user_shell(
         st,
         f"systemctl --user disable --now {SOCKET} && rm -rf -- {HOME}/{QUADLET_DIR} && systemctl --user daemon-reload",
         f"disabling {SOCKET} and removing the Quadlet folder in {name}",
     )
     # Without linger, logind stops the user's manager once no session holds it.
-    _root(st, f"loginctl disable-linger {paths.USER} && rm -f {LINGER_FILE}", f"disabling linger in {name}")
-    _root(st, f"printf %s {shlex.quote(SUDOERS_TEXT)} > {SUDOERS} && chmod 0440 {SUDOERS}", "the operator's sudo")
+    guest_shell(st, f"loginctl disable-linger {paths.USER} && rm -f {LINGER_FILE}", f"disabling linger in {name}")
+    guest_shell(st, f"printf %s {shlex.quote(SUDOERS_TEXT)} > {SUDOERS} && chmod 0440 {SUDOERS}", "the operator's sudo")
 
 
 def hand_over(name: str, filename: str, text: str) -> str:
     """Copy a script into the user's home in the guest (as scp would); return its path there."""
-    st = _state(name)
+    st = staged(name)
     if "/" in filename:
         raise RefhostError(f"a file name, not a path: {filename!r}")
     where = f"{SCRIPT_DIR}/{filename}"
     encoded = base64.b64encode(text.encode()).decode()
-    _user(
+    user_shell(
         st,
         f"mkdir -p {SCRIPT_DIR} && printf %s {encoded} | base64 -d > {where} && chmod 0755 {where}",
         f"copying {filename} into {name}",
@@ -91,7 +78,7 @@ def run_script(
 ) -> subprocess.CompletedProcess[str]:
     """Run a script handed over to the guest, as the user (default) or as root (user=None),
     with the environment of a login; the caller judges its exit status."""
-    st = _state(name)
+    st = staged(name)
     return guest_run(st, ["sh", path], user=user, timeout=timeout)
 
 
@@ -118,10 +105,10 @@ class Snapshot:
 
 
 def snapshot(name: str) -> Snapshot:
-    st = _state(name)
-    linger = _root(st, f"stat -c %Y {LINGER_FILE} 2>/dev/null || echo absent", "reading linger").stdout.strip()
+    st = staged(name)
+    linger = guest_shell(st, f"stat -c %Y {LINGER_FILE} 2>/dev/null || echo absent", "reading linger").stdout.strip()
     folders = " ".join(f"{HOME}/{folder}" for folder in (QUADLET_DIR, USER_UNIT_DIR))
-    files = _root(
+    files = guest_shell(
         st,
         f"for f in $(find {folders} -type f -o -type l 2>/dev/null | sort); do "
         f'echo "$f $(sha256sum < "$f" | cut -c1-16) $(stat -c %Y "$f")"; done',
@@ -130,7 +117,7 @@ def snapshot(name: str) -> Snapshot:
     stack = load_stack()
     units = [SOCKET, stack.target, *stack.generated]
     # Without linger and a session there is no user manager to ask: that is a state too.
-    shown = _user(
+    shown = user_shell(
         st,
         "systemctl --user show --property=Id,UnitFileState,ActiveState,InvocationID -- "
         + " ".join(shlex.quote(unit) for unit in units),

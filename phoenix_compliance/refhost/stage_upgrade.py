@@ -28,7 +28,6 @@ on a tmpfs of the guest (boot.py) that a real reboot of the guest would drop: th
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -36,8 +35,8 @@ from dataclasses import dataclass
 from . import paths
 from ._util import RefhostError, run, say
 from .deploy import deploy
-from .exec import HOST_PATH, SHELL_TIMEOUT, checked, guest_run, guest_shell, running
-from .guest_state import GuestState, guest_systemd
+from .exec import HOST_PATH, SHELL_TIMEOUT, checked, guest_run, guest_shell, staged, user_shell
+from .guest_state import guest_systemd
 
 # The packages of what Podman 6 removed that a Podman 5 host may still use.
 LEGACY_PACKAGES = ("slirp4netns", "iptables")
@@ -86,18 +85,6 @@ APT_TIMEOUT = 600
 MOVE_TIMEOUT = 600
 
 
-def _state(name: str) -> GuestState:
-    return running(name, "staging a guest")
-
-
-def _root(st: GuestState, script: str, what: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return guest_shell(st, script, what, check=check)
-
-
-def _user(st: GuestState, script: str, what: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return guest_shell(st, script, what, user=paths.USER, check=check)
-
-
 def install_packages(name: str, packages: tuple[str, ...] = LEGACY_PACKAGES) -> float:
     """Install packages in the guest from the mirror in its own apt sources; return the seconds.
 
@@ -105,7 +92,7 @@ def install_packages(name: str, packages: tuple[str, ...] = LEGACY_PACKAGES) -> 
     guest with a network namespace of its own installs them too; the files land in the guest's
     upper layer, never in the base.
     """
-    st = _state(name)
+    st = staged(name)
     sd = guest_systemd(st)
     if sd is None:
         raise RefhostError(f"{name}: guest systemd not found")
@@ -128,8 +115,8 @@ def install_packages(name: str, packages: tuple[str, ...] = LEGACY_PACKAGES) -> 
 def stop_user(name: str) -> None:
     """The first half of the reboot stand-in: the user's manager and runtime directory stopped
     (every container with them), the user's lock files in /dev/shm removed."""
-    st = _state(name)
-    _root(
+    st = staged(name)
+    guest_shell(
         st,
         f"systemctl stop user@{paths.UID}.service user-runtime-dir@{paths.UID}.service && "
         f"find /dev/shm -maxdepth 1 -user {paths.UID} -delete",
@@ -140,11 +127,11 @@ def stop_user(name: str) -> None:
 def start_user(name: str, timeout: float = 60) -> None:
     """The second half: the manager started again, as logind does at boot for a lingering user;
     return once it runs (its default.target reached or failed)."""
-    st = _state(name)
-    _root(st, f"systemctl start user@{paths.UID}.service", f"starting {paths.USER}'s manager in {name}")
+    st = staged(name)
+    guest_shell(st, f"systemctl start user@{paths.UID}.service", f"starting {paths.USER}'s manager in {name}")
     deadline = time.monotonic() + timeout
     while True:
-        states = _user(st, "systemctl --user is-system-running", "", check=False).stdout.strip()
+        states = user_shell(st, "systemctl --user is-system-running", "", check=False).stdout.strip()
         if states in ("running", "degraded"):
             return
         if time.monotonic() >= deadline:
@@ -161,31 +148,31 @@ def reboot_user(name: str) -> None:
 
 def empty_store(name: str) -> None:
     """Remove the user's container store (the readiness check's podman socket made one)."""
-    st = _state(name)
+    st = staged(name)
     stop_user(name)
-    _root(st, f"find {HOME}/{STORE} -mindepth 1 -delete", f"emptying {STORE} in {name}")
+    guest_shell(st, f"find {HOME}/{STORE} -mindepth 1 -delete", f"emptying {STORE} in {name}")
     start_user(name)
 
 
 def stage(name: str, *, timeout: float = 120) -> float:
     """Stage every blocker on a Podman 5 guest (an empty store first) and deploy the stand-in
     stack with its optional group by Quadlet over them; return the seconds it took."""
-    st = _state(name)
+    st = staged(name)
     started = time.monotonic()
     install_packages(name)
     # The socket's first request would create a SQLite store before the BoltDB one.
-    _user(st, "systemctl --user stop podman.socket podman.service", "stopping podman.socket")
+    user_shell(st, "systemctl --user stop podman.socket podman.service", "stopping podman.socket")
     empty_store(name)
-    _user(st, "systemctl --user stop podman.socket podman.service", "stopping podman.socket")
+    user_shell(st, "systemctl --user stop podman.socket podman.service", "stopping podman.socket")
     write_file(name, USER_CONF, USER_CONF_TEXT)
-    backend = _user(
+    backend = user_shell(
         st,
         "CI_DESIRED_DATABASE=boltdb podman info --format '{{.Host.DatabaseBackend}}'",
         "creating the BoltDB store",
     ).stdout.strip()
     if backend != "boltdb":
         raise RefhostError(f"{name}: the new store's database backend is {backend!r}, not boltdb")
-    _user(st, "systemctl --user start podman.socket", "starting podman.socket")
+    user_shell(st, "systemctl --user start podman.socket", "starting podman.socket")
     for drop_in in DROP_INS:
         write_file(name, drop_in.path, drop_in.text)
     deploy("quadlet", name, timeout=timeout, with_groups=True)
@@ -196,7 +183,7 @@ def stage(name: str, *, timeout: float = 120) -> float:
 
 def write_file(name: str, relative: str, text: str) -> None:
     """Write a file of the user's, relative to the home, creating its folder."""
-    st = _state(name)
+    st = staged(name)
     folder = relative.rpartition("/")[0]
     with tempfile.TemporaryFile("w+") as handle:
         handle.write(text)
@@ -215,8 +202,8 @@ def write_file(name: str, relative: str, text: str) -> None:
 def accounts(name: str) -> str:
     """The user's passwd entry and subordinate id ranges, which the moved store's files and
     layers are owned by: they must be the same on both sides of a move."""
-    st = _state(name)
-    result = _root(
+    st = staged(name)
+    result = guest_shell(
         st,
         f"getent passwd {paths.USER}; grep '^{paths.USER}:' /etc/subuid /etc/subgid",
         f"reading {paths.USER}'s ids in {name}",
@@ -226,9 +213,9 @@ def accounts(name: str) -> str:
 
 def installed(name: str, packages: tuple[str, ...] = LEGACY_PACKAGES) -> tuple[str, ...]:
     """Those of packages installed in the guest."""
-    st = _state(name)
+    st = staged(name)
     query = f"dpkg-query -W -f '${{Package}} ${{Status}}\\n' {' '.join(packages)} 2>/dev/null; true"
-    listed = _root(st, query, "dpkg-query")
+    listed = guest_shell(st, query, "dpkg-query")
     found = {line.split()[0] for line in listed.stdout.splitlines() if line.endswith(" installed")}
     return tuple(package for package in packages if package in found)
 
@@ -239,7 +226,7 @@ def move(source: str, target: str) -> float:
     upgrade to target's Podman would leave them; then reboot target (the stand-in). Those of
     LEGACY_PACKAGES installed on source are installed on target too, as an upgrade in place
     keeps them. Returns the seconds."""
-    src, dst = _state(source), _state(target)
+    src, dst = staged(source), staged(target)
     started = time.monotonic()
     if accounts(source) != accounts(target):
         raise RefhostError(
@@ -263,7 +250,7 @@ def move(source: str, target: str) -> float:
         size = archive.tell()
         archive.seek(0)
         # The target's home goes first, its store (a tmpfs mount point) emptied, not removed.
-        _root(
+        guest_shell(
             dst,
             f"find {HOME} -mindepth 1 -maxdepth 1 ! -name .local -exec rm -rf {{}} + && "
             f"find {HOME}/{STORE} -mindepth 1 -delete && rm -f /var/lib/systemd/linger/*",
