@@ -6,18 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from phoenix_compliance.cli.results import add_signer_argument
 from phoenix_compliance.cli.subcommand import EXIT_OK, PROG, Subcommand, UsageError
 
 
 def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("result", metavar="RESULT.json", type=Path, help="the JSON result of a run (or of a merge)")
     parser.add_argument("--host", metavar="HOST", help="the plan of this host only (default: every host of the result)")
-    parser.add_argument(
-        "--signer",
-        metavar="PUBKEY",
-        type=Path,
-        help="an SSH public key: refuse a result whose digest was not signed with its private key",
-    )
+    add_signer_argument(parser)
     parser.add_argument(
         "--out",
         metavar="DIR",

@@ -12,14 +12,19 @@ if TYPE_CHECKING:
     from phoenix_compliance.report.results import LoadedResult
 
 
-def add_results_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("results", metavar="RESULT.json", nargs="+", type=Path, help="JSON results of runs")
+def add_signer_argument(parser: argparse.ArgumentParser) -> None:
+    """--signer, as every command that reads results back takes it (merge, trend, plan)."""
     parser.add_argument(
         "--signer",
         metavar="PUBKEY",
         type=Path,
         help="an SSH public key: refuse a result whose digest was not signed with its private key",
     )
+
+
+def add_results_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("results", metavar="RESULT.json", nargs="+", type=Path, help="JSON results of runs")
+    add_signer_argument(parser)
     parser.add_argument(
         "--reports-dir",
         metavar="DIR",
